@@ -1,0 +1,113 @@
+# pikern: the user's entry points. `make` builds kernel8.img; `make run`
+# boots it in QEMU; `make test` runs every test and prints one summary line.
+# BOARD=rpi3 (default, QEMU raspi3b) or BOARD=rpi4 (QEMU raspi4b).
+
+BOARD    ?= rpi3
+TARGET   := aarch64-unknown-none-softfloat
+HOST     := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+OBJCOPY   = $(shell rustc --print sysroot)/lib/rustlib/$(HOST)/bin/llvm-objcopy
+CARGO    ?= cargo
+QEMU     ?= qemu-system-aarch64
+APPEND   ?=
+
+KERNEL_ELF      := target/$(TARGET)/release/pikern
+KERNEL_TEST_ELF := target/ktest/$(TARGET)/release/pikern
+TOOLS_DIR       := target/debug
+RUNNER          := $(TOOLS_DIR)/ktest-runner
+SUMMARY         := $(TOOLS_DIR)/test-summary
+MKDTB           := $(TOOLS_DIR)/mkdtb
+RESULTS         := build/results
+
+ifeq ($(BOARD),rpi4)
+  MACHINE := raspi4b
+else ifeq ($(BOARD),rpi3)
+  MACHINE := raspi3b
+else
+  $(error BOARD must be rpi3 or rpi4, not '$(BOARD)')
+endif
+
+QEMU_RUN = $(QEMU) -M $(MACHINE) -kernel build/kernel8.img -dtb build/$(BOARD).dtb \
+	-append "$(APPEND)" -display none -serial mon:stdio -semihosting
+
+.PHONY: all kernel kernel-test tools dtbs run test gdb clippy fmt lint doc clean deps setup
+
+all: kernel tools
+
+# Installs QEMU (raspi4b needs >= 9.0), the cross compiler and the pinned
+# Rust toolchain when something is missing; says what it does.
+deps:
+	@bash tools/setup.sh --quiet
+
+setup:
+	@bash tools/setup.sh
+
+kernel:
+	$(CARGO) build -p pikern --target $(TARGET) --release
+	@mkdir -p build
+	$(OBJCOPY) -O binary $(KERNEL_ELF) build/kernel8.img
+	@echo "built build/kernel8.img ($$(stat -c %s build/kernel8.img) bytes)"
+
+kernel-test:
+	$(CARGO) build -p pikern --target $(TARGET) --release --features ktest --target-dir target/ktest
+	@mkdir -p build
+	$(OBJCOPY) -O binary $(KERNEL_TEST_ELF) build/kernel8-test.img
+
+tools:
+	$(CARGO) build -p pikern-tools
+
+dtbs: tools
+	@mkdir -p build
+	$(MKDTB) --board rpi3 -o build/rpi3.dtb
+	$(MKDTB) --board rpi4 -o build/rpi4.dtb
+
+run: deps kernel dtbs
+	@echo "Booting pikern on QEMU $(MACHINE). Quit with Ctrl-A x."
+	$(QEMU_RUN)
+
+# Every runner writes a results file; test-summary adds them up, prints the
+# closing `N passed, N failed, N skipped` line and fails if anything failed.
+test: deps kernel-test dtbs
+	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	@echo "== host unit tests (cargo test) =="
+	-$(CARGO) test 2>&1 | tee $(RESULTS)/host.log
+	@echo "== lint (cargo fmt --check, cargo clippy -D warnings) =="
+	-@$(MAKE) --no-print-directory lint > $(RESULTS)/lint.log 2>&1 \
+		&& printf 'passed 1\nfailed 0\nskipped 0\n' > $(RESULTS)/lint.txt \
+		|| { cat $(RESULTS)/lint.log; printf 'passed 0\nfailed 1\nskipped 0\n' > $(RESULTS)/lint.txt; }
+	@echo "== in-kernel suites on raspi3b =="
+	-$(RUNNER) --board rpi3 --kernel build/kernel8-test.img --dtb build/rpi3.dtb \
+		--results $(RESULTS)/rpi3.txt --log $(RESULTS)/rpi3-console.log
+	@echo "== in-kernel suites on raspi4b =="
+	-$(RUNNER) --board rpi4 --kernel build/kernel8-test.img --dtb build/rpi4.dtb \
+		--results $(RESULTS)/rpi4.txt --log $(RESULTS)/rpi4-console.log
+	@echo "== harness self-check: a failing, a hanging and a crashing suite are caught =="
+	-$(RUNNER) selfcheck --board rpi3 --kernel build/kernel8-test.img --dtb build/rpi3.dtb \
+		--results $(RESULTS)/selfcheck.txt --log $(RESULTS)/selfcheck-console.log
+	@$(SUMMARY) --cargo-log $(RESULTS)/host.log --results $(RESULTS)/lint.txt \
+		--results $(RESULTS)/rpi3.txt --results $(RESULTS)/rpi4.txt \
+		--results $(RESULTS)/selfcheck.txt
+
+gdb: deps kernel dtbs
+	@echo "QEMU waits for gdb on :1234. In another terminal:"
+	@echo "  gdb-multiarch $(KERNEL_ELF) -ex 'target remote :1234'"
+	$(QEMU_RUN) -s -S
+
+fmt:
+	$(CARGO) fmt --all
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy -p pikern --target $(TARGET) --release -- -D warnings
+	$(CARGO) clippy -p pikern --target $(TARGET) --release --features ktest --target-dir target/ktest -- -D warnings
+
+clippy: lint
+
+doc:
+	$(CARGO) doc -p pikern --target $(TARGET) --no-deps
+	$(CARGO) doc --no-deps
+	@echo "open target/$(TARGET)/doc/pikern/index.html"
+
+clean:
+	$(CARGO) clean
+	rm -rf build

@@ -1,0 +1,263 @@
+//! The buddy allocator behind the physical page-frame allocator.
+//!
+//! Linux's `mm/page_alloc.c` keeps free memory in power-of-two blocks, one
+//! free list per order; freeing a block merges it with its "buddy" (the
+//! neighbour that differs in bit `order` of its frame number) while both are
+//! free. This module holds that policy over page *indices*: it never touches
+//! the memory it manages, only a metadata array (Linux's `mem_map`, one
+//! [`PageMeta`] per frame), so it runs unchanged on the host under test.
+
+/// Largest block order: 2^10 pages = 4 MiB, Linux's `MAX_ORDER - 1`.
+pub const MAX_ORDER: usize = 10;
+
+const NIL: u32 = u32::MAX;
+
+/// Per-frame metadata, the part of Linux's `struct page` the buddy needs.
+#[derive(Clone, Copy, Debug)]
+pub struct PageMeta {
+    next: u32,
+    prev: u32,
+    /// Order of the free block this frame heads (valid when `free`).
+    order: u8,
+    /// This frame heads a free block on a free list.
+    free: bool,
+}
+
+impl PageMeta {
+    /// Metadata for a frame that is not (yet) free memory.
+    pub const RESERVED: PageMeta = PageMeta {
+        next: NIL,
+        prev: NIL,
+        order: 0,
+        free: false,
+    };
+}
+
+/// Why a free was refused: the caller handed back something it did not own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FreeError {
+    /// Index outside the managed range, or not aligned to the order.
+    BadBlock,
+    /// The block (or its head) is already free.
+    DoubleFree,
+}
+
+/// Free lists over a metadata array; indices are frame numbers relative to
+/// the first managed frame.
+pub struct Buddy<'a> {
+    pages: &'a mut [PageMeta],
+    heads: [u32; MAX_ORDER + 1],
+    free_pages: usize,
+}
+
+impl<'a> Buddy<'a> {
+    /// Takes the metadata array; every frame starts reserved.
+    pub fn new(pages: &'a mut [PageMeta]) -> Self {
+        assert!(
+            pages.len() < NIL as usize,
+            "too many frames for u32 indices"
+        );
+        pages.fill(PageMeta::RESERVED);
+        Buddy {
+            pages,
+            heads: [NIL; MAX_ORDER + 1],
+            free_pages: 0,
+        }
+    }
+
+    /// Number of frames managed.
+    pub fn len(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// True if no frame is managed.
+    pub fn is_empty(&self) -> bool {
+        self.pages.is_empty()
+    }
+
+    /// Frames currently free.
+    pub fn free_pages(&self) -> usize {
+        self.free_pages
+    }
+
+    /// Gives frames `[start, start + count)` to the allocator (boot time),
+    /// in the largest aligned blocks that fit.
+    pub fn add_free_range(&mut self, start: usize, count: usize) {
+        let end = (start + count).min(self.pages.len());
+        let mut idx = start;
+        while idx < end {
+            let mut order = MAX_ORDER;
+            while order > 0 && (!idx.is_multiple_of(1 << order) || idx + (1 << order) > end) {
+                order -= 1;
+            }
+            // Goes through `free` so neighbours given separately still merge.
+            let _ = self.free(idx, order);
+            idx += 1 << order;
+        }
+    }
+
+    /// Allocates a block of 2^order frames; returns its first index.
+    pub fn alloc(&mut self, order: usize) -> Option<usize> {
+        if order > MAX_ORDER {
+            return None;
+        }
+        let found = (order..=MAX_ORDER).find(|&o| self.heads[o] != NIL)?;
+        let idx = self.heads[found] as usize;
+        self.unlink(idx, found);
+        // Split down, returning upper halves to the lower free lists.
+        let mut o = found;
+        while o > order {
+            o -= 1;
+            self.push(idx + (1 << o), o);
+        }
+        self.free_pages -= 1 << order;
+        Some(idx)
+    }
+
+    /// Returns a block allocated with `alloc(order)`, merging with free buddies.
+    pub fn free(&mut self, idx: usize, order: usize) -> Result<(), FreeError> {
+        if order > MAX_ORDER
+            || !idx.is_multiple_of(1 << order)
+            || idx + (1 << order) > self.pages.len()
+        {
+            return Err(FreeError::BadBlock);
+        }
+        if self.pages[idx].free || self.inside_free_block(idx) {
+            return Err(FreeError::DoubleFree);
+        }
+        self.free_pages += 1 << order;
+        let mut idx = idx;
+        let mut order = order;
+        while order < MAX_ORDER {
+            let buddy = idx ^ (1 << order);
+            if buddy + (1 << order) > self.pages.len() {
+                break;
+            }
+            let b = self.pages[buddy];
+            if !b.free || b.order as usize != order {
+                break;
+            }
+            self.unlink(buddy, order);
+            idx = idx.min(buddy);
+            order += 1;
+        }
+        self.push(idx, order);
+        Ok(())
+    }
+
+    /// True if `idx` lies inside (not at the head of) a larger free block.
+    fn inside_free_block(&self, idx: usize) -> bool {
+        (1..=MAX_ORDER).any(|o| {
+            let head = idx & !((1 << o) - 1);
+            head != idx && self.pages[head].free && self.pages[head].order as usize >= o
+        })
+    }
+
+    fn push(&mut self, idx: usize, order: usize) {
+        let old = self.heads[order];
+        self.pages[idx] = PageMeta {
+            next: old,
+            prev: NIL,
+            order: order as u8,
+            free: true,
+        };
+        if old != NIL {
+            self.pages[old as usize].prev = idx as u32;
+        }
+        self.heads[order] = idx as u32;
+    }
+
+    fn unlink(&mut self, idx: usize, order: usize) {
+        let PageMeta { next, prev, .. } = self.pages[idx];
+        if prev == NIL {
+            self.heads[order] = next;
+        } else {
+            self.pages[prev as usize].next = next;
+        }
+        if next != NIL {
+            self.pages[next as usize].prev = prev;
+        }
+        self.pages[idx] = PageMeta::RESERVED;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_buddy(n: usize, f: impl FnOnce(&mut Buddy)) {
+        let mut meta = vec![PageMeta::RESERVED; n];
+        let mut b = Buddy::new(&mut meta);
+        f(&mut b);
+    }
+
+    #[test]
+    fn alloc_until_exhausted_then_none() {
+        with_buddy(64, |b| {
+            b.add_free_range(0, 64);
+            assert_eq!(b.free_pages(), 64);
+            let mut got = Vec::new();
+            while let Some(i) = b.alloc(0) {
+                got.push(i);
+            }
+            assert_eq!(got.len(), 64);
+            got.sort();
+            got.dedup();
+            assert_eq!(got.len(), 64, "no frame handed out twice");
+            assert_eq!(b.alloc(0), None);
+            for i in got {
+                b.free(i, 0).unwrap();
+            }
+            assert_eq!(b.free_pages(), 64);
+            // Everything merged back: a 64-frame block is available again.
+            assert!(b.alloc(6).is_some());
+        });
+    }
+
+    #[test]
+    fn blocks_are_aligned_and_split() {
+        with_buddy(1 << 11, |b| {
+            b.add_free_range(0, 1 << 11);
+            let a = b.alloc(3).unwrap();
+            assert_eq!(a % 8, 0);
+            let c = b.alloc(0).unwrap();
+            assert!(c < a || c >= a + 8);
+            b.free(a, 3).unwrap();
+            b.free(c, 0).unwrap();
+            assert_eq!(b.free_pages(), 1 << 11);
+            assert!(b.alloc(MAX_ORDER).is_some());
+            assert!(b.alloc(MAX_ORDER).is_some());
+            assert!(b.alloc(MAX_ORDER).is_none());
+            assert!(b.alloc(MAX_ORDER + 1).is_none());
+        });
+    }
+
+    #[test]
+    fn unaligned_ranges_and_holes() {
+        with_buddy(100, |b| {
+            b.add_free_range(3, 40);
+            b.add_free_range(60, 30);
+            assert_eq!(b.free_pages(), 70);
+            let mut n = 0;
+            while let Some(i) = b.alloc(0) {
+                assert!((3..43).contains(&i) || (60..90).contains(&i), "{i}");
+                n += 1;
+            }
+            assert_eq!(n, 70);
+        });
+    }
+
+    #[test]
+    fn double_and_bad_frees_are_refused() {
+        with_buddy(32, |b| {
+            b.add_free_range(0, 32);
+            let a = b.alloc(2).unwrap();
+            assert_eq!(b.free(a + 1, 2), Err(FreeError::BadBlock));
+            assert_eq!(b.free(64, 0), Err(FreeError::BadBlock));
+            b.free(a, 2).unwrap();
+            assert_eq!(b.free(a, 2), Err(FreeError::DoubleFree));
+            assert_eq!(b.free(a + 1, 0), Err(FreeError::DoubleFree));
+            assert_eq!(b.free_pages(), 32);
+        });
+    }
+}

@@ -1,0 +1,14 @@
+//! Hardware-free pieces of the pikern kernel.
+//!
+//! Everything here takes plain data and returns plain data, so the same code
+//! runs inside the kernel (`no_std`, aarch64) and under `cargo test` on the
+//! host, where a failure can be debugged in seconds. The kernel wraps these
+//! types with its locks and its hardware; nothing here touches a register.
+
+#![cfg_attr(not(test), no_std)]
+
+pub mod buddy;
+pub mod cmdline;
+pub mod esr;
+pub mod ktap;
+pub mod range;

@@ -1,0 +1,37 @@
+//! Frame-pointer backtraces. The kernel is built with frame pointers, so x29
+//! points at a `{previous fp, return address}` record on every call; the
+//! exception entry adds one for the interrupted context too.
+
+use crate::mm;
+
+/// Calls `f` with each return address, innermost first, starting from the
+/// frame record at `fp`; stops at a null, misaligned or out-of-RAM pointer,
+/// or after `max` frames.
+pub fn walk(mut fp: usize, max: usize, mut f: impl FnMut(usize)) {
+    for _ in 0..max {
+        if fp == 0 || !fp.is_multiple_of(16) || !mm::is_kernel_ram(fp, 16) {
+            break;
+        }
+        // SAFETY: fp is aligned and inside RAM the kernel maps (checked).
+        let (next, lr) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        if lr == 0 {
+            break;
+        }
+        f(lr);
+        if next <= fp {
+            // Frames grow towards higher addresses as we unwind; anything
+            // else is a corrupt chain or a switch to another stack.
+            break;
+        }
+        fp = next;
+    }
+}
+
+/// The current frame pointer.
+#[inline(always)]
+pub fn current_fp() -> usize {
+    let fp: usize;
+    // SAFETY: reads x29 only.
+    unsafe { core::arch::asm!("mov {}, x29", out(reg) fp, options(nomem, nostack)) };
+    fp
+}

@@ -1,0 +1,102 @@
+//! CPU primitives: which core am I, interrupt masking, waiting, counters.
+
+use aarch64_cpu::asm;
+use aarch64_cpu::registers::*;
+use core::arch::asm;
+
+/// The number of this core (MPIDR_EL1 Aff0; 0..=3 on the Pi).
+#[inline]
+pub fn smp_processor_id_raw() -> usize {
+    (MPIDR_EL1.get() & 0xff) as usize
+}
+
+/// Unmasks IRQs on this core.
+#[inline]
+pub fn local_irq_enable() {
+    // SAFETY: clearing DAIF.I only lets pending IRQs in; the vectors are set.
+    unsafe { asm!("msr daifclr, #2", options(nomem, nostack)) };
+}
+
+/// Masks IRQs on this core.
+#[inline]
+pub fn local_irq_disable() {
+    // SAFETY: masking IRQs has no memory effect.
+    unsafe { asm!("msr daifset, #2", options(nomem, nostack)) };
+}
+
+/// True if IRQs are masked on this core.
+#[inline]
+pub fn irqs_disabled() -> bool {
+    DAIF.is_set(DAIF::I)
+}
+
+/// Masks IRQs and returns the previous DAIF for [`local_irq_restore`].
+#[inline]
+pub fn local_irq_save() -> u64 {
+    let flags = DAIF.get();
+    local_irq_disable();
+    flags
+}
+
+/// Restores the DAIF saved by [`local_irq_save`].
+#[inline]
+pub fn local_irq_restore(flags: u64) {
+    DAIF.set(flags);
+}
+
+/// Sleeps until an interrupt (or event) arrives.
+#[inline]
+pub fn wait_for_interrupt() {
+    asm::wfi();
+}
+
+/// Sleeps until an event (SEV) or interrupt.
+#[inline]
+pub fn wait_for_event() {
+    asm::wfe();
+}
+
+/// Wakes cores waiting in WFE.
+#[inline]
+pub fn send_event() {
+    asm::sev();
+}
+
+/// The physical counter (CNTPCT_EL0), ordered after earlier instructions.
+#[inline]
+pub fn read_counter() -> u64 {
+    asm::barrier::isb(asm::barrier::SY);
+    CNTPCT_EL0.get()
+}
+
+/// The counter frequency in Hz, as the firmware programmed it.
+#[inline]
+pub fn counter_frequency() -> u64 {
+    CNTFRQ_EL0.get()
+}
+
+/// MIDR_EL1: implementer, part number, revision of this core.
+pub fn midr() -> u64 {
+    MIDR_EL1.get()
+}
+
+/// Cleans and invalidates the data-cache lines of `[addr, addr+len)` to the
+/// point of coherency, so cores with caches off (spin table) see the data.
+pub fn dcache_clean_inval(addr: usize, len: usize) {
+    let mut line = addr & !63;
+    while line < addr + len {
+        // SAFETY: cache maintenance by VA on memory the kernel maps.
+        unsafe { asm!("dc civac, {}", in(reg) line, options(nostack)) };
+        line += 64;
+    }
+    // SAFETY: barrier only.
+    unsafe { asm!("dsb sy", options(nostack)) };
+}
+
+/// Stops this core for good (after a panic, or a stop IPI).
+pub fn halt() -> ! {
+    local_irq_disable();
+    loop {
+        asm::wfe();
+    }
+}

@@ -1,0 +1,200 @@
+//! Exception entry from the vector table: IRQs go to the generic IRQ layer;
+//! faults covered by the exception table resume at their fixup; anything
+//! else is an oops: a readable report on the console, then every core stops.
+
+use crate::{irq, percpu, power};
+use aarch64_cpu::registers::*;
+use core::fmt::Write;
+use pikern_core::esr;
+
+core::arch::global_asm!(include_str!("vectors.S"), options(raw));
+
+extern "C" {
+    static exception_vectors: u8;
+    static __start___ex_table: ExTableEntry;
+    static __stop___ex_table: ExTableEntry;
+}
+
+/// The interrupted context, as `vectors.S` lays it out (Linux's `pt_regs`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct PtRegs {
+    /// General-purpose registers x0-x30.
+    pub regs: [u64; 31],
+    /// SP_EL0 (the user stack pointer).
+    pub sp: u64,
+    /// ELR_EL1: where the exception returns to.
+    pub pc: u64,
+    /// SPSR_EL1: the interrupted PSTATE.
+    pub pstate: u64,
+    /// Frame record linking the backtrace into the interrupted code.
+    pub stackframe: [u64; 2],
+}
+
+const _: () = assert!(core::mem::size_of::<PtRegs>() == 288);
+
+/// One `__ex_table` entry: a faulting instruction and where to resume.
+#[repr(C)]
+struct ExTableEntry {
+    insn: usize,
+    fixup: usize,
+}
+
+/// The vector slot an exception came through (order of the table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum Kind {
+    /// Synchronous from EL1 with SP_EL0.
+    El1tSync = 0,
+    /// Synchronous from EL1 (kernel).
+    El1hSync = 4,
+    /// IRQ from EL1.
+    El1hIrq = 5,
+    /// Synchronous from EL0 (user).
+    El0Sync = 8,
+    /// IRQ from EL0.
+    El0Irq = 9,
+}
+
+const KIND_NAMES: [&str; 16] = [
+    "EL1t sync",
+    "EL1t IRQ",
+    "EL1t FIQ",
+    "EL1t SError",
+    "EL1h sync",
+    "EL1h IRQ",
+    "EL1h FIQ",
+    "EL1h SError",
+    "EL0 sync",
+    "EL0 IRQ",
+    "EL0 FIQ",
+    "EL0 SError",
+    "EL0/32 sync",
+    "EL0/32 IRQ",
+    "EL0/32 FIQ",
+    "EL0/32 SError",
+];
+
+/// Points VBAR_EL1 at the vector table (each core does it once).
+pub fn install_vectors() {
+    // SAFETY: only the address of the linker-placed table is taken.
+    let base = unsafe { &exception_vectors as *const u8 as u64 };
+    VBAR_EL1.set(base);
+    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
+}
+
+/// What a caught (fixed-up) fault looked like; tests read it back.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FaultRecord {
+    /// ESR_EL1 of the fault.
+    pub esr: u64,
+    /// FAR_EL1 of the fault.
+    pub far: u64,
+    /// The faulting instruction.
+    pub pc: u64,
+}
+
+/// Called from `vectors.S` with the saved frame and the vector slot.
+#[no_mangle]
+extern "C" fn exception_dispatch(regs: &mut PtRegs, kind: u64) {
+    match kind {
+        5 | 9 => irq::handle_irq(),
+        4 => el1_sync(regs),
+        _ => oops(regs, kind, "Unhandled exception"),
+    }
+}
+
+fn el1_sync(regs: &mut PtRegs) {
+    let esr = ESR_EL1.get();
+    if esr::class(esr) == esr::ec::UNKNOWN {
+        // SAFETY: ELR points at the kernel instruction that trapped.
+        let insn = unsafe { core::ptr::read_volatile(regs.pc as *const u32) };
+        if power::semihosting_missing(insn) {
+            regs.pc += 4;
+            return;
+        }
+    }
+    if esr::is_abort(esr::class(esr)) {
+        if let Some(fixup) = search_exception_table(regs.pc as usize) {
+            let far = FAR_EL1.get();
+            percpu::this_cpu().record_fault(FaultRecord {
+                esr,
+                far,
+                pc: regs.pc,
+            });
+            regs.pc = fixup as u64;
+            return;
+        }
+    }
+    oops(regs, 4, "Unhandled exception");
+}
+
+fn search_exception_table(pc: usize) -> Option<usize> {
+    // SAFETY: the linker places __ex_table between these two symbols, made of
+    // ExTableEntry records emitted by our own assembly.
+    let table = unsafe {
+        let start = &__start___ex_table as *const ExTableEntry;
+        let end = &__stop___ex_table as *const ExTableEntry;
+        core::slice::from_raw_parts(start, end.offset_from(start) as usize)
+    };
+    table.iter().find(|e| e.insn == pc).map(|e| e.fixup)
+}
+
+/// Formats the exception report (class, addresses, registers) into `out`.
+pub fn write_report(
+    out: &mut (impl Write + ?Sized),
+    regs: &PtRegs,
+    kind: u64,
+    esr_val: u64,
+    far: u64,
+) -> core::fmt::Result {
+    let cpu = crate::arch::cpu::smp_processor_id_raw();
+    let name = KIND_NAMES.get(kind as usize).unwrap_or(&"?");
+    writeln!(out, "{name} exception on CPU {cpu}")?;
+    write!(out, "ESR_EL1 {esr_val:#010x}: ")?;
+    esr::describe(esr_val, out)?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "ELR_EL1 {:#018x}  FAR_EL1 {far:#018x}  SPSR_EL1 {:#010x}",
+        regs.pc, regs.pstate
+    )?;
+    for (i, pair) in regs.regs.chunks(2).enumerate() {
+        match pair {
+            [a, b] => writeln!(out, "x{:<2} {a:#018x}  x{:<2} {b:#018x}", 2 * i, 2 * i + 1)?,
+            [a] => writeln!(out, "x{:<2} {a:#018x}  sp  {:#018x}", 2 * i, regs.sp)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Reports a fatal exception and stops the machine.
+fn oops(regs: &PtRegs, kind: u64, what: &str) -> ! {
+    let esr_val = ESR_EL1.get();
+    let far = FAR_EL1.get();
+    crate::panic::die(|out| {
+        writeln!(out, "{what}")?;
+        write_report(out, regs, kind, esr_val, far)?;
+        crate::panic::write_backtrace(out, regs.stackframe[0] as usize, Some(regs.pc as usize))
+    });
+    #[allow(unreachable_code)]
+    power::halt_all()
+}
+
+/// A load from `addr` that reports a fault instead of crashing: `Ok(value)`
+/// or `Err(EFAULT)`, with the fault recorded in this CPU's fault record.
+pub fn probe_read_u64(addr: usize) -> Result<u64, crate::errno::Errno> {
+    extern "C" {
+        fn __probe_read_u64(addr: usize, out: *mut u64) -> i64;
+    }
+    let mut v = 0u64;
+    // SAFETY: __probe_read_u64 only loads from `addr` under the exception
+    // table's protection and stores to `v`, which is valid.
+    let r = unsafe { __probe_read_u64(addr, &mut v) };
+    if r == 0 {
+        Ok(v)
+    } else {
+        Err(crate::errno::EFAULT)
+    }
+}

@@ -1,0 +1,11 @@
+//! AArch64 (ARMv8.0-A, Cortex-A53/A72): exception vectors, the exception
+//! report, the MMU set-up, the generic timer and CPU primitives.
+
+pub mod backtrace;
+pub mod cpu;
+pub mod exception;
+pub mod mmu;
+pub mod timer;
+
+// The first instructions of the image (see boot/start.S and linker/kernel.ld).
+core::arch::global_asm!(include_str!("../../../../boot/start.S"), options(raw));

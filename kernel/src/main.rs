@@ -1,0 +1,97 @@
+//! pikern: a bare-metal Rust kernel for the Raspberry Pi 3 and 4 that
+//! rebuilds how Linux creates, schedules and destroys processes.
+//!
+//! `kernel_main` is the boot order and nothing else: every step lives in the
+//! module that owns it. Core 0 arrives here from `boot/start.S` at EL1 with
+//! the MMU off; cores 1-3 arrive in [`secondary_main`] once core 0 releases
+//! them through the spin table.
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+#[macro_use]
+pub mod console;
+
+pub mod arch;
+pub mod bsp;
+pub mod cmdline;
+pub mod dtb;
+pub mod errno;
+pub mod irq;
+pub mod mm;
+pub mod panic;
+pub mod percpu;
+pub mod power;
+pub mod smp;
+pub mod sync;
+pub mod time;
+
+#[cfg(feature = "ktest")]
+pub mod ktest;
+
+/// The entry point of core 0, called by `boot/start.S` with the DTB address
+/// the firmware passed in x0 (or garbage when there is none).
+#[no_mangle]
+pub extern "C" fn kernel_main(dtb_addr: usize) -> ! {
+    arch::exception::install_vectors();
+    time::init_boot_clock();
+    let dt = dtb::init(dtb_addr);
+    let board = bsp::detect(dt);
+    board.console_init();
+    println!(
+        "pikern {} booting on {}",
+        env!("CARGO_PKG_VERSION"),
+        board.name()
+    );
+    cmdline::init(dt);
+    percpu::init_this_cpu(0);
+    let ram = mm::init(board, dt);
+    board.irq_init();
+    time::init_this_cpu();
+    irq::enable_uart_rx();
+    arch::cpu::local_irq_enable();
+    let online = smp::boot_secondaries(board);
+    println!(
+        "{}: {} CPUs online, {} MiB RAM, timer {} Hz, HZ={}",
+        board.name(),
+        online,
+        ram.total_bytes >> 20,
+        time::counter_frequency(),
+        time::HZ
+    );
+    println!(
+        "memory: {} pages free ({} MiB), heap {} KiB, command line: \"{}\"",
+        mm::page_alloc::nr_free_pages(),
+        (mm::page_alloc::nr_free_pages() * mm::PAGE_SIZE) >> 20,
+        mm::heap::heap_size() >> 10,
+        cmdline::get().as_str()
+    );
+
+    #[cfg(feature = "ktest")]
+    ktest::run_from_cmdline();
+
+    println!("pikern: idle. Type to echo characters (interrupt-driven UART receive); Ctrl-A x quits QEMU.");
+    loop {
+        while let Some(c) = console::getc() {
+            console::echo(c);
+        }
+        arch::cpu::wait_for_interrupt();
+    }
+}
+
+/// The entry point of cores 1-3 (see `smp::boot_secondaries`).
+#[no_mangle]
+pub extern "C" fn secondary_main(cpu: usize) -> ! {
+    arch::exception::install_vectors();
+    arch::mmu::enable_this_cpu();
+    percpu::init_this_cpu(cpu);
+    bsp::board().irq_init_this_cpu(cpu);
+    time::init_this_cpu();
+    arch::cpu::local_irq_enable();
+    smp::mark_online(cpu);
+    loop {
+        arch::cpu::wait_for_interrupt();
+    }
+}

@@ -1,0 +1,94 @@
+//! The kernel heap (`alloc`'s global allocator): `linked_list_allocator`
+//! heaps over 4 MiB blocks taken from the page allocator, one more block
+//! whenever the existing ones cannot satisfy a request.
+
+use super::{page_alloc, phys_to_virt, PAGE_SIZE};
+use crate::sync::IrqSpinLock;
+use core::alloc::{GlobalAlloc, Layout};
+use core::ptr::{null_mut, NonNull};
+use linked_list_allocator::Heap;
+use pikern_core::buddy::MAX_ORDER;
+
+const MAX_CHUNKS: usize = 32;
+const CHUNK_ORDER: usize = MAX_ORDER;
+const CHUNK_SIZE: usize = PAGE_SIZE << CHUNK_ORDER;
+
+struct Chunks {
+    heaps: [Heap; MAX_CHUNKS],
+    n: usize,
+}
+
+/// The global allocator.
+pub struct KernelHeap(IrqSpinLock<Chunks>);
+
+#[global_allocator]
+static HEAP: KernelHeap = KernelHeap(IrqSpinLock::new(Chunks {
+    heaps: [const { Heap::empty() }; MAX_CHUNKS],
+    n: 0,
+}));
+
+impl Chunks {
+    fn grow(&mut self) -> bool {
+        if self.n == MAX_CHUNKS {
+            return false;
+        }
+        let Ok(pa) = page_alloc::alloc_pages(CHUNK_ORDER) else {
+            return false;
+        };
+        // SAFETY: the block was just allocated from the page allocator, is
+        // mapped, and belongs to this heap chunk from now on.
+        unsafe { self.heaps[self.n].init(phys_to_virt(pa) as *mut u8, CHUNK_SIZE) };
+        self.n += 1;
+        true
+    }
+}
+
+/// Takes the first chunk.
+pub fn init() {
+    HEAP.0.lock().grow();
+}
+
+// SAFETY: every chunk is only touched under the lock; frees go back to the
+// chunk whose range holds the pointer.
+unsafe impl GlobalAlloc for KernelHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let mut c = self.0.lock();
+        loop {
+            let n = c.n;
+            for h in &mut c.heaps[..n] {
+                if let Ok(p) = h.allocate_first_fit(layout) {
+                    return p.as_ptr();
+                }
+            }
+            if layout.size() + layout.align() > CHUNK_SIZE / 2 || !c.grow() {
+                return null_mut();
+            }
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let mut c = self.0.lock();
+        let n = c.n;
+        let addr = ptr as usize;
+        if let Some(h) = c.heaps[..n]
+            .iter_mut()
+            .find(|h| (h.bottom() as usize..h.top() as usize).contains(&addr))
+        {
+            // SAFETY: the pointer came from this chunk's allocate_first_fit
+            // with the same layout (GlobalAlloc contract).
+            unsafe { h.deallocate(NonNull::new_unchecked(ptr), layout) };
+        }
+    }
+}
+
+/// Bytes of heap currently allocated.
+pub fn heap_used() -> usize {
+    let c = HEAP.0.lock();
+    c.heaps[..c.n].iter().map(|h| h.used()).sum()
+}
+
+/// Bytes of heap in all chunks.
+pub fn heap_size() -> usize {
+    let c = HEAP.0.lock();
+    c.heaps[..c.n].iter().map(|h| h.size()).sum()
+}

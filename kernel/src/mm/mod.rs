@@ -1,0 +1,129 @@
+//! Memory management at boot: RAM discovery, the identity map, the
+//! page-frame allocator and the kernel heap.
+//!
+//! Physical addresses equal kernel virtual addresses for now (identity map);
+//! [`phys_to_virt`] is the one place that knows it.
+
+pub mod heap;
+pub mod page_alloc;
+
+use crate::arch::mmu;
+use crate::bsp::Board;
+use crate::dtb::{DeviceTree, MAX_REGIONS};
+use core::sync::atomic::{AtomicU64, Ordering};
+use pikern_core::buddy::PageMeta;
+use pikern_core::range::{self, Range};
+
+/// Bytes in a page.
+pub const PAGE_SIZE: usize = 4096;
+
+static RAM_END: AtomicU64 = AtomicU64::new(0);
+static RAM_TOTAL: AtomicU64 = AtomicU64::new(0);
+
+/// What `init` found about RAM.
+pub fn ram_info() -> RamInfo {
+    RamInfo {
+        total_bytes: RAM_TOTAL.load(Ordering::Relaxed),
+        end: RAM_END.load(Ordering::Relaxed),
+    }
+}
+
+/// What `init` found.
+#[derive(Clone, Copy, Debug)]
+pub struct RamInfo {
+    /// Usable RAM in bytes (below the peripherals).
+    pub total_bytes: u64,
+    /// One past the highest RAM address.
+    pub end: u64,
+}
+
+extern "C" {
+    static __kernel_end: u8;
+}
+
+/// End of the kernel image (BSS and boot stacks included).
+pub fn kernel_end() -> u64 {
+    // SAFETY: only the address of a linker symbol is taken.
+    unsafe { &__kernel_end as *const u8 as u64 }
+}
+
+/// The kernel virtual address of physical address `pa`.
+#[inline]
+pub fn phys_to_virt(pa: u64) -> usize {
+    pa as usize
+}
+
+/// True if `[addr, addr+len)` is RAM the kernel maps.
+pub fn is_kernel_ram(addr: usize, len: usize) -> bool {
+    let end = RAM_END.load(Ordering::Relaxed) as usize;
+    addr >= 0x1000 && addr.checked_add(len).is_some_and(|e| e <= end)
+}
+
+/// Discovers RAM, turns the MMU on, and sets up the page allocator and heap.
+pub fn init(board: &Board, dt: Option<&DeviceTree>) -> RamInfo {
+    let mut regions = [Range::default(); MAX_REGIONS];
+    let mut n = 0;
+    if let Some(d) = dt {
+        for (start, size) in d.memory() {
+            let r = Range::new(start, (start + size).min(board.ram_limit()));
+            if !r.is_empty() && n < MAX_REGIONS {
+                regions[n] = r;
+                n += 1;
+            }
+        }
+    }
+    if n == 0 {
+        regions[0] = Range::new(0, board.default_ram.min(board.ram_limit()));
+        n = 1;
+    }
+    let regions = &regions[..n];
+    let total: u64 = regions.iter().map(|r| r.end - r.start).sum();
+    let end = regions.iter().map(|r| r.end).max().unwrap_or(0);
+    RAM_END.store(end, Ordering::Relaxed);
+    RAM_TOTAL.store(total, Ordering::Relaxed);
+
+    let in_ram = |pa: u64| regions.iter().any(|r| r.start <= pa && pa < r.end);
+    mmu::build_identity_map(|pa| match board.classify(pa, end) {
+        Some(mmu::MemType::Normal) if !in_ram(pa) => None,
+        other => other,
+    });
+    mmu::enable_this_cpu();
+
+    // Reserved: low memory (spin table, boot stub) and the image, the DTB,
+    // the initramfs; then the page metadata array itself.
+    let mut reserved = [Range::default(); 4];
+    reserved[0] = Range::new(0, kernel_end());
+    if let Some(d) = dt {
+        let (s, e) = d.blob_range();
+        reserved[1] = Range::new(s, e);
+        if let Some((s, e)) = d.initrd() {
+            reserved[2] = Range::new(s, e);
+        }
+    }
+    let npages = (end as usize).div_ceil(PAGE_SIZE);
+    let map_bytes = (npages * core::mem::size_of::<PageMeta>()) as u64;
+    let map_at = range::find_free(regions[0], &reserved[..3], map_bytes, PAGE_SIZE as u64)
+        .expect("no room for the page metadata array");
+    reserved[3] = Range::new(map_at, map_at + map_bytes);
+
+    // SAFETY: [map_at, map_at + map_bytes) is RAM that no other reservation
+    // covers and that is never handed out; it becomes mem_map for good.
+    let mem_map =
+        unsafe { core::slice::from_raw_parts_mut(phys_to_virt(map_at) as *mut PageMeta, npages) };
+    page_alloc::init(mem_map, |add| {
+        for &region in regions {
+            range::subtract(region, &reserved, |free| {
+                let first = (free.start as usize).div_ceil(PAGE_SIZE);
+                let last = free.end as usize / PAGE_SIZE;
+                if last > first {
+                    add(first, last - first);
+                }
+            });
+        }
+    });
+    heap::init();
+    RamInfo {
+        total_bytes: total,
+        end,
+    }
+}

@@ -1,0 +1,102 @@
+//! Per-CPU data, reached through `TPIDR_EL1` as Linux's arm64 port does.
+//!
+//! Each core's `TPIDR_EL1` holds the address of its own [`PerCpu`]; reading
+//! it is one instruction and needs no lock. Fields that other cores touch
+//! (IPI requests, tick counts read by tests) are atomics.
+
+use crate::arch::exception::FaultRecord;
+use aarch64_cpu::registers::*;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+
+/// Cores on a Raspberry Pi 3 or 4.
+pub const NR_CPUS: usize = 4;
+
+/// One core's private state.
+pub struct PerCpu {
+    /// This core's number.
+    pub cpu: usize,
+    /// Timer ticks taken on this core.
+    pub ticks: AtomicU64,
+    /// IPIs received on this core.
+    pub ipis: AtomicU64,
+    /// IPI requests not yet handled, one bit per `smp::IpiKind`.
+    pub ipi_pending: AtomicU32,
+    /// Set once the core finished its bring-up.
+    pub online: AtomicBool,
+    /// A function another core asked this one to run (`smp::call_on_cpu`).
+    pub call_fn: AtomicUsize,
+    /// Functions run on request so far.
+    pub calls_done: AtomicU64,
+    fault: spin::Mutex<Option<FaultRecord>>,
+}
+
+impl PerCpu {
+    const fn new(cpu: usize) -> Self {
+        PerCpu {
+            cpu,
+            ticks: AtomicU64::new(0),
+            ipis: AtomicU64::new(0),
+            ipi_pending: AtomicU32::new(0),
+            online: AtomicBool::new(false),
+            call_fn: AtomicUsize::new(0),
+            calls_done: AtomicU64::new(0),
+            fault: spin::Mutex::new(None),
+        }
+    }
+
+    /// Records a fault that the exception table fixed up.
+    pub fn record_fault(&self, f: FaultRecord) {
+        *self.fault.lock() = Some(f);
+    }
+
+    /// Takes the last fixed-up fault on this core.
+    pub fn take_fault(&self) -> Option<FaultRecord> {
+        self.fault.lock().take()
+    }
+}
+
+static PER_CPU: [PerCpu; NR_CPUS] = [
+    PerCpu::new(0),
+    PerCpu::new(1),
+    PerCpu::new(2),
+    PerCpu::new(3),
+];
+
+/// Points this core's `TPIDR_EL1` at its `PerCpu`.
+pub fn init_this_cpu(cpu: usize) {
+    TPIDR_EL1.set(&PER_CPU[cpu] as *const PerCpu as u64);
+}
+
+/// This core's `PerCpu`.
+#[inline]
+pub fn this_cpu() -> &'static PerCpu {
+    let p = TPIDR_EL1.get() as *const PerCpu;
+    if p.is_null() {
+        // Before init_this_cpu (early exceptions): fall back to MPIDR.
+        return &PER_CPU[crate::arch::cpu::smp_processor_id_raw() % NR_CPUS];
+    }
+    // SAFETY: TPIDR_EL1 is only ever set by init_this_cpu to an element of
+    // PER_CPU, a static that lives forever.
+    unsafe { &*p }
+}
+
+/// Another core's `PerCpu`.
+pub fn cpu(n: usize) -> &'static PerCpu {
+    &PER_CPU[n]
+}
+
+/// This core's number.
+#[inline]
+pub fn smp_processor_id() -> usize {
+    this_cpu().cpu
+}
+
+/// Iterates over all cores' `PerCpu`.
+pub fn all() -> impl Iterator<Item = &'static PerCpu> {
+    PER_CPU.iter()
+}
+
+/// Relaxed load helper for counters read by tests and reports.
+pub fn load(c: &AtomicU64) -> u64 {
+    c.load(Ordering::Relaxed)
+}

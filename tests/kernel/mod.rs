@@ -1,0 +1,29 @@
+//! The in-kernel KTAP suites, compiled into the test build of the kernel
+//! (`--features ktest`) and run on QEMU raspi3b and raspi4b by `make test`.
+//! Each file is one suite; [`SUITES`] is the registry, in run order.
+
+use crate::ktest::Suite;
+
+mod console;
+mod dtb;
+mod exception;
+mod heap;
+mod ipi;
+mod page_alloc;
+mod selftest;
+mod timer;
+
+/// Every suite, in the order `ktest=all` runs them.
+pub static SUITES: &[Suite] = &[
+    console::SUITE,
+    timer::SUITE,
+    ipi::SUITE,
+    page_alloc::SUITE,
+    heap::SUITE,
+    dtb::SUITE,
+    exception::SUITE,
+    selftest::FAIL,
+    selftest::HANG,
+    selftest::CRASH,
+    selftest::PASS,
+];
