@@ -2,6 +2,8 @@
 //! `[    0.012345] ` prefix, whole messages kept together across cores, and
 //! an interrupt-fed input buffer (later read by `read()` on the console).
 
+use crate::sched::wait::WaitQueue;
+use crate::task::TASK_INTERRUPTIBLE;
 use crate::{bsp, sync::IrqSpinLock, time};
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -205,6 +207,21 @@ pub fn uart_rx_interrupt() {
         rx.push(c);
     }
     uart.clear_rx_irq();
+    drop(rx);
+    CONSOLE_WAIT.wake_up_all();
+}
+
+/// Readers of the console sleep here until input arrives.
+static CONSOLE_WAIT: WaitQueue = WaitQueue::new();
+
+/// Waits for and takes one byte of console input (task context only).
+pub fn getc_blocking() -> u8 {
+    loop {
+        if let Some(c) = getc() {
+            return c;
+        }
+        CONSOLE_WAIT.wait_event(TASK_INTERRUPTIBLE, || RX.lock().len > 0);
+    }
 }
 
 /// Adds a byte to the input buffer as the receive interrupt does.

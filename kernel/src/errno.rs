@@ -15,6 +15,8 @@ impl Errno {
 
 /// No such file or directory.
 pub const ENOENT: Errno = Errno(2);
+/// No child processes.
+pub const ECHILD: Errno = Errno(10);
 /// Try again (resource temporarily exhausted).
 pub const EAGAIN: Errno = Errno(11);
 /// Out of memory.

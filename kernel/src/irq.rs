@@ -2,7 +2,7 @@
 //! dispatches timer ticks, IPIs and the console UART.
 
 use crate::bsp::{self, IrqSource};
-use crate::{console, percpu, smp, time};
+use crate::{console, percpu, smp, timer};
 
 /// Handles every pending interrupt of this core (called from the vectors).
 pub fn handle_irq() {
@@ -10,7 +10,7 @@ pub fn handle_irq() {
     let cpu = percpu::smp_processor_id();
     while let Some(irq) = chip.ack(cpu) {
         match irq.source {
-            IrqSource::Timer => time::timer_interrupt(),
+            IrqSource::Timer => timer::timer_interrupt(),
             IrqSource::Ipi => smp::ipi_interrupt(),
             IrqSource::Uart => console::uart_rx_interrupt(),
             IrqSource::Other(_) => {}

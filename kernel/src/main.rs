@@ -4,7 +4,8 @@
 //! `kernel_main` is the boot order and nothing else: every step lives in the
 //! module that owns it. Core 0 arrives here from `boot/start.S` at EL1 with
 //! the MMU off; cores 1-3 arrive in [`secondary_main`] once core 0 releases
-//! them through the spin table.
+//! them through the spin table. Each boot context becomes its CPU's idle
+//! task, as in Linux.
 
 #![no_std]
 #![no_main]
@@ -19,14 +20,23 @@ pub mod bsp;
 pub mod cmdline;
 pub mod dtb;
 pub mod errno;
+pub mod exit;
+pub mod fork;
+pub mod init;
 pub mod irq;
+pub mod kthread;
 pub mod mm;
 pub mod panic;
 pub mod percpu;
+pub mod pid;
 pub mod power;
+pub mod ps;
+pub mod sched;
 pub mod smp;
 pub mod sync;
+pub mod task;
 pub mod time;
+pub mod timer;
 
 #[cfg(feature = "ktest")]
 pub mod ktest;
@@ -48,6 +58,8 @@ pub extern "C" fn kernel_main(dtb_addr: usize) -> ! {
     cmdline::init(dt);
     percpu::init_this_cpu(0);
     let ram = mm::init(board, dt);
+    sched::core::init_idle(0);
+    fork::fork_init();
     board.irq_init();
     time::init_this_cpu();
     irq::enable_uart_rx();
@@ -68,17 +80,7 @@ pub extern "C" fn kernel_main(dtb_addr: usize) -> ! {
         mm::heap::heap_size() >> 10,
         cmdline::get().as_str()
     );
-
-    #[cfg(feature = "ktest")]
-    ktest::run_from_cmdline();
-
-    println!("pikern: idle. Type to echo characters (interrupt-driven UART receive); Ctrl-A x quits QEMU.");
-    loop {
-        while let Some(c) = console::getc() {
-            console::echo(c);
-        }
-        arch::cpu::wait_for_interrupt();
-    }
+    init::rest_init()
 }
 
 /// The entry point of cores 1-3 (see `smp::boot_secondaries`).
@@ -87,11 +89,10 @@ pub extern "C" fn secondary_main(cpu: usize) -> ! {
     arch::exception::install_vectors();
     arch::mmu::enable_this_cpu();
     percpu::init_this_cpu(cpu);
+    sched::core::init_idle(cpu);
     bsp::board().irq_init_this_cpu(cpu);
     time::init_this_cpu();
     arch::cpu::local_irq_enable();
     smp::mark_online(cpu);
-    loop {
-        arch::cpu::wait_for_interrupt();
-    }
+    sched::core::cpu_idle_loop()
 }

@@ -5,8 +5,9 @@
 //! (IPI requests, tick counts read by tests) are atomics.
 
 use crate::arch::exception::FaultRecord;
+use crate::task::Task;
 use aarch64_cpu::registers::*;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 /// Cores on a Raspberry Pi 3 or 4.
 pub const NR_CPUS: usize = 4;
@@ -27,6 +28,14 @@ pub struct PerCpu {
     pub call_fn: AtomicUsize,
     /// Functions run on request so far.
     pub calls_done: AtomicU64,
+    /// The task running here (`current`), owned by this CPU's runqueue.
+    current: AtomicPtr<Task>,
+    /// The running task should give up the CPU at the next safe point.
+    pub need_resched: AtomicBool,
+    /// Nesting of preempt_disable().
+    pub preempt_count: AtomicU32,
+    /// Counter value of this CPU's next scheduler tick.
+    pub next_tick: AtomicU64,
     fault: spin::Mutex<Option<FaultRecord>>,
 }
 
@@ -40,6 +49,10 @@ impl PerCpu {
             online: AtomicBool::new(false),
             call_fn: AtomicUsize::new(0),
             calls_done: AtomicU64::new(0),
+            current: AtomicPtr::new(core::ptr::null_mut()),
+            need_resched: AtomicBool::new(false),
+            preempt_count: AtomicU32::new(0),
+            next_tick: AtomicU64::new(0),
             fault: spin::Mutex::new(None),
         }
     }
@@ -47,6 +60,16 @@ impl PerCpu {
     /// Records a fault that the exception table fixed up.
     pub fn record_fault(&self, f: FaultRecord) {
         *self.fault.lock() = Some(f);
+    }
+
+    /// The running task (null before the scheduler starts).
+    pub fn current_task(&self) -> *const Task {
+        self.current.load(Ordering::Relaxed)
+    }
+
+    /// Records the task now running here.
+    pub fn set_current_task(&self, t: *const Task) {
+        self.current.store(t as *mut Task, Ordering::Relaxed);
     }
 
     /// Takes the last fixed-up fault on this core.

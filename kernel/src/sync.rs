@@ -24,6 +24,32 @@ impl<T> IrqSpinLock<T> {
         }
     }
 
+    /// Releases a lock whose guard was forgotten: the context switch takes
+    /// the runqueue lock in one task and releases it in the next.
+    ///
+    /// # Safety
+    /// The caller must own the lock (its guard was `mem::forget`-ed on this
+    /// CPU) and must restore the IRQ mask itself.
+    pub unsafe fn force_unlock(&self) {
+        // SAFETY: the caller owns the lock (see above).
+        unsafe { self.inner.force_unlock() };
+    }
+
+    /// Takes the lock if it is free (IRQs masked while held).
+    pub fn try_lock(&self) -> Option<IrqSpinGuard<'_, T>> {
+        let flags = cpu::local_irq_save();
+        match self.inner.try_lock() {
+            Some(g) => Some(IrqSpinGuard {
+                guard: Some(g),
+                flags,
+            }),
+            None => {
+                cpu::local_irq_restore(flags);
+                None
+            }
+        }
+    }
+
     /// Masks IRQs, then takes the lock.
     pub fn lock(&self) -> IrqSpinGuard<'_, T> {
         let flags = cpu::local_irq_save();

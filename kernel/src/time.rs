@@ -43,23 +43,36 @@ fn tick_interval() -> u64 {
     counter_frequency() / HZ
 }
 
-/// Starts this core's periodic tick.
-pub fn init_this_cpu() {
-    timer::set_deadline(cpu::read_counter() + tick_interval());
+/// The counter value uptime counts from.
+pub fn boot_counter() -> u64 {
+    BOOT_COUNTER.load(Ordering::Relaxed)
 }
 
-/// The timer interrupt: counts the tick and arms the next one. Deadlines
-/// advance by whole intervals so ticks do not drift; after a long stall
-/// (a debugger, a descheduled vCPU) the catch-up is capped.
-pub fn timer_interrupt() {
+/// Converts nanoseconds to counter ticks.
+pub fn ns_to_cycles(ns: u64) -> u64 {
+    ((ns as u128 * counter_frequency() as u128) / 1_000_000_000) as u64
+}
+
+/// Starts this core's periodic tick.
+pub fn init_this_cpu() {
+    let first = cpu::read_counter() + tick_interval();
+    percpu::this_cpu().next_tick.store(first, Ordering::Relaxed);
+    timer::set_deadline(first);
+}
+
+/// One scheduler tick on this core (called by the timer interrupt when the
+/// tick is due). Ticks advance by whole intervals so they do not drift;
+/// after a long stall (a debugger, a descheduled vCPU) the catch-up is
+/// capped.
+pub fn tick(now: u64) {
     let pc = percpu::this_cpu();
     pc.ticks.fetch_add(1, Ordering::Relaxed);
-    let now = cpu::read_counter();
-    let mut next = timer::deadline() + tick_interval();
+    let mut next = pc.next_tick.load(Ordering::Relaxed) + tick_interval();
     if now > next + 10 * tick_interval() {
         next = now + tick_interval();
     }
-    timer::set_deadline(next);
+    pc.next_tick.store(next, Ordering::Relaxed);
+    crate::sched::scheduler_tick();
 }
 
 /// Busy-waits `us` microseconds.

@@ -7,8 +7,12 @@
 
 #![cfg_attr(not(test), no_std)]
 
+extern crate alloc;
+
 pub mod buddy;
 pub mod cmdline;
 pub mod esr;
 pub mod ktap;
+pub mod pid;
 pub mod range;
+pub mod sched_fair;

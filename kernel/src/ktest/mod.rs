@@ -99,12 +99,17 @@ fn select(spec: &str) -> Vec<Result<&'static Suite, &str>> {
         .collect()
 }
 
-/// Runs the suites the command line names, then ends the machine. Returns
-/// only if no `ktest=` was given.
-pub fn run_from_cmdline() {
+/// True if the command line asks for tests.
+pub fn requested() -> bool {
+    cmdline::get().get("ktest").is_some()
+}
+
+/// Runs the suites the command line names, then ends the machine. Runs in
+/// its own kernel thread, so tests can sleep, fork and be preempted.
+pub fn run_from_cmdline() -> i32 {
     let cl = cmdline::get();
     let Some(spec) = cl.get("ktest") else {
-        return;
+        return 0;
     };
     let from = cl.get_u64("ktest_from").unwrap_or(1).max(1) as usize;
     let selected = select(spec);

@@ -98,7 +98,10 @@ pub struct FaultRecord {
 #[no_mangle]
 extern "C" fn exception_dispatch(regs: &mut PtRegs, kind: u64) {
     match kind {
-        5 | 9 => irq::handle_irq(),
+        5 | 9 => {
+            irq::handle_irq();
+            crate::sched::core::preempt_schedule_irq();
+        }
         4 => el1_sync(regs),
         _ => oops(regs, kind, "Unhandled exception"),
     }

@@ -2,6 +2,7 @@
 //! report, the MMU set-up, the generic timer and CPU primitives.
 
 pub mod backtrace;
+pub mod context;
 pub mod cpu;
 pub mod exception;
 pub mod mmu;

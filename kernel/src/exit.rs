@@ -1,0 +1,209 @@
+//! Ending tasks (Linux's `kernel/exit.c`), exactly the seed's sequence:
+//! `do_exit()` sets `PF_EXITING` and the exit code, releases resources,
+//! `exit_notify()` reparents the children to init and tells the parent
+//! (or lets the task be reaped at once), then `do_task_dead()` switches
+//! away for the last time. The task cannot free the stack it runs on:
+//! `finish_task_switch()` in the *next* task calls `put_task_stack()`. The
+//! descriptor lives on as a zombie until the parent reaps it
+//! (`release_task()` from `do_wait`).
+
+use crate::errno::{Errno, ECHILD};
+use crate::percpu;
+use crate::pid::TASKLIST;
+use crate::sched::core::__schedule;
+use crate::task::{
+    self, set_current_state, Pid, StackRelease, Task, EXIT_DEAD, EXIT_ZOMBIE, PF_EXITING,
+    PF_EXITPIDONE, PF_NOFREEZE, TASK_DEAD, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE,
+};
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once pid 1 exists: from then on its exit is fatal.
+pub static INIT_STARTED: AtomicBool = AtomicBool::new(false);
+
+/// `wait` option: do not block.
+pub const WNOHANG: u32 = 1;
+
+/// Ends the current task with `code` (`do_exit`). Never returns.
+#[inline(never)]
+#[no_mangle]
+pub fn do_exit(code: i32) -> ! {
+    let tsk = task::current();
+    if tsk.pid == 1 && INIT_STARTED.load(Ordering::Relaxed) {
+        panic!("Attempted to kill init! exitcode=0x{:08x}", code);
+    }
+    if tsk.flags() & PF_EXITING != 0 {
+        // An exit that faulted again: park the task for good rather than
+        // run the exit path twice.
+        println!(
+            "Fixing recursive fault but reboot is needed! ({}, pid {})",
+            tsk.comm(),
+            tsk.pid
+        );
+        tsk.flags.fetch_or(PF_EXITPIDONE, Ordering::Relaxed);
+        drop(tsk);
+        loop {
+            set_current_state(TASK_UNINTERRUPTIBLE);
+            __schedule(false);
+        }
+    }
+    tsk.flags.fetch_or(PF_EXITING, Ordering::SeqCst);
+    tsk.exit_code.store(code, Ordering::Relaxed);
+    // The address space, files and fs context are released here once
+    // processes have them (user-space issues).
+    exit_notify(&tsk);
+    tsk.flags.fetch_or(PF_EXITPIDONE, Ordering::Relaxed);
+    drop(tsk);
+    do_task_dead()
+}
+
+/// Reparents the children, notifies the parent and decides between zombie
+/// and immediate release (`exit_notify`).
+#[inline(never)]
+#[no_mangle]
+pub fn exit_notify(tsk: &Arc<Task>) {
+    let autoreap = {
+        let mut tl = TASKLIST.lock();
+        forget_original_parent(&mut tl, tsk);
+        let autoreap = do_notify_parent(tsk);
+        tsk.exit_state.store(
+            if autoreap { EXIT_DEAD } else { EXIT_ZOMBIE },
+            Ordering::SeqCst,
+        );
+        autoreap
+    };
+    if let Some(parent) = tsk.family.lock().parent.upgrade() {
+        parent.wait_chldexit.wake_up_all();
+    }
+    if autoreap {
+        release_task(tsk);
+    }
+}
+
+/// The children of an exiting task go to init (`forget_original_parent`);
+/// init is woken if one of them is already a zombie.
+fn forget_original_parent(tl: &mut crate::pid::TaskList, tsk: &Arc<Task>) {
+    let children = core::mem::take(&mut tsk.family.lock().children);
+    if children.is_empty() {
+        return;
+    }
+    let reaper = tl.find(1).filter(|r| !Arc::ptr_eq(r, tsk));
+    let Some(reaper) = reaper else {
+        return;
+    };
+    let mut zombie = false;
+    for c in &children {
+        let mut fam = c.family.lock();
+        fam.real_parent = Arc::downgrade(&reaper);
+        fam.parent = Arc::downgrade(&reaper);
+        zombie |= c.exit_state.load(Ordering::Relaxed) == EXIT_ZOMBIE;
+    }
+    reaper.family.lock().children.extend(children);
+    if zombie {
+        reaper.wait_chldexit.wake_up_all();
+    }
+}
+
+/// Tells the parent (`do_notify_parent`); returns true if the task should
+/// be reaped at once: no exit signal, or the parent ignores SIGCHLD (as
+/// kthreadd does for kernel threads).
+fn do_notify_parent(tsk: &Task) -> bool {
+    let sig = tsk.exit_signal.load(Ordering::Relaxed);
+    let parent = tsk.family.lock().parent.upgrade();
+    match parent {
+        None => true,
+        Some(p) => sig < 0 || p.sigchld_ignored.load(Ordering::Relaxed),
+    }
+}
+
+/// The last switch away from an exiting task (`do_task_dead`).
+#[inline(never)]
+#[no_mangle]
+pub fn do_task_dead() -> ! {
+    set_current_state(TASK_DEAD);
+    let p = percpu::this_cpu().current_task();
+    // SAFETY: the current task is alive while it runs.
+    unsafe { (*p).flags.fetch_or(PF_NOFREEZE, Ordering::Relaxed) };
+    __schedule(false);
+    panic!("do_task_dead: a dead task was scheduled again");
+}
+
+/// Drops a reference to a task's kernel stack; the last one frees it
+/// (`put_task_stack`). Records who did it, for the deferred-free check.
+#[inline(never)]
+#[no_mangle]
+pub fn put_task_stack(tsk: &Task, in_finish_task_switch: bool) {
+    if tsk.stack_refcount.fetch_sub(1, Ordering::AcqRel) != 1 {
+        return;
+    }
+    let stack = tsk.stack.lock().take();
+    *tsk.stack_release.lock() = Some(StackRelease {
+        by_pid: task::current_pid(),
+        on_cpu: percpu::smp_processor_id(),
+        in_finish_task_switch,
+    });
+    drop(stack);
+}
+
+/// Drops a reference to a task descriptor (`put_task_struct`); the last
+/// one frees it.
+#[inline(never)]
+#[no_mangle]
+pub fn put_task_struct(tsk: Arc<Task>) {
+    drop(tsk);
+}
+
+/// Unhashes a dead task: frees its pid and unlinks it from its parent
+/// (`release_task`). The descriptor is freed when the last reference goes.
+#[inline(never)]
+#[no_mangle]
+pub fn release_task(p: &Arc<Task>) {
+    let mut tl = TASKLIST.lock();
+    tl.detach(p.pid);
+    if let Some(parent) = p.family.lock().real_parent.upgrade() {
+        parent.family.lock().children.retain(|c| !Arc::ptr_eq(c, p));
+    }
+}
+
+/// Waits for a child of the current task to exit and reaps it (`do_wait`):
+/// `pid` -1 for any child, or a specific one. Returns `(pid, exit_code)`,
+/// `None` with `WNOHANG` if no child has exited yet, `ECHILD` if there is
+/// no such child.
+pub fn do_wait(pid: Pid, options: u32) -> Result<Option<(Pid, i32)>, Errno> {
+    let me = task::current();
+    loop {
+        me.wait_chldexit.prepare_to_wait(TASK_INTERRUPTIBLE);
+        let (found, zombie) = {
+            let _tl = TASKLIST.lock();
+            let fam = me.family.lock();
+            let mut found = false;
+            let mut zombie = None;
+            for c in fam.children.iter().filter(|c| pid == -1 || c.pid == pid) {
+                found = true;
+                if c.exit_state
+                    .compare_exchange(EXIT_ZOMBIE, EXIT_DEAD, Ordering::AcqRel, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    zombie = Some(c.clone());
+                    break;
+                }
+            }
+            (found, zombie)
+        };
+        if let Some(z) = zombie {
+            me.wait_chldexit.finish_wait();
+            let code = z.exit_code.load(Ordering::Relaxed);
+            release_task(&z);
+            return Ok(Some((z.pid, code)));
+        }
+        if !found {
+            me.wait_chldexit.finish_wait();
+            return Err(ECHILD);
+        }
+        if options & WNOHANG != 0 {
+            me.wait_chldexit.finish_wait();
+            return Ok(None);
+        }
+        crate::sched::schedule();
+    }
+}

@@ -1,0 +1,111 @@
+//! The first tasks (Linux's `init/main.c`): `rest_init` starts init
+//! (pid 1) and kthreadd (pid 2), then the boot CPU becomes its idle task.
+//! init starts the test suites (test build) or a few demo kernel threads
+//! and the console monitor, then reaps every child it is given, orphans
+//! included.
+
+use crate::exit::{do_wait, INIT_STARTED, WNOHANG};
+use crate::fork::{kernel_thread, CLONE_FILES, CLONE_FS};
+use crate::kthread::{kthread_run, kthread_run_on};
+use crate::sched::wait::msleep;
+use crate::task::{self, EXIT_ZOMBIE, TASK_INTERRUPTIBLE};
+use crate::{console, power, ps};
+use alloc::boxed::Box;
+use alloc::string::String;
+use core::sync::atomic::Ordering;
+
+/// Starts pid 1 and pid 2, then idles (`rest_init`).
+pub fn rest_init() -> ! {
+    let init = kernel_thread(Box::new(kernel_init), "init", CLONE_FS | CLONE_FILES);
+    let kthreadd = kernel_thread(
+        Box::new(crate::kthread::kthreadd),
+        "kthreadd",
+        CLONE_FS | CLONE_FILES,
+    );
+    assert_eq!(init, Ok(1), "init must be pid 1");
+    assert_eq!(kthreadd, Ok(2), "kthreadd must be pid 2");
+    crate::sched::core::cpu_idle_loop()
+}
+
+/// pid 1.
+fn kernel_init() -> i32 {
+    INIT_STARTED.store(true, Ordering::Release);
+    #[cfg(feature = "ktest")]
+    if crate::ktest::requested() {
+        if let Err(e) = kthread_run(crate::ktest::run_from_cmdline, "ktest") {
+            panic!("cannot start the test thread: errno {}", e.0);
+        }
+        reap_forever();
+    }
+    start_demo_threads();
+    msleep(200);
+    println!("init: tasks after boot:");
+    ps::show();
+    if let Err(e) = kthread_run(kshell, "kshell") {
+        println!("init: cannot start kshell: errno {}", e.0);
+    }
+    reap_forever()
+}
+
+/// init's main loop: sleep until a child is a zombie, reap it.
+fn reap_forever() -> ! {
+    let me = task::current();
+    loop {
+        me.wait_chldexit.wait_event(TASK_INTERRUPTIBLE, || {
+            me.family
+                .lock()
+                .children
+                .iter()
+                .any(|c| c.exit_state.load(Ordering::Relaxed) == EXIT_ZOMBIE)
+        });
+        while let Ok(Some(_)) = do_wait(-1, WNOHANG) {}
+    }
+}
+
+/// A few kernel threads in different states for the `ps` listing: one
+/// sleeping, one spinning on CPU 2, one that exits at once.
+fn start_demo_threads() {
+    let _ = kthread_run(
+        || loop {
+            msleep(1000);
+        },
+        "demo_sleeper",
+    );
+    let _ = kthread_run_on(
+        || loop {
+            core::hint::spin_loop();
+        },
+        "demo_spinner",
+        1 << 2,
+    );
+    let _ = kthread_run(|| 0, "demo_exits");
+}
+
+/// A tiny console monitor: echoes input, `ps` lists tasks, `poweroff`
+/// ends the machine.
+fn kshell() -> i32 {
+    println!("kshell: commands: ps, poweroff (Ctrl-A x quits QEMU)");
+    let mut line = String::new();
+    print!("pikern> ");
+    loop {
+        let c = console::getc_blocking();
+        console::echo(c);
+        match c {
+            b'\r' | b'\n' => {
+                match line.trim() {
+                    "" => {}
+                    "ps" => ps::show(),
+                    "poweroff" => power::exit(0),
+                    other => println!("kshell: {other}: command not found"),
+                }
+                line.clear();
+                print!("pikern> ");
+            }
+            0x7f | 0x08 => {
+                line.pop();
+            }
+            c if c.is_ascii() && !c.is_ascii_control() => line.push(c as char),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! The runqueue of one CPU and its fair class (Linux's `struct rq`,
+//! `struct cfs_rq` and `kernel/sched/fair.c`). The policy's arithmetic and
+//! the ordered queue live in `pikern_core::sched_fair`; this file applies
+//! them to tasks under the runqueue lock.
+//!
+//! The running task is kept *out* of the tree (as Linux does): it is put
+//! back when it stops running and is still runnable.
+
+use crate::task::Task;
+use crate::time;
+use alloc::sync::Arc;
+use core::sync::atomic::Ordering;
+use pikern_core::sched_fair::{self as policy, CfsQueue};
+
+/// How a task joins a queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Enqueue {
+    /// A new task (fork): starts at `min_vruntime`.
+    New,
+    /// A sleeper waking up: a little credit, bounded.
+    Wakeup,
+    /// Moved from another CPU, vruntime already adjusted.
+    Migrated,
+    /// The running task going back into the tree.
+    PutPrev,
+}
+
+/// One CPU's runqueue.
+pub struct RunQueue {
+    /// Its CPU.
+    pub cpu: usize,
+    /// Runnable tasks that are not running, by vruntime.
+    pub cfs: CfsQueue<Arc<Task>>,
+    /// The task on the CPU (holds the CPU's reference).
+    pub curr: Option<Arc<Task>>,
+    /// The idle task (`swapper/N`).
+    pub idle: Option<Arc<Task>>,
+    /// Runnable tasks here, the running one included (idle excluded).
+    pub nr_running: usize,
+    /// Context switches done here.
+    pub nr_switches: u64,
+}
+
+impl RunQueue {
+    /// An empty runqueue for `cpu`.
+    pub const fn new(cpu: usize) -> Self {
+        RunQueue {
+            cpu,
+            cfs: CfsQueue::new(),
+            curr: None,
+            idle: None,
+            nr_running: 0,
+            nr_switches: 0,
+        }
+    }
+
+    /// Is `t` the running task?
+    pub fn is_curr(&self, t: &Task) -> bool {
+        self.curr.as_ref().is_some_and(|c| core::ptr::eq(&**c, t))
+    }
+
+    /// Is the idle task running?
+    pub fn curr_is_idle(&self) -> bool {
+        match (&self.curr, &self.idle) {
+            (Some(c), Some(i)) => Arc::ptr_eq(c, i),
+            _ => true,
+        }
+    }
+
+    /// Puts `p` in the tree.
+    pub fn enqueue_entity(&mut self, p: &Arc<Task>, how: Enqueue) {
+        let se = &p.se;
+        let vr = se.vruntime.load(Ordering::Relaxed);
+        let vr = match how {
+            Enqueue::New => policy::place_entity(self.cfs.min_vruntime, vr, true),
+            Enqueue::Wakeup => policy::place_entity(self.cfs.min_vruntime, vr, false),
+            Enqueue::Migrated | Enqueue::PutPrev => vr,
+        };
+        se.vruntime.store(vr, Ordering::Relaxed);
+        let key = self
+            .cfs
+            .enqueue(vr, se.weight.load(Ordering::Relaxed), p.clone());
+        *se.rb_key.lock() = Some(key);
+    }
+
+    /// Takes `p` out of the tree, if it is there.
+    pub fn dequeue_entity(&mut self, p: &Task) -> Option<Arc<Task>> {
+        let key = p.se.rb_key.lock().take()?;
+        self.cfs.dequeue(key, p.se.weight.load(Ordering::Relaxed))
+    }
+
+    /// `activate_task`: `p` becomes runnable on this CPU.
+    pub fn activate_task(&mut self, p: &Arc<Task>, how: Enqueue) {
+        self.enqueue_entity(p, how);
+        self.nr_running += 1;
+        p.on_rq.store(true, Ordering::Release);
+        super::core::NR_RUNNING[self.cpu].store(self.nr_running, Ordering::Relaxed);
+    }
+
+    /// `deactivate_task`: `p` stops being runnable here (sleep, exit,
+    /// migration).
+    pub fn deactivate_task(&mut self, p: &Task) {
+        self.dequeue_entity(p);
+        self.nr_running -= 1;
+        p.on_rq.store(false, Ordering::Release);
+        super::core::NR_RUNNING[self.cpu].store(self.nr_running, Ordering::Relaxed);
+    }
+
+    /// Charges the running task for the time since it last was
+    /// (`update_curr`).
+    pub fn update_curr(&mut self) {
+        let Some(curr) = self.curr.clone() else {
+            return;
+        };
+        let now = time::uptime_ns();
+        let se = &curr.se;
+        let start = se.exec_start.swap(now, Ordering::Relaxed);
+        let delta = now.saturating_sub(start);
+        if self.curr_is_idle() {
+            return;
+        }
+        se.sum_exec_runtime.fetch_add(delta, Ordering::Relaxed);
+        let vd = policy::calc_delta_fair(delta, se.weight.load(Ordering::Relaxed));
+        let vr = se.vruntime.fetch_add(vd, Ordering::Relaxed) + vd;
+        self.cfs.update_min_vruntime(Some(vr));
+    }
+
+    /// Picks the next task to run (`pick_next_task_fair`); `prev` goes back
+    /// into the tree if it is still runnable.
+    pub fn pick_next_task(&mut self, prev: &Arc<Task>) -> Arc<Task> {
+        let prev_is_idle = self.idle.as_ref().is_some_and(|i| Arc::ptr_eq(i, prev));
+        if !prev_is_idle && prev.on_rq.load(Ordering::Relaxed) {
+            self.enqueue_entity(prev, Enqueue::PutPrev);
+        }
+        let first = self.cfs.first().map(|(_, t)| t.clone());
+        match first {
+            Some(next) => {
+                self.dequeue_entity(&next);
+                let se = &next.se;
+                se.exec_start.store(time::uptime_ns(), Ordering::Relaxed);
+                se.prev_sum_exec_runtime.store(
+                    se.sum_exec_runtime.load(Ordering::Relaxed),
+                    Ordering::Relaxed,
+                );
+                next
+            }
+            None => {
+                let idle = self.idle.clone().expect("every runqueue has an idle task");
+                idle.se
+                    .exec_start
+                    .store(time::uptime_ns(), Ordering::Relaxed);
+                idle
+            }
+        }
+    }
+
+    /// Should the running task give way at this tick (`check_preempt_tick`)?
+    pub fn tick_wants_preempt(&self) -> bool {
+        let Some(curr) = &self.curr else {
+            return false;
+        };
+        if self.curr_is_idle() {
+            return self.nr_running > 0;
+        }
+        let se = &curr.se;
+        let ran = se.sum_exec_runtime.load(Ordering::Relaxed)
+            - se.prev_sum_exec_runtime.load(Ordering::Relaxed);
+        let weight = se.weight.load(Ordering::Relaxed);
+        let ideal = policy::sched_slice(
+            self.nr_running as u64,
+            weight,
+            self.cfs.load + weight as u64,
+        );
+        let left = self.cfs.first().map(|(k, _)| k.0);
+        policy::check_preempt_tick(ran, ideal, se.vruntime.load(Ordering::Relaxed), left)
+    }
+
+    /// Should a newly woken `p` preempt the running task
+    /// (`check_preempt_wakeup`)?
+    pub fn wakeup_wants_preempt(&self, p: &Task) -> bool {
+        match &self.curr {
+            None => true,
+            Some(_) if self.curr_is_idle() => true,
+            Some(c) => policy::wakeup_preempt(
+                c.se.vruntime.load(Ordering::Relaxed),
+                p.se.vruntime.load(Ordering::Relaxed),
+            ),
+        }
+    }
+
+    /// A queued (not running) task that may run on `cpu`, for balancing.
+    pub fn pick_migratable(&self, cpu: usize) -> Option<Arc<Task>> {
+        self.cfs
+            .iter()
+            .map(|(_, t)| t)
+            .find(|t| t.may_run_on(cpu))
+            .cloned()
+    }
+}

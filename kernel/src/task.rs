@@ -1,0 +1,406 @@
+//! `task_struct`: one per task (process or kernel thread), with Linux's
+//! field names, state values, `PF_*` flags and exit states.
+//!
+//! A task is shared as `Arc<Task>`: the references are the pid table (until
+//! `release_task`), the parent's `children` list, the runqueue while queued,
+//! the CPU while running, and wait queues and timers while sleeping. Fields
+//! other CPUs read are atomics; the ones the scheduler changes are
+//! protected by the runqueue lock of the task's CPU, as in Linux.
+
+use crate::arch::context::CpuContext;
+use crate::mm::page_alloc;
+use crate::percpu;
+use crate::sched::wait::WaitQueue;
+use crate::sync::IrqSpinLock;
+use alloc::boxed::Box;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use pikern_core::sched_fair::{nice_to_weight, DEFAULT_PRIO};
+
+/// Process id.
+pub type Pid = i32;
+
+// Task states (`state`), Linux 4.19 values.
+/// Running on a CPU or waiting on a runqueue.
+pub const TASK_RUNNING: u32 = 0x0000;
+/// Sleeping; a signal or an explicit wake-up ends it.
+pub const TASK_INTERRUPTIBLE: u32 = 0x0001;
+/// Sleeping until a specific condition; signals do not wake it.
+pub const TASK_UNINTERRUPTIBLE: u32 = 0x0002;
+/// Stopped (job control).
+pub const TASK_STOPPED: u32 = 0x0004;
+/// Being traced.
+pub const TASK_TRACED: u32 = 0x0008;
+/// Dead: `do_task_dead` switched away for the last time.
+pub const TASK_DEAD: u32 = 0x0080;
+/// Woken, in the middle of being queued.
+pub const TASK_WAKING: u32 = 0x0200;
+/// Either kind of sleep (`TASK_NORMAL`).
+pub const TASK_NORMAL: u32 = TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE;
+
+// Exit states (`exit_state`).
+/// Nobody will reap it: freed as soon as it is gone.
+pub const EXIT_DEAD: u32 = 0x0010;
+/// Dead, waiting for its parent to reap it.
+pub const EXIT_ZOMBIE: u32 = 0x0020;
+/// Both bits (`EXIT_TRACE`).
+pub const EXIT_TRACE: u32 = EXIT_ZOMBIE | EXIT_DEAD;
+
+// Task flags (`flags`).
+/// The idle task of a CPU.
+pub const PF_IDLE: u32 = 0x0000_0002;
+/// Getting shut down.
+pub const PF_EXITING: u32 = 0x0000_0004;
+/// Exit finished its pid-related work.
+pub const PF_EXITPIDONE: u32 = 0x0000_0008;
+/// A workqueue worker.
+pub const PF_WQ_WORKER: u32 = 0x0000_0020;
+/// Forked but did not exec.
+pub const PF_FORKNOEXEC: u32 = 0x0000_0040;
+/// Never frozen.
+pub const PF_NOFREEZE: u32 = 0x0000_8000;
+/// A kernel thread.
+pub const PF_KTHREAD: u32 = 0x0020_0000;
+/// Flags a child never inherits.
+pub const TASK_NEW_FLAGS_MASK: u32 = PF_EXITING | PF_EXITPIDONE | PF_NOFREEZE | PF_KTHREAD;
+
+/// `SIGCHLD`, the usual exit signal.
+pub const SIGCHLD: i32 = 17;
+
+/// Kernel stack size: 16 KiB, as on arm64 Linux.
+pub const THREAD_SIZE_ORDER: usize = 2;
+/// Bytes in a kernel stack.
+pub const THREAD_SIZE: usize = crate::mm::PAGE_SIZE << THREAD_SIZE_ORDER;
+
+/// Live kernel stacks (for leak checks).
+pub static NR_STACKS: AtomicUsize = AtomicUsize::new(0);
+/// Live task descriptors (for leak checks).
+pub static NR_TASKS: AtomicUsize = AtomicUsize::new(0);
+
+/// A kernel stack from the page allocator.
+#[derive(Debug)]
+pub struct KernelStack {
+    /// Physical (= kernel) address of the lowest byte.
+    pub base: u64,
+}
+
+impl KernelStack {
+    /// Allocates one.
+    pub fn alloc() -> Result<Self, crate::errno::Errno> {
+        let base = page_alloc::alloc_pages(THREAD_SIZE_ORDER)?;
+        NR_STACKS.fetch_add(1, Ordering::Relaxed);
+        Ok(KernelStack { base })
+    }
+
+    /// The initial stack pointer.
+    pub fn top(&self) -> u64 {
+        self.base + THREAD_SIZE as u64
+    }
+}
+
+impl Drop for KernelStack {
+    fn drop(&mut self) {
+        let _ = page_alloc::free_pages(self.base, THREAD_SIZE_ORDER);
+        NR_STACKS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The scheduling entity (`struct sched_entity`).
+pub struct SchedEntity {
+    /// Virtual runtime in ns.
+    pub vruntime: AtomicU64,
+    /// Counter value when it last started running.
+    pub exec_start: AtomicU64,
+    /// Total run time in ns.
+    pub sum_exec_runtime: AtomicU64,
+    /// `sum_exec_runtime` when it was last picked.
+    pub prev_sum_exec_runtime: AtomicU64,
+    /// Load weight from its nice value.
+    pub weight: AtomicU32,
+    /// Its place in the runqueue's tree while queued.
+    pub rb_key: IrqSpinLock<Option<pikern_core::sched_fair::QueueKey>>,
+}
+
+/// Who is related to whom (protected by the tasklist lock in `pid.rs`).
+#[derive(Default)]
+pub struct Family {
+    /// The task that created it.
+    pub real_parent: Weak<Task>,
+    /// Who gets its exit signal (same as `real_parent` without ptrace).
+    pub parent: Weak<Task>,
+    /// Its children, alive or zombie.
+    pub children: Vec<Arc<Task>>,
+}
+
+/// Who released a dead task's kernel stack (for the deferred-free check).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StackRelease {
+    /// Pid of the task that was running `finish_task_switch`.
+    pub by_pid: Pid,
+    /// CPU it ran on.
+    pub on_cpu: usize,
+    /// Released from `finish_task_switch` (not from the task itself).
+    pub in_finish_task_switch: bool,
+}
+
+/// The task descriptor.
+pub struct Task {
+    /// Process id.
+    pub pid: Pid,
+    /// Thread-group id (the pid of the group leader).
+    pub tgid: Pid,
+    comm: IrqSpinLock<[u8; 16]>,
+    /// `TASK_*`.
+    pub state: AtomicU32,
+    /// `PF_*`.
+    pub flags: AtomicU32,
+    /// `EXIT_*` once it exits.
+    pub exit_state: AtomicU32,
+    /// The exit code `do_exit` was given.
+    pub exit_code: AtomicI32,
+    /// Signal sent to the parent on exit (SIGCHLD; -1 for none).
+    pub exit_signal: AtomicI32,
+    /// Effective priority (120 = nice 0).
+    pub prio: AtomicI32,
+    /// Priority from the nice value.
+    pub static_prio: AtomicI32,
+    /// Priority without boosting.
+    pub normal_prio: AtomicI32,
+    /// Scheduler bookkeeping.
+    pub se: SchedEntity,
+    /// The CPU it is on (or was last on).
+    pub cpu: AtomicUsize,
+    /// The CPUs it may run on, one bit each.
+    pub cpus_allowed: AtomicU32,
+    /// Queued on a runqueue (or running).
+    pub on_rq: AtomicBool,
+    /// Currently executing on a CPU (cleared in `finish_task_switch`).
+    pub on_cpu: AtomicBool,
+    /// Serialises wake-ups of this task (`pi_lock`).
+    pub pi_lock: IrqSpinLock<()>,
+    /// Parent and children.
+    pub family: IrqSpinLock<Family>,
+    /// Children's exits wake this (`signal->wait_chldexit`).
+    pub wait_chldexit: WaitQueue,
+    /// Its kernel stack, until `put_task_stack`.
+    pub stack: IrqSpinLock<Option<KernelStack>>,
+    /// References to the stack (`stack_refcount`).
+    pub stack_refcount: AtomicU32,
+    /// Who released the stack.
+    pub stack_release: IrqSpinLock<Option<StackRelease>>,
+    /// Saved registers while switched out (`thread.cpu_context`).
+    thread: UnsafeCell<CpuContext>,
+    /// A kernel thread's function, taken when it first runs.
+    pub kthread_fn: IrqSpinLock<Option<Box<dyn FnOnce() -> i32 + Send>>>,
+    /// Parent ignores SIGCHLD: children are reaped automatically.
+    pub sigchld_ignored: AtomicBool,
+    /// Voluntary context switches (`nvcsw`).
+    pub nvcsw: AtomicU64,
+    /// Involuntary context switches (`nivcsw`).
+    pub nivcsw: AtomicU64,
+}
+
+// SAFETY: `thread` is only touched by cpu_switch_to on the CPU switching
+// the task in or out, under that CPU's runqueue lock; everything else is
+// atomics or locks.
+unsafe impl Sync for Task {}
+// SAFETY: as above; a Task moves between CPUs only through runqueues.
+unsafe impl Send for Task {}
+
+impl Task {
+    /// A new descriptor with default scheduling fields.
+    pub fn new(pid: Pid, comm: &str, flags: u32, stack: Option<KernelStack>) -> Task {
+        NR_TASKS.fetch_add(1, Ordering::Relaxed);
+        let ctx = match &stack {
+            Some(s) => CpuContext::new_thread(s.top()),
+            None => CpuContext::default(),
+        };
+        let t = Task {
+            pid,
+            tgid: pid,
+            comm: IrqSpinLock::new([0; 16]),
+            state: AtomicU32::new(TASK_RUNNING),
+            flags: AtomicU32::new(flags),
+            exit_state: AtomicU32::new(0),
+            exit_code: AtomicI32::new(0),
+            exit_signal: AtomicI32::new(SIGCHLD),
+            prio: AtomicI32::new(DEFAULT_PRIO),
+            static_prio: AtomicI32::new(DEFAULT_PRIO),
+            normal_prio: AtomicI32::new(DEFAULT_PRIO),
+            se: SchedEntity {
+                vruntime: AtomicU64::new(0),
+                exec_start: AtomicU64::new(0),
+                sum_exec_runtime: AtomicU64::new(0),
+                prev_sum_exec_runtime: AtomicU64::new(0),
+                weight: AtomicU32::new(nice_to_weight(0)),
+                rb_key: IrqSpinLock::new(None),
+            },
+            cpu: AtomicUsize::new(0),
+            cpus_allowed: AtomicU32::new((1 << percpu::NR_CPUS) - 1),
+            on_rq: AtomicBool::new(false),
+            on_cpu: AtomicBool::new(false),
+            pi_lock: IrqSpinLock::new(()),
+            family: IrqSpinLock::new(Family::default()),
+            wait_chldexit: WaitQueue::new(),
+            stack_refcount: AtomicU32::new(stack.is_some() as u32),
+            stack: IrqSpinLock::new(stack),
+            stack_release: IrqSpinLock::new(None),
+            thread: UnsafeCell::new(ctx),
+            kthread_fn: IrqSpinLock::new(None),
+            sigchld_ignored: AtomicBool::new(false),
+            nvcsw: AtomicU64::new(0),
+            nivcsw: AtomicU64::new(0),
+        };
+        t.set_comm(comm);
+        t
+    }
+
+    /// The command name (up to 15 bytes).
+    pub fn comm(&self) -> Comm {
+        Comm(*self.comm.lock())
+    }
+
+    /// Sets the command name, truncated to 15 bytes as Linux does.
+    pub fn set_comm(&self, name: &str) {
+        let mut c = [0u8; 16];
+        let n = name.len().min(15);
+        c[..n].copy_from_slice(&name.as_bytes()[..n]);
+        *self.comm.lock() = c;
+    }
+
+    /// `state` now.
+    pub fn state(&self) -> u32 {
+        self.state.load(Ordering::SeqCst)
+    }
+
+    /// `flags` now.
+    pub fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+
+    /// Nice value from `static_prio`.
+    pub fn nice(&self) -> i32 {
+        self.static_prio.load(Ordering::Relaxed) - DEFAULT_PRIO
+    }
+
+    /// Sets the nice value (clamped to -20..=19) and the load weight.
+    pub fn set_user_nice(&self, nice: i32) {
+        let nice = nice.clamp(-20, 19);
+        let prio = DEFAULT_PRIO + nice;
+        self.static_prio.store(prio, Ordering::Relaxed);
+        self.normal_prio.store(prio, Ordering::Relaxed);
+        self.prio.store(prio, Ordering::Relaxed);
+        self.se
+            .weight
+            .store(nice_to_weight(nice), Ordering::Relaxed);
+    }
+
+    /// May it run on `cpu`?
+    pub fn may_run_on(&self, cpu: usize) -> bool {
+        self.cpus_allowed.load(Ordering::Relaxed) & (1 << cpu) != 0
+    }
+
+    /// Its CPU (`task_cpu`).
+    pub fn task_cpu(&self) -> usize {
+        self.cpu.load(Ordering::Acquire)
+    }
+
+    /// The parent's pid (0 if none).
+    pub fn ppid(&self) -> Pid {
+        self.family
+            .lock()
+            .real_parent
+            .upgrade()
+            .map_or(0, |p| p.pid)
+    }
+
+    /// The saved context, for `cpu_switch_to`.
+    pub fn thread_ptr(&self) -> *mut CpuContext {
+        self.thread.get()
+    }
+
+    /// A state letter as `ps` and the trace show it.
+    pub fn state_char(&self) -> char {
+        let exit = self.exit_state.load(Ordering::Relaxed);
+        if exit & EXIT_ZOMBIE != 0 {
+            return 'Z';
+        }
+        if exit & EXIT_DEAD != 0 {
+            return 'X';
+        }
+        match self.state() {
+            TASK_RUNNING => 'R',
+            s if s & TASK_INTERRUPTIBLE != 0 => 'S',
+            s if s & TASK_UNINTERRUPTIBLE != 0 => 'D',
+            s if s & TASK_STOPPED != 0 => 'T',
+            s if s & TASK_TRACED != 0 => 't',
+            s if s & TASK_DEAD != 0 => 'X',
+            _ => '?',
+        }
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        NR_TASKS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A 16-byte command name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Comm(pub [u8; 16]);
+
+impl Comm {
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        let n = self.0.iter().position(|&b| b == 0).unwrap_or(16);
+        core::str::from_utf8(&self.0[..n]).unwrap_or("?")
+    }
+}
+
+impl core::fmt::Display for Comm {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl core::fmt::Debug for Comm {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+/// The task running on this CPU (`current`).
+pub fn current() -> Arc<Task> {
+    let p = percpu::this_cpu().current_task();
+    assert!(!p.is_null(), "current() before sched_init");
+    // SAFETY: the per-CPU current pointer comes from Arc::as_ptr of the
+    // runqueue's `curr`, which keeps the task alive while it runs here;
+    // taking another strong count is sound.
+    unsafe {
+        Arc::increment_strong_count(p);
+        Arc::from_raw(p)
+    }
+}
+
+/// The pid of the task on this CPU without touching reference counts.
+pub fn current_pid() -> Pid {
+    let p = percpu::this_cpu().current_task();
+    if p.is_null() {
+        return 0;
+    }
+    // SAFETY: as in `current`; only a plain field is read.
+    unsafe { (*p).pid }
+}
+
+/// Sets the current task's state with a full barrier, so a wake-up that
+/// races with the caller's condition check is never lost
+/// (`set_current_state`).
+pub fn set_current_state(state: u32) {
+    let p = percpu::this_cpu().current_task();
+    // SAFETY: as in `current`.
+    unsafe { (*p).state.store(state, Ordering::SeqCst) };
+    core::sync::atomic::fence(Ordering::SeqCst);
+}
