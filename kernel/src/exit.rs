@@ -92,7 +92,7 @@ fn forget_original_parent(tl: &mut crate::pid::TaskList, tsk: &Arc<Task>) {
         return;
     };
     let mut zombie = false;
-    for c in &children {
+    for c in children.values() {
         let mut fam = c.family.lock();
         fam.real_parent = Arc::downgrade(&reaper);
         fam.parent = Arc::downgrade(&reaper);
@@ -161,7 +161,7 @@ pub fn release_task(p: &Arc<Task>) {
     let mut tl = TASKLIST.lock();
     tl.detach(p.pid);
     if let Some(parent) = p.family.lock().real_parent.upgrade() {
-        parent.family.lock().children.retain(|c| !Arc::ptr_eq(c, p));
+        parent.family.lock().children.remove(&p.pid);
     }
 }
 
@@ -178,7 +178,7 @@ pub fn do_wait(pid: Pid, options: u32) -> Result<Option<(Pid, i32)>, Errno> {
             let fam = me.family.lock();
             let mut found = false;
             let mut zombie = None;
-            for c in fam.children.iter().filter(|c| pid == -1 || c.pid == pid) {
+            for c in fam.children.values().filter(|c| pid == -1 || c.pid == pid) {
                 found = true;
                 if c.exit_state
                     .compare_exchange(EXIT_ZOMBIE, EXIT_DEAD, Ordering::AcqRel, Ordering::Relaxed)

@@ -121,7 +121,7 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
             fam.real_parent = Arc::downgrade(&parent);
             fam.parent = Arc::downgrade(&parent);
         }
-        parent.family.lock().children.push(p.clone());
+        parent.family.lock().children.insert(p.pid, p.clone());
         tl.attach(p.clone());
     }
     Ok(p)

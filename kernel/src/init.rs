@@ -55,7 +55,7 @@ fn reap_forever() -> ! {
             me.family
                 .lock()
                 .children
-                .iter()
+                .values()
                 .any(|c| c.exit_state.load(Ordering::Relaxed) == EXIT_ZOMBIE)
         });
         while let Ok(Some(_)) = do_wait(-1, WNOHANG) {}

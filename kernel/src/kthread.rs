@@ -43,8 +43,19 @@ pub fn kthreadd() -> i32 {
         KTHREADD_WAIT.wait_event(TASK_INTERRUPTIBLE, || {
             !KTHREAD_CREATE_LIST.lock().is_empty()
         });
-        while let Some(req) = KTHREAD_CREATE_LIST.lock().pop_front() {
-            create_kthread(req);
+        loop {
+            let req = {
+                let mut list = KTHREAD_CREATE_LIST.lock();
+                let req = list.pop_front();
+                if list.is_empty() {
+                    *list = VecDeque::new();
+                }
+                req
+            };
+            match req {
+                Some(r) => create_kthread(r),
+                None => break,
+            }
         }
     }
 }

@@ -13,8 +13,8 @@ use crate::percpu;
 use crate::sched::wait::WaitQueue;
 use crate::sync::IrqSpinLock;
 use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
-use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use pikern_core::sched_fair::{nice_to_weight, DEFAULT_PRIO};
@@ -130,8 +130,8 @@ pub struct Family {
     pub real_parent: Weak<Task>,
     /// Who gets its exit signal (same as `real_parent` without ptrace).
     pub parent: Weak<Task>,
-    /// Its children, alive or zombie.
-    pub children: Vec<Arc<Task>>,
+    /// Its children, alive or zombie, by pid (Linux's `children` list).
+    pub children: BTreeMap<Pid, Arc<Task>>,
 }
 
 /// Who released a dead task's kernel stack (for the deferred-free check).

@@ -10,7 +10,9 @@ mod exception;
 mod heap;
 mod ipi;
 mod page_alloc;
+mod sched;
 mod selftest;
+mod task;
 mod timer;
 
 /// Every suite, in the order `ktest=all` runs them.
@@ -22,6 +24,8 @@ pub static SUITES: &[Suite] = &[
     heap::SUITE,
     dtb::SUITE,
     exception::SUITE,
+    sched::SUITE,
+    task::SUITE,
     selftest::FAIL,
     selftest::HANG,
     selftest::CRASH,

@@ -46,7 +46,8 @@ pub struct Suite {
 #[macro_export]
 macro_rules! kassert {
     ($cond:expr, $($fmt:tt)+) => {
-        if !$cond {
+        let ok: bool = $cond;
+        if !ok {
             return Err($crate::ktest::Fail::Failed(alloc::format!(
                 "{} at {}:{}", alloc::format!($($fmt)+), file!(), line!()
             )));

@@ -6,10 +6,24 @@ use super::{page_alloc, phys_to_virt, PAGE_SIZE};
 use crate::sync::IrqSpinLock;
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::{null_mut, NonNull};
+use core::sync::atomic::{AtomicUsize, Ordering};
 use linked_list_allocator::Heap;
 use pikern_core::buddy::MAX_ORDER;
 
 const MAX_CHUNKS: usize = 32;
+
+/// Live allocations by size class (bucket n holds sizes in (2^(n-1), 2^n]),
+/// so a leak check can say what kind of object leaked.
+static LIVE_BY_SIZE: [AtomicUsize; 24] = [const { AtomicUsize::new(0) }; 24];
+
+fn bucket(size: usize) -> usize {
+    (usize::BITS - size.max(1).saturating_sub(1).leading_zeros()).min(23) as usize
+}
+
+/// Live allocation counts per size class (see `LIVE_BY_SIZE`).
+pub fn live_by_size() -> [usize; 24] {
+    core::array::from_fn(|i| LIVE_BY_SIZE[i].load(Ordering::Relaxed))
+}
 const CHUNK_ORDER: usize = MAX_ORDER;
 const CHUNK_SIZE: usize = PAGE_SIZE << CHUNK_ORDER;
 
@@ -57,6 +71,7 @@ unsafe impl GlobalAlloc for KernelHeap {
             let n = c.n;
             for h in &mut c.heaps[..n] {
                 if let Ok(p) = h.allocate_first_fit(layout) {
+                    LIVE_BY_SIZE[bucket(layout.size())].fetch_add(1, Ordering::Relaxed);
                     return p.as_ptr();
                 }
             }
@@ -77,6 +92,7 @@ unsafe impl GlobalAlloc for KernelHeap {
             // SAFETY: the pointer came from this chunk's allocate_first_fit
             // with the same layout (GlobalAlloc contract).
             unsafe { h.deallocate(NonNull::new_unchecked(ptr), layout) };
+            LIVE_BY_SIZE[bucket(layout.size())].fetch_sub(1, Ordering::Relaxed);
         }
     }
 }

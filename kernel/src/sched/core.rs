@@ -86,6 +86,14 @@ pub fn schedule() {
     }
 }
 
+/// An explicit preemption point for long kernel loops (`cond_resched`):
+/// reschedules if the tick or a wake-up asked for it.
+pub fn cond_resched() {
+    if need_resched() && percpu::this_cpu().preempt_count.load(Ordering::Relaxed) == 0 {
+        __schedule(true);
+    }
+}
+
 /// Gives the CPU to another runnable task if there is one (`sched_yield`).
 pub fn yield_now() {
     {
