@@ -1,12 +1,20 @@
 // pikern entry: the first instructions of kernel8.img.
 //
-// The firmware (or QEMU) enters core 0 at 0x80000 with x0 = DTB address, at
-// EL3, EL2 or EL1. Cores 1-3 wait in the firmware's spin table until the
-// kernel writes secondary_entry into their slot. Both paths drop to EL1,
-// take a boot stack and call into Rust; nothing here touches memory through
-// the MMU, which Rust turns on before the cores share any lock.
+// The firmware (or QEMU) enters core 0 at physical 0x80000 with x0 = DTB
+// address, at EL3, EL2 or EL1, MMU off. The kernel is linked in the upper
+// half (PAGE_OFFSET + physical address), so until the MMU is on only
+// PC-relative code may run here. Core 0 drops to EL1, clears BSS, builds
+// the early page tables (2 MiB blocks mapping the low 4 GiB both at their
+// physical address, so this code keeps running, and at PAGE_OFFSET),
+// turns the MMU on and jumps to the upper half. Cores 1-3 wait in the
+// firmware's spin table until kernel_main writes secondary_entry there;
+// they reuse core 0's early tables. Rust then builds the final tables.
 
-.equ BOOT_STACK_SIZE, 0x10000
+.equ BOOT_STACK_SLOT, 0x8000            // 32 KiB per core, 32 KiB aligned
+.equ BOOT_STACK_SIZE, 0x4000            // the lower 16 KiB is the stack
+.equ MAIR_VALUE, 0x44ff04               // 0: device nGnRE, 1: normal WB, 2: normal NC
+.equ TCR_VALUE, 0x11b5193519            // 39-bit VA both halves, 4 KiB, WB, 16-bit ASID
+.equ SCTLR_MMU_ON, 0x30d01805           // RES1 + M + C + SA + I
 
 // Drops from EL3 or EL2 to EL1h with all exceptions masked. Clobbers x9, x10.
 .macro to_el1
@@ -52,6 +60,24 @@
     isb
 .endm
 
+// Turns the MMU on with the early tables in both TTBRs. Clobbers x9, x10.
+.macro enable_mmu
+    ldr     x9, =MAIR_VALUE
+    msr     mair_el1, x9
+    ldr     x9, =TCR_VALUE
+    msr     tcr_el1, x9
+    adrp    x9, __early_l1
+    msr     ttbr0_el1, x9
+    msr     ttbr1_el1, x9
+    isb
+    tlbi    vmalle1
+    dsb     nsh
+    isb
+    ldr     x9, =SCTLR_MMU_ON
+    msr     sctlr_el1, x9
+    isb
+.endm
+
 .section .text.boot, "ax"
 .global _start
 _start:
@@ -70,8 +96,39 @@ _start:
     stp     xzr, xzr, [x1], #16
     b       3b
 4:
-    adrp    x1, __boot_stacks_start
-    add     x1, x1, :lo12:__boot_stacks_start
+    // Early tables: L1[i] -> L2 table i (i < 4); each L2 entry a 2 MiB
+    // block, normal memory except the two peripheral windows (Pi 3:
+    // 0x3F000000-0x40200000, Pi 4: 0xFC000000-4 GiB), device there.
+    adrp    x1, __early_l1
+    adrp    x2, __early_l2
+    mov     x3, #0
+5:  add     x4, x2, x3, lsl #12
+    orr     x4, x4, #3              // table descriptor
+    str     x4, [x1, x3, lsl #3]
+    add     x3, x3, #1
+    cmp     x3, #4
+    b.lo    5b
+    mov     x3, #0                  // block index (2 MiB units), 0..2047
+6:  lsl     x4, x3, #21             // physical address
+    ldr     x5, =0x705              // AF | SH inner | AttrIndx 1 (normal) | block
+    cmp     x3, #504
+    b.lo    7f
+    cmp     x3, #513
+    b.lo    8f
+    cmp     x3, #2016
+    b.lo    7f
+8:  ldr     x5, =0x60000000000401   // UXN | PXN | AF | AttrIndx 0 (device) | block
+7:  orr     x4, x4, x5
+    str     x4, [x2, x3, lsl #3]
+    add     x3, x3, #1
+    cmp     x3, #2048
+    b.lo    6b
+    dsb     sy
+    enable_mmu
+    ldr     x1, =9f                 // continue at the upper-half address
+    br      x1
+9:
+    ldr     x1, =__boot_stacks_start
     add     x1, x1, #BOOT_STACK_SIZE
     mov     sp, x1
     mov     x29, xzr                // end of the frame-pointer chain
@@ -82,21 +139,25 @@ park:
     wfe
     b       park
 
-// Cores 1-3 start here once kernel_main has written this address into the
-// spin table and executed SEV.
+// Cores 1-3 start here (physical address) once kernel_main has written
+// this address into the spin table and executed SEV.
 .global secondary_entry
 secondary_entry:
     mrs     x20, mpidr_el1
     and     x20, x20, #3
     to_el1
-    adrp    x1, __boot_stacks_start
-    add     x1, x1, :lo12:__boot_stacks_start
-    add     x2, x20, #1
-    mov     x3, #BOOT_STACK_SIZE
-    madd    x1, x2, x3, x1
+    enable_mmu
+    ldr     x1, =10f
+    br      x1
+10:
+    ldr     x1, =__boot_stacks_start
+    mov     x2, #BOOT_STACK_SLOT
+    madd    x1, x20, x2, x1
+    add     x1, x1, #BOOT_STACK_SIZE
     mov     sp, x1
     mov     x29, xzr
     mov     x30, xzr
     mov     x0, x20
     bl      secondary_main
     b       park
+.ltorg

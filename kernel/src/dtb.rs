@@ -33,15 +33,16 @@ pub fn probe(addr: usize) -> Option<DeviceTree> {
     if addr == 0 || !addr.is_multiple_of(8) || addr >= 0x1_0000_0000 {
         return None;
     }
-    // SAFETY: the address is below 4 GiB and 8-aligned; with the MMU still
-    // off every such address reads (RAM or, at worst, a peripheral).
-    let magic = u32::from_be(unsafe { core::ptr::read_volatile(addr as *const u32) });
+    let va = crate::mm::phys_to_virt(addr as u64);
+    // SAFETY: the address is below 4 GiB and 8-aligned; the early tables map
+    // the whole low 4 GiB at PAGE_OFFSET, so the read cannot fault.
+    let magic = u32::from_be(unsafe { core::ptr::read_volatile(va as *const u32) });
     if magic != FDT_MAGIC {
         return None;
     }
     // SAFETY: a DTB header is present; the firmware's blob stays in memory
     // that `mm` reserves for the kernel's lifetime.
-    let fdt = unsafe { Fdt::from_ptr(addr as *const u8) }.ok()?;
+    let fdt = unsafe { Fdt::from_ptr(va as *const u8) }.ok()?;
     Some(DeviceTree { fdt, addr })
 }
 

@@ -120,6 +120,10 @@ fn do_notify_parent(tsk: &Task) -> bool {
 #[inline(never)]
 #[no_mangle]
 pub fn do_task_dead() -> ! {
+    // No preemption from here on: a task preempted after becoming
+    // TASK_DEAD would have its stack freed by finish_task_switch while it is
+    // still queued to run (Linux holds preemption off here too).
+    crate::arch::cpu::local_irq_disable();
     set_current_state(TASK_DEAD);
     let p = percpu::this_cpu().current_task();
     // SAFETY: the current task is alive while it runs.

@@ -34,7 +34,8 @@ pub static MAX_THREADS: AtomicUsize = AtomicUsize::new(4096);
 /// Sets `max_threads` as Linux does: at most 1/8 of RAM in kernel stacks.
 pub fn fork_init() {
     let ram = mm::ram_info().total_bytes as usize;
-    let max = (ram / (8 * task::THREAD_SIZE)).clamp(20, pikern_core::pid::PID_MAX_DEFAULT / 2);
+    let slots = crate::mm::vmap_stack::MAX_SLOTS - crate::percpu::NR_CPUS;
+    let max = (ram / (8 * task::THREAD_SIZE)).clamp(20, slots);
     MAX_THREADS.store(max, Ordering::Relaxed);
 }
 

@@ -87,7 +87,7 @@ pub extern "C" fn kernel_main(dtb_addr: usize) -> ! {
 #[no_mangle]
 pub extern "C" fn secondary_main(cpu: usize) -> ! {
     arch::exception::install_vectors();
-    arch::mmu::enable_this_cpu();
+    arch::mmu::install_kernel_tables();
     percpu::init_this_cpu(cpu);
     sched::core::init_idle(cpu);
     bsp::board().irq_init_this_cpu(cpu);

@@ -34,12 +34,16 @@ pub fn boot_secondaries(_board: &Board) -> usize {
     }
     percpu::cpu(0).online.store(true, Ordering::Release);
     for (cpu_nr, &slot) in SPIN_TABLE.iter().enumerate().skip(1) {
-        let entry = secondary_entry as *const () as u64;
-        // SAFETY: the spin-table slot is a reserved, identity-mapped 64-bit
-        // word below the kernel image that only the parked core reads.
-        unsafe { core::ptr::write_volatile(slot as *mut u64, entry) };
+        // The parked core runs with the MMU off: it needs the physical
+        // address of its entry point.
+        let entry = crate::mm::virt_to_phys(secondary_entry as *const () as usize);
+        let slot_va = crate::mm::phys_to_virt(slot as u64);
+        // SAFETY: the spin-table slot is a reserved 64-bit word below the
+        // kernel image (mapped through the linear map) that only the parked
+        // core reads.
+        unsafe { core::ptr::write_volatile(slot_va as *mut u64, entry) };
         // The parked core reads with its caches off: push the write to RAM.
-        cpu::dcache_clean_inval(slot, 8);
+        cpu::dcache_clean_inval(slot_va, 8);
         cpu::send_event();
         let deadline = time::uptime_ns() + 1_000_000_000;
         while !percpu::cpu(cpu_nr).online.load(Ordering::Acquire) && time::uptime_ns() < deadline {

@@ -8,7 +8,6 @@
 //! protected by the runqueue lock of the task's CPU, as in Linux.
 
 use crate::arch::context::CpuContext;
-use crate::mm::page_alloc;
 use crate::percpu;
 use crate::sched::wait::WaitQueue;
 use crate::sync::IrqSpinLock;
@@ -79,30 +78,34 @@ pub static NR_STACKS: AtomicUsize = AtomicUsize::new(0);
 /// Live task descriptors (for leak checks).
 pub static NR_TASKS: AtomicUsize = AtomicUsize::new(0);
 
-/// A kernel stack from the page allocator.
+/// A kernel stack: 16 KiB in the stack area with an unmapped guard below
+/// (see `mm::vmap_stack`).
 #[derive(Debug)]
 pub struct KernelStack {
-    /// Physical (= kernel) address of the lowest byte.
-    pub base: u64,
+    mapping: crate::mm::vmap_stack::VmapStack,
 }
 
 impl KernelStack {
     /// Allocates one.
     pub fn alloc() -> Result<Self, crate::errno::Errno> {
-        let base = page_alloc::alloc_pages(THREAD_SIZE_ORDER)?;
+        let mapping = crate::mm::vmap_stack::VmapStack::alloc()?;
         NR_STACKS.fetch_add(1, Ordering::Relaxed);
-        Ok(KernelStack { base })
+        Ok(KernelStack { mapping })
     }
 
-    /// The initial stack pointer.
+    /// Lowest address of the stack.
+    pub fn base(&self) -> u64 {
+        self.mapping.base()
+    }
+
+    /// The initial stack pointer (a kernel virtual address).
     pub fn top(&self) -> u64 {
-        self.base + THREAD_SIZE as u64
+        self.mapping.top()
     }
 }
 
 impl Drop for KernelStack {
     fn drop(&mut self) {
-        let _ = page_alloc::free_pages(self.base, THREAD_SIZE_ORDER);
         NR_STACKS.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -62,6 +62,40 @@ fn report_decodes_class_address_and_registers() -> TestResult {
     Ok(())
 }
 
+fn kernel_stacks_have_an_unmapped_guard_below() -> TestResult {
+    let s = crate::task::KernelStack::alloc()
+        .map_err(|e| crate::ktest::Fail::Failed(alloc::format!("stack alloc: errno {}", e.0)))?;
+    let (base, top) = (s.base() as usize, s.top() as usize);
+    // The stack itself is mapped and usable...
+    kassert!(
+        exception::probe_read_u64(base).is_ok(),
+        "stack bottom not mapped"
+    );
+    kassert!(
+        exception::probe_read_u64(top - 8).is_ok(),
+        "stack top not mapped"
+    );
+    // ...the page below it is not: an overflow faults.
+    kassert_eq!(exception::probe_read_u64(base - 8), Err(EFAULT));
+    let f = percpu::this_cpu().take_fault().unwrap_or_default();
+    kassert_eq!(esr::fault_status(f.esr).0, "translation fault");
+    kassert!(
+        crate::mm::vmap_stack::is_guard(base as u64 - 8),
+        "guard not recognised"
+    );
+    // The entry code's overflow test: bit 14 clear on the whole stack, set
+    // just below it.
+    kassert!(
+        base & (1 << 14) == 0 && (top - 288) & (1 << 14) == 0,
+        "stack not 32 KiB aligned"
+    );
+    kassert!(
+        (base - 288) & (1 << 14) != 0,
+        "overflowed sp not recognisable"
+    );
+    Ok(())
+}
+
 /// The exception suite.
 pub const SUITE: Suite = Suite {
     name: "exception",
@@ -77,6 +111,10 @@ pub const SUITE: Suite = Suite {
         TestCase {
             name: "report_decodes_class_address_and_registers",
             run: report_decodes_class_address_and_registers,
+        },
+        TestCase {
+            name: "kernel_stacks_have_an_unmapped_guard_below",
+            run: kernel_stacks_have_an_unmapped_guard_below,
         },
     ],
     manual: false,

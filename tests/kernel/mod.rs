@@ -30,4 +30,5 @@ pub static SUITES: &[Suite] = &[
     selftest::HANG,
     selftest::CRASH,
     selftest::PASS,
+    selftest::STACK_OVERFLOW,
 ];

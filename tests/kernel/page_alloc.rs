@@ -42,7 +42,7 @@ fn allocated_pages_are_usable_memory() -> TestResult {
             .all(|(i, &w)| w == i as u64 ^ 0xa5a5_a5a5),
         "page did not keep what was written"
     );
-    page_alloc::free_pages(va as u64, 0).map_err(|e| fail(e.0))?;
+    page_alloc::free_pages(crate::mm::virt_to_phys(va), 0).map_err(|e| fail(e.0))?;
     Ok(())
 }
 

@@ -32,9 +32,8 @@ fn wait_until(ms: u64, cond: impl Fn() -> bool) -> bool {
 /// Waits until every task in `ts` is gone (exited and reaped).
 fn wait_gone(ts: &[Arc<Task>]) -> bool {
     wait_until(10_000, || {
-        ts.iter().all(|t| {
-            crate::pid::find_task_by_pid(t.pid).is_none() && !t.on_cpu.load(Ordering::Acquire)
-        })
+        ts.iter()
+            .all(|t| crate::pid::find_task_by_pid(t.pid).is_none() && Arc::strong_count(t) == 1)
     })
 }
 

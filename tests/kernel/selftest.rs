@@ -26,6 +26,23 @@ fn crashes_on_purpose() -> TestResult {
     Ok(())
 }
 
+#[inline(never)]
+fn recurse(n: u64) -> u64 {
+    let buf = core::hint::black_box([n; 64]);
+    if n == u64::MAX {
+        return 0;
+    }
+    recurse(n + 1) + buf[(n % 64) as usize]
+}
+
+fn overflows_its_stack_on_purpose() -> TestResult {
+    // In a thread of its own, so the report names it.
+    let t = crate::kthread::kthread_run(|| recurse(0) as i32, "deep_recursion");
+    kassert!(t.is_ok(), "could not start the thread");
+    crate::sched::wait::msleep(10_000);
+    Ok(())
+}
+
 fn passes() -> TestResult {
     Ok(())
 }
@@ -56,6 +73,18 @@ pub const CRASH: Suite = Suite {
     cases: &[TestCase {
         name: "crashes_on_purpose",
         run: crashes_on_purpose,
+    }],
+    manual: true,
+};
+
+/// A kernel thread that overflows its stack: the kernel reports "kernel
+/// stack overflow in task deep_recursion" and stops (run by hand:
+/// `ktest=selftest_stack_overflow`).
+pub const STACK_OVERFLOW: Suite = Suite {
+    name: "selftest_stack_overflow",
+    cases: &[TestCase {
+        name: "overflows_its_stack_on_purpose",
+        run: overflows_its_stack_on_purpose,
     }],
     manual: true,
 };

@@ -327,8 +327,12 @@ fn create_exit_cycles(per_cpu: usize) -> Result<usize, Fail> {
         .map_err(errno)?;
         workers.push(w);
     }
+    // Gone means reaped and released by the CPU it last ran on: only our
+    // handle still refers to it.
     let ok = wait_until(300_000, || {
-        workers.iter().all(|w| find_task_by_pid(w.pid).is_none())
+        workers
+            .iter()
+            .all(|w| find_task_by_pid(w.pid).is_none() && Arc::strong_count(w) == 1)
     });
     if !ok {
         return Err(Fail::Failed("create/exit workers did not finish".into()));

@@ -3,8 +3,8 @@
 use core::marker::PhantomData;
 use core::ops::Deref;
 
-/// Registers of type `T` at a fixed physical (= virtual, identity-mapped)
-/// address.
+/// Registers of type `T` at a fixed physical address, reached through the
+/// kernel's linear map (device memory).
 pub struct Mmio<T> {
     base: usize,
     _regs: PhantomData<fn() -> T>,
@@ -31,6 +31,6 @@ impl<T> Deref for Mmio<T> {
         // SAFETY: `base` is a board constant naming a device register block
         // of layout T, mapped as device memory for the kernel's lifetime;
         // tock-registers types only do volatile accesses through &self.
-        unsafe { &*(self.base as *const T) }
+        unsafe { &*(crate::mm::phys_to_virt(self.base as u64) as *const T) }
     }
 }

@@ -1,11 +1,13 @@
-//! Memory management at boot: RAM discovery, the identity map, the
+//! Memory management at boot: RAM discovery, the kernel page tables, the
 //! page-frame allocator and the kernel heap.
 //!
-//! Physical addresses equal kernel virtual addresses for now (identity map);
-//! [`phys_to_virt`] is the one place that knows it.
+//! The kernel sees all physical memory through the linear map at
+//! [`PAGE_OFFSET`]; [`phys_to_virt`] and [`virt_to_phys`] are the one place
+//! that knows it.
 
 pub mod heap;
 pub mod page_alloc;
+pub mod vmap_stack;
 
 use crate::arch::mmu;
 use crate::bsp::Board;
@@ -16,6 +18,10 @@ use pikern_core::range::{self, Range};
 
 /// Bytes in a page.
 pub const PAGE_SIZE: usize = 4096;
+
+/// Start of the linear map: kernel VA = physical address + `PAGE_OFFSET`
+/// (the lowest address TTBR1 translates with a 39-bit upper half).
+pub const PAGE_OFFSET: u64 = 0xFFFF_FF80_0000_0000;
 
 static RAM_END: AtomicU64 = AtomicU64::new(0);
 static RAM_TOTAL: AtomicU64 = AtomicU64::new(0);
@@ -41,22 +47,30 @@ extern "C" {
     static __kernel_end: u8;
 }
 
-/// End of the kernel image (BSS and boot stacks included).
+/// Physical end of the kernel image (BSS and boot stacks included).
 pub fn kernel_end() -> u64 {
     // SAFETY: only the address of a linker symbol is taken.
-    unsafe { &__kernel_end as *const u8 as u64 }
+    virt_to_phys(unsafe { &__kernel_end as *const u8 as usize })
 }
 
 /// The kernel virtual address of physical address `pa`.
 #[inline]
-pub fn phys_to_virt(pa: u64) -> usize {
-    pa as usize
+pub const fn phys_to_virt(pa: u64) -> usize {
+    (pa + PAGE_OFFSET) as usize
 }
 
-/// True if `[addr, addr+len)` is RAM the kernel maps.
+/// The physical address behind a linear-map (or kernel image) address.
+#[inline]
+pub const fn virt_to_phys(va: usize) -> u64 {
+    va as u64 - PAGE_OFFSET
+}
+
+/// True if `[addr, addr+len)` is RAM the kernel maps linearly, or a
+/// kernel stack.
 pub fn is_kernel_ram(addr: usize, len: usize) -> bool {
-    let end = RAM_END.load(Ordering::Relaxed) as usize;
-    addr >= 0x1000 && addr.checked_add(len).is_some_and(|e| e <= end)
+    let end = phys_to_virt(RAM_END.load(Ordering::Relaxed));
+    let linear = addr >= phys_to_virt(0x1000) && addr.checked_add(len).is_some_and(|e| e <= end);
+    linear || vmap_stack::contains(addr, len)
 }
 
 /// Discovers RAM, turns the MMU on, and sets up the page allocator and heap.
@@ -81,13 +95,6 @@ pub fn init(board: &Board, dt: Option<&DeviceTree>) -> RamInfo {
     let end = regions.iter().map(|r| r.end).max().unwrap_or(0);
     RAM_END.store(end, Ordering::Relaxed);
     RAM_TOTAL.store(total, Ordering::Relaxed);
-
-    let in_ram = |pa: u64| regions.iter().any(|r| r.start <= pa && pa < r.end);
-    mmu::build_identity_map(|pa| match board.classify(pa, end) {
-        Some(mmu::MemType::Normal) if !in_ram(pa) => None,
-        other => other,
-    });
-    mmu::enable_this_cpu();
 
     // Reserved: low memory (spin table, boot stub) and the image, the DTB,
     // the initramfs; then the page metadata array itself.
@@ -121,6 +128,14 @@ pub fn init(board: &Board, dt: Option<&DeviceTree>) -> RamInfo {
             });
         }
     });
+    let in_ram = |pa: u64| regions.iter().any(|r| r.start <= pa && pa < r.end);
+    mmu::init_kernel_tables(|pa| match board.classify(pa, end) {
+        Some(mmu::MemType::Normal) if !in_ram(pa) => None,
+        other => other,
+    })
+    .expect("no memory for the kernel page tables");
+    mmu::install_kernel_tables();
+    vmap_stack::init().expect("no memory for the kernel stack area");
     heap::init();
     RamInfo {
         total_bytes: total,

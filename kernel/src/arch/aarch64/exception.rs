@@ -185,6 +185,33 @@ fn oops(regs: &PtRegs, kind: u64, what: &str) -> ! {
     power::halt_all()
 }
 
+/// Called on a per-CPU emergency stack when a kernel stack overflowed into
+/// its guard page: reports it with the task's name and stops the machine.
+#[no_mangle]
+extern "C" fn handle_stack_overflow(sp: u64) -> ! {
+    let (esr_val, far, elr) = (ESR_EL1.get(), FAR_EL1.get(), ELR_EL1.get());
+    let p = percpu::this_cpu().current_task();
+    let (comm, pid) = if p.is_null() {
+        (crate::task::Comm([0; 16]), 0)
+    } else {
+        // SAFETY: the current task stays alive while it runs here.
+        unsafe { ((*p).comm(), (*p).pid) }
+    };
+    crate::panic::die(|out| {
+        writeln!(
+            out,
+            "kernel stack overflow in task {} (pid {pid})",
+            comm.as_str()
+        )?;
+        write!(
+            out,
+            "SP {sp:#018x}  FAR {far:#018x}  ELR {elr:#018x}  ESR {esr_val:#010x}: "
+        )?;
+        esr::describe(esr_val, out)?;
+        writeln!(out)
+    })
+}
+
 /// A load from `addr` that reports a fault instead of crashing: `Ok(value)`
 /// or `Err(EFAULT)`, with the fault recorded in this CPU's fault record.
 pub fn probe_read_u64(addr: usize) -> Result<u64, crate::errno::Errno> {

@@ -11,6 +11,15 @@
 .macro VENTRY kind
     .balign 0x80
     sub     sp, sp, #PT_REGS_SIZE
+    // Kernel stacks are 16 KiB at the bottom of a 32 KiB-aligned slot, so
+    // a valid stack address has bit 14 clear; set means the stack
+    // overflowed into the guard below it. Test it without a free register
+    // (Linux's trick): sp += x0; x0 = sp - x0 (= old sp); ...
+    add     sp, sp, x0
+    sub     x0, sp, x0
+    tbnz    x0, #14, __stack_overflow
+    sub     x0, sp, x0
+    sub     sp, sp, x0
     stp     x0, x1, [sp, #16 * 0]
     mov     x1, #\kind
     b       __exception_common
@@ -86,6 +95,24 @@ ret_from_exception:
     ldp     x28, x29, [sp, #16 * 14]
     add     sp, sp, #PT_REGS_SIZE
     eret
+
+// The stack overflowed: x0 holds the overflowed stack pointer. Nothing can
+// be saved on that stack; switch to this CPU's emergency stack and report.
+__stack_overflow:
+    mrs     x1, mpidr_el1
+    and     x1, x1, #3
+    ldr     x2, =__overflow_stacks
+    add     x1, x2, x1, lsl #12
+    add     sp, x1, #4096
+    mov     x29, xzr
+    bl      handle_stack_overflow
+1:  b       1b
+.ltorg
+
+.section .bss
+.balign 16
+__overflow_stacks:
+    .skip   4 * 4096
 
 // probe_read_u64(addr, out) -> 0 or -EFAULT. A load that may fault: its
 // address is in __ex_table, so a fault resumes at the fixup instead of
