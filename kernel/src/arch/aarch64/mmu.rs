@@ -109,7 +109,7 @@ pub fn init_kernel_tables(
     for gib in 0..4u64 {
         let l2 = alloc_table()?;
         for i in 0..ENTRIES as u64 {
-            let pa = gib << 30 | i * BLOCK_2M;
+            let pa = (gib << 30) | (i * BLOCK_2M);
             let desc = if pa < image_block_end {
                 // The blocks holding the image get 4 KiB pages for W^X.
                 let l3 = alloc_table()?;
@@ -162,13 +162,13 @@ pub fn empty_user_table() -> u64 {
 
 /// Points TTBR0 at a user address space (`asid` tags its TLB entries).
 pub fn switch_user_table(l1_pa: u64, asid: u16) {
-    TTBR0_EL1.set(l1_pa | (asid as u64) << 48);
+    TTBR0_EL1.set(l1_pa | ((asid as u64) << 48));
     barrier::isb(barrier::SY);
 }
 
 /// Invalidates one user page's translation on every CPU.
 pub fn flush_tlb_page(asid: u16, va: u64) {
-    let arg = (asid as u64) << 48 | (va >> 12) & 0xfff_ffff_ffff;
+    let arg = ((asid as u64) << 48) | ((va >> 12) & 0xfff_ffff_ffff);
     // SAFETY: TLB maintenance only.
     unsafe {
         core::arch::asm!("dsb ishst", "tlbi vae1is, {}", "dsb ish", "isb", in(reg) arg, options(nostack))
