@@ -33,6 +33,10 @@ QEMU_RUN = $(QEMU) -M $(MACHINE) -kernel build/kernel8.img -dtb build/$(BOARD).d
 
 all: kernel tools
 
+# User programs and the initramfs (build/initramfs.cpio): user/user.mk.
+include user/user.mk
+INITRAMFS_ABS := $(abspath $(INITRAMFS))
+
 # Installs QEMU (raspi4b needs >= 9.0), the cross compiler and the pinned
 # Rust toolchain when something is missing; says what it does.
 deps:
@@ -41,14 +45,14 @@ deps:
 setup:
 	@bash tools/setup.sh
 
-kernel:
-	$(CARGO) build -p pikern --target $(TARGET) --release
+kernel: tools user
+	PIKERN_INITRAMFS=$(INITRAMFS_ABS) $(CARGO) build -p pikern --target $(TARGET) --release
 	@mkdir -p build
 	$(OBJCOPY) -O binary $(KERNEL_ELF) build/kernel8.img
 	@echo "built build/kernel8.img ($$(stat -c %s build/kernel8.img) bytes)"
 
-kernel-test:
-	$(CARGO) build -p pikern --target $(TARGET) --release --features ktest --target-dir target/ktest
+kernel-test: tools user
+	PIKERN_INITRAMFS=$(INITRAMFS_ABS) $(CARGO) build -p pikern --target $(TARGET) --release --features ktest --target-dir target/ktest
 	@mkdir -p build
 	$(OBJCOPY) -O binary $(KERNEL_TEST_ELF) build/kernel8-test.img
 
@@ -66,7 +70,7 @@ run: deps kernel dtbs
 
 # Every runner writes a results file; test-summary adds them up, prints the
 # closing `N passed, N failed, N skipped` line and fails if anything failed.
-test: deps kernel-test dtbs
+test: deps kernel kernel-test dtbs
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@echo "== host unit tests (cargo test) =="
 	-$(CARGO) test 2>&1 | tee $(RESULTS)/host.log
@@ -80,11 +84,24 @@ test: deps kernel-test dtbs
 	@echo "== in-kernel suites on raspi4b =="
 	-$(RUNNER) --board rpi4 --kernel build/kernel8-test.img --dtb build/rpi4.dtb \
 		--results $(RESULTS)/rpi4.txt --log $(RESULTS)/rpi4-console.log
+	@echo "== user space on raspi3b: usertests and the C (glibc) programs =="
+	-$(RUNNER) --board rpi3 --kernel build/kernel8.img --dtb build/rpi3.dtb \
+		--append "init=/init -- /bin/usertests" \
+		--results $(RESULTS)/user-rpi3.txt --log $(RESULTS)/user-rpi3-console.log
+	@echo "== user space on raspi4b =="
+	-$(RUNNER) --board rpi4 --kernel build/kernel8.img --dtb build/rpi4.dtb \
+		--append "init=/init -- /bin/usertests" \
+		--results $(RESULTS)/user-rpi4.txt --log $(RESULTS)/user-rpi4-console.log
+	@echo "== the same user programs on Linux's ABI (qemu-aarch64 user mode): proves the tests =="
+	-@$(MAKE) --no-print-directory user-hosttest > $(RESULTS)/user-host-make.log 2>&1 \
+		|| tail -20 $(RESULTS)/user-host-make.log
 	@echo "== harness self-check: a failing, a hanging and a crashing suite are caught =="
 	-$(RUNNER) selfcheck --board rpi3 --kernel build/kernel8-test.img --dtb build/rpi3.dtb \
 		--results $(RESULTS)/selfcheck.txt --log $(RESULTS)/selfcheck-console.log
 	@$(SUMMARY) --cargo-log $(RESULTS)/host.log --results $(RESULTS)/lint.txt \
 		--results $(RESULTS)/rpi3.txt --results $(RESULTS)/rpi4.txt \
+		--results $(RESULTS)/user-rpi3.txt --results $(RESULTS)/user-rpi4.txt \
+		--results $(RESULTS)/user-host.txt \
 		--results $(RESULTS)/selfcheck.txt
 
 gdb: deps kernel dtbs
@@ -100,6 +117,7 @@ lint:
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) clippy -p pikern --target $(TARGET) --release -- -D warnings
 	$(CARGO) clippy -p pikern --target $(TARGET) --release --features ktest --target-dir target/ktest -- -D warnings
+	$(CARGO) clippy -p pikern-rt -p pikern-user --target $(USER_TARGET) --release -- -D warnings
 
 clippy: lint
 

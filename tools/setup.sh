@@ -87,6 +87,14 @@ else
             apt_install qemu-system-arm
         fi
     fi
+    if ! command -v qemu-aarch64 >/dev/null 2>&1; then
+        say "installing QEMU user-mode (runs the user programs under Linux's ABI on the host)"
+        if [ "$(codename)" = "bookworm" ]; then
+            apt_install -t bookworm-backports qemu-user
+        else
+            apt_install qemu-user
+        fi
+    fi
     if ! command -v aarch64-linux-gnu-gcc >/dev/null 2>&1; then
         say "installing the aarch64 cross compiler (C test programs, glibc static)"
         apt_install gcc-aarch64-linux-gnu libc6-dev-arm64-cross

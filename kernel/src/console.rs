@@ -144,6 +144,19 @@ pub fn raw(args: fmt::Arguments) {
     let _ = w.write_fmt(args);
 }
 
+/// Writes raw bytes (a user program's output): `\n` becomes `\r\n`, the
+/// whole buffer stays together.
+pub fn write_bytes(buf: &[u8]) {
+    let _g = lock();
+    let uart = bsp::board().uart();
+    for &b in buf {
+        if b == b'\n' {
+            uart.putc(b'\r');
+        }
+        uart.putc(b);
+    }
+}
+
 /// Runs `f` with the console held, writing raw text: for multi-line reports
 /// that must stay together (exception reports).
 pub fn with_raw<R>(f: impl FnOnce(&mut dyn Write) -> R) -> R {

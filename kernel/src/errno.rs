@@ -1,5 +1,8 @@
 //! Linux error numbers. Kernel functions return `Result<T, Errno>`; the
 //! system-call layer turns an `Err` into the negative value user space sees.
+//! The values come from `pikern_core::abi`, shared with the host tests.
+
+use pikern_core::abi;
 
 /// A Linux errno value (positive).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,17 +16,40 @@ impl Errno {
     }
 }
 
-/// No such file or directory.
-pub const ENOENT: Errno = Errno(2);
-/// No child processes.
-pub const ECHILD: Errno = Errno(10);
-/// Try again (resource temporarily exhausted).
-pub const EAGAIN: Errno = Errno(11);
-/// Out of memory.
-pub const ENOMEM: Errno = Errno(12);
-/// Bad address.
-pub const EFAULT: Errno = Errno(14);
-/// Invalid argument.
-pub const EINVAL: Errno = Errno(22);
-/// Function not implemented.
-pub const ENOSYS: Errno = Errno(38);
+macro_rules! errnos {
+    ($($name:ident: $doc:literal),* $(,)?) => {
+        $(
+            #[doc = $doc]
+            pub const $name: Errno = Errno(abi::$name);
+        )*
+    };
+}
+
+errnos! {
+    EPERM: "Operation not permitted.",
+    ENOENT: "No such file or directory.",
+    ESRCH: "No such process.",
+    EINTR: "Interrupted system call.",
+    EIO: "I/O error.",
+    E2BIG: "Argument list too long.",
+    ENOEXEC: "Exec format error.",
+    EBADF: "Bad file descriptor.",
+    ECHILD: "No child processes.",
+    EAGAIN: "Try again (resource temporarily exhausted).",
+    ENOMEM: "Out of memory.",
+    EACCES: "Permission denied.",
+    EFAULT: "Bad address.",
+    EBUSY: "Device or resource busy.",
+    EEXIST: "File exists.",
+    ENOTDIR: "Not a directory.",
+    EISDIR: "Is a directory.",
+    EINVAL: "Invalid argument.",
+    EMFILE: "Too many open files.",
+    ENOTTY: "Not a typewriter (inappropriate ioctl).",
+    ESPIPE: "Illegal seek.",
+    EPIPE: "Broken pipe.",
+    ERANGE: "Result out of range.",
+    ENAMETOOLONG: "File name too long.",
+    ENOSYS: "Function not implemented.",
+    ENOTEMPTY: "Directory not empty.",
+}

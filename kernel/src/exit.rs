@@ -49,12 +49,88 @@ pub fn do_exit(code: i32) -> ! {
     }
     tsk.flags.fetch_or(PF_EXITING, Ordering::SeqCst);
     tsk.exit_code.store(code, Ordering::Relaxed);
-    // The address space, files and fs context are released here once
-    // processes have them (user-space issues).
+    exit_mm(&tsk);
+    exit_files(&tsk);
     exit_notify(&tsk);
     tsk.flags.fetch_or(PF_EXITPIDONE, Ordering::Relaxed);
     drop(tsk);
     do_task_dead()
+}
+
+/// Releases the address space (`exit_mm`): clears the tid word
+/// `CLONE_CHILD_CLEARTID` named, lets a vfork parent go, and drops the mm;
+/// the last user frees every page.
+fn exit_mm(tsk: &Task) {
+    let ctid = tsk.clear_child_tid.swap(0, Ordering::Relaxed);
+    let mm = tsk.mm.lock().take();
+    if let Some(mm) = &mm {
+        if ctid != 0 {
+            let _ = mm.write_u32(ctid, 0);
+        }
+    }
+    crate::fork::vfork_release(tsk);
+    if mm.is_some() {
+        // No TTBR0 may point at tables that are about to be freed.
+        tsk.ttbr0.store(0, Ordering::Release);
+        crate::arch::mmu::set_ttbr0(crate::arch::mmu::empty_user_table());
+    }
+    drop(mm);
+}
+
+/// Drops the open-file table (`exit_files`); files close with their last
+/// reference.
+fn exit_files(tsk: &Task) {
+    let files = tsk.files.lock().take();
+    drop(files);
+}
+
+/// `exit_group(code)` (`do_group_exit`): without threads, the same as
+/// `do_exit` with the wait status already encoded.
+#[inline(never)]
+#[no_mangle]
+pub fn do_group_exit(exit_code: i32) -> ! {
+    do_exit(exit_code)
+}
+
+/// `exit(code)`.
+pub fn sys_exit(code: i32) -> Result<i64, Errno> {
+    do_group_exit((code & 0xff) << 8)
+}
+
+/// `exit_group(code)`.
+#[inline(never)]
+#[no_mangle]
+pub fn sys_exit_group(code: i32) -> Result<i64, Errno> {
+    do_group_exit((code & 0xff) << 8)
+}
+
+/// `wait4(pid, status, options, rusage)`: pid -1 any child, > 0 that one;
+/// `WNOHANG`; the status word as Linux encodes it.
+#[inline(never)]
+#[no_mangle]
+pub fn sys_wait4(pid: i64, status: u64, options: u32, rusage: u64) -> Result<i64, Errno> {
+    // WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE | __WNOTHREAD
+    if options & !(1 | 2 | 8 | 0x4000_0000 | 0x8000_0000 | 0x2000_0000) != 0 {
+        return Err(crate::errno::EINVAL);
+    }
+    let pid = match pid {
+        -1 => -1,
+        p if p > 0 => p as Pid,
+        // Process groups are not modelled: 0 and < -1 mean any child.
+        _ => -1,
+    };
+    match do_wait(pid, options & WNOHANG)? {
+        None => Ok(0),
+        Some((child, code)) => {
+            if status != 0 {
+                crate::mm::uaccess::put_user_u32(status, code as u32)?;
+            }
+            if rusage != 0 {
+                crate::mm::uaccess::copy_to_user(rusage, &[0u8; 144])?;
+            }
+            Ok(child as i64)
+        }
+    }
 }
 
 /// Reparents the children, notifies the parent and decides between zombie

@@ -4,11 +4,14 @@
 //! followed by `wake_up_new_task()`. Kernel threads come through here too
 //! (`kernel_thread`); the `clone` system call will in the user-space issues.
 
-use crate::errno::{Errno, EAGAIN};
+use crate::arch::context::CpuContext;
+use crate::arch::exception::PtRegs;
+use crate::errno::{Errno, EAGAIN, EINVAL};
 use crate::mm;
 use crate::percpu;
 use crate::pid::TASKLIST;
 use crate::sched::core::wake_up_new_task;
+use crate::sched::wait::WaitQueue;
 use crate::task::{
     self, KernelStack, Pid, Task, NR_TASKS, PF_FORKNOEXEC, PF_IDLE, PF_KTHREAD, TASK_NEW_FLAGS_MASK,
 };
@@ -26,6 +29,16 @@ pub const CLONE_FS: u64 = 0x0000_0200;
 pub const CLONE_FILES: u64 = 0x0000_0400;
 /// Do not let a tracer follow (kernel threads).
 pub const CLONE_UNTRACED: u64 = 0x0080_0000;
+/// The parent sleeps until the child execs or exits.
+pub const CLONE_VFORK: u64 = 0x0000_4000;
+/// Set the child's thread pointer from `tls`.
+pub const CLONE_SETTLS: u64 = 0x0008_0000;
+/// Store the child's tid in the parent's memory.
+pub const CLONE_PARENT_SETTID: u64 = 0x0010_0000;
+/// Clear the child's tid in its memory when it exits.
+pub const CLONE_CHILD_CLEARTID: u64 = 0x0020_0000;
+/// Store the child's tid in the child's memory.
+pub const CLONE_CHILD_SETTID: u64 = 0x0100_0000;
 
 /// Most tasks that may exist at once (Linux's `max_threads`), set at boot
 /// from the RAM size; past it fork fails with `EAGAIN`.
@@ -52,6 +65,11 @@ pub struct CloneArgs<'a> {
     pub thread_fn: Option<ThreadFn>,
     /// CPUs it may run on from the start (default: the parent's).
     pub cpus_allowed: Option<u32>,
+    /// For a user fork: the parent's saved registers to copy (the child
+    /// returns 0 from the same `svc`), and a new stack pointer if non-zero.
+    pub user_regs: Option<(PtRegs, u64)>,
+    /// `CLONE_SETTLS`: the child's thread pointer.
+    pub tls: Option<u64>,
 }
 
 /// Creates a task and starts it; returns its pid (`_do_fork`).
@@ -72,6 +90,8 @@ pub fn kernel_thread(f: ThreadFn, name: &str, clone_flags: u64) -> Result<Pid, E
         name,
         thread_fn: Some(f),
         cpus_allowed: None,
+        user_regs: None,
+        tls: None,
     })
 }
 
@@ -85,6 +105,8 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
         name,
         thread_fn,
         cpus_allowed,
+        user_regs,
+        tls,
     } = args;
     if NR_TASKS.load(Ordering::Relaxed) >= MAX_THREADS.load(Ordering::Relaxed) {
         return Err(EAGAIN);
@@ -113,6 +135,20 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
     let sig = (clone_flags & CSIGNAL) as i32;
     p.exit_signal
         .store(if sig == 0 { -1 } else { sig }, Ordering::Relaxed);
+    copy_files(clone_flags, &p, &parent);
+    *p.cwd.lock() = parent.cwd.lock().clone();
+    **p.sigactions.lock() = **parent.sigactions.lock();
+    **p.rlim.lock() = **parent.rlim.lock();
+    p.sigchld_ignored.store(
+        parent.sigchld_ignored.load(Ordering::Relaxed) && user_regs.is_some(),
+        Ordering::Relaxed,
+    );
+    p.blocked
+        .store(parent.blocked.load(Ordering::Relaxed), Ordering::Relaxed);
+    if let Some((regs, newsp)) = user_regs {
+        copy_mm(clone_flags, &p, &parent)?;
+        copy_thread(&p, &parent, regs, newsp, tls);
+    }
 
     let p = Arc::new(p);
     {
@@ -138,6 +174,137 @@ pub fn dup_task_struct(orig: &Task, pid: Pid, name: &str) -> Result<Task, Errno>
     t.cpus_allowed
         .store(orig.cpus_allowed.load(Ordering::Relaxed), Ordering::Relaxed);
     Ok(t)
+}
+
+/// The child shares the parent's open files (`copy_files`): with
+/// `CLONE_FILES` the table itself, otherwise a copy of it whose entries
+/// share the open-file objects by reference count.
+fn copy_files(clone_flags: u64, p: &Task, parent: &Task) {
+    let table = parent.files.lock().clone();
+    *p.files.lock() = table.map(|t| {
+        if clone_flags & CLONE_FILES != 0 {
+            t
+        } else {
+            let copy = t.lock().clone();
+            Arc::new(crate::sync::IrqSpinLock::new(copy))
+        }
+    });
+}
+
+/// The child's address space (`copy_mm`): shared with `CLONE_VM` (vfork),
+/// otherwise a copy-on-write duplicate.
+fn copy_mm(clone_flags: u64, p: &Task, parent: &Task) -> Result<(), Errno> {
+    let Some(mm) = parent.mm.lock().clone() else {
+        return Ok(());
+    };
+    let child_mm = if clone_flags & CLONE_VM != 0 {
+        mm
+    } else {
+        mm.copy_mm()?
+    };
+    p.ttbr0.store(child_mm.ttbr0(), Ordering::Release);
+    *p.mm.lock() = Some(child_mm);
+    Ok(())
+}
+
+/// The child's registers (`copy_thread`): the parent's user registers with
+/// x0 = 0, its FP state and thread pointer, starting in `ret_from_fork_user`.
+fn copy_thread(p: &Task, parent: &Task, mut regs: PtRegs, newsp: u64, tls: Option<u64>) {
+    regs.regs[0] = 0;
+    if newsp != 0 {
+        regs.sp = newsp;
+    }
+    crate::arch::context::fpsimd_preserve_current(parent);
+    // SAFETY: the child has not run yet; the parent's saved FP state was
+    // just written by this CPU.
+    unsafe { **p.fpsimd.get() = **parent.fpsimd.get() };
+    p.tp_value.store(
+        tls.unwrap_or(parent.tp_value.load(Ordering::Relaxed)),
+        Ordering::Relaxed,
+    );
+    let frame = p.pt_regs();
+    // SAFETY: the top of the child's own new kernel stack, unused so far.
+    unsafe { frame.write(regs) };
+    // SAFETY: the child is not running; its context is ours to set.
+    unsafe { *p.thread_ptr() = CpuContext::new_user_child(frame as u64) };
+}
+
+/// Flags of `clone` this kernel implements (fork and vfork as C libraries
+/// issue them); anything else is `EINVAL`.
+const SUPPORTED_CLONE: u64 = CSIGNAL
+    | CLONE_VM
+    | CLONE_FS
+    | CLONE_FILES
+    | CLONE_VFORK
+    | CLONE_SETTLS
+    | CLONE_PARENT_SETTID
+    | CLONE_CHILD_CLEARTID
+    | CLONE_CHILD_SETTID;
+
+/// `clone(flags, newsp, parent_tidptr, tls, child_tidptr)` (arm64 order):
+/// `fork()` is `clone(SIGCHLD, 0, ...)`. Reaches `_do_fork` like kernel
+/// threads do.
+#[inline(never)]
+#[no_mangle]
+pub fn sys_clone(
+    flags: u64,
+    newsp: u64,
+    parent_tid: u64,
+    tls: u64,
+    child_tid: u64,
+    regs: &PtRegs,
+) -> Result<i64, Errno> {
+    if flags & !SUPPORTED_CLONE != 0 {
+        return Err(EINVAL);
+    }
+    // Sharing memory without vfork's wait would need threads (CLONE_THREAD),
+    // which are not implemented.
+    if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
+        return Err(EINVAL);
+    }
+    if flags & CSIGNAL > 64 {
+        return Err(EINVAL);
+    }
+    let vfork_done = (flags & CLONE_VFORK != 0).then(|| Arc::new(WaitQueue::new()));
+    let parent = task::current();
+    let name = parent.comm();
+    let p = copy_process(CloneArgs {
+        flags,
+        name: name.as_str(),
+        thread_fn: None,
+        cpus_allowed: None,
+        user_regs: Some((*regs, newsp)),
+        tls: (flags & CLONE_SETTLS != 0).then_some(tls),
+    })?;
+    let pid = p.pid;
+    if flags & CLONE_CHILD_CLEARTID != 0 {
+        p.clear_child_tid.store(child_tid, Ordering::Relaxed);
+    }
+    if flags & CLONE_PARENT_SETTID != 0 {
+        let _ = crate::mm::uaccess::put_user_u32(parent_tid, pid as u32);
+    }
+    if flags & CLONE_CHILD_SETTID != 0 {
+        // Written into the child's memory (its copy-on-write copy).
+        if let Some(mm) = p.mm.lock().clone() {
+            let _ = mm.write_u32(child_tid, pid as u32);
+        }
+    }
+    *p.vfork_done.lock() = vfork_done.clone();
+    wake_up_new_task(&p);
+    if let Some(done) = vfork_done {
+        // vfork: the parent waits until the child execs or exits.
+        done.wait_event(crate::task::TASK_UNINTERRUPTIBLE, || {
+            p.vfork_done.lock().is_none()
+        });
+    }
+    Ok(pid as i64)
+}
+
+/// Lets a vfork parent continue (the child exec'd or is exiting).
+pub fn vfork_release(t: &Task) {
+    if let Some(done) = t.vfork_done.lock().take() {
+        done.wake_up_all();
+    }
 }
 
 /// Scheduler set-up of a new task (`sched_fork`): the parent's nice value,

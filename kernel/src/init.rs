@@ -30,6 +30,7 @@ pub fn rest_init() -> ! {
 /// pid 1.
 fn kernel_init() -> i32 {
     INIT_STARTED.store(true, Ordering::Release);
+    crate::fs::init(external_initrd());
     #[cfg(feature = "ktest")]
     if crate::ktest::requested() {
         if let Err(e) = kthread_run(crate::ktest::run_from_cmdline, "ktest") {
@@ -37,6 +38,7 @@ fn kernel_init() -> i32 {
         }
         reap_forever();
     }
+    run_init_program();
     start_demo_threads();
     msleep(200);
     println!("init: tasks after boot:");
@@ -45,6 +47,36 @@ fn kernel_init() -> i32 {
         println!("init: cannot start kshell: errno {}", e.0);
     }
     reap_forever()
+}
+
+/// The initramfs the firmware or QEMU loaded (DTB `linux,initrd-*`).
+fn external_initrd() -> Option<&'static [u8]> {
+    let (start, end) = crate::dtb::get()?.initrd()?;
+    // SAFETY: the range was reserved at boot (never handed to the page
+    // allocator) and is mapped through the linear map.
+    Some(unsafe {
+        core::slice::from_raw_parts(
+            crate::mm::phys_to_virt(start) as *const u8,
+            (end - start) as usize,
+        )
+    })
+}
+
+/// Becomes the user-space init (`init=` on the command line, else
+/// `/init`), with the words after `--` as its arguments. Returns only if
+/// that fails; the kernel then keeps its own monitor running.
+fn run_init_program() {
+    let cl = crate::cmdline::get();
+    let path = cl.get("init").unwrap_or("/init");
+    if crate::fs::lookup_path("/", path.as_bytes()).is_err() {
+        println!("init: no {path} in the initramfs; staying in the kernel");
+        return;
+    }
+    let mut argv = alloc::vec![path];
+    argv.extend(cl.init_args());
+    println!("init: running {path}");
+    let e = crate::exec::kernel_execve(path, &argv, &["HOME=/", "TERM=linux", "PATH=/bin"]);
+    println!("init: cannot run {path}: errno {}", e.0);
 }
 
 /// init's main loop: sleep until a child is a zombie, reap it.

@@ -86,6 +86,8 @@ fn create_kthread(req: CreateRequest) {
         name: &name,
         thread_fn: Some(body),
         cpus_allowed: cpu_mask,
+        user_regs: None,
+        tls: None,
     });
     if let Err(e) = forked {
         *result.lock() = Some(Err(e));

@@ -199,6 +199,31 @@ pub struct Task {
     pub kthread_fn: IrqSpinLock<Option<Box<dyn FnOnce() -> i32 + Send>>>,
     /// Parent ignores SIGCHLD: children are reaped automatically.
     pub sigchld_ignored: AtomicBool,
+    /// The address space (`mm`); `None` for kernel threads.
+    pub mm: IrqSpinLock<Option<Arc<crate::mm::vm::MmStruct>>>,
+    /// TTBR0 value for this task (0: the empty table), read at switch time
+    /// without taking the `mm` lock.
+    pub ttbr0: AtomicU64,
+    /// Open files (`files`), shared by reference count.
+    pub files: IrqSpinLock<Option<Arc<IrqSpinLock<crate::fs::FdTable>>>>,
+    /// Working directory (`fs->pwd`), as an absolute path.
+    pub cwd: IrqSpinLock<alloc::string::String>,
+    /// User thread pointer (TPIDR_EL0), saved while switched out.
+    pub tp_value: AtomicU64,
+    /// FP/SIMD registers of a user task, saved while switched out.
+    pub fpsimd: UnsafeCell<Box<FpState>>,
+    /// `set_tid_address` / `CLONE_CHILD_CLEARTID` pointer.
+    pub clear_child_tid: AtomicU64,
+    /// Signals pending (bit n = signal n).
+    pub pending: AtomicU64,
+    /// Signals blocked.
+    pub blocked: AtomicU64,
+    /// Signal dispositions (`sighand->action`).
+    pub sigactions: IrqSpinLock<Box<[crate::signal::SigAction; 64]>>,
+    /// A vfork parent waits here until this child execs or exits.
+    pub vfork_done: IrqSpinLock<Option<Arc<crate::sched::wait::WaitQueue>>>,
+    /// Resource limits (`signal->rlim`): (soft, hard) per `RLIMIT_*`.
+    pub rlim: IrqSpinLock<Box<[(u64, u64); 16]>>,
     /// Voluntary context switches (`nvcsw`).
     pub nvcsw: AtomicU64,
     /// Involuntary context switches (`nivcsw`).
@@ -253,6 +278,18 @@ impl Task {
             thread: UnsafeCell::new(ctx),
             kthread_fn: IrqSpinLock::new(None),
             sigchld_ignored: AtomicBool::new(false),
+            mm: IrqSpinLock::new(None),
+            ttbr0: AtomicU64::new(0),
+            files: IrqSpinLock::new(None),
+            cwd: IrqSpinLock::new(alloc::string::String::from("/")),
+            tp_value: AtomicU64::new(0),
+            fpsimd: UnsafeCell::new(Box::new(FpState::default())),
+            clear_child_tid: AtomicU64::new(0),
+            pending: AtomicU64::new(0),
+            blocked: AtomicU64::new(0),
+            sigactions: IrqSpinLock::new(Box::new([crate::signal::SigAction::default(); 64])),
+            vfork_done: IrqSpinLock::new(None),
+            rlim: IrqSpinLock::new(Box::new(default_rlimits())),
             nvcsw: AtomicU64::new(0),
             nivcsw: AtomicU64::new(0),
         };
@@ -348,6 +385,42 @@ impl Task {
 impl Drop for Task {
     fn drop(&mut self) {
         NR_TASKS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Linux's initial limits: 8 MiB stack, 256 open files, the task limit.
+fn default_rlimits() -> [(u64, u64); 16] {
+    let mut r = [(u64::MAX, u64::MAX); 16];
+    r[3] = (8 << 20, u64::MAX); // RLIMIT_STACK
+    r[4] = (0, u64::MAX); // RLIMIT_CORE
+    r[7] = (256, 256); // RLIMIT_NOFILE
+    r
+}
+
+/// FP/SIMD state of a user task: q0-q31, FPSR, FPCR.
+#[repr(C, align(16))]
+#[derive(Clone, Copy, Default)]
+pub struct FpState {
+    /// The vector registers.
+    pub vregs: [u128; 32],
+    /// FPSR.
+    pub fpsr: u32,
+    /// FPCR.
+    pub fpcr: u32,
+}
+
+impl Task {
+    /// The user registers saved at the top of the kernel stack while the
+    /// task is in the kernel (`task_pt_regs`).
+    pub fn pt_regs(&self) -> *mut crate::arch::exception::PtRegs {
+        let top = self.stack.lock().as_ref().map_or(0, |s| s.top());
+        (top - core::mem::size_of::<crate::arch::exception::PtRegs>() as u64)
+            as *mut crate::arch::exception::PtRegs
+    }
+
+    /// Is this a user process (has an address space)?
+    pub fn is_user(&self) -> bool {
+        self.ttbr0.load(Ordering::Relaxed) != 0
     }
 }
 

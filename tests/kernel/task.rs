@@ -281,6 +281,8 @@ fn task_limit_gives_eagain() -> TestResult {
                         name: "over",
                         thread_fn: Some(Box::new(|| 0)),
                         cpus_allowed: None,
+                        user_regs: None,
+                        tls: None,
                     })
                     .err(),
                 );

@@ -1,16 +1,17 @@
-//! Shared code of pikern's host tools (`mkdtb`, `ktest-runner`,
+//! Shared code of pikern's host tools (`mkdtb`, `mkcpio`, `ktest-runner`,
 //! `test-summary`).
 //!
 //! The binaries in `src/bin/` only parse their arguments and print; the logic
 //! lives here so it can be unit-tested: KTAP parsing and re-emission
 //! (`ktap`), driving QEMU with deadlines (`runner`), the harness self-check
-//! (`selfcheck`), the closing summary of `make test` (`summary`) and the DTB
-//! (`dtb`).
+//! (`selfcheck`), the closing summary of `make test` (`summary`), the DTB
+//! (`dtb`) and the initramfs archive (`initramfs`).
 
 pub mod board;
 pub mod cli;
 pub mod counts;
 pub mod dtb;
+pub mod initramfs;
 pub mod ktap;
 pub mod runner;
 pub mod selfcheck;

@@ -9,10 +9,15 @@
 
 extern crate alloc;
 
+pub mod abi;
 pub mod buddy;
 pub mod cmdline;
+pub mod cpio;
+pub mod elf;
 pub mod esr;
 pub mod ktap;
+pub mod path;
 pub mod pid;
 pub mod range;
 pub mod sched_fair;
+pub mod user_stack;

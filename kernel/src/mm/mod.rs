@@ -5,14 +5,18 @@
 //! [`PAGE_OFFSET`]; [`phys_to_virt`] and [`virt_to_phys`] are the one place
 //! that knows it.
 
+pub mod fault;
 pub mod heap;
 pub mod page_alloc;
+pub mod syscalls;
+pub mod uaccess;
+pub mod vm;
 pub mod vmap_stack;
 
 use crate::arch::mmu;
 use crate::bsp::Board;
 use crate::dtb::{DeviceTree, MAX_REGIONS};
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use pikern_core::buddy::PageMeta;
 use pikern_core::range::{self, Range};
 
@@ -108,7 +112,10 @@ pub fn init(board: &Board, dt: Option<&DeviceTree>) -> RamInfo {
         }
     }
     let npages = (end as usize).div_ceil(PAGE_SIZE);
-    let map_bytes = (npages * core::mem::size_of::<PageMeta>()) as u64;
+    // mem_map and the page reference counts, together.
+    let meta_bytes = npages * core::mem::size_of::<PageMeta>();
+    let refs_offset = meta_bytes.next_multiple_of(8);
+    let map_bytes = (refs_offset + npages * core::mem::size_of::<AtomicU32>()) as u64;
     let map_at = range::find_free(regions[0], &reserved[..3], map_bytes, PAGE_SIZE as u64)
         .expect("no room for the page metadata array");
     reserved[3] = Range::new(map_at, map_at + map_bytes);
@@ -117,7 +124,14 @@ pub fn init(board: &Board, dt: Option<&DeviceTree>) -> RamInfo {
     // covers and that is never handed out; it becomes mem_map for good.
     let mem_map =
         unsafe { core::slice::from_raw_parts_mut(phys_to_virt(map_at) as *mut PageMeta, npages) };
-    page_alloc::init(mem_map, |add| {
+    let refs_va = phys_to_virt(map_at) + refs_offset;
+    // SAFETY: the second part of the same reserved range, 8-aligned; zeroed
+    // first, and all-zero bits are valid AtomicU32s.
+    let refs = unsafe {
+        core::ptr::write_bytes(refs_va as *mut u8, 0, npages * 4);
+        core::slice::from_raw_parts(refs_va as *const AtomicU32, npages)
+    };
+    page_alloc::init(mem_map, refs, |add| {
         for &region in regions {
             range::subtract(region, &reserved, |free| {
                 let first = (free.start as usize).div_ceil(PAGE_SIZE);

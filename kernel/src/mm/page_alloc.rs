@@ -5,20 +5,61 @@
 use super::{phys_to_virt, PAGE_SIZE};
 use crate::errno::{Errno, EINVAL, ENOMEM};
 use crate::sync::IrqSpinLock;
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use pikern_core::buddy::{Buddy, PageMeta};
 
 static ZONE: IrqSpinLock<Option<Buddy<'static>>> = IrqSpinLock::new(None);
 
-/// Takes the metadata array and lets `add_ranges` hand over free frames
+/// Reference counts of pages mapped into user address spaces (Linux's
+/// `page->_refcount`): copy-on-write shares a page between processes, and
+/// the last `put_page` frees it.
+static PAGE_REFS: spin::Once<&'static [AtomicU32]> = spin::Once::new();
+
+/// Takes the metadata arrays and lets `add_ranges` hand over free frames
 /// (first frame number, count).
 pub fn init(
     mem_map: &'static mut [PageMeta],
+    refs: &'static [AtomicU32],
     add_ranges: impl FnOnce(&mut dyn FnMut(usize, usize)),
 ) {
     let mut buddy = Buddy::new(mem_map);
     add_ranges(&mut |first, count| buddy.add_free_range(first, count));
     *ZONE.lock() = Some(buddy);
+    PAGE_REFS.call_once(|| refs);
 }
+
+fn page_ref(pa: u64) -> &'static AtomicU32 {
+    &PAGE_REFS.get().expect("page_alloc::init ran")[pa as usize / PAGE_SIZE]
+}
+
+/// A zeroed page for user memory, with one reference.
+pub fn alloc_user_page() -> Result<u64, Errno> {
+    let pa = crate::mm::virt_to_phys(get_zeroed_page()?);
+    page_ref(pa).store(1, Ordering::Release);
+    USER_PAGES.fetch_add(1, Ordering::Relaxed);
+    Ok(pa)
+}
+
+/// Takes another reference to a user page (`get_page`).
+pub fn get_page(pa: u64) {
+    page_ref(pa).fetch_add(1, Ordering::AcqRel);
+}
+
+/// Drops a reference to a user page; the last one frees it (`put_page`).
+pub fn put_page(pa: u64) {
+    if page_ref(pa).fetch_sub(1, Ordering::AcqRel) == 1 {
+        USER_PAGES.fetch_sub(1, Ordering::Relaxed);
+        let _ = free_pages(pa, 0);
+    }
+}
+
+/// References to a user page (`page_count`).
+pub fn page_count(pa: u64) -> u32 {
+    page_ref(pa).load(Ordering::Acquire)
+}
+
+/// User pages in use.
+pub static USER_PAGES: AtomicUsize = AtomicUsize::new(0);
 
 /// Allocates 2^order contiguous pages; returns the physical address.
 pub fn alloc_pages(order: usize) -> Result<u64, Errno> {

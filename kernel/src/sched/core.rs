@@ -155,6 +155,7 @@ pub fn __schedule(preempt: bool) {
 pub fn context_switch(rq: IrqSpinGuard<'_, RunQueue>, prev: Arc<Task>, next: Arc<Task>) {
     let prev_ctx = prev.thread_ptr();
     let next_ctx = next.thread_ptr();
+    context::switch_user_state(&prev, &next);
     drop(next);
     // The runqueue lock stays held (with IRQs off) across the switch and is
     // released by whoever runs next, in finish_task_switch.

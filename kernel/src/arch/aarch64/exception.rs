@@ -98,12 +98,77 @@ pub struct FaultRecord {
 #[no_mangle]
 extern "C" fn exception_dispatch(regs: &mut PtRegs, kind: u64) {
     match kind {
-        5 | 9 => {
+        5 => {
             irq::handle_irq();
             crate::sched::core::preempt_schedule_irq();
         }
         4 => el1_sync(regs),
+        8 => {
+            el0_sync(regs);
+            ret_to_user_work(regs);
+        }
+        9 => {
+            irq::handle_irq();
+            ret_to_user_work(regs);
+        }
+        // An exception from 32-bit user code or an SError from user space
+        // ends that process, not the kernel.
+        10..=15 => {
+            crate::signal::force_sig(crate::signal::SIGILL);
+            ret_to_user_work(regs);
+        }
         _ => oops(regs, kind, "Unhandled exception"),
+    }
+}
+
+/// A synchronous exception from user space: a system call, a page fault,
+/// or a fault that becomes a signal (`el0_sync`).
+fn el0_sync(regs: &mut PtRegs) {
+    let esr_val = ESR_EL1.get();
+    let far = FAR_EL1.get();
+    crate::arch::cpu::local_irq_enable();
+    use crate::signal::{force_sig, SIGBUS, SIGILL, SIGSEGV, SIGTRAP};
+    match esr::class(esr_val) {
+        esr::ec::SVC64 => crate::syscall::invoke_syscall(regs),
+        esr::ec::DABT_LOW | esr::ec::IABT_LOW => {
+            let (kind, _) = esr::fault_status(esr_val);
+            let access = if esr::class(esr_val) == esr::ec::IABT_LOW {
+                crate::mm::vm::Access::Exec
+            } else if esr::is_write(esr_val) {
+                crate::mm::vm::Access::Write
+            } else {
+                crate::mm::vm::Access::Read
+            };
+            if kind == "alignment fault" {
+                force_sig(SIGBUS);
+            } else if crate::mm::fault::do_user_fault(far, access).is_err() {
+                force_sig(SIGSEGV);
+            }
+        }
+        esr::ec::PC_ALIGN | esr::ec::SP_ALIGN => force_sig(SIGBUS),
+        esr::ec::BRK64 => force_sig(SIGTRAP),
+        _ => force_sig(SIGILL),
+    }
+}
+
+/// Work before returning to user space (`exit_to_user_mode`): reschedule
+/// if asked, act on pending signals; IRQs end masked for the `eret`.
+#[no_mangle]
+pub extern "C" fn ret_to_user_work(_regs: &mut PtRegs) {
+    loop {
+        crate::arch::cpu::local_irq_enable();
+        if crate::sched::core::need_resched() {
+            crate::sched::schedule();
+            continue;
+        }
+        if crate::signal::signal_pending() {
+            crate::signal::do_signal(_regs);
+            continue;
+        }
+        crate::arch::cpu::local_irq_disable();
+        if !crate::sched::core::need_resched() && !crate::signal::signal_pending() {
+            break;
+        }
     }
 }
 

@@ -166,6 +166,12 @@ pub fn switch_user_table(l1_pa: u64, asid: u16) {
     barrier::isb(barrier::SY);
 }
 
+/// Loads a TTBR0 value (table | ASID << 48).
+pub fn set_ttbr0(v: u64) {
+    TTBR0_EL1.set(v);
+    barrier::isb(barrier::SY);
+}
+
 /// Invalidates one user page's translation on every CPU.
 pub fn flush_tlb_page(asid: u16, va: u64) {
     let arg = ((asid as u64) << 48) | ((va >> 12) & 0xfff_ffff_ffff);

@@ -28,6 +28,23 @@ cpu_switch_to:
     mov     x0, x2
     ret
 
+// A forked user task's first instructions: sp points at its saved user
+// registers (a copy of the parent's, x0 = 0), which ret_to_user restores.
+.global ret_from_fork_user
+ret_from_fork_user:
+    bl      schedule_tail
+    mov     x0, sp
+    bl      ret_to_user_work
+    b       ret_from_exception
+
+// Enters user space for the first time from a kernel thread (exec in
+// init): x0 = the user registers at the top of this task's kernel stack.
+.global enter_user
+enter_user:
+    mov     sp, x0
+    mov     x29, xzr
+    b       ret_from_exception
+
 // A new task's first instructions: its context was set up by copy_thread
 // with pc = ret_from_fork. x0 is the previous task (from cpu_switch_to).
 .global ret_from_fork

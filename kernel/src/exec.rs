@@ -1,0 +1,206 @@
+//! Running a program (Linux's `fs/exec.c`): `execve` reads a static ELF
+//! from the VFS, builds a new address space with its `PT_LOAD` segments and
+//! a stack holding argv, envp and the auxiliary vector, and replaces the
+//! caller's address space with it. A bad file leaves the caller untouched
+//! with Linux's error (`ENOENT`, `ENOEXEC`, `E2BIG`, `ENOMEM`, `EACCES`).
+
+use crate::arch::exception::PtRegs;
+use crate::errno::*;
+use crate::fs::{self, InodeKind};
+use crate::mm::uaccess::{copy_strings, strncpy_from_user};
+use crate::mm::vm::{MmStruct, PROT_READ, PROT_WRITE, STACK_MAX, STACK_TOP};
+use crate::mm::PAGE_SIZE;
+use crate::syscall::SysResult;
+use crate::task::{self, PF_FORKNOEXEC, PF_KTHREAD};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
+use pikern_core::{abi, elf, user_stack};
+
+/// Largest executable file read into memory.
+const MAX_EXEC_FILE: usize = 64 << 20;
+
+/// What a successful exec produced: where user space starts.
+pub struct ExecStart {
+    /// Entry point.
+    pub pc: u64,
+    /// Initial stack pointer.
+    pub sp: u64,
+}
+
+/// Loads `path` into a new address space for the current task and
+/// switches to it (`do_execve`). On error nothing has changed.
+pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<ExecStart, Errno> {
+    let me = task::current();
+    let cwd = me.cwd.lock().clone();
+    let inode = fs::lookup_path(&cwd, path)?;
+    let data: Vec<u8> = match &inode.kind {
+        InodeKind::File(d) => {
+            let d = d.lock();
+            if d.len() > MAX_EXEC_FILE {
+                return Err(ENOMEM);
+            }
+            d.clone()
+        }
+        InodeKind::Dir(_) | InodeKind::PseudoDir(_) => return Err(EACCES),
+        _ => return Err(EACCES),
+    };
+    if inode.mode & 0o111 == 0 {
+        return Err(EACCES);
+    }
+    let img = elf::parse_exec(&data).map_err(|e| Errno(e.errno()))?;
+    let mm = MmStruct::new()?;
+    {
+        let mut inner = mm.inner.lock();
+        for m in img.mappings() {
+            MmStruct::add_vma(&mut inner, m.start, m.end, m.prot)?;
+        }
+        let stack_start = STACK_TOP - STACK_MAX;
+        MmStruct::add_vma(&mut inner, stack_start, STACK_TOP, PROT_READ | PROT_WRITE)?;
+        inner.start_brk = img.brk_start;
+        inner.brk = img.brk_start;
+    }
+    // Copy the file-backed part of every segment; the rest is zero-filled
+    // on first touch.
+    for m in img.mappings() {
+        let mut va = m.start;
+        while va < m.end {
+            let mut page = [0u8; PAGE_SIZE];
+            let mut any = false;
+            for s in &img.segments {
+                let file_end = s.vaddr + s.filesz;
+                let lo = va.max(s.vaddr);
+                let hi = (va + PAGE_SIZE as u64).min(file_end);
+                if lo < hi {
+                    let off = (s.offset + (lo - s.vaddr)) as usize;
+                    let n = (hi - lo) as usize;
+                    page[(lo - va) as usize..(lo - va) as usize + n]
+                        .copy_from_slice(&data[off..off + n]);
+                    any = true;
+                }
+            }
+            if any {
+                mm.populate(va, &page, m.prot)?;
+            }
+            va += PAGE_SIZE as u64;
+        }
+    }
+    let argv_refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+    let envp_refs: Vec<&[u8]> = envp.iter().map(|a| a.as_slice()).collect();
+    let mut random = [0u8; 16];
+    random[..8].copy_from_slice(&crate::syscall::random_u64().to_le_bytes());
+    random[8..].copy_from_slice(&crate::syscall::random_u64().to_le_bytes());
+    let auxv = user_stack::exec_auxv(&img, HWCAP_FP | HWCAP_ASIMD, 0, user_stack::Ids::default());
+    let stack = user_stack::build_stack(
+        STACK_TOP,
+        &user_stack::ExecArgs {
+            argv: &argv_refs,
+            envp: &envp_refs,
+            execfn: path,
+            platform: Some(b"aarch64"),
+            random,
+            auxv: &auxv,
+        },
+        &user_stack::StackLimits::default(),
+    )
+    .map_err(|_| E2BIG)?;
+
+    // Point of no return: switch this task to the new address space.
+    let old = me.mm.lock().replace(mm.clone());
+    me.ttbr0.store(mm.ttbr0(), Ordering::Release);
+    crate::arch::mmu::set_ttbr0(mm.ttbr0());
+    drop(old);
+    crate::mm::uaccess::copy_to_user(stack.sp, &stack.bytes)?;
+
+    let name = path.rsplit(|&c| c == b'/').next().unwrap_or(path);
+    me.set_comm(core::str::from_utf8(name).unwrap_or("?"));
+    me.flags
+        .fetch_and(!(PF_FORKNOEXEC | PF_KTHREAD), Ordering::Relaxed);
+    me.tp_value.store(0, Ordering::Relaxed);
+    // SAFETY: the current task's FP state is only used by this CPU while it
+    // runs; a fresh program starts with zeroed FP registers.
+    unsafe { **me.fpsimd.get() = task::FpState::default() };
+    me.clear_child_tid.store(0, Ordering::Relaxed);
+    // Handlers do not survive exec; ignored signals do (POSIX).
+    crate::signal::flush_signal_handlers(&me);
+    if let Some(files) = me.files.lock().as_ref() {
+        files.lock().close_on_exec();
+    }
+    crate::fork::vfork_release(&me);
+    Ok(ExecStart {
+        pc: img.entry,
+        sp: stack.sp,
+    })
+}
+
+/// `HWCAP_FP`: the CPU has floating point.
+const HWCAP_FP: u64 = 1 << 0;
+/// `HWCAP_ASIMD`: the CPU has Advanced SIMD.
+const HWCAP_ASIMD: u64 = 1 << 1;
+
+/// Resets the saved user registers for a fresh program.
+fn start_thread(regs: &mut PtRegs, start: &ExecStart) {
+    *regs = PtRegs {
+        regs: [0; 31],
+        sp: start.sp,
+        pc: start.pc,
+        pstate: 0, // EL0t, interrupts unmasked
+        stackframe: [0; 2],
+    };
+    // Zero the live user thread pointer and FP registers too.
+    crate::arch::context::reset_user_cpu_state();
+}
+
+/// `execve(path, argv, envp)`.
+pub fn sys_execve(path: u64, argv: u64, envp: u64, regs: &mut PtRegs) -> SysResult {
+    let p = strncpy_from_user(path, abi::PATH_MAX)?;
+    let argv = copy_strings(argv, 16384, 128 * 1024)?;
+    let envp = copy_strings(envp, 16384, 128 * 1024)?;
+    let start = do_execve(&p, &argv, &envp)?;
+    start_thread(regs, &start);
+    Ok(0)
+}
+
+/// Starts the first user program from a kernel thread (pid 1 running
+/// `/init`): exec, then drop to user space. Returns only on failure.
+pub fn kernel_execve(path: &str, argv: &[&str], envp: &[&str]) -> Errno {
+    let to_vec = |v: &[&str]| {
+        v.iter()
+            .map(|s| Vec::from(s.as_bytes()))
+            .collect::<Vec<_>>()
+    };
+    let me = task::current();
+    if me.files.lock().is_none() {
+        *me.files.lock() = Some(Arc::new(crate::sync::IrqSpinLock::new(console_fds())));
+    }
+    match do_execve(path.as_bytes(), &to_vec(argv), &to_vec(envp)) {
+        Ok(start) => {
+            let regs = me.pt_regs();
+            drop(me);
+            // SAFETY: pt_regs() is the top of this task's own kernel stack,
+            // which nothing else uses; we never return to the frames below.
+            unsafe {
+                start_thread(&mut *regs, &start);
+                enter_user(regs)
+            }
+        }
+        Err(e) => e,
+    }
+}
+
+/// fds 0, 1, 2 on the console (for init).
+fn console_fds() -> fs::FdTable {
+    let mut t = fs::FdTable::default();
+    for fd in 0..3 {
+        let _ = t.install_at(
+            fd,
+            fs::File::new(fs::devfs::console_inode(), abi::O_RDWR),
+            false,
+        );
+    }
+    t
+}
+
+extern "C" {
+    fn enter_user(regs: *mut PtRegs) -> !;
+}

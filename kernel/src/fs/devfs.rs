@@ -1,0 +1,97 @@
+//! Device files: `/dev/console` (the UART: reads wait for typed input,
+//! writes go to the screen) and `/dev/null`.
+
+use super::{ramfs, FileOps, Inode, InodeKind};
+use crate::console;
+use crate::errno::*;
+use alloc::sync::Arc;
+use pikern_core::abi;
+
+/// The console as a file.
+pub struct ConsoleDev;
+
+impl FileOps for ConsoleDev {
+    fn read(&self, _inode: &Inode, _off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        // Block for the first byte, then take what is already there.
+        buf[0] = console::getc_blocking();
+        let mut n = 1;
+        while n < buf.len() {
+            match console::getc() {
+                Some(c) => {
+                    buf[n] = c;
+                    n += 1;
+                }
+                None => break,
+            }
+        }
+        Ok(n)
+    }
+
+    fn write(&self, _inode: &Inode, _off: u64, buf: &[u8]) -> Result<usize, Errno> {
+        console::write_bytes(buf);
+        Ok(buf.len())
+    }
+
+    fn ioctl(&self, _inode: &Inode, cmd: u64, arg: u64) -> Result<i64, Errno> {
+        match cmd as u32 {
+            abi::TCGETS => {
+                crate::mm::uaccess::copy_to_user(arg, &abi::Termios::linux_default().to_bytes())?;
+                Ok(0)
+            }
+            abi::TIOCGWINSZ => {
+                let ws = abi::Winsize {
+                    ws_row: 24,
+                    ws_col: 80,
+                    ..abi::Winsize::default()
+                };
+                crate::mm::uaccess::copy_to_user(arg, &ws.to_bytes())?;
+                Ok(0)
+            }
+            _ => Err(ENOTTY),
+        }
+    }
+
+    fn seekable(&self) -> bool {
+        false
+    }
+}
+
+/// Reads nothing, swallows everything.
+pub struct NullDev;
+
+impl FileOps for NullDev {
+    fn read(&self, _: &Inode, _: u64, _: &mut [u8]) -> Result<usize, Errno> {
+        Ok(0)
+    }
+    fn write(&self, _: &Inode, _: u64, buf: &[u8]) -> Result<usize, Errno> {
+        Ok(buf.len())
+    }
+}
+
+fn chrdev(major: u32, minor: u32, ops: Arc<dyn FileOps>) -> Arc<Inode> {
+    Arc::new(Inode {
+        ino: super::alloc_ino(),
+        mode: abi::S_IFCHR | 0o666,
+        rdev: abi::makedev(major, minor),
+        kind: InodeKind::Special(ops),
+    })
+}
+
+static CONSOLE: spin::Once<Arc<Inode>> = spin::Once::new();
+
+/// The console inode (fds 0, 1, 2 of init).
+pub fn console_inode() -> Arc<Inode> {
+    CONSOLE
+        .call_once(|| chrdev(5, 1, Arc::new(ConsoleDev)))
+        .clone()
+}
+
+/// Creates `/dev` and its device files.
+pub fn init() {
+    let _ = ramfs::mkdir_p("/dev");
+    let _ = ramfs::install("/dev/console", console_inode());
+    let _ = ramfs::install("/dev/null", chrdev(1, 3, Arc::new(NullDev)));
+}

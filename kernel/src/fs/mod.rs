@@ -1,0 +1,522 @@
+//! A small VFS (Linux's `fs/`): inodes in a tree rooted at `/`, open files
+//! with a position, per-process descriptor tables, and path lookup.
+//!
+//! `/` is a RAM filesystem (`ramfs`) filled from the initramfs at boot.
+//! Devices (`/dev/console`, `/dev/null`) and pseudo-filesystems (`/proc`,
+//! `/sys/kernel/tracing` in later work) plug in through two traits:
+//! [`FileOps`] for what reading and writing a file does, [`DirOps`] for a
+//! directory whose entries are computed (mounted with [`mount`]).
+
+pub mod devfs;
+pub mod initramfs;
+pub mod ramfs;
+pub mod syscalls;
+
+use crate::errno::*;
+use crate::sync::IrqSpinLock;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use pikern_core::abi;
+
+/// What a file does when read, written or controlled.
+pub trait FileOps: Send + Sync {
+    /// Reads at `off` into `buf`; returns bytes read (0 at the end).
+    fn read(&self, inode: &Inode, off: u64, buf: &mut [u8]) -> Result<usize, Errno>;
+    /// Writes `buf` at `off`; returns bytes written.
+    fn write(&self, inode: &Inode, off: u64, buf: &[u8]) -> Result<usize, Errno>;
+    /// Device control; `ENOTTY` unless the file is a terminal.
+    fn ioctl(&self, _inode: &Inode, _cmd: u64, _arg: u64) -> Result<i64, Errno> {
+        Err(ENOTTY)
+    }
+    /// Size for `stat`.
+    fn size(&self, _inode: &Inode) -> u64 {
+        0
+    }
+    /// Whether `lseek` makes sense (`ESPIPE` otherwise).
+    fn seekable(&self) -> bool {
+        true
+    }
+}
+
+/// A directory whose entries are computed (a pseudo-filesystem).
+pub trait DirOps: Send + Sync {
+    /// The entry called `name`.
+    fn lookup(&self, name: &str) -> Option<Arc<Inode>>;
+    /// All entries: (name, inode number, `DT_*` type).
+    fn readdir(&self) -> Vec<(String, u64, u8)>;
+}
+
+/// What an inode is.
+pub enum InodeKind {
+    /// A ramfs directory.
+    Dir(IrqSpinLock<BTreeMap<String, Arc<Inode>>>),
+    /// A ramfs regular file.
+    File(IrqSpinLock<Vec<u8>>),
+    /// A symbolic link.
+    Symlink(String),
+    /// A device or pseudo file with its own operations.
+    Special(Arc<dyn FileOps>),
+    /// A computed directory.
+    PseudoDir(Arc<dyn DirOps>),
+}
+
+/// An inode.
+pub struct Inode {
+    /// Inode number.
+    pub ino: u64,
+    /// `S_IF*` type and permission bits.
+    pub mode: u32,
+    /// Device number (character devices).
+    pub rdev: u64,
+    /// Contents.
+    pub kind: InodeKind,
+}
+
+static NEXT_INO: AtomicU64 = AtomicU64::new(1);
+/// Open files alive (for leak checks).
+pub static NR_FILES: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh inode number.
+pub fn alloc_ino() -> u64 {
+    NEXT_INO.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Inode {
+    /// A new inode with a fresh number.
+    pub fn new(mode: u32, kind: InodeKind) -> Arc<Inode> {
+        Arc::new(Inode {
+            ino: alloc_ino(),
+            mode,
+            rdev: 0,
+            kind,
+        })
+    }
+
+    /// True for directories (ramfs or computed).
+    pub fn is_dir(&self) -> bool {
+        matches!(self.kind, InodeKind::Dir(_) | InodeKind::PseudoDir(_))
+    }
+
+    /// The entry `name` of a directory.
+    pub fn lookup(&self, name: &str) -> Result<Arc<Inode>, Errno> {
+        match &self.kind {
+            InodeKind::Dir(d) => d.lock().get(name).cloned().ok_or(ENOENT),
+            InodeKind::PseudoDir(p) => p.lookup(name).ok_or(ENOENT),
+            _ => Err(ENOTDIR),
+        }
+    }
+
+    /// Size in bytes.
+    pub fn size(&self) -> u64 {
+        match &self.kind {
+            InodeKind::File(d) => d.lock().len() as u64,
+            InodeKind::Symlink(t) => t.len() as u64,
+            InodeKind::Special(ops) => ops.size(self),
+            _ => 0,
+        }
+    }
+
+    /// The `stat` of this inode.
+    pub fn stat(&self) -> abi::Stat {
+        let size = self.size();
+        abi::Stat {
+            st_ino: self.ino,
+            st_mode: self.mode,
+            st_nlink: if self.is_dir() { 2 } else { 1 },
+            st_rdev: self.rdev,
+            st_size: size as i64,
+            st_blksize: 4096,
+            st_blocks: size.div_ceil(512) as i64,
+            ..abi::Stat::default()
+        }
+    }
+}
+
+/// The root of the filesystem tree.
+static ROOT: spin::Once<Arc<Inode>> = spin::Once::new();
+
+/// The root directory.
+pub fn root() -> Arc<Inode> {
+    ROOT.call_once(|| {
+        Inode::new(
+            abi::S_IFDIR | 0o755,
+            InodeKind::Dir(IrqSpinLock::new(BTreeMap::new())),
+        )
+    })
+    .clone()
+}
+
+/// Mounts a computed directory at `path` (created in ramfs if missing).
+pub fn mount(path: &str, ops: Arc<dyn DirOps>) -> Result<(), Errno> {
+    let (parent, name) = ramfs::parent_of(path)?;
+    let dir = Inode::new(abi::S_IFDIR | 0o555, InodeKind::PseudoDir(ops));
+    ramfs::link(&parent, &name, dir)
+}
+
+/// Resolves `path` relative to `cwd` (or `/` if absolute), following
+/// symbolic links (at most 8 deep).
+pub fn lookup_path(cwd: &str, path: &[u8]) -> Result<Arc<Inode>, Errno> {
+    lookup_depth(cwd, path, 0)
+}
+
+fn lookup_depth(cwd: &str, path: &[u8], depth: usize) -> Result<Arc<Inode>, Errno> {
+    if depth > 8 {
+        return Err(Errno(abi::ELOOP));
+    }
+    let split = pikern_core::path::split(path).map_err(|e| Errno(e.errno()))?;
+    // Walk from the root, keeping the chain of parents for `..`.
+    let mut stack: Vec<Arc<Inode>> = alloc::vec![root()];
+    if !split.absolute {
+        let c = pikern_core::path::split(cwd.as_bytes()).map_err(|e| Errno(e.errno()))?;
+        for comp in c.components {
+            if let pikern_core::path::Component::Normal(n) = comp {
+                let next = stack
+                    .last()
+                    .ok_or(ENOENT)?
+                    .lookup(core::str::from_utf8(n).map_err(|_| ENOENT)?)?;
+                stack.push(next);
+            }
+        }
+    }
+    for comp in split.components {
+        match comp {
+            pikern_core::path::Component::Parent => {
+                if stack.len() > 1 {
+                    stack.pop();
+                }
+            }
+            pikern_core::path::Component::Normal(n) => {
+                let name = core::str::from_utf8(n).map_err(|_| ENOENT)?;
+                let cur = stack.last().ok_or(ENOENT)?.clone();
+                let next = cur.lookup(name)?;
+                if let InodeKind::Symlink(target) = &next.kind {
+                    let base = path_of(&stack);
+                    let resolved = lookup_depth(&base, target.as_bytes(), depth + 1)?;
+                    stack.push(resolved);
+                } else {
+                    stack.push(next);
+                }
+            }
+        }
+    }
+    let last = stack.pop().ok_or(ENOENT)?;
+    if split.must_be_dir && !last.is_dir() {
+        return Err(ENOTDIR);
+    }
+    Ok(last)
+}
+
+/// A crude path for a chain of inodes (used to resolve relative symlinks).
+fn path_of(stack: &[Arc<Inode>]) -> String {
+    let mut s = String::from("/");
+    for w in stack.windows(2) {
+        if let InodeKind::Dir(d) = &w[0].kind {
+            if let Some((name, _)) = d.lock().iter().find(|(_, i)| Arc::ptr_eq(i, &w[1])) {
+                s.push_str(name);
+                s.push('/');
+            }
+        }
+    }
+    s
+}
+
+/// An open file (`struct file`).
+pub struct File {
+    /// What it refers to.
+    pub inode: Arc<Inode>,
+    /// Current offset.
+    pub pos: IrqSpinLock<u64>,
+    /// `O_*` flags it was opened with.
+    pub flags: u32,
+    /// The absolute path it was opened by (directories: base of `*at`).
+    pub path: IrqSpinLock<String>,
+}
+
+impl File {
+    /// Opens `inode` with `flags`.
+    pub fn new(inode: Arc<Inode>, flags: u32) -> Arc<File> {
+        NR_FILES.fetch_add(1, Ordering::Relaxed);
+        Arc::new(File {
+            inode,
+            pos: IrqSpinLock::new(0),
+            flags,
+            path: IrqSpinLock::new(String::new()),
+        })
+    }
+
+    fn readable(&self) -> bool {
+        self.flags & 3 != abi::O_WRONLY
+    }
+
+    fn writable(&self) -> bool {
+        self.flags & 3 != abi::O_RDONLY
+    }
+
+    /// Reads at the file position.
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        if !self.readable() {
+            return Err(EBADF);
+        }
+        let mut pos = self.pos.lock();
+        let n = match &self.inode.kind {
+            InodeKind::File(d) => {
+                let d = d.lock();
+                let start = (*pos as usize).min(d.len());
+                let n = buf.len().min(d.len() - start);
+                buf[..n].copy_from_slice(&d[start..start + n]);
+                n
+            }
+            InodeKind::Special(ops) => {
+                let p = *pos;
+                drop(pos);
+                // Devices may sleep (console input): no lock held.
+                let n = ops.read(&self.inode, p, buf)?;
+                let mut pos = self.pos.lock();
+                *pos += n as u64;
+                return Ok(n);
+            }
+            InodeKind::Dir(_) | InodeKind::PseudoDir(_) => return Err(EISDIR),
+            InodeKind::Symlink(_) => return Err(EINVAL),
+        };
+        *pos += n as u64;
+        Ok(n)
+    }
+
+    /// Writes at the file position (at the end with `O_APPEND`).
+    pub fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        if !self.writable() {
+            return Err(EBADF);
+        }
+        match &self.inode.kind {
+            InodeKind::File(d) => {
+                let mut pos = self.pos.lock();
+                let mut d = d.lock();
+                if self.flags & abi::O_APPEND != 0 {
+                    *pos = d.len() as u64;
+                }
+                let start = *pos as usize;
+                let end = start.checked_add(buf.len()).ok_or(EINVAL)?;
+                if end > ramfs::MAX_FILE_SIZE {
+                    return Err(Errno(abi::EFBIG));
+                }
+                if d.len() < end {
+                    let grow = end - d.len();
+                    d.try_reserve(grow).map_err(|_| ENOMEM)?;
+                    d.resize(end, 0);
+                }
+                d[start..end].copy_from_slice(buf);
+                *pos = end as u64;
+                Ok(buf.len())
+            }
+            InodeKind::Special(ops) => {
+                let p = *self.pos.lock();
+                let n = ops.write(&self.inode, p, buf)?;
+                *self.pos.lock() += n as u64;
+                Ok(n)
+            }
+            InodeKind::Dir(_) | InodeKind::PseudoDir(_) => Err(EISDIR),
+            InodeKind::Symlink(_) => Err(EINVAL),
+        }
+    }
+
+    /// `lseek`.
+    pub fn lseek(&self, off: i64, whence: u32) -> Result<u64, Errno> {
+        if let InodeKind::Special(ops) = &self.inode.kind {
+            if !ops.seekable() {
+                return Err(ESPIPE);
+            }
+        }
+        let mut pos = self.pos.lock();
+        let base = match whence {
+            abi::SEEK_SET => 0,
+            abi::SEEK_CUR => *pos as i64,
+            abi::SEEK_END => self.inode.size() as i64,
+            _ => return Err(EINVAL),
+        };
+        let new = base.checked_add(off).ok_or(EINVAL)?;
+        if new < 0 {
+            return Err(EINVAL);
+        }
+        *pos = new as u64;
+        Ok(new as u64)
+    }
+}
+
+impl Drop for File {
+    fn drop(&mut self) {
+        NR_FILES.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Most descriptors per process.
+pub const NR_OPEN: usize = 256;
+
+/// A process's descriptor table (`files_struct`).
+#[derive(Clone, Default)]
+pub struct FdTable {
+    fds: Vec<Option<(Arc<File>, bool)>>,
+}
+
+impl FdTable {
+    /// The file behind `fd`.
+    pub fn get(&self, fd: i64) -> Result<Arc<File>, Errno> {
+        if fd < 0 {
+            return Err(EBADF);
+        }
+        self.fds
+            .get(fd as usize)
+            .and_then(|f| f.as_ref())
+            .map(|(f, _)| f.clone())
+            .ok_or(EBADF)
+    }
+
+    /// Installs `f` at the lowest free descriptor.
+    pub fn install(&mut self, f: Arc<File>, cloexec: bool) -> Result<usize, Errno> {
+        let fd = match self.fds.iter().position(|s| s.is_none()) {
+            Some(i) => i,
+            None if self.fds.len() < NR_OPEN => {
+                self.fds.push(None);
+                self.fds.len() - 1
+            }
+            None => return Err(EMFILE),
+        };
+        self.fds[fd] = Some((f, cloexec));
+        Ok(fd)
+    }
+
+    /// Installs `f` at exactly `fd` (closing what was there).
+    pub fn install_at(&mut self, fd: usize, f: Arc<File>, cloexec: bool) -> Result<(), Errno> {
+        if fd >= NR_OPEN {
+            return Err(EBADF);
+        }
+        if self.fds.len() <= fd {
+            self.fds.resize(fd + 1, None);
+        }
+        self.fds[fd] = Some((f, cloexec));
+        Ok(())
+    }
+
+    /// Closes `fd`.
+    pub fn close(&mut self, fd: i64) -> Result<(), Errno> {
+        if fd < 0 {
+            return Err(EBADF);
+        }
+        let slot = self.fds.get_mut(fd as usize).ok_or(EBADF)?;
+        slot.take().map(|_| ()).ok_or(EBADF)?;
+        while matches!(self.fds.last(), Some(None)) {
+            self.fds.pop();
+        }
+        Ok(())
+    }
+
+    /// Closes the descriptors marked close-on-exec.
+    pub fn close_on_exec(&mut self) {
+        for s in self.fds.iter_mut() {
+            if s.as_ref().is_some_and(|(_, c)| *c) {
+                *s = None;
+            }
+        }
+        while matches!(self.fds.last(), Some(None)) {
+            self.fds.pop();
+        }
+    }
+
+    /// Open descriptors.
+    pub fn count(&self) -> usize {
+        self.fds.iter().filter(|s| s.is_some()).count()
+    }
+}
+
+/// Opens `path` for the current task with `O_*` flags (`do_sys_open`).
+pub fn open(cwd: &str, path: &[u8], flags: u32, mode: u32) -> Result<Arc<File>, Errno> {
+    let inode = match lookup_path(cwd, path) {
+        Ok(i) => {
+            if flags & abi::O_CREAT != 0 && flags & abi::O_EXCL != 0 {
+                return Err(EEXIST);
+            }
+            i
+        }
+        Err(e) if e == ENOENT && flags & abi::O_CREAT != 0 => ramfs::create(cwd, path, mode)?,
+        Err(e) => return Err(e),
+    };
+    if flags & abi::O_DIRECTORY != 0 && !inode.is_dir() {
+        return Err(ENOTDIR);
+    }
+    if inode.is_dir() && flags & 3 != abi::O_RDONLY {
+        return Err(EISDIR);
+    }
+    if flags & abi::O_TRUNC != 0 && flags & 3 != abi::O_RDONLY {
+        if let InodeKind::File(d) = &inode.kind {
+            *d.lock() = Vec::new();
+        }
+    }
+    let f = File::new(inode, flags);
+    let mut joined = alloc::vec::Vec::from(cwd.as_bytes());
+    joined.push(b'/');
+    joined.extend_from_slice(path);
+    let abs = if path.first() == Some(&b'/') {
+        path
+    } else {
+        &joined[..]
+    };
+    if let Ok(r) = pikern_core::path::resolve(&pikern_core::path::AbsPath::root(), abs) {
+        *f.path.lock() = String::from_utf8_lossy(r.path.as_bytes()).into_owned();
+    }
+    Ok(f)
+}
+
+/// Fills `buf` with `linux_dirent64` records from position `*pos`;
+/// returns bytes used (`getdents64`).
+pub fn getdents(file: &File, buf_len: usize) -> Result<Vec<u8>, Errno> {
+    let entries: Vec<(String, u64, u8)> = match &file.inode.kind {
+        InodeKind::Dir(d) => {
+            let mut v = alloc::vec![
+                (String::from("."), file.inode.ino, abi::DT_DIR),
+                (String::from(".."), file.inode.ino, abi::DT_DIR),
+            ];
+            v.extend(
+                d.lock()
+                    .iter()
+                    .map(|(n, i)| (n.clone(), i.ino, abi::mode_to_dtype(i.mode))),
+            );
+            v
+        }
+        InodeKind::PseudoDir(p) => {
+            let mut v = alloc::vec![
+                (String::from("."), file.inode.ino, abi::DT_DIR),
+                (String::from(".."), file.inode.ino, abi::DT_DIR),
+            ];
+            v.extend(p.readdir());
+            v
+        }
+        _ => return Err(ENOTDIR),
+    };
+    let mut pos = file.pos.lock();
+    let mut out = Vec::new();
+    let mut i = *pos as usize;
+    while i < entries.len() {
+        let (name, ino, t) = &entries[i];
+        if out.len() + abi::dirent64_reclen(name.len()) > buf_len {
+            break;
+        }
+        abi::push_dirent64(&mut out, *ino, (i + 1) as i64, *t, name.as_bytes());
+        i += 1;
+    }
+    if out.is_empty() && i < entries.len() {
+        return Err(EINVAL);
+    }
+    *pos = i as u64;
+    Ok(out)
+}
+
+/// Mounts devfs and unpacks the built-in and external initramfs.
+pub fn init(external_initrd: Option<&'static [u8]>) {
+    devfs::init();
+    initramfs::unpack_builtin();
+    if let Some(img) = external_initrd {
+        initramfs::unpack("external initramfs", img);
+    }
+}

@@ -1,0 +1,305 @@
+//! The file system calls: descriptors, reading and writing, paths, `stat`,
+//! directories. User buffers go through `mm::uaccess`, and every length a
+//! user passes is bounded before the kernel allocates for it.
+
+use super::{lookup_path, FdTable, File, InodeKind};
+use crate::errno::*;
+use crate::mm::uaccess::{self, copy_from_user, copy_to_user, strncpy_from_user};
+use crate::mm::vm::Access;
+use crate::sync::IrqSpinLock;
+use crate::syscall::SysResult;
+use crate::task;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use pikern_core::abi;
+
+/// Largest single transfer the kernel stages at once (longer reads and
+/// writes are done in pieces of this size).
+const CHUNK: usize = 64 * 1024;
+
+/// The current task's descriptor table.
+pub fn files() -> Result<Arc<IrqSpinLock<FdTable>>, Errno> {
+    task::current().files.lock().clone().ok_or(EBADF)
+}
+
+fn fget(fd: i64) -> Result<Arc<File>, Errno> {
+    files()?.lock().get(fd)
+}
+
+fn cwd() -> String {
+    task::current().cwd.lock().clone()
+}
+
+fn user_path(p: u64) -> Result<Vec<u8>, Errno> {
+    strncpy_from_user(p, abi::PATH_MAX)
+}
+
+/// Resolves a `*at` path: absolute, or relative to `dirfd` (only
+/// `AT_FDCWD` or a directory descriptor).
+fn at_base(dirfd: i64, path: &[u8]) -> Result<String, Errno> {
+    if path.first() == Some(&b'/') || dirfd == abi::AT_FDCWD as i64 {
+        return Ok(cwd());
+    }
+    let f = fget(dirfd)?;
+    if !f.inode.is_dir() {
+        return Err(ENOTDIR);
+    }
+    let p = f.path.lock().clone();
+    if p.is_empty() {
+        return Err(ENOENT);
+    }
+    Ok(p)
+}
+
+/// `read(fd, buf, count)`.
+pub fn sys_read(fd: i64, buf: u64, count: u64) -> SysResult {
+    let f = fget(fd)?;
+    if f.inode.is_dir() {
+        return Err(EISDIR);
+    }
+    let count = count.min(isize::MAX as u64) as usize;
+    // Check the whole buffer first, so a bad pointer fails before any
+    // input is consumed.
+    uaccess::access_user(buf, count.min(CHUNK), Access::Write, |_, _| false)?;
+    let mut tmp = alloc::vec![0u8; count.min(CHUNK)];
+    let n = f.read(&mut tmp)?;
+    copy_to_user(buf, &tmp[..n])?;
+    Ok(n as i64)
+}
+
+/// `write(fd, buf, count)`.
+pub fn sys_write(fd: i64, buf: u64, count: u64) -> SysResult {
+    let f = fget(fd)?;
+    let count = count.min(isize::MAX as u64) as usize;
+    let mut done = 0usize;
+    let mut tmp = alloc::vec![0u8; count.min(CHUNK)];
+    while done < count {
+        let n = (count - done).min(CHUNK);
+        if let Err(e) = copy_from_user(&mut tmp[..n], buf + done as u64) {
+            return if done > 0 { Ok(done as i64) } else { Err(e) };
+        }
+        let w = f.write(&tmp[..n])?;
+        done += w;
+        if w < n {
+            break;
+        }
+    }
+    Ok(done as i64)
+}
+
+fn iovecs(iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, Errno> {
+    if cnt > 1024 {
+        return Err(EINVAL);
+    }
+    let mut v = Vec::new();
+    for i in 0..cnt {
+        let base = uaccess::get_user_u64(iov + 16 * i)?;
+        let len = uaccess::get_user_u64(iov + 16 * i + 8)?;
+        if len > isize::MAX as u64 {
+            return Err(EINVAL);
+        }
+        v.push((base, len));
+    }
+    Ok(v)
+}
+
+/// `readv(fd, iov, iovcnt)`.
+pub fn sys_readv(fd: i64, iov: u64, cnt: u64) -> SysResult {
+    let mut total = 0;
+    for (base, len) in iovecs(iov, cnt)? {
+        if len == 0 {
+            continue;
+        }
+        let n = sys_read(fd, base, len)?;
+        total += n;
+        if (n as u64) < len {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// `writev(fd, iov, iovcnt)`.
+pub fn sys_writev(fd: i64, iov: u64, cnt: u64) -> SysResult {
+    let mut total = 0;
+    for (base, len) in iovecs(iov, cnt)? {
+        if len == 0 {
+            continue;
+        }
+        let n = sys_write(fd, base, len)?;
+        total += n;
+        if (n as u64) < len {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// `openat(dirfd, path, flags, mode)`.
+pub fn sys_openat(dirfd: i64, path: u64, flags: u32, mode: u32) -> SysResult {
+    let p = user_path(path)?;
+    let base = at_base(dirfd, &p)?;
+    let f = super::open(&base, &p, flags, mode)?;
+    let fd = files()?.lock().install(f, flags & abi::O_CLOEXEC != 0)?;
+    Ok(fd as i64)
+}
+
+/// `close(fd)`.
+pub fn sys_close(fd: i64) -> SysResult {
+    files()?.lock().close(fd)?;
+    Ok(0)
+}
+
+/// `lseek(fd, offset, whence)`.
+pub fn sys_lseek(fd: i64, off: i64, whence: u32) -> SysResult {
+    Ok(fget(fd)?.lseek(off, whence)? as i64)
+}
+
+fn put_stat(inode: &super::Inode, buf: u64) -> SysResult {
+    copy_to_user(buf, &inode.stat().to_bytes())?;
+    Ok(0)
+}
+
+/// `newfstatat(dirfd, path, statbuf, flags)`.
+pub fn sys_newfstatat(dirfd: i64, path: u64, buf: u64, flags: u32) -> SysResult {
+    // AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH
+    if flags & !(0x100 | 0x800 | abi::AT_EMPTY_PATH) != 0 {
+        return Err(EINVAL);
+    }
+    let p = user_path(path)?;
+    if p.is_empty() && flags & abi::AT_EMPTY_PATH != 0 {
+        return put_stat(&fget(dirfd)?.inode, buf);
+    }
+    let base = at_base(dirfd, &p)?;
+    let inode = lookup_path(&base, &p)?;
+    put_stat(&inode, buf)
+}
+
+/// `fstat(fd, statbuf)`.
+pub fn sys_fstat(fd: i64, buf: u64) -> SysResult {
+    put_stat(&fget(fd)?.inode, buf)
+}
+
+/// `getdents64(fd, dirp, count)`.
+pub fn sys_getdents64(fd: i64, dirp: u64, count: u64) -> SysResult {
+    let f = fget(fd)?;
+    let recs = super::getdents(&f, count.min(CHUNK as u64) as usize)?;
+    copy_to_user(dirp, &recs)?;
+    Ok(recs.len() as i64)
+}
+
+/// `ioctl(fd, cmd, arg)`: terminals answer `TCGETS`/`TIOCGWINSZ`, others
+/// `-ENOTTY`.
+pub fn sys_ioctl(fd: i64, cmd: u64, arg: u64) -> SysResult {
+    let f = fget(fd)?;
+    match &f.inode.kind {
+        InodeKind::Special(ops) => ops.ioctl(&f.inode, cmd, arg),
+        _ => Err(ENOTTY),
+    }
+}
+
+/// `dup(fd)`.
+pub fn sys_dup(fd: i64) -> SysResult {
+    let t = files()?;
+    let mut t = t.lock();
+    let f = t.get(fd)?;
+    Ok(t.install(f, false)? as i64)
+}
+
+/// `dup3(old, new, flags)`.
+pub fn sys_dup3(old: i64, new: i64, flags: u32) -> SysResult {
+    if new < 0 {
+        return Err(EBADF);
+    }
+    if old == new || flags & !abi::O_CLOEXEC != 0 {
+        return Err(EINVAL);
+    }
+    let t = files()?;
+    let mut t = t.lock();
+    let f = t.get(old)?;
+    t.install_at(new as usize, f, flags & abi::O_CLOEXEC != 0)?;
+    Ok(new)
+}
+
+/// `fcntl(fd, cmd, arg)`: `F_DUPFD`, `F_DUPFD_CLOEXEC`, `F_GETFD`,
+/// `F_SETFD`, `F_GETFL`, `F_SETFL` (accepted, flags unchanged).
+pub fn sys_fcntl(fd: i64, cmd: u32, _arg: u64) -> SysResult {
+    let f = fget(fd)?;
+    match cmd {
+        0 | 1030 => Ok(files()?.lock().install(f, cmd == 1030)? as i64),
+        1 => Ok(0),
+        2 | 4 => Ok(0),
+        3 => Ok(f.flags as i64),
+        _ => Err(EINVAL),
+    }
+}
+
+/// `getcwd(buf, size)`.
+pub fn sys_getcwd(buf: u64, size: u64) -> SysResult {
+    let c = cwd();
+    if (c.len() + 1) as u64 > size {
+        return Err(ERANGE);
+    }
+    let mut b = c.into_bytes();
+    b.push(0);
+    copy_to_user(buf, &b)?;
+    Ok(b.len() as i64)
+}
+
+/// `chdir(path)`.
+pub fn sys_chdir(path: u64) -> SysResult {
+    let p = user_path(path)?;
+    let base = cwd();
+    let inode = lookup_path(&base, &p)?;
+    if !inode.is_dir() {
+        return Err(ENOTDIR);
+    }
+    let joined = if p.first() == Some(&b'/') {
+        p
+    } else {
+        let mut j = base.into_bytes();
+        j.push(b'/');
+        j.extend_from_slice(&p);
+        j
+    };
+    let root = pikern_core::path::AbsPath::root();
+    let r = pikern_core::path::resolve(&root, &joined).map_err(|e| Errno(e.errno()))?;
+    *task::current().cwd.lock() = String::from_utf8_lossy(r.path.as_bytes()).into_owned();
+    Ok(0)
+}
+
+/// `readlinkat(dirfd, path, buf, size)`.
+pub fn sys_readlinkat(dirfd: i64, path: u64, buf: u64, size: u64) -> SysResult {
+    let p = user_path(path)?;
+    let base = at_base(dirfd, &p)?;
+    let (parent, name) = match p.iter().rposition(|&c| c == b'/') {
+        Some(i) => (&p[..i.max(1)], &p[i + 1..]),
+        None => (&b"."[..], &p[..]),
+    };
+    let dir = lookup_path(&base, parent)?;
+    let inode = dir.lookup(core::str::from_utf8(name).map_err(|_| ENOENT)?)?;
+    match &inode.kind {
+        InodeKind::Symlink(t) => {
+            let n = t.len().min(size as usize);
+            copy_to_user(buf, &t.as_bytes()[..n])?;
+            Ok(n as i64)
+        }
+        _ => Err(EINVAL),
+    }
+}
+
+/// `mkdirat(dirfd, path, mode)`.
+pub fn sys_mkdirat(dirfd: i64, path: u64, mode: u32) -> SysResult {
+    let p = user_path(path)?;
+    let base = at_base(dirfd, &p)?;
+    let text = core::str::from_utf8(&p).map_err(|_| EINVAL)?;
+    let full = if text.starts_with('/') {
+        String::from(text)
+    } else {
+        alloc::format!("{}/{}", base.trim_end_matches('/'), text)
+    };
+    let (parent, name) = super::ramfs::parent_of(&full)?;
+    super::ramfs::link(&parent, &name, super::ramfs::new_dir(mode))?;
+    Ok(0)
+}

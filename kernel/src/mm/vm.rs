@@ -1,0 +1,619 @@
+//! Process address spaces (Linux's `mm_struct`, `vm_area_struct` and
+//! `mm/memory.c`): a level-1 table in TTBR0 tagged with an ASID, the list
+//! of areas (VMAs) a process may touch, pages allocated on first touch,
+//! copy-on-write sharing after fork, and a teardown that returns every page.
+//!
+//! Page tables are 3 levels of 4 KiB pages for a 39-bit user space. Every
+//! entry is an atomic; changes happen under the `mm`'s lock.
+
+use crate::arch::mmu::{
+    self, table_at, ADDR_MASK, AF, AP_RO, AP_USER, ATTR_NORMAL, NG, PAGE, PXN, SH_INNER, SW_COW,
+    TABLE, UXN, VALID,
+};
+use crate::errno::{Errno, EFAULT, EINVAL, ENOMEM};
+use crate::mm::{page_alloc, phys_to_virt, PAGE_SIZE};
+use crate::sync::IrqSpinLock;
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+/// End of user space (39-bit addresses).
+pub const USER_VA_END: u64 = 1 << 39;
+/// Top of the initial stack.
+pub const STACK_TOP: u64 = USER_VA_END - PAGE_SIZE as u64;
+/// Largest stack.
+pub const STACK_MAX: u64 = 8 << 20;
+/// Where anonymous mappings are placed (above static-pie images and brk).
+pub const MMAP_BASE: u64 = 0x40_0000_0000;
+/// Most bytes one process may map (a bound on what user input can make the
+/// kernel allocate).
+pub const MAX_MAPPED: u64 = 512 << 20;
+
+/// Readable.
+pub const PROT_READ: u32 = 1;
+/// Writable.
+pub const PROT_WRITE: u32 = 2;
+/// Executable.
+pub const PROT_EXEC: u32 = 4;
+
+const PG: u64 = PAGE_SIZE as u64;
+
+/// Page-table pages in use by all address spaces.
+pub static PT_PAGES: AtomicUsize = AtomicUsize::new(0);
+
+/// What kind of access faulted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// A load.
+    Read,
+    /// A store.
+    Write,
+    /// An instruction fetch.
+    Exec,
+}
+
+/// One area of the address space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Vma {
+    /// First address (page aligned).
+    pub start: u64,
+    /// One past the end (page aligned).
+    pub end: u64,
+    /// `PROT_*`.
+    pub prot: u32,
+}
+
+/// The mutable part of an address space.
+pub struct MmInner {
+    /// Areas by start address; they never overlap.
+    pub vmas: BTreeMap<u64, Vma>,
+    /// Start of the heap (`brk` area).
+    pub start_brk: u64,
+    /// Current break.
+    pub brk: u64,
+    /// Bytes mapped in all areas.
+    pub mapped: u64,
+}
+
+/// An address space.
+pub struct MmStruct {
+    pgd: u64,
+    asid: u16,
+    /// Areas and heap, under the lock that also guards the page tables.
+    pub inner: IrqSpinLock<MmInner>,
+}
+
+/// 16-bit ASIDs, one bit each; ASID 0 is the kernel threads' empty table.
+static ASIDS: IrqSpinLock<[u64; 1024]> = IrqSpinLock::new([0; 1024]);
+
+fn alloc_asid() -> Result<u16, Errno> {
+    let mut a = ASIDS.lock();
+    a[0] |= 1;
+    let (w, word) = a
+        .iter_mut()
+        .enumerate()
+        .find(|(_, w)| **w != u64::MAX)
+        .ok_or(ENOMEM)?;
+    let bit = word.trailing_ones() as usize;
+    *word |= 1 << bit;
+    Ok((w * 64 + bit) as u16)
+}
+
+fn free_asid(asid: u16) {
+    // Stale translations must go before the number is reused.
+    mmu::flush_tlb_asid(asid);
+    ASIDS.lock()[asid as usize / 64] &= !(1 << (asid % 64));
+}
+
+fn new_table() -> Result<u64, Errno> {
+    let t = mmu::alloc_table()?;
+    PT_PAGES.fetch_add(1, Ordering::Relaxed);
+    Ok(t)
+}
+
+fn free_table(pa: u64) {
+    PT_PAGES.fetch_sub(1, Ordering::Relaxed);
+    let _ = page_alloc::free_pages(pa, 0);
+}
+
+/// The descriptor bits for a user page with `prot`.
+fn pte_bits(prot: u32) -> u64 {
+    let mut d = VALID | PAGE | ATTR_NORMAL | SH_INNER | AF | NG | AP_USER | PXN;
+    if prot & PROT_WRITE == 0 {
+        d |= AP_RO;
+    }
+    if prot & PROT_EXEC == 0 {
+        d |= UXN;
+    }
+    d
+}
+
+fn page_floor(a: u64) -> u64 {
+    a & !(PG - 1)
+}
+
+fn page_ceil(a: u64) -> Option<u64> {
+    a.checked_add(PG - 1).map(page_floor)
+}
+
+impl MmStruct {
+    /// An empty address space.
+    pub fn new() -> Result<Arc<MmStruct>, Errno> {
+        let asid = alloc_asid()?;
+        let pgd = match new_table() {
+            Ok(p) => p,
+            Err(e) => {
+                free_asid(asid);
+                return Err(e);
+            }
+        };
+        Ok(Arc::new(MmStruct {
+            pgd,
+            asid,
+            inner: IrqSpinLock::new(MmInner {
+                vmas: BTreeMap::new(),
+                start_brk: 0,
+                brk: 0,
+                mapped: 0,
+            }),
+        }))
+    }
+
+    /// The value for TTBR0: table address and ASID.
+    pub fn ttbr0(&self) -> u64 {
+        self.pgd | ((self.asid as u64) << 48)
+    }
+
+    /// The level-3 entry for `va`, creating tables if `alloc`.
+    fn pte(&self, va: u64, alloc: bool) -> Result<Option<&'static AtomicU64>, Errno> {
+        let mut table = self.pgd;
+        for shift in [30u32, 21] {
+            let e = &table_at(table)[((va >> shift) & 511) as usize];
+            let d = e.load(Ordering::Acquire);
+            table = if d & VALID != 0 {
+                d & ADDR_MASK
+            } else if alloc {
+                let t = new_table()?;
+                e.store(t | VALID | TABLE, Ordering::Release);
+                t
+            } else {
+                return Ok(None);
+            };
+        }
+        Ok(Some(&table_at(table)[((va >> 12) & 511) as usize]))
+    }
+
+    /// Adds an area (no overlap allowed); pages come on first touch.
+    pub fn add_vma(inner: &mut MmInner, start: u64, end: u64, prot: u32) -> Result<(), Errno> {
+        if start >= end
+            || !start.is_multiple_of(PG)
+            || !end.is_multiple_of(PG)
+            || end > USER_VA_END
+            || start < PG
+        {
+            return Err(EINVAL);
+        }
+        if inner.mapped + (end - start) > MAX_MAPPED {
+            return Err(ENOMEM);
+        }
+        if Self::overlaps(inner, start, end) {
+            return Err(EINVAL);
+        }
+        inner.vmas.insert(start, Vma { start, end, prot });
+        inner.mapped += end - start;
+        Ok(())
+    }
+
+    fn overlaps(inner: &MmInner, start: u64, end: u64) -> bool {
+        inner
+            .vmas
+            .range(..end)
+            .next_back()
+            .is_some_and(|(_, v)| v.end > start)
+    }
+
+    /// The area containing `va`.
+    pub fn find_vma(inner: &MmInner, va: u64) -> Option<Vma> {
+        inner
+            .vmas
+            .range(..=va)
+            .next_back()
+            .map(|(_, v)| *v)
+            .filter(|v| va < v.end)
+    }
+
+    /// Resolves a fault at `va` (`handle_mm_fault`): a new zeroed page on
+    /// first touch, a private copy on a write to a copy-on-write page.
+    /// `EFAULT` means the access is not allowed (SIGSEGV for user space).
+    pub fn handle_fault(&self, va: u64, access: Access) -> Result<u64, Errno> {
+        let inner = self.inner.lock();
+        self.fault_locked(&inner, va, access)
+    }
+
+    fn fault_locked(&self, inner: &MmInner, va: u64, access: Access) -> Result<u64, Errno> {
+        if va >= USER_VA_END {
+            return Err(EFAULT);
+        }
+        let vma = Self::find_vma(inner, va).ok_or(EFAULT)?;
+        let allowed = match access {
+            Access::Read => vma.prot & (PROT_READ | PROT_WRITE | PROT_EXEC) != 0,
+            Access::Write => vma.prot & PROT_WRITE != 0,
+            Access::Exec => vma.prot & PROT_EXEC != 0,
+        };
+        if !allowed {
+            return Err(EFAULT);
+        }
+        let page = page_floor(va);
+        let pte = self.pte(page, true)?.ok_or(ENOMEM)?;
+        let d = pte.load(Ordering::Acquire);
+        if d & VALID == 0 {
+            let pa = page_alloc::alloc_user_page()?;
+            pte.store(pa | pte_bits(vma.prot), Ordering::Release);
+            // SAFETY: barrier: the walker sees the entry before the retry.
+            unsafe { core::arch::asm!("dsb ishst", options(nostack)) };
+            return Ok(pa);
+        }
+        let pa = d & ADDR_MASK;
+        if access == Access::Write && d & AP_RO != 0 {
+            if d & SW_COW == 0 {
+                return Err(EFAULT);
+            }
+            // Copy-on-write: the last sharer takes the page back; others
+            // get their own copy of this one page.
+            let new_pa = if page_alloc::page_count(pa) == 1 {
+                pa
+            } else {
+                let copy = page_alloc::alloc_user_page()?;
+                // SAFETY: both pages are mapped in the linear map; `copy` is
+                // ours, `pa` is shared and only read.
+                unsafe {
+                    core::ptr::copy_nonoverlapping(
+                        phys_to_virt(pa) as *const u8,
+                        phys_to_virt(copy) as *mut u8,
+                        PAGE_SIZE,
+                    )
+                };
+                page_alloc::put_page(pa);
+                copy
+            };
+            pte.store(new_pa | pte_bits(vma.prot), Ordering::Release);
+            mmu::flush_tlb_page(self.asid, page);
+            return Ok(new_pa);
+        }
+        Ok(pa)
+    }
+
+    /// The physical page behind user address `va` for a kernel access,
+    /// faulting it in as user space would (one place checks every user
+    /// pointer: [`crate::mm::uaccess`]).
+    pub fn translate(&self, va: u64, access: Access) -> Result<u64, Errno> {
+        let inner = self.inner.lock();
+        if let Some(pte) = self.pte(page_floor(va), false)? {
+            let d = pte.load(Ordering::Acquire);
+            let writable = d & AP_RO == 0;
+            if d & VALID != 0 && (access != Access::Write || writable) {
+                // Present and allowed: check the area still permits it.
+                if Self::find_vma(&inner, va).is_some() {
+                    return Ok(d & ADDR_MASK);
+                }
+            }
+        }
+        self.fault_locked(&inner, va, access)
+    }
+
+    /// Removes the mappings of `[start, end)` and returns their pages.
+    fn unmap_pages(&self, start: u64, end: u64) {
+        let mut va = start;
+        while va < end {
+            if let Ok(Some(pte)) = self.pte(va, false) {
+                let d = pte.swap(0, Ordering::AcqRel);
+                if d & VALID != 0 {
+                    mmu::flush_tlb_page(self.asid, va);
+                    page_alloc::put_page(d & ADDR_MASK);
+                }
+            }
+            va += PG;
+        }
+    }
+
+    /// Cuts areas at `start` and `end` so that `[start, end)` is made of
+    /// whole areas; returns them.
+    fn split(inner: &mut MmInner, start: u64, end: u64) -> alloc::vec::Vec<Vma> {
+        let hit: alloc::vec::Vec<Vma> = inner
+            .vmas
+            .range(..end)
+            .map(|(_, v)| *v)
+            .filter(|v| v.end > start)
+            .collect();
+        let mut inside = alloc::vec::Vec::new();
+        for v in hit {
+            inner.vmas.remove(&v.start);
+            if v.start < start {
+                inner.vmas.insert(v.start, Vma { end: start, ..v });
+            }
+            if v.end > end {
+                inner.vmas.insert(end, Vma { start: end, ..v });
+            }
+            let s = v.start.max(start);
+            let e = v.end.min(end);
+            inner.vmas.insert(
+                s,
+                Vma {
+                    start: s,
+                    end: e,
+                    ..v
+                },
+            );
+            inside.push(Vma {
+                start: s,
+                end: e,
+                ..v
+            });
+        }
+        inside
+    }
+
+    /// `munmap`: removes `[addr, addr+len)` (pages included).
+    pub fn munmap(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        if !addr.is_multiple_of(PG) || len == 0 {
+            return Err(EINVAL);
+        }
+        let end = page_ceil(addr.checked_add(len).ok_or(EINVAL)?).ok_or(EINVAL)?;
+        if end > USER_VA_END {
+            return Err(EINVAL);
+        }
+        let mut inner = self.inner.lock();
+        for v in Self::split(&mut inner, addr, end) {
+            inner.vmas.remove(&v.start);
+            inner.mapped -= v.end - v.start;
+            self.unmap_pages(v.start, v.end);
+        }
+        Ok(())
+    }
+
+    /// `mprotect`: changes the permissions of `[addr, addr+len)`, which
+    /// must be fully mapped.
+    pub fn mprotect(&self, addr: u64, len: u64, prot: u32) -> Result<(), Errno> {
+        if !addr.is_multiple_of(PG) || prot & !(PROT_READ | PROT_WRITE | PROT_EXEC) != 0 {
+            return Err(EINVAL);
+        }
+        let end = page_ceil(addr.checked_add(len).ok_or(ENOMEM)?).ok_or(ENOMEM)?;
+        if end > USER_VA_END {
+            return Err(ENOMEM);
+        }
+        let mut inner = self.inner.lock();
+        // Linux: ENOMEM if part of the range is not mapped.
+        let mut cur = addr;
+        while cur < end {
+            let v = Self::find_vma(&inner, cur).ok_or(ENOMEM)?;
+            cur = v.end;
+        }
+        for v in Self::split(&mut inner, addr, end) {
+            inner.vmas.insert(v.start, Vma { prot, ..v });
+            let mut va = v.start;
+            while va < v.end {
+                if let Ok(Some(pte)) = self.pte(va, false) {
+                    let d = pte.load(Ordering::Acquire);
+                    if d & VALID != 0 {
+                        let mut nd = (d & (ADDR_MASK | SW_COW)) | pte_bits(prot);
+                        if d & SW_COW != 0 {
+                            // Still shared: the first write copies.
+                            nd |= AP_RO;
+                        }
+                        pte.store(nd, Ordering::Release);
+                        mmu::flush_tlb_page(self.asid, va);
+                    }
+                }
+                va += PG;
+            }
+        }
+        Ok(())
+    }
+
+    /// Finds `len` free bytes at or above `MMAP_BASE`.
+    fn find_free(inner: &MmInner, len: u64) -> Option<u64> {
+        let mut cand = MMAP_BASE;
+        for (_, v) in inner.vmas.range(MMAP_BASE..) {
+            if v.start >= cand + len {
+                break;
+            }
+            cand = cand.max(v.end);
+        }
+        (cand + len <= STACK_TOP - STACK_MAX).then_some(cand)
+    }
+
+    /// `mmap` of anonymous private memory; returns the address.
+    pub fn mmap_anon(&self, hint: u64, len: u64, prot: u32, fixed: bool) -> Result<u64, Errno> {
+        let len = page_ceil(len).ok_or(ENOMEM)?;
+        if len == 0 || len > MAX_MAPPED {
+            return Err(if len == 0 { EINVAL } else { ENOMEM });
+        }
+        if fixed {
+            if !hint.is_multiple_of(PG) || hint.checked_add(len).is_none_or(|e| e > USER_VA_END) {
+                return Err(EINVAL);
+            }
+            let _ = self.munmap(hint, len);
+            let mut inner = self.inner.lock();
+            Self::add_vma(&mut inner, hint, hint + len, prot)?;
+            return Ok(hint);
+        }
+        let mut inner = self.inner.lock();
+        let at = Self::find_free(&inner, len).ok_or(ENOMEM)?;
+        Self::add_vma(&mut inner, at, at + len, prot)?;
+        Ok(at)
+    }
+
+    /// `brk`: moves the break; returns the new (or unchanged) break.
+    pub fn brk(&self, new: u64) -> u64 {
+        let mut inner = self.inner.lock();
+        let old = inner.brk;
+        if new < inner.start_brk || new >= MMAP_BASE {
+            return old;
+        }
+        let old_end = page_ceil(old).unwrap_or(old);
+        let new_end = match page_ceil(new) {
+            Some(e) => e,
+            None => return old,
+        };
+        if new_end > old_end {
+            if Self::overlaps(&inner, old_end, new_end)
+                || inner.mapped + (new_end - old_end) > MAX_MAPPED
+            {
+                return old;
+            }
+            // Grow the heap area (or start it).
+            let heap = inner.vmas.range(..old_end).next_back().map(|(_, v)| *v);
+            match heap {
+                Some(v) if v.end == old_end && old_end > inner.start_brk => {
+                    inner.vmas.insert(v.start, Vma { end: new_end, ..v });
+                }
+                _ => {
+                    inner.vmas.insert(
+                        old_end,
+                        Vma {
+                            start: old_end,
+                            end: new_end,
+                            prot: PROT_READ | PROT_WRITE,
+                        },
+                    );
+                }
+            }
+            inner.mapped += new_end - old_end;
+        } else if new_end < old_end {
+            for v in Self::split(&mut inner, new_end, old_end) {
+                inner.vmas.remove(&v.start);
+                inner.mapped -= v.end - v.start;
+                self.unmap_pages(v.start, v.end);
+            }
+        }
+        inner.brk = new;
+        new
+    }
+
+    /// Maps a fresh page at `va` holding `data` (exec's image loading).
+    pub fn populate(&self, va: u64, data: &[u8], prot: u32) -> Result<(), Errno> {
+        let _inner = self.inner.lock();
+        let pte = self.pte(va, true)?.ok_or(ENOMEM)?;
+        if pte.load(Ordering::Acquire) & VALID != 0 {
+            return Err(EINVAL);
+        }
+        let pa = page_alloc::alloc_user_page()?;
+        // SAFETY: a page we just allocated, mapped in the linear map.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                data.as_ptr(),
+                phys_to_virt(pa) as *mut u8,
+                data.len().min(PAGE_SIZE),
+            )
+        };
+        pte.store(pa | pte_bits(prot), Ordering::Release);
+        Ok(())
+    }
+
+    /// Duplicates this address space for fork (`dup_mmap`): the same areas,
+    /// and every present page shared read-only and marked copy-on-write in
+    /// both. Costs page-table work, not copying.
+    pub fn copy_mm(&self) -> Result<Arc<MmStruct>, Errno> {
+        let child = MmStruct::new()?;
+        let inner = self.inner.lock();
+        {
+            let mut ci = child.inner.lock();
+            ci.vmas = inner.vmas.clone();
+            ci.start_brk = inner.start_brk;
+            ci.brk = inner.brk;
+            ci.mapped = inner.mapped;
+        }
+        let mut result = Ok(());
+        self.for_each_pte(|va, pte| {
+            if result.is_err() {
+                return;
+            }
+            let d = pte.load(Ordering::Acquire);
+            let shared = if d & AP_RO == 0 {
+                d | AP_RO | SW_COW
+            } else {
+                d
+            };
+            match child.pte(va, true) {
+                Ok(Some(cpte)) => {
+                    page_alloc::get_page(d & ADDR_MASK);
+                    pte.store(shared, Ordering::Release);
+                    cpte.store(shared, Ordering::Release);
+                }
+                Ok(None) | Err(_) => result = Err(ENOMEM),
+            }
+        });
+        // The parent's writable entries just became read-only.
+        mmu::flush_tlb_asid(self.asid);
+        drop(inner);
+        result.map(|_| child)
+    }
+
+    /// Calls `f` with every present level-3 entry.
+    fn for_each_pte(&self, mut f: impl FnMut(u64, &AtomicU64)) {
+        for (i1, e1) in table_at(self.pgd).iter().enumerate() {
+            let d1 = e1.load(Ordering::Acquire);
+            if d1 & VALID == 0 {
+                continue;
+            }
+            for (i2, e2) in table_at(d1 & ADDR_MASK).iter().enumerate() {
+                let d2 = e2.load(Ordering::Acquire);
+                if d2 & VALID == 0 {
+                    continue;
+                }
+                for (i3, e3) in table_at(d2 & ADDR_MASK).iter().enumerate() {
+                    if e3.load(Ordering::Acquire) & VALID != 0 {
+                        let va = ((i1 as u64) << 30) | ((i2 as u64) << 21) | ((i3 as u64) << 12);
+                        f(va, e3);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes a `u32` into this address space (not necessarily the current
+    /// one), faulting the page in or copying it if shared.
+    pub fn write_u32(&self, va: u64, v: u32) -> Result<(), Errno> {
+        if !va.is_multiple_of(4) {
+            return Err(EFAULT);
+        }
+        let pa = self.translate(va, Access::Write)?;
+        // SAFETY: a page of this address space reached through the linear
+        // map; 4-byte aligned, so the store stays inside it.
+        unsafe { ((phys_to_virt(pa) + (va as usize % PAGE_SIZE)) as *mut u32).write_volatile(v) };
+        Ok(())
+    }
+
+    /// Pages mapped (resident) in this address space.
+    pub fn rss(&self) -> usize {
+        let _inner = self.inner.lock();
+        let mut n = 0;
+        self.for_each_pte(|_, _| n += 1);
+        n
+    }
+}
+
+impl Drop for MmStruct {
+    /// Returns every page and page-table page (`exit_mmap`).
+    fn drop(&mut self) {
+        self.for_each_pte(|_, pte| {
+            let d = pte.swap(0, Ordering::AcqRel);
+            page_alloc::put_page(d & ADDR_MASK);
+        });
+        for e1 in table_at(self.pgd).iter() {
+            let d1 = e1.load(Ordering::Acquire);
+            if d1 & VALID == 0 {
+                continue;
+            }
+            for e2 in table_at(d1 & ADDR_MASK).iter() {
+                let d2 = e2.load(Ordering::Acquire);
+                if d2 & VALID != 0 {
+                    free_table(d2 & ADDR_MASK);
+                }
+            }
+            free_table(d1 & ADDR_MASK);
+        }
+        free_table(self.pgd);
+        free_asid(self.asid);
+    }
+}

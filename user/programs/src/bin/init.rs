@@ -1,0 +1,126 @@
+//! `init`: pid 1. Starts one program, reaps every child until none is left,
+//! then powers the machine off with that program's verdict.
+//!
+//! ```text
+//! init [PROG [ARGS...]]
+//! ```
+//!
+//! 1. Prints `init: starting PROG`. PROG defaults to `/bin/sh` if that file
+//!    exists, else `/bin/hello`.
+//! 2. Forks; the child execs PROG with argv `[PROG, ARGS...]` and init's
+//!    own environment. If execve fails the child prints
+//!    `init: cannot run PROG: errno N` on stderr and exits 127.
+//! 3. Loops in `wait4(-1)`, reaping every child, orphans included (as pid 1
+//!    it inherits them; run as any other pid it asks to be their
+//!    "subreaper" so the same holds under qemu-aarch64 on Linux).
+//! 4. When `wait4` says `ECHILD` (no children left) and PROG has exited, it
+//!    prints `init: PROG exited with status N, powering off`, where N is the
+//!    exit code, or 128 + the signal number if a signal killed PROG.
+//! 5. As pid 1 it calls `reboot(LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2,
+//!    LINUX_REBOOT_CMD_POWER_OFF, S)` with S = 0 if PROG exited 0, else 1:
+//!    pikern makes S QEMU's exit status (Linux ignores it). If that fails,
+//!    or if init is not pid 1 (e.g. under qemu-aarch64 on a development
+//!    machine, where a real power-off must never happen), init exits with
+//!    status N instead.
+//!
+//! If the fork itself fails, init prints `init: cannot fork: errno N` and
+//! powers off with S = 1 (exit status 1).
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use pikern_rt::consts::*;
+use pikern_rt::process::{self, WaitStatus};
+use pikern_rt::{env, eprintln, println, sys, Errno};
+
+pikern_rt::entry!(main);
+
+fn main(args: &[&str]) -> i32 {
+    let (prog, prog_args) = match args {
+        [_, prog, rest @ ..] => (*prog, rest),
+        _ => (default_program(), &[][..]),
+    };
+    let is_pid1 = sys::getpid() == 1;
+    if !is_pid1 {
+        // Not the real init: adopt orphans anyway (Linux >= 3.4), so that
+        // reaping them can be tested on a host. Harmless if refused.
+        let _ = sys::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    }
+    println!("init: starting {prog}");
+
+    let child = match process::fork() {
+        Ok(0) => run_child(prog, prog_args),
+        Ok(pid) => Some(pid),
+        Err(e) => {
+            eprintln!("init: cannot fork: errno {}", e.0);
+            None
+        }
+    };
+
+    let status = child.and_then(reap_all);
+    let code = match status {
+        Some(st) => {
+            let code = st.shell_status();
+            println!("init: {prog} exited with status {code}, powering off");
+            code
+        }
+        None => {
+            println!("init: {prog} did not run, powering off");
+            1
+        }
+    };
+    if is_pid1 {
+        let verdict = if code == 0 { 0 } else { 1 };
+        let r = sys::reboot(
+            LINUX_REBOOT_MAGIC1,
+            LINUX_REBOOT_MAGIC2,
+            LINUX_REBOOT_CMD_POWER_OFF,
+            verdict,
+        );
+        if let Err(e) = r {
+            eprintln!("init: reboot failed: errno {}", e.0);
+        }
+    }
+    code
+}
+
+/// `/bin/sh` if it exists, else `/bin/hello`.
+fn default_program() -> &'static str {
+    let mut st = sys::Stat::default();
+    match sys::newfstatat(AT_FDCWD, c"/bin/sh", &mut st, 0) {
+        Ok(_) => "/bin/sh",
+        Err(_) => "/bin/hello",
+    }
+}
+
+/// In the forked child: becomes PROG, or reports why not and exits 127.
+fn run_child(prog: &str, prog_args: &[&str]) -> ! {
+    let mut argv: Vec<&str> = Vec::with_capacity(prog_args.len() + 1);
+    argv.push(prog);
+    argv.extend_from_slice(prog_args);
+    let envs: Vec<&str> = env::vars().collect();
+    let err = process::exec(prog, &argv, &envs);
+    eprintln!("init: cannot run {prog}: errno {}", err.0);
+    sys::exit_group(127)
+}
+
+/// Reaps children until there are none left; returns how `prog_pid`
+/// ended (`None` if it was never seen, which cannot happen for a child).
+fn reap_all(prog_pid: i32) -> Option<WaitStatus> {
+    let mut prog_status = None;
+    loop {
+        match process::waitpid(-1, 0) {
+            Ok((pid, st)) if pid == prog_pid => prog_status = Some(st),
+            Ok(_) => {} // an orphan (or another child): just reaped
+            Err(Errno::ECHILD) => return prog_status,
+            Err(e) => {
+                // Should not happen; do not spin if it does.
+                eprintln!("init: wait4 failed: {e}");
+                let _ = process::sleep_ms(100);
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+# user/user.mk: pikern's user space: builds the user programs and the
+# initramfs, and tests the programs on this Linux host under qemu-aarch64.
+#
+# Included by the top Makefile; also works on its own from the repository
+# root:   make -f user/user.mk user user-hosttest
+#
+#   user           Rust programs (user/programs) + C programs (user/c/*.c),
+#                  assembled into $(INITRAMFS_DIR) and packed with $(MKCPIO)
+#                  into $(INITRAMFS) (cpio newc).
+#   user-tree      only the build and the tree (no packing).
+#   user-hosttest  runs hello, hello_c, init and usertests under
+#                  qemu-aarch64; writes $(USER_RESULTS)/user-host.txt
+#                  (passed/failed/skipped) and user-host.log; fails if any
+#                  test failed.
+#
+# INITRD_EXTRA=dir/ copies that directory's contents into the tree too
+# (after the standard files, so it may replace them).
+#
+# Initramfs layout: /init, /bin/{hello,usertests,notelf,<name>_c},
+# /etc/motd, empty /dev and /proc. Programs are installed with debug info
+# stripped (the unstripped ELFs stay in target/ for gdb).
+
+USER_DIR       := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+
+USER_CARGO     ?= cargo
+USER_TARGET    ?= aarch64-unknown-none
+USER_CC        ?= aarch64-linux-gnu-gcc
+USER_CFLAGS    ?= -static -O2 -Wall -Wextra -Werror
+QEMU_USER      ?= qemu-aarch64
+MKCPIO         ?= target/debug/mkcpio
+INITRD_EXTRA   ?=
+USER_BUILD     ?= build/user
+INITRAMFS_DIR  ?= build/initramfs
+INITRAMFS      ?= build/initramfs.cpio
+USER_RESULTS   ?= build/results
+USER_HOST      ?= $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+USER_OBJCOPY   ?= $(shell rustc --print sysroot)/lib/rustlib/$(USER_HOST)/bin/llvm-objcopy
+
+USER_RUST_OUT  := target/$(USER_TARGET)/release
+USER_RUST_BINS := hello usertests
+USER_C_SRCS    := $(wildcard $(USER_DIR)/c/*.c)
+USER_C_BINS    := $(patsubst $(USER_DIR)/c/%.c,$(USER_BUILD)/%_c,$(USER_C_SRCS))
+
+.PHONY: user user-rust user-c user-tree user-hosttest
+
+user: user-tree
+	@test -x $(MKCPIO) || { echo "user.mk: $(MKCPIO) not found (build the host tools first)"; exit 1; }
+	$(MKCPIO) $(INITRAMFS_DIR) -o $(INITRAMFS)
+	@echo "built $(INITRAMFS) ($$(stat -c %s $(INITRAMFS)) bytes)"
+
+user-rust:
+	$(USER_CARGO) build -p pikern-user --target $(USER_TARGET) --release
+
+user-c: $(USER_C_BINS)
+
+$(USER_BUILD)/%_c: $(USER_DIR)/c/%.c
+	@mkdir -p $(@D)
+	$(USER_CC) $(USER_CFLAGS) -o $@ $<
+
+user-tree: user-rust user-c
+	rm -rf $(INITRAMFS_DIR)
+	mkdir -p $(INITRAMFS_DIR)/bin $(INITRAMFS_DIR)/etc $(INITRAMFS_DIR)/dev $(INITRAMFS_DIR)/proc
+	$(USER_OBJCOPY) --strip-debug $(USER_RUST_OUT)/init $(INITRAMFS_DIR)/init
+	$(foreach p,$(USER_RUST_BINS),$(USER_OBJCOPY) --strip-debug $(USER_RUST_OUT)/$(p) $(INITRAMFS_DIR)/bin/$(p) &&) true
+	$(if $(USER_C_BINS),cp $(USER_C_BINS) $(INITRAMFS_DIR)/bin/)
+	cp -R $(USER_DIR)/rootfs/. $(INITRAMFS_DIR)/
+	chmod 755 $(INITRAMFS_DIR)/init $(INITRAMFS_DIR)/bin/*
+	chmod 644 $(INITRAMFS_DIR)/etc/motd
+	$(if $(INITRD_EXTRA),cp -R $(INITRD_EXTRA)/. $(INITRAMFS_DIR)/)
+
+user-hosttest: user-tree
+	@mkdir -p $(USER_RESULTS)
+	QEMU_USER=$(QEMU_USER) bash $(USER_DIR)/hosttest.sh $(INITRAMFS_DIR) $(USER_RESULTS)/user-host.txt $(USER_RESULTS)/user-host.log
