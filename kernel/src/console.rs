@@ -216,25 +216,56 @@ impl RxBuf {
 pub fn uart_rx_interrupt() {
     let uart = bsp::board().uart();
     let mut rx = RX.lock();
+    let mut interrupt = false;
     while let Some(c) = uart.getc() {
+        // Ctrl-C interrupts the foreground process instead of being read
+        // (a terminal's ISIG), when there is one.
+        if c == 0x03 && foreground_pid() > 0 {
+            interrupt = true;
+            continue;
+        }
         rx.push(c);
     }
     uart.clear_rx_irq();
     drop(rx);
+    if interrupt {
+        if let Some(t) = crate::pid::find_task_by_pid(foreground_pid()) {
+            crate::signal::send_signal(&t, crate::signal::SIGINT);
+        }
+    }
     CONSOLE_WAIT.wake_up_all();
 }
 
 /// Readers of the console sleep here until input arrives.
 static CONSOLE_WAIT: WaitQueue = WaitQueue::new();
 
-/// Waits for and takes one byte of console input (task context only).
-pub fn getc_blocking() -> u8 {
+/// Waits for and takes one byte of console input (task context only); a
+/// signal ends the wait with `EINTR`.
+pub fn getc_blocking() -> Result<u8, crate::errno::Errno> {
     loop {
         if let Some(c) = getc() {
-            return c;
+            return Ok(c);
         }
-        CONSOLE_WAIT.wait_event(TASK_INTERRUPTIBLE, || RX.lock().len > 0);
+        if crate::signal::signal_pending() {
+            return Err(crate::errno::EINTR);
+        }
+        CONSOLE_WAIT.wait_event(TASK_INTERRUPTIBLE, || {
+            RX.lock().len > 0 || crate::signal::signal_pending()
+        });
     }
+}
+
+/// The process Ctrl-C interrupts (`TIOCSPGRP`); 0 for none.
+static FOREGROUND: core::sync::atomic::AtomicI32 = core::sync::atomic::AtomicI32::new(0);
+
+/// The console's foreground process.
+pub fn foreground_pid() -> i32 {
+    FOREGROUND.load(Ordering::Relaxed)
+}
+
+/// Sets the console's foreground process.
+pub fn set_foreground_pid(pid: i32) {
+    FOREGROUND.store(pid, Ordering::Relaxed);
 }
 
 /// Adds a byte to the input buffer as the receive interrupt does.

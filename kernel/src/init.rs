@@ -120,7 +120,9 @@ fn kshell() -> i32 {
     let mut line = String::new();
     print!("pikern> ");
     loop {
-        let c = console::getc_blocking();
+        let Ok(c) = console::getc_blocking() else {
+            continue;
+        };
         console::echo(c);
         match c {
             b'\r' | b'\n' => {

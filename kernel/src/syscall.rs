@@ -53,6 +53,17 @@ fn dispatch(n: usize, a: [u64; 6], regs: &mut PtRegs) -> SysResult {
         nr::CHDIR => fsc::sys_chdir(a[0]),
         nr::READLINKAT => fsc::sys_readlinkat(a[0] as i64, a[1], a[2], a[3]),
         nr::MKDIRAT => fsc::sys_mkdirat(a[0] as i64, a[1], a[2] as u32),
+        nr::PIPE2 => fsc::sys_pipe2(a[0], a[1] as u32),
+        168 /* getcpu */ => {
+            if a[0] != 0 {
+                crate::mm::uaccess::put_user_u32(a[0], crate::percpu::smp_processor_id() as u32)?;
+            }
+            if a[1] != 0 {
+                crate::mm::uaccess::put_user_u32(a[1], 0)?;
+            }
+            Ok(0)
+        }
+        165 /* getrusage */ => sys_getrusage(a[0] as i64, a[1]),
         nr::EXECVE => exec::sys_execve(a[0], a[1], a[2], regs),
         nr::EXIT => exit::sys_exit(a[0] as i32),
         nr::EXIT_GROUP => exit::sys_exit_group(a[0] as i32),
@@ -103,6 +114,27 @@ fn dispatch(n: usize, a: [u64; 6], regs: &mut PtRegs) -> SysResult {
         nr::REBOOT => sys_reboot(a[0] as u32, a[1] as u32, a[2] as u32, a[3]),
         _ => Err(ENOSYS),
     }
+}
+
+/// `getrusage(who, usage)`: CPU time and context switches of the caller
+/// (`RUSAGE_SELF`) or its reaped children (`RUSAGE_CHILDREN`, not tracked:
+/// zeros).
+fn sys_getrusage(who: i64, usage: u64) -> SysResult {
+    if !(-1..=1).contains(&who) {
+        return Err(EINVAL);
+    }
+    let mut b = [0u8; 144];
+    if who == 0 || who == 1 {
+        let me = task::current();
+        let ns = me.se.sum_exec_runtime.load(Ordering::Relaxed);
+        // ru_utime (timeval), then ru_nvcsw at offset 128 and ru_nivcsw at 136.
+        b[..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
+        b[8..16].copy_from_slice(&(((ns / 1000) % 1_000_000) as i64).to_le_bytes());
+        b[128..136].copy_from_slice(&me.nvcsw.load(Ordering::Relaxed).to_le_bytes());
+        b[136..144].copy_from_slice(&me.nivcsw.load(Ordering::Relaxed).to_le_bytes());
+    }
+    copy_to_user(usage, &b)?;
+    Ok(0)
 }
 
 fn sys_uname(buf: u64) -> SysResult {

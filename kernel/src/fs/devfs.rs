@@ -7,6 +7,11 @@ use crate::errno::*;
 use alloc::sync::Arc;
 use pikern_core::abi;
 
+/// `ioctl`: get the terminal's foreground process group.
+const TIOCGPGRP: u32 = 0x540f;
+/// `ioctl`: set the terminal's foreground process group (Ctrl-C goes there).
+const TIOCSPGRP: u32 = 0x5410;
+
 /// The console as a file.
 pub struct ConsoleDev;
 
@@ -16,7 +21,13 @@ impl FileOps for ConsoleDev {
             return Ok(0);
         }
         // Block for the first byte, then take what is already there.
-        buf[0] = console::getc_blocking();
+        // Ctrl-D (EOT) ends the input: read returns 0, as a terminal in
+        // canonical mode does at the start of a line.
+        let first = console::getc_blocking()?;
+        if first == 0x04 {
+            return Ok(0);
+        }
+        buf[0] = first;
         let mut n = 1;
         while n < buf.len() {
             match console::getc() {
@@ -48,6 +59,21 @@ impl FileOps for ConsoleDev {
                     ..abi::Winsize::default()
                 };
                 crate::mm::uaccess::copy_to_user(arg, &ws.to_bytes())?;
+                Ok(0)
+            }
+            TIOCGPGRP => {
+                let pid = console::foreground_pid();
+                crate::mm::uaccess::put_user_u32(arg, pid as u32)?;
+                Ok(0)
+            }
+            TIOCSPGRP => {
+                let mut b = [0u8; 4];
+                crate::mm::uaccess::copy_from_user(&mut b, arg)?;
+                let pid = i32::from_le_bytes(b);
+                if pid <= 0 {
+                    return Err(EINVAL);
+                }
+                console::set_foreground_pid(pid);
                 Ok(0)
             }
             _ => Err(ENOTTY),

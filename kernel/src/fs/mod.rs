@@ -9,6 +9,8 @@
 
 pub mod devfs;
 pub mod initramfs;
+pub mod pipe;
+pub mod procfs;
 pub mod ramfs;
 pub mod syscalls;
 
@@ -153,7 +155,14 @@ pub fn root() -> Arc<Inode> {
 pub fn mount(path: &str, ops: Arc<dyn DirOps>) -> Result<(), Errno> {
     let (parent, name) = ramfs::parent_of(path)?;
     let dir = Inode::new(abi::S_IFDIR | 0o555, InodeKind::PseudoDir(ops));
-    ramfs::link(&parent, &name, dir)
+    match &parent.kind {
+        // Mounting hides whatever directory was there.
+        InodeKind::Dir(d) => {
+            d.lock().insert(name, dir);
+            Ok(())
+        }
+        _ => Err(ENOTDIR),
+    }
 }
 
 /// Resolves `path` relative to `cwd` (or `/` if absolute), following
@@ -519,4 +528,6 @@ pub fn init(external_initrd: Option<&'static [u8]>) {
     if let Some(img) = external_initrd {
         initramfs::unpack("external initramfs", img);
     }
+    let _ = ramfs::mkdir_p("/tmp");
+    procfs::init();
 }

@@ -289,6 +289,33 @@ pub fn sys_readlinkat(dirfd: i64, path: u64, buf: u64, size: u64) -> SysResult {
     }
 }
 
+/// `pipe2(fds, flags)`.
+pub fn sys_pipe2(fds: u64, flags: u32) -> SysResult {
+    if flags & !(abi::O_CLOEXEC | abi::O_NONBLOCK) != 0 {
+        return Err(EINVAL);
+    }
+    // Check the destination before creating anything.
+    copy_to_user(fds, &[0u8; 8])?;
+    let (r, w) = super::pipe::create(flags);
+    let t = files()?;
+    let mut t = t.lock();
+    let cloexec = flags & abi::O_CLOEXEC != 0;
+    let rfd = t.install(r, cloexec)?;
+    let wfd = match t.install(w, cloexec) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let _ = t.close(rfd as i64);
+            return Err(e);
+        }
+    };
+    drop(t);
+    let mut b = [0u8; 8];
+    b[..4].copy_from_slice(&(rfd as i32).to_le_bytes());
+    b[4..].copy_from_slice(&(wfd as i32).to_le_bytes());
+    copy_to_user(fds, &b)?;
+    Ok(0)
+}
+
 /// `mkdirat(dirfd, path, mode)`.
 pub fn sys_mkdirat(dirfd: i64, path: u64, mode: u32) -> SysResult {
     let p = user_path(path)?;

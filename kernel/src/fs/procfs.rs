@@ -1,0 +1,264 @@
+//! `/proc` (Linux's `fs/proc/`): a computed directory with one directory
+//! per task holding `stat` and `status` in Linux's formats, plus
+//! `meminfo`, `uptime`, `cpuinfo` and the `self` link. `ps` reads these,
+//! as Linux's does.
+
+use super::{DirOps, FileOps, Inode, InodeKind};
+use crate::errno::*;
+use crate::pid::find_task_by_pid;
+use crate::task::{self, Pid, Task};
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt::Write;
+use core::sync::atomic::Ordering;
+use pikern_core::abi;
+
+/// A read-only file whose whole content is generated at read time.
+struct GenFile(fn(Option<&Arc<Task>>) -> String, Option<Pid>);
+
+impl FileOps for GenFile {
+    fn read(&self, _inode: &Inode, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        let task = match self.1 {
+            Some(pid) => Some(find_task_by_pid(pid).ok_or(ESRCH)?),
+            None => None,
+        };
+        let text = (self.0)(task.as_ref());
+        let b = text.as_bytes();
+        let start = (off as usize).min(b.len());
+        let n = buf.len().min(b.len() - start);
+        buf[..n].copy_from_slice(&b[start..start + n]);
+        Ok(n)
+    }
+
+    fn write(&self, _: &Inode, _: u64, _: &[u8]) -> Result<usize, Errno> {
+        Err(EACCES)
+    }
+}
+
+fn gen(f: fn(Option<&Arc<Task>>) -> String, pid: Option<Pid>) -> Arc<Inode> {
+    Inode::new(
+        abi::S_IFREG | 0o444,
+        InodeKind::Special(Arc::new(GenFile(f, pid))),
+    )
+}
+
+/// The `/proc` root.
+pub struct ProcRoot;
+
+/// One task's directory.
+struct PidDir(Pid);
+
+impl DirOps for ProcRoot {
+    fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
+        match name {
+            "meminfo" => Some(gen(meminfo, None)),
+            "uptime" => Some(gen(uptime, None)),
+            "cpuinfo" => Some(gen(cpuinfo, None)),
+            "self" => Some(Inode::new(
+                abi::S_IFLNK | 0o777,
+                InodeKind::Symlink(format!("/proc/{}", task::current().tgid)),
+            )),
+            _ => {
+                let pid: Pid = name.parse().ok()?;
+                find_task_by_pid(pid)?;
+                Some(Inode::new(
+                    abi::S_IFDIR | 0o555,
+                    InodeKind::PseudoDir(Arc::new(PidDir(pid))),
+                ))
+            }
+        }
+    }
+
+    fn readdir(&self) -> Vec<(String, u64, u8)> {
+        let mut v: Vec<(String, u64, u8)> = ["meminfo", "uptime", "cpuinfo"]
+            .iter()
+            .map(|n| (String::from(*n), 0, abi::DT_REG))
+            .collect();
+        v.push((String::from("self"), 0, abi::DT_LNK));
+        for t in crate::pid::all_tasks() {
+            v.push((format!("{}", t.pid), 0x1000 + t.pid as u64, abi::DT_DIR));
+        }
+        v
+    }
+}
+
+impl DirOps for PidDir {
+    fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
+        find_task_by_pid(self.0)?;
+        match name {
+            "stat" => Some(gen(stat, Some(self.0))),
+            "status" => Some(gen(status, Some(self.0))),
+            "comm" => Some(gen(
+                |t| format!("{}\n", t.map(|t| t.comm()).unwrap_or(task::Comm([0; 16]))),
+                Some(self.0),
+            )),
+            _ => None,
+        }
+    }
+
+    fn readdir(&self) -> Vec<(String, u64, u8)> {
+        ["stat", "status", "comm"]
+            .iter()
+            .map(|n| (String::from(*n), 0, abi::DT_REG))
+            .collect()
+    }
+}
+
+fn ticks(ns: u64) -> u64 {
+    ns / (1_000_000_000 / 100) // USER_HZ = 100
+}
+
+/// `/proc/<pid>/stat`: Linux's 52 space-separated fields.
+fn stat(t: Option<&Arc<Task>>) -> String {
+    let Some(t) = t else { return String::new() };
+    let run = t.se.sum_exec_runtime.load(Ordering::Relaxed);
+    let rss = t.mm.lock().as_ref().map_or(0, |m| m.rss());
+    let vsize = t.mm.lock().as_ref().map_or(0, |m| m.inner.lock().mapped);
+    let mut s = format!(
+        "{} ({}) {} {} {} {} 0 -1 {} 0 0 0 0 {} 0 0 0 {} {} 1 0 0 {} {} ",
+        t.pid,
+        t.comm(),
+        t.state_char(),
+        t.ppid(),
+        t.tgid,
+        t.tgid,
+        t.flags(),
+        ticks(run),
+        t.prio.load(Ordering::Relaxed) - 100,
+        t.nice(),
+        vsize,
+        rss
+    );
+    // rsslim .. processor (fields 25-39), then rt_priority .. exit_code.
+    let _ = writeln!(
+        s,
+        "{} 0 0 0 0 0 0 0 0 0 0 0 0 {} {} 0 0 0 0 0 0 0 0 0 0 0 {}",
+        u64::MAX,
+        t.exit_signal.load(Ordering::Relaxed),
+        t.task_cpu(),
+        t.exit_code.load(Ordering::Relaxed)
+    );
+    s
+}
+
+fn state_name(c: char) -> &'static str {
+    match c {
+        'R' => "R (running)",
+        'S' => "S (sleeping)",
+        'D' => "D (disk sleep)",
+        'T' => "T (stopped)",
+        't' => "t (tracing stop)",
+        'X' => "X (dead)",
+        'Z' => "Z (zombie)",
+        _ => "? (unknown)",
+    }
+}
+
+/// `/proc/<pid>/status`: Linux's `Key:\tvalue` lines.
+fn status(t: Option<&Arc<Task>>) -> String {
+    let Some(t) = t else { return String::new() };
+    let mm = t.mm.lock().clone();
+    let (vm, rss) = mm.map_or((0, 0), |m| (m.inner.lock().mapped, m.rss() as u64 * 4096));
+    format!(
+        "Name:\t{}\nUmask:\t0022\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\n\
+         TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t{}\nThreads:\t1\n\
+         VmSize:\t{} kB\nVmRSS:\t{} kB\nSigPnd:\t{:016x}\nSigBlk:\t{:016x}\n\
+         Cpus_allowed:\t{:x}\nCpus_allowed_list:\t{}\nFlags:\t{:#010x}\n\
+         voluntary_ctxt_switches:\t{}\nnonvoluntary_ctxt_switches:\t{}\n",
+        t.comm(),
+        state_name(t.state_char()),
+        t.tgid,
+        t.pid,
+        t.ppid(),
+        t.files.lock().as_ref().map_or(0, |f| f.lock().count()),
+        vm / 1024,
+        rss / 1024,
+        t.pending.load(Ordering::Relaxed),
+        t.blocked.load(Ordering::Relaxed),
+        t.cpus_allowed.load(Ordering::Relaxed),
+        cpu_list(t.cpus_allowed.load(Ordering::Relaxed)),
+        t.flags(),
+        t.nvcsw.load(Ordering::Relaxed),
+        t.nivcsw.load(Ordering::Relaxed),
+    )
+}
+
+fn cpu_list(mask: u32) -> String {
+    let v: Vec<String> = (0..32)
+        .filter(|c| mask & (1 << c) != 0)
+        .map(|c| format!("{c}"))
+        .collect();
+    v.join(",")
+}
+
+/// `/proc/meminfo`: Linux's first lines, plus the counters the leak checks
+/// compare.
+fn meminfo(_: Option<&Arc<Task>>) -> String {
+    let c = crate::ps::counters();
+    format!(
+        "MemTotal:       {:8} kB\nMemFree:        {:8} kB\nMemAvailable:   {:8} kB\n\
+         KernelStack:    {:8} kB\nPageTables:     {:8} kB\nUserPages:      {:8} kB\n\
+         HeapUsed:       {:8} bytes\nTasks:          {:8}\nOpenFiles:      {:8}\n",
+        crate::mm::ram_info().total_bytes / 1024,
+        c.free_pages * 4,
+        c.free_pages * 4,
+        c.stacks * 16,
+        crate::mm::vm::PT_PAGES.load(Ordering::Relaxed) * 4,
+        crate::mm::page_alloc::USER_PAGES.load(Ordering::Relaxed) * 4,
+        c.heap_bytes,
+        c.tasks,
+        super::NR_FILES.load(Ordering::Relaxed),
+    )
+}
+
+/// `/proc/uptime`: seconds since boot, and idle seconds (not tracked: 0).
+fn uptime(_: Option<&Arc<Task>>) -> String {
+    let ns = crate::time::uptime_ns();
+    format!(
+        "{}.{:02} 0.00\n",
+        ns / 1_000_000_000,
+        (ns / 10_000_000) % 100
+    )
+}
+
+/// `/proc/cpuinfo`: a block per online CPU, then the board.
+fn cpuinfo(_: Option<&Arc<Task>>) -> String {
+    let mut s = String::new();
+    let midr = crate::arch::cpu::midr();
+    for c in 0..crate::percpu::NR_CPUS {
+        if !crate::smp::cpu_online(c) {
+            continue;
+        }
+        let _ = write!(
+            s,
+            "processor\t: {c}\nBogoMIPS\t: {}.00\nFeatures\t: fp asimd evtstrm crc32 cpuid\n\
+             CPU implementer\t: {:#04x}\nCPU architecture: 8\nCPU variant\t: {:#x}\n\
+             CPU part\t: {:#05x}\nCPU revision\t: {}\n\n",
+            crate::time::counter_frequency() * 2 / 1_000_000,
+            (midr >> 24) & 0xff,
+            (midr >> 20) & 0xf,
+            (midr >> 4) & 0xfff,
+            midr & 0xf
+        );
+    }
+    let _ = write!(
+        s,
+        "Hardware\t: {}\nModel\t\t: {}\n",
+        if crate::bsp::board().kind == crate::bsp::BoardKind::Rpi4 {
+            "BCM2711"
+        } else {
+            "BCM2837"
+        },
+        crate::bsp::board().name()
+    );
+    s
+}
+
+/// Mounts `/proc`.
+pub fn init() {
+    if let Err(e) = super::mount("/proc", Arc::new(ProcRoot)) {
+        println!("procfs: cannot mount /proc: errno {}", e.0);
+    }
+}
