@@ -49,12 +49,14 @@ kernel: tools user
 	PIKERN_INITRAMFS=$(INITRAMFS_ABS) $(CARGO) build -p pikern --target $(TARGET) --release
 	@mkdir -p build
 	$(OBJCOPY) -O binary $(KERNEL_ELF) build/kernel8.img
+	$(TOOLS_DIR)/kallsyms $(KERNEL_ELF) build/kernel8.img
 	@echo "built build/kernel8.img ($$(stat -c %s build/kernel8.img) bytes)"
 
 kernel-test: tools user
 	PIKERN_INITRAMFS=$(INITRAMFS_ABS) $(CARGO) build -p pikern --target $(TARGET) --release --features ktest --target-dir target/ktest
 	@mkdir -p build
 	$(OBJCOPY) -O binary $(KERNEL_TEST_ELF) build/kernel8-test.img
+	$(TOOLS_DIR)/kallsyms $(KERNEL_TEST_ELF) build/kernel8-test.img
 
 tools:
 	$(CARGO) build -p pikern-tools

@@ -31,6 +31,7 @@ pub struct ExecStart {
 /// Loads `path` into a new address space for the current task and
 /// switches to it (`do_execve`). On error nothing has changed.
 pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<ExecStart, Errno> {
+    crate::ftrace!(do_execve);
     let me = task::current();
     let cwd = me.cwd.lock().clone();
     let inode = fs::lookup_path(&cwd, path)?;
@@ -127,6 +128,7 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
         files.lock().close_on_exec();
     }
     crate::fork::vfork_release(&me);
+    crate::trace::events::sched_process_exec(path, me.pid, me.pid);
     Ok(ExecStart {
         pc: img.entry,
         sp: stack.sp,
@@ -153,6 +155,7 @@ fn start_thread(regs: &mut PtRegs, start: &ExecStart) {
 
 /// `execve(path, argv, envp)`.
 pub fn sys_execve(path: u64, argv: u64, envp: u64, regs: &mut PtRegs) -> SysResult {
+    crate::ftrace!(sys_execve);
     let p = strncpy_from_user(path, abi::PATH_MAX)?;
     let argv = copy_strings(argv, 16384, 128 * 1024)?;
     let envp = copy_strings(envp, 16384, 128 * 1024)?;

@@ -28,6 +28,7 @@ pub const WNOHANG: u32 = 1;
 #[inline(never)]
 #[no_mangle]
 pub fn do_exit(code: i32) -> ! {
+    crate::ftrace!(do_exit);
     let tsk = task::current();
     if tsk.pid == 1 && INIT_STARTED.load(Ordering::Relaxed) {
         panic!("Attempted to kill init! exitcode=0x{:08x}", code);
@@ -49,6 +50,7 @@ pub fn do_exit(code: i32) -> ! {
     }
     tsk.flags.fetch_or(PF_EXITING, Ordering::SeqCst);
     tsk.exit_code.store(code, Ordering::Relaxed);
+    crate::trace::events::sched_process_exit(&tsk);
     exit_mm(&tsk);
     exit_files(&tsk);
     exit_notify(&tsk);
@@ -89,6 +91,7 @@ fn exit_files(tsk: &Task) {
 #[inline(never)]
 #[no_mangle]
 pub fn do_group_exit(exit_code: i32) -> ! {
+    crate::ftrace!(do_group_exit);
     do_exit(exit_code)
 }
 
@@ -101,6 +104,7 @@ pub fn sys_exit(code: i32) -> Result<i64, Errno> {
 #[inline(never)]
 #[no_mangle]
 pub fn sys_exit_group(code: i32) -> Result<i64, Errno> {
+    crate::ftrace!(sys_exit_group);
     do_group_exit((code & 0xff) << 8)
 }
 
@@ -109,6 +113,7 @@ pub fn sys_exit_group(code: i32) -> Result<i64, Errno> {
 #[inline(never)]
 #[no_mangle]
 pub fn sys_wait4(pid: i64, status: u64, options: u32, rusage: u64) -> Result<i64, Errno> {
+    crate::ftrace!(sys_wait4);
     // WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE | __WNOTHREAD
     if options & !(1 | 2 | 8 | 0x4000_0000 | 0x8000_0000 | 0x2000_0000) != 0 {
         return Err(crate::errno::EINVAL);
@@ -138,6 +143,7 @@ pub fn sys_wait4(pid: i64, status: u64, options: u32, rusage: u64) -> Result<i64
 #[inline(never)]
 #[no_mangle]
 pub fn exit_notify(tsk: &Arc<Task>) {
+    crate::ftrace!(exit_notify);
     let autoreap = {
         let mut tl = TASKLIST.lock();
         forget_original_parent(&mut tl, tsk);
@@ -188,7 +194,21 @@ fn do_notify_parent(tsk: &Task) -> bool {
     let parent = tsk.family.lock().parent.upgrade();
     match parent {
         None => true,
-        Some(p) => sig < 0 || p.sigchld_ignored.load(Ordering::Relaxed),
+        Some(p) => {
+            let autoreap = sig < 0 || p.sigchld_ignored.load(Ordering::Relaxed);
+            if sig > 0 {
+                // si_code: CLD_KILLED (2) if a signal ended it, else
+                // CLD_EXITED (1); res 1 if the parent ignores it.
+                let code = tsk.exit_code.load(Ordering::Relaxed);
+                let cld = if code & 0x7f != 0 && code & 0xff00 == 0 && tsk.is_user() {
+                    2
+                } else {
+                    1
+                };
+                crate::trace::events::signal_generate(sig as u32, cld, &p, autoreap as i32);
+            }
+            autoreap
+        }
     }
 }
 
@@ -196,6 +216,7 @@ fn do_notify_parent(tsk: &Task) -> bool {
 #[inline(never)]
 #[no_mangle]
 pub fn do_task_dead() -> ! {
+    crate::ftrace!(do_task_dead);
     // No preemption from here on: a task preempted after becoming
     // TASK_DEAD would have its stack freed by finish_task_switch while it is
     // still queued to run (Linux holds preemption off here too).
@@ -213,6 +234,7 @@ pub fn do_task_dead() -> ! {
 #[inline(never)]
 #[no_mangle]
 pub fn put_task_stack(tsk: &Task, in_finish_task_switch: bool) {
+    crate::ftrace!(put_task_stack);
     if tsk.stack_refcount.fetch_sub(1, Ordering::AcqRel) != 1 {
         return;
     }
@@ -230,6 +252,7 @@ pub fn put_task_stack(tsk: &Task, in_finish_task_switch: bool) {
 #[inline(never)]
 #[no_mangle]
 pub fn put_task_struct(tsk: Arc<Task>) {
+    crate::ftrace!(put_task_struct);
     drop(tsk);
 }
 
@@ -238,6 +261,7 @@ pub fn put_task_struct(tsk: Arc<Task>) {
 #[inline(never)]
 #[no_mangle]
 pub fn release_task(p: &Arc<Task>) {
+    crate::ftrace!(release_task);
     let mut tl = TASKLIST.lock();
     tl.detach(p.pid);
     if let Some(parent) = p.family.lock().real_parent.upgrade() {
@@ -251,6 +275,7 @@ pub fn release_task(p: &Arc<Task>) {
 /// no such child.
 pub fn do_wait(pid: Pid, options: u32) -> Result<Option<(Pid, i32)>, Errno> {
     let me = task::current();
+    crate::trace::events::sched_process_wait(&me, if pid == -1 { 0 } else { pid });
     loop {
         me.wait_chldexit.prepare_to_wait(TASK_INTERRUPTIBLE);
         let (found, zombie) = {

@@ -70,15 +70,42 @@ pub struct CloneArgs<'a> {
     pub user_regs: Option<(PtRegs, u64)>,
     /// `CLONE_SETTLS`: the child's thread pointer.
     pub tls: Option<u64>,
+    /// `CLONE_PARENT_SETTID` / `CLONE_CHILD_SETTID` / `CLONE_CHILD_CLEARTID`
+    /// user addresses.
+    pub parent_tid: u64,
+    /// See `parent_tid`.
+    pub child_tid: u64,
 }
 
 /// Creates a task and starts it; returns its pid (`_do_fork`).
 #[inline(never)]
 #[no_mangle]
 pub fn _do_fork(args: CloneArgs) -> Result<Pid, Errno> {
+    crate::ftrace!(_do_fork);
+    let (flags, parent_tid, child_tid) = (args.flags, args.parent_tid, args.child_tid);
     let p = copy_process(args)?;
     let pid = p.pid;
+    if flags & CLONE_CHILD_CLEARTID != 0 {
+        p.clear_child_tid.store(child_tid, Ordering::Relaxed);
+    }
+    if flags & CLONE_PARENT_SETTID != 0 {
+        let _ = crate::mm::uaccess::put_user_u32(parent_tid, pid as u32);
+    }
+    if flags & CLONE_CHILD_SETTID != 0 {
+        // Written into the child's memory (its copy-on-write copy).
+        if let Some(mm) = p.mm.lock().clone() {
+            let _ = mm.write_u32(child_tid, pid as u32);
+        }
+    }
+    let vfork_done = (flags & CLONE_VFORK != 0).then(|| Arc::new(WaitQueue::new()));
+    *p.vfork_done.lock() = vfork_done.clone();
     wake_up_new_task(&p);
+    if let Some(done) = vfork_done {
+        // vfork: the parent waits until the child execs or exits.
+        done.wait_event(crate::task::TASK_UNINTERRUPTIBLE, || {
+            p.vfork_done.lock().is_none()
+        });
+    }
     Ok(pid)
 }
 
@@ -92,6 +119,8 @@ pub fn kernel_thread(f: ThreadFn, name: &str, clone_flags: u64) -> Result<Pid, E
         cpus_allowed: None,
         user_regs: None,
         tls: None,
+        parent_tid: 0,
+        child_tid: 0,
     })
 }
 
@@ -100,6 +129,7 @@ pub fn kernel_thread(f: ThreadFn, name: &str, clone_flags: u64) -> Result<Pid, E
 #[inline(never)]
 #[no_mangle]
 pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
+    crate::ftrace!(copy_process);
     let CloneArgs {
         flags: clone_flags,
         name,
@@ -107,6 +137,7 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
         cpus_allowed,
         user_regs,
         tls,
+        ..
     } = args;
     if NR_TASKS.load(Ordering::Relaxed) >= MAX_THREADS.load(Ordering::Relaxed) {
         return Err(EAGAIN);
@@ -161,6 +192,7 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
         parent.family.lock().children.insert(p.pid, p.clone());
         tl.attach(p.clone());
     }
+    crate::trace::events::sched_process_fork(&parent, &p);
     Ok(p)
 }
 
@@ -169,6 +201,7 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
 #[inline(never)]
 #[no_mangle]
 pub fn dup_task_struct(orig: &Task, pid: Pid, name: &str) -> Result<Task, Errno> {
+    crate::ftrace!(dup_task_struct);
     let stack = KernelStack::alloc()?;
     let t = Task::new(pid, name, orig.flags(), Some(stack));
     t.cpus_allowed
@@ -254,6 +287,7 @@ pub fn sys_clone(
     child_tid: u64,
     regs: &PtRegs,
 ) -> Result<i64, Errno> {
+    crate::ftrace!(sys_clone);
     if flags & !SUPPORTED_CLONE != 0 {
         return Err(EINVAL);
     }
@@ -265,38 +299,17 @@ pub fn sys_clone(
     if flags & CSIGNAL > 64 {
         return Err(EINVAL);
     }
-    let vfork_done = (flags & CLONE_VFORK != 0).then(|| Arc::new(WaitQueue::new()));
-    let parent = task::current();
-    let name = parent.comm();
-    let p = copy_process(CloneArgs {
+    let name = task::current().comm();
+    let pid = _do_fork(CloneArgs {
         flags,
         name: name.as_str(),
         thread_fn: None,
         cpus_allowed: None,
         user_regs: Some((*regs, newsp)),
         tls: (flags & CLONE_SETTLS != 0).then_some(tls),
+        parent_tid,
+        child_tid,
     })?;
-    let pid = p.pid;
-    if flags & CLONE_CHILD_CLEARTID != 0 {
-        p.clear_child_tid.store(child_tid, Ordering::Relaxed);
-    }
-    if flags & CLONE_PARENT_SETTID != 0 {
-        let _ = crate::mm::uaccess::put_user_u32(parent_tid, pid as u32);
-    }
-    if flags & CLONE_CHILD_SETTID != 0 {
-        // Written into the child's memory (its copy-on-write copy).
-        if let Some(mm) = p.mm.lock().clone() {
-            let _ = mm.write_u32(child_tid, pid as u32);
-        }
-    }
-    *p.vfork_done.lock() = vfork_done.clone();
-    wake_up_new_task(&p);
-    if let Some(done) = vfork_done {
-        // vfork: the parent waits until the child execs or exits.
-        done.wait_event(crate::task::TASK_UNINTERRUPTIBLE, || {
-            p.vfork_done.lock().is_none()
-        });
-    }
     Ok(pid as i64)
 }
 

@@ -31,6 +31,7 @@ pub fn rest_init() -> ! {
 fn kernel_init() -> i32 {
     INIT_STARTED.store(true, Ordering::Release);
     crate::fs::init(external_initrd());
+    crate::trace::tracefs::init();
     #[cfg(feature = "ktest")]
     if crate::ktest::requested() {
         if let Err(e) = kthread_run(crate::ktest::run_from_cmdline, "ktest") {

@@ -7,7 +7,10 @@ use crate::{console, percpu, smp, timer};
 /// Handles every pending interrupt of this core (called from the vectors).
 pub fn handle_irq() {
     let chip = bsp::board().intc();
-    let cpu = percpu::smp_processor_id();
+    let pc = percpu::this_cpu();
+    let cpu = pc.cpu;
+    pc.in_irq
+        .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
     while let Some(irq) = chip.ack(cpu) {
         match irq.source {
             IrqSource::Timer => timer::timer_interrupt(),
@@ -17,6 +20,8 @@ pub fn handle_irq() {
         }
         chip.eoi(irq);
     }
+    pc.in_irq
+        .fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
 }
 
 /// Lets the UART receive interrupt reach core 0.

@@ -88,6 +88,8 @@ fn create_kthread(req: CreateRequest) {
         cpus_allowed: cpu_mask,
         user_regs: None,
         tls: None,
+        parent_tid: 0,
+        child_tid: 0,
     });
     if let Err(e) = forked {
         *result.lock() = Some(Err(e));

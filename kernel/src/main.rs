@@ -41,6 +41,7 @@ pub mod syscall;
 pub mod task;
 pub mod time;
 pub mod timer;
+pub mod trace;
 
 #[cfg(feature = "ktest")]
 pub mod ktest;
@@ -64,6 +65,7 @@ pub extern "C" fn kernel_main(dtb_addr: usize) -> ! {
     let ram = mm::init(board, dt);
     sched::core::init_idle(0);
     fork::fork_init();
+    trace::init();
     board.irq_init();
     time::init_this_cpu();
     irq::enable_uart_rx();

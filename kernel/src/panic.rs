@@ -26,6 +26,9 @@ pub fn die(report: impl FnOnce(&mut dyn Write) -> fmt::Result) -> ! {
         let _ = report(out);
         let _ = out.write_str("---[ end Kernel panic ]---\n");
     });
+    if crate::trace::DUMP_ON_OOPS.load(core::sync::atomic::Ordering::Relaxed) {
+        crate::trace::ftrace_dump();
+    }
     power::exit(PANIC_EXIT_CODE)
 }
 

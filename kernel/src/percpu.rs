@@ -34,6 +34,8 @@ pub struct PerCpu {
     pub need_resched: AtomicBool,
     /// Nesting of preempt_disable().
     pub preempt_count: AtomicU32,
+    /// Inside a hard-IRQ handler (nesting depth).
+    pub in_irq: AtomicU32,
     /// Counter value of this CPU's next scheduler tick.
     pub next_tick: AtomicU64,
     fault: spin::Mutex<Option<FaultRecord>>,
@@ -52,6 +54,7 @@ impl PerCpu {
             current: AtomicPtr::new(core::ptr::null_mut()),
             need_resched: AtomicBool::new(false),
             preempt_count: AtomicU32::new(0),
+            in_irq: AtomicU32::new(0),
             next_tick: AtomicU64::new(0),
             fault: spin::Mutex::new(None),
         }

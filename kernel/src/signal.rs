@@ -103,10 +103,15 @@ fn sig_ignored(t: &Task, sig: u32) -> bool {
 /// Marks `sig` pending for `t` and wakes it if it sleeps interruptibly
 /// (`send_signal`). Returns false if the signal is ignored.
 pub fn send_signal(t: &Arc<Task>, sig: u32) -> bool {
-    if sig == 0 || sig > NSIG || sig_ignored(t, sig) {
+    if sig == 0 || sig > NSIG {
         return false;
     }
-    t.pending.fetch_or(bit(sig), Ordering::SeqCst);
+    if sig_ignored(t, sig) {
+        crate::trace::events::signal_generate(sig, 0, t, 1);
+        return false;
+    }
+    let was = t.pending.fetch_or(bit(sig), Ordering::SeqCst);
+    crate::trace::events::signal_generate(sig, 0, t, if was & bit(sig) != 0 { 2 } else { 0 });
     if t.blocked.load(Ordering::Relaxed) & bit(sig) == 0 || sig == SIGKILL {
         crate::sched::core::try_to_wake_up(t, TASK_INTERRUPTIBLE);
     }

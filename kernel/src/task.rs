@@ -384,6 +384,9 @@ impl Task {
 
 impl Drop for Task {
     fn drop(&mut self) {
+        if self.pid != 0 {
+            crate::trace::events::sched_process_free(self);
+        }
         NR_TASKS.fetch_sub(1, Ordering::Relaxed);
     }
 }

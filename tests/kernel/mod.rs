@@ -14,6 +14,7 @@ mod sched;
 mod selftest;
 mod task;
 mod timer;
+mod trace;
 
 /// Every suite, in the order `ktest=all` runs them.
 pub static SUITES: &[Suite] = &[
@@ -26,6 +27,7 @@ pub static SUITES: &[Suite] = &[
     exception::SUITE,
     sched::SUITE,
     task::SUITE,
+    trace::SUITE,
     selftest::FAIL,
     selftest::HANG,
     selftest::CRASH,

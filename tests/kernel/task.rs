@@ -283,6 +283,8 @@ fn task_limit_gives_eagain() -> TestResult {
                         cpus_allowed: None,
                         user_regs: None,
                         tls: None,
+                        parent_tid: 0,
+                        child_tid: 0,
                     })
                     .err(),
                 );

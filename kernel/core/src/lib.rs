@@ -20,4 +20,5 @@ pub mod path;
 pub mod pid;
 pub mod range;
 pub mod sched_fair;
+pub mod trace;
 pub mod user_stack;

@@ -44,6 +44,27 @@ fn gen(f: fn(Option<&Arc<Task>>) -> String, pid: Option<Pid>) -> Arc<Inode> {
     )
 }
 
+/// `/proc/sysrq-trigger`: `z` dumps the trace buffer on the console, as
+/// Linux's sysrq-z does (what init uses before powering off).
+struct SysRq;
+
+impl FileOps for SysRq {
+    fn read(&self, _: &Inode, _: u64, _: &mut [u8]) -> Result<usize, Errno> {
+        Err(EACCES)
+    }
+
+    fn write(&self, _: &Inode, _: u64, buf: &[u8]) -> Result<usize, Errno> {
+        for &c in buf {
+            match c {
+                b'z' => crate::trace::ftrace_dump(),
+                b'\n' | b' ' => {}
+                _ => return Err(EINVAL),
+            }
+        }
+        Ok(buf.len())
+    }
+}
+
 /// The `/proc` root.
 pub struct ProcRoot;
 
@@ -54,6 +75,10 @@ impl DirOps for ProcRoot {
     fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
         match name {
             "meminfo" => Some(gen(meminfo, None)),
+            "sysrq-trigger" => Some(Inode::new(
+                abi::S_IFREG | 0o200,
+                InodeKind::Special(Arc::new(SysRq)),
+            )),
             "uptime" => Some(gen(uptime, None)),
             "cpuinfo" => Some(gen(cpuinfo, None)),
             "self" => Some(Inode::new(
@@ -77,6 +102,7 @@ impl DirOps for ProcRoot {
             .map(|n| (String::from(*n), 0, abi::DT_REG))
             .collect();
         v.push((String::from("self"), 0, abi::DT_LNK));
+        v.push((String::from("sysrq-trigger"), 0, abi::DT_REG));
         for t in crate::pid::all_tasks() {
             v.push((format!("{}", t.pid), 0x1000 + t.pid as u64, abi::DT_DIR));
         }

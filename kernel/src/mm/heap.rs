@@ -57,6 +57,38 @@ impl Chunks {
     }
 }
 
+/// Allocations this big come straight from the page allocator (up to its
+/// largest block, 4 MiB), so big buffers never exhaust a heap chunk.
+const LARGE: usize = 128 * 1024;
+
+fn large_order(layout: Layout) -> usize {
+    layout.size().max(layout.align()).div_ceil(PAGE_SIZE).next_power_of_two().trailing_zeros() as usize
+}
+
+fn alloc_large(layout: Layout) -> *mut u8 {
+    let order = large_order(layout);
+    if order > MAX_ORDER {
+        return null_mut();
+    }
+    match page_alloc::alloc_pages(order) {
+        Ok(pa) => {
+            LARGE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
+            LIVE_BY_SIZE[bucket(layout.size())].fetch_add(1, Ordering::Relaxed);
+            phys_to_virt(pa) as *mut u8
+        }
+        Err(_) => null_mut(),
+    }
+}
+
+fn free_large(ptr: *mut u8, layout: Layout) {
+    let _ = page_alloc::free_pages(crate::mm::virt_to_phys(ptr as usize), large_order(layout));
+    LARGE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+    LIVE_BY_SIZE[bucket(layout.size())].fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Bytes in large (page-allocator) allocations.
+static LARGE_BYTES: AtomicUsize = AtomicUsize::new(0);
+
 /// Takes the first chunk.
 pub fn init() {
     HEAP.0.lock().grow();
@@ -66,6 +98,9 @@ pub fn init() {
 // chunk whose range holds the pointer.
 unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if layout.size() >= LARGE {
+            return alloc_large(layout);
+        }
         let mut c = self.0.lock();
         loop {
             let n = c.n;
@@ -82,6 +117,10 @@ unsafe impl GlobalAlloc for KernelHeap {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if layout.size() >= LARGE {
+            free_large(ptr, layout);
+            return;
+        }
         let mut c = self.0.lock();
         let n = c.n;
         let addr = ptr as usize;
@@ -100,7 +139,7 @@ unsafe impl GlobalAlloc for KernelHeap {
 /// Bytes of heap currently allocated.
 pub fn heap_used() -> usize {
     let c = HEAP.0.lock();
-    c.heaps[..c.n].iter().map(|h| h.used()).sum()
+    c.heaps[..c.n].iter().map(|h| h.used()).sum::<usize>() + LARGE_BYTES.load(Ordering::Relaxed)
 }
 
 /// Bytes of heap in all chunks.

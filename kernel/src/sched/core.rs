@@ -115,6 +115,7 @@ pub fn yield_now() {
 #[inline(never)]
 #[no_mangle]
 pub fn __schedule(preempt: bool) {
+    crate::ftrace!(__schedule);
     let cpu_nr = percpu::smp_processor_id();
     let mut rq = RUNQUEUES[cpu_nr].lock();
     let prev = rq.curr.clone().expect("__schedule before init_idle");
@@ -143,6 +144,7 @@ pub fn __schedule(preempt: bool) {
         core::hint::spin_loop();
     }
     next.on_cpu.store(true, Ordering::Release);
+    crate::trace::events::sched_switch(&prev, &next, preempt);
     percpu::this_cpu().set_current_task(Arc::as_ptr(&next));
     let prev_ref = rq.curr.replace(next.clone()).expect("curr was set");
     drop(prev);
@@ -153,6 +155,7 @@ pub fn __schedule(preempt: bool) {
 #[inline(never)]
 #[no_mangle]
 pub fn context_switch(rq: IrqSpinGuard<'_, RunQueue>, prev: Arc<Task>, next: Arc<Task>) {
+    crate::ftrace!(context_switch);
     let prev_ctx = prev.thread_ptr();
     let next_ctx = next.thread_ptr();
     context::switch_user_state(&prev, &next);
@@ -176,6 +179,7 @@ pub fn context_switch(rq: IrqSpinGuard<'_, RunQueue>, prev: Arc<Task>, next: Arc
 #[inline(never)]
 #[no_mangle]
 pub fn finish_task_switch(prev: Arc<Task>) {
+    crate::ftrace!(finish_task_switch);
     let cpu_nr = percpu::smp_processor_id();
     // Read the state before on_cpu is cleared: after that, prev may be
     // woken and run on another CPU (unless it is dead).
@@ -234,11 +238,13 @@ pub fn select_task_rq(p: &Task, prev_cpu: usize) -> usize {
 /// `min_vruntime` to the new one's.
 #[no_mangle]
 pub fn set_task_cpu(p: &Task, new_cpu: usize, old_min: u64, new_min: u64) {
+    crate::ftrace!(set_task_cpu);
     let old = p.task_cpu();
     if old != new_cpu {
         let vr = p.se.vruntime.load(Ordering::Relaxed);
         p.se.vruntime
             .store(vr.saturating_sub(old_min) + new_min, Ordering::Relaxed);
+        crate::trace::events::sched_migrate_task(p, old, new_cpu);
     }
     p.cpu.store(new_cpu, Ordering::Release);
 }
@@ -250,11 +256,13 @@ fn min_vruntime_of(c: usize) -> u64 {
 /// Wakes `p` if its state is in `state_mask` (`try_to_wake_up`). Returns
 /// false if it was not sleeping in such a state.
 pub fn try_to_wake_up(p: &Arc<Task>, state_mask: u32) -> bool {
+    crate::ftrace!(try_to_wake_up);
     let _pi = p.pi_lock.lock();
     core::sync::atomic::fence(Ordering::SeqCst);
     if p.state() & state_mask == 0 {
         return false;
     }
+    crate::trace::events::sched_waking(p);
     if p.on_rq.load(Ordering::Acquire) {
         // Still queued: it has not reached __schedule's dequeue yet (or is
         // running). Under its runqueue lock, making it runnable again is
@@ -262,6 +270,7 @@ pub fn try_to_wake_up(p: &Arc<Task>, state_mask: u32) -> bool {
         let rq = task_rq_lock(p);
         if p.on_rq.load(Ordering::Acquire) {
             p.state.store(TASK_RUNNING, Ordering::SeqCst);
+            crate::trace::events::sched_wakeup(p);
             drop(rq);
             return true;
         }
@@ -280,6 +289,7 @@ pub fn try_to_wake_up(p: &Arc<Task>, state_mask: u32) -> bool {
     let mut rq = RUNQUEUES[target].lock();
     rq.activate_task(p, Enqueue::Wakeup);
     p.state.store(TASK_RUNNING, Ordering::SeqCst);
+    crate::trace::events::sched_wakeup(p);
     if rq.wakeup_wants_preempt(p) {
         resched_curr(&rq);
     }
@@ -298,6 +308,7 @@ pub fn wake_up_process(p: &Arc<Task>) -> bool {
 #[inline(never)]
 #[no_mangle]
 pub fn wake_up_new_task(p: &Arc<Task>) {
+    crate::ftrace!(wake_up_new_task);
     let _pi = p.pi_lock.lock();
     p.state.store(TASK_RUNNING, Ordering::SeqCst);
     let target = select_task_rq(p, p.task_cpu());
@@ -306,6 +317,7 @@ pub fn wake_up_new_task(p: &Arc<Task>) {
     p.cpu.store(target, Ordering::Release);
     let mut rq = RUNQUEUES[target].lock();
     rq.activate_task(p, Enqueue::New);
+    crate::trace::events::sched_wakeup_new(p);
     if rq.wakeup_wants_preempt(p) {
         resched_curr(&rq);
     }

@@ -129,7 +129,7 @@ fn el0_sync(regs: &mut PtRegs) {
     crate::arch::cpu::local_irq_enable();
     use crate::signal::{force_sig, SIGBUS, SIGILL, SIGSEGV, SIGTRAP};
     match esr::class(esr_val) {
-        esr::ec::SVC64 => crate::syscall::invoke_syscall(regs),
+        esr::ec::SVC64 => el0_svc(regs),
         esr::ec::DABT_LOW | esr::ec::IABT_LOW => {
             let (kind, _) = esr::fault_status(esr_val);
             let access = if esr::class(esr_val) == esr::ec::IABT_LOW {
@@ -149,6 +149,14 @@ fn el0_sync(regs: &mut PtRegs) {
         esr::ec::BRK64 => force_sig(SIGTRAP),
         _ => force_sig(SIGILL),
     }
+}
+
+/// A system call from user space (Linux's `el0_svc`): its own frame, so
+/// stack traces read `sys_clone <- el0_svc` as on Linux.
+#[inline(never)]
+#[no_mangle]
+pub fn el0_svc(regs: &mut PtRegs) {
+    crate::syscall::invoke_syscall(regs);
 }
 
 /// Work before returning to user space (`exit_to_user_mode`): reschedule

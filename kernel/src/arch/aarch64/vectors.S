@@ -46,6 +46,7 @@ exception_vectors:
     VENTRY 14   // EL0 AArch32 FIQ
     VENTRY 15   // EL0 AArch32 SError
 
+.type __exception_common, %function
 __exception_common:
     stp     x2, x3, [sp, #16 * 1]
     stp     x4, x5, [sp, #16 * 2]
@@ -95,6 +96,7 @@ ret_from_exception:
     ldp     x28, x29, [sp, #16 * 14]
     add     sp, sp, #PT_REGS_SIZE
     eret
+.size __exception_common, . - __exception_common
 
 // The stack overflowed: x0 holds the overflowed stack pointer. Nothing can
 // be saved on that stack; switch to this CPU's emergency stack and report.

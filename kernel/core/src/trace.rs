@@ -1,0 +1,863 @@
+//! The tracer's hardware-free parts (Linux's `kernel/trace/`): compact
+//! binary records, the per-CPU ring buffer they live in, merging CPUs by
+//! timestamp, the kallsyms table, and formatting records as the lines of
+//! Linux's `trace` file (see `shared/spec/ftrace-format.md`).
+//!
+//! Records are fixed-size (96 bytes) and written only by their own CPU;
+//! each slot carries a sequence number (a seqlock), so a reader on another
+//! CPU never sees a torn entry: it either gets the record whole or learns
+//! that it was overwritten.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// Event ids (the kernel's, not Linux's numbers).
+#[allow(missing_docs)]
+pub mod id {
+    pub const SCHED_SWITCH: u16 = 1;
+    pub const SCHED_WAKING: u16 = 2;
+    pub const SCHED_WAKEUP: u16 = 3;
+    pub const SCHED_WAKEUP_NEW: u16 = 4;
+    pub const SCHED_MIGRATE_TASK: u16 = 5;
+    pub const SCHED_PROCESS_FORK: u16 = 6;
+    pub const SCHED_PROCESS_EXEC: u16 = 7;
+    pub const SCHED_PROCESS_EXIT: u16 = 8;
+    pub const SCHED_PROCESS_WAIT: u16 = 9;
+    pub const SCHED_PROCESS_FREE: u16 = 10;
+    pub const SIGNAL_GENERATE: u16 = 11;
+    pub const PRINT: u16 = 12;
+    pub const FUNCTION: u16 = 13;
+    pub const STACK_TRACE: u16 = 14;
+}
+
+/// `(subsystem, name, id)` of every event that can be enabled.
+pub const EVENTS: &[(&str, &str, u16)] = &[
+    ("sched", "sched_switch", id::SCHED_SWITCH),
+    ("sched", "sched_waking", id::SCHED_WAKING),
+    ("sched", "sched_wakeup", id::SCHED_WAKEUP),
+    ("sched", "sched_wakeup_new", id::SCHED_WAKEUP_NEW),
+    ("sched", "sched_migrate_task", id::SCHED_MIGRATE_TASK),
+    ("sched", "sched_process_fork", id::SCHED_PROCESS_FORK),
+    ("sched", "sched_process_exec", id::SCHED_PROCESS_EXEC),
+    ("sched", "sched_process_exit", id::SCHED_PROCESS_EXIT),
+    ("sched", "sched_process_wait", id::SCHED_PROCESS_WAIT),
+    ("sched", "sched_process_free", id::SCHED_PROCESS_FREE),
+    ("signal", "signal_generate", id::SIGNAL_GENERATE),
+];
+
+/// Header flag: IRQs were masked.
+pub const FLAG_IRQS_OFF: u8 = 1;
+/// Header flag: need-resched was set.
+pub const FLAG_NEED_RESCHED: u8 = 2;
+/// Header flag: recorded in hard-IRQ context.
+pub const FLAG_HARDIRQ: u8 = 4;
+
+/// Bytes of event-specific payload.
+pub const PAYLOAD: usize = 64;
+const WORDS: usize = 12;
+
+/// One trace entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// Nanoseconds since boot.
+    pub ts: u64,
+    /// The task that was running.
+    pub pid: i32,
+    /// `FLAG_*`.
+    pub flags: u8,
+    /// Preemption depth.
+    pub preempt: u8,
+    /// Event id.
+    pub id: u16,
+    /// The running task's name at record time.
+    pub comm: [u8; 16],
+    /// Event fields.
+    pub payload: [u8; PAYLOAD],
+}
+
+impl Default for Record {
+    fn default() -> Self {
+        Record {
+            ts: 0,
+            pid: 0,
+            flags: 0,
+            preempt: 0,
+            id: 0,
+            comm: [0; 16],
+            payload: [0; PAYLOAD],
+        }
+    }
+}
+
+impl Record {
+    fn to_words(self) -> [u64; WORDS] {
+        let mut w = [0u64; WORDS];
+        w[0] = self.ts;
+        w[1] = (self.pid as u32 as u64)
+            | (self.flags as u64) << 32
+            | (self.preempt as u64) << 40
+            | (self.id as u64) << 48;
+        w[2] = u64::from_le_bytes(self.comm[..8].try_into().unwrap_or([0; 8]));
+        w[3] = u64::from_le_bytes(self.comm[8..].try_into().unwrap_or([0; 8]));
+        for i in 0..8 {
+            w[4 + i] =
+                u64::from_le_bytes(self.payload[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+        }
+        w
+    }
+
+    fn from_words(w: &[u64; WORDS]) -> Record {
+        let mut r = Record {
+            ts: w[0],
+            pid: w[1] as u32 as i32,
+            flags: (w[1] >> 32) as u8,
+            preempt: (w[1] >> 40) as u8,
+            id: (w[1] >> 48) as u16,
+            ..Record::default()
+        };
+        r.comm[..8].copy_from_slice(&w[2].to_le_bytes());
+        r.comm[8..].copy_from_slice(&w[3].to_le_bytes());
+        for i in 0..8 {
+            r.payload[i * 8..i * 8 + 8].copy_from_slice(&w[4 + i].to_le_bytes());
+        }
+        r
+    }
+}
+
+struct Slot {
+    /// 2*index+1 while being written, 2*index+2 once complete.
+    seq: AtomicU64,
+    words: [AtomicU64; WORDS],
+}
+
+/// One CPU's ring buffer in overwrite mode.
+pub struct Ring {
+    slots: Vec<Slot>,
+    head: AtomicU64,
+}
+
+impl Ring {
+    /// A ring of `entries` records (at least 2).
+    pub fn new(entries: usize) -> Ring {
+        let n = entries.max(2);
+        let mut slots = Vec::with_capacity(n);
+        for _ in 0..n {
+            slots.push(Slot {
+                seq: AtomicU64::new(0),
+                words: [const { AtomicU64::new(0) }; WORDS],
+            });
+        }
+        Ring {
+            slots,
+            head: AtomicU64::new(0),
+        }
+    }
+
+    /// Records it can hold.
+    pub fn capacity(&self) -> u64 {
+        self.slots.len() as u64
+    }
+
+    /// Records ever written.
+    pub fn written(&self) -> u64 {
+        self.head.load(Ordering::Acquire)
+    }
+
+    /// Index of the oldest record still held.
+    pub fn oldest(&self) -> u64 {
+        self.written().saturating_sub(self.capacity())
+    }
+
+    /// Appends a record, overwriting the oldest when full. Only the ring's
+    /// own CPU calls this, with IRQs masked.
+    pub fn push(&self, r: &Record) {
+        let idx = self.head.load(Ordering::Relaxed);
+        let slot = &self.slots[(idx % self.capacity()) as usize];
+        slot.seq.store(2 * idx + 1, Ordering::Relaxed);
+        core::sync::atomic::fence(Ordering::Release);
+        for (d, s) in slot.words.iter().zip(r.to_words()) {
+            d.store(s, Ordering::Relaxed);
+        }
+        slot.seq.store(2 * idx + 2, Ordering::Release);
+        self.head.store(idx + 1, Ordering::Release);
+    }
+
+    /// The record with index `idx`, if still held and complete.
+    pub fn get(&self, idx: u64) -> Option<Record> {
+        let slot = &self.slots[(idx % self.capacity()) as usize];
+        let want = 2 * idx + 2;
+        if slot.seq.load(Ordering::Acquire) != want {
+            return None;
+        }
+        let mut w = [0u64; WORDS];
+        for (d, s) in w.iter_mut().zip(slot.words.iter()) {
+            *d = s.load(Ordering::Relaxed);
+        }
+        core::sync::atomic::fence(Ordering::Acquire);
+        (slot.seq.load(Ordering::Relaxed) == want).then(|| Record::from_words(&w))
+    }
+
+    /// Records from index `from` on, and how many before them were lost.
+    pub fn read_from(&self, from: u64) -> (Vec<(u64, Record)>, u64) {
+        let head = self.written();
+        let start = from.max(head.saturating_sub(self.capacity()));
+        let mut lost = start - from.min(start);
+        let mut out = Vec::new();
+        for i in start..head {
+            match self.get(i) {
+                Some(r) => out.push((i, r)),
+                None => lost += 1,
+            }
+        }
+        (out, lost)
+    }
+}
+
+/// One line of the merged trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Item {
+    /// An entry from `cpu`.
+    Entry(usize, Record),
+    /// `lost` entries of `cpu` were overwritten before being read.
+    Lost(usize, u64),
+}
+
+/// Merges per-CPU record lists (each in time order) by timestamp; a CPU's
+/// lost count comes before its first entry.
+pub fn merge(per_cpu: Vec<(Vec<Record>, u64)>) -> Vec<Item> {
+    let mut out = Vec::new();
+    let mut pos = alloc::vec![0usize; per_cpu.len()];
+    for (cpu, (_, lost)) in per_cpu.iter().enumerate() {
+        if *lost > 0 {
+            out.push(Item::Lost(cpu, *lost));
+        }
+    }
+    loop {
+        let mut best: Option<(usize, u64)> = None;
+        for (cpu, (recs, _)) in per_cpu.iter().enumerate() {
+            if let Some(r) = recs.get(pos[cpu]) {
+                if best.is_none_or(|(_, ts)| r.ts < ts) {
+                    best = Some((cpu, r.ts));
+                }
+            }
+        }
+        let Some((cpu, _)) = best else { break };
+        out.push(Item::Entry(cpu, per_cpu[cpu].0[pos[cpu]]));
+        pos[cpu] += 1;
+    }
+    out
+}
+
+// ---- payload encoding -------------------------------------------------
+
+/// Writes event fields into a payload.
+pub struct PayloadWriter {
+    buf: [u8; PAYLOAD],
+    pos: usize,
+}
+
+impl Default for PayloadWriter {
+    fn default() -> Self {
+        PayloadWriter {
+            buf: [0; PAYLOAD],
+            pos: 0,
+        }
+    }
+}
+
+impl PayloadWriter {
+    /// Appends a 16-byte name.
+    pub fn comm(mut self, c: &[u8; 16]) -> Self {
+        self.bytes(c);
+        self
+    }
+    /// Appends an i32.
+    pub fn i32(mut self, v: i32) -> Self {
+        self.bytes(&v.to_le_bytes());
+        self
+    }
+    /// Appends a u64.
+    pub fn u64(mut self, v: u64) -> Self {
+        self.bytes(&v.to_le_bytes());
+        self
+    }
+    /// Appends raw bytes (cut to what fits).
+    pub fn bytes(&mut self, b: &[u8]) {
+        let n = b.len().min(PAYLOAD - self.pos);
+        self.buf[self.pos..self.pos + n].copy_from_slice(&b[..n]);
+        self.pos += n;
+    }
+    /// The payload.
+    pub fn finish(self) -> [u8; PAYLOAD] {
+        self.buf
+    }
+}
+
+struct PayloadReader<'a> {
+    b: &'a [u8; PAYLOAD],
+    pos: usize,
+}
+
+impl PayloadReader<'_> {
+    fn comm(&mut self) -> &str {
+        let c = &self.b[self.pos..self.pos + 16];
+        self.pos += 16;
+        let n = c.iter().position(|&x| x == 0).unwrap_or(16);
+        core::str::from_utf8(&c[..n]).unwrap_or("?")
+    }
+    fn i32(&mut self) -> i32 {
+        let v = i32::from_le_bytes(self.b[self.pos..self.pos + 4].try_into().unwrap_or([0; 4]));
+        self.pos += 4;
+        v
+    }
+    fn u64(&mut self) -> u64 {
+        let v = u64::from_le_bytes(self.b[self.pos..self.pos + 8].try_into().unwrap_or([0; 8]));
+        self.pos += 8;
+        v
+    }
+}
+
+/// `prev_state` bit: the task was preempted while runnable (`R+`).
+pub const STATE_PREEMPTED: i32 = 0x8000;
+
+/// Linux's `prev_state` text for a state mask (TASK_* bits 0-3, EXIT_DEAD
+/// 0x10, EXIT_ZOMBIE 0x20, parked 0x40, idle 0x80; `STATE_PREEMPTED`).
+pub fn prev_state_str(state: i32) -> String {
+    if state & STATE_PREEMPTED != 0 {
+        return String::from("R+");
+    }
+    let letters = [
+        (1, "S"),
+        (2, "D"),
+        (4, "T"),
+        (8, "t"),
+        (0x10, "X"),
+        (0x20, "Z"),
+        (0x40, "P"),
+        (0x80, "I"),
+    ];
+    let v: Vec<&str> = letters
+        .iter()
+        .filter(|(b, _)| state & b != 0)
+        .map(|(_, l)| *l)
+        .collect();
+    if v.is_empty() {
+        String::from("R")
+    } else {
+        v.join("|")
+    }
+}
+
+// ---- kallsyms -----------------------------------------------------------
+
+const KSYM_MAGIC: &[u8; 8] = b"PIKSYMS1";
+
+/// Builds the symbol table blob: `(address, size, name)` of functions.
+pub fn build_kallsyms(syms: &mut [(u64, u64, String)]) -> Vec<u8> {
+    syms.sort_by_key(|s| s.0);
+    let mut out = Vec::new();
+    out.extend_from_slice(KSYM_MAGIC);
+    out.extend_from_slice(&(syms.len() as u64).to_le_bytes());
+    let mut names = Vec::new();
+    for (addr, size, name) in syms.iter() {
+        out.extend_from_slice(&addr.to_le_bytes());
+        out.extend_from_slice(&(*size as u32).to_le_bytes());
+        out.extend_from_slice(&(names.len() as u32).to_le_bytes());
+        names.extend_from_slice(name.as_bytes());
+        names.push(0);
+    }
+    out.extend_from_slice(&names);
+    out
+}
+
+/// A symbol table blob, searched by address.
+#[derive(Clone, Copy)]
+pub struct Kallsyms<'a> {
+    table: &'a [u8],
+    names: &'a [u8],
+    count: usize,
+}
+
+impl<'a> Kallsyms<'a> {
+    /// Parses a blob made by [`build_kallsyms`]; `None` if it is not one.
+    pub fn new(blob: &'a [u8]) -> Option<Self> {
+        if blob.len() < 16 || &blob[..8] != KSYM_MAGIC {
+            return None;
+        }
+        let count = u64::from_le_bytes(blob[8..16].try_into().ok()?) as usize;
+        let tlen = count.checked_mul(16)?;
+        let table = blob.get(16..16 + tlen)?;
+        let names = blob.get(16 + tlen..)?;
+        Some(Kallsyms {
+            table,
+            names,
+            count,
+        })
+    }
+
+    fn entry(&self, i: usize) -> (u64, u64, u32) {
+        let e = &self.table[i * 16..i * 16 + 16];
+        (
+            u64::from_le_bytes(e[..8].try_into().unwrap_or([0; 8])),
+            u32::from_le_bytes(e[8..12].try_into().unwrap_or([0; 4])) as u64,
+            u32::from_le_bytes(e[12..16].try_into().unwrap_or([0; 4])),
+        )
+    }
+
+    fn name(&self, off: u32) -> &'a str {
+        let s = self.names.get(off as usize..).unwrap_or(&[]);
+        let n = s.iter().position(|&b| b == 0).unwrap_or(s.len());
+        core::str::from_utf8(&s[..n]).unwrap_or("?")
+    }
+
+    /// The function containing `addr`: (name, offset, size).
+    pub fn lookup(&self, addr: u64) -> Option<(&'a str, u64, u64)> {
+        let (mut lo, mut hi) = (0usize, self.count);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.entry(mid).0 <= addr {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let i = lo.checked_sub(1)?;
+        let (start, size, name) = self.entry(i);
+        (addr - start < size.max(1)).then(|| (self.name(name), addr - start, size))
+    }
+
+    /// The address of function `name`.
+    pub fn address_of(&self, name: &str) -> Option<u64> {
+        (0..self.count)
+            .map(|i| self.entry(i))
+            .find(|e| self.name(e.2) == name)
+            .map(|e| e.0)
+    }
+
+    /// Number of symbols.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// True if empty.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
+// ---- formatting ---------------------------------------------------------
+
+/// `sym+0xoff/0xsize` (or without the offset), or `0x%08lx` when unknown.
+pub fn format_sym(out: &mut String, syms: Option<&Kallsyms>, addr: u64, sym_offset: bool) {
+    format_sym_at(out, syms.and_then(|k| k.lookup(addr)), addr, sym_offset);
+}
+
+/// Like [`format_sym`] for a return address: the symbol is looked up at
+/// `addr - 1`, since a call that never returns can be a function's last
+/// instruction and its return address the next function's first byte.
+pub fn format_ret_sym(out: &mut String, syms: Option<&Kallsyms>, addr: u64, sym_offset: bool) {
+    let hit = syms
+        .and_then(|k| k.lookup(addr.saturating_sub(1)))
+        .map(|(n, off, size)| (n, off + 1, size));
+    format_sym_at(out, hit, addr, sym_offset);
+}
+
+fn format_sym_at(out: &mut String, hit: Option<(&str, u64, u64)>, addr: u64, sym_offset: bool) {
+    match hit {
+        Some((name, off, size)) if sym_offset => {
+            let _ = write!(out, "{name}+{off:#x}/{size:#x}");
+        }
+        Some((name, _, _)) => out.push_str(name),
+        None => {
+            let _ = write!(out, "0x{addr:08x}");
+        }
+    }
+}
+
+fn comm_str(c: &[u8; 16]) -> &str {
+    let n = c.iter().position(|&x| x == 0).unwrap_or(16);
+    core::str::from_utf8(&c[..n]).unwrap_or("<...>")
+}
+
+/// The `# tracer:` header of the `trace` file.
+pub fn format_header(out: &mut String, tracer: &str, in_buffer: u64, written: u64, cpus: usize) {
+    let _ = write!(
+        out,
+        "# tracer: {tracer}\n#\n# entries-in-buffer/entries-written: {in_buffer}/{written}   #P:{cpus}\n#\n\
+#                              _-----=> irqs-off\n\
+#                             / _----=> need-resched\n\
+#                            | / _---=> hardirq/softirq\n\
+#                            || / _--=> preempt-depth\n\
+#                            ||| /     delay\n\
+#           TASK-PID   CPU#  ||||    TIMESTAMP  FUNCTION\n\
+#              | |       |   ||||       |         |\n"
+    );
+}
+
+/// The context prefix: `<comm>-<pid> [cpu] flags secs.usecs: `.
+fn format_ctx(out: &mut String, cpu: usize, r: &Record) {
+    let comm = if r.pid == 0 {
+        "<idle>"
+    } else {
+        comm_str(&r.comm)
+    };
+    let comm = if comm.is_empty() { "<...>" } else { comm };
+    let irq = if r.flags & FLAG_IRQS_OFF != 0 {
+        'd'
+    } else {
+        '.'
+    };
+    let nr = if r.flags & FLAG_NEED_RESCHED != 0 {
+        'n'
+    } else {
+        '.'
+    };
+    let hard = if r.flags & FLAG_HARDIRQ != 0 {
+        'h'
+    } else {
+        '.'
+    };
+    let depth = match r.preempt & 0xf {
+        0 => '.',
+        d => char::from_digit(d as u32, 16).unwrap_or('f'),
+    };
+    let _ = write!(
+        out,
+        "{comm:>16}-{:<5} [{cpu:03}] {irq}{nr}{hard}{depth} {:5}.{:06}: ",
+        r.pid,
+        r.ts / 1_000_000_000,
+        (r.ts / 1000) % 1_000_000
+    );
+}
+
+/// Formats one item as the line(s) of the `trace` file, newline included.
+pub fn format_item(out: &mut String, item: &Item, syms: Option<&Kallsyms>, sym_offset: bool) {
+    let (cpu, r) = match item {
+        Item::Lost(cpu, n) => {
+            let _ = writeln!(out, "CPU:{cpu} [LOST {n} EVENTS]");
+            return;
+        }
+        Item::Entry(cpu, r) => (*cpu, r),
+    };
+    format_ctx(out, cpu, r);
+    let mut p = PayloadReader {
+        b: &r.payload,
+        pos: 0,
+    };
+    match r.id {
+        id::SCHED_SWITCH => {
+            let prev = String::from(p.comm());
+            let (ppid, pprio, pstate) = (p.i32(), p.i32(), p.i32());
+            let next = String::from(p.comm());
+            let (npid, nprio) = (p.i32(), p.i32());
+            let _ = writeln!(
+                out,
+                "sched_switch: prev_comm={prev} prev_pid={ppid} prev_prio={pprio} prev_state={} ==> next_comm={next} next_pid={npid} next_prio={nprio}",
+                prev_state_str(pstate)
+            );
+        }
+        id::SCHED_WAKING | id::SCHED_WAKEUP | id::SCHED_WAKEUP_NEW => {
+            let name = match r.id {
+                id::SCHED_WAKING => "sched_waking",
+                id::SCHED_WAKEUP => "sched_wakeup",
+                _ => "sched_wakeup_new",
+            };
+            let comm = String::from(p.comm());
+            let (pid, prio, target) = (p.i32(), p.i32(), p.i32());
+            let _ = writeln!(
+                out,
+                "{name}: comm={comm} pid={pid} prio={prio} target_cpu={target:03}"
+            );
+        }
+        id::SCHED_MIGRATE_TASK => {
+            let comm = String::from(p.comm());
+            let (pid, prio, orig, dest) = (p.i32(), p.i32(), p.i32(), p.i32());
+            let _ = writeln!(
+                out,
+                "sched_migrate_task: comm={comm} pid={pid} prio={prio} orig_cpu={orig} dest_cpu={dest}"
+            );
+        }
+        id::SCHED_PROCESS_FORK => {
+            let comm = String::from(p.comm());
+            let pid = p.i32();
+            let child = String::from(p.comm());
+            let cpid = p.i32();
+            let _ = writeln!(
+                out,
+                "sched_process_fork: comm={comm} pid={pid} child_comm={child} child_pid={cpid}"
+            );
+        }
+        id::SCHED_PROCESS_EXEC => {
+            let pid = p.i32();
+            let old = p.i32();
+            let f = &r.payload[8..];
+            let n = f.iter().position(|&b| b == 0).unwrap_or(f.len());
+            let _ = writeln!(
+                out,
+                "sched_process_exec: filename={} pid={pid} old_pid={old}",
+                core::str::from_utf8(&f[..n]).unwrap_or("?")
+            );
+        }
+        id::SCHED_PROCESS_EXIT | id::SCHED_PROCESS_WAIT | id::SCHED_PROCESS_FREE => {
+            let name = match r.id {
+                id::SCHED_PROCESS_EXIT => "sched_process_exit",
+                id::SCHED_PROCESS_WAIT => "sched_process_wait",
+                _ => "sched_process_free",
+            };
+            let comm = String::from(p.comm());
+            let (pid, prio) = (p.i32(), p.i32());
+            let _ = writeln!(out, "{name}: comm={comm} pid={pid} prio={prio}");
+        }
+        id::SIGNAL_GENERATE => {
+            let (sig, errno, code) = (p.i32(), p.i32(), p.i32());
+            let comm = String::from(p.comm());
+            let (pid, grp, res) = (p.i32(), p.i32(), p.i32());
+            let _ = writeln!(
+                out,
+                "signal_generate: sig={sig} errno={errno} code={code} comm={comm} pid={pid} grp={grp} res={res}"
+            );
+        }
+        id::PRINT => {
+            let n = r.payload.iter().position(|&b| b == 0).unwrap_or(PAYLOAD);
+            let text = String::from_utf8_lossy(&r.payload[..n]);
+            let _ = writeln!(out, "tracing_mark_write: {}", text.trim_end_matches('\n'));
+        }
+        id::FUNCTION => {
+            let (ip, parent) = (p.u64(), p.u64());
+            format_sym(out, syms, ip, sym_offset);
+            out.push_str(" <-");
+            format_ret_sym(out, syms, parent, sym_offset);
+            out.push('\n');
+        }
+        id::STACK_TRACE => {
+            out.push_str("<stack trace>\n");
+            let n = p.u64().min(7);
+            for _ in 0..n {
+                let a = p.u64();
+                out.push_str(" => ");
+                format_ret_sym(out, syms, a, sym_offset);
+                out.push('\n');
+            }
+        }
+        other => {
+            let _ = writeln!(out, "unknown_event: id={other}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    fn comm(s: &str) -> [u8; 16] {
+        let mut c = [0u8; 16];
+        c[..s.len()].copy_from_slice(s.as_bytes());
+        c
+    }
+
+    fn rec(id: u16, pid: i32, name: &str, payload: [u8; PAYLOAD]) -> Record {
+        Record {
+            ts: 1_318_514_446_123,
+            pid,
+            flags: FLAG_IRQS_OFF,
+            preempt: 0,
+            id,
+            comm: comm(name),
+            payload,
+        }
+    }
+
+    fn line(r: Record, cpu: usize) -> String {
+        let mut s = String::new();
+        format_item(&mut s, &Item::Entry(cpu, r), None, true);
+        s
+    }
+
+    #[test]
+    fn sched_switch_matches_the_spec_example() {
+        let p = PayloadWriter::default()
+            .comm(&comm("raspbian_fork"))
+            .i32(17120)
+            .i32(120)
+            .i32(1)
+            .comm(&comm("swapper/3"))
+            .i32(0)
+            .i32(120)
+            .finish();
+        assert_eq!(
+            line(rec(id::SCHED_SWITCH, 17120, "raspbian_fork", p), 3),
+            "   raspbian_fork-17120 [003] d...  1318.514446: sched_switch: prev_comm=raspbian_fork prev_pid=17120 prev_prio=120 prev_state=S ==> next_comm=swapper/3 next_pid=0 next_prio=120\n"
+        );
+    }
+
+    #[test]
+    fn idle_task_and_other_events() {
+        let p = PayloadWriter::default()
+            .comm(&comm("sh"))
+            .i32(5)
+            .i32(120)
+            .i32(2)
+            .finish();
+        let mut r = rec(id::SCHED_WAKEUP, 0, "swapper/2", p);
+        r.flags = FLAG_NEED_RESCHED | FLAG_HARDIRQ;
+        r.preempt = 1;
+        assert_eq!(
+            line(r, 2),
+            "          <idle>-0     [002] .nh1  1318.514446: sched_wakeup: comm=sh pid=5 prio=120 target_cpu=002\n"
+        );
+        let p = PayloadWriter::default()
+            .i32(17)
+            .i32(0)
+            .i32(1)
+            .comm(&comm("bash"))
+            .i32(1000)
+            .i32(1)
+            .i32(0)
+            .finish();
+        assert!(line(rec(id::SIGNAL_GENERATE, 9, "a", p), 0)
+            .ends_with("signal_generate: sig=17 errno=0 code=1 comm=bash pid=1000 grp=1 res=0\n"));
+    }
+
+    #[test]
+    fn prev_state_letters() {
+        assert_eq!(prev_state_str(0), "R");
+        assert_eq!(prev_state_str(STATE_PREEMPTED), "R+");
+        assert_eq!(prev_state_str(1), "S");
+        assert_eq!(prev_state_str(2), "D");
+        assert_eq!(prev_state_str(0x20), "Z");
+        assert_eq!(prev_state_str(0x10), "X");
+        assert_eq!(prev_state_str(3), "S|D");
+    }
+
+    #[test]
+    fn kallsyms_lookup_between_and_outside_symbols() {
+        let mut syms = alloc::vec![
+            (0x1000, 0x20, "_do_fork".to_string()),
+            (0x2000, 0x17d8, "copy_process".to_string()),
+        ];
+        let blob = build_kallsyms(&mut syms);
+        let k = Kallsyms::new(&blob).unwrap();
+        assert_eq!(k.lookup(0x2014), Some(("copy_process", 0x14, 0x17d8)));
+        assert_eq!(k.lookup(0x1000), Some(("_do_fork", 0, 0x20)));
+        assert_eq!(k.lookup(0x1020), None, "gap after _do_fork");
+        assert_eq!(k.lookup(0xfff), None, "before every symbol");
+        assert_eq!(k.lookup(0x9000), None, "past the last one");
+        assert_eq!(k.address_of("copy_process"), Some(0x2000));
+        let mut s = String::new();
+        format_sym(&mut s, Some(&k), 0x2014, true);
+        s.push(' ');
+        format_sym(&mut s, Some(&k), 0x5, true);
+        assert_eq!(s, "copy_process+0x14/0x17d8 0x00000005");
+        assert!(Kallsyms::new(b"garbage").is_none());
+    }
+
+    #[test]
+    fn function_and_stack_lines() {
+        let mut syms = alloc::vec![
+            (0x1000, 0x3ec, "_do_fork".to_string()),
+            (0x2000, 0x17d8, "copy_process".to_string()),
+        ];
+        let blob = build_kallsyms(&mut syms);
+        let k = Kallsyms::new(&blob).unwrap();
+        let p = PayloadWriter::default().u64(0x2014).u64(0x10b0).finish();
+        let mut s = String::new();
+        format_item(
+            &mut s,
+            &Item::Entry(3, rec(id::FUNCTION, 7, "x", p)),
+            Some(&k),
+            true,
+        );
+        assert!(
+            s.ends_with(": copy_process+0x14/0x17d8 <-_do_fork+0xb0/0x3ec\n"),
+            "{s}"
+        );
+        let p = PayloadWriter::default().u64(1).u64(0x10b0).finish();
+        let mut s = String::new();
+        format_item(
+            &mut s,
+            &Item::Entry(3, rec(id::STACK_TRACE, 7, "x", p)),
+            Some(&k),
+            true,
+        );
+        assert!(
+            s.ends_with(": <stack trace>\n => _do_fork+0xb0/0x3ec\n"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn ring_overwrites_oldest_and_counts_lost() {
+        let ring = Ring::new(4);
+        for i in 0..10u64 {
+            ring.push(&Record {
+                ts: i,
+                ..Record::default()
+            });
+        }
+        assert_eq!(ring.written(), 10);
+        let (recs, lost) = ring.read_from(0);
+        assert_eq!(lost, 6);
+        assert_eq!(
+            recs.iter().map(|(_, r)| r.ts).collect::<Vec<_>>(),
+            [6, 7, 8, 9]
+        );
+        let (recs, lost) = ring.read_from(8);
+        assert_eq!((recs.len(), lost), (2, 0));
+    }
+
+    #[test]
+    fn merge_orders_by_time_and_reports_loss_first() {
+        let r = |ts| Record {
+            ts,
+            ..Record::default()
+        };
+        let m = merge(alloc::vec![
+            (alloc::vec![r(1), r(5)], 0),
+            (alloc::vec![r(2), r(3)], 7)
+        ]);
+        let order: Vec<String> = m
+            .iter()
+            .map(|i| match i {
+                Item::Lost(c, n) => alloc::format!("L{c}:{n}"),
+                Item::Entry(c, r) => alloc::format!("{c}@{}", r.ts),
+            })
+            .collect();
+        assert_eq!(order, ["L1:7", "0@1", "1@2", "1@3", "0@5"]);
+    }
+
+    #[test]
+    fn concurrent_writer_never_yields_torn_records() {
+        use std::sync::Arc;
+        let ring = Arc::new(Ring::new(64));
+        let w = ring.clone();
+        let writer = std::thread::spawn(move || {
+            for i in 0..200_000u64 {
+                let mut r = Record {
+                    ts: i,
+                    pid: i as i32,
+                    ..Record::default()
+                };
+                r.payload = [(i % 251) as u8; PAYLOAD];
+                w.push(&r);
+            }
+        });
+        let mut seen = 0u64;
+        while !writer.is_finished() {
+            let (recs, _) = ring.read_from(ring.oldest());
+            for (idx, r) in recs {
+                assert_eq!(r.ts, idx, "record in the wrong slot");
+                assert_eq!(r.pid as u64, r.ts);
+                assert!(
+                    r.payload.iter().all(|&b| b == (r.ts % 251) as u8),
+                    "torn payload"
+                );
+                seen += 1;
+            }
+        }
+        writer.join().unwrap();
+        assert!(seen > 0);
+    }
+}

@@ -1,0 +1,22 @@
+//! The kernel's own symbol table (Linux's kallsyms): a blob that
+//! `tools/src/bin/kallsyms.rs` writes into the reserved `.kallsyms` section
+//! of the linked image, so function addresses print as names.
+
+use pikern_core::trace::Kallsyms;
+
+extern "C" {
+    static __kallsyms_start: u8;
+    static __kallsyms_end: u8;
+}
+
+/// The table, if the build filled it in.
+pub fn table() -> Option<Kallsyms<'static>> {
+    // SAFETY: the linker reserves [__kallsyms_start, __kallsyms_end) in
+    // read-only data; it is never written at run time.
+    let blob = unsafe {
+        let s = &__kallsyms_start as *const u8;
+        let e = &__kallsyms_end as *const u8;
+        core::slice::from_raw_parts(s, e.offset_from(s) as usize)
+    };
+    Kallsyms::new(blob)
+}

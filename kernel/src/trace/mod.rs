@@ -1,0 +1,317 @@
+//! The tracer (Linux's `kernel/trace/`): per-CPU ring buffers of binary
+//! records, the scheduler and process events, the function tracer with
+//! stack traces, `/sys/kernel/tracing`, and `ftrace_dump()` over the UART.
+//! Formatting happens only when the trace is read (`pikern_core::trace`).
+//!
+//! When tracing is off, every trace site costs one load and one branch:
+//! [`ACTIVE`] holds a bit per event (and one for the function tracer) and
+//! is zero unless `tracing_on` is set and something is enabled.
+
+pub mod events;
+pub mod function;
+pub mod kallsyms;
+pub mod tracefs;
+
+use crate::arch::cpu;
+use crate::percpu::{self, NR_CPUS};
+use alloc::boxed::Box;
+use alloc::string::String;
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use pikern_core::trace::{self as core_trace, Item, Record, Ring};
+
+/// Bit per event id (`1 << id`), plus [`FUNC_BIT`]; 0 while tracing is off.
+pub static ACTIVE: AtomicU32 = AtomicU32::new(0);
+/// The function tracer's bit in [`ACTIVE`].
+pub const FUNC_BIT: u32 = 1 << 31;
+
+static TRACING_ON: AtomicBool = AtomicBool::new(true);
+static EVENTS_ENABLED: AtomicU32 = AtomicU32::new(0);
+static FUNCTION_TRACER: AtomicBool = AtomicBool::new(false);
+/// Option `sym-offset`: print `+0xoff/0xsize` after symbols.
+pub static OPT_SYM_OFFSET: AtomicBool = AtomicBool::new(true);
+/// Option `stacktrace`: a stack trace after every event.
+pub static OPT_STACKTRACE: AtomicBool = AtomicBool::new(false);
+/// Print events on the console as they happen (`tp_printk`).
+pub static TP_PRINTK: AtomicBool = AtomicBool::new(false);
+/// Dump the trace on a panic or oops (`ftrace_dump_on_oops`).
+pub static DUMP_ON_OOPS: AtomicBool = AtomicBool::new(false);
+
+/// Default ring size per CPU, in records (96 bytes each).
+const DEFAULT_ENTRIES: usize = 2048;
+
+static RINGS: [AtomicPtr<Ring>; NR_CPUS] =
+    [const { AtomicPtr::new(core::ptr::null_mut()) }; NR_CPUS];
+/// Per CPU: index before which entries were cleared (`echo > trace`).
+static CLEARED: [AtomicU64; NR_CPUS] = [const { AtomicU64::new(0) }; NR_CPUS];
+/// Per CPU: index up to which `trace_pipe` consumed.
+static CONSUMED: [AtomicU64; NR_CPUS] = [const { AtomicU64::new(0) }; NR_CPUS];
+
+fn recompute_active() {
+    let mut a = 0;
+    if TRACING_ON.load(Ordering::Relaxed) {
+        a = EVENTS_ENABLED.load(Ordering::Relaxed);
+        if FUNCTION_TRACER.load(Ordering::Relaxed) {
+            a |= FUNC_BIT;
+        }
+    }
+    ACTIVE.store(a, Ordering::Release);
+}
+
+/// Turns recording on or off (`tracing_on`).
+pub fn set_tracing_on(on: bool) {
+    TRACING_ON.store(on, Ordering::Relaxed);
+    recompute_active();
+}
+
+/// Is recording on?
+pub fn tracing_on() -> bool {
+    TRACING_ON.load(Ordering::Relaxed)
+}
+
+/// Enables or disables event `id`.
+pub fn set_event(id: u16, on: bool) {
+    if on {
+        EVENTS_ENABLED.fetch_or(1 << id, Ordering::Relaxed);
+    } else {
+        EVENTS_ENABLED.fetch_and(!(1 << id), Ordering::Relaxed);
+    }
+    recompute_active();
+}
+
+/// Is event `id` enabled?
+pub fn event_enabled(id: u16) -> bool {
+    EVENTS_ENABLED.load(Ordering::Relaxed) & (1 << id) != 0
+}
+
+/// Selects the tracer: `function` or `nop`.
+pub fn set_function_tracer(on: bool) {
+    FUNCTION_TRACER.store(on, Ordering::Relaxed);
+    recompute_active();
+}
+
+/// The current tracer's name.
+pub fn current_tracer() -> &'static str {
+    if FUNCTION_TRACER.load(Ordering::Relaxed) {
+        "function"
+    } else {
+        "nop"
+    }
+}
+
+/// Is anything in `mask` being recorded? The one check at every site.
+#[inline(always)]
+pub fn active(mask: u32) -> bool {
+    ACTIVE.load(Ordering::Relaxed) & mask != 0
+}
+
+fn ring(c: usize) -> Option<&'static Ring> {
+    let p = RINGS[c].load(Ordering::Acquire);
+    // SAFETY: a ring, once installed, is only freed by `resize`, which
+    // first stops all writers and waits for every CPU to leave its
+    // IRQs-off write section.
+    (!p.is_null()).then(|| unsafe { &*p })
+}
+
+/// Allocates the rings and applies the command-line options
+/// (`trace_buf_size=`, `trace_event=`, `ftrace=`, `ftrace_filter=`,
+/// `ftrace_dump_on_oops`, `tp_printk`).
+pub fn init() {
+    let cl = crate::cmdline::get();
+    let entries = cl
+        .get_u64("trace_buf_size")
+        .map_or(DEFAULT_ENTRIES, |b| (b as usize / 96).clamp(16, 1 << 16));
+    for r in RINGS.iter() {
+        r.store(
+            Box::into_raw(Box::new(Ring::new(entries))),
+            Ordering::Release,
+        );
+    }
+    if let Some(ev) = cl.get("trace_event") {
+        for e in ev.split(',') {
+            tracefs::apply_set_event(e);
+        }
+    }
+    if let Some(f) = cl.get("ftrace_filter") {
+        for name in f.split(',') {
+            function::add_filter(name);
+        }
+    }
+    if cl.get("ftrace") == Some("function") {
+        set_function_tracer(true);
+    }
+    DUMP_ON_OOPS.store(cl.has("ftrace_dump_on_oops"), Ordering::Relaxed);
+    TP_PRINTK.store(cl.has("tp_printk"), Ordering::Relaxed);
+    recompute_active();
+}
+
+/// Records one entry on this CPU's ring: a few instructions with IRQs
+/// masked, no lock.
+pub fn record(id: u16, payload: [u8; core_trace::PAYLOAD]) {
+    let flags = cpu::local_irq_save();
+    let pc = percpu::this_cpu();
+    if let Some(ring) = ring(pc.cpu) {
+        let cur = pc.current_task();
+        let (pid, comm) = if cur.is_null() {
+            (0, [0u8; 16])
+        } else {
+            // SAFETY: the current task is alive while it runs here.
+            unsafe { ((*cur).pid, (*cur).comm().0) }
+        };
+        let mut f = 0;
+        if flags & (1 << 7) != 0 {
+            f |= core_trace::FLAG_IRQS_OFF;
+        }
+        if pc.need_resched.load(Ordering::Relaxed) {
+            f |= core_trace::FLAG_NEED_RESCHED;
+        }
+        if pc.in_irq.load(Ordering::Relaxed) > 0 {
+            f |= core_trace::FLAG_HARDIRQ;
+        }
+        let rec = Record {
+            ts: crate::time::uptime_ns(),
+            pid,
+            flags: f,
+            preempt: pc.preempt_count.load(Ordering::Relaxed) as u8,
+            id,
+            comm,
+            payload,
+        };
+        ring.push(&rec);
+        if TP_PRINTK.load(Ordering::Relaxed) {
+            let mut s = String::new();
+            core_trace::format_item(
+                &mut s,
+                &Item::Entry(pc.cpu, rec),
+                kallsyms::table().as_ref(),
+                true,
+            );
+            crate::console::write_bytes(s.as_bytes());
+        }
+    }
+    cpu::local_irq_restore(flags);
+}
+
+/// All held entries merged by time, from each CPU's `start(cpu)` index on.
+fn collect(start: impl Fn(usize) -> u64) -> (alloc::vec::Vec<Item>, u64, u64) {
+    let mut per_cpu = alloc::vec::Vec::new();
+    let (mut held, mut written) = (0, 0);
+    for (c, cleared) in CLEARED.iter().enumerate() {
+        let cleared = cleared.load(Ordering::Relaxed);
+        match ring(c) {
+            Some(r) => {
+                let from = start(c).max(cleared);
+                let (recs, lost) = r.read_from(from);
+                written += r.written() - cleared.min(r.written());
+                held += recs.len() as u64;
+                per_cpu.push((recs.into_iter().map(|(_, r)| r).collect(), lost));
+            }
+            None => per_cpu.push((alloc::vec::Vec::new(), 0)),
+        }
+    }
+    (core_trace::merge(per_cpu), held, written)
+}
+
+/// Every held entry, merged by time (tests and tools).
+pub fn snapshot() -> alloc::vec::Vec<Item> {
+    collect(|_| 0).0
+}
+
+/// The whole `trace` file: header and every held entry.
+pub fn trace_text() -> String {
+    let (items, held, written) = collect(|_| 0);
+    let mut s = String::new();
+    core_trace::format_header(
+        &mut s,
+        current_tracer(),
+        held,
+        written,
+        crate::smp::num_online_cpus(),
+    );
+    let syms = kallsyms::table();
+    let sym_off = OPT_SYM_OFFSET.load(Ordering::Relaxed);
+    for it in items.iter().filter(|i| !matches!(i, Item::Lost(..))) {
+        core_trace::format_item(&mut s, it, syms.as_ref(), sym_off);
+    }
+    s
+}
+
+/// Entries not yet consumed by `trace_pipe` (and marks them consumed).
+pub fn consume() -> String {
+    let mut heads = [0u64; NR_CPUS];
+    for (c, h) in heads.iter_mut().enumerate() {
+        *h = ring(c).map_or(0, |r| r.written());
+    }
+    let (items, _, _) = collect(|c| CONSUMED[c].load(Ordering::Relaxed));
+    for (c, h) in heads.iter().enumerate() {
+        CONSUMED[c].store(*h, Ordering::Relaxed);
+    }
+    let syms = kallsyms::table();
+    let mut s = String::new();
+    for it in &items {
+        core_trace::format_item(
+            &mut s,
+            it,
+            syms.as_ref(),
+            OPT_SYM_OFFSET.load(Ordering::Relaxed),
+        );
+    }
+    s
+}
+
+/// Empties the buffers (`echo > trace`).
+pub fn clear() {
+    for c in 0..NR_CPUS {
+        let head = ring(c).map_or(0, |r| r.written());
+        CLEARED[c].store(head, Ordering::Relaxed);
+        CONSUMED[c].store(head, Ordering::Relaxed);
+    }
+}
+
+/// Ring size per CPU in KiB.
+pub fn buffer_size_kb() -> u64 {
+    ring(0).map_or(0, |r| r.capacity() * 96 / 1024)
+}
+
+/// Replaces every ring with one of `kb` KiB (`buffer_size_kb`); the
+/// content is lost, as on Linux.
+pub fn resize(kb: u64) -> Result<(), crate::errno::Errno> {
+    let entries = ((kb * 1024 / 96) as usize).clamp(16, 1 << 16);
+    let was_on = tracing_on();
+    set_tracing_on(false);
+    // Every CPU runs a no-op with IRQs on: none is inside a record() now.
+    for c in 0..NR_CPUS {
+        crate::smp::call_on_cpu(c, || {}, c != percpu::smp_processor_id());
+    }
+    for (c, r) in RINGS.iter().enumerate() {
+        let new = Box::into_raw(Box::new(Ring::new(entries)));
+        let old = r.swap(new, Ordering::AcqRel);
+        CLEARED[c].store(0, Ordering::Relaxed);
+        CONSUMED[c].store(0, Ordering::Relaxed);
+        if !old.is_null() {
+            // SAFETY: `old` came from Box::into_raw and no writer can be
+            // using it any more (tracing stopped, all CPUs passed a
+            // quiescent point).
+            drop(unsafe { Box::from_raw(old) });
+        }
+    }
+    set_tracing_on(was_on);
+    Ok(())
+}
+
+/// Prints the trace over the UART between Linux's marker lines
+/// (`ftrace_dump`).
+pub fn ftrace_dump() {
+    let text = trace_text();
+    let dashes = "---------------------------------";
+    let empty = !text.lines().any(|l| !l.starts_with('#'));
+    crate::console::write_bytes(b"Dumping ftrace buffer:\n");
+    crate::console::write_bytes(dashes.as_bytes());
+    crate::console::write_bytes(b"\n");
+    if empty {
+        crate::console::write_bytes(b"   (ftrace buffer empty)\n");
+    } else {
+        crate::console::write_bytes(text.as_bytes());
+    }
+    crate::console::write_bytes(dashes.as_bytes());
+    crate::console::write_bytes(b"\n");
+}

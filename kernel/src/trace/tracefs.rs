@@ -1,0 +1,445 @@
+//! `/sys/kernel/tracing` (Linux's tracefs): the files users and scripts
+//! configure tracing with, exactly as on Linux: `tracing_on`,
+//! `current_tracer`, `trace`, `trace_pipe`, `set_event`,
+//! `events/<subsys>/<event>/enable`, `set_ftrace_filter`, `trace_marker`,
+//! `buffer_size_kb`, `options/{stacktrace,sym-offset}`.
+
+use super::function;
+use crate::errno::*;
+use crate::fs::{DirOps, FileOps, Inode, InodeKind};
+use crate::sync::IrqSpinLock;
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
+use pikern_core::{abi, trace::EVENTS};
+
+type ReadFn = fn() -> String;
+type WriteFn = fn(&str) -> Result<(), Errno>;
+
+/// A control file: its content is generated on read; a write is parsed.
+struct Control {
+    read: ReadFn,
+    write: Option<WriteFn>,
+}
+
+/// Snapshot of the text being read, so a reader going through a long file
+/// in pieces sees one consistent version (regenerated at offset 0).
+static SNAPSHOT: IrqSpinLock<Option<(usize, String)>> = IrqSpinLock::new(None);
+
+impl FileOps for Control {
+    fn read(&self, _: &Inode, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        let key = self as *const Control as usize;
+        let mut snap = SNAPSHOT.lock();
+        if off == 0 || snap.as_ref().is_none_or(|(k, _)| *k != key) {
+            drop(snap);
+            let text = (self.read)();
+            snap = SNAPSHOT.lock();
+            *snap = Some((key, text));
+        }
+        let text = &snap.as_ref().map(|(_, t)| t.as_bytes()).unwrap_or(&[]);
+        let start = (off as usize).min(text.len());
+        let n = buf.len().min(text.len() - start);
+        buf[..n].copy_from_slice(&text[start..start + n]);
+        if start + n == text.len() {
+            *snap = None;
+        }
+        Ok(n)
+    }
+
+    fn write(&self, _: &Inode, _: u64, buf: &[u8]) -> Result<usize, Errno> {
+        let w = self.write.ok_or(EACCES)?;
+        let text = core::str::from_utf8(buf).map_err(|_| EINVAL)?;
+        w(text)?;
+        Ok(buf.len())
+    }
+
+    fn seekable(&self) -> bool {
+        true
+    }
+}
+
+fn control(read: ReadFn, write: Option<WriteFn>) -> Arc<Inode> {
+    let mode = if write.is_some() { 0o644 } else { 0o444 };
+    Inode::new(
+        abi::S_IFREG | mode,
+        InodeKind::Special(Arc::new(Control { read, write })),
+    )
+}
+
+/// `trace_pipe`: reads consume, and block until there is something.
+struct TracePipe;
+
+impl FileOps for TracePipe {
+    fn read(&self, _: &Inode, _: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        loop {
+            let text = super::consume();
+            if !text.is_empty() {
+                // What does not fit is dropped, as a consuming reader of a
+                // short buffer would lose it on Linux too.
+                let n = buf.len().min(text.len());
+                buf[..n].copy_from_slice(&text.as_bytes()[..n]);
+                return Ok(n);
+            }
+            if crate::signal::signal_pending() {
+                return Err(EINTR);
+            }
+            crate::sched::wait::msleep(20);
+        }
+    }
+
+    fn write(&self, _: &Inode, _: u64, _: &[u8]) -> Result<usize, Errno> {
+        Err(EACCES)
+    }
+
+    fn seekable(&self) -> bool {
+        false
+    }
+}
+
+/// `trace_marker`: what a program writes becomes a `tracing_mark_write`.
+struct Marker;
+
+impl FileOps for Marker {
+    fn read(&self, _: &Inode, _: u64, _: &mut [u8]) -> Result<usize, Errno> {
+        Err(EINVAL)
+    }
+
+    fn write(&self, _: &Inode, _: u64, buf: &[u8]) -> Result<usize, Errno> {
+        super::events::print(buf);
+        Ok(buf.len())
+    }
+
+    fn seekable(&self) -> bool {
+        false
+    }
+}
+
+fn bool_text(b: bool) -> String {
+    String::from(if b { "1\n" } else { "0\n" })
+}
+
+fn parse_bool(s: &str) -> Result<bool, Errno> {
+    match s.trim() {
+        "1" => Ok(true),
+        "0" => Ok(false),
+        _ => Err(EINVAL),
+    }
+}
+
+/// Applies one `set_event` word: `sched:sched_switch`, `sched:*`,
+/// `sched`, `*:*`, `sched_switch`, or with a leading `!` to disable.
+pub fn apply_set_event(word: &str) -> bool {
+    let w = word.trim();
+    if w.is_empty() {
+        return true;
+    }
+    let (on, w) = match w.strip_prefix('!') {
+        Some(rest) => (false, rest),
+        None => (true, w),
+    };
+    let (sys, ev) = match w.split_once(':') {
+        Some((s, e)) => (s, e),
+        None if EVENTS.iter().any(|(s, _, _)| *s == w) => (w, "*"),
+        None => ("*", w),
+    };
+    let mut any = false;
+    for (s, e, id) in EVENTS {
+        if function::glob(sys, s) && function::glob(ev, e) {
+            super::set_event(*id, on);
+            any = true;
+        }
+    }
+    any
+}
+
+fn enabled_events() -> String {
+    EVENTS
+        .iter()
+        .filter(|(_, _, id)| super::event_enabled(*id))
+        .map(|(s, e, _)| format!("{s}:{e}\n"))
+        .collect()
+}
+
+/// The tracing root directory.
+pub struct TracingRoot;
+
+const ROOT_FILES: &[&str] = &[
+    "tracing_on",
+    "current_tracer",
+    "available_tracers",
+    "trace",
+    "trace_pipe",
+    "set_event",
+    "available_events",
+    "set_ftrace_filter",
+    "available_filter_functions",
+    "trace_marker",
+    "buffer_size_kb",
+    "events",
+    "options",
+];
+
+impl DirOps for TracingRoot {
+    fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
+        Some(match name {
+            "tracing_on" => control(
+                || bool_text(super::tracing_on()),
+                Some(|s| {
+                    super::set_tracing_on(parse_bool(s)?);
+                    Ok(())
+                }),
+            ),
+            "current_tracer" => control(
+                || format!("{}\n", super::current_tracer()),
+                Some(|s| match s.trim() {
+                    "function" => {
+                        super::set_function_tracer(true);
+                        Ok(())
+                    }
+                    "nop" => {
+                        super::set_function_tracer(false);
+                        Ok(())
+                    }
+                    _ => Err(EINVAL),
+                }),
+            ),
+            "available_tracers" => control(|| String::from("function nop\n"), None),
+            "trace" => control(
+                super::trace_text,
+                Some(|_| {
+                    super::clear();
+                    Ok(())
+                }),
+            ),
+            "trace_pipe" => Inode::new(
+                abi::S_IFREG | 0o444,
+                InodeKind::Special(Arc::new(TracePipe)),
+            ),
+            "set_event" => control(
+                enabled_events,
+                Some(|s| {
+                    for w in s.split_whitespace() {
+                        if !apply_set_event(w) {
+                            return Err(EINVAL);
+                        }
+                    }
+                    Ok(())
+                }),
+            ),
+            "available_events" => control(
+                || {
+                    EVENTS
+                        .iter()
+                        .map(|(s, e, _)| format!("{s}:{e}\n"))
+                        .collect()
+                },
+                None,
+            ),
+            "set_ftrace_filter" => control(
+                function::filter_text,
+                Some(|s| {
+                    for w in s.split_whitespace() {
+                        if function::add_filter(w) == 0 {
+                            return Err(EINVAL);
+                        }
+                    }
+                    Ok(())
+                }),
+            ),
+            "available_filter_functions" => control(
+                || function::NAMES.iter().map(|n| format!("{n}\n")).collect(),
+                None,
+            ),
+            "trace_marker" => {
+                Inode::new(abi::S_IFREG | 0o222, InodeKind::Special(Arc::new(Marker)))
+            }
+            "buffer_size_kb" => control(
+                || format!("{}\n", super::buffer_size_kb()),
+                Some(|s| {
+                    let kb: u64 = s.trim().parse().map_err(|_| EINVAL)?;
+                    if kb == 0 || kb > 8192 {
+                        return Err(EINVAL);
+                    }
+                    super::resize(kb)
+                }),
+            ),
+            "events" => Inode::new(
+                abi::S_IFDIR | 0o755,
+                InodeKind::PseudoDir(Arc::new(EventsDir(None))),
+            ),
+            "options" => Inode::new(
+                abi::S_IFDIR | 0o755,
+                InodeKind::PseudoDir(Arc::new(OptionsDir)),
+            ),
+            _ => return None,
+        })
+    }
+
+    fn readdir(&self) -> Vec<(String, u64, u8)> {
+        ROOT_FILES
+            .iter()
+            .map(|n| {
+                let t = if *n == "events" || *n == "options" {
+                    abi::DT_DIR
+                } else {
+                    abi::DT_REG
+                };
+                (String::from(*n), 0, t)
+            })
+            .collect()
+    }
+}
+
+/// `events/` (None), `events/<subsys>/` (Some(subsys)).
+struct EventsDir(Option<&'static str>);
+/// `events/<subsys>/<event>/`.
+struct EventDir(u16);
+
+impl DirOps for EventsDir {
+    fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
+        match self.0 {
+            None => {
+                let (sys, _, _) = EVENTS.iter().find(|(s, _, _)| *s == name)?;
+                Some(Inode::new(
+                    abi::S_IFDIR | 0o755,
+                    InodeKind::PseudoDir(Arc::new(EventsDir(Some(sys)))),
+                ))
+            }
+            Some(sys) if name == "enable" => Some(subsys_enable(sys)),
+            Some(sys) => {
+                let (_, _, id) = EVENTS.iter().find(|(s, e, _)| *s == sys && *e == name)?;
+                Some(Inode::new(
+                    abi::S_IFDIR | 0o755,
+                    InodeKind::PseudoDir(Arc::new(EventDir(*id))),
+                ))
+            }
+        }
+    }
+
+    fn readdir(&self) -> Vec<(String, u64, u8)> {
+        match self.0 {
+            None => {
+                let mut v: Vec<(String, u64, u8)> = Vec::new();
+                for (s, _, _) in EVENTS {
+                    if !v.iter().any(|(n, _, _)| n == s) {
+                        v.push((String::from(*s), 0, abi::DT_DIR));
+                    }
+                }
+                v
+            }
+            Some(sys) => {
+                let mut v: Vec<(String, u64, u8)> = EVENTS
+                    .iter()
+                    .filter(|(s, _, _)| *s == sys)
+                    .map(|(_, e, _)| (String::from(*e), 0, abi::DT_DIR))
+                    .collect();
+                v.push((String::from("enable"), 0, abi::DT_REG));
+                v
+            }
+        }
+    }
+}
+
+/// A file whose read/write act on one event or subsystem.
+struct EnableFile {
+    ids: Vec<u16>,
+}
+
+impl FileOps for EnableFile {
+    fn read(&self, _: &Inode, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        let on = self
+            .ids
+            .iter()
+            .filter(|id| super::event_enabled(**id))
+            .count();
+        let text = if on == 0 {
+            "0\n"
+        } else if on == self.ids.len() {
+            "1\n"
+        } else {
+            "X\n"
+        };
+        let t = &text.as_bytes()[(off as usize).min(text.len())..];
+        let n = t.len().min(buf.len());
+        buf[..n].copy_from_slice(&t[..n]);
+        Ok(n)
+    }
+
+    fn write(&self, _: &Inode, _: u64, buf: &[u8]) -> Result<usize, Errno> {
+        let on = parse_bool(core::str::from_utf8(buf).map_err(|_| EINVAL)?)?;
+        for id in &self.ids {
+            super::set_event(*id, on);
+        }
+        Ok(buf.len())
+    }
+}
+
+fn enable_inode(ids: Vec<u16>) -> Arc<Inode> {
+    Inode::new(
+        abi::S_IFREG | 0o644,
+        InodeKind::Special(Arc::new(EnableFile { ids })),
+    )
+}
+
+fn subsys_enable(sys: &str) -> Arc<Inode> {
+    enable_inode(
+        EVENTS
+            .iter()
+            .filter(|(s, _, _)| *s == sys)
+            .map(|(_, _, id)| *id)
+            .collect(),
+    )
+}
+
+impl DirOps for EventDir {
+    fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
+        (name == "enable").then(|| enable_inode(alloc::vec![self.0]))
+    }
+
+    fn readdir(&self) -> Vec<(String, u64, u8)> {
+        alloc::vec![(String::from("enable"), 0, abi::DT_REG)]
+    }
+}
+
+/// `options/`.
+struct OptionsDir;
+
+impl DirOps for OptionsDir {
+    fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
+        Some(match name {
+            "stacktrace" => control(
+                || bool_text(super::OPT_STACKTRACE.load(Ordering::Relaxed)),
+                Some(|s| {
+                    super::OPT_STACKTRACE.store(parse_bool(s)?, Ordering::Relaxed);
+                    Ok(())
+                }),
+            ),
+            "sym-offset" => control(
+                || bool_text(super::OPT_SYM_OFFSET.load(Ordering::Relaxed)),
+                Some(|s| {
+                    super::OPT_SYM_OFFSET.store(parse_bool(s)?, Ordering::Relaxed);
+                    Ok(())
+                }),
+            ),
+            _ => return None,
+        })
+    }
+
+    fn readdir(&self) -> Vec<(String, u64, u8)> {
+        ["stacktrace", "sym-offset"]
+            .iter()
+            .map(|n| (String::from(*n), 0, abi::DT_REG))
+            .collect()
+    }
+}
+
+/// Mounts tracefs at `/sys/kernel/tracing`.
+pub fn init() {
+    if crate::fs::ramfs::mkdir_p("/sys/kernel").is_err()
+        || crate::fs::mount("/sys/kernel/tracing", Arc::new(TracingRoot)).is_err()
+    {
+        println!("tracefs: cannot mount /sys/kernel/tracing");
+    }
+}
