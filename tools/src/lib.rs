@@ -1,11 +1,12 @@
 //! Shared code of pikern's host tools (`mkdtb`, `mkcpio`, `ktest-runner`,
-//! `test-summary`).
+//! `test-summary`, `pikern-trace`).
 //!
 //! The binaries in `src/bin/` only parse their arguments and print; the logic
 //! lives here so it can be unit-tested: KTAP parsing and re-emission
 //! (`ktap`), driving QEMU with deadlines (`runner`), the harness self-check
 //! (`selfcheck`), the closing summary of `make test` (`summary`), the DTB
-//! (`dtb`) and the initramfs archive (`initramfs`).
+//! (`dtb`), the initramfs archive (`initramfs`), and the ftrace tools
+//! (`trace`).
 
 pub mod board;
 pub mod cli;
@@ -16,3 +17,4 @@ pub mod ktap;
 pub mod runner;
 pub mod selfcheck;
 pub mod summary;
+pub mod trace;

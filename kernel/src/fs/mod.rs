@@ -41,6 +41,9 @@ pub trait FileOps: Send + Sync {
     fn seekable(&self) -> bool {
         true
     }
+    /// Opened with `O_TRUNC` (a shell's `>`): control files reset here
+    /// (`set_event` disables everything, `trace` is cleared).
+    fn truncate(&self) {}
 }
 
 /// A directory whose entries are computed (a pseudo-filesystem).
@@ -458,8 +461,10 @@ pub fn open(cwd: &str, path: &[u8], flags: u32, mode: u32) -> Result<Arc<File>, 
         return Err(EISDIR);
     }
     if flags & abi::O_TRUNC != 0 && flags & 3 != abi::O_RDONLY {
-        if let InodeKind::File(d) = &inode.kind {
-            *d.lock() = Vec::new();
+        match &inode.kind {
+            InodeKind::File(d) => *d.lock() = Vec::new(),
+            InodeKind::Special(ops) => ops.truncate(),
+            _ => {}
         }
     }
     let f = File::new(inode, flags);

@@ -62,7 +62,12 @@ impl Chunks {
 const LARGE: usize = 128 * 1024;
 
 fn large_order(layout: Layout) -> usize {
-    layout.size().max(layout.align()).div_ceil(PAGE_SIZE).next_power_of_two().trailing_zeros() as usize
+    layout
+        .size()
+        .max(layout.align())
+        .div_ceil(PAGE_SIZE)
+        .next_power_of_two()
+        .trailing_zeros() as usize
 }
 
 fn alloc_large(layout: Layout) -> *mut u8 {

@@ -18,10 +18,12 @@ use pikern_core::{abi, trace::EVENTS};
 type ReadFn = fn() -> String;
 type WriteFn = fn(&str) -> Result<(), Errno>;
 
-/// A control file: its content is generated on read; a write is parsed.
+/// A control file: its content is generated on read; a write is parsed;
+/// opening with `O_TRUNC` runs `trunc`.
 struct Control {
     read: ReadFn,
     write: Option<WriteFn>,
+    trunc: Option<fn()>,
 }
 
 /// Snapshot of the text being read, so a reader going through a long file
@@ -58,13 +60,23 @@ impl FileOps for Control {
     fn seekable(&self) -> bool {
         true
     }
+
+    fn truncate(&self) {
+        if let Some(t) = self.trunc {
+            t();
+        }
+    }
 }
 
 fn control(read: ReadFn, write: Option<WriteFn>) -> Arc<Inode> {
+    control_trunc(read, write, None)
+}
+
+fn control_trunc(read: ReadFn, write: Option<WriteFn>, trunc: Option<fn()>) -> Arc<Inode> {
     let mode = if write.is_some() { 0o644 } else { 0o444 };
     Inode::new(
         abi::S_IFREG | mode,
-        InodeKind::Special(Arc::new(Control { read, write })),
+        InodeKind::Special(Arc::new(Control { read, write, trunc })),
     )
 }
 
@@ -206,18 +218,19 @@ impl DirOps for TracingRoot {
                 }),
             ),
             "available_tracers" => control(|| String::from("function nop\n"), None),
-            "trace" => control(
+            "trace" => control_trunc(
                 super::trace_text,
                 Some(|_| {
                     super::clear();
                     Ok(())
                 }),
+                Some(super::clear),
             ),
             "trace_pipe" => Inode::new(
                 abi::S_IFREG | 0o444,
                 InodeKind::Special(Arc::new(TracePipe)),
             ),
-            "set_event" => control(
+            "set_event" => control_trunc(
                 enabled_events,
                 Some(|s| {
                     for w in s.split_whitespace() {
@@ -226,6 +239,9 @@ impl DirOps for TracingRoot {
                         }
                     }
                     Ok(())
+                }),
+                Some(|| {
+                    apply_set_event("!*:*");
                 }),
             ),
             "available_events" => control(
@@ -237,7 +253,7 @@ impl DirOps for TracingRoot {
                 },
                 None,
             ),
-            "set_ftrace_filter" => control(
+            "set_ftrace_filter" => control_trunc(
                 function::filter_text,
                 Some(|s| {
                     for w in s.split_whitespace() {
@@ -247,6 +263,7 @@ impl DirOps for TracingRoot {
                     }
                     Ok(())
                 }),
+                Some(function::clear_filter),
             ),
             "available_filter_functions" => control(
                 || function::NAMES.iter().map(|n| format!("{n}\n")).collect(),

@@ -1,0 +1,66 @@
+//! Host-side tools for the kernel's ftrace output (`pikern-trace`).
+//!
+//! The kernel prints its trace buffer over the UART in Linux's ftrace text
+//! format (shared/spec/ftrace-format.md). These modules cut it out of a
+//! console log (`extract`), parse and check it line by line (`format`),
+//! rebuild who ran where and when (`timeline`), and turn it into what people
+//! look at: a Perfetto-ready text trace (`perfetto`), Chrome trace-event
+//! JSON (`json`), an SVG timeline (`svg`), a text report (`summary`), and
+//! the end-to-end check of the fork experiment the seed notes describe
+//! (`expect`).
+
+pub mod expect;
+pub mod extract;
+pub mod format;
+pub mod json;
+pub mod perfetto;
+pub mod summary;
+pub mod svg;
+pub mod timeline;
+
+pub use format::{parse_trace, parse_trace_lenient, Error, Trace};
+
+/// The name of signal `sig` (Linux's generic numbering, which arm64 uses).
+pub fn signal_name(sig: i32) -> Option<&'static str> {
+    const NAMES: [&str; 31] = [
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "SIGSTKFLT",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGWINCH",
+        "SIGIO",
+        "SIGPWR",
+        "SIGSYS",
+    ];
+    usize::try_from(sig - 1)
+        .ok()
+        .and_then(|i| NAMES.get(i))
+        .copied()
+}
+
+/// The golden trace of the seed's fork experiment, for tests.
+#[cfg(test)]
+pub(crate) const SEED_TRACE: &str = include_str!("../../tests/fixtures/seed_fork.trace");
