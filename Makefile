@@ -8,7 +8,9 @@ HOST     := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 OBJCOPY   = $(shell rustc --print sysroot)/lib/rustlib/$(HOST)/bin/llvm-objcopy
 CARGO    ?= cargo
 QEMU     ?= qemu-system-aarch64
-APPEND   ?=
+# The kernel command line. By default init runs /etc/rc: the seed's
+# experiment traced with ftrace, then a shell.
+APPEND   ?= -- /bin/sh /etc/rc
 
 KERNEL_ELF      := target/$(TARGET)/release/pikern
 KERNEL_TEST_ELF := target/ktest/$(TARGET)/release/pikern
@@ -67,8 +69,7 @@ dtbs: tools
 	$(MKDTB) --board rpi4 -o build/rpi4.dtb
 
 run: deps kernel dtbs
-	@echo "Booting pikern on QEMU $(MACHINE). Quit with Ctrl-A x."
-	$(QEMU_RUN)
+	@bash tools/run.sh $(MACHINE) build/kernel8.img build/$(BOARD).dtb "$(APPEND)"
 
 # Every runner writes a results file; test-summary adds them up, prints the
 # closing `N passed, N failed, N skipped` line and fails if anything failed.
@@ -97,6 +98,17 @@ test: deps kernel kernel-test dtbs
 	@echo "== the same user programs on Linux's ABI (qemu-aarch64 user mode): proves the tests =="
 	-@$(MAKE) --no-print-directory user-hosttest > $(RESULTS)/user-host-make.log 2>&1 \
 		|| tail -20 $(RESULTS)/user-host-make.log
+	@for b in rpi3 rpi4; do \
+		m=$$( [ $$b = rpi4 ] && echo raspi4b || echo raspi3b ); \
+		echo "== make run without a terminal on $$m: the seed's experiment, its trace checked =="; \
+		if OUT=$(RESULTS)/run-$$b timeout 600 bash tools/run.sh $$m build/kernel8.img build/$$b.dtb \
+			"$(APPEND)" < /dev/null > $(RESULTS)/run-$$b.log 2>&1; then \
+			echo "ok: make run exited 0"; printf 'passed 1\nfailed 0\nskipped 0\n' > $(RESULTS)/run-$$b.txt; \
+		else echo "not ok: make run failed; see $(RESULTS)/run-$$b.log"; tail -20 $(RESULTS)/run-$$b.log; \
+			printf 'passed 0\nfailed 1\nskipped 0\n' > $(RESULTS)/run-$$b.txt; fi; \
+		$(TOOLS_DIR)/pikern-trace expect $(RESULTS)/run-$$b/console.log --results $(RESULTS)/trace-$$b.txt \
+			| grep -E '^(ok|not ok)' ; \
+	done
 	@echo "== harness self-check: a failing, a hanging and a crashing suite are caught =="
 	-$(RUNNER) selfcheck --board rpi3 --kernel build/kernel8-test.img --dtb build/rpi3.dtb \
 		--results $(RESULTS)/selfcheck.txt --log $(RESULTS)/selfcheck-console.log
@@ -104,6 +116,8 @@ test: deps kernel kernel-test dtbs
 		--results $(RESULTS)/rpi3.txt --results $(RESULTS)/rpi4.txt \
 		--results $(RESULTS)/user-rpi3.txt --results $(RESULTS)/user-rpi4.txt \
 		--results $(RESULTS)/user-host.txt \
+		--results $(RESULTS)/run-rpi3.txt --results $(RESULTS)/trace-rpi3.txt \
+		--results $(RESULTS)/run-rpi4.txt --results $(RESULTS)/trace-rpi4.txt \
 		--results $(RESULTS)/selfcheck.txt
 
 gdb: deps kernel dtbs

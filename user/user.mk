@@ -8,17 +8,24 @@
 #                  assembled into $(INITRAMFS_DIR) and packed with $(MKCPIO)
 #                  into $(INITRAMFS) (cpio newc).
 #   user-tree      only the build and the tree (no packing).
-#   user-hosttest  runs hello, hello_c, init and usertests under
-#                  qemu-aarch64; writes $(USER_RESULTS)/user-host.txt
+#   user-hosttest  runs hello, hello_c, raspbian_fork(_c), sh, init and
+#                  usertests under qemu-aarch64 (usertests runs the other
+#                  programs through qemu-aarch64 too: the host cannot exec
+#                  aarch64 binaries); writes $(USER_RESULTS)/user-host.txt
 #                  (passed/failed/skipped) and user-host.log; fails if any
 #                  test failed.
 #
 # INITRD_EXTRA=dir/ copies that directory's contents into the tree too
 # (after the standard files, so it may replace them).
 #
-# Initramfs layout: /init, /bin/{hello,usertests,notelf,<name>_c},
-# /etc/motd, empty /dev and /proc. Programs are installed with debug info
-# stripped (the unstripped ELFs stay in target/ for gdb).
+# Initramfs layout: /init; /bin/ with the shell and tools (sh echo cat ls
+# sleep kill ps true false mkdir poweroff), hello, raspbian_fork,
+# usertests, forkloop, notelf and the C programs <name>_c (hello_c,
+# raspbian_fork_c); /etc/motd and /etc/rc (the boot script: init --
+# /bin/sh /etc/rc); empty /dev and /proc (the kernel fills them); /tmp
+# (mode 1777, for the tests' scratch files). Programs are
+# installed with debug info stripped (the unstripped ELFs stay in target/
+# for gdb).
 
 USER_DIR       := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 
@@ -37,7 +44,8 @@ USER_HOST      ?= $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 USER_OBJCOPY   ?= $(shell rustc --print sysroot)/lib/rustlib/$(USER_HOST)/bin/llvm-objcopy
 
 USER_RUST_OUT  := target/$(USER_TARGET)/release
-USER_RUST_BINS := hello usertests
+USER_RUST_BINS := sh echo cat ls sleep kill ps true false mkdir poweroff \
+                  hello raspbian_fork usertests forkloop
 USER_C_SRCS    := $(wildcard $(USER_DIR)/c/*.c)
 USER_C_BINS    := $(patsubst $(USER_DIR)/c/%.c,$(USER_BUILD)/%_c,$(USER_C_SRCS))
 
@@ -59,13 +67,15 @@ $(USER_BUILD)/%_c: $(USER_DIR)/c/%.c
 
 user-tree: user-rust user-c
 	rm -rf $(INITRAMFS_DIR)
-	mkdir -p $(INITRAMFS_DIR)/bin $(INITRAMFS_DIR)/etc $(INITRAMFS_DIR)/dev $(INITRAMFS_DIR)/proc
+	mkdir -p $(INITRAMFS_DIR)/bin $(INITRAMFS_DIR)/etc $(INITRAMFS_DIR)/dev $(INITRAMFS_DIR)/proc \
+		$(INITRAMFS_DIR)/tmp
 	$(USER_OBJCOPY) --strip-debug $(USER_RUST_OUT)/init $(INITRAMFS_DIR)/init
 	$(foreach p,$(USER_RUST_BINS),$(USER_OBJCOPY) --strip-debug $(USER_RUST_OUT)/$(p) $(INITRAMFS_DIR)/bin/$(p) &&) true
 	$(if $(USER_C_BINS),cp $(USER_C_BINS) $(INITRAMFS_DIR)/bin/)
 	cp -R $(USER_DIR)/rootfs/. $(INITRAMFS_DIR)/
 	chmod 755 $(INITRAMFS_DIR)/init $(INITRAMFS_DIR)/bin/*
 	chmod 644 $(INITRAMFS_DIR)/etc/motd
+	chmod 1777 $(INITRAMFS_DIR)/tmp
 	$(if $(INITRD_EXTRA),cp -R $(INITRD_EXTRA)/. $(INITRAMFS_DIR)/)
 
 user-hosttest: user-tree

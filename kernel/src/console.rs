@@ -229,8 +229,15 @@ pub fn uart_rx_interrupt() {
     uart.clear_rx_irq();
     drop(rx);
     if interrupt {
-        if let Some(t) = crate::pid::find_task_by_pid(foreground_pid()) {
-            crate::signal::send_signal(&t, crate::signal::SIGINT);
+        match crate::pid::find_task_by_pid(foreground_pid()) {
+            Some(t) if t.exit_state.load(Ordering::Relaxed) == 0 => {
+                crate::signal::send_signal(&t, crate::signal::SIGINT);
+            }
+            // The foreground process is gone: the byte is ordinary input.
+            _ => {
+                set_foreground_pid(0);
+                RX.lock().push(0x03);
+            }
         }
     }
     CONSOLE_WAIT.wake_up_all();

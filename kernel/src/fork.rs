@@ -143,6 +143,15 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
         return Err(EAGAIN);
     }
     let parent = task::current();
+    // RLIMIT_NPROC: how many user processes this user may have (all tasks
+    // run as root here, so it bounds all user processes); a fork bomb gets
+    // EAGAIN long before memory runs out.
+    if user_regs.is_some() {
+        let limit = parent.rlim.lock()[6].0;
+        if limit != u64::MAX && crate::pid::nr_user_processes() as u64 >= limit {
+            return Err(EAGAIN);
+        }
+    }
     let pid = TASKLIST.lock().alloc_pid()?;
     let p = match dup_task_struct(&parent, pid, name) {
         Ok(p) => p,

@@ -24,12 +24,25 @@ pub fn rest_init() -> ! {
     );
     assert_eq!(init, Ok(1), "init must be pid 1");
     assert_eq!(kthreadd, Ok(2), "kthreadd must be pid 2");
+    // init may already run on another CPU: it waits for this
+    // (`kthreadd_done` in Linux).
+    KTHREADD_DONE.store(true, Ordering::Release);
+    KTHREADD_WAIT.wake_up_all();
     crate::sched::core::cpu_idle_loop()
 }
 
+static KTHREADD_DONE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+static KTHREADD_WAIT: crate::sched::wait::WaitQueue = crate::sched::wait::WaitQueue::new();
+
 /// pid 1.
 fn kernel_init() -> i32 {
+    KTHREADD_WAIT.wait_event(crate::task::TASK_UNINTERRUPTIBLE, || {
+        KTHREADD_DONE.load(Ordering::Acquire)
+    });
     INIT_STARTED.store(true, Ordering::Release);
+    // Forked from CPU 0's idle task, init inherited its pinning: free it
+    // (and so every process it starts) to use all CPUs, as Linux does.
+    let _ = crate::sched::sched_setaffinity(&crate::task::current(), 0xf);
     crate::fs::init(external_initrd());
     crate::trace::tracefs::init();
     #[cfg(feature = "ktest")]

@@ -36,6 +36,7 @@ static KTHREADD_TASK: spin::Once<Arc<Task>> = spin::Once::new();
 /// The body of kthreadd, pid 2.
 pub fn kthreadd() -> i32 {
     let me = task::current();
+    let _ = crate::sched::sched_setaffinity(&me, 0xf);
     me.sigchld_ignored.store(true, Ordering::Relaxed);
     KTHREADD_TASK.call_once(|| me.clone());
     drop(me);

@@ -68,6 +68,16 @@ pub fn find_task_by_pid(pid: Pid) -> Option<Arc<Task>> {
     TASKLIST.lock().find(pid)
 }
 
+/// Processes with an address space (user processes).
+pub fn nr_user_processes() -> usize {
+    TASKLIST
+        .lock()
+        .table
+        .values()
+        .filter(|t| t.is_user())
+        .count()
+}
+
 /// A snapshot of every task with a pid, in pid order.
 pub fn all_tasks() -> Vec<Arc<Task>> {
     TASKLIST.lock().table.values().cloned().collect()

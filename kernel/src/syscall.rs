@@ -54,6 +54,7 @@ fn dispatch(n: usize, a: [u64; 6], regs: &mut PtRegs) -> SysResult {
         nr::READLINKAT => fsc::sys_readlinkat(a[0] as i64, a[1], a[2], a[3]),
         nr::MKDIRAT => fsc::sys_mkdirat(a[0] as i64, a[1], a[2] as u32),
         nr::PIPE2 => fsc::sys_pipe2(a[0], a[1] as u32),
+        nr::UNLINKAT => fsc::sys_unlinkat(a[0] as i64, a[1], a[2] as u32),
         168 /* getcpu */ => {
             if a[0] != 0 {
                 crate::mm::uaccess::put_user_u32(a[0], crate::percpu::smp_processor_id() as u32)?;

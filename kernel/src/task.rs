@@ -181,6 +181,9 @@ pub struct Task {
     pub on_rq: AtomicBool,
     /// Currently executing on a CPU (cleared in `finish_task_switch`).
     pub on_cpu: AtomicBool,
+    /// Runnable but switched out because its affinity excludes the CPU:
+    /// the next task on that CPU queues it elsewhere.
+    pub migrate_pending: AtomicBool,
     /// Serialises wake-ups of this task (`pi_lock`).
     pub pi_lock: IrqSpinLock<()>,
     /// Parent and children.
@@ -269,6 +272,7 @@ impl Task {
             cpus_allowed: AtomicU32::new((1 << percpu::NR_CPUS) - 1),
             on_rq: AtomicBool::new(false),
             on_cpu: AtomicBool::new(false),
+            migrate_pending: AtomicBool::new(false),
             pi_lock: IrqSpinLock::new(()),
             family: IrqSpinLock::new(Family::default()),
             wait_chldexit: WaitQueue::new(),
@@ -391,12 +395,16 @@ impl Drop for Task {
     }
 }
 
-/// Linux's initial limits: 8 MiB stack, 256 open files, the task limit.
+/// Initial limits: Linux's 8 MiB stack and no core files; 256 open files;
+/// 512 user processes.
 fn default_rlimits() -> [(u64, u64); 16] {
     let mut r = [(u64::MAX, u64::MAX); 16];
     r[3] = (8 << 20, u64::MAX); // RLIMIT_STACK
     r[4] = (0, u64::MAX); // RLIMIT_CORE
     r[7] = (256, 256); // RLIMIT_NOFILE
+                       // RLIMIT_NPROC: a fork bomb gets EAGAIN at 512 user processes, long
+                       // before memory or the task limit run out.
+    r[6] = (512, 512);
     r
 }
 

@@ -7,6 +7,7 @@ use crate::ktest::Suite;
 mod console;
 mod dtb;
 mod exception;
+mod fork;
 mod heap;
 mod ipi;
 mod page_alloc;
@@ -28,6 +29,7 @@ pub static SUITES: &[Suite] = &[
     sched::SUITE,
     task::SUITE,
     trace::SUITE,
+    fork::SUITE,
     selftest::FAIL,
     selftest::HANG,
     selftest::CRASH,

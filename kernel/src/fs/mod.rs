@@ -399,6 +399,18 @@ impl FdTable {
         Ok(fd)
     }
 
+    /// Installs `f` at the lowest free descriptor >= `min` (`F_DUPFD`).
+    pub fn install_min(&mut self, f: Arc<File>, min: usize, cloexec: bool) -> Result<usize, Errno> {
+        if min >= NR_OPEN {
+            return Err(EINVAL);
+        }
+        let fd = (min..NR_OPEN)
+            .find(|&i| self.fds.get(i).is_none_or(|s| s.is_none()))
+            .ok_or(EMFILE)?;
+        self.install_at(fd, f, cloexec)?;
+        Ok(fd)
+    }
+
     /// Installs `f` at exactly `fd` (closing what was there).
     pub fn install_at(&mut self, fd: usize, f: Arc<File>, cloexec: bool) -> Result<(), Errno> {
         if fd >= NR_OPEN {

@@ -160,7 +160,7 @@ fn stat(t: Option<&Arc<Task>>) -> String {
     // rsslim .. processor (fields 25-39), then rt_priority .. exit_code.
     let _ = writeln!(
         s,
-        "{} 0 0 0 0 0 0 0 0 0 0 0 0 {} {} 0 0 0 0 0 0 0 0 0 0 0 {}",
+        "{} 0 0 0 0 0 0 0 0 0 0 0 0 {} {} 0 0 0 0 0 0 0 0 0 0 0 0 {}",
         u64::MAX,
         t.exit_signal.load(Ordering::Relaxed),
         t.task_cpu(),
@@ -186,7 +186,11 @@ fn state_name(c: char) -> &'static str {
 fn status(t: Option<&Arc<Task>>) -> String {
     let Some(t) = t else { return String::new() };
     let mm = t.mm.lock().clone();
-    let (vm, rss) = mm.map_or((0, 0), |m| (m.inner.lock().mapped, m.rss() as u64 * 4096));
+    let (vm, rss) = mm.map_or((0, 0), |m| {
+        // One lock at a time: rss() takes the same lock.
+        let mapped = m.inner.lock().mapped;
+        (mapped, m.rss() as u64 * 4096)
+    });
     format!(
         "Name:\t{}\nUmask:\t0022\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\n\
          TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t{}\nThreads:\t1\n\

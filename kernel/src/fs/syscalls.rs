@@ -227,7 +227,7 @@ pub fn sys_dup3(old: i64, new: i64, flags: u32) -> SysResult {
 pub fn sys_fcntl(fd: i64, cmd: u32, _arg: u64) -> SysResult {
     let f = fget(fd)?;
     match cmd {
-        0 | 1030 => Ok(files()?.lock().install(f, cmd == 1030)? as i64),
+        0 | 1030 => Ok(files()?.lock().install_min(f, _arg as usize, cmd == 1030)? as i64),
         1 => Ok(0),
         2 | 4 => Ok(0),
         3 => Ok(f.flags as i64),
@@ -313,6 +313,35 @@ pub fn sys_pipe2(fds: u64, flags: u32) -> SysResult {
     b[..4].copy_from_slice(&(rfd as i32).to_le_bytes());
     b[4..].copy_from_slice(&(wfd as i32).to_le_bytes());
     copy_to_user(fds, &b)?;
+    Ok(0)
+}
+
+/// `unlinkat(dirfd, path, flags)`: removes a file (or, with
+/// `AT_REMOVEDIR`, an empty directory) from the RAM filesystem.
+pub fn sys_unlinkat(dirfd: i64, path: u64, flags: u32) -> SysResult {
+    let p = user_path(path)?;
+    let base = at_base(dirfd, &p)?;
+    let text = core::str::from_utf8(&p).map_err(|_| ENOENT)?;
+    let full = if text.starts_with('/') {
+        String::from(text)
+    } else {
+        alloc::format!("{}/{}", base.trim_end_matches('/'), text)
+    };
+    let (parent, name) = super::ramfs::parent_of(&full).map_err(|_| EINVAL)?;
+    let InodeKind::Dir(d) = &parent.kind else {
+        return Err(EACCES);
+    };
+    let mut d = d.lock();
+    let inode = d.get(&name).cloned().ok_or(ENOENT)?;
+    let rmdir = flags & 0x200 != 0;
+    match (&inode.kind, rmdir) {
+        (InodeKind::Dir(c), true) if c.lock().is_empty() => {}
+        (InodeKind::Dir(_), true) => return Err(ENOTEMPTY),
+        (InodeKind::Dir(_) | InodeKind::PseudoDir(_), false) => return Err(EISDIR),
+        (_, true) => return Err(ENOTDIR),
+        _ => {}
+    }
+    d.remove(&name);
     Ok(0)
 }
 

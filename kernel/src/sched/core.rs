@@ -122,8 +122,16 @@ pub fn __schedule(preempt: bool) {
     let prev_state = prev.state();
     let voluntary = !preempt && prev_state != TASK_RUNNING;
     rq.update_curr();
-    if voluntary {
+    let migrate = !voluntary
+        && !prev.may_run_on(cpu_nr)
+        && prev.on_rq.load(Ordering::Relaxed)
+        && !rq.curr_is_idle();
+    if voluntary || migrate {
         rq.deactivate_task(&prev);
+    }
+    if migrate {
+        // Its affinity no longer allows this CPU (`migration_cpu_stop`).
+        prev.migrate_pending.store(true, Ordering::Release);
     }
     let next = rq.pick_next_task(&prev);
     percpu::this_cpu()
@@ -190,6 +198,9 @@ pub fn finish_task_switch(prev: Arc<Task>) {
     cpu::local_irq_enable();
     if prev_state == TASK_DEAD {
         crate::exit::put_task_stack(&prev, true);
+    }
+    if prev.migrate_pending.swap(false, Ordering::AcqRel) {
+        move_queued_task(&prev);
     }
     crate::exit::put_task_struct(prev);
 }
@@ -294,6 +305,19 @@ pub fn try_to_wake_up(p: &Arc<Task>, state_mask: u32) -> bool {
         resched_curr(&rq);
     }
     true
+}
+
+/// Queues a runnable task that was just switched out on a CPU its
+/// affinity allows (`move_queued_task`).
+fn move_queued_task(p: &Arc<Task>) {
+    let _pi = p.pi_lock.lock();
+    let src = p.task_cpu();
+    let target = select_task_rq(p, src);
+    let (old_min, new_min) = (min_vruntime_of(src), min_vruntime_of(target));
+    set_task_cpu(p, target, old_min, new_min);
+    let mut rq = RUNQUEUES[target].lock();
+    rq.activate_task(p, Enqueue::Migrated);
+    resched_curr(&rq);
 }
 
 /// Wakes a task in either sleeping state (`wake_up_process`).
@@ -448,8 +472,12 @@ pub fn sched_setaffinity(p: &Arc<Task>, mask: u32) -> Result<(), crate::errno::E
         return Ok(());
     }
     if Arc::ptr_eq(p, &task::current()) {
-        // Let the migration happen through a wake-up: step off this CPU.
-        migrate_current_to((mask & online).trailing_zeros() as usize);
+        // Step off this CPU: __schedule takes it off this runqueue and the
+        // next task queues it on an allowed CPU once it is switched out.
+        percpu::this_cpu()
+            .need_resched
+            .store(true, Ordering::Release);
+        schedule();
         return Ok(());
     }
     let mut rq = task_rq_lock(p);
@@ -469,36 +497,4 @@ pub fn sched_setaffinity(p: &Arc<Task>, mask: u32) -> Result<(), crate::errno::E
     // Sleeping or running elsewhere: the next wake-up or tick respects the
     // mask (select_task_rq only picks allowed CPUs).
     Ok(())
-}
-
-/// Moves the current task to `dst` (used when its affinity excludes this
-/// CPU): it is queued there and this CPU reschedules.
-fn migrate_current_to(dst: usize) {
-    let me = task::current();
-    let src = percpu::smp_processor_id();
-    {
-        let (lo, hi) = (src.min(dst), src.max(dst));
-        let mut g_lo = RUNQUEUES[lo].lock();
-        let mut g_hi = RUNQUEUES[hi].lock();
-        let (s, d) = if src == lo {
-            (&mut g_lo, &mut g_hi)
-        } else {
-            (&mut g_hi, &mut g_lo)
-        };
-        // Running tasks are out of the tree; mark it not runnable here and
-        // runnable there. on_cpu keeps the destination from running it
-        // before this CPU has switched away.
-        s.nr_running -= 1;
-        NR_RUNNING[src].store(s.nr_running, Ordering::Relaxed);
-        set_task_cpu(&me, dst, s.cfs.min_vruntime, d.cfs.min_vruntime);
-        d.activate_task(&me, Enqueue::Migrated);
-        resched_curr(d);
-        percpu::this_cpu()
-            .need_resched
-            .store(true, Ordering::Release);
-        // Stop `__schedule` from putting it back on this CPU's tree.
-        me.on_rq.store(false, Ordering::Release);
-    }
-    drop(me);
-    __schedule(true);
 }

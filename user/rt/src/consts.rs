@@ -116,6 +116,9 @@ pub const SIGTERM: i32 = 15;
 pub const SIGCHLD: i32 = 17;
 pub const SIGCONT: i32 = 18;
 pub const SIGSTOP: i32 = 19;
+pub const SIGTSTP: i32 = 20;
+pub const SIGTTIN: i32 = 21;
+pub const SIGTTOU: i32 = 22;
 /// Highest signal number (real-time signals included).
 pub const NSIG: i32 = 64;
 
@@ -169,8 +172,46 @@ pub const LINUX_REBOOT_CMD_POWER_OFF: u32 = 0x4321_fedc;
 // ioctl requests (asm-generic termios).
 pub const TCGETS: u32 = 0x5401;
 pub const TCSETS: u32 = 0x5402;
+pub const TCSETSW: u32 = 0x5403;
+pub const TIOCGPGRP: u32 = 0x540f;
+/// Sets the terminal's foreground process group (`arg`: `*const pid_t`).
+/// pikern takes a pid: the console sends SIGINT for Ctrl-C to that process.
+pub const TIOCSPGRP: u32 = 0x5410;
 pub const TIOCGWINSZ: u32 = 0x5413;
 pub const FIONREAD: u32 = 0x541b;
+
+// termios flag bits (asm-generic) and control-character indices.
+pub const ICRNL: u32 = 0o400;
+pub const IXON: u32 = 0o2000;
+pub const OPOST: u32 = 0o1;
+pub const ONLCR: u32 = 0o4;
+pub const ISIG: u32 = 0o1;
+pub const ICANON: u32 = 0o2;
+pub const ECHO: u32 = 0o10;
+pub const ECHOE: u32 = 0o20;
+pub const ECHOK: u32 = 0o40;
+pub const ECHONL: u32 = 0o100;
+pub const IEXTEN: u32 = 0o100000;
+pub const VINTR: usize = 0;
+pub const VERASE: usize = 2;
+pub const VKILL: usize = 3;
+pub const VEOF: usize = 4;
+pub const VTIME: usize = 5;
+pub const VMIN: usize = 6;
+
+// fcntl commands and descriptor flags.
+pub const F_DUPFD: u32 = 0;
+pub const F_GETFD: u32 = 1;
+pub const F_SETFD: u32 = 2;
+pub const F_GETFL: u32 = 3;
+pub const F_SETFL: u32 = 4;
+pub const F_DUPFD_CLOEXEC: u32 = 1030;
+pub const FD_CLOEXEC: usize = 1;
+
+// getrusage `who`.
+pub const RUSAGE_SELF: i32 = 0;
+pub const RUSAGE_CHILDREN: i32 = -1;
+pub const RUSAGE_THREAD: i32 = 1;
 
 // prctl options.
 pub const PR_SET_NAME: u32 = 15;

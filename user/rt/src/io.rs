@@ -1,5 +1,5 @@
 //! Formatted output: `print!`/`println!` to fd 1, `eprint!`/`eprintln!` to
-//! fd 2.
+//! fd 2; whole-file reads ([`read_to_end`], [`read_file`]).
 //!
 //! Each macro call formats into a stack buffer and issues one `write` (more
 //! only if the text exceeds the buffer), so lines from different processes
@@ -7,6 +7,8 @@
 
 use crate::errno::Errno;
 use crate::sys;
+use alloc::vec::Vec;
+use core::ffi::CStr;
 use core::fmt;
 
 /// Bytes formatted before a `write` is forced.
@@ -78,6 +80,30 @@ pub fn write_all(fd: i32, mut buf: &[u8]) -> Result<(), Errno> {
         }
     }
     Ok(())
+}
+
+/// Reads `fd` until end of file (retrying `EINTR`), appending to a vector.
+pub fn read_to_end(fd: i32) -> Result<Vec<u8>, Errno> {
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match sys::read(fd, &mut chunk) {
+            Ok(0) => return Ok(out),
+            Ok(n) => out.extend_from_slice(&chunk[..n]),
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The whole content of the file at `path`. Files in `/proc` are generated
+/// at read time and report size 0, so this reads to end of file rather
+/// than trusting `st_size`.
+pub fn read_file(path: &CStr) -> Result<Vec<u8>, Errno> {
+    let fd = sys::open(path, crate::consts::O_RDONLY | crate::consts::O_CLOEXEC)?;
+    let r = read_to_end(fd);
+    let _ = sys::close(fd);
+    r
 }
 
 /// Implementation of the print macros: formats `args` (plus a newline if

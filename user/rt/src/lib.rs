@@ -19,6 +19,8 @@
 //!   reports on stderr and exits with status 101.
 //! - [`process`]: `fork`, `waitpid`, `exec`, `sleep_ms`, wait-status decoding.
 //! - [`env`](mod@env): the arguments, environment and auxiliary vector.
+//! - [`signal`]: signal names and descriptions (`kill -TERM`, "Terminated").
+//! - [`io::read_file`], [`io::read_to_end`]: whole-file reads for tools.
 //!
 //! Programs are single-threaded: the runtime offers no thread creation and
 //! its heap and start-up state assume one thread per address space.
@@ -33,6 +35,7 @@ pub mod errno;
 pub mod heap;
 pub mod io;
 pub mod process;
+pub mod signal;
 mod start;
 pub mod sys;
 pub mod syscall;

@@ -131,7 +131,12 @@ pub fn exec(path: &str, args: &[&str], env: &[&str]) -> Errno {
 
 /// Sleeps for `ms` milliseconds (monotonic), resuming after interruptions.
 pub fn sleep_ms(ms: u64) -> Result<(), Errno> {
-    let mut req = Timespec::from_ms(ms);
+    sleep(Timespec::from_ms(ms))
+}
+
+/// Sleeps for `duration` (monotonic), resuming after interruptions.
+pub fn sleep(duration: Timespec) -> Result<(), Errno> {
+    let mut req = duration;
     loop {
         let mut rem = Timespec::default();
         match sys::nanosleep(&req, Some(&mut rem)) {

@@ -96,6 +96,31 @@ impl Timespec {
         }
     }
 
+    /// Parses a non-negative decimal number of seconds (`"2"`, `"0.25"`,
+    /// `".5"`, `"1."`), as `sleep` takes it; digits past the nanosecond are
+    /// dropped. `None` if `s` is not such a number or overflows.
+    pub fn parse_seconds(s: &str) -> Option<Timespec> {
+        let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+        if whole.is_empty() && frac.is_empty() {
+            return None;
+        }
+        let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+        if !digits(whole) || !digits(frac) {
+            return None;
+        }
+        let tv_sec = if whole.is_empty() {
+            0
+        } else {
+            whole.parse::<i64>().ok()?
+        };
+        let mut tv_nsec = 0i64;
+        for i in 0..9 {
+            let d = frac.as_bytes().get(i).map_or(0, |b| b - b'0');
+            tv_nsec = tv_nsec * 10 + i64::from(d);
+        }
+        Some(Timespec { tv_sec, tv_nsec })
+    }
+
     /// Total nanoseconds (saturating; negative values give 0).
     pub fn as_ns(&self) -> u64 {
         (self.tv_sec.max(0) as u64)
@@ -204,6 +229,47 @@ pub struct WinSize {
     pub ws_col: u16,
     pub ws_xpixel: u16,
     pub ws_ypixel: u16,
+}
+
+/// `struct timeval`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timeval {
+    pub tv_sec: i64,
+    pub tv_usec: i64,
+}
+
+impl Timeval {
+    /// Total microseconds (negative values give 0).
+    pub fn as_us(&self) -> u64 {
+        (self.tv_sec.max(0) as u64)
+            .saturating_mul(1_000_000)
+            .saturating_add(self.tv_usec.max(0) as u64)
+    }
+}
+
+/// `struct rusage` (144 bytes on arm64): two timevals, then 14 longs.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RUsage {
+    pub ru_utime: Timeval,
+    pub ru_stime: Timeval,
+    pub ru_maxrss: i64,
+    pub ru_ixrss: i64,
+    pub ru_idrss: i64,
+    pub ru_isrss: i64,
+    pub ru_minflt: i64,
+    pub ru_majflt: i64,
+    pub ru_nswap: i64,
+    pub ru_inblock: i64,
+    pub ru_oublock: i64,
+    pub ru_msgsnd: i64,
+    pub ru_msgrcv: i64,
+    pub ru_nsignals: i64,
+    /// Voluntary context switches (the task blocked).
+    pub ru_nvcsw: i64,
+    /// Involuntary context switches (the task was preempted).
+    pub ru_nivcsw: i64,
 }
 
 /// `struct iovec` for `writev`: a borrowed byte slice.
@@ -426,6 +492,81 @@ pub fn tcgets(fd: i32) -> SysResult<Termios> {
     let mut t = Termios::default();
     // SAFETY: TCGETS writes one struct termios (the kernel's layout) to arg.
     unsafe { ioctl(fd, crate::consts::TCGETS, &mut t as *mut Termios as usize) }.map(|_| t)
+}
+
+/// `ioctl(fd, TCSETS, &termios)`: changes the terminal settings at once.
+pub fn tcsets(fd: i32, t: &Termios) -> SysResult {
+    // SAFETY: TCSETS reads one struct termios (the kernel's layout) from arg.
+    unsafe { ioctl(fd, crate::consts::TCSETS, t as *const Termios as usize) }
+}
+
+/// `ioctl(fd, TIOCSPGRP, &pgrp)`: makes `pgrp` the terminal's foreground
+/// process group. pikern takes any pid and sends Ctrl-C's SIGINT to that
+/// process; Linux wants a process group of the terminal's session.
+pub fn tcsetpgrp(fd: i32, pgrp: i32) -> SysResult {
+    // SAFETY: TIOCSPGRP reads one pid_t from arg, a live local.
+    unsafe { ioctl(fd, crate::consts::TIOCSPGRP, &pgrp as *const i32 as usize) }
+}
+
+/// True if `fd` is a terminal (`TCGETS` succeeds), as `isatty` decides.
+pub fn isatty(fd: i32) -> bool {
+    tcgets(fd).is_ok()
+}
+
+/// `fcntl(fd, cmd, arg)` for commands whose argument is a value
+/// (`F_DUPFD`, `F_DUPFD_CLOEXEC`, `F_GETFD`, `F_SETFD`, `F_GETFL`, `F_SETFL`).
+pub fn fcntl(fd: i32, cmd: u32, arg: usize) -> SysResult {
+    use crate::consts::*;
+    if !matches!(
+        cmd,
+        F_DUPFD | F_DUPFD_CLOEXEC | F_GETFD | F_SETFD | F_GETFL | F_SETFL
+    ) {
+        // Other commands take pointers, which this safe wrapper cannot vouch for.
+        return Err(Errno::EINVAL);
+    }
+    // SAFETY: the commands allowed above take a plain value, no memory.
+    res(unsafe { syscall3(nr::FCNTL, int(fd), cmd as usize, arg) })
+}
+
+/// `getcwd(buf, buf.len())`: the raw call's result, the length of the path
+/// including its NUL.
+pub fn getcwd(buf: &mut [u8]) -> SysResult {
+    // SAFETY: the kernel writes at most buf.len() bytes into buf.
+    res(unsafe { syscall2(nr::GETCWD, buf.as_mut_ptr() as usize, buf.len()) })
+}
+
+/// `chdir(path)`.
+pub fn chdir(path: &CStr) -> SysResult {
+    // SAFETY: path is NUL-terminated and only read.
+    res(unsafe { syscall1(nr::CHDIR, path.as_ptr() as usize) })
+}
+
+/// `mkdirat(dirfd, path, mode)`.
+pub fn mkdirat(dirfd: i32, path: &CStr, mode: u32) -> SysResult {
+    // SAFETY: path is NUL-terminated and only read.
+    res(unsafe {
+        syscall3(
+            nr::MKDIRAT,
+            int(dirfd),
+            path.as_ptr() as usize,
+            mode as usize,
+        )
+    })
+}
+
+/// `readlinkat(dirfd, path, buf, buf.len())`: bytes of the link's target
+/// written (not NUL-terminated).
+pub fn readlinkat(dirfd: i32, path: &CStr, buf: &mut [u8]) -> SysResult {
+    // SAFETY: path is read; the kernel writes at most buf.len() bytes.
+    res(unsafe {
+        syscall4(
+            nr::READLINKAT,
+            int(dirfd),
+            path.as_ptr() as usize,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+        )
+    })
 }
 
 /// `dup3(oldfd, newfd, flags)`: `newfd`.
@@ -807,6 +948,31 @@ pub fn nanosleep(req: &Timespec, rem: Option<&mut Timespec>) -> SysResult {
 pub fn sched_yield() -> SysResult {
     // SAFETY: no memory is involved.
     res(unsafe { syscall0(nr::SCHED_YIELD) })
+}
+
+/// `getcpu(&cpu, &node, NULL)`: the CPU and NUMA node the caller is
+/// running on (the CPU may change as soon as this returns).
+pub fn getcpu() -> SysResult<(u32, u32)> {
+    let (mut cpu, mut node) = (0u32, 0u32);
+    // SAFETY: the kernel writes one u32 to each pointer; the third
+    // argument (a cache Linux ignores) is NULL.
+    res(unsafe {
+        syscall3(
+            nr::GETCPU,
+            &mut cpu as *mut u32 as usize,
+            &mut node as *mut u32 as usize,
+            0,
+        )
+    })
+    .map(|_| (cpu, node))
+}
+
+/// `getrusage(who, &usage)` (`RUSAGE_SELF`, `RUSAGE_CHILDREN`,
+/// `RUSAGE_THREAD`).
+pub fn getrusage(who: i32) -> SysResult<RUsage> {
+    let mut u = RUsage::default();
+    // SAFETY: u is a writable struct rusage.
+    res(unsafe { syscall2(nr::GETRUSAGE, int(who), &mut u as *mut RUsage as usize) }).map(|_| u)
 }
 
 /// `sched_setaffinity(pid, mask.len(), mask)`.

@@ -58,7 +58,9 @@ pub mod nr {
     pub const GETPRIORITY: usize = 141;
     pub const REBOOT: usize = 142;
     pub const UNAME: usize = 160;
+    pub const GETRUSAGE: usize = 165;
     pub const PRCTL: usize = 167;
+    pub const GETCPU: usize = 168;
     pub const GETPID: usize = 172;
     pub const GETPPID: usize = 173;
     pub const GETUID: usize = 174;

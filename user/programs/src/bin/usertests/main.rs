@@ -4,8 +4,11 @@
 //! switches, exec and fork semantics), printing KTAP.
 //!
 //! ```text
-//! usertests [SUITE...]     run all suites, or only the named ones
+//! usertests [--slow] [SUITE...]    run all suites, or only the named ones
 //! ```
+//!
+//! `--slow` also runs the tests that take long (the seed's 6-second
+//! `raspbian_fork_c`).
 //!
 //! Exit status 0 iff every test passed or skipped. The last line is
 //! `# usertests: pass:X fail:Y skip:Z` (leaf tests). The same binary must
@@ -14,7 +17,8 @@
 //! accept both or skip with a reason.
 //!
 //! Internal modes: `usertests --exec-check ...` is the image the execve
-//! test runs.
+//! test runs; `usertests --sleep-exit MS CODE` sleeps MS milliseconds and
+//! exits with CODE (the image the vfork test execs).
 
 #![no_std]
 #![no_main]
@@ -27,17 +31,23 @@ mod macros;
 mod ktap;
 mod util;
 
+mod spawn;
+
 mod abi;
+mod fork;
 mod fs;
 mod mem;
 mod proc;
+mod procfs;
+mod programs;
 mod rt;
 mod sched;
 mod signal;
 mod startup;
 mod time;
 
-use pikern_rt::eprintln;
+use core::sync::atomic::{AtomicBool, Ordering};
+use pikern_rt::{eprintln, process};
 
 pikern_rt::entry!(main);
 
@@ -53,13 +63,31 @@ static SUITES: &[&ktap::Suite] = &[
     &sched::SUITE,
     &time::SUITE,
     &signal::SUITE,
+    &procfs::SUITE,
+    &fork::SUITE,
+    &programs::SUITE,
 ];
+
+static SLOW: AtomicBool = AtomicBool::new(false);
+
+/// True with `--slow`: run the tests that take seconds.
+pub fn slow_tests() -> bool {
+    SLOW.load(Ordering::Relaxed)
+}
 
 fn main(args: &[&str]) -> i32 {
     if args.get(1) == Some(&"--exec-check") {
         return proc::exec_check(args);
     }
-    let wanted = &args[1.min(args.len())..];
+    if let [_, "--sleep-exit", ms, code] = args {
+        let _ = process::sleep_ms(ms.parse().unwrap_or(0));
+        return code.parse().unwrap_or(1);
+    }
+    let mut wanted = &args[1.min(args.len())..];
+    if wanted.first() == Some(&"--slow") {
+        SLOW.store(true, Ordering::Relaxed);
+        wanted = &wanted[1..];
+    }
     let selected: alloc::vec::Vec<&ktap::Suite> = SUITES
         .iter()
         .copied()

@@ -21,9 +21,11 @@ pub static SUITE: Suite = Suite {
         heap_vec_box_string,
         heap_large_alignment,
         heap_frees_newest_block,
+        heap_reuses_freed_small_blocks,
         heap_failure_returns_null,
         wait_status_decoding,
         errno_decoding,
+        signal_names,
     ],
 };
 
@@ -150,6 +152,40 @@ fn heap_frees_newest_block() -> TestResult {
     Ok(())
 }
 
+fn heap_reuses_freed_small_blocks() -> TestResult {
+    // b is allocated after a, so freeing a frees an older block: it goes
+    // on its size class's list and the next block of that class reuses it.
+    let a = core::hint::black_box(Box::new([1u8; 40]));
+    let b = core::hint::black_box(Box::new([2u8; 40]));
+    let a_addr = &*a as *const [u8; 40] as usize;
+    drop(a);
+    let c = core::hint::black_box(Box::new([3u8; 33]));
+    check_eq!(&*c as *const [u8; 33] as usize, a_addr);
+    check!(c.iter().all(|&x| x == 3), "reused block lost its contents");
+    check!(
+        b.iter().all(|&x| x == 2),
+        "a neighbour block was overwritten"
+    );
+    drop(c);
+    drop(b);
+    // Many small blocks freed in allocation order (never the newest):
+    // the heap must not grow with the number of rounds.
+    let (top, _) = heap::bounds();
+    for round in 0..2_000u32 {
+        let words: Vec<String> = (0..8)
+            .map(|i| format!("w{round}-{i:>width$}", width = i * 20))
+            .collect();
+        let text = core::hint::black_box(words.join(" "));
+        check!(text.starts_with('w'), "{text}");
+    }
+    let grown = heap::bounds().0.saturating_sub(top);
+    check!(
+        grown < 64 * 1024,
+        "the heap grew by {grown} bytes over 2000 rounds of small blocks"
+    );
+    Ok(())
+}
+
 fn heap_failure_returns_null() -> TestResult {
     // More than the 48-bit user address space can hold.
     let layout = ok!(Layout::from_size_align(1 << 48, 8));
@@ -188,6 +224,31 @@ fn wait_status_decoding() -> TestResult {
     Ok(())
 }
 
+fn signal_names() -> TestResult {
+    use pikern_rt::signal;
+    check_eq!(signal::name(SIGTERM), Some("TERM"));
+    check_eq!(signal::description(SIGKILL), "Killed");
+    check_eq!(signal::description(SIGSEGV), "Segmentation fault");
+    for (text, want) in [
+        ("9", Some(SIGKILL)),
+        ("KILL", Some(SIGKILL)),
+        ("sigint", Some(SIGINT)),
+        ("SIGUSR1", Some(SIGUSR1)),
+        ("0", Some(0)),
+        ("65", None),
+        ("SIG", None),
+        ("BOGUS", None),
+    ] {
+        check!(signal::parse(text) == want, "parse({text:?}) != {want:?}");
+    }
+    check!(
+        signal::all().count() == 31
+            && signal::all().all(|(n, name)| signal::parse(name) == Some(n)),
+        "signal table does not round-trip"
+    );
+    Ok(())
+}
+
 fn errno_decoding() -> TestResult {
     check_eq!(Errno::result(-1), Err(Errno::EPERM));
     check_eq!(Errno::result(-4095), Err(Errno(4095)));
@@ -197,5 +258,7 @@ fn errno_decoding() -> TestResult {
     check_eq!(Errno::ENOENT.name(), Some("ENOENT"));
     check_eq!(format!("{}", Errno::EFAULT), "EFAULT (14)");
     check_eq!(format!("{:?}", Errno(999)), "Errno(999)");
+    check_eq!(Errno::ENOENT.message(), "No such file or directory");
+    check_eq!(Errno(999).message(), "Unknown error");
     Ok(())
 }

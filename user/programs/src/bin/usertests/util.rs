@@ -85,15 +85,18 @@ pub fn read_to_end(fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
 }
 
 /// Runs `f` in a forked child, which exits 0 if `f` passed, 1 if it failed
-/// (after printing its diagnostics) and 2 if it skipped; returns the
-/// child's wait status.
+/// (after printing its diagnostics) and 2 if it skipped (after printing
+/// the reason as a diagnostic); returns the child's wait status.
 pub fn in_child(f: impl FnOnce() -> TestResult) -> Result<WaitStatus, Errno> {
     match process::fork()? {
         0 => {
             let code = match f() {
                 Ok(()) => 0,
                 Err(Stop::Fail) => 1,
-                Err(Stop::Skip(_)) => 2,
+                Err(Stop::Skip(why)) => {
+                    diag!("skipped: {why}");
+                    2
+                }
             };
             sys::exit_group(code)
         }
@@ -146,7 +149,9 @@ pub fn quiet_crashes() {
 pub fn child_passed(st: Result<WaitStatus, Errno>) -> TestResult {
     match st {
         Ok(st) if st.exit_code() == Some(0) => Ok(()),
-        Ok(st) if st.exit_code() == Some(2) => Err(Stop::Skip("see the child's reason".into())),
+        Ok(st) if st.exit_code() == Some(2) => {
+            Err(Stop::Skip("the child skipped (reason above)".into()))
+        }
         Ok(st) => fail!("child {st:?}, expected exit status 0"),
         Err(e) => fail!("fork/wait failed: {e:?}"),
     }

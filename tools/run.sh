@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make run`: boots the kernel in QEMU with the console on this terminal,
+# keeps a copy of the console in build/console.log, and afterwards turns
+# the trace the kernel dumped into files people open with one click.
+#
+# Without a terminal on stdin (CI, a pipe), what stdin holds is typed into
+# the console followed by Ctrl-D, so the shell sees the end of its input,
+# exits, and init powers the machine off: make run then ends by itself.
+set -uo pipefail
+machine=$1 kernel=$2 dtb=$3 append=$4
+qemu=${QEMU:-qemu-system-aarch64}
+trace_tool=${TRACE_TOOL:-target/debug/pikern-trace}
+out=${OUT:-build}
+mkdir -p "$out"
+log="$out/console.log"
+
+qemu_cmd=("$qemu" -M "$machine" -kernel "$kernel" -dtb "$dtb" -append "$append"
+    -display none -serial mon:stdio -semihosting)
+
+if [ -t 0 ]; then
+    echo "pikern: booting on QEMU $machine; quit with Ctrl-A x (console copied to $log)"
+    "${qemu_cmd[@]}" | tee "$log"
+    status=${PIPESTATUS[0]}
+else
+    echo "pikern: booting on QEMU $machine without a terminal: input then Ctrl-D"
+    { sleep 2; cat; printf '\004'; } | "${qemu_cmd[@]}" | tee "$log"
+    status=${PIPESTATUS[1]}
+fi
+echo
+echo "pikern: QEMU exited with status $status"
+
+if ! grep -q "Dumping ftrace buffer:" "$log"; then
+    echo "pikern: no trace in the console log (nothing to convert)"
+    exit "$status"
+fi
+"$trace_tool" extract "$log" -o "$out/trace.txt" || exit 1
+"$trace_tool" perfetto "$out/trace.txt" -o "$out/trace-perfetto.txt" || exit 1
+"$trace_tool" json "$out/trace.txt" -o "$out/trace.json" || exit 1
+"$trace_tool" svg "$out/trace.txt" -o "$out/trace.svg" || exit 1
+"$trace_tool" summary "$out/trace.txt" > "$out/trace-summary.txt" || exit 1
+cat <<MSG
+
+The trace of the run, in four forms:
+  $out/trace.txt            Linux ftrace text (what /sys/kernel/tracing/trace shows)
+  $out/trace-perfetto.txt   open it at https://ui.perfetto.dev (Open trace file)
+  $out/trace.json           Chrome trace events: ui.perfetto.dev or chrome://tracing
+  $out/trace.svg            a timeline picture: open it in any web browser
+  $out/trace-summary.txt    run times, CPUs, wake-up latencies, the process tree
+MSG
+exit "$status"
