@@ -77,6 +77,13 @@ pub fn timer_interrupt() {
     }
 }
 
+/// Creates the root node of `cpu`'s timer tree at boot (see `init_idle`).
+pub fn prime(cpu: usize, t: &Arc<Task>) {
+    let mut q = TIMERS[cpu].lock();
+    q.insert((u64::MAX, 0), t.clone());
+    q.remove(&(u64::MAX, 0));
+}
+
 /// Pending timers on all CPUs (for leak checks).
 pub fn pending_timers() -> usize {
     TIMERS.iter().map(|t| t.lock().len()).sum()

@@ -48,6 +48,11 @@ pub fn init_idle(cpu_nr: usize) {
     idle.cpus_allowed.store(1 << cpu_nr, Ordering::Relaxed);
     idle.on_cpu.store(true, Ordering::Relaxed);
     let mut rq = RUNQUEUES[cpu_nr].lock();
+    // A B-tree keeps its root node once it has one: create it now, so the
+    // first task queued here later does not look like a heap leak.
+    rq.enqueue_entity(&idle, Enqueue::PutPrev);
+    rq.dequeue_entity(&idle);
+    crate::timer::prime(cpu_nr, &idle);
     percpu::cpu(cpu_nr).set_current_task(Arc::as_ptr(&idle));
     rq.curr = Some(idle.clone());
     rq.idle = Some(idle);
