@@ -109,6 +109,11 @@ test: deps kernel kernel-test dtbs
 		$(TOOLS_DIR)/pikern-trace expect $(RESULTS)/run-$$b/console.log --results $(RESULTS)/trace-$$b.txt \
 			| grep -E '^(ok|not ok)' ; \
 	done
+	@echo "== the shell driven through the console, as typed at a keyboard =="
+	-$(TOOLS_DIR)/console-test --board rpi3 --kernel build/kernel8.img --dtb build/rpi3.dtb \
+		--results $(RESULTS)/console-rpi3.txt
+	-$(TOOLS_DIR)/console-test --board rpi4 --kernel build/kernel8.img --dtb build/rpi4.dtb \
+		--results $(RESULTS)/console-rpi4.txt
 	@echo "== harness self-check: a failing, a hanging and a crashing suite are caught =="
 	-$(RUNNER) selfcheck --board rpi3 --kernel build/kernel8-test.img --dtb build/rpi3.dtb \
 		--results $(RESULTS)/selfcheck.txt --log $(RESULTS)/selfcheck-console.log
@@ -117,6 +122,7 @@ test: deps kernel kernel-test dtbs
 		--results $(RESULTS)/user-rpi3.txt --results $(RESULTS)/user-rpi4.txt \
 		--results $(RESULTS)/user-host.txt \
 		--results $(RESULTS)/run-rpi3.txt --results $(RESULTS)/trace-rpi3.txt \
+		--results $(RESULTS)/console-rpi3.txt --results $(RESULTS)/console-rpi4.txt \
 		--results $(RESULTS)/run-rpi4.txt --results $(RESULTS)/trace-rpi4.txt \
 		--results $(RESULTS)/selfcheck.txt
 

@@ -217,6 +217,9 @@ pub fn uart_rx_interrupt() {
     let uart = bsp::board().uart();
     let mut rx = RX.lock();
     let mut interrupt = false;
+    // Acknowledge before draining: a byte arriving after the drain raises
+    // the interrupt again instead of being acknowledged unseen.
+    uart.clear_rx_irq();
     while let Some(c) = uart.getc() {
         // Ctrl-C interrupts the foreground process instead of being read
         // (a terminal's ISIG), when there is one.
@@ -226,7 +229,6 @@ pub fn uart_rx_interrupt() {
         }
         rx.push(c);
     }
-    uart.clear_rx_irq();
     drop(rx);
     if interrupt {
         match crate::pid::find_task_by_pid(foreground_pid()) {

@@ -1,0 +1,220 @@
+//! `console-test --board rpi3|rpi4 --kernel IMG --dtb DTB [--results FILE]`:
+//! drives the shell through the emulated UART, as a user at the keyboard
+//! would: run a program, a background job and `wait`, a redirection into
+//! tracefs, a missing command, Ctrl-C of `sleep 100`, `ps` states, `exit`.
+//! Prints KTAP; each step has a generous deadline (the host may be busy).
+
+use std::io::{Read, Write};
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+struct Console {
+    child: std::process::Child,
+    out: Arc<Mutex<String>>,
+    seen: usize,
+}
+
+impl Console {
+    fn send(&mut self, s: &str) {
+        if let Some(stdin) = self.child.stdin.as_mut() {
+            let _ = stdin.write_all(s.as_bytes());
+            let _ = stdin.flush();
+        }
+    }
+
+    /// Waits until `want` appears after what earlier steps consumed.
+    fn expect(&mut self, want: &str, secs: u64) -> Result<String, String> {
+        let end = Instant::now() + Duration::from_secs(secs);
+        loop {
+            {
+                let out = self.out.lock().unwrap();
+                if let Some(i) = out[self.seen..].find(want) {
+                    let got = out[self.seen..self.seen + i + want.len()].to_string();
+                    self.seen += i + want.len();
+                    return Ok(got);
+                }
+            }
+            if Instant::now() > end {
+                let out = self.out.lock().unwrap();
+                let tail: String = out[self.seen..]
+                    .chars()
+                    .rev()
+                    .take(400)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                return Err(format!(
+                    "no {want:?} within {secs} s; console ends with: {tail:?}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let board = arg(&args, "--board").unwrap_or_else(|| "rpi3".into());
+    let machine = if board == "rpi4" {
+        "raspi4b"
+    } else {
+        "raspi3b"
+    };
+    let kernel = arg(&args, "--kernel").unwrap_or_else(|| "build/kernel8.img".into());
+    let dtb = arg(&args, "--dtb").unwrap_or_else(|| format!("build/{board}.dtb"));
+    let results = arg(&args, "--results");
+    let mut child =
+        match Command::new(std::env::var("QEMU").unwrap_or("qemu-system-aarch64".into()))
+            .args([
+                "-M",
+                machine,
+                "-kernel",
+                &kernel,
+                "-dtb",
+                &dtb,
+                "-append",
+                "-- /bin/sh",
+            ])
+            .args([
+                "-display",
+                "none",
+                "-serial",
+                "stdio",
+                "-monitor",
+                "none",
+                "-semihosting",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("console-test: cannot start QEMU: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+    let out = Arc::new(Mutex::new(String::new()));
+    let mut stdout = child.stdout.take().expect("piped");
+    let sink = out.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let mut c = Console {
+        child,
+        out,
+        seen: 0,
+    };
+    let prompt = "pikern:/# ";
+    type Step = (
+        &'static str,
+        fn(&mut Console, &str) -> Result<String, String>,
+    );
+    let steps: Vec<Step> = vec![
+        ("shell_prompt_appears", |c, p| c.expect(p, 60)),
+        ("runs_a_program", |c, p| {
+            c.send("hello one two\r");
+            c.expect("argv[2]=two", 30)?;
+            c.expect(p, 30)
+        }),
+        ("background_job_and_wait", |c, p| {
+            c.send("sleep 1 &\r");
+            c.expect(p, 30)?;
+            c.send("wait\r");
+            c.expect("Done", 30)?;
+            c.expect(p, 30)
+        }),
+        ("redirection_into_tracefs", |c, p| {
+            c.send("echo console-test-mark > /sys/kernel/tracing/trace_marker\r");
+            c.expect(p, 30)?;
+            c.send("cat /sys/kernel/tracing/trace\r");
+            c.expect("tracing_mark_write: console-test-mark", 30)?;
+            c.expect(p, 30)
+        }),
+        ("missing_command_is_reported", |c, p| {
+            c.send("nosuchcmd\r");
+            c.expect("sh: nosuchcmd: command not found", 30)?;
+            c.expect(p, 30)
+        }),
+        ("ctrl_c_interrupts_the_foreground_job", |c, p| {
+            c.send("sleep 100\r");
+            std::thread::sleep(Duration::from_secs(2));
+            c.send("\x03");
+            c.expect(p, 30)
+        }),
+        ("ps_shows_sleeping_and_running", |c, p| {
+            c.send("sleep 30 &\r");
+            c.expect(p, 30)?;
+            c.send("ps\r");
+            let listing = c.expect(p, 30)?;
+            let sleeping = listing
+                .lines()
+                .any(|l| l.contains(" S ") && l.contains("sleep"));
+            let running = listing
+                .lines()
+                .any(|l| l.contains(" R ") && l.contains("ps"));
+            if sleeping && running {
+                Ok(listing)
+            } else {
+                Err(format!(
+                    "ps did not show sleep as S and itself as R:\n{listing}"
+                ))
+            }
+        }),
+        ("exit_powers_off", |c, _| {
+            c.send("exit\r");
+            c.expect("reboot: Power down", 30)
+        }),
+    ];
+    println!(
+        "KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: console_{board}\n    1..{}",
+        steps.len()
+    );
+    let (mut pass, mut fail) = (0, 0);
+    for (i, (name, step)) in steps.iter().enumerate() {
+        match step(&mut c, prompt) {
+            Ok(_) => {
+                pass += 1;
+                println!("    ok {} {name}", i + 1);
+            }
+            Err(e) => {
+                fail += 1;
+                for l in e.lines() {
+                    println!("    # {name}: {l}");
+                }
+                println!("    not ok {} {name}", i + 1);
+            }
+        }
+    }
+    let _ = c.child.kill();
+    let _ = c.child.wait();
+    println!(
+        "{} 1 console_{board}",
+        if fail == 0 { "ok" } else { "not ok" }
+    );
+    if let Some(r) = results {
+        let _ = std::fs::write(r, format!("passed {pass}\nfailed {fail}\nskipped 0\n"));
+    }
+    if fail == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
