@@ -31,7 +31,8 @@ endif
 QEMU_RUN = $(QEMU) -M $(MACHINE) -kernel build/kernel8.img -dtb build/$(BOARD).dtb \
 	-append "$(APPEND)" -display none -serial mon:stdio -semihosting
 
-.PHONY: all kernel kernel-test tools dtbs run test gdb clippy fmt lint doc clean deps setup
+.PHONY: all kernel kernel-test tools dtbs run test gdb clippy fmt lint doc clean deps setup \
+	chainloader chainboot
 
 all: kernel tools
 
@@ -63,6 +64,24 @@ kernel-test: tools user
 tools:
 	$(CARGO) build -p pikern-tools
 
+# The chainloader (boot/chainloader): flashed once as kernel8.img, it takes
+# kernels over the serial line. It runs with the MMU off, where unaligned
+# accesses fault, so its code is built with strict alignment (rustc calls
+# the flag unstable and says so; it is what LLVM's AArch64 backend uses).
+CHAINLOADER_ELF := target/chainloader/$(TARGET)/release/pikern-chainloader
+chainloader:
+	$(CARGO) rustc -p pikern-chainloader --release --target $(TARGET) \
+		--target-dir target/chainloader -- -C target-feature=+strict-align
+	@mkdir -p build
+	$(OBJCOPY) -O binary $(CHAINLOADER_ELF) build/chainloader.img
+	@echo "built build/chainloader.img ($$(stat -c %s build/chainloader.img) bytes)"
+
+# Sends build/kernel8.img to a board running the chainloader, then stays on
+# as its console: make chainboot DEV=/dev/ttyUSB0
+chainboot: kernel tools
+	@test -n "$(DEV)" || { echo "usage: make chainboot DEV=/dev/ttyUSB0 (the USB serial adapter)"; exit 2; }
+	$(TOOLS_DIR)/chainboot --dev $(DEV) build/kernel8.img
+
 dtbs: tools
 	@mkdir -p build
 	$(MKDTB) --board rpi3 -o build/rpi3.dtb
@@ -73,7 +92,7 @@ run: deps kernel dtbs
 
 # Every runner writes a results file; test-summary adds them up, prints the
 # closing `N passed, N failed, N skipped` line and fails if anything failed.
-test: deps kernel kernel-test dtbs
+test: deps kernel kernel-test dtbs chainloader
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@echo "== host unit tests (cargo test) =="
 	-$(CARGO) test 2>&1 | tee $(RESULTS)/host.log
@@ -114,6 +133,11 @@ test: deps kernel kernel-test dtbs
 		--results $(RESULTS)/console-rpi3.txt
 	-$(TOOLS_DIR)/console-test --board rpi4 --kernel build/kernel8.img --dtb build/rpi4.dtb \
 		--results $(RESULTS)/console-rpi4.txt
+	@echo "== real-board paths under QEMU: chainloader, watchdog power off and reboot, UART clock =="
+	-$(TOOLS_DIR)/hw-test --board rpi3 --results $(RESULTS)/hw-rpi3.txt
+	-$(TOOLS_DIR)/hw-test --board rpi4 --results $(RESULTS)/hw-rpi4.txt
+	@echo "== the SD card image, built and read back =="
+	-@$(MAKE) --no-print-directory sdcard-check
 	@echo "== harness self-check: a failing, a hanging and a crashing suite are caught =="
 	-$(RUNNER) selfcheck --board rpi3 --kernel build/kernel8-test.img --dtb build/rpi3.dtb \
 		--results $(RESULTS)/selfcheck.txt --log $(RESULTS)/selfcheck-console.log
@@ -124,7 +148,8 @@ test: deps kernel kernel-test dtbs
 		--results $(RESULTS)/run-rpi3.txt --results $(RESULTS)/trace-rpi3.txt \
 		--results $(RESULTS)/console-rpi3.txt --results $(RESULTS)/console-rpi4.txt \
 		--results $(RESULTS)/run-rpi4.txt --results $(RESULTS)/trace-rpi4.txt \
-		--results $(RESULTS)/selfcheck.txt
+		--results $(RESULTS)/hw-rpi3.txt --results $(RESULTS)/hw-rpi4.txt \
+		--results $(RESULTS)/sdcard.txt --results $(RESULTS)/selfcheck.txt
 
 gdb: deps kernel dtbs
 	@echo "QEMU waits for gdb on :1234. In another terminal:"
@@ -140,6 +165,7 @@ lint:
 	$(CARGO) clippy -p pikern --target $(TARGET) --release -- -D warnings
 	$(CARGO) clippy -p pikern --target $(TARGET) --release --features ktest --target-dir target/ktest -- -D warnings
 	$(CARGO) clippy -p pikern-rt -p pikern-user --target $(USER_TARGET) --release -- -D warnings
+	$(CARGO) clippy -p pikern-chainloader --target $(TARGET) --release --target-dir target/chainloader -- -D warnings
 
 clippy: lint
 

@@ -19,7 +19,7 @@
 # (after the standard files, so it may replace them).
 #
 # Initramfs layout: /init; /bin/ with the shell and tools (sh echo cat ls
-# sleep kill ps true false mkdir poweroff), hello, raspbian_fork,
+# sleep kill ps true false mkdir poweroff reboot), hello, raspbian_fork,
 # usertests, forkloop, notelf and the C programs <name>_c (hello_c,
 # raspbian_fork_c); /etc/motd and /etc/rc (the boot script: init --
 # /bin/sh /etc/rc); empty /dev and /proc (the kernel fills them); /tmp
@@ -71,6 +71,7 @@ user-tree: user-rust user-c
 		$(INITRAMFS_DIR)/tmp
 	$(USER_OBJCOPY) --strip-debug $(USER_RUST_OUT)/init $(INITRAMFS_DIR)/init
 	$(foreach p,$(USER_RUST_BINS),$(USER_OBJCOPY) --strip-debug $(USER_RUST_OUT)/$(p) $(INITRAMFS_DIR)/bin/$(p) &&) true
+	cp $(INITRAMFS_DIR)/bin/poweroff $(INITRAMFS_DIR)/bin/reboot
 	$(if $(USER_C_BINS),cp $(USER_C_BINS) $(INITRAMFS_DIR)/bin/)
 	cp -R $(USER_DIR)/rootfs/. $(INITRAMFS_DIR)/
 	chmod 755 $(INITRAMFS_DIR)/init $(INITRAMFS_DIR)/bin/*

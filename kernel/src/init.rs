@@ -143,7 +143,7 @@ fn kshell() -> i32 {
                 match line.trim() {
                     "" => {}
                     "ps" => ps::show(),
-                    "poweroff" => power::exit(0),
+                    "poweroff" => power::power_off(0),
                     other => println!("kshell: {other}: command not found"),
                 }
                 line.clear();

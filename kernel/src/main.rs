@@ -60,6 +60,13 @@ pub extern "C" fn kernel_main(dtb_addr: usize) -> ! {
         env!("CARGO_PKG_VERSION"),
         board.name()
     );
+    let (uart_hz, uart_clock_source) = board.uart_clock();
+    println!(
+        "uart0: PL011, {} baud, reference clock {} Hz ({})",
+        bsp::CONSOLE_BAUD,
+        uart_hz,
+        uart_clock_source
+    );
     cmdline::init(dt);
     percpu::init_this_cpu(0);
     let ram = mm::init(board, dt);

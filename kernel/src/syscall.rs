@@ -331,8 +331,10 @@ fn sys_getpriority(which: u32, who: Pid) -> SysResult {
     Ok((20 - task_by_pid(who)?.nice()) as i64)
 }
 
-/// `reboot`: power off (and restart, halt) end the machine. Under QEMU the
-/// 4th argument's low byte becomes QEMU's exit status (Linux ignores it).
+/// `reboot`: power off, halt or restart the machine. Under QEMU (with
+/// semihosting) power off and halt end it and the 4th argument's low byte
+/// becomes QEMU's exit status (Linux ignores it); on a board power off and
+/// restart go through the watchdog (see `power`).
 fn sys_reboot(magic1: u32, magic2: u32, cmd: u32, arg: u64) -> SysResult {
     if !abi::reboot_magic_ok(magic1, magic2) {
         return Err(EINVAL);
@@ -341,11 +343,17 @@ fn sys_reboot(magic1: u32, magic2: u32, cmd: u32, arg: u64) -> SysResult {
         return Err(EPERM);
     }
     match cmd {
-        abi::LINUX_REBOOT_CMD_POWER_OFF
-        | abi::LINUX_REBOOT_CMD_HALT
-        | abi::LINUX_REBOOT_CMD_RESTART => {
+        abi::LINUX_REBOOT_CMD_POWER_OFF => {
             println!("reboot: Power down");
+            crate::power::power_off((arg & 0xff) as u32)
+        }
+        abi::LINUX_REBOOT_CMD_HALT => {
+            println!("reboot: System halted");
             crate::power::exit((arg & 0xff) as u32)
+        }
+        abi::LINUX_REBOOT_CMD_RESTART => {
+            println!("reboot: Restarting system");
+            crate::power::restart()
         }
         _ => Err(EINVAL),
     }

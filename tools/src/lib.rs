@@ -1,14 +1,15 @@
 //! Shared code of pikern's host tools (`mkdtb`, `mkcpio`, `ktest-runner`,
-//! `test-summary`, `pikern-trace`).
+//! `test-summary`, `pikern-trace`, `chainboot`).
 //!
 //! The binaries in `src/bin/` only parse their arguments and print; the logic
 //! lives here so it can be unit-tested: KTAP parsing and re-emission
 //! (`ktap`), driving QEMU with deadlines (`runner`), the harness self-check
-//! (`selfcheck`), the closing summary of `make test` (`summary`), the DTB
+//! (`selfcheck`), the serial kernel sender (`chainboot`), the closing summary of `make test` (`summary`), the DTB
 //! (`dtb`), the initramfs archive (`initramfs`), and the ftrace tools
 //! (`trace`).
 
 pub mod board;
+pub mod chainboot;
 pub mod cli;
 pub mod counts;
 pub mod dtb;

@@ -10,7 +10,9 @@
 extern crate alloc;
 
 pub mod abi;
+pub mod bcm;
 pub mod buddy;
+pub mod chainload;
 pub mod cmdline;
 pub mod cpio;
 pub mod elf;

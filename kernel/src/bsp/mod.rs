@@ -10,10 +10,13 @@ pub mod gic400;
 pub mod local_intc;
 pub mod mmio;
 pub mod pl011;
+pub mod soc;
 
 use crate::arch::mmu::MemType;
 use crate::dtb::DeviceTree;
+use pikern_core::bcm::{self, Soc};
 use pl011::Pl011;
+use soc::ClockSource;
 
 /// An interrupt source, as the generic IRQ layer sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,9 +76,16 @@ pub struct Board {
     periph_end: u64,
     /// RAM assumed when no DTB says otherwise.
     pub default_ram: u64,
+    /// The SoC's peripheral base and quirks (GPIO, mailbox, watchdog).
+    soc: Soc,
     uart: Pl011,
     intc: &'static dyn IrqChip,
 }
+
+/// The console speed, as config.txt and `picocom -b 115200` expect.
+pub const CONSOLE_BAUD: u32 = 115_200;
+
+static UART_CLOCK: spin::Once<(u32, ClockSource)> = spin::Once::new();
 
 static RPI3: Board = Board {
     kind: BoardKind::Rpi3,
@@ -83,7 +93,8 @@ static RPI3: Board = Board {
     periph_start: 0x3F00_0000,
     periph_end: 0x4004_0000,
     default_ram: 1 << 30,
-    uart: Pl011::new(0x3F20_1000),
+    soc: bcm::BCM2837,
+    uart: Pl011::new(bcm::BCM2837.uart0()),
     intc: &local_intc::RPI3_INTC,
 };
 
@@ -93,7 +104,8 @@ static RPI4: Board = Board {
     periph_start: 0xFC00_0000,
     periph_end: 0x1_0000_0000,
     default_ram: 2 << 30,
-    uart: Pl011::new(0xFE20_1000),
+    soc: bcm::BCM2711,
+    uart: Pl011::new(bcm::BCM2711.uart0()),
     intc: &gic400::RPI4_GIC,
 };
 
@@ -133,9 +145,28 @@ impl Board {
         self.name
     }
 
-    /// Brings up the console UART.
+    /// Brings up the console UART: pins to the PL011, divisors from the
+    /// clock the firmware reports (QEMU's differs from a real Pi's).
     pub fn console_init(&self) {
-        self.uart.init();
+        soc::route_console_pins(self.soc);
+        let (hz, _) = *UART_CLOCK.call_once(|| soc::uart_clock(self.soc));
+        let (ibrd, fbrd) = bcm::pl011_divisors(hz, CONSOLE_BAUD);
+        self.uart.init(ibrd, fbrd);
+    }
+
+    /// The UART reference clock and whether the firmware told us.
+    pub fn uart_clock(&self) -> (u32, &'static str) {
+        match UART_CLOCK.get() {
+            Some(&(hz, ClockSource::Firmware)) => (hz, "from the firmware"),
+            Some(&(hz, ClockSource::Assumed)) => (hz, "assumed: no firmware answer"),
+            None => (0, "not set up"),
+        }
+    }
+
+    /// Resets the board through the watchdog (`halt`: stay off). Returns
+    /// only if nothing happened.
+    pub fn watchdog_reset(&self, halt: bool) {
+        soc::watchdog_reset(self.soc, halt);
     }
 
     /// The console UART.

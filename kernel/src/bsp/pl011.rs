@@ -62,17 +62,18 @@ impl Pl011 {
         }
     }
 
-    /// 115200 8N1 from the 48 MHz UART clock (`init_uart_clock` in
-    /// config.txt; QEMU ignores the divisor), receive interrupt on.
-    pub fn init(&self) {
+    /// 8N1 at the baud rate the divisors give (see
+    /// `pikern_core::bcm::pl011_divisors`; QEMU ignores them), receive
+    /// interrupt on.
+    pub fn init(&self, ibrd: u32, fbrd: u32) {
         self.regs.cr.set(0);
         let mut spins = 0;
         while self.regs.fr.is_set(FR::BUSY) && spins < 100_000 {
             spins += 1;
         }
         self.regs.icr.set(0x7ff);
-        self.regs.ibrd.set(26);
-        self.regs.fbrd.set(3);
+        self.regs.ibrd.set(ibrd);
+        self.regs.fbrd.set(fbrd);
         self.regs.lcrh.write(LCRH::WLEN::EightBit);
         self.regs.imsc.write(IMSC::RXIM::SET + IMSC::RTIM::SET);
         self.regs

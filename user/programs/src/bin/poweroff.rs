@@ -1,8 +1,13 @@
-//! `poweroff`: asks the kernel to power the machine off.
+//! `poweroff` and `reboot` (one program, installed under both names): ask
+//! the kernel to power the machine off or to restart it.
 //!
 //! ```text
 //! poweroff [STATUS]
+//! reboot
 //! ```
+//!
+//! As `reboot` it calls `reboot(..., LINUX_REBOOT_CMD_RESTART, 0)`: on a
+//! board the watchdog resets it; QEMU resets (or exits, with `-no-reboot`).
 //!
 //! Calls `reboot(LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2,
 //! LINUX_REBOOT_CMD_POWER_OFF, STATUS)`; pikern makes STATUS (default 0)
@@ -25,36 +30,40 @@ use pikern_rt::{eprintln, sys, Errno};
 pikern_rt::entry!(main);
 
 fn main(args: &[&str]) -> i32 {
+    let name = args
+        .first()
+        .map_or("poweroff", |a| a.rsplit('/').next().unwrap_or(a));
+    let restart = name == "reboot";
     let status = match args.get(1).map(|s| s.parse::<usize>()) {
         None => 0,
-        Some(Ok(n)) if args.len() == 2 => n,
+        Some(Ok(n)) if args.len() == 2 && !restart => n,
         _ => {
-            eprintln!("usage: poweroff [STATUS]");
+            eprintln!("usage: poweroff [STATUS] | reboot");
             return 2;
         }
     };
     let on_pikern = sys::uname().is_ok_and(|u| sys::field_str(&u.sysname) == "pikern");
     if !on_pikern && sys::getpid() != 1 {
-        eprintln!("poweroff: not on pikern and not pid 1: refusing to power off this machine");
+        eprintln!("{name}: not on pikern and not pid 1: refusing to touch this machine");
         return 1;
     }
-    let r = sys::reboot(
-        LINUX_REBOOT_MAGIC1,
-        LINUX_REBOOT_MAGIC2,
-        LINUX_REBOOT_CMD_POWER_OFF,
-        status,
-    );
+    let cmd = if restart {
+        LINUX_REBOOT_CMD_RESTART
+    } else {
+        LINUX_REBOOT_CMD_POWER_OFF
+    };
+    let r = sys::reboot(LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, cmd, status);
     match r {
         Ok(_) => 0, // not reached when the power goes off
         Err(Errno::EPERM) => {
             eprintln!(
-                "poweroff: reboot: {} (only init, pid 1, may power off: exit the shell instead)",
+                "{name}: reboot: {} (only init, pid 1, may do that: exit the shell instead)",
                 Errno::EPERM.message()
             );
             1
         }
         Err(e) => {
-            eprintln!("poweroff: reboot: {}", e.message());
+            eprintln!("{name}: reboot: {}", e.message());
             1
         }
     }
