@@ -77,13 +77,12 @@ debian_source() {
         [ -n "$uri" ] && break
     done
     if [ -z "$uri" ]; then
-        read -r uri key < <(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-            awk -v suite="$SUITE" '$1 == "deb" {
-                k = ""; i = 2
-                if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; opts = ""; for (j = 2; j <= i; j++) opts = opts " " $j; i++
-                    if (match(opts, /signed-by=[^ \]]+/)) k = substr(opts, RSTART + 10, RLENGTH - 10) }
-                if ($(i + 1) == suite && $i ~ /\/debian\/?$/) { print $i, k; exit }
-            }') || true
+        # deb [opts] URI SUITE COMPONENTS...  ->  URI SUITE opts
+        read -r uri key < <(grep -hE '^deb\s' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+            sed -E 's/^deb\s+(\[([^]]*)\])?\s*(\S+)\s+(\S+).*/\3 \4 \2/' |
+            awk -v suite="$SUITE" '$2 == suite && $1 ~ /\/debian\/?$/ {
+                k = ""; if (match($0, /signed-by=[^ ]+/)) k = substr($0, RSTART + 10, RLENGTH - 10)
+                print $1, k; exit }') || true
     fi
     URI=${uri:-http://deb.debian.org/debian}
     # An inline key block or no key at all: Debian's archive keyring.
@@ -157,7 +156,7 @@ find_firmware() {
 # FW empty the card gets pikern's files only (used by check when offline).
 build_image() {
     local img=$1 kernel=$2 cmdline=$3 stage
-    [ -f "$kernel" ] || die "no kernel image $kernel"
+    [ -f "$kernel" ] || { say "no kernel image $kernel"; return 1; }
     stage=$(mktemp -d)
     CLEANUP+=("$stage" "$img.tmp")
     local fw=() s
@@ -352,7 +351,7 @@ case "${1:-}" in
         [ $# = 4 ] || die "usage: $0 build IMAGE KERNEL CMDLINE"
         need_tools
         find_firmware || die "no firmware${FIRMWARE_DIR:+ in FIRMWARE_DIR=$FIRMWARE_DIR}; check the network, or give FIRMWARE_DIR=/path (e.g. Raspberry Pi OS's boot partition)"
-        build_image "$2" "$3" "$4"
+        build_image "$2" "$3" "$4" || exit 1
         ;;
     check | verify)
         [ $# = 5 ] || die "usage: $0 $1 IMAGE KERNEL CMDLINE RESULTS"
