@@ -352,6 +352,7 @@ case "${1:-}" in
         need_tools
         find_firmware || die "no firmware${FIRMWARE_DIR:+ in FIRMWARE_DIR=$FIRMWARE_DIR}; check the network, or give FIRMWARE_DIR=/path (e.g. Raspberry Pi OS's boot partition)"
         build_image "$2" "$3" "$4" || exit 1
+        say "to write it: sudo dd if=$2 of=/dev/sdX bs=4M conv=fsync status=progress (see docs/hardware.md)"
         ;;
     check | verify)
         [ $# = 5 ] || die "usage: $0 $1 IMAGE KERNEL CMDLINE RESULTS"
