@@ -40,6 +40,9 @@ all: kernel tools
 include user/user.mk
 INITRAMFS_ABS := $(abspath $(INITRAMFS))
 
+# SD-card images for real hardware: sdcard, sdcard-chainloader, sdcard-check.
+include tools/sdcard.mk
+
 # Installs QEMU (raspi4b needs >= 9.0), the cross compiler and the pinned
 # Rust toolchain when something is missing; says what it does.
 deps:

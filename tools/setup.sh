@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what pikern needs on a Debian/Ubuntu machine: QEMU with raspi3b and
 # raspi4b (>= 9.0; on bookworm from bookworm-backports), the aarch64 cross
-# compiler for the C test programs, and the Rust targets/components pinned in
-# rust-toolchain.toml. Says what it does; without root it prints the commands.
+# compiler for the C test programs, sfdisk and mtools for `make sdcard`, and
+# the Rust targets/components pinned in rust-toolchain.toml. Says what it does; without root it prints the commands.
 set -euo pipefail
 
 QUIET=0
@@ -98,6 +98,14 @@ else
     if ! command -v aarch64-linux-gnu-gcc >/dev/null 2>&1; then
         say "installing the aarch64 cross compiler (C test programs, glibc static)"
         apt_install gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+    fi
+    if ! PATH="$PATH:/usr/sbin:/sbin" command -v sfdisk >/dev/null 2>&1 || ! command -v mformat >/dev/null 2>&1; then
+        say "installing sfdisk and mtools (make sdcard writes the SD-card image without root)"
+        apt_install fdisk mtools
+    fi
+    if [ ! -f /usr/share/keyrings/debian-archive-keyring.gpg ]; then
+        say "installing Debian's archive keyring (make sdcard verifies the firmware it downloads)"
+        apt_install debian-archive-keyring
     fi
 fi
 

@@ -1,0 +1,29 @@
+# SD-card images for a real Raspberry Pi 3 or 4 (tools/sdcard.sh; docs/hardware.md).
+#   make sdcard               build/pikern-sdcard.img: firmware, DTBs, config.txt,
+#                             cmdline.txt ($(APPEND)) and the kernel as kernel8.img
+#   make sdcard-chainloader   the same card with build/chainloader.img as kernel8.img
+#   make sdcard-check         builds the card and reads it back (build/results/sdcard.txt)
+# FIRMWARE_DIR=/path takes the firmware and DTBs from there (e.g. Raspberry Pi
+# OS's boot partition) instead of downloading Debian's once into SDCARD_CACHE.
+
+SDCARD_KERNEL      ?= build/kernel8.img
+SDCARD_IMG         ?= build/pikern-sdcard.img
+SDCARD_CHAINLOADER ?= build/chainloader.img
+SDCARD_CACHE       ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pikern/sdcard
+export SDCARD_CACHE FIRMWARE_DIR
+
+# Build the kernel first only when the card carries the one `make kernel` builds.
+SDCARD_KERNEL_DEP := $(if $(filter build/kernel8.img,$(SDCARD_KERNEL)),kernel)
+
+.PHONY: sdcard sdcard-chainloader sdcard-check
+
+sdcard: $(SDCARD_KERNEL_DEP)
+	@bash tools/sdcard.sh build $(SDCARD_IMG) $(SDCARD_KERNEL) "$(APPEND)"
+
+sdcard-chainloader:
+	@test -f $(SDCARD_CHAINLOADER) || { echo "sdcard: $(SDCARD_CHAINLOADER) is missing: build it first (make chainloader)"; exit 1; }
+	@bash tools/sdcard.sh build build/pikern-chainloader-sdcard.img $(SDCARD_CHAINLOADER) "$(APPEND)"
+
+sdcard-check: $(SDCARD_KERNEL_DEP)
+	@mkdir -p $(RESULTS)
+	@bash tools/sdcard.sh check $(SDCARD_IMG) $(SDCARD_KERNEL) "$(APPEND)" $(RESULTS)/sdcard.txt
