@@ -20,7 +20,7 @@ SDCARD_KERNEL_DEP := $(if $(filter build/kernel8.img,$(SDCARD_KERNEL)),kernel)
 sdcard: $(SDCARD_KERNEL_DEP)
 	@bash tools/sdcard.sh build $(SDCARD_IMG) $(SDCARD_KERNEL) "$(APPEND)"
 
-sdcard-chainloader:
+sdcard-chainloader: $(if $(filter build/chainloader.img,$(SDCARD_CHAINLOADER)),chainloader)
 	@test -f $(SDCARD_CHAINLOADER) || { echo "sdcard: $(SDCARD_CHAINLOADER) is missing: build it first (make chainloader)"; exit 1; }
 	@bash tools/sdcard.sh build build/pikern-chainloader-sdcard.img $(SDCARD_CHAINLOADER) "$(APPEND)"
 

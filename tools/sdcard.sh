@@ -216,10 +216,13 @@ kernel=kernel8.img
 kernel_address=0x80000
 # Let the firmware set up the serial console on GPIO 14/15 (header pins 8/10).
 enable_uart=1
-# PL011 clock of 48 MHz: pikern's divisors (IBRD 26, FBRD 3) give 115200 baud.
+# PL011 clock of 48 MHz. pikern asks the firmware for the clock and computes
+# its divisors (here IBRD 26, FBRD 3 for 115200 baud) either way.
 init_uart_clock=48000000
 # Route the PL011 (ALT0) to GPIO 14/15, no pulls: by default it drives
-# Bluetooth, and Debian's firmware has no disable-bt overlay.
+# Bluetooth, and Debian's firmware has no disable-bt overlay. pikern and its
+# chainloader also do this themselves; this makes the firmware's own early
+# messages appear there too.
 gpio=14,15=a0,pn
 EOF
     local s
