@@ -136,11 +136,13 @@ test: deps kernel kernel-test dtbs chainloader
 		--results $(RESULTS)/console-rpi3.txt
 	-$(TOOLS_DIR)/console-test --board rpi4 --kernel build/kernel8.img --dtb build/rpi4.dtb \
 		--results $(RESULTS)/console-rpi4.txt
-	@echo "== real-board paths under QEMU: chainloader, watchdog power off and reboot, UART clock =="
-	-$(TOOLS_DIR)/hw-test --board rpi3 --results $(RESULTS)/hw-rpi3.txt
-	-$(TOOLS_DIR)/hw-test --board rpi4 --results $(RESULTS)/hw-rpi4.txt
 	@echo "== the SD card image, built and read back =="
 	-@$(MAKE) --no-print-directory sdcard-check
+	@echo "== real-board paths under QEMU: chainloader, watchdog power off and reboot, UART clock, real DTBs =="
+	-$(TOOLS_DIR)/hw-test --board rpi3 --results $(RESULTS)/hw-rpi3.txt \
+		--real-dtb "$$(ls $(SDCARD_CACHE)/*/boot/bcm2837-rpi-3-b.dtb 2>/dev/null | head -1)"
+	-$(TOOLS_DIR)/hw-test --board rpi4 --results $(RESULTS)/hw-rpi4.txt \
+		--real-dtb "$$(ls $(SDCARD_CACHE)/*/boot/bcm2711-rpi-4-b.dtb 2>/dev/null | head -1)"
 	@echo "== harness self-check: a failing, a hanging and a crashing suite are caught =="
 	-$(RUNNER) selfcheck --board rpi3 --kernel build/kernel8-test.img --dtb build/rpi3.dtb \
 		--results $(RESULTS)/selfcheck.txt --log $(RESULTS)/selfcheck-console.log

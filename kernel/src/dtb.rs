@@ -1,11 +1,15 @@
 //! The flattened device tree the firmware (or QEMU's `-dtb`) passes in x0:
 //! the board's `compatible`, RAM (`/memory`), the command line
 //! (`/chosen/bootargs`) and the initramfs (`/chosen/linux,initrd-*`).
-//! Parsing is done by the `fdt` crate.
+//! Parsing is done by the `fdt` crate, after `pikern_core::fdt_nop` has
+//! removed the NOP tokens that firmware and QEMU edits leave (the crate
+//! cannot skip them).
 
 use fdt::Fdt;
 
 const FDT_MAGIC: u32 = 0xd00d_feed;
+/// Larger than any real Pi DTB (~60 KiB): beyond this the header is junk.
+const MAX_DTB_SIZE: u32 = 2 << 20;
 /// Largest RAM region list we keep.
 pub const MAX_REGIONS: usize = 8;
 
@@ -39,6 +43,20 @@ pub fn probe(addr: usize) -> Option<DeviceTree> {
     let magic = u32::from_be(unsafe { core::ptr::read_volatile(va as *const u32) });
     if magic != FDT_MAGIC {
         return None;
+    }
+    // SAFETY: as above; the size word follows the magic.
+    let total = u32::from_be(unsafe { core::ptr::read_volatile((va + 4) as *const u32) });
+    if !(40..=MAX_DTB_SIZE).contains(&total) {
+        return None;
+    }
+    {
+        // SAFETY: the blob's own size, below 4 GiB in mapped RAM that only
+        // this code touches yet (nothing else has parsed it).
+        let blob = unsafe { core::slice::from_raw_parts_mut(va as *mut u8, total as usize) };
+        if let Err(why) = pikern_core::fdt_nop::strip_nops(blob) {
+            crate::println!("dtb: malformed device tree at {addr:#x}: {why}; ignored");
+            return None;
+        }
     }
     // SAFETY: a DTB header is present; the firmware's blob stays in memory
     // that `mm` reserves for the kernel's lifetime.
