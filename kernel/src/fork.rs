@@ -211,8 +211,14 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
 #[no_mangle]
 pub fn dup_task_struct(orig: &Task, pid: Pid, name: &str) -> Result<Task, Errno> {
     crate::ftrace!(dup_task_struct);
+    // Linux allocates the task_struct from its slab cache here.
+    if crate::fault_inject::should_fail_alloc(core::mem::size_of::<Task>()) {
+        return Err(crate::errno::ENOMEM);
+    }
     let stack = KernelStack::alloc()?;
     let t = Task::new(pid, name, orig.flags(), Some(stack));
+    t.make_it_fail
+        .store(orig.make_it_fail.load(Ordering::Relaxed), Ordering::Relaxed);
     t.cpus_allowed
         .store(orig.cpus_allowed.load(Ordering::Relaxed), Ordering::Relaxed);
     Ok(t)

@@ -22,6 +22,7 @@ pub mod dtb;
 pub mod errno;
 pub mod exec;
 pub mod exit;
+pub mod fault_inject;
 pub mod fork;
 pub mod fs;
 pub mod init;
@@ -42,6 +43,7 @@ pub mod task;
 pub mod time;
 pub mod timer;
 pub mod trace;
+pub mod watchdog;
 
 #[cfg(feature = "ktest")]
 pub mod ktest;
@@ -73,6 +75,8 @@ pub extern "C" fn kernel_main(dtb_addr: usize) -> ! {
     sched::core::init_idle(0);
     fork::fork_init();
     trace::init();
+    fault_inject::init();
+    watchdog::init();
     board.irq_init();
     time::init_this_cpu();
     irq::enable_uart_rx();

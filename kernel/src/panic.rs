@@ -32,16 +32,18 @@ pub fn die(report: impl FnOnce(&mut dyn Write) -> fmt::Result) -> ! {
     power::exit(PANIC_EXIT_CODE)
 }
 
-/// Writes `Call trace:` with one return address per line.
+/// Writes `Call trace:` with one return address per line, named from
+/// kallsyms as Linux prints them (` [<addr>] name+0xoff/0xsize`).
 pub fn write_backtrace(out: &mut dyn Write, fp: usize, pc: Option<usize>) -> fmt::Result {
+    use crate::trace::kallsyms::lookup_text;
     writeln!(out, "Call trace:")?;
     if let Some(pc) = pc {
-        writeln!(out, " [<{pc:#018x}>]")?;
+        writeln!(out, " [<{pc:#018x}>] {}", lookup_text(pc))?;
     }
     let mut r = Ok(());
     arch::backtrace::walk(fp, 32, |lr| {
         if r.is_ok() {
-            r = writeln!(out, " [<{lr:#018x}>]");
+            r = writeln!(out, " [<{lr:#018x}>] {}", lookup_text(lr));
         }
     });
     r

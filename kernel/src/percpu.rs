@@ -38,6 +38,9 @@ pub struct PerCpu {
     pub in_irq: AtomicU32,
     /// Counter value of this CPU's next scheduler tick.
     pub next_tick: AtomicU64,
+    /// The registers the IRQ being handled interrupted (`get_irq_regs`),
+    /// as an address; 0 outside IRQ handling.
+    pub irq_regs: AtomicUsize,
     fault: spin::Mutex<Option<FaultRecord>>,
 }
 
@@ -56,6 +59,7 @@ impl PerCpu {
             preempt_count: AtomicU32::new(0),
             in_irq: AtomicU32::new(0),
             next_tick: AtomicU64::new(0),
+            irq_regs: AtomicUsize::new(0),
             fault: spin::Mutex::new(None),
         }
     }

@@ -231,6 +231,9 @@ pub struct Task {
     pub nvcsw: AtomicU64,
     /// Involuntary context switches (`nivcsw`).
     pub nivcsw: AtomicU64,
+    /// Fault injection applies to this task under `task-filter`
+    /// (`/proc/PID/make-it-fail`; inherited by children).
+    pub make_it_fail: AtomicBool,
 }
 
 // SAFETY: `thread` is only touched by cpu_switch_to on the CPU switching
@@ -296,6 +299,7 @@ impl Task {
             rlim: IrqSpinLock::new(Box::new(default_rlimits())),
             nvcsw: AtomicU64::new(0),
             nivcsw: AtomicU64::new(0),
+            make_it_fail: AtomicBool::new(false),
         };
         t.set_comm(comm);
         t
@@ -480,6 +484,17 @@ pub fn current_pid() -> Pid {
     }
     // SAFETY: as in `current`; only a plain field is read.
     unsafe { (*p).pid }
+}
+
+/// The flags (`PF_*`) of the task on this CPU, without touching reference
+/// counts; 0 before the scheduler starts.
+pub fn current_flags() -> u32 {
+    let p = percpu::this_cpu().current_task();
+    if p.is_null() {
+        return 0;
+    }
+    // SAFETY: as in `current`; only an atomic field is read.
+    unsafe { (*p).flags() }
 }
 
 /// Sets the current task's state with a full barrier, so a wake-up that

@@ -72,6 +72,7 @@ pub fn tick(now: u64) {
         next = now + tick_interval();
     }
     pc.next_tick.store(next, Ordering::Relaxed);
+    crate::watchdog::watchdog_tick(now, crate::arch::exception::get_irq_regs());
     crate::sched::scheduler_tick();
 }
 

@@ -16,6 +16,7 @@ mod selftest;
 mod task;
 mod timer;
 mod trace;
+mod watchdog;
 
 /// Every suite, in the order `ktest=all` runs them.
 pub static SUITES: &[Suite] = &[
@@ -30,6 +31,7 @@ pub static SUITES: &[Suite] = &[
     task::SUITE,
     trace::SUITE,
     fork::SUITE,
+    watchdog::SUITE,
     selftest::FAIL,
     selftest::HANG,
     selftest::CRASH,

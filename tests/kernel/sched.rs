@@ -2,7 +2,7 @@
 //! tick preemption, sleeps and cross-CPU wake-ups without lost wake-ups,
 //! and load balancing.
 
-use crate::ktest::{Fail, Suite, TestCase, TestResult};
+use crate::ktest::{failed, wait_until, Fail, Suite, TestCase, TestResult};
 use crate::kthread::{kthread_create_on, kthread_run_on};
 use crate::percpu;
 use crate::sched::wait::{msleep, WaitQueue};
@@ -12,22 +12,6 @@ use crate::time;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-
-fn failed(msg: alloc::string::String) -> Fail {
-    Fail::Failed(msg)
-}
-
-/// Waits (sleeping) until `cond` holds, up to `ms`.
-fn wait_until(ms: u64, cond: impl Fn() -> bool) -> bool {
-    let end = time::uptime_ns() + ms * 1_000_000;
-    while !cond() {
-        if time::uptime_ns() > end {
-            return false;
-        }
-        msleep(1);
-    }
-    true
-}
 
 /// Waits until every task in `ts` is gone (exited and reaped).
 fn wait_gone(ts: &[Arc<Task>]) -> bool {

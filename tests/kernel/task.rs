@@ -6,7 +6,7 @@
 use crate::errno::{EAGAIN, ECHILD};
 use crate::exit::{do_exit, do_wait, WNOHANG};
 use crate::fork::{kernel_thread, CloneArgs, MAX_THREADS};
-use crate::ktest::{Fail, Suite, TestCase, TestResult};
+use crate::ktest::{wait_until, Fail, Suite, TestCase, TestResult};
 use crate::kthread::kthread_run;
 use crate::pid::find_task_by_pid;
 use crate::ps::{self, Counters};
@@ -24,17 +24,6 @@ use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 fn errno(e: crate::errno::Errno) -> Fail {
     Fail::Failed(alloc::format!("unexpected errno {}", e.0))
-}
-
-fn wait_until(ms: u64, cond: impl Fn() -> bool) -> bool {
-    let end = time::uptime_ns() + ms * 1_000_000;
-    while !cond() {
-        if time::uptime_ns() > end {
-            return false;
-        }
-        msleep(1);
-    }
-    true
 }
 
 /// A child of the current task (exit signal SIGCHLD, so it becomes a

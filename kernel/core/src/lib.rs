@@ -17,6 +17,7 @@ pub mod cmdline;
 pub mod cpio;
 pub mod elf;
 pub mod esr;
+pub mod fault_inject;
 pub mod fdt_nop;
 pub mod ktap;
 pub mod path;

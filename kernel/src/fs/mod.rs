@@ -387,6 +387,10 @@ impl FdTable {
 
     /// Installs `f` at the lowest free descriptor.
     pub fn install(&mut self, f: Arc<File>, cloexec: bool) -> Result<usize, Errno> {
+        // Where Linux's alloc_file would have taken a `struct file`.
+        if crate::fault_inject::should_fail_alloc(core::mem::size_of::<File>()) {
+            return Err(ENOMEM);
+        }
         let fd = match self.fds.iter().position(|s| s.is_none()) {
             Some(i) => i,
             None if self.fds.len() < NR_OPEN => {

@@ -1,6 +1,7 @@
 //! `/proc` (Linux's `fs/proc/`): a computed directory with one directory
 //! per task holding `stat` and `status` in Linux's formats, plus
-//! `meminfo`, `uptime`, `cpuinfo` and the `self` link. `ps` reads these,
+//! `meminfo`, `uptime`, `cpuinfo`, the `self` link and the fault-injection
+//! knobs (`fail_alloc`, `PID/make-it-fail`). `ps` reads these,
 //! as Linux's does.
 
 use super::{DirOps, FileOps, Inode, InodeKind};
@@ -44,6 +45,71 @@ fn gen(f: fn(Option<&Arc<Task>>) -> String, pid: Option<Pid>) -> Arc<Inode> {
     )
 }
 
+/// A read-write text knob: generated on read, parsed on write (the whole
+/// write is one value; a trailing newline is ignored).
+struct Knob {
+    show: fn(Option<&Arc<Task>>) -> String,
+    store: fn(Option<&Arc<Task>>, &str) -> Result<(), Errno>,
+    pid: Option<Pid>,
+}
+
+impl Knob {
+    fn task(&self) -> Result<Option<Arc<Task>>, Errno> {
+        match self.pid {
+            Some(pid) => Ok(Some(find_task_by_pid(pid).ok_or(ESRCH)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+impl FileOps for Knob {
+    fn read(&self, inode: &Inode, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        GenFile(self.show, self.pid).read(inode, off, buf)
+    }
+
+    fn write(&self, _: &Inode, _: u64, buf: &[u8]) -> Result<usize, Errno> {
+        let text = core::str::from_utf8(buf).map_err(|_| EINVAL)?;
+        (self.store)(self.task()?.as_ref(), text.trim_end_matches('\n'))?;
+        Ok(buf.len())
+    }
+}
+
+fn knob(
+    show: fn(Option<&Arc<Task>>) -> String,
+    store: fn(Option<&Arc<Task>>, &str) -> Result<(), Errno>,
+    pid: Option<Pid>,
+) -> Arc<Inode> {
+    Inode::new(
+        abi::S_IFREG | 0o644,
+        InodeKind::Special(Arc::new(Knob { show, store, pid })),
+    )
+}
+
+/// `/proc/fail_alloc`: fault injection's attributes and counters.
+fn fail_alloc_show(_: Option<&Arc<Task>>) -> String {
+    crate::fault_inject::status()
+}
+
+fn fail_alloc_store(_: Option<&Arc<Task>>, v: &str) -> Result<(), Errno> {
+    crate::fault_inject::set(v).map_err(|_| EINVAL)
+}
+
+/// `/proc/PID/make-it-fail`: 1 marks the task for `task-filter` injection.
+fn make_it_fail_show(t: Option<&Arc<Task>>) -> String {
+    let on = t.is_some_and(|t| t.make_it_fail.load(Ordering::Relaxed));
+    format!("{}\n", on as u8)
+}
+
+fn make_it_fail_store(t: Option<&Arc<Task>>, v: &str) -> Result<(), Errno> {
+    let on = match v.trim() {
+        "0" => false,
+        "1" => true,
+        _ => return Err(EINVAL),
+    };
+    t.ok_or(ESRCH)?.make_it_fail.store(on, Ordering::Relaxed);
+    Ok(())
+}
+
 /// `/proc/sysrq-trigger`: `z` dumps the trace buffer on the console, as
 /// Linux's sysrq-z does (what init uses before powering off).
 struct SysRq;
@@ -75,6 +141,7 @@ impl DirOps for ProcRoot {
     fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
         match name {
             "meminfo" => Some(gen(meminfo, None)),
+            "fail_alloc" => Some(knob(fail_alloc_show, fail_alloc_store, None)),
             "sysrq-trigger" => Some(Inode::new(
                 abi::S_IFREG | 0o200,
                 InodeKind::Special(Arc::new(SysRq)),
@@ -97,7 +164,7 @@ impl DirOps for ProcRoot {
     }
 
     fn readdir(&self) -> Vec<(String, u64, u8)> {
-        let mut v: Vec<(String, u64, u8)> = ["meminfo", "uptime", "cpuinfo"]
+        let mut v: Vec<(String, u64, u8)> = ["meminfo", "uptime", "cpuinfo", "fail_alloc"]
             .iter()
             .map(|n| (String::from(*n), 0, abi::DT_REG))
             .collect();
@@ -116,6 +183,7 @@ impl DirOps for PidDir {
         match name {
             "stat" => Some(gen(stat, Some(self.0))),
             "status" => Some(gen(status, Some(self.0))),
+            "make-it-fail" => Some(knob(make_it_fail_show, make_it_fail_store, Some(self.0))),
             "comm" => Some(gen(
                 |t| format!("{}\n", t.map(|t| t.comm()).unwrap_or(task::Comm([0; 16]))),
                 Some(self.0),
@@ -125,7 +193,7 @@ impl DirOps for PidDir {
     }
 
     fn readdir(&self) -> Vec<(String, u64, u8)> {
-        ["stat", "status", "comm"]
+        ["stat", "status", "comm", "make-it-fail"]
             .iter()
             .map(|n| (String::from(*n), 0, abi::DT_REG))
             .collect()

@@ -24,6 +24,24 @@ pub enum Fail {
 /// What a test function returns.
 pub type TestResult = Result<(), Fail>;
 
+/// A failure with a message.
+pub fn failed(msg: alloc::string::String) -> Fail {
+    Fail::Failed(msg)
+}
+
+/// Waits (sleeping) until `cond` holds, up to `ms` milliseconds; false if
+/// it never did.
+pub fn wait_until(ms: u64, cond: impl Fn() -> bool) -> bool {
+    let end = crate::time::uptime_ns() + ms * 1_000_000;
+    while !cond() {
+        if crate::time::uptime_ns() > end {
+            return false;
+        }
+        crate::sched::wait::msleep(1);
+    }
+    true
+}
+
 /// One test case.
 pub struct TestCase {
     /// Its name: the behaviour it checks.

@@ -46,7 +46,7 @@ impl Chunks {
         if self.n == MAX_CHUNKS {
             return false;
         }
-        let Ok(pa) = page_alloc::alloc_pages(CHUNK_ORDER) else {
+        let Ok(pa) = page_alloc::__alloc_pages(CHUNK_ORDER) else {
             return false;
         };
         // SAFETY: the block was just allocated from the page allocator, is
@@ -75,7 +75,7 @@ fn alloc_large(layout: Layout) -> *mut u8 {
     if order > MAX_ORDER {
         return null_mut();
     }
-    match page_alloc::alloc_pages(order) {
+    match page_alloc::__alloc_pages(order) {
         Ok(pa) => {
             LARGE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
             LIVE_BY_SIZE[bucket(layout.size())].fetch_add(1, Ordering::Relaxed);

@@ -62,7 +62,18 @@ pub fn page_count(pa: u64) -> u32 {
 pub static USER_PAGES: AtomicUsize = AtomicUsize::new(0);
 
 /// Allocates 2^order contiguous pages; returns the physical address.
+/// Subject to fault injection (`fail_alloc=`).
 pub fn alloc_pages(order: usize) -> Result<u64, Errno> {
+    if crate::fault_inject::should_fail_alloc(PAGE_SIZE << order) {
+        return Err(ENOMEM);
+    }
+    __alloc_pages(order)
+}
+
+/// [`alloc_pages`] without fault injection: for the kernel heap's own
+/// growth, whose failure Rust's infallible allocations would turn into a
+/// panic rather than an error.
+pub fn __alloc_pages(order: usize) -> Result<u64, Errno> {
     let mut zone = ZONE.lock();
     let buddy = zone.as_mut().ok_or(ENOMEM)?;
     buddy

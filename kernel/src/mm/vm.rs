@@ -139,6 +139,10 @@ fn page_ceil(a: u64) -> Option<u64> {
 impl MmStruct {
     /// An empty address space.
     pub fn new() -> Result<Arc<MmStruct>, Errno> {
+        // Linux's mm_alloc takes an mm_struct from its slab cache.
+        if crate::fault_inject::should_fail_alloc(core::mem::size_of::<MmStruct>()) {
+            return Err(ENOMEM);
+        }
         let asid = alloc_asid()?;
         let pgd = match new_table() {
             Ok(p) => p,
@@ -198,6 +202,10 @@ impl MmStruct {
         }
         if Self::overlaps(inner, start, end) {
             return Err(EINVAL);
+        }
+        // Linux's vm_area_alloc.
+        if crate::fault_inject::should_fail_alloc(core::mem::size_of::<Vma>()) {
+            return Err(ENOMEM);
         }
         inner.vmas.insert(start, Vma { start, end, prot });
         inner.mapped += end - start;

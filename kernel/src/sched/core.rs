@@ -91,6 +91,23 @@ pub fn schedule() {
     }
 }
 
+/// Stops the running task from being preempted on this CPU until the
+/// matching [`preempt_enable`] (nestable; `preempt_disable`).
+pub fn preempt_disable() {
+    percpu::this_cpu()
+        .preempt_count
+        .fetch_add(1, Ordering::Relaxed);
+}
+
+/// Ends a [`preempt_disable`] section; reschedules if that was asked for
+/// meanwhile (`preempt_enable`).
+pub fn preempt_enable() {
+    let pc = percpu::this_cpu();
+    if pc.preempt_count.fetch_sub(1, Ordering::Relaxed) == 1 && need_resched() && sched_ready() {
+        __schedule(true);
+    }
+}
+
 /// An explicit preemption point for long kernel loops (`cond_resched`):
 /// reschedules if the tick or a wake-up asked for it.
 pub fn cond_resched() {
@@ -121,6 +138,7 @@ pub fn yield_now() {
 #[no_mangle]
 pub fn __schedule(preempt: bool) {
     crate::ftrace!(__schedule);
+    crate::watchdog::touch_softlockup_watchdog();
     let cpu_nr = percpu::smp_processor_id();
     let mut rq = RUNQUEUES[cpu_nr].lock();
     let prev = rq.curr.clone().expect("__schedule before init_idle");

@@ -20,3 +20,21 @@ pub fn table() -> Option<Kallsyms<'static>> {
     };
     Kallsyms::new(blob)
 }
+
+/// `addr` as `symbol+0xoff/0xsize` (or `?`), for reports; formats
+/// without allocating.
+pub fn lookup_text(addr: usize) -> SymText {
+    SymText(table().and_then(|t| t.lookup(addr as u64)))
+}
+
+/// See [`lookup_text`].
+pub struct SymText(Option<(&'static str, u64, u64)>);
+
+impl core::fmt::Display for SymText {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some((name, off, size)) => write!(f, "{name}+{off:#x}/{size:#x}"),
+            None => f.write_str("?"),
+        }
+    }
+}

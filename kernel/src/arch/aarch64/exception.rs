@@ -5,6 +5,7 @@
 use crate::{irq, percpu, power};
 use aarch64_cpu::registers::*;
 use core::fmt::Write;
+use core::sync::atomic::Ordering;
 use pikern_core::esr;
 
 core::arch::global_asm!(include_str!("vectors.S"), options(raw));
@@ -94,12 +95,35 @@ pub struct FaultRecord {
     pub pc: u64,
 }
 
+/// Records the frame an IRQ interrupted (`set_irq_regs`); returns the
+/// previous one (IRQs do not nest here, but the pattern keeps it honest).
+fn set_irq_regs(regs: &mut PtRegs) -> usize {
+    percpu::this_cpu()
+        .irq_regs
+        .swap(regs as *mut PtRegs as usize, Ordering::Relaxed)
+}
+
+fn set_irq_regs_raw(v: usize) {
+    percpu::this_cpu().irq_regs.store(v, Ordering::Relaxed);
+}
+
+/// The registers the IRQ being handled on this CPU interrupted
+/// (`get_irq_regs`).
+pub fn get_irq_regs() -> Option<&'static PtRegs> {
+    let p = percpu::this_cpu().irq_regs.load(Ordering::Relaxed) as *const PtRegs;
+    // SAFETY: set only for the duration of `handle_irq` to the frame on
+    // this CPU's kernel stack, which outlives the handler; read-only here.
+    unsafe { p.as_ref() }
+}
+
 /// Called from `vectors.S` with the saved frame and the vector slot.
 #[no_mangle]
 extern "C" fn exception_dispatch(regs: &mut PtRegs, kind: u64) {
     match kind {
         5 => {
+            let old = set_irq_regs(regs);
             irq::handle_irq();
+            set_irq_regs_raw(old);
             crate::sched::core::preempt_schedule_irq();
         }
         4 => el1_sync(regs),
@@ -108,7 +132,9 @@ extern "C" fn exception_dispatch(regs: &mut PtRegs, kind: u64) {
             ret_to_user_work(regs);
         }
         9 => {
+            let old = set_irq_regs(regs);
             irq::handle_irq();
+            set_irq_regs_raw(old);
             ret_to_user_work(regs);
         }
         // An exception from 32-bit user code or an SError from user space
@@ -141,8 +167,14 @@ fn el0_sync(regs: &mut PtRegs) {
             };
             if kind == "alignment fault" {
                 force_sig(SIGBUS);
-            } else if crate::mm::fault::do_user_fault(far, access).is_err() {
-                force_sig(SIGSEGV);
+            } else {
+                match crate::mm::fault::do_user_fault(far, access) {
+                    Ok(()) => {}
+                    // No page for a valid access: Linux's out-of-memory
+                    // path kills the task rather than blaming its access.
+                    Err(crate::errno::ENOMEM) => crate::mm::fault::pagefault_out_of_memory(),
+                    Err(_) => force_sig(SIGSEGV),
+                }
             }
         }
         esr::ec::PC_ALIGN | esr::ec::SP_ALIGN => force_sig(SIGBUS),

@@ -44,7 +44,8 @@ fn main(args: &[&str]) -> i32 {
     };
     let on_pikern = sys::uname().is_ok_and(|u| sys::field_str(&u.sysname) == "pikern");
     if !on_pikern && sys::getpid() != 1 {
-        eprintln!("{name}: not on pikern and not pid 1: refusing to touch this machine");
+        let verb = if restart { "reboot" } else { "power off" };
+        eprintln!("{name}: not on pikern and not pid 1: refusing to {verb} this machine");
         return 1;
     }
     let cmd = if restart {

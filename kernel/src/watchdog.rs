@@ -1,0 +1,197 @@
+//! The lockup detector (Linux's kernel/watchdog.c, at this kernel's scale).
+//!
+//! - Soft lockup: a CPU keeps taking its timer tick but never gets to
+//!   schedule, because kernel code loops with preemption disabled. Every
+//!   pass through `__schedule`, and every tick that finds the CPU in user
+//!   mode or idle, "touches" the CPU. Kernel code that runs for
+//!   `watchdog_thresh` seconds without a touch is preempted if it can be
+//!   (Linux's watchdog thread has the same effect); a CPU still untouched
+//!   after `2 * watchdog_thresh` seconds is reported: `BUG: soft lockup`,
+//!   the interrupted code's backtrace and the ftrace buffer.
+//! - Hard lockup: a CPU stops taking ticks at all (interrupts off, or hung
+//!   in a way even the tick cannot break). Without an NMI the stuck CPU
+//!   cannot report itself, so, like Linux's buddy detector, the other CPUs
+//!   watch its tick count from their own ticks and report it after
+//!   `watchdog_thresh` seconds, with the task it was running and the code
+//!   its last tick interrupted.
+//!
+//! `watchdog_thresh=N` (seconds, default 10) and `nowatchdog` on the
+//! command line, as in Linux. Each stall is reported once.
+
+use crate::arch::exception::PtRegs;
+use crate::percpu::{self, NR_CPUS};
+use crate::{smp, time};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+/// Seconds; 0 = detector off.
+static WATCHDOG_THRESH: AtomicU64 = AtomicU64::new(10);
+/// Soft lockups reported since boot (tests read these).
+pub static SOFTLOCKUPS: AtomicU64 = AtomicU64::new(0);
+/// Hard lockups reported since boot.
+pub static HARDLOCKUPS: AtomicU64 = AtomicU64::new(0);
+
+/// One CPU's detector state.
+struct Watch {
+    /// Counter value when the CPU was last seen able to schedule.
+    touch_ts: AtomicU64,
+    soft_reported: AtomicBool,
+    /// This CPU's tick count as last seen by another CPU, and when.
+    seen_ticks: AtomicU64,
+    seen_at: AtomicU64,
+    hard_reported: AtomicBool,
+    /// Counter value of this CPU's previous tick (detects our own stalls).
+    last_tick: AtomicU64,
+    /// The code the last tick interrupted, and the task running then.
+    last_pc: AtomicU64,
+    last_pid: AtomicUsize,
+}
+
+impl Watch {
+    const fn new() -> Watch {
+        Watch {
+            touch_ts: AtomicU64::new(0),
+            soft_reported: AtomicBool::new(false),
+            seen_ticks: AtomicU64::new(0),
+            seen_at: AtomicU64::new(0),
+            hard_reported: AtomicBool::new(false),
+            last_tick: AtomicU64::new(0),
+            last_pc: AtomicU64::new(0),
+            last_pid: AtomicUsize::new(0),
+        }
+    }
+}
+
+static WATCH: [Watch; NR_CPUS] = [const { Watch::new() }; NR_CPUS];
+
+/// Reads `watchdog_thresh=` / `nowatchdog`.
+pub fn init() {
+    let cl = crate::cmdline::get();
+    if cl.has("nowatchdog") {
+        set_thresh(0);
+    } else if let Some(s) = cl.get_u64("watchdog_thresh") {
+        set_thresh(s);
+    }
+}
+
+/// Sets the threshold in seconds (0 turns the detector off) and restarts
+/// every CPU's clock, so the change itself reports nothing.
+pub fn set_thresh(secs: u64) {
+    let now = crate::arch::cpu::read_counter();
+    for w in &WATCH {
+        w.touch_ts.store(now, Ordering::Relaxed);
+        w.seen_at.store(now, Ordering::Relaxed);
+    }
+    WATCHDOG_THRESH.store(secs, Ordering::Relaxed);
+}
+
+/// The threshold in seconds.
+pub fn thresh() -> u64 {
+    WATCHDOG_THRESH.load(Ordering::Relaxed)
+}
+
+/// This CPU can schedule (`touch_softlockup_watchdog`).
+pub fn touch_softlockup_watchdog() {
+    let w = &WATCH[percpu::smp_processor_id()];
+    w.touch_ts
+        .store(crate::arch::cpu::read_counter(), Ordering::Relaxed);
+    w.soft_reported.store(false, Ordering::Relaxed);
+}
+
+/// Called by every tick with the counter value and the interrupted
+/// registers.
+pub fn watchdog_tick(now: u64, regs: Option<&PtRegs>) {
+    let secs = thresh();
+    let cpu = percpu::smp_processor_id();
+    let w = &WATCH[cpu];
+    let freq = time::counter_frequency().max(1);
+    let prev = w.last_tick.swap(now, Ordering::Relaxed);
+    if let Some(r) = regs {
+        w.last_pc.store(r.pc, Ordering::Relaxed);
+    }
+    w.last_pid
+        .store(crate::task::current_pid() as usize, Ordering::Relaxed);
+    if secs == 0 {
+        return;
+    }
+    if prev != 0 && now.saturating_sub(prev) > secs * freq {
+        // This CPU itself was stalled (a debugger, a descheduled vCPU): what
+        // it would see now is not a lockup of anyone else.
+        set_thresh(secs);
+        return;
+    }
+    let from_user = regs.is_some_and(|r| r.pstate & 0xf == 0);
+    let idle = crate::task::current_flags() & crate::task::PF_IDLE != 0;
+    if from_user || idle {
+        touch_softlockup_watchdog();
+    } else {
+        let stuck = now.saturating_sub(w.touch_ts.load(Ordering::Relaxed));
+        let preemptible = percpu::this_cpu().preempt_count.load(Ordering::Relaxed) == 0;
+        if preemptible && stuck > secs * freq {
+            // Kernel code that has run long but may be preempted: do what
+            // Linux's watchdog thread does and preempt it. Passing through
+            // __schedule touches the watchdog; only a CPU that cannot
+            // schedule stays untouched.
+            percpu::this_cpu()
+                .need_resched
+                .store(true, Ordering::Release);
+        }
+        if stuck > 2 * secs * freq && !w.soft_reported.swap(true, Ordering::Relaxed) {
+            SOFTLOCKUPS.fetch_add(1, Ordering::Relaxed);
+            report_soft(cpu, stuck / freq, regs);
+        }
+    }
+    for other in (0..NR_CPUS).filter(|&c| c != cpu && smp::cpu_online(c)) {
+        check_hard(other, now, secs * freq, freq);
+    }
+}
+
+/// The buddy check of CPU `c` from another CPU's tick.
+fn check_hard(c: usize, now: u64, limit: u64, freq: u64) {
+    let w = &WATCH[c];
+    let ticks = percpu::load(&percpu::cpu(c).ticks);
+    if ticks != w.seen_ticks.load(Ordering::Relaxed) {
+        w.seen_ticks.store(ticks, Ordering::Relaxed);
+        w.seen_at.store(now, Ordering::Relaxed);
+        w.hard_reported.store(false, Ordering::Relaxed);
+        return;
+    }
+    let silent = now.saturating_sub(w.seen_at.load(Ordering::Relaxed));
+    if silent > limit && !w.hard_reported.swap(true, Ordering::Relaxed) {
+        HARDLOCKUPS.fetch_add(1, Ordering::Relaxed);
+        let pc = w.last_pc.load(Ordering::Relaxed);
+        crate::console::with_raw(|out| {
+            let _ = writeln!(
+                out,
+                "watchdog: Watchdog detected hard LOCKUP on cpu {c}\n\
+                 CPU#{c}: no timer tick for {}s; its last tick interrupted pid {} at {:#018x} {}",
+                silent / freq,
+                w.last_pid.load(Ordering::Relaxed),
+                pc,
+                crate::trace::kallsyms::lookup_text(pc as usize)
+            );
+        });
+        crate::trace::ftrace_dump();
+    }
+}
+
+fn report_soft(cpu: usize, secs: u64, regs: Option<&PtRegs>) {
+    let me = crate::task::current();
+    crate::console::with_raw(|out| {
+        let _ = writeln!(
+            out,
+            "watchdog: BUG: soft lockup - CPU#{cpu} stuck for {secs}s! [{}:{}]",
+            me.comm(),
+            me.pid
+        );
+        if let Some(r) = regs {
+            let _ = writeln!(
+                out,
+                "pc : {:#018x} {}",
+                r.pc,
+                crate::trace::kallsyms::lookup_text(r.pc as usize)
+            );
+            let _ = crate::panic::write_backtrace(out, r.regs[29] as usize, Some(r.pc as usize));
+        }
+    });
+    crate::trace::ftrace_dump();
+}
