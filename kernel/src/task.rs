@@ -184,6 +184,8 @@ pub struct Task {
     /// Runnable but switched out because its affinity excludes the CPU:
     /// the next task on that CPU queues it elsewhere.
     pub migrate_pending: AtomicBool,
+    /// Inside `preempt_schedule_irq` (it must not nest).
+    pub in_preempt_irq: AtomicBool,
     /// Serialises wake-ups of this task (`pi_lock`).
     pub pi_lock: IrqSpinLock<()>,
     /// Parent and children.
@@ -273,6 +275,7 @@ impl Task {
             on_rq: AtomicBool::new(false),
             on_cpu: AtomicBool::new(false),
             migrate_pending: AtomicBool::new(false),
+            in_preempt_irq: AtomicBool::new(false),
             pi_lock: IrqSpinLock::new(()),
             family: IrqSpinLock::new(Family::default()),
             wait_chldexit: WaitQueue::new(),

@@ -421,12 +421,25 @@ pub fn preempt_schedule_irq() {
     if !sched_ready() || percpu::this_cpu().preempt_count.load(Ordering::Relaxed) != 0 {
         return;
     }
+    // SAFETY: the current task stays alive while it runs here.
+    let curr = unsafe { &*percpu::this_cpu().current_task() };
+    // When this task is switched back in below, finish_task_switch turns
+    // IRQs on before __schedule returns. An IRQ in that window must not
+    // preempt again from a nested frame (Linux holds preempt_count up
+    // here for the same reason): each resumption would stack one more
+    // exception frame, until the stack overflows. The loop below catches
+    // the request instead, at this depth.
+    if curr.in_preempt_irq.load(Ordering::Relaxed) {
+        return;
+    }
+    curr.in_preempt_irq.store(true, Ordering::Relaxed);
     while need_resched() {
         __schedule(true);
         // finish_task_switch enabled IRQs; the exception return expects
         // them masked until eret.
         cpu::local_irq_disable();
     }
+    curr.in_preempt_irq.store(false, Ordering::Relaxed);
 }
 
 /// The idle loop of every CPU (`do_idle`): balance, sleep in `wfi` until
