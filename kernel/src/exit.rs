@@ -124,14 +124,14 @@ pub fn sys_wait4(pid: i64, status: u64, options: u32, rusage: u64) -> Result<i64
         // Process groups are not modelled: 0 and < -1 mean any child.
         _ => -1,
     };
-    match do_wait(pid, options & WNOHANG)? {
+    match wait_for_child(pid, options & WNOHANG)? {
         None => Ok(0),
-        Some((child, code)) => {
+        Some((child, code, usage)) => {
             if status != 0 {
                 crate::mm::uaccess::put_user_u32(status, code as u32)?;
             }
             if rusage != 0 {
-                crate::mm::uaccess::copy_to_user(rusage, &[0u8; 144])?;
+                crate::mm::uaccess::copy_to_user(rusage, &rusage_bytes(usage))?;
             }
             Ok(child as i64)
         }
@@ -269,11 +269,49 @@ pub fn release_task(p: &Arc<Task>) {
     }
 }
 
+/// CPU time (ns), voluntary and involuntary context switches: what
+/// `struct rusage` reports of a task.
+pub type Usage = [u64; 3];
+
+/// A task's own usage.
+pub fn task_usage(t: &Task) -> Usage {
+    [
+        t.se.sum_exec_runtime.load(Ordering::Relaxed),
+        t.nvcsw.load(Ordering::Relaxed),
+        t.nivcsw.load(Ordering::Relaxed),
+    ]
+}
+
+/// What `RUSAGE_CHILDREN` reports: the reaped children's usage.
+pub fn children_usage(t: &Task) -> Usage {
+    core::array::from_fn(|i| t.children_usage[i].load(Ordering::Relaxed))
+}
+
+/// `struct rusage` as arm64 Linux lays it out (144 bytes): `ru_utime`
+/// (timeval) first, `ru_nvcsw` at offset 128, `ru_nivcsw` at 136. All CPU
+/// time counts as user time: the kernel does not split it.
+pub fn rusage_bytes(u: Usage) -> [u8; 144] {
+    let mut b = [0u8; 144];
+    let [ns, nvcsw, nivcsw] = u;
+    b[..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
+    b[8..16].copy_from_slice(&(((ns / 1000) % 1_000_000) as i64).to_le_bytes());
+    b[128..136].copy_from_slice(&nvcsw.to_le_bytes());
+    b[136..144].copy_from_slice(&nivcsw.to_le_bytes());
+    b
+}
+
 /// Waits for a child of the current task to exit and reaps it (`do_wait`):
 /// `pid` -1 for any child, or a specific one. Returns `(pid, exit_code)`,
 /// `None` with `WNOHANG` if no child has exited yet, `ECHILD` if there is
 /// no such child.
 pub fn do_wait(pid: Pid, options: u32) -> Result<Option<(Pid, i32)>, Errno> {
+    wait_for_child(pid, options).map(|r| r.map(|(p, code, _)| (p, code)))
+}
+
+/// [`do_wait`], also returning the child's usage with its own reaped
+/// children's. The parent's `RUSAGE_CHILDREN` totals grow by that usage,
+/// as in Linux's `wait_task_zombie`.
+fn wait_for_child(pid: Pid, options: u32) -> Result<Option<(Pid, i32, Usage)>, Errno> {
     let me = task::current();
     crate::trace::events::sched_process_wait(&me, if pid == -1 { 0 } else { pid });
     loop {
@@ -298,8 +336,13 @@ pub fn do_wait(pid: Pid, options: u32) -> Result<Option<(Pid, i32)>, Errno> {
         if let Some(z) = zombie {
             me.wait_chldexit.finish_wait();
             let code = z.exit_code.load(Ordering::Relaxed);
+            let (own, theirs) = (task_usage(&z), children_usage(&z));
+            let usage: Usage = core::array::from_fn(|i| own[i] + theirs[i]);
+            for (acc, v) in me.children_usage.iter().zip(usage) {
+                acc.fetch_add(v, Ordering::Relaxed);
+            }
             release_task(&z);
-            return Ok(Some((z.pid, code)));
+            return Ok(Some((z.pid, code, usage)));
         }
         if !found {
             me.wait_chldexit.finish_wait();

@@ -233,6 +233,10 @@ pub struct Task {
     pub nvcsw: AtomicU64,
     /// Involuntary context switches (`nivcsw`).
     pub nivcsw: AtomicU64,
+    /// Reaped children's (and their reaped children's) CPU time, voluntary
+    /// and involuntary switches, for `RUSAGE_CHILDREN` (Linux's
+    /// `signal->cutime`, `cnvcsw`, `cnivcsw`, added up in `wait_task_zombie`).
+    pub children_usage: [AtomicU64; 3],
 }
 
 // SAFETY: `thread` is only touched by cpu_switch_to on the CPU switching
@@ -299,6 +303,7 @@ impl Task {
             rlim: IrqSpinLock::new(Box::new(default_rlimits())),
             nvcsw: AtomicU64::new(0),
             nivcsw: AtomicU64::new(0),
+            children_usage: [const { AtomicU64::new(0) }; 3],
         };
         t.set_comm(comm);
         t
