@@ -180,6 +180,7 @@ pub fn kernel_execve(path: &str, argv: &[&str], envp: &[&str]) -> Errno {
         Ok(start) => {
             let regs = me.pt_regs();
             drop(me);
+            crate::bench::note_user_entry();
             // SAFETY: pt_regs() is the top of this task's own kernel stack,
             // which nothing else uses; we never return to the frames below.
             unsafe {
