@@ -73,7 +73,9 @@ fn exit_mm(tsk: &Task) {
     crate::fork::vfork_release(tsk);
     if mm.is_some() {
         // No TTBR0 may point at tables that are about to be freed.
-        tsk.ttbr0.store(0, Ordering::Release);
+        if tsk.ttbr0.swap(0, Ordering::AcqRel) != 0 {
+            crate::pid::user_process_ended();
+        }
         crate::arch::mmu::set_ttbr0(crate::arch::mmu::empty_user_table());
     }
     drop(mm);
@@ -321,7 +323,14 @@ fn wait_for_child(pid: Pid, options: u32) -> Result<Option<(Pid, i32, Usage)>, E
             let fam = me.family.lock();
             let mut found = false;
             let mut zombie = None;
-            for c in fam.children.values().filter(|c| pid == -1 || c.pid == pid) {
+            // A given pid is one lookup, not a scan of every child.
+            let one = if pid == -1 { None } else { fam.children.get(&pid) };
+            let candidates: &mut dyn Iterator<Item = &Arc<Task>> = match one {
+                Some(c) => &mut core::iter::once(c),
+                None if pid == -1 => &mut fam.children.values(),
+                None => &mut core::iter::empty(),
+            };
+            for c in candidates {
                 found = true;
                 if c.exit_state
                     .compare_exchange(EXIT_ZOMBIE, EXIT_DEAD, Ordering::AcqRel, Ordering::Relaxed)

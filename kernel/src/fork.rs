@@ -245,6 +245,7 @@ fn copy_mm(clone_flags: u64, p: &Task, parent: &Task) -> Result<(), Errno> {
         mm.copy_mm()?
     };
     p.ttbr0.store(child_mm.ttbr0(), Ordering::Release);
+    crate::pid::user_process_started();
     *p.mm.lock() = Some(child_mm);
     Ok(())
 }

@@ -8,6 +8,7 @@ use crate::task::{Pid, Task};
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use pikern_core::pid::PidAllocator;
 
 /// All tasks with a pid, and the pid bitmap.
@@ -68,14 +69,25 @@ pub fn find_task_by_pid(pid: Pid) -> Option<Arc<Task>> {
     TASKLIST.lock().find(pid)
 }
 
+/// Live user processes (with an address space), counted as they gain
+/// and lose one instead of scanned: fork checks RLIMIT_NPROC against it on
+/// every call (Linux keeps `user->processes` for the same reason).
+static NR_USER_PROCESSES: AtomicUsize = AtomicUsize::new(0);
+
+/// A task gained its first address space (user fork, exec from a kernel
+/// thread).
+pub fn user_process_started() {
+    NR_USER_PROCESSES.fetch_add(1, Ordering::Relaxed);
+}
+
+/// A user task gave its address space up (`exit_mm`).
+pub fn user_process_ended() {
+    NR_USER_PROCESSES.fetch_sub(1, Ordering::Relaxed);
+}
+
 /// Processes with an address space (user processes).
 pub fn nr_user_processes() -> usize {
-    TASKLIST
-        .lock()
-        .table
-        .values()
-        .filter(|t| t.is_user())
-        .count()
+    NR_USER_PROCESSES.load(Ordering::Relaxed)
 }
 
 /// A snapshot of every task with a pid, in pid order.
