@@ -179,6 +179,7 @@ fn forget_original_parent(tl: &mut crate::pid::TaskList, tsk: &Arc<Task>) {
     for c in children.values() {
         let mut fam = c.family.lock();
         fam.real_parent = Arc::downgrade(&reaper);
+        c.real_parent_pid.store(reaper.pid, Ordering::Relaxed);
         fam.parent = Arc::downgrade(&reaper);
         zombie |= c.exit_state.load(Ordering::Relaxed) == EXIT_ZOMBIE;
     }
@@ -324,7 +325,11 @@ fn wait_for_child(pid: Pid, options: u32) -> Result<Option<(Pid, i32, Usage)>, E
             let mut found = false;
             let mut zombie = None;
             // A given pid is one lookup, not a scan of every child.
-            let one = if pid == -1 { None } else { fam.children.get(&pid) };
+            let one = if pid == -1 {
+                None
+            } else {
+                fam.children.get(&pid)
+            };
             let candidates: &mut dyn Iterator<Item = &Arc<Task>> = match one {
                 Some(c) => &mut core::iter::once(c),
                 None if pid == -1 => &mut fam.children.values(),

@@ -197,6 +197,7 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
             let mut fam = p.family.lock();
             fam.real_parent = Arc::downgrade(&parent);
             fam.parent = Arc::downgrade(&parent);
+            p.real_parent_pid.store(parent.pid, Ordering::Relaxed);
         }
         parent.family.lock().children.insert(p.pid, p.clone());
         tl.attach(p.clone());

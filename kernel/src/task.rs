@@ -190,6 +190,10 @@ pub struct Task {
     pub pi_lock: IrqSpinLock<()>,
     /// Parent and children.
     pub family: IrqSpinLock<Family>,
+    /// The pid of `family.real_parent`, set with it (under the task list
+    /// lock): `getppid` reads it without locking, as Linux reads
+    /// `real_parent->tgid` under RCU.
+    pub real_parent_pid: AtomicI32,
     /// Children's exits wake this (`signal->wait_chldexit`).
     pub wait_chldexit: WaitQueue,
     /// Its kernel stack, until `put_task_stack`.
@@ -282,6 +286,7 @@ impl Task {
             in_preempt_irq: AtomicBool::new(false),
             pi_lock: IrqSpinLock::new(()),
             family: IrqSpinLock::new(Family::default()),
+            real_parent_pid: AtomicI32::new(0),
             wait_chldexit: WaitQueue::new(),
             stack_refcount: AtomicU32::new(stack.is_some() as u32),
             stack: IrqSpinLock::new(stack),
@@ -361,11 +366,7 @@ impl Task {
 
     /// The parent's pid (0 if none).
     pub fn ppid(&self) -> Pid {
-        self.family
-            .lock()
-            .real_parent
-            .upgrade()
-            .map_or(0, |p| p.pid)
+        self.real_parent_pid.load(Ordering::Relaxed)
     }
 
     /// The saved context, for `cpu_switch_to`.
@@ -478,6 +479,18 @@ pub fn current() -> Arc<Task> {
         Arc::increment_strong_count(p);
         Arc::from_raw(p)
     }
+}
+
+/// Runs `f` on the task on this CPU without touching its reference count
+/// (the common case of a system call that only reads its caller: no
+/// atomic increment and decrement around it).
+#[inline]
+pub fn with_current<R>(f: impl FnOnce(&Task) -> R) -> R {
+    let p = percpu::this_cpu().current_task();
+    assert!(!p.is_null(), "with_current() before sched_init");
+    // SAFETY: the runqueue's `curr` keeps the running task alive, and `f`
+    // cannot outlive this call: the task it borrows is the one running it.
+    f(unsafe { &*p })
 }
 
 /// The pid of the task on this CPU without touching reference counts.

@@ -203,8 +203,16 @@ impl MmStruct {
         // The index range of a table at `base` covering `1 << shift` bytes
         // per entry, clipped to [start, last].
         let span = |base: u64, size: u64, shift: u32| {
-            let lo = if base <= start { index(start, shift) } else { 0 };
-            let hi = if base + size > last { index(last, shift) } else { 511 };
+            let lo = if base <= start {
+                index(start, shift)
+            } else {
+                0
+            };
+            let hi = if base + size > last {
+                index(last, shift)
+            } else {
+                511
+            };
             (lo, hi)
         };
         let (lo1, hi1) = (index(start, 30), index(last, 30));
@@ -641,7 +649,9 @@ impl Drop for MmStruct {
         }
         drop(inner);
         for_each_valid(self.pgd, 0, 511, |_, d1, _| {
-            for_each_valid(d1 & ADDR_MASK, 0, 511, |_, d2, _| free_table(d2 & ADDR_MASK));
+            for_each_valid(d1 & ADDR_MASK, 0, 511, |_, d2, _| {
+                free_table(d2 & ADDR_MASK)
+            });
             free_table(d1 & ADDR_MASK);
         });
         free_table(self.pgd);

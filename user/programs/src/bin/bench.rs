@@ -18,7 +18,9 @@
 //! tracer too, the memory one sleeping process costs, and last the
 //! kernel's own micro-benchmarks from `/proc/bench` (boot with `bench`).
 //!
-//! `-q` (the smoke test) runs every measurement with small counts. Exits 0
+//! `-q` (the smoke test) runs every measurement with small counts;
+//! `--only NAME` runs just that measurement (for profiling one path, e.g.
+//! with QEMU's `-d exec`). Exits 0
 //! if every measurement ran, 1 otherwise (a `bench: error ...` line says
 //! what failed).
 
@@ -61,9 +63,10 @@ const CALIBRATION: u64 = 1_000_000;
 
 fn main(args: &[&str]) -> i32 {
     let quick = args.iter().skip(1).any(|a| *a == "-q");
+    let only = args.windows(2).find(|w| w[0] == "--only").map(|w| w[1]);
     let c = if quick { &QUICK } else { &FULL };
     println!("bench: mode {}", if quick { "quick" } else { "full" });
-    match run(c) {
+    match run(c, &|name| only.is_none_or(|o| o == name)) {
         Ok(()) => {
             println!("bench: done");
             0
@@ -87,41 +90,53 @@ fn timed(f: impl FnOnce() -> Result<(), Errno>) -> Result<u64, Errno> {
     Ok(monotonic_ns() - start)
 }
 
-fn run(c: &Counts) -> Result<(), Errno> {
-    report(
-        "calibration_2insn_loop",
-        CALIBRATION,
-        timed(|| {
-            two_instruction_loop(CALIBRATION);
-            Ok(())
-        })?,
-    );
+/// Runs every measurement `want` accepts.
+fn run(c: &Counts, want: &dyn Fn(&str) -> bool) -> Result<(), Errno> {
+    if want("calibration_2insn_loop") {
+        report(
+            "calibration_2insn_loop",
+            CALIBRATION,
+            timed(|| {
+                two_instruction_loop(CALIBRATION);
+                Ok(())
+            })?,
+        );
+    }
     pin(1)?;
-    report(
-        "getppid",
-        c.syscall,
-        timed(|| {
-            for _ in 0..c.syscall {
-                core::hint::black_box(sys::getppid());
-            }
-            Ok(())
-        })?,
-    );
-    report(
-        "clock_gettime",
-        c.syscall,
-        timed(|| {
-            for _ in 0..c.syscall {
-                sys::clock_gettime(CLOCK_MONOTONIC)?;
-            }
-            Ok(())
-        })?,
-    );
-    report("fork_exit_wait", c.fork, timed(|| fork_loop(c.fork))?);
+    if want("getppid") {
+        report(
+            "getppid",
+            c.syscall,
+            timed(|| {
+                for _ in 0..c.syscall {
+                    core::hint::black_box(sys::getppid());
+                }
+                Ok(())
+            })?,
+        );
+    }
+    if want("clock_gettime") {
+        report(
+            "clock_gettime",
+            c.syscall,
+            timed(|| {
+                for _ in 0..c.syscall {
+                    sys::clock_gettime(CLOCK_MONOTONIC)?;
+                }
+                Ok(())
+            })?,
+        );
+    }
+    if want("fork_exit_wait") {
+        report("fork_exit_wait", c.fork, timed(|| fork_loop(c.fork))?);
+    }
     for (k, name) in [
         (10, "fork_exit_wait_10_sleepers"),
         (100, "fork_exit_wait_100_sleepers"),
     ] {
+        if !want(name) {
+            continue;
+        }
         let before = meminfo()?;
         let sleepers = Sleepers::spawn(k)?;
         if k == 100 {
@@ -134,55 +149,67 @@ fn run(c: &Counts) -> Result<(), Errno> {
         sleepers.reap()?;
         report(name, c.fork, t?);
     }
-    pin(0xf)?;
-    report(
-        "fork_exit_wait_unpinned",
-        c.fork,
-        timed(|| fork_loop(c.fork))?,
-    );
-    pin(1)?;
-    report(
-        "sched_yield",
-        c.syscall,
-        timed(|| {
-            for _ in 0..c.syscall {
-                sys::sched_yield()?;
-            }
-            Ok(())
-        })?,
-    );
-    let (ns, switches) = yield_ping_pong(c.yields)?;
-    report("yield_pingpong_per_switch", switches, ns);
-    report(
-        "fork_execve_exit_wait",
-        c.exec,
-        timed(|| exec_loop(c.exec))?,
-    );
-    tracing(&[
+    if want("fork_exit_wait_unpinned") {
+        pin(0xf)?;
+        let t = timed(|| fork_loop(c.fork));
+        pin(1)?;
+        report("fork_exit_wait_unpinned", c.fork, t?);
+    }
+    if want("sched_yield") {
+        report(
+            "sched_yield",
+            c.syscall,
+            timed(|| {
+                for _ in 0..c.syscall {
+                    sys::sched_yield()?;
+                }
+                Ok(())
+            })?,
+        );
+    }
+    if want("yield_pingpong_per_switch") {
+        let (ns, switches) = yield_ping_pong(c.yields)?;
+        report("yield_pingpong_per_switch", switches, ns);
+    }
+    if want("fork_execve_exit_wait") {
+        report(
+            "fork_execve_exit_wait",
+            c.exec,
+            timed(|| exec_loop(c.exec))?,
+        );
+    }
+    let events = [
         ("events/sched/enable", "1"),
         ("events/signal/enable", "1"),
         ("tracing_on", "1"),
-    ])?;
-    report(
-        "fork_exit_wait_events",
-        c.fork,
-        timed(|| fork_loop(c.fork))?,
-    );
-    tracing(&[("current_tracer", "function")])?;
-    let t = timed(|| fork_loop(c.fork));
-    tracing(&[
+    ];
+    let off = [
         ("current_tracer", "nop"),
         ("events/sched/enable", "0"),
         ("events/signal/enable", "0"),
         ("trace", ""),
-    ])?;
-    report("fork_exit_wait_function_tracer", c.fork, t?);
-    let kernel = io::read_file(c"/proc/bench")?;
-    for line in core::str::from_utf8(&kernel)
-        .map_err(|_| Errno::EINVAL)?
-        .lines()
-    {
-        println!("{line}");
+    ];
+    if want("fork_exit_wait_events") {
+        tracing(&events)?;
+        let t = timed(|| fork_loop(c.fork));
+        tracing(&off)?;
+        report("fork_exit_wait_events", c.fork, t?);
+    }
+    if want("fork_exit_wait_function_tracer") {
+        tracing(&events)?;
+        tracing(&[("current_tracer", "function")])?;
+        let t = timed(|| fork_loop(c.fork));
+        tracing(&off)?;
+        report("fork_exit_wait_function_tracer", c.fork, t?);
+    }
+    if want("kernel") {
+        let kernel = io::read_file(c"/proc/bench")?;
+        for line in core::str::from_utf8(&kernel)
+            .map_err(|_| Errno::EINVAL)?
+            .lines()
+        {
+            println!("{line}");
+        }
     }
     Ok(())
 }
