@@ -81,6 +81,10 @@ pub struct MmStruct {
     asid: u16,
     /// Areas and heap, under the lock that also guards the page tables.
     pub inner: IrqSpinLock<MmInner>,
+    /// Every level-2 and level-3 table of this space, so teardown frees
+    /// them without scanning the tables above (Linux frees them during
+    /// its per-VMA walk; here areas may have been unmapped since).
+    tables: IrqSpinLock<alloc::vec::Vec<u64>>,
 }
 
 /// 16-bit ASIDs, one bit each; ASID 0 is the kernel threads' empty table.
@@ -156,6 +160,8 @@ impl MmStruct {
                 brk: 0,
                 mapped: 0,
             }),
+            // A small process has two or three of each.
+            tables: IrqSpinLock::new(alloc::vec::Vec::with_capacity(8)),
         }))
     }
 
@@ -175,6 +181,7 @@ impl MmStruct {
                 d & ADDR_MASK
             } else if alloc {
                 let t = new_table()?;
+                self.tables.lock().push(t);
                 e.store(t | VALID | TABLE, Ordering::Release);
                 t
             } else {
@@ -648,12 +655,9 @@ impl Drop for MmStruct {
             });
         }
         drop(inner);
-        for_each_valid(self.pgd, 0, 511, |_, d1, _| {
-            for_each_valid(d1 & ADDR_MASK, 0, 511, |_, d2, _| {
-                free_table(d2 & ADDR_MASK)
-            });
-            free_table(d1 & ADDR_MASK);
-        });
+        for &t in self.tables.lock().iter() {
+            free_table(t);
+        }
         free_table(self.pgd);
         free_asid(self.asid);
     }
