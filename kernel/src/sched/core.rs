@@ -387,8 +387,16 @@ pub fn load_balance(this: usize, idle: bool) -> bool {
         return false;
     }
     let (lo, hi) = (this.min(busiest), this.max(busiest));
-    let mut g_lo = RUNQUEUES[lo].lock();
-    let mut g_hi = RUNQUEUES[hi].lock();
+    // Balancing is an optimisation: if either runqueue is busy, try again
+    // at the next chance rather than spin. Spinning here made an idle CPU
+    // wait out the whole time a preempted lock holder was off its CPU (a
+    // vCPU descheduled by the host, or QEMU's round-robin vCPUs).
+    let Some(mut g_lo) = RUNQUEUES[lo].try_lock() else {
+        return false;
+    };
+    let Some(mut g_hi) = RUNQUEUES[hi].try_lock() else {
+        return false;
+    };
     let (src, dst) = if busiest == lo {
         (&mut g_lo, &mut g_hi)
     } else {
