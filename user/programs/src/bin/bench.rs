@@ -19,8 +19,8 @@
 //! kernel's own micro-benchmarks from `/proc/bench` (boot with `bench`).
 //!
 //! `-q` (the smoke test) runs every measurement with small counts;
-//! `--only NAME` runs just that measurement (for profiling one path, e.g.
-//! with QEMU's `-d exec`). Exits 0
+//! `--only NAME` runs just that measurement and `--forks N` sets the
+//! fork loops' count (for profiling one path, e.g. with QEMU's `-d exec`). Exits 0
 //! if every measurement ran, 1 otherwise (a `bench: error ...` line says
 //! what failed).
 
@@ -37,6 +37,7 @@ use pikern_rt::{io, println, sys, Errno};
 pikern_rt::entry!(main);
 
 /// Iteration counts of one run.
+#[derive(Clone, Copy)]
 struct Counts {
     syscall: u64,
     fork: u64,
@@ -64,7 +65,15 @@ const CALIBRATION: u64 = 1_000_000;
 fn main(args: &[&str]) -> i32 {
     let quick = args.iter().skip(1).any(|a| *a == "-q");
     let only = args.windows(2).find(|w| w[0] == "--only").map(|w| w[1]);
-    let c = if quick { &QUICK } else { &FULL };
+    let forks = args
+        .windows(2)
+        .find(|w| w[0] == "--forks")
+        .and_then(|w| w[1].parse().ok());
+    let base = if quick { QUICK } else { FULL };
+    let c = &Counts {
+        fork: forks.unwrap_or(base.fork),
+        ..base
+    };
     println!("bench: mode {}", if quick { "quick" } else { "full" });
     match run(c, &|name| only.is_none_or(|o| o == name)) {
         Ok(()) => {
@@ -127,10 +136,11 @@ fn run(c: &Counts, want: &dyn Fn(&str) -> bool) -> Result<(), Errno> {
             })?,
         );
     }
-    if want("fork_exit_wait") {
-        report("fork_exit_wait", c.fork, timed(|| fork_loop(c.fork))?);
-    }
+    // The same loop alone and with 10 and 100 other processes alive. The
+    // parent is brought to the same state first each time (the pipe, the
+    // meminfo reads, the pause), so only the sleepers differ.
     for (k, name) in [
+        (0, "fork_exit_wait"),
         (10, "fork_exit_wait_10_sleepers"),
         (100, "fork_exit_wait_100_sleepers"),
     ] {
@@ -139,10 +149,10 @@ fn run(c: &Counts, want: &dyn Fn(&str) -> bool) -> Result<(), Errno> {
         }
         let before = meminfo()?;
         let sleepers = Sleepers::spawn(k)?;
+        let bytes = meminfo()?.bytes_since(&before);
         if k == 100 {
             // What each sleeping process costs: descriptor, kernel stack,
             // page tables and the pages it has of its own.
-            let bytes = meminfo()?.bytes_since(&before);
             println!("bench: task_bytes {k} {bytes} bytes");
         }
         let t = timed(|| fork_loop(c.fork));
@@ -282,7 +292,8 @@ struct Sleepers {
 impl Sleepers {
     fn spawn(k: usize) -> Result<Sleepers, Errno> {
         let fds = sys::pipe2(0)?;
-        let mut pids = Vec::with_capacity(k);
+        // One capacity for every k: the parent heap looks the same.
+        let mut pids = Vec::with_capacity(k.max(100));
         for _ in 0..k {
             let pid = process::fork()?;
             if pid == 0 {
