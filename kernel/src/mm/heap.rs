@@ -153,12 +153,14 @@ unsafe impl GlobalAlloc for KernelHeap {
                 return head as *mut u8;
             }
         }
+        // Counted by the size asked for, as dealloc counts it.
+        let asked = layout.size();
         let layout = class.map_or(layout, class_layout);
         loop {
             let n = c.n;
             for h in &mut c.heaps[..n] {
                 if let Ok(p) = h.allocate_first_fit(layout) {
-                    LIVE_BY_SIZE[bucket(layout.size())].fetch_add(1, Ordering::Relaxed);
+                    LIVE_BY_SIZE[bucket(asked)].fetch_add(1, Ordering::Relaxed);
                     return p.as_ptr();
                 }
             }
