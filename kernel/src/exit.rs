@@ -268,7 +268,7 @@ pub fn release_task(p: &Arc<Task>) {
     let mut tl = TASKLIST.lock();
     tl.detach(p.pid);
     if let Some(parent) = p.family.lock().real_parent.upgrade() {
-        parent.family.lock().children.remove(&p.pid);
+        parent.family.lock().children.remove(p);
     }
 }
 
@@ -320,17 +320,21 @@ fn wait_for_child(pid: Pid, options: u32) -> Result<Option<(Pid, i32, Usage)>, E
     loop {
         me.wait_chldexit.prepare_to_wait(TASK_INTERRUPTIBLE);
         let (found, zombie) = {
-            let _tl = TASKLIST.lock();
+            let tl = TASKLIST.lock();
             let fam = me.family.lock();
             let mut found = false;
             let mut zombie = None;
-            // A given pid is one lookup, not a scan of every child.
+            // A given pid is one lookup in the pid table, not a walk of
+            // every child.
             let one = if pid == -1 {
                 None
             } else {
-                fam.children.get(&pid)
+                // real_parent_pid changes only under the task-list lock,
+                // held here.
+                tl.find(pid)
+                    .filter(|c| c.real_parent_pid.load(Ordering::Relaxed) == me.pid)
             };
-            let candidates: &mut dyn Iterator<Item = &Arc<Task>> = match one {
+            let candidates: &mut dyn Iterator<Item = Arc<Task>> = match one {
                 Some(c) => &mut core::iter::once(c),
                 None if pid == -1 => &mut fam.children.values(),
                 None => &mut core::iter::empty(),
@@ -341,7 +345,7 @@ fn wait_for_child(pid: Pid, options: u32) -> Result<Option<(Pid, i32, Usage)>, E
                     .compare_exchange(EXIT_ZOMBIE, EXIT_DEAD, Ordering::AcqRel, Ordering::Relaxed)
                     .is_ok()
                 {
-                    zombie = Some(c.clone());
+                    zombie = Some(c);
                     break;
                 }
             }

@@ -199,7 +199,7 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
             fam.parent = Arc::downgrade(&parent);
             p.real_parent_pid.store(parent.pid, Ordering::Relaxed);
         }
-        parent.family.lock().children.insert(p.pid, p.clone());
+        parent.family.lock().children.insert(p.clone());
         tl.attach(p.clone());
     }
     crate::trace::events::sched_process_fork(&parent, &p);
