@@ -247,7 +247,10 @@ pub struct Task {
     pub pid: Pid,
     /// Thread-group id (the pid of the group leader).
     pub tgid: Pid,
-    comm: IrqSpinLock<[u8; 16]>,
+    /// The command name, 16 bytes in two words: read without a lock on
+    /// every trace event (Linux's tracepoints copy `comm` unlocked too);
+    /// a rename racing a read can at worst mix old and new halves.
+    comm: [AtomicU64; 2],
     /// `TASK_*`.
     pub state: AtomicU32,
     /// `PF_*`.
@@ -356,7 +359,7 @@ impl Task {
         let t = Task {
             pid,
             tgid: pid,
-            comm: IrqSpinLock::new([0; 16]),
+            comm: [AtomicU64::new(0), AtomicU64::new(0)],
             state: AtomicU32::new(TASK_RUNNING),
             flags: AtomicU32::new(flags),
             exit_state: AtomicU32::new(0),
@@ -413,9 +416,21 @@ impl Task {
         t
     }
 
+    /// The command name as two little-endian words (trace records).
+    #[inline]
+    pub fn comm_words(&self) -> [u64; 2] {
+        [
+            self.comm[0].load(Ordering::Relaxed),
+            self.comm[1].load(Ordering::Relaxed),
+        ]
+    }
+
     /// The command name (up to 15 bytes).
     pub fn comm(&self) -> Comm {
-        Comm(*self.comm.lock())
+        let mut c = [0u8; 16];
+        c[..8].copy_from_slice(&self.comm[0].load(Ordering::Relaxed).to_le_bytes());
+        c[8..].copy_from_slice(&self.comm[1].load(Ordering::Relaxed).to_le_bytes());
+        Comm(c)
     }
 
     /// Sets the command name, truncated to 15 bytes as Linux does.
@@ -423,7 +438,12 @@ impl Task {
         let mut c = [0u8; 16];
         let n = name.len().min(15);
         c[..n].copy_from_slice(&name.as_bytes()[..n]);
-        *self.comm.lock() = c;
+        for (w, b) in self.comm.iter().zip(c.chunks_exact(8)) {
+            w.store(
+                u64::from_le_bytes(b.try_into().unwrap_or([0; 8])),
+                Ordering::Relaxed,
+            );
+        }
     }
 
     /// `state` now.
