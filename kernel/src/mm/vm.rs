@@ -81,6 +81,11 @@ pub struct MmStruct {
     asid: u16,
     /// Areas and heap, under the lock that also guards the page tables.
     pub inner: IrqSpinLock<MmInner>,
+    /// The lowest page ever faulted in the stack region (`STACK_TOP -
+    /// STACK_MAX` up to `STACK_TOP`): the stack area spans 8 MiB, but a
+    /// process touches its top few pages, and fork and exit walk only from
+    /// here up (Linux gets the same from a stack VMA that grows down).
+    stack_low: AtomicU64,
     /// Every level-2 and level-3 table of this space, so teardown frees
     /// them without scanning the tables above (Linux frees them during
     /// its per-VMA walk; here areas may have been unmapped since).
@@ -160,6 +165,7 @@ impl MmStruct {
                 brk: 0,
                 mapped: 0,
             }),
+            stack_low: AtomicU64::new(STACK_TOP),
             // A small process has two or three of each.
             tables: IrqSpinLock::new(alloc::vec::Vec::with_capacity(8)),
         }))
@@ -196,6 +202,17 @@ impl MmStruct {
         Ok(self
             .l3_table(va, alloc)?
             .map(|t| &table_at(t)[index(va, 12)]))
+    }
+
+    /// The part of `vma` that can hold pages: all of it, except that
+    /// nothing in the stack region lies below `stack_low`.
+    fn mapped_part(&self, vma: &Vma) -> (u64, u64) {
+        let low = self.stack_low.load(Ordering::Relaxed);
+        if vma.end > STACK_TOP - STACK_MAX {
+            (vma.start.max(low.min(vma.end)), vma.end)
+        } else {
+            (vma.start, vma.end)
+        }
     }
 
     /// Calls `f` with every present level-3 entry in `[start, end)`:
@@ -297,6 +314,9 @@ impl MmStruct {
             return Err(EFAULT);
         }
         let page = page_floor(va);
+        if (STACK_TOP - STACK_MAX..STACK_TOP).contains(&page) {
+            self.stack_low.fetch_min(page, Ordering::Relaxed);
+        }
         let pte = self.pte(page, true)?.ok_or(ENOMEM)?;
         let d = pte.load(Ordering::Acquire);
         if d & VALID == 0 {
@@ -546,6 +566,9 @@ impl MmStruct {
     /// Maps a fresh page at `va` holding `data` (exec's image loading).
     pub fn populate(&self, va: u64, data: &[u8], prot: u32) -> Result<(), Errno> {
         let _inner = self.inner.lock();
+        if (STACK_TOP - STACK_MAX..STACK_TOP).contains(&va) {
+            self.stack_low.fetch_min(page_floor(va), Ordering::Relaxed);
+        }
         let pte = self.pte(va, true)?.ok_or(ENOMEM)?;
         if pte.load(Ordering::Acquire) & VALID != 0 {
             return Err(EINVAL);
@@ -581,8 +604,12 @@ impl MmStruct {
         // The child's level-3 table of the 2 MiB region last copied: pages
         // come in address order, so most need no walk from the root.
         let mut cached: Option<(u64, u64)> = None;
+        child
+            .stack_low
+            .store(self.stack_low.load(Ordering::Relaxed), Ordering::Relaxed);
         for vma in inner.vmas.values() {
-            self.walk_range(vma.start, vma.end, &mut |va, pte| {
+            let (start, end) = self.mapped_part(vma);
+            self.walk_range(start, end, &mut |va, pte| {
                 if result.is_err() {
                     return;
                 }
@@ -649,7 +676,8 @@ impl Drop for MmStruct {
     fn drop(&mut self) {
         let inner = self.inner.lock();
         for vma in inner.vmas.values() {
-            self.walk_range(vma.start, vma.end, &mut |_, pte| {
+            let (start, end) = self.mapped_part(vma);
+            self.walk_range(start, end, &mut |_, pte| {
                 let d = pte.swap(0, Ordering::AcqRel);
                 page_alloc::put_page(d & ADDR_MASK);
             });
