@@ -100,15 +100,20 @@ pub fn cond_resched() {
 }
 
 /// Gives the CPU to another runnable task if there is one (`sched_yield`).
+/// With nobody queued on this CPU there is no one to yield to: schedule()
+/// would only pick the caller again, so it is skipped (the tick still
+/// charges the time).
 pub fn yield_now() {
     {
         let rq = RUNQUEUES[percpu::smp_processor_id()].lock();
-        if let Some(curr) = &rq.curr {
+        match (&rq.curr, rq.cfs.iter().last()) {
             // Behind everyone queued here, as CFS's yield skips the task.
-            if let Some((k, _)) = rq.cfs.iter().last() {
+            (Some(curr), Some((k, _))) => {
                 let vr = curr.se.vruntime.load(Ordering::Relaxed);
                 curr.se.vruntime.store(vr.max(k.0 + 1), Ordering::Relaxed);
             }
+            _ if !need_resched() => return,
+            _ => {}
         }
     }
     schedule();
