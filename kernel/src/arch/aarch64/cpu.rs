@@ -108,7 +108,38 @@ pub fn clear_page(va: usize) {
     }
     let block = 4usize << (dczid & 0xf);
     let mut p = va & !4095;
-    while p < (va & !4095) + 4096 {
+    let end = p + 4096;
+    if block == 64 {
+        // The Cortex-A53/A72 case, eight blocks per loop.
+        while p < end {
+            // SAFETY: as below; the eight blocks end at or before `end`.
+            unsafe {
+                asm!(
+                    "dc zva, {p}",
+                    "add {q}, {p}, #64",
+                    "dc zva, {q}",
+                    "add {q}, {p}, #128",
+                    "dc zva, {q}",
+                    "add {q}, {p}, #192",
+                    "dc zva, {q}",
+                    "add {q}, {p}, #256",
+                    "dc zva, {q}",
+                    "add {q}, {p}, #320",
+                    "dc zva, {q}",
+                    "add {q}, {p}, #384",
+                    "dc zva, {q}",
+                    "add {q}, {p}, #448",
+                    "dc zva, {q}",
+                    p = in(reg) p,
+                    q = out(reg) _,
+                    options(nostack)
+                )
+            };
+            p += 512;
+        }
+        return;
+    }
+    while p < end {
         // SAFETY: `p` lies in the page the caller owns, mapped as normal
         // memory in the linear map (dc zva would fault on device memory).
         unsafe { asm!("dc zva, {}", in(reg) p, options(nostack)) };

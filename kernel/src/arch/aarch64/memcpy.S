@@ -1,4 +1,5 @@
-// memcpy for the kernel (Linux's arch/arm64/lib/memcpy.S, much simplified).
+// memcpy and memset for the kernel (Linux's arch/arm64/lib/memcpy.S and
+// memset.S, much simplified).
 //
 // The generic one from compiler_builtins moves 8 bytes per loop of five
 // instructions; this one moves 64 bytes per 13 (a copy-on-write page:
@@ -49,3 +50,41 @@ memcpy:
     b.ne    5b
 6:  ret
 .size memcpy, . - memcpy
+
+// memset: 64 bytes per 6 instructions (the generic one stores 8 bytes per
+// loop of four). x0 = dst, w1 = byte, x2 = n; returns dst.
+.section .text.memset, "ax"
+.global memset
+.type memset, %function
+.balign 16
+memset:
+    mov     x6, x0
+    and     x1, x1, #0xff
+    orr     x1, x1, x1, lsl #8
+    orr     x1, x1, x1, lsl #16
+    orr     x1, x1, x1, lsl #32
+    cmp     x2, #64
+    b.lo    2f
+1:  stp     x1, x1, [x6]
+    stp     x1, x1, [x6, #16]
+    stp     x1, x1, [x6, #32]
+    stp     x1, x1, [x6, #48]
+    add     x6, x6, #64
+    sub     x2, x2, #64
+    cmp     x2, #64
+    b.hs    1b
+2:  cmp     x2, #16
+    b.lo    3f
+    stp     x1, x1, [x6], #16
+    sub     x2, x2, #16
+    b       2b
+3:  cmp     x2, #8
+    b.lo    4f
+    str     x1, [x6], #8
+    sub     x2, x2, #8
+4:  cbz     x2, 6f
+5:  strb    w1, [x6], #1
+    subs    x2, x2, #1
+    b.ne    5b
+6:  ret
+.size memset, . - memset
