@@ -714,6 +714,40 @@ mod tests {
     }
 
     #[test]
+    fn payload_holds_the_fields_bytes_at_any_offset() {
+        let w = || {
+            PayloadWriter::default()
+                .i32(-2)
+                .comm(b"abcdefghijklmno\0")
+                .i32(7)
+                .u64(0x1122_3344_5566_7788)
+        };
+        let mut want = alloc::vec::Vec::new();
+        want.extend_from_slice(&(-2i32).to_le_bytes());
+        want.extend_from_slice(b"abcdefghijklmno\0");
+        want.extend_from_slice(&7i32.to_le_bytes());
+        want.extend_from_slice(&0x1122_3344_5566_7788u64.to_le_bytes());
+        want.resize(PAYLOAD, 0);
+        assert_eq!(w().finish().to_vec(), want);
+        let words = w().finish_words();
+        assert_eq!(words[0], u64::from_le_bytes(want[..8].try_into().unwrap()));
+        assert_eq!(words[3], u64::from_le_bytes(want[24..32].try_into().unwrap()));
+    }
+
+    #[test]
+    fn payload_is_cut_at_64_bytes() {
+        let mut w = PayloadWriter::default().i32(1);
+        for i in 0..8 {
+            w = w.u64(u64::MAX - i);
+        }
+        let b = w.finish();
+        assert_eq!(&b[..4], &1u32.to_le_bytes());
+        assert_eq!(&b[4..12], &u64::MAX.to_le_bytes());
+        // The last u64 only had 4 bytes of room left.
+        assert_eq!(&b[60..], &(u64::MAX - 7).to_le_bytes()[..4]);
+    }
+
+    #[test]
     fn sched_switch_matches_the_spec_example() {
         let p = PayloadWriter::default()
             .comm(&comm("raspbian_fork"))
