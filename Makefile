@@ -31,8 +31,8 @@ endif
 QEMU_RUN = $(QEMU) -M $(MACHINE) -kernel build/kernel8.img -dtb build/$(BOARD).dtb \
 	-append "$(APPEND)" -display none -serial mon:stdio -semihosting
 
-.PHONY: all kernel kernel-test tools dtbs run test gdb clippy fmt lint doc clean deps setup \
-	chainloader chainboot
+.PHONY: all kernel kernel-test tools dtbs run test bench bench-smoke gdb clippy fmt lint doc clean \
+	deps setup chainloader chainboot
 
 all: kernel tools
 
@@ -163,6 +163,21 @@ test: deps kernel kernel-test dtbs chainloader
 		--results $(RESULTS)/run-rpi4.txt --results $(RESULTS)/trace-rpi4.txt \
 		--results $(RESULTS)/hw-rpi3.txt --results $(RESULTS)/hw-rpi4.txt \
 		--results $(RESULTS)/sdcard.txt --results $(RESULTS)/selfcheck.txt
+
+# Benchmarks (docs/performance.md): QEMU's virtual clock counts guest
+# instructions (-icount shift=0), so the numbers repeat exactly. Prints the
+# table against the targets and writes build/bench.json.
+bench: deps kernel dtbs
+	$(TOOLS_DIR)/bench-report run --board $(BOARD) --kernel build/kernel8.img \
+		--dtb build/$(BOARD).dtb --log build/bench-console.log --json build/bench.json
+
+# The same measurements with small counts, for make test: every line must
+# be there and > 0 (no thresholds). Writes $(RESULTS)/bench.txt.
+bench-smoke: deps kernel dtbs
+	@mkdir -p $(RESULTS)
+	$(TOOLS_DIR)/bench-report run --quick --board $(BOARD) --kernel build/kernel8.img \
+		--dtb build/$(BOARD).dtb --log $(RESULTS)/bench-console.log \
+		--results $(RESULTS)/bench.txt
 
 gdb: deps kernel dtbs
 	@echo "QEMU waits for gdb on :1234. In another terminal:"

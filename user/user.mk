@@ -20,7 +20,7 @@
 #
 # Initramfs layout: /init; /bin/ with the shell and tools (sh echo cat ls
 # sleep kill ps true false mkdir poweroff reboot), hello, raspbian_fork,
-# usertests, forkloop, faultinject, notelf and the C programs <name>_c (hello_c,
+# usertests, forkloop, faultinject, bench (make bench), notelf and the C programs <name>_c (hello_c,
 # raspbian_fork_c); /etc/motd and /etc/rc (the boot script: init --
 # /bin/sh /etc/rc); empty /dev and /proc (the kernel fills them); /tmp
 # (mode 1777, for the tests' scratch files). Programs are
@@ -45,7 +45,7 @@ USER_OBJCOPY   ?= $(shell rustc --print sysroot)/lib/rustlib/$(USER_HOST)/bin/ll
 
 USER_RUST_OUT  := target/$(USER_TARGET)/release
 USER_RUST_BINS := sh echo cat ls sleep kill ps true false mkdir poweroff \
-                  hello raspbian_fork usertests forkloop faultinject
+                  hello raspbian_fork usertests forkloop faultinject bench
 USER_C_SRCS    := $(wildcard $(USER_DIR)/c/*.c)
 USER_C_BINS    := $(patsubst $(USER_DIR)/c/%.c,$(USER_BUILD)/%_c,$(USER_C_SRCS))
 

@@ -108,7 +108,9 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
 
     // Point of no return: switch this task to the new address space.
     let old = me.mm.lock().replace(mm.clone());
-    me.ttbr0.store(mm.ttbr0(), Ordering::Release);
+    if me.ttbr0.swap(mm.ttbr0(), Ordering::AcqRel) == 0 {
+        crate::pid::user_process_started();
+    }
     crate::arch::mmu::set_ttbr0(mm.ttbr0());
     drop(old);
     crate::mm::uaccess::copy_to_user(stack.sp, &stack.bytes)?;
@@ -180,6 +182,7 @@ pub fn kernel_execve(path: &str, argv: &[&str], envp: &[&str]) -> Errno {
         Ok(start) => {
             let regs = me.pt_regs();
             drop(me);
+            crate::bench::note_user_entry();
             // SAFETY: pt_regs() is the top of this task's own kernel stack,
             // which nothing else uses; we never return to the frames below.
             unsafe {

@@ -73,7 +73,9 @@ fn exit_mm(tsk: &Task) {
     crate::fork::vfork_release(tsk);
     if mm.is_some() {
         // No TTBR0 may point at tables that are about to be freed.
-        tsk.ttbr0.store(0, Ordering::Release);
+        if tsk.ttbr0.swap(0, Ordering::AcqRel) != 0 {
+            crate::pid::user_process_ended();
+        }
         crate::arch::mmu::set_ttbr0(crate::arch::mmu::empty_user_table());
     }
     drop(mm);
@@ -124,14 +126,14 @@ pub fn sys_wait4(pid: i64, status: u64, options: u32, rusage: u64) -> Result<i64
         // Process groups are not modelled: 0 and < -1 mean any child.
         _ => -1,
     };
-    match do_wait(pid, options & WNOHANG)? {
+    match wait_for_child(pid, options & WNOHANG)? {
         None => Ok(0),
-        Some((child, code)) => {
+        Some((child, code, usage)) => {
             if status != 0 {
                 crate::mm::uaccess::put_user_u32(status, code as u32)?;
             }
             if rusage != 0 {
-                crate::mm::uaccess::copy_to_user(rusage, &[0u8; 144])?;
+                crate::mm::uaccess::copy_to_user(rusage, &rusage_bytes(usage))?;
             }
             Ok(child as i64)
         }
@@ -177,6 +179,7 @@ fn forget_original_parent(tl: &mut crate::pid::TaskList, tsk: &Arc<Task>) {
     for c in children.values() {
         let mut fam = c.family.lock();
         fam.real_parent = Arc::downgrade(&reaper);
+        c.real_parent_pid.store(reaper.pid, Ordering::Relaxed);
         fam.parent = Arc::downgrade(&reaper);
         zombie |= c.exit_state.load(Ordering::Relaxed) == EXIT_ZOMBIE;
     }
@@ -265,8 +268,39 @@ pub fn release_task(p: &Arc<Task>) {
     let mut tl = TASKLIST.lock();
     tl.detach(p.pid);
     if let Some(parent) = p.family.lock().real_parent.upgrade() {
-        parent.family.lock().children.remove(&p.pid);
+        parent.family.lock().children.remove(p);
     }
+}
+
+/// CPU time (ns), voluntary and involuntary context switches: what
+/// `struct rusage` reports of a task.
+pub type Usage = [u64; 3];
+
+/// A task's own usage.
+pub fn task_usage(t: &Task) -> Usage {
+    [
+        t.se.sum_exec_runtime.load(Ordering::Relaxed),
+        t.nvcsw.load(Ordering::Relaxed),
+        t.nivcsw.load(Ordering::Relaxed),
+    ]
+}
+
+/// What `RUSAGE_CHILDREN` reports: the reaped children's usage.
+pub fn children_usage(t: &Task) -> Usage {
+    core::array::from_fn(|i| t.children_usage[i].load(Ordering::Relaxed))
+}
+
+/// `struct rusage` as arm64 Linux lays it out (144 bytes): `ru_utime`
+/// (timeval) first, `ru_nvcsw` at offset 128, `ru_nivcsw` at 136. All CPU
+/// time counts as user time: the kernel does not split it.
+pub fn rusage_bytes(u: Usage) -> [u8; 144] {
+    let mut b = [0u8; 144];
+    let [ns, nvcsw, nivcsw] = u;
+    b[..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
+    b[8..16].copy_from_slice(&(((ns / 1000) % 1_000_000) as i64).to_le_bytes());
+    b[128..136].copy_from_slice(&nvcsw.to_le_bytes());
+    b[136..144].copy_from_slice(&nivcsw.to_le_bytes());
+    b
 }
 
 /// Waits for a child of the current task to exit and reaps it (`do_wait`):
@@ -274,22 +308,44 @@ pub fn release_task(p: &Arc<Task>) {
 /// `None` with `WNOHANG` if no child has exited yet, `ECHILD` if there is
 /// no such child.
 pub fn do_wait(pid: Pid, options: u32) -> Result<Option<(Pid, i32)>, Errno> {
+    wait_for_child(pid, options).map(|r| r.map(|(p, code, _)| (p, code)))
+}
+
+/// [`do_wait`], also returning the child's usage with its own reaped
+/// children's. The parent's `RUSAGE_CHILDREN` totals grow by that usage,
+/// as in Linux's `wait_task_zombie`.
+fn wait_for_child(pid: Pid, options: u32) -> Result<Option<(Pid, i32, Usage)>, Errno> {
     let me = task::current();
     crate::trace::events::sched_process_wait(&me, if pid == -1 { 0 } else { pid });
     loop {
         me.wait_chldexit.prepare_to_wait(TASK_INTERRUPTIBLE);
         let (found, zombie) = {
-            let _tl = TASKLIST.lock();
+            let tl = TASKLIST.lock();
             let fam = me.family.lock();
             let mut found = false;
             let mut zombie = None;
-            for c in fam.children.values().filter(|c| pid == -1 || c.pid == pid) {
+            // A given pid is one lookup in the pid table, not a walk of
+            // every child.
+            let one = if pid == -1 {
+                None
+            } else {
+                // real_parent_pid changes only under the task-list lock,
+                // held here.
+                tl.find(pid)
+                    .filter(|c| c.real_parent_pid.load(Ordering::Relaxed) == me.pid)
+            };
+            let candidates: &mut dyn Iterator<Item = Arc<Task>> = match one {
+                Some(c) => &mut core::iter::once(c),
+                None if pid == -1 => &mut fam.children.values(),
+                None => &mut core::iter::empty(),
+            };
+            for c in candidates {
                 found = true;
                 if c.exit_state
                     .compare_exchange(EXIT_ZOMBIE, EXIT_DEAD, Ordering::AcqRel, Ordering::Relaxed)
                     .is_ok()
                 {
-                    zombie = Some(c.clone());
+                    zombie = Some(c);
                     break;
                 }
             }
@@ -298,8 +354,13 @@ pub fn do_wait(pid: Pid, options: u32) -> Result<Option<(Pid, i32)>, Errno> {
         if let Some(z) = zombie {
             me.wait_chldexit.finish_wait();
             let code = z.exit_code.load(Ordering::Relaxed);
+            let (own, theirs) = (task_usage(&z), children_usage(&z));
+            let usage: Usage = core::array::from_fn(|i| own[i] + theirs[i]);
+            for (acc, v) in me.children_usage.iter().zip(usage) {
+                acc.fetch_add(v, Ordering::Relaxed);
+            }
             release_task(&z);
-            return Ok(Some((z.pid, code)));
+            return Ok(Some((z.pid, code, usage)));
         }
         if !found {
             me.wait_chldexit.finish_wait();

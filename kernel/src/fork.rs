@@ -197,8 +197,9 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
             let mut fam = p.family.lock();
             fam.real_parent = Arc::downgrade(&parent);
             fam.parent = Arc::downgrade(&parent);
+            p.real_parent_pid.store(parent.pid, Ordering::Relaxed);
         }
-        parent.family.lock().children.insert(p.pid, p.clone());
+        parent.family.lock().children.insert(p.clone());
         tl.attach(p.clone());
     }
     crate::trace::events::sched_process_fork(&parent, &p);
@@ -251,6 +252,7 @@ fn copy_mm(clone_flags: u64, p: &Task, parent: &Task) -> Result<(), Errno> {
         mm.copy_mm()?
     };
     p.ttbr0.store(child_mm.ttbr0(), Ordering::Release);
+    crate::pid::user_process_started();
     *p.mm.lock() = Some(child_mm);
     Ok(())
 }

@@ -16,6 +16,7 @@ extern crate alloc;
 pub mod console;
 
 pub mod arch;
+pub mod bench;
 pub mod bsp;
 pub mod cmdline;
 pub mod dtb;

@@ -76,9 +76,9 @@ fn dispatch(n: usize, a: [u64; 6], regs: &mut PtRegs) -> SysResult {
         nr::RT_SIGACTION => signal::sys_rt_sigaction(a[0], a[1], a[2], a[3]),
         nr::RT_SIGPROCMASK => signal::sys_rt_sigprocmask(a[0], a[1], a[2], a[3]),
         nr::RT_SIGRETURN => signal::sys_rt_sigreturn(regs),
-        nr::GETPID => Ok(task::current().tgid as i64),
+        nr::GETPID => Ok(task::with_current(|t| t.tgid) as i64),
         nr::GETTID => Ok(task::current_pid() as i64),
-        nr::GETPPID => Ok(task::current().ppid() as i64),
+        nr::GETPPID => Ok(task::with_current(|t| t.ppid()) as i64),
         nr::GETUID | nr::GETEUID | nr::GETGID | nr::GETEGID => Ok(0),
         nr::UNAME => sys_uname(a[0]),
         nr::BRK => mmc::sys_brk(a[0]),
@@ -118,23 +118,16 @@ fn dispatch(n: usize, a: [u64; 6], regs: &mut PtRegs) -> SysResult {
 }
 
 /// `getrusage(who, usage)`: CPU time and context switches of the caller
-/// (`RUSAGE_SELF`) or its reaped children (`RUSAGE_CHILDREN`, not tracked:
-/// zeros).
+/// (`RUSAGE_SELF`, `RUSAGE_THREAD`: one thread per process) or of its
+/// reaped children (`RUSAGE_CHILDREN`).
 fn sys_getrusage(who: i64, usage: u64) -> SysResult {
-    if !(-1..=1).contains(&who) {
-        return Err(EINVAL);
-    }
-    let mut b = [0u8; 144];
-    if who == 0 || who == 1 {
-        let me = task::current();
-        let ns = me.se.sum_exec_runtime.load(Ordering::Relaxed);
-        // ru_utime (timeval), then ru_nvcsw at offset 128 and ru_nivcsw at 136.
-        b[..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
-        b[8..16].copy_from_slice(&(((ns / 1000) % 1_000_000) as i64).to_le_bytes());
-        b[128..136].copy_from_slice(&me.nvcsw.load(Ordering::Relaxed).to_le_bytes());
-        b[136..144].copy_from_slice(&me.nivcsw.load(Ordering::Relaxed).to_le_bytes());
-    }
-    copy_to_user(usage, &b)?;
+    let me = task::current();
+    let u = match who {
+        0 | 1 => exit::task_usage(&me),
+        -1 => exit::children_usage(&me),
+        _ => return Err(EINVAL),
+    };
+    copy_to_user(usage, &exit::rusage_bytes(u))?;
     Ok(0)
 }
 

@@ -12,7 +12,6 @@ use crate::percpu;
 use crate::sched::wait::WaitQueue;
 use crate::sync::IrqSpinLock;
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -133,8 +132,102 @@ pub struct Family {
     pub real_parent: Weak<Task>,
     /// Who gets its exit signal (same as `real_parent` without ptrace).
     pub parent: Weak<Task>,
-    /// Its children, alive or zombie, by pid (Linux's `children` list).
-    pub children: BTreeMap<Pid, Arc<Task>>,
+    /// Its children, alive or zombie (Linux's `children` list).
+    pub children: Children,
+}
+
+/// A task's children (Linux's `children` list): a doubly linked list
+/// threaded through the children's own `sibling` links, oldest first.
+/// Adding and removing one is constant time and allocates nothing, so
+/// the heap returns exactly to where it was once they are reaped (a
+/// B-tree by pid got deeper, and cost more per fork and exit, the more
+/// children a process had). Changed only under the task-list lock.
+#[derive(Default)]
+pub struct Children {
+    head: Option<Arc<Task>>,
+    tail: Weak<Task>,
+    len: usize,
+}
+
+/// A child's place in its parent's [`Children`] (Linux's `sibling`).
+#[derive(Default)]
+pub struct Sibling {
+    next: Option<Arc<Task>>,
+    prev: Weak<Task>,
+}
+
+impl Children {
+    /// Adds a child at the end.
+    pub fn insert(&mut self, child: Arc<Task>) {
+        let prev = core::mem::replace(&mut self.tail, Arc::downgrade(&child));
+        *child.sibling.lock() = Sibling {
+            next: None,
+            prev: prev.clone(),
+        };
+        match prev.upgrade() {
+            Some(p) => p.sibling.lock().next = Some(child),
+            None => self.head = Some(child),
+        }
+        self.len += 1;
+    }
+
+    /// Takes `child` (one of these) out.
+    pub fn remove(&mut self, child: &Task) -> Option<Arc<Task>> {
+        let Sibling { next, prev } = core::mem::take(&mut *child.sibling.lock());
+        let me = match prev.upgrade() {
+            Some(p) => core::mem::replace(&mut p.sibling.lock().next, next.clone()),
+            None => core::mem::replace(&mut self.head, next.clone()),
+        };
+        match &next {
+            Some(n) => n.sibling.lock().prev = prev,
+            None => self.tail = prev,
+        }
+        if me.is_some() {
+            self.len -= 1;
+        }
+        me
+    }
+
+    /// Is the child with `pid` one of these? (A walk: for tests and
+    /// reports.)
+    pub fn contains_key(&self, pid: &Pid) -> bool {
+        self.values().any(|c| c.pid == *pid)
+    }
+
+    /// Every child, oldest first.
+    pub fn values(&self) -> impl Iterator<Item = Arc<Task>> {
+        core::iter::successors(self.head.clone(), |c| c.sibling.lock().next.clone())
+    }
+
+    /// Number of children.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// No children?
+    pub fn is_empty(&self) -> bool {
+        self.head.is_none()
+    }
+
+    /// Adopts every child of `other` (reparenting), in order.
+    pub fn extend(&mut self, mut other: Children) {
+        let mut next = other.head.take();
+        while let Some(c) = next {
+            next = core::mem::take(&mut *c.sibling.lock()).next;
+            self.insert(c);
+        }
+    }
+}
+
+impl Drop for Children {
+    /// Unlinks iteratively: a long chain of `next` references dropped
+    /// recursively could overflow the kernel stack.
+    fn drop(&mut self) {
+        let mut next = self.head.take();
+        while let Some(c) = next {
+            next = c.sibling.lock().next.take();
+        }
+    }
 }
 
 /// Who released a dead task's kernel stack (for the deferred-free check).
@@ -154,7 +247,10 @@ pub struct Task {
     pub pid: Pid,
     /// Thread-group id (the pid of the group leader).
     pub tgid: Pid,
-    comm: IrqSpinLock<[u8; 16]>,
+    /// The command name, 16 bytes in two words: read without a lock on
+    /// every trace event (Linux's tracepoints copy `comm` unlocked too);
+    /// a rename racing a read can at worst mix old and new halves.
+    comm: [AtomicU64; 2],
     /// `TASK_*`.
     pub state: AtomicU32,
     /// `PF_*`.
@@ -184,10 +280,18 @@ pub struct Task {
     /// Runnable but switched out because its affinity excludes the CPU:
     /// the next task on that CPU queues it elsewhere.
     pub migrate_pending: AtomicBool,
+    /// Inside `preempt_schedule_irq` (it must not nest).
+    pub in_preempt_irq: AtomicBool,
     /// Serialises wake-ups of this task (`pi_lock`).
     pub pi_lock: IrqSpinLock<()>,
     /// Parent and children.
     pub family: IrqSpinLock<Family>,
+    /// Its links in its parent's `family.children` (`sibling`).
+    pub sibling: spin::Mutex<Sibling>,
+    /// The pid of `family.real_parent`, set with it (under the task list
+    /// lock): `getppid` reads it without locking, as Linux reads
+    /// `real_parent->tgid` under RCU.
+    pub real_parent_pid: AtomicI32,
     /// Children's exits wake this (`signal->wait_chldexit`).
     pub wait_chldexit: WaitQueue,
     /// Its kernel stack, until `put_task_stack`.
@@ -234,6 +338,10 @@ pub struct Task {
     /// Fault injection applies to this task under `task-filter`
     /// (`/proc/PID/make-it-fail`; inherited by children).
     pub make_it_fail: AtomicBool,
+    /// Reaped children's (and their reaped children's) CPU time, voluntary
+    /// and involuntary switches, for `RUSAGE_CHILDREN` (Linux's
+    /// `signal->cutime`, `cnvcsw`, `cnivcsw`, added up in `wait_task_zombie`).
+    pub children_usage: [AtomicU64; 3],
 }
 
 // SAFETY: `thread` is only touched by cpu_switch_to on the CPU switching
@@ -254,7 +362,7 @@ impl Task {
         let t = Task {
             pid,
             tgid: pid,
-            comm: IrqSpinLock::new([0; 16]),
+            comm: [AtomicU64::new(0), AtomicU64::new(0)],
             state: AtomicU32::new(TASK_RUNNING),
             flags: AtomicU32::new(flags),
             exit_state: AtomicU32::new(0),
@@ -276,8 +384,14 @@ impl Task {
             on_rq: AtomicBool::new(false),
             on_cpu: AtomicBool::new(false),
             migrate_pending: AtomicBool::new(false),
+            in_preempt_irq: AtomicBool::new(false),
             pi_lock: IrqSpinLock::new(()),
             family: IrqSpinLock::new(Family::default()),
+            sibling: spin::Mutex::new(Sibling {
+                next: None,
+                prev: Weak::new(),
+            }),
+            real_parent_pid: AtomicI32::new(0),
             wait_chldexit: WaitQueue::new(),
             stack_refcount: AtomicU32::new(stack.is_some() as u32),
             stack: IrqSpinLock::new(stack),
@@ -300,14 +414,27 @@ impl Task {
             nvcsw: AtomicU64::new(0),
             nivcsw: AtomicU64::new(0),
             make_it_fail: AtomicBool::new(false),
+            children_usage: [const { AtomicU64::new(0) }; 3],
         };
         t.set_comm(comm);
         t
     }
 
+    /// The command name as two little-endian words (trace records).
+    #[inline]
+    pub fn comm_words(&self) -> [u64; 2] {
+        [
+            self.comm[0].load(Ordering::Relaxed),
+            self.comm[1].load(Ordering::Relaxed),
+        ]
+    }
+
     /// The command name (up to 15 bytes).
     pub fn comm(&self) -> Comm {
-        Comm(*self.comm.lock())
+        let mut c = [0u8; 16];
+        c[..8].copy_from_slice(&self.comm[0].load(Ordering::Relaxed).to_le_bytes());
+        c[8..].copy_from_slice(&self.comm[1].load(Ordering::Relaxed).to_le_bytes());
+        Comm(c)
     }
 
     /// Sets the command name, truncated to 15 bytes as Linux does.
@@ -315,7 +442,12 @@ impl Task {
         let mut c = [0u8; 16];
         let n = name.len().min(15);
         c[..n].copy_from_slice(&name.as_bytes()[..n]);
-        *self.comm.lock() = c;
+        for (w, b) in self.comm.iter().zip(c.chunks_exact(8)) {
+            w.store(
+                u64::from_le_bytes(b.try_into().unwrap_or([0; 8])),
+                Ordering::Relaxed,
+            );
+        }
     }
 
     /// `state` now.
@@ -357,11 +489,7 @@ impl Task {
 
     /// The parent's pid (0 if none).
     pub fn ppid(&self) -> Pid {
-        self.family
-            .lock()
-            .real_parent
-            .upgrade()
-            .map_or(0, |p| p.pid)
+        self.real_parent_pid.load(Ordering::Relaxed)
     }
 
     /// The saved context, for `cpu_switch_to`.
@@ -474,6 +602,18 @@ pub fn current() -> Arc<Task> {
         Arc::increment_strong_count(p);
         Arc::from_raw(p)
     }
+}
+
+/// Runs `f` on the task on this CPU without touching its reference count
+/// (the common case of a system call that only reads its caller: no
+/// atomic increment and decrement around it).
+#[inline]
+pub fn with_current<R>(f: impl FnOnce(&Task) -> R) -> R {
+    let p = percpu::this_cpu().current_task();
+    assert!(!p.is_null(), "with_current() before sched_init");
+    // SAFETY: the runqueue's `curr` keeps the running task alive, and `f`
+    // cannot outlive this call: the task it borrows is the one running it.
+    f(unsafe { &*p })
 }
 
 /// The pid of the task on this CPU without touching reference counts.

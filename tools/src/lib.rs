@@ -6,8 +6,9 @@
 //! (`ktap`), driving QEMU with deadlines (`runner`), the harness self-check
 //! (`selfcheck`), the serial kernel sender (`chainboot`), the closing summary of `make test` (`summary`), the DTB
 //! (`dtb`), the initramfs archive (`initramfs`), and the ftrace tools
-//! (`trace`).
+//! (`trace`), and the benchmark report of `make bench` (`bench`).
 
+pub mod bench;
 pub mod board;
 pub mod chainboot;
 pub mod cli;

@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
@@ -80,34 +80,40 @@ impl RunConfig {
 
     /// QEMU's arguments for a run that starts at suite `from`.
     pub fn qemu_args(&self, from: usize) -> Vec<OsString> {
-        let mut args: Vec<OsString> = Vec::new();
-        let mut push = |a: &dyn AsRef<std::ffi::OsStr>| args.push(a.as_ref().to_os_string());
-        push(&"-M");
-        push(&self.board.qemu_machine());
-        push(&"-kernel");
-        push(&self.kernel);
-        push(&"-dtb");
-        push(&self.dtb);
-        push(&"-append");
-        push(&self.cmdline(from));
-        // No window, console on stdio, no monitor multiplexed onto it (it
-        // would eat input and print its own banner), semihosting for the
-        // kernel's exit status, and a reset ends QEMU instead of rebooting
-        // into the same tests forever.
-        for arg in [
-            "-display",
-            "none",
-            "-serial",
-            "stdio",
-            "-monitor",
-            "none",
-            "-semihosting",
-            "-no-reboot",
-        ] {
-            push(&arg);
-        }
-        args
+        qemu_args(self.board, &self.kernel, &self.dtb, &self.cmdline(from))
     }
+}
+
+/// QEMU's arguments to boot `kernel` on `board` with `cmdline`, the console
+/// on stdout: what every tool that boots pikern without a terminal uses.
+pub fn qemu_args(board: Board, kernel: &Path, dtb: &Path, cmdline: &str) -> Vec<OsString> {
+    let mut args: Vec<OsString> = Vec::new();
+    let mut push = |a: &dyn AsRef<std::ffi::OsStr>| args.push(a.as_ref().to_os_string());
+    push(&"-M");
+    push(&board.qemu_machine());
+    push(&"-kernel");
+    push(&kernel);
+    push(&"-dtb");
+    push(&dtb);
+    push(&"-append");
+    push(&cmdline);
+    // No window, console on stdio, no monitor multiplexed onto it (it
+    // would eat input and print its own banner), semihosting for the
+    // kernel's exit status, and a reset ends QEMU instead of rebooting
+    // into the same tests forever.
+    for arg in [
+        "-display",
+        "none",
+        "-serial",
+        "stdio",
+        "-monitor",
+        "none",
+        "-semihosting",
+        "-no-reboot",
+    ] {
+        push(&arg);
+    }
+    args
 }
 
 /// Something QEMU said, as the reader threads pass it on.

@@ -56,7 +56,8 @@ pub const FLAG_HARDIRQ: u8 = 4;
 
 /// Bytes of event-specific payload.
 pub const PAYLOAD: usize = 64;
-const WORDS: usize = 12;
+/// 64-bit words a record takes in a ring slot.
+pub const WORDS: usize = 12;
 
 /// One trace entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,13 +93,19 @@ impl Default for Record {
 }
 
 impl Record {
+    /// The second word of a record in a ring slot: pid, flags, preemption
+    /// depth and event id (the first is the timestamp, then two words of
+    /// comm and eight of payload).
+    #[inline]
+    pub fn header_word(pid: i32, flags: u8, preempt: u8, id: u16) -> u64 {
+        (pid as u32 as u64) | (flags as u64) << 32 | (preempt as u64) << 40 | (id as u64) << 48
+    }
+
+    #[inline]
     fn to_words(self) -> [u64; WORDS] {
         let mut w = [0u64; WORDS];
         w[0] = self.ts;
-        w[1] = (self.pid as u32 as u64)
-            | (self.flags as u64) << 32
-            | (self.preempt as u64) << 40
-            | (self.id as u64) << 48;
+        w[1] = Self::header_word(self.pid, self.flags, self.preempt, self.id);
         w[2] = u64::from_le_bytes(self.comm[..8].try_into().unwrap_or([0; 8]));
         w[3] = u64::from_le_bytes(self.comm[8..].try_into().unwrap_or([0; 8]));
         for i in 0..8 {
@@ -108,7 +115,8 @@ impl Record {
         w
     }
 
-    fn from_words(w: &[u64; WORDS]) -> Record {
+    /// The record held in ring-slot words.
+    pub fn from_words(w: &[u64; WORDS]) -> Record {
         let mut r = Record {
             ts: w[0],
             pid: w[1] as u32 as i32,
@@ -172,13 +180,21 @@ impl Ring {
 
     /// Appends a record, overwriting the oldest when full. Only the ring's
     /// own CPU calls this, with IRQs masked.
+    #[inline]
     pub fn push(&self, r: &Record) {
+        self.push_words(&r.to_words());
+    }
+
+    /// [`Ring::push`] of a record already in slot form (see
+    /// [`Record::header_word`]): what the kernel's trace sites use.
+    #[inline]
+    pub fn push_words(&self, w: &[u64; WORDS]) {
         let idx = self.head.load(Ordering::Relaxed);
         let slot = &self.slots[(idx % self.capacity()) as usize];
         slot.seq.store(2 * idx + 1, Ordering::Relaxed);
         core::sync::atomic::fence(Ordering::Release);
-        for (d, s) in slot.words.iter().zip(r.to_words()) {
-            d.store(s, Ordering::Relaxed);
+        for (d, s) in slot.words.iter().zip(w) {
+            d.store(*s, Ordering::Relaxed);
         }
         slot.seq.store(2 * idx + 2, Ordering::Release);
         self.head.store(idx + 1, Ordering::Release);
@@ -252,16 +268,25 @@ pub fn merge(per_cpu: Vec<(Vec<Record>, u64)>) -> Vec<Item> {
 
 // ---- payload encoding -------------------------------------------------
 
-/// Writes event fields into a payload.
+/// Writes event fields into a payload. Its methods (and the ring's
+/// `push`) are `#[inline]`: the kernel's trace sites then build a record in
+/// place instead of calling out and copying 64-byte arrays (a recorded
+/// event is meant to cost little more than the stores it makes).
 pub struct PayloadWriter {
-    buf: [u8; PAYLOAD],
+    buf: AlignedPayload,
     pos: usize,
 }
 
+/// A payload aligned for 64-bit loads: the kernel target forbids unaligned
+/// accesses, so a byte array would be read back a byte at a time.
+#[repr(C, align(8))]
+struct AlignedPayload([u8; PAYLOAD]);
+
 impl Default for PayloadWriter {
+    #[inline]
     fn default() -> Self {
         PayloadWriter {
-            buf: [0; PAYLOAD],
+            buf: AlignedPayload([0; PAYLOAD]),
             pos: 0,
         }
     }
@@ -269,29 +294,41 @@ impl Default for PayloadWriter {
 
 impl PayloadWriter {
     /// Appends a 16-byte name.
+    #[inline]
     pub fn comm(mut self, c: &[u8; 16]) -> Self {
         self.bytes(c);
         self
     }
     /// Appends an i32.
+    #[inline]
     pub fn i32(mut self, v: i32) -> Self {
         self.bytes(&v.to_le_bytes());
         self
     }
     /// Appends a u64.
+    #[inline]
     pub fn u64(mut self, v: u64) -> Self {
         self.bytes(&v.to_le_bytes());
         self
     }
     /// Appends raw bytes (cut to what fits).
+    #[inline]
     pub fn bytes(&mut self, b: &[u8]) {
         let n = b.len().min(PAYLOAD - self.pos);
-        self.buf[self.pos..self.pos + n].copy_from_slice(&b[..n]);
+        self.buf.0[self.pos..self.pos + n].copy_from_slice(&b[..n]);
         self.pos += n;
     }
     /// The payload.
+    #[inline]
     pub fn finish(self) -> [u8; PAYLOAD] {
-        self.buf
+        self.buf.0
+    }
+    /// The payload as the eight little-endian words a ring slot holds.
+    #[inline]
+    pub fn finish_words(self) -> [u64; PAYLOAD / 8] {
+        core::array::from_fn(|i| {
+            u64::from_le_bytes(self.buf.0[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]))
+        })
     }
 }
 
@@ -674,6 +711,40 @@ mod tests {
         let mut s = String::new();
         format_item(&mut s, &Item::Entry(cpu, r), None, true);
         s
+    }
+
+    #[test]
+    fn payload_holds_the_fields_bytes_at_any_offset() {
+        let w = || {
+            PayloadWriter::default()
+                .i32(-2)
+                .comm(b"abcdefghijklmno\0")
+                .i32(7)
+                .u64(0x1122_3344_5566_7788)
+        };
+        let mut want = alloc::vec::Vec::new();
+        want.extend_from_slice(&(-2i32).to_le_bytes());
+        want.extend_from_slice(b"abcdefghijklmno\0");
+        want.extend_from_slice(&7i32.to_le_bytes());
+        want.extend_from_slice(&0x1122_3344_5566_7788u64.to_le_bytes());
+        want.resize(PAYLOAD, 0);
+        assert_eq!(w().finish().to_vec(), want);
+        let words = w().finish_words();
+        assert_eq!(words[0], u64::from_le_bytes(want[..8].try_into().unwrap()));
+        assert_eq!(words[3], u64::from_le_bytes(want[24..32].try_into().unwrap()));
+    }
+
+    #[test]
+    fn payload_is_cut_at_64_bytes() {
+        let mut w = PayloadWriter::default().i32(1);
+        for i in 0..8 {
+            w = w.u64(u64::MAX - i);
+        }
+        let b = w.finish();
+        assert_eq!(&b[..4], &1u32.to_le_bytes());
+        assert_eq!(&b[4..12], &u64::MAX.to_le_bytes());
+        // The last u64 only had 4 bytes of room left.
+        assert_eq!(&b[60..], &(u64::MAX - 7).to_le_bytes()[..4]);
     }
 
     #[test]

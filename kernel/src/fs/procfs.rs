@@ -1,7 +1,8 @@
 //! `/proc` (Linux's `fs/proc/`): a computed directory with one directory
 //! per task holding `stat` and `status` in Linux's formats, plus
-//! `meminfo`, `uptime`, `cpuinfo`, the `self` link and the fault-injection
-//! knobs (`fail_alloc`, `PID/make-it-fail`). `ps` reads these,
+//! `meminfo`, `uptime`, `cpuinfo`, the `self` link, the fault-injection
+//! knobs (`fail_alloc`, `PID/make-it-fail`) and, when booted with `bench`,
+//! `bench` (the in-kernel micro-benchmarks). `ps` reads these,
 //! as Linux's does.
 
 use super::{DirOps, FileOps, Inode, InodeKind};
@@ -148,6 +149,7 @@ impl DirOps for ProcRoot {
             )),
             "uptime" => Some(gen(uptime, None)),
             "cpuinfo" => Some(gen(cpuinfo, None)),
+            "bench" if crate::bench::enabled() => Some(gen(|_| crate::bench::report(), None)),
             "self" => Some(Inode::new(
                 abi::S_IFLNK | 0o777,
                 InodeKind::Symlink(format!("/proc/{}", task::current().tgid)),
@@ -168,6 +170,9 @@ impl DirOps for ProcRoot {
             .iter()
             .map(|n| (String::from(*n), 0, abi::DT_REG))
             .collect();
+        if crate::bench::enabled() {
+            v.push((String::from("bench"), 0, abi::DT_REG));
+        }
         v.push((String::from("self"), 0, abi::DT_LNK));
         v.push((String::from("sysrq-trigger"), 0, abi::DT_REG));
         for t in crate::pid::all_tasks() {

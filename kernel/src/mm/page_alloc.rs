@@ -85,8 +85,7 @@ pub fn __alloc_pages(order: usize) -> Result<u64, Errno> {
 /// Allocates one zeroed page; returns its kernel address.
 pub fn get_zeroed_page() -> Result<usize, Errno> {
     let va = phys_to_virt(alloc_pages(0)?);
-    // SAFETY: the page was just allocated to us and is mapped.
-    unsafe { core::ptr::write_bytes(va as *mut u8, 0, PAGE_SIZE) };
+    crate::arch::cpu::clear_page(va);
     Ok(va)
 }
 

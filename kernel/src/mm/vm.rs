@@ -81,6 +81,15 @@ pub struct MmStruct {
     asid: u16,
     /// Areas and heap, under the lock that also guards the page tables.
     pub inner: IrqSpinLock<MmInner>,
+    /// The lowest page ever faulted in the stack region (`STACK_TOP -
+    /// STACK_MAX` up to `STACK_TOP`): the stack area spans 8 MiB, but a
+    /// process touches its top few pages, and fork and exit walk only from
+    /// here up (Linux gets the same from a stack VMA that grows down).
+    stack_low: AtomicU64,
+    /// Every level-2 and level-3 table of this space, so teardown frees
+    /// them without scanning the tables above (Linux frees them during
+    /// its per-VMA walk; here areas may have been unmapped since).
+    tables: IrqSpinLock<alloc::vec::Vec<u64>>,
 }
 
 /// 16-bit ASIDs, one bit each; ASID 0 is the kernel threads' empty table.
@@ -160,6 +169,9 @@ impl MmStruct {
                 brk: 0,
                 mapped: 0,
             }),
+            stack_low: AtomicU64::new(STACK_TOP),
+            // A small process has two or three of each.
+            tables: IrqSpinLock::new(alloc::vec::Vec::with_capacity(8)),
         }))
     }
 
@@ -168,23 +180,81 @@ impl MmStruct {
         self.pgd | ((self.asid as u64) << 48)
     }
 
-    /// The level-3 entry for `va`, creating tables if `alloc`.
-    fn pte(&self, va: u64, alloc: bool) -> Result<Option<&'static AtomicU64>, Errno> {
+    /// The level-3 table for `va` (physical address), creating tables if
+    /// `alloc`.
+    fn l3_table(&self, va: u64, alloc: bool) -> Result<Option<u64>, Errno> {
         let mut table = self.pgd;
         for shift in [30u32, 21] {
-            let e = &table_at(table)[((va >> shift) & 511) as usize];
+            let e = &table_at(table)[index(va, shift)];
             let d = e.load(Ordering::Acquire);
             table = if d & VALID != 0 {
                 d & ADDR_MASK
             } else if alloc {
                 let t = new_table()?;
+                self.tables.lock().push(t);
                 e.store(t | VALID | TABLE, Ordering::Release);
                 t
             } else {
                 return Ok(None);
             };
         }
-        Ok(Some(&table_at(table)[((va >> 12) & 511) as usize]))
+        Ok(Some(table))
+    }
+
+    /// The level-3 entry for `va`, creating tables if `alloc`.
+    fn pte(&self, va: u64, alloc: bool) -> Result<Option<&'static AtomicU64>, Errno> {
+        Ok(self
+            .l3_table(va, alloc)?
+            .map(|t| &table_at(t)[index(va, 12)]))
+    }
+
+    /// The part of `vma` that can hold pages: all of it, except that
+    /// nothing in the stack region lies below `stack_low`.
+    fn mapped_part(&self, vma: &Vma) -> (u64, u64) {
+        let low = self.stack_low.load(Ordering::Relaxed);
+        if vma.end > STACK_TOP - STACK_MAX {
+            (vma.start.max(low.min(vma.end)), vma.end)
+        } else {
+            (vma.start, vma.end)
+        }
+    }
+
+    /// Calls `f` with every present level-3 entry in `[start, end)`:
+    /// only the tables that exist in that range are visited, and runs of
+    /// empty entries are skipped eight at a time (Linux's
+    /// `pmd_none_or_clear_bad` walks do the same job per VMA).
+    fn walk_range(&self, start: u64, end: u64, f: &mut impl FnMut(u64, &AtomicU64)) {
+        if start >= end {
+            return;
+        }
+        let last = end - 1;
+        // The index range of a table at `base` covering `1 << shift` bytes
+        // per entry, clipped to [start, last].
+        let span = |base: u64, size: u64, shift: u32| {
+            let lo = if base <= start {
+                index(start, shift)
+            } else {
+                0
+            };
+            let hi = if base + size > last {
+                index(last, shift)
+            } else {
+                511
+            };
+            (lo, hi)
+        };
+        let (lo1, hi1) = (index(start, 30), index(last, 30));
+        for_each_valid(self.pgd, lo1, hi1, |i1, d1, _| {
+            let base1 = (i1 as u64) << 30;
+            let (lo2, hi2) = span(base1, 1 << 30, 21);
+            for_each_valid(d1 & ADDR_MASK, lo2, hi2, |i2, d2, _| {
+                let base2 = base1 | (i2 as u64) << 21;
+                let (lo3, hi3) = span(base2, 1 << 21, 12);
+                for_each_valid(d2 & ADDR_MASK, lo3, hi3, |i3, _, e3| {
+                    f(base2 | (i3 as u64) << 12, e3)
+                });
+            });
+        });
     }
 
     /// Adds an area (no overlap allowed); pages come on first touch.
@@ -252,6 +322,9 @@ impl MmStruct {
             return Err(EFAULT);
         }
         let page = page_floor(va);
+        if (STACK_TOP - STACK_MAX..STACK_TOP).contains(&page) {
+            self.stack_low.fetch_min(page, Ordering::Relaxed);
+        }
         let pte = self.pte(page, true)?.ok_or(ENOMEM)?;
         let d = pte.load(Ordering::Acquire);
         if d & VALID == 0 {
@@ -501,6 +574,9 @@ impl MmStruct {
     /// Maps a fresh page at `va` holding `data` (exec's image loading).
     pub fn populate(&self, va: u64, data: &[u8], prot: u32) -> Result<(), Errno> {
         let _inner = self.inner.lock();
+        if (STACK_TOP - STACK_MAX..STACK_TOP).contains(&va) {
+            self.stack_low.fetch_min(page_floor(va), Ordering::Relaxed);
+        }
         let pte = self.pte(va, true)?.ok_or(ENOMEM)?;
         if pte.load(Ordering::Acquire) & VALID != 0 {
             return Err(EINVAL);
@@ -520,7 +596,8 @@ impl MmStruct {
 
     /// Duplicates this address space for fork (`dup_mmap`): the same areas,
     /// and every present page shared read-only and marked copy-on-write in
-    /// both. Costs page-table work, not copying.
+    /// both. Costs page-table work, not copying, and only where something
+    /// is mapped: each area's range, each existing table once.
     pub fn copy_mm(&self) -> Result<Arc<MmStruct>, Errno> {
         let child = MmStruct::new()?;
         let inner = self.inner.lock();
@@ -532,25 +609,42 @@ impl MmStruct {
             ci.mapped = inner.mapped;
         }
         let mut result = Ok(());
-        self.for_each_pte(|va, pte| {
-            if result.is_err() {
-                return;
-            }
-            let d = pte.load(Ordering::Acquire);
-            let shared = if d & AP_RO == 0 {
-                d | AP_RO | SW_COW
-            } else {
-                d
-            };
-            match child.pte(va, true) {
-                Ok(Some(cpte)) => {
-                    page_alloc::get_page(d & ADDR_MASK);
-                    pte.store(shared, Ordering::Release);
-                    cpte.store(shared, Ordering::Release);
+        // The child's level-3 table of the 2 MiB region last copied: pages
+        // come in address order, so most need no walk from the root.
+        let mut cached: Option<(u64, u64)> = None;
+        child
+            .stack_low
+            .store(self.stack_low.load(Ordering::Relaxed), Ordering::Relaxed);
+        for vma in inner.vmas.values() {
+            let (start, end) = self.mapped_part(vma);
+            self.walk_range(start, end, &mut |va, pte| {
+                if result.is_err() {
+                    return;
                 }
-                Ok(None) | Err(_) => result = Err(ENOMEM),
-            }
-        });
+                let table = match cached {
+                    Some((region, t)) if region == va >> 21 => t,
+                    _ => match child.l3_table(va, true) {
+                        Ok(Some(t)) => {
+                            cached = Some((va >> 21, t));
+                            t
+                        }
+                        Ok(None) | Err(_) => {
+                            result = Err(ENOMEM);
+                            return;
+                        }
+                    },
+                };
+                let d = pte.load(Ordering::Acquire);
+                let shared = if d & AP_RO == 0 {
+                    d | AP_RO | SW_COW
+                } else {
+                    d
+                };
+                page_alloc::get_page(d & ADDR_MASK);
+                pte.store(shared, Ordering::Release);
+                table_at(table)[index(va, 12)].store(shared, Ordering::Release);
+            });
+        }
         // The parent's writable entries just became read-only.
         mmu::flush_tlb_asid(self.asid);
         drop(inner);
@@ -559,24 +653,7 @@ impl MmStruct {
 
     /// Calls `f` with every present level-3 entry.
     fn for_each_pte(&self, mut f: impl FnMut(u64, &AtomicU64)) {
-        for (i1, e1) in table_at(self.pgd).iter().enumerate() {
-            let d1 = e1.load(Ordering::Acquire);
-            if d1 & VALID == 0 {
-                continue;
-            }
-            for (i2, e2) in table_at(d1 & ADDR_MASK).iter().enumerate() {
-                let d2 = e2.load(Ordering::Acquire);
-                if d2 & VALID == 0 {
-                    continue;
-                }
-                for (i3, e3) in table_at(d2 & ADDR_MASK).iter().enumerate() {
-                    if e3.load(Ordering::Acquire) & VALID != 0 {
-                        let va = ((i1 as u64) << 30) | ((i2 as u64) << 21) | ((i3 as u64) << 12);
-                        f(va, e3);
-                    }
-                }
-            }
-        }
+        self.walk_range(0, USER_VA_END, &mut f);
     }
 
     /// Writes a `u32` into this address space (not necessarily the current
@@ -602,26 +679,52 @@ impl MmStruct {
 }
 
 impl Drop for MmStruct {
-    /// Returns every page and page-table page (`exit_mmap`).
+    /// Returns every page and page-table page (`exit_mmap`). Pages are only
+    /// ever mapped inside areas, so walking the areas finds them all.
     fn drop(&mut self) {
-        self.for_each_pte(|_, pte| {
-            let d = pte.swap(0, Ordering::AcqRel);
-            page_alloc::put_page(d & ADDR_MASK);
-        });
-        for e1 in table_at(self.pgd).iter() {
-            let d1 = e1.load(Ordering::Acquire);
-            if d1 & VALID == 0 {
-                continue;
-            }
-            for e2 in table_at(d1 & ADDR_MASK).iter() {
-                let d2 = e2.load(Ordering::Acquire);
-                if d2 & VALID != 0 {
-                    free_table(d2 & ADDR_MASK);
-                }
-            }
-            free_table(d1 & ADDR_MASK);
+        let inner = self.inner.lock();
+        for vma in inner.vmas.values() {
+            let (start, end) = self.mapped_part(vma);
+            self.walk_range(start, end, &mut |_, pte| {
+                let d = pte.swap(0, Ordering::AcqRel);
+                page_alloc::put_page(d & ADDR_MASK);
+            });
+        }
+        drop(inner);
+        for &t in self.tables.lock().iter() {
+            free_table(t);
         }
         free_table(self.pgd);
         free_asid(self.asid);
+    }
+}
+
+/// The index of `va` in the table level whose entries cover `1 << shift`
+/// bytes.
+fn index(va: u64, shift: u32) -> usize {
+    ((va >> shift) & 511) as usize
+}
+
+/// Calls `f(index, entry value, entry)` for each valid entry of the table
+/// at `table` with index in `lo..=hi`. Eight aligned entries that are all
+/// empty cost one test: user address spaces are sparse.
+fn for_each_valid(table: u64, lo: usize, hi: usize, mut f: impl FnMut(usize, u64, &AtomicU64)) {
+    let t = table_at(table);
+    let mut i = lo;
+    while i <= hi {
+        if i.is_multiple_of(8) && i + 7 <= hi {
+            let any = t[i..i + 8]
+                .iter()
+                .fold(0, |a, e| a | e.load(Ordering::Relaxed));
+            if any & VALID == 0 {
+                i += 8;
+                continue;
+            }
+        }
+        let d = t[i].load(Ordering::Acquire);
+        if d & VALID != 0 {
+            f(i, d, &t[i]);
+        }
+        i += 1;
     }
 }

@@ -117,15 +117,20 @@ pub fn cond_resched() {
 }
 
 /// Gives the CPU to another runnable task if there is one (`sched_yield`).
+/// With nobody queued on this CPU there is no one to yield to: schedule()
+/// would only pick the caller again, so it is skipped (the tick still
+/// charges the time).
 pub fn yield_now() {
     {
         let rq = RUNQUEUES[percpu::smp_processor_id()].lock();
-        if let Some(curr) = &rq.curr {
+        match (&rq.curr, rq.cfs.iter().last()) {
             // Behind everyone queued here, as CFS's yield skips the task.
-            if let Some((k, _)) = rq.cfs.iter().last() {
+            (Some(curr), Some((k, _))) => {
                 let vr = curr.se.vruntime.load(Ordering::Relaxed);
                 curr.se.vruntime.store(vr.max(k.0 + 1), Ordering::Relaxed);
             }
+            _ if !need_resched() => return,
+            _ => {}
         }
     }
     schedule();
@@ -405,8 +410,16 @@ pub fn load_balance(this: usize, idle: bool) -> bool {
         return false;
     }
     let (lo, hi) = (this.min(busiest), this.max(busiest));
-    let mut g_lo = RUNQUEUES[lo].lock();
-    let mut g_hi = RUNQUEUES[hi].lock();
+    // Balancing is an optimisation: if either runqueue is busy, try again
+    // at the next chance rather than spin. Spinning here made an idle CPU
+    // wait out the whole time a preempted lock holder was off its CPU (a
+    // vCPU descheduled by the host, or QEMU's round-robin vCPUs).
+    let Some(mut g_lo) = RUNQUEUES[lo].try_lock() else {
+        return false;
+    };
+    let Some(mut g_hi) = RUNQUEUES[hi].try_lock() else {
+        return false;
+    };
     let (src, dst) = if busiest == lo {
         (&mut g_lo, &mut g_hi)
     } else {
@@ -439,12 +452,25 @@ pub fn preempt_schedule_irq() {
     if !sched_ready() || percpu::this_cpu().preempt_count.load(Ordering::Relaxed) != 0 {
         return;
     }
+    // SAFETY: the current task stays alive while it runs here.
+    let curr = unsafe { &*percpu::this_cpu().current_task() };
+    // When this task is switched back in below, finish_task_switch turns
+    // IRQs on before __schedule returns. An IRQ in that window must not
+    // preempt again from a nested frame (Linux holds preempt_count up
+    // here for the same reason): each resumption would stack one more
+    // exception frame, until the stack overflows. The loop below catches
+    // the request instead, at this depth.
+    if curr.in_preempt_irq.load(Ordering::Relaxed) {
+        return;
+    }
+    curr.in_preempt_irq.store(true, Ordering::Relaxed);
     while need_resched() {
         __schedule(true);
         // finish_task_switch enabled IRQs; the exception return expects
         // them masked until eret.
         cpu::local_irq_disable();
     }
+    curr.in_preempt_irq.store(false, Ordering::Relaxed);
 }
 
 /// The idle loop of every CPU (`do_idle`): balance, sleep in `wfi` until

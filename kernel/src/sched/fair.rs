@@ -109,16 +109,19 @@ impl RunQueue {
     /// Charges the running task for the time since it last was
     /// (`update_curr`).
     pub fn update_curr(&mut self) {
-        let Some(curr) = self.curr.clone() else {
+        let now = time::uptime_ns();
+        let idle = self.curr_is_idle();
+        // Borrowed, not cloned: no reference-count traffic on every tick
+        // and every schedule.
+        let Some(curr) = self.curr.as_deref() else {
             return;
         };
-        let now = time::uptime_ns();
         let se = &curr.se;
         let start = se.exec_start.swap(now, Ordering::Relaxed);
-        let delta = now.saturating_sub(start);
-        if self.curr_is_idle() {
+        if idle {
             return;
         }
+        let delta = now.saturating_sub(start);
         se.sum_exec_runtime.fetch_add(delta, Ordering::Relaxed);
         let vd = policy::calc_delta_fair(delta, se.weight.load(Ordering::Relaxed));
         let vr = se.vruntime.fetch_add(vd, Ordering::Relaxed) + vd;
@@ -130,6 +133,11 @@ impl RunQueue {
     pub fn pick_next_task(&mut self, prev: &Arc<Task>) -> Arc<Task> {
         let prev_is_idle = self.idle.as_ref().is_some_and(|i| Arc::ptr_eq(i, prev));
         if !prev_is_idle && prev.on_rq.load(Ordering::Relaxed) {
+            if self.cfs.is_empty() {
+                // Nobody else wants the CPU: prev keeps it (and its slice)
+                // without a trip through the tree.
+                return prev.clone();
+            }
             self.enqueue_entity(prev, Enqueue::PutPrev);
         }
         let first = self.cfs.first().map(|(_, t)| t.clone());

@@ -2,7 +2,7 @@
 //! sched.h`, `signal.h`). Each checks its enable bit first; the payload
 //! layouts match the formatting in `pikern_core::trace`.
 
-use super::{active, record};
+use super::{active, record_words};
 use crate::task::{Task, EXIT_DEAD, EXIT_ZOMBIE, TASK_DEAD};
 use core::sync::atomic::Ordering;
 use pikern_core::trace::{id, PayloadWriter, STATE_PREEMPTED};
@@ -38,8 +38,8 @@ pub fn sched_switch(prev: &Task, next: &Task, preempt: bool) {
         .comm(&next.comm().0)
         .i32(next.pid)
         .i32(prio(next))
-        .finish();
-    record(id::SCHED_SWITCH, p);
+        .finish_words();
+    record_words(id::SCHED_SWITCH, p);
 }
 
 fn wake_event(ev: u16, p: &Task, cpu: usize) {
@@ -51,8 +51,8 @@ fn wake_event(ev: u16, p: &Task, cpu: usize) {
         .i32(p.pid)
         .i32(prio(p))
         .i32(cpu as i32)
-        .finish();
-    record(ev, pl);
+        .finish_words();
+    record_words(ev, pl);
 }
 
 /// `sched_waking`: a wake-up starts (in the waker's context).
@@ -81,8 +81,8 @@ pub fn sched_migrate_task(p: &Task, orig: usize, dest: usize) {
         .i32(prio(p))
         .i32(orig as i32)
         .i32(dest as i32)
-        .finish();
-    record(id::SCHED_MIGRATE_TASK, pl);
+        .finish_words();
+    record_words(id::SCHED_MIGRATE_TASK, pl);
 }
 
 /// `sched_process_fork`, in `copy_process` (the child's comm is the
@@ -96,8 +96,8 @@ pub fn sched_process_fork(parent: &Task, child: &Task) {
         .i32(parent.pid)
         .comm(&child.comm().0)
         .i32(child.pid)
-        .finish();
-    record(id::SCHED_PROCESS_FORK, pl);
+        .finish_words();
+    record_words(id::SCHED_PROCESS_FORK, pl);
 }
 
 /// `sched_process_exec`, after a successful exec.
@@ -108,7 +108,7 @@ pub fn sched_process_exec(filename: &[u8], pid: i32, old_pid: i32) {
     let mut w = PayloadWriter::default().i32(pid).i32(old_pid);
     let n = filename.len().min(pikern_core::trace::PAYLOAD - 9);
     w.bytes(&filename[..n]);
-    record(id::SCHED_PROCESS_EXEC, w.finish());
+    record_words(id::SCHED_PROCESS_EXEC, w.finish_words());
 }
 
 fn comm_pid_prio(ev: u16, t: &Task, pid: i32) {
@@ -119,8 +119,8 @@ fn comm_pid_prio(ev: u16, t: &Task, pid: i32) {
         .comm(&t.comm().0)
         .i32(pid)
         .i32(prio(t))
-        .finish();
-    record(ev, pl);
+        .finish_words();
+    record_words(ev, pl);
 }
 
 /// `sched_process_exit`, in `do_exit` before the parent is told.
@@ -152,8 +152,8 @@ pub fn signal_generate(sig: u32, code: i32, to: &Task, res: i32) {
         .i32(to.pid)
         .i32(1)
         .i32(res)
-        .finish();
-    record(id::SIGNAL_GENERATE, pl);
+        .finish_words();
+    record_words(id::SIGNAL_GENERATE, pl);
 }
 
 /// `tracing_mark_write`: text a user program wrote to `trace_marker`.
@@ -163,5 +163,5 @@ pub fn print(text: &[u8]) {
     }
     let mut w = PayloadWriter::default();
     w.bytes(&text[..text.len().min(pikern_core::trace::PAYLOAD)]);
-    record(id::PRINT, w.finish());
+    record_words(id::PRINT, w.finish_words());
 }

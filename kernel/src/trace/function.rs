@@ -5,7 +5,7 @@
 //! function has a stack-trace trigger, a `<stack trace>` entry walking the
 //! callers. Adding a function means one enum variant and one line.
 
-use super::{active, record, FUNC_BIT};
+use super::{active, record_words, FUNC_BIT};
 use core::sync::atomic::{AtomicU64, Ordering};
 use pikern_core::trace::{id, PayloadWriter};
 
@@ -96,12 +96,12 @@ pub fn trace_function(f: Fn, pc: usize, lr: usize, fp: usize) {
     if !active(FUNC_BIT) || !selected(f) {
         return;
     }
-    record(
+    record_words(
         id::FUNCTION,
         PayloadWriter::default()
             .u64(pc as u64)
             .u64(lr as u64)
-            .finish(),
+            .finish_words(),
     );
     if STACKTRACE.load(Ordering::Relaxed) & (1 << f as u32) != 0 {
         record_stack(lr, fp);
@@ -130,7 +130,7 @@ pub fn record_stack(first: usize, fp: usize) {
     for a in &frames[..n] {
         w = w.u64(*a);
     }
-    record(id::STACK_TRACE, w.finish());
+    record_words(id::STACK_TRACE, w.finish_words());
 }
 
 /// Simple glob match (`*` anywhere, `?` one character).

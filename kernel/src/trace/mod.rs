@@ -144,18 +144,29 @@ pub fn init() {
     recompute_active();
 }
 
-/// Records one entry on this CPU's ring: a few instructions with IRQs
-/// masked, no lock.
+/// Records one entry on this CPU's ring (payload as bytes: see
+/// [`record_words`], which the hot events use).
 pub fn record(id: u16, payload: [u8; core_trace::PAYLOAD]) {
+    record_words(
+        id,
+        core::array::from_fn(|i| {
+            u64::from_le_bytes(payload[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]))
+        }),
+    );
+}
+
+/// Records one entry on this CPU's ring: a few instructions with IRQs
+/// masked, no lock; the record is written straight in slot form.
+pub fn record_words(id: u16, payload: [u64; core_trace::PAYLOAD / 8]) {
     let flags = cpu::local_irq_save();
     let pc = percpu::this_cpu();
     if let Some(ring) = ring(pc.cpu) {
         let cur = pc.current_task();
         let (pid, comm) = if cur.is_null() {
-            (0, [0u8; 16])
+            (0, [0u64; 2])
         } else {
             // SAFETY: the current task is alive while it runs here.
-            unsafe { ((*cur).pid, (*cur).comm().0) }
+            unsafe { ((*cur).pid, (*cur).comm_words()) }
         };
         let mut f = 0;
         if flags & (1 << 7) != 0 {
@@ -167,21 +178,30 @@ pub fn record(id: u16, payload: [u8; core_trace::PAYLOAD]) {
         if pc.in_irq.load(Ordering::Relaxed) > 0 {
             f |= core_trace::FLAG_HARDIRQ;
         }
-        let rec = Record {
-            ts: crate::time::uptime_ns(),
-            pid,
-            flags: f,
-            preempt: pc.preempt_count.load(Ordering::Relaxed) as u8,
-            id,
-            comm,
-            payload,
-        };
-        ring.push(&rec);
+        let preempt = pc.preempt_count.load(Ordering::Relaxed) as u8;
+        // Spelled out rather than copied in: slice copies become memcpy
+        // calls, which cost more than the twelve stores.
+        let p = payload;
+        let w: [u64; core_trace::WORDS] = [
+            crate::time::uptime_ns(),
+            Record::header_word(pid, f, preempt, id),
+            comm[0],
+            comm[1],
+            p[0],
+            p[1],
+            p[2],
+            p[3],
+            p[4],
+            p[5],
+            p[6],
+            p[7],
+        ];
+        ring.push_words(&w);
         if TP_PRINTK.load(Ordering::Relaxed) {
             let mut s = String::new();
             core_trace::format_item(
                 &mut s,
-                &Item::Entry(pc.cpu, rec),
+                &Item::Entry(pc.cpu, Record::from_words(&w)),
                 kallsyms::table().as_ref(),
                 true,
             );

@@ -192,22 +192,33 @@ pub fn el0_svc(regs: &mut PtRegs) {
 }
 
 /// Work before returning to user space (`exit_to_user_mode`): reschedule
-/// if asked, act on pending signals; IRQs end masked for the `eret`.
+/// if asked, act on pending signals; IRQs end masked for the `eret`. The
+/// flags are read with IRQs already masked, so the usual case (nothing to
+/// do) is two loads and a return; the work itself is out of line, so this
+/// path does not pay for its stack frame.
 #[no_mangle]
-pub extern "C" fn ret_to_user_work(_regs: &mut PtRegs) {
+pub extern "C" fn ret_to_user_work(regs: &mut PtRegs) {
+    crate::arch::cpu::local_irq_disable();
+    if crate::sched::core::need_resched() || crate::signal::signal_pending() {
+        exit_to_user_mode_loop(regs);
+    }
+}
+
+/// Reschedules and delivers signals until neither is pending
+/// (`exit_to_user_mode_loop`); returns with IRQs masked.
+#[cold]
+#[inline(never)]
+fn exit_to_user_mode_loop(regs: &mut PtRegs) {
     loop {
         crate::arch::cpu::local_irq_enable();
         if crate::sched::core::need_resched() {
             crate::sched::schedule();
-            continue;
-        }
-        if crate::signal::signal_pending() {
-            crate::signal::do_signal(_regs);
-            continue;
+        } else if crate::signal::signal_pending() {
+            crate::signal::do_signal(regs);
         }
         crate::arch::cpu::local_irq_disable();
         if !crate::sched::core::need_resched() && !crate::signal::signal_pending() {
-            break;
+            return;
         }
     }
 }

@@ -1,5 +1,5 @@
 //! AArch64 (ARMv8.0-A, Cortex-A53/A72): exception vectors, the exception
-//! report, the MMU set-up, the generic timer and CPU primitives.
+//! report, the MMU set-up, the generic timer, CPU primitives and memcpy.
 
 pub mod backtrace;
 pub mod context;
@@ -10,3 +10,5 @@ pub mod timer;
 
 // The first instructions of the image (see boot/start.S and linker/kernel.ld).
 core::arch::global_asm!(include_str!("../../../../boot/start.S"), options(raw));
+// The kernel's memcpy (overrides the generic one from compiler_builtins).
+core::arch::global_asm!(include_str!("memcpy.S"), options(raw));

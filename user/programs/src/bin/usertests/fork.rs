@@ -47,6 +47,7 @@ pub static SUITE: Suite = Suite {
         sigchld_ignored_children_reap_themselves,
         nanosleep_interrupted_by_signal,
         getrusage_counts_context_switches,
+        getrusage_children_counts_reaped_children,
     ],
 };
 
@@ -769,6 +770,46 @@ fn getrusage_counts_context_switches() -> TestResult {
             "ru_utime + ru_stime grew by only {used_ms} ms over 3 s of computing"
         );
         check_err!(sys::getrusage(7), Errno::EINVAL);
+        Ok(())
+    }))
+}
+
+fn getrusage_children_counts_reaped_children() -> TestResult {
+    match sys::getrusage(RUSAGE_CHILDREN) {
+        Ok(_) => {}
+        Err(Errno::ENOSYS) => skip!("getrusage not implemented (ENOSYS)"),
+        Err(e) => fail!("getrusage: {e:?}"),
+    }
+    // Measured inside a fresh child, whose own children are only the one
+    // forked here: nothing else can add to its totals.
+    child_passed(in_child(|| {
+        let before = ok!(sys::getrusage(RUSAGE_CHILDREN));
+        check!(
+            before.ru_nvcsw == 0 && before.ru_nivcsw == 0,
+            "a new process has children totals {} / {}",
+            before.ru_nvcsw,
+            before.ru_nivcsw
+        );
+        let pid = ok!(process::fork());
+        if pid == 0 {
+            for _ in 0..3 {
+                let _ = process::sleep_ms(10);
+            }
+            sys::exit_group(0);
+        }
+        let unreaped = ok!(sys::getrusage(RUSAGE_CHILDREN));
+        check!(
+            unreaped.ru_nvcsw == 0,
+            "ru_nvcsw {} before the child was reaped",
+            unreaped.ru_nvcsw
+        );
+        ok!(process::waitpid(pid, 0));
+        let after = ok!(sys::getrusage(RUSAGE_CHILDREN));
+        check!(
+            after.ru_nvcsw >= 3,
+            "RUSAGE_CHILDREN ru_nvcsw is {} after reaping a child that slept 3 times",
+            after.ru_nvcsw
+        );
         Ok(())
     }))
 }

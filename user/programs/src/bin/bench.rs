@@ -1,0 +1,390 @@
+//! `bench [-q]`: the user-space half of `make bench` (docs/performance.md).
+//!
+//! Times system calls, process creation and scheduling with
+//! `clock_gettime(CLOCK_MONOTONIC)` around loops and prints one line per
+//! measurement, `bench: NAME ITERATIONS TOTAL [UNIT]` (TOTAL in ns unless
+//! UNIT says otherwise), which the host tool `bench-report` turns into a
+//! table and `build/bench.json`. Under QEMU's `-icount shift=0` every guest
+//! instruction advances the clock by 1 ns, so the numbers are instruction
+//! counts and the same on every run.
+//!
+//! The first line calibrates: a loop of exactly two instructions per
+//! iteration must read 2.0 ns per iteration. Then, pinned to CPU 0 unless
+//! said otherwise: a null system call (`getppid`), `clock_gettime`, fork +
+//! exit + wait (alone, with 10 and 100 sleeping processes, unpinned),
+//! `sched_yield` alone and as a ping-pong between two processes (per
+//! context switch, counted with `getrusage`), fork + execve + exit + wait,
+//! the fork loop with `sched:*`/`signal:*` events on and with the function
+//! tracer too, the memory one sleeping process costs, and last the
+//! kernel's own micro-benchmarks from `/proc/bench` (boot with `bench`).
+//!
+//! `-q` (the smoke test) runs every measurement with small counts;
+//! `--only NAME` runs just that measurement and `--forks N` sets the
+//! fork loops' count (for profiling one path, e.g. with QEMU's `-d exec`). Exits 0
+//! if every measurement ran, 1 otherwise (a `bench: error ...` line says
+//! what failed).
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use pikern_rt::consts::*;
+use pikern_rt::process::{self, monotonic_ns};
+use pikern_rt::{io, println, sys, Errno};
+
+pikern_rt::entry!(main);
+
+/// Iteration counts of one run.
+#[derive(Clone, Copy)]
+struct Counts {
+    syscall: u64,
+    fork: u64,
+    yields: u64,
+    exec: u64,
+}
+
+const FULL: Counts = Counts {
+    syscall: 100_000,
+    fork: 2_000,
+    yields: 10_000,
+    exec: 200,
+};
+
+const QUICK: Counts = Counts {
+    syscall: 1_000,
+    fork: 20,
+    yields: 100,
+    exec: 5,
+};
+
+/// Iterations of the calibration loop.
+const CALIBRATION: u64 = 1_000_000;
+
+fn main(args: &[&str]) -> i32 {
+    let quick = args.iter().skip(1).any(|a| *a == "-q");
+    let only = args.windows(2).find(|w| w[0] == "--only").map(|w| w[1]);
+    let forks = args
+        .windows(2)
+        .find(|w| w[0] == "--forks")
+        .and_then(|w| w[1].parse().ok());
+    let base = if quick { QUICK } else { FULL };
+    let c = &Counts {
+        fork: forks.unwrap_or(base.fork),
+        ..base
+    };
+    println!("bench: mode {}", if quick { "quick" } else { "full" });
+    match run(c, &|name| only.is_none_or(|o| o == name)) {
+        Ok(()) => {
+            println!("bench: done");
+            0
+        }
+        Err(e) => {
+            println!("bench: error {e}");
+            1
+        }
+    }
+}
+
+/// Prints one measurement.
+fn report(name: &str, iterations: u64, total_ns: u64) {
+    println!("bench: {name} {iterations} {total_ns}");
+}
+
+/// Nanoseconds `f` takes.
+fn timed(f: impl FnOnce() -> Result<(), Errno>) -> Result<u64, Errno> {
+    let start = monotonic_ns();
+    f()?;
+    Ok(monotonic_ns() - start)
+}
+
+/// Runs every measurement `want` accepts.
+fn run(c: &Counts, want: &dyn Fn(&str) -> bool) -> Result<(), Errno> {
+    if want("calibration_2insn_loop") {
+        report(
+            "calibration_2insn_loop",
+            CALIBRATION,
+            timed(|| {
+                two_instruction_loop(CALIBRATION);
+                Ok(())
+            })?,
+        );
+    }
+    pin(1)?;
+    if want("getppid") {
+        report(
+            "getppid",
+            c.syscall,
+            timed(|| {
+                for _ in 0..c.syscall {
+                    core::hint::black_box(sys::getppid());
+                }
+                Ok(())
+            })?,
+        );
+    }
+    if want("clock_gettime") {
+        report(
+            "clock_gettime",
+            c.syscall,
+            timed(|| {
+                for _ in 0..c.syscall {
+                    sys::clock_gettime(CLOCK_MONOTONIC)?;
+                }
+                Ok(())
+            })?,
+        );
+    }
+    // The same loop alone and with 10 and 100 other processes alive. The
+    // parent is brought to the same state first each time (the pipe, the
+    // meminfo reads, the pause), so only the sleepers differ.
+    for (k, name) in [
+        (0, "fork_exit_wait"),
+        (10, "fork_exit_wait_10_sleepers"),
+        (100, "fork_exit_wait_100_sleepers"),
+    ] {
+        if !want(name) {
+            continue;
+        }
+        let before = meminfo()?;
+        let sleepers = Sleepers::spawn(k)?;
+        let bytes = meminfo()?.bytes_since(&before);
+        if k == 100 {
+            // What each sleeping process costs: descriptor, kernel stack,
+            // page tables and the pages it has of its own.
+            println!("bench: task_bytes {k} {bytes} bytes");
+        }
+        let t = timed(|| fork_loop(c.fork));
+        sleepers.reap()?;
+        report(name, c.fork, t?);
+    }
+    if want("fork_exit_wait_unpinned") {
+        pin(0xf)?;
+        let t = timed(|| fork_loop(c.fork));
+        pin(1)?;
+        report("fork_exit_wait_unpinned", c.fork, t?);
+    }
+    if want("sched_yield") {
+        report(
+            "sched_yield",
+            c.syscall,
+            timed(|| {
+                for _ in 0..c.syscall {
+                    sys::sched_yield()?;
+                }
+                Ok(())
+            })?,
+        );
+    }
+    if want("yield_pingpong_per_switch") {
+        let (ns, switches) = yield_ping_pong(c.yields)?;
+        report("yield_pingpong_per_switch", switches, ns);
+    }
+    if want("fork_execve_exit_wait") {
+        report(
+            "fork_execve_exit_wait",
+            c.exec,
+            timed(|| exec_loop(c.exec))?,
+        );
+    }
+    let events = [
+        ("events/sched/enable", "1"),
+        ("events/signal/enable", "1"),
+        ("tracing_on", "1"),
+    ];
+    let off = [
+        ("current_tracer", "nop"),
+        ("events/sched/enable", "0"),
+        ("events/signal/enable", "0"),
+        ("trace", ""),
+    ];
+    if want("fork_exit_wait_events") {
+        tracing(&events)?;
+        let t = timed(|| fork_loop(c.fork));
+        tracing(&off)?;
+        report("fork_exit_wait_events", c.fork, t?);
+    }
+    if want("fork_exit_wait_function_tracer") {
+        tracing(&events)?;
+        tracing(&[("current_tracer", "function")])?;
+        let t = timed(|| fork_loop(c.fork));
+        tracing(&off)?;
+        report("fork_exit_wait_function_tracer", c.fork, t?);
+    }
+    if want("kernel") {
+        let kernel = io::read_file(c"/proc/bench")?;
+        for line in core::str::from_utf8(&kernel)
+            .map_err(|_| Errno::EINVAL)?
+            .lines()
+        {
+            println!("{line}");
+        }
+    }
+    Ok(())
+}
+
+/// Exactly two instructions per iteration: `subs` and `b.ne`.
+fn two_instruction_loop(n: u64) {
+    // SAFETY: only a register and the flags change.
+    unsafe {
+        core::arch::asm!(
+            "1: subs {n}, {n}, #1",
+            "b.ne 1b",
+            n = inout(reg) n => _,
+            options(nomem, nostack)
+        )
+    };
+}
+
+/// Restricts this process (and the children it forks) to `mask`.
+fn pin(mask: u8) -> Result<(), Errno> {
+    sys::sched_setaffinity(0, &[mask, 0, 0, 0]).map(|_| ())
+}
+
+/// `n` times: fork a child that exits at once, wait for it.
+fn fork_loop(n: u64) -> Result<(), Errno> {
+    for _ in 0..n {
+        let pid = process::fork()?;
+        if pid == 0 {
+            sys::exit_group(0);
+        }
+        reap(pid, 0)?;
+    }
+    Ok(())
+}
+
+/// `n` times: fork a child that execs `/bin/true`, wait for it.
+fn exec_loop(n: u64) -> Result<(), Errno> {
+    for _ in 0..n {
+        let pid = process::fork()?;
+        if pid == 0 {
+            process::exec("/bin/true", &["true"], &[]);
+            sys::exit_group(127);
+        }
+        reap(pid, 0)?;
+    }
+    Ok(())
+}
+
+/// Waits for `pid` and checks it ended with `code` (a signal number if
+/// negative).
+fn reap(pid: i32, code: i32) -> Result<(), Errno> {
+    let (p, st) = process::waitpid(pid, 0)?;
+    let ok = if code < 0 {
+        st.term_signal() == Some(-code)
+    } else {
+        st.exit_code() == Some(code)
+    };
+    if p != pid || !ok {
+        println!("bench: child {pid} ended unexpectedly ({p}, {st:?})");
+        return Err(Errno::ECHILD);
+    }
+    Ok(())
+}
+
+/// Processes blocked reading a pipe nobody writes to.
+struct Sleepers {
+    pids: Vec<i32>,
+    fds: [i32; 2],
+}
+
+impl Sleepers {
+    fn spawn(k: usize) -> Result<Sleepers, Errno> {
+        let fds = sys::pipe2(0)?;
+        // One capacity for every k: the parent heap looks the same.
+        let mut pids = Vec::with_capacity(k.max(100));
+        for _ in 0..k {
+            let pid = process::fork()?;
+            if pid == 0 {
+                let mut b = [0u8; 1];
+                let _ = sys::read(fds[0], &mut b);
+                sys::exit_group(0);
+            }
+            pids.push(pid);
+        }
+        // Let every child run to its read and block there.
+        process::sleep_ms(20)?;
+        Ok(Sleepers { pids, fds })
+    }
+
+    /// Kills and reaps every sleeper.
+    fn reap(self) -> Result<(), Errno> {
+        for &pid in &self.pids {
+            sys::kill(pid, SIGKILL)?;
+        }
+        for &pid in &self.pids {
+            reap(pid, -SIGKILL)?;
+        }
+        sys::close(self.fds[0])?;
+        sys::close(self.fds[1])?;
+        Ok(())
+    }
+}
+
+/// Two processes on CPU 0 yielding to each other: nanoseconds and context
+/// switches (both processes' `ru_nvcsw + ru_nivcsw`) of the parent's loop.
+fn yield_ping_pong(n: u64) -> Result<(u64, u64), Errno> {
+    let switches = |u: sys::RUsage| (u.ru_nvcsw + u.ru_nivcsw) as u64;
+    let children_before = switches(sys::getrusage(RUSAGE_CHILDREN)?);
+    let pid = process::fork()?;
+    if pid == 0 {
+        for _ in 0..n {
+            let _ = sys::sched_yield();
+        }
+        sys::exit_group(0);
+    }
+    let self_before = switches(sys::getrusage(RUSAGE_SELF)?);
+    let start = monotonic_ns();
+    for _ in 0..n {
+        sys::sched_yield()?;
+    }
+    let ns = monotonic_ns() - start;
+    let mine = switches(sys::getrusage(RUSAGE_SELF)?) - self_before;
+    reap(pid, 0)?;
+    let theirs = switches(sys::getrusage(RUSAGE_CHILDREN)?) - children_before;
+    Ok((ns, (mine + theirs).max(1)))
+}
+
+/// Writes `value` to each file under `/sys/kernel/tracing`.
+fn tracing(settings: &[(&str, &str)]) -> Result<(), Errno> {
+    for (file, value) in settings {
+        let path = process::cstring(&alloc::format!("/sys/kernel/tracing/{file}"))?;
+        let fd = sys::open(&path, O_WRONLY | O_TRUNC)?;
+        let r = io::write_all(fd, value.as_bytes());
+        sys::close(fd)?;
+        r?;
+    }
+    Ok(())
+}
+
+/// The `/proc/meminfo` lines that grow with each process.
+struct MemInfo {
+    /// KernelStack + PageTables + UserPages, in kB.
+    pages_kb: u64,
+    /// HeapUsed, in bytes.
+    heap: u64,
+}
+
+impl MemInfo {
+    fn bytes_since(&self, before: &MemInfo) -> u64 {
+        (self.pages_kb.saturating_sub(before.pages_kb)) * 1024
+            + self.heap.saturating_sub(before.heap)
+    }
+}
+
+fn meminfo() -> Result<MemInfo, Errno> {
+    let text = io::read_file(c"/proc/meminfo")?;
+    let text = core::str::from_utf8(&text).map_err(|_| Errno::EINVAL)?;
+    let field = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    Ok(MemInfo {
+        pages_kb: field("KernelStack:") + field("PageTables:") + field("UserPages:"),
+        heap: field("HeapUsed:"),
+    })
+}
