@@ -731,7 +731,10 @@ mod tests {
         assert_eq!(w().finish().to_vec(), want);
         let words = w().finish_words();
         assert_eq!(words[0], u64::from_le_bytes(want[..8].try_into().unwrap()));
-        assert_eq!(words[3], u64::from_le_bytes(want[24..32].try_into().unwrap()));
+        assert_eq!(
+            words[3],
+            u64::from_le_bytes(want[24..32].try_into().unwrap())
+        );
     }
 
     #[test]
