@@ -150,6 +150,8 @@ test: deps kernel kernel-test dtbs chainloader
 		--real-dtb "$$(ls $(SDCARD_CACHE)/*/boot/bcm2837-rpi-3-b.dtb 2>/dev/null | head -1)"
 	-$(TOOLS_DIR)/hw-test --board rpi4 --results $(RESULTS)/hw-rpi4.txt \
 		--real-dtb "$$(ls $(SDCARD_CACHE)/*/boot/bcm2711-rpi-4-b.dtb 2>/dev/null | head -1)"
+	@echo "== the benchmark, short (every measurement present; no thresholds) =="
+	-@$(MAKE) --no-print-directory bench-smoke
 	@echo "== harness self-check: a failing, a hanging and a crashing suite are caught =="
 	-$(RUNNER) selfcheck --board rpi3 --kernel build/kernel8-test.img --dtb build/rpi3.dtb \
 		--results $(RESULTS)/selfcheck.txt --log $(RESULTS)/selfcheck-console.log
@@ -162,7 +164,8 @@ test: deps kernel kernel-test dtbs chainloader
 		--results $(RESULTS)/console-rpi3.txt --results $(RESULTS)/console-rpi4.txt \
 		--results $(RESULTS)/run-rpi4.txt --results $(RESULTS)/trace-rpi4.txt \
 		--results $(RESULTS)/hw-rpi3.txt --results $(RESULTS)/hw-rpi4.txt \
-		--results $(RESULTS)/sdcard.txt --results $(RESULTS)/selfcheck.txt
+		--results $(RESULTS)/sdcard.txt --results $(RESULTS)/bench.txt \
+		--results $(RESULTS)/selfcheck.txt
 
 # Benchmarks (docs/performance.md): QEMU's virtual clock counts guest
 # instructions (-icount shift=0), so the numbers repeat exactly. Prints the
