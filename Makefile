@@ -43,6 +43,9 @@ INITRAMFS_ABS := $(abspath $(INITRAMFS))
 # SD-card images for real hardware: sdcard, sdcard-chainloader, sdcard-check.
 include tools/sdcard.mk
 
+# The system-call fuzzer: fuzz-test (fixed seed, both boards) and fuzz (soak).
+include user/fuzz.mk
+
 # Installs QEMU (raspi4b needs >= 9.0), the cross compiler and the pinned
 # Rust toolchain when something is missing; says what it does.
 deps:

@@ -45,7 +45,7 @@ USER_OBJCOPY   ?= $(shell rustc --print sysroot)/lib/rustlib/$(USER_HOST)/bin/ll
 
 USER_RUST_OUT  := target/$(USER_TARGET)/release
 USER_RUST_BINS := sh echo cat ls sleep kill ps true false mkdir poweroff \
-                  hello raspbian_fork usertests forkloop faultinject bench
+                  hello raspbian_fork usertests forkloop faultinject bench fuzz
 USER_C_SRCS    := $(wildcard $(USER_DIR)/c/*.c)
 USER_C_BINS    := $(patsubst $(USER_DIR)/c/%.c,$(USER_BUILD)/%_c,$(USER_C_SRCS))
 

@@ -32,6 +32,28 @@ pub fn die(report: impl FnOnce(&mut dyn Write) -> fmt::Result) -> ! {
     power::exit(PANIC_EXIT_CODE)
 }
 
+/// Writes `syscall: 63 (read) args 0x3 0x0 ...` when the current task is
+/// in a system call: the saved user registers say which (x8) and with
+/// what (x0-x5), so a fuzzer's crash report names the call that killed the
+/// kernel.
+pub fn write_syscall(out: &mut dyn Write) -> fmt::Result {
+    let at = crate::task::with_current_raw(|t| (t.pid, t.syscall_regs.load(Ordering::Relaxed)));
+    let Some((pid, at)) = at.filter(|&(_, at)| at != 0) else {
+        return Ok(());
+    };
+    // SAFETY: `syscall_regs` is set only while the task is inside
+    // `invoke_syscall`, whose frame (on this task's kernel stack, which is
+    // running here) holds the registers.
+    let regs = unsafe { &*(at as *const arch::exception::PtRegs) };
+    let nr = regs.regs[8] as usize;
+    let name = pikern_core::abi::syscall_name(nr).unwrap_or("?");
+    write!(out, "syscall: {nr} ({name}) args")?;
+    for a in &regs.regs[..6] {
+        write!(out, " {a:#x}")?;
+    }
+    writeln!(out, " (pid {pid})")
+}
+
 /// Writes `Call trace:` with one return address per line, named from
 /// kallsyms as Linux prints them (` [<addr>] name+0xoff/0xsize`).
 pub fn write_backtrace(out: &mut dyn Write, fp: usize, pc: Option<usize>) -> fmt::Result {
@@ -62,6 +84,7 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
         if let Some(loc) = info.location() {
             writeln!(out, "at {}:{}", loc.file(), loc.line())?;
         }
+        write_syscall(out)?;
         write_backtrace(out, fp, None)
     })
 }

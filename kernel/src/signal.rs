@@ -336,6 +336,27 @@ pub fn sys_kill(pid: i64, sig: i64) -> Result<i64, Errno> {
     }
 }
 
+/// `tkill(tid, sig)`: one task, never a group: a `tid` of 0 or below is
+/// `EINVAL` (Linux), not the broadcast `kill` would make of it.
+pub fn sys_tkill(tid: i64, sig: i64) -> Result<i64, Errno> {
+    if tid <= 0 {
+        return Err(EINVAL);
+    }
+    sys_kill(tid, sig)
+}
+
+/// `tgkill(tgid, tid, sig)`: task `tid` if it is in thread group `tgid`.
+pub fn sys_tgkill(tgid: i64, tid: i64, sig: i64) -> Result<i64, Errno> {
+    if tgid <= 0 || tid <= 0 || !(0..=NSIG as i64).contains(&sig) {
+        return Err(EINVAL);
+    }
+    let t = crate::pid::find_task_by_pid(tid as Pid).ok_or(ESRCH)?;
+    if i64::from(t.tgid) != tgid {
+        return Err(ESRCH);
+    }
+    sys_kill(tid, sig)
+}
+
 /// `rt_sigaction(sig, act, oldact, sigsetsize)`.
 pub fn sys_rt_sigaction(sig: u64, act: u64, oldact: u64, size: u64) -> Result<i64, Errno> {
     if size != 8 {

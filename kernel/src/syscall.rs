@@ -26,7 +26,10 @@ pub fn invoke_syscall(regs: &mut PtRegs) {
         regs.regs[4],
         regs.regs[5],
     ];
+    let at = regs as *mut PtRegs as u64;
+    task::with_current_raw(|t| t.syscall_regs.store(at, Ordering::Relaxed));
     let r = dispatch(regs.regs[8] as usize, a, regs);
+    task::with_current_raw(|t| t.syscall_regs.store(0, Ordering::Relaxed));
     regs.regs[0] = match r {
         Ok(v) => v as u64,
         Err(e) => e.as_neg() as u64,
@@ -71,8 +74,8 @@ fn dispatch(n: usize, a: [u64; 6], regs: &mut PtRegs) -> SysResult {
         nr::WAIT4 => exit::sys_wait4(a[0] as i64, a[1], a[2] as u32, a[3]),
         nr::CLONE => fork::sys_clone(a[0], a[1], a[2], a[3], a[4], regs),
         nr::KILL => signal::sys_kill(a[0] as i64, a[1] as i64),
-        nr::TKILL => signal::sys_kill(a[0] as i64, a[1] as i64),
-        nr::TGKILL => signal::sys_kill(a[1] as i64, a[2] as i64),
+        nr::TKILL => signal::sys_tkill(a[0] as i64, a[1] as i64),
+        nr::TGKILL => signal::sys_tgkill(a[0] as i64, a[1] as i64, a[2] as i64),
         nr::RT_SIGACTION => signal::sys_rt_sigaction(a[0], a[1], a[2], a[3]),
         nr::RT_SIGPROCMASK => signal::sys_rt_sigprocmask(a[0], a[1], a[2], a[3]),
         nr::RT_SIGRETURN => signal::sys_rt_sigreturn(regs),

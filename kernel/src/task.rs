@@ -321,6 +321,10 @@ pub struct Task {
     pub fpsimd: UnsafeCell<Box<FpState>>,
     /// `set_tid_address` / `CLONE_CHILD_CLEARTID` pointer.
     pub clear_child_tid: AtomicU64,
+    /// Address of the user registers of the system call the task is in, 0
+    /// outside one (Linux keeps `pt_regs->syscallno`): an oops report
+    /// names the call that was running.
+    pub syscall_regs: AtomicU64,
     /// Signals pending (bit n = signal n).
     pub pending: AtomicU64,
     /// Signals blocked.
@@ -406,6 +410,7 @@ impl Task {
             tp_value: AtomicU64::new(0),
             fpsimd: UnsafeCell::new(Box::new(FpState::default())),
             clear_child_tid: AtomicU64::new(0),
+            syscall_regs: AtomicU64::new(0),
             pending: AtomicU64::new(0),
             blocked: AtomicU64::new(0),
             sigactions: IrqSpinLock::new(Box::new([crate::signal::SigAction::default(); 64])),
@@ -614,6 +619,14 @@ pub fn with_current<R>(f: impl FnOnce(&Task) -> R) -> R {
     // SAFETY: the runqueue's `curr` keeps the running task alive, and `f`
     // cannot outlive this call: the task it borrows is the one running it.
     f(unsafe { &*p })
+}
+
+/// Runs `f` on the task on this CPU without touching reference counts or
+/// locks (usable in an oops); `None` before the scheduler starts.
+pub fn with_current_raw<R>(f: impl FnOnce(&Task) -> R) -> Option<R> {
+    let p = percpu::this_cpu().current_task();
+    // SAFETY: as in `current`: the runqueue keeps the running task alive.
+    (!p.is_null()).then(|| f(unsafe { &*p }))
 }
 
 /// The pid of the task on this CPU without touching reference counts.

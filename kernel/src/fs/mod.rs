@@ -20,7 +20,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use pikern_core::abi;
 
 /// What a file does when read, written or controlled.
@@ -29,6 +29,27 @@ pub trait FileOps: Send + Sync {
     fn read(&self, inode: &Inode, off: u64, buf: &mut [u8]) -> Result<usize, Errno>;
     /// Writes `buf` at `off`; returns bytes written.
     fn write(&self, inode: &Inode, off: u64, buf: &[u8]) -> Result<usize, Errno>;
+    /// `read` through an open file whose `O_*` flags are `file_flags`:
+    /// files that can sleep (pipes) override it to honour `O_NONBLOCK`.
+    fn read_file(
+        &self,
+        inode: &Inode,
+        off: u64,
+        buf: &mut [u8],
+        _file_flags: u32,
+    ) -> Result<usize, Errno> {
+        self.read(inode, off, buf)
+    }
+    /// `write` through an open file whose `O_*` flags are `file_flags`.
+    fn write_file(
+        &self,
+        inode: &Inode,
+        off: u64,
+        buf: &[u8],
+        _file_flags: u32,
+    ) -> Result<usize, Errno> {
+        self.write(inode, off, buf)
+    }
     /// Device control; `ENOTTY` unless the file is a terminal.
     fn ioctl(&self, _inode: &Inode, _cmd: u64, _arg: u64) -> Result<i64, Errno> {
         Err(ENOTTY)
@@ -241,8 +262,9 @@ pub struct File {
     pub inode: Arc<Inode>,
     /// Current offset.
     pub pos: IrqSpinLock<u64>,
-    /// `O_*` flags it was opened with.
-    pub flags: u32,
+    /// `O_*` flags: those it was opened with, `O_APPEND` and `O_NONBLOCK`
+    /// as `fcntl(F_SETFL)` last set them.
+    flags: AtomicU32,
     /// The absolute path it was opened by (directories: base of `*at`).
     pub path: IrqSpinLock<String>,
 }
@@ -254,17 +276,33 @@ impl File {
         Arc::new(File {
             inode,
             pos: IrqSpinLock::new(0),
-            flags,
+            flags: AtomicU32::new(flags),
             path: IrqSpinLock::new(String::new()),
         })
     }
 
+    /// The file's `O_*` flags (`F_GETFL`).
+    pub fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+
+    /// `F_SETFL`: only `O_APPEND` and `O_NONBLOCK` change, as on Linux
+    /// (which also takes flags this kernel does not implement).
+    pub fn set_flags(&self, flags: u32) {
+        let mask = abi::O_APPEND | abi::O_NONBLOCK;
+        let _ = self
+            .flags
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
+                Some((old & !mask) | (flags & mask))
+            });
+    }
+
     fn readable(&self) -> bool {
-        self.flags & 3 != abi::O_WRONLY
+        self.flags() & 3 != abi::O_WRONLY
     }
 
     fn writable(&self) -> bool {
-        self.flags & 3 != abi::O_RDONLY
+        self.flags() & 3 != abi::O_RDONLY
     }
 
     /// Reads at the file position.
@@ -285,7 +323,7 @@ impl File {
                 let p = *pos;
                 drop(pos);
                 // Devices may sleep (console input): no lock held.
-                let n = ops.read(&self.inode, p, buf)?;
+                let n = ops.read_file(&self.inode, p, buf, self.flags())?;
                 let mut pos = self.pos.lock();
                 *pos += n as u64;
                 return Ok(n);
@@ -306,7 +344,7 @@ impl File {
             InodeKind::File(d) => {
                 let mut pos = self.pos.lock();
                 let mut d = d.lock();
-                if self.flags & abi::O_APPEND != 0 {
+                if self.flags() & abi::O_APPEND != 0 {
                     *pos = d.len() as u64;
                 }
                 let start = *pos as usize;
@@ -325,7 +363,7 @@ impl File {
             }
             InodeKind::Special(ops) => {
                 let p = *self.pos.lock();
-                let n = ops.write(&self.inode, p, buf)?;
+                let n = ops.write_file(&self.inode, p, buf, self.flags())?;
                 *self.pos.lock() += n as u64;
                 Ok(n)
             }
@@ -436,6 +474,21 @@ impl FdTable {
         slot.take().map(|_| ()).ok_or(EBADF)?;
         while matches!(self.fds.last(), Some(None)) {
             self.fds.pop();
+        }
+        Ok(())
+    }
+
+    /// Whether `fd` is close-on-exec (`F_GETFD`).
+    pub fn cloexec(&self, fd: i64) -> Result<bool, Errno> {
+        self.get(fd)?;
+        Ok(self.fds[fd as usize].as_ref().is_some_and(|(_, c)| *c))
+    }
+
+    /// Marks `fd` close-on-exec or not (`F_SETFD`).
+    pub fn set_cloexec(&mut self, fd: i64, on: bool) -> Result<(), Errno> {
+        self.get(fd)?;
+        if let Some((_, c)) = self.fds[fd as usize].as_mut() {
+            *c = on;
         }
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! Pipes (Linux's `fs/pipe.c`): a 64 KiB buffer between a read end and a
 //! write end. Readers sleep until data arrives or the last writer closes
 //! (end of file); writers sleep while it is full, and get `EPIPE` (and
-//! SIGPIPE) once no reader is left. Both sleeps end early on a signal.
+//! SIGPIPE) once no reader is left. Both sleeps end early on a signal, and
+//! an `O_NONBLOCK` end never sleeps: `EAGAIN` instead.
 
 use super::{File, FileOps, Inode, InodeKind};
 use crate::errno::*;
@@ -41,7 +42,16 @@ impl Drop for PipeEnd {
 }
 
 impl FileOps for PipeEnd {
-    fn read(&self, _: &Inode, _: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+    fn read(&self, inode: &Inode, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.read_file(inode, off, buf, 0)
+    }
+
+    fn write(&self, inode: &Inode, off: u64, data: &[u8]) -> Result<usize, Errno> {
+        self.write_file(inode, off, data, 0)
+    }
+
+    fn read_file(&self, _: &Inode, _: u64, buf: &mut [u8], flags: u32) -> Result<usize, Errno> {
+        let nonblock = flags & abi::O_NONBLOCK != 0;
         if self.write {
             return Err(EBADF);
         }
@@ -67,6 +77,10 @@ impl FileOps for PipeEnd {
                 result = Ok(0);
                 return true;
             }
+            if nonblock {
+                result = Err(EAGAIN);
+                return true;
+            }
             if crate::signal::signal_pending() {
                 result = Err(EINTR);
                 return true;
@@ -77,7 +91,8 @@ impl FileOps for PipeEnd {
         result
     }
 
-    fn write(&self, _: &Inode, _: u64, data: &[u8]) -> Result<usize, Errno> {
+    fn write_file(&self, _: &Inode, _: u64, data: &[u8], flags: u32) -> Result<usize, Errno> {
+        let nonblock = flags & abi::O_NONBLOCK != 0;
         if !self.write {
             return Err(EBADF);
         }
@@ -95,6 +110,10 @@ impl FileOps for PipeEnd {
                     let n = (PIPE_SIZE - b.len()).min(data.len() - done);
                     b.extend(&data[done..done + n]);
                     done += n;
+                    return true;
+                }
+                if nonblock {
+                    err = Some(EAGAIN);
                     return true;
                 }
                 if crate::signal::signal_pending() {

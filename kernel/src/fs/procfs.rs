@@ -6,6 +6,7 @@
 //! as Linux's does.
 
 use super::{DirOps, FileOps, Inode, InodeKind};
+use crate::arch::exception::PtRegs;
 use crate::errno::*;
 use crate::pid::find_task_by_pid;
 use crate::task::{self, Pid, Task};
@@ -230,10 +231,23 @@ fn stat(t: Option<&Arc<Task>>) -> String {
         vsize,
         rss
     );
+    // The user sp and pc saved at the task's last entry to the kernel
+    // (kstkesp, kstkeip: what a stuck process was last doing).
+    let (sp, pc) = match t.stack.lock().as_ref() {
+        Some(stack) if t.is_user() => {
+            let regs = stack.top() as usize - core::mem::size_of::<PtRegs>();
+            // SAFETY: the stack is held (locked) and mapped; its top holds
+            // the registers saved at the task's last entry: plain words,
+            // read racily while the task may run elsewhere.
+            let r = unsafe { core::ptr::read_volatile(regs as *const PtRegs) };
+            (r.sp, r.pc)
+        }
+        _ => (0, 0),
+    };
     // rsslim .. processor (fields 25-39), then rt_priority .. exit_code.
     let _ = writeln!(
         s,
-        "{} 0 0 0 0 0 0 0 0 0 0 0 0 {} {} 0 0 0 0 0 0 0 0 0 0 0 0 {}",
+        "{} 0 0 0 {sp} {pc} 0 0 0 0 0 0 0 {} {} 0 0 0 0 0 0 0 0 0 0 0 0 {}",
         u64::MAX,
         t.exit_signal.load(Ordering::Relaxed),
         t.task_cpu(),

@@ -79,7 +79,12 @@ pub fn sys_write(fd: i64, buf: u64, count: u64) -> SysResult {
         if let Err(e) = copy_from_user(&mut tmp[..n], buf + done as u64) {
             return if done > 0 { Ok(done as i64) } else { Err(e) };
         }
-        let w = f.write(&tmp[..n])?;
+        let w = match f.write(&tmp[..n]) {
+            Ok(w) => w,
+            // What was written stays written (a full O_NONBLOCK pipe).
+            Err(_) if done > 0 => break,
+            Err(e) => return Err(e),
+        };
         done += w;
         if w < n {
             break;
@@ -223,14 +228,29 @@ pub fn sys_dup3(old: i64, new: i64, flags: u32) -> SysResult {
 }
 
 /// `fcntl(fd, cmd, arg)`: `F_DUPFD`, `F_DUPFD_CLOEXEC`, `F_GETFD`,
-/// `F_SETFD`, `F_GETFL`, `F_SETFL` (accepted, flags unchanged).
-pub fn sys_fcntl(fd: i64, cmd: u32, _arg: u64) -> SysResult {
+/// `F_SETFD` (the close-on-exec flag), `F_GETFL`, `F_SETFL` (`O_APPEND`,
+/// `O_NONBLOCK`).
+pub fn sys_fcntl(fd: i64, cmd: u32, arg: u64) -> SysResult {
     let f = fget(fd)?;
     match cmd {
-        0 | 1030 => Ok(files()?.lock().install_min(f, _arg as usize, cmd == 1030)? as i64),
-        1 => Ok(0),
-        2 | 4 => Ok(0),
-        3 => Ok(f.flags as i64),
+        abi::F_DUPFD | abi::F_DUPFD_CLOEXEC => {
+            let min = usize::try_from(arg).map_err(|_| EINVAL)?;
+            Ok(files()?
+                .lock()
+                .install_min(f, min, cmd == abi::F_DUPFD_CLOEXEC)? as i64)
+        }
+        abi::F_GETFD => Ok(i64::from(files()?.lock().cloexec(fd)?)),
+        abi::F_SETFD => {
+            files()?
+                .lock()
+                .set_cloexec(fd, arg & u64::from(abi::FD_CLOEXEC) != 0)?;
+            Ok(0)
+        }
+        abi::F_GETFL => Ok(f.flags() as i64),
+        abi::F_SETFL => {
+            f.set_flags(arg as u32);
+            Ok(0)
+        }
         _ => Err(EINVAL),
     }
 }

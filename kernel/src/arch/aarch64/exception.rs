@@ -295,6 +295,7 @@ fn oops(regs: &PtRegs, kind: u64, what: &str) -> ! {
     crate::panic::die(|out| {
         writeln!(out, "{what}")?;
         write_report(out, regs, kind, esr_val, far)?;
+        crate::panic::write_syscall(out)?;
         crate::panic::write_backtrace(out, regs.stackframe[0] as usize, Some(regs.pc as usize))
     });
     #[allow(unreachable_code)]
@@ -324,7 +325,8 @@ extern "C" fn handle_stack_overflow(sp: u64) -> ! {
             "SP {sp:#018x}  FAR {far:#018x}  ELR {elr:#018x}  ESR {esr_val:#010x}: "
         )?;
         esr::describe(esr_val, out)?;
-        writeln!(out)
+        writeln!(out)?;
+        crate::panic::write_syscall(out)
     })
 }
 

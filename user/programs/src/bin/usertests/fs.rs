@@ -42,6 +42,8 @@ pub static SUITE: Suite = Suite {
         dup3_errors,
         pipe2_roundtrip,
         pipe2_errors,
+        pipe_nonblock_eagain,
+        fcntl_setfl_nonblock_and_cloexec,
         pipe_between_processes,
         pipe_without_reader_epipe,
         writev_readv,
@@ -489,6 +491,50 @@ fn pipe2_errors() -> TestResult {
     // SAFETY: the kernel must refuse to write the fds to a kernel address.
     let r = unsafe { pikern_rt::syscall::syscall2(nr::PIPE2, KERNEL_ADDR, 0) };
     check_err!(Errno::result(r), Errno::EFAULT);
+    Ok(())
+}
+
+/// Found by the fuzzer: O_NONBLOCK was ignored, so reading an empty pipe
+/// slept for ever.
+fn pipe_nonblock_eagain() -> TestResult {
+    let (r, w) = pipe_or_skip!(O_NONBLOCK);
+    let mut buf = [0u8; 4096];
+    check_err!(sys::read(r.raw(), &mut buf), Errno::EAGAIN);
+    // Fill it: a write that finds no room fails instead of sleeping.
+    let mut total = 0usize;
+    loop {
+        match sys::write(w.raw(), &buf) {
+            Ok(n) => total += n,
+            Err(e) => {
+                check_eq!(e, Errno::EAGAIN);
+                break;
+            }
+        }
+        check!(total <= 16 << 20, "a non-blocking pipe took {total} bytes");
+    }
+    check!(total >= 4096, "the pipe took only {total} bytes");
+    check_eq!(ok!(sys::read(r.raw(), &mut buf)), 4096);
+    Ok(())
+}
+
+/// `F_SETFL` turns `O_NONBLOCK` on (it used to be accepted and ignored);
+/// `F_GETFD`/`F_SETFD` report and change close-on-exec.
+fn fcntl_setfl_nonblock_and_cloexec() -> TestResult {
+    let (r, _w) = pipe_or_skip!(O_CLOEXEC);
+    check_eq!(ok!(sys::fcntl(r.raw(), F_GETFD, 0)), FD_CLOEXEC);
+    ok!(sys::fcntl(r.raw(), F_SETFD, 0));
+    check_eq!(ok!(sys::fcntl(r.raw(), F_GETFD, 0)), 0);
+    check_eq!(
+        ok!(sys::fcntl(r.raw(), F_GETFL, 0)) & O_NONBLOCK as usize,
+        0
+    );
+    ok!(sys::fcntl(r.raw(), F_SETFL, O_NONBLOCK as usize));
+    check_eq!(
+        ok!(sys::fcntl(r.raw(), F_GETFL, 0)) & O_NONBLOCK as usize,
+        O_NONBLOCK as usize
+    );
+    let mut buf = [0u8; 8];
+    check_err!(sys::read(r.raw(), &mut buf), Errno::EAGAIN);
     Ok(())
 }
 

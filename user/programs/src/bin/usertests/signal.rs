@@ -23,6 +23,7 @@ pub static SUITE: Suite = Suite {
         sigprocmask_errors,
         blocked_signal_stays_pending,
         handler_runs_and_returns,
+        tkill_tgkill_never_broadcast,
     ],
 };
 
@@ -213,4 +214,36 @@ fn handler_runs_and_returns() -> TestResult {
         check_eq!(sys::read_tpidr_el0(), 0x7777);
         Ok(())
     }))
+}
+
+/// Found by the fuzzer: `tkill(0, sig)` and `tkill(-1, sig)` signalled
+/// every process (as `kill` does) instead of failing with EINVAL; tgkill
+/// ignored its tgid.
+fn tkill_tgkill_never_broadcast() -> TestResult {
+    let me = sys::getpid() as usize;
+    let call = |n: usize, a: [isize; 3]| {
+        // SAFETY: no memory is involved; signal 0 only checks.
+        Errno::result(unsafe { syscall4(n, a[0] as usize, a[1] as usize, a[2] as usize, 0) })
+    };
+    // A real signal, so a broadcast would be seen (by this process first).
+    for tid in [0, -1] {
+        check_err!(call(nr::TKILL, [tid, SIGKILL as isize, 0]), Errno::EINVAL);
+        check_err!(
+            call(nr::TGKILL, [tid, tid, SIGKILL as isize]),
+            Errno::EINVAL
+        );
+        check_err!(
+            call(nr::TGKILL, [me as isize, tid, SIGKILL as isize]),
+            Errno::EINVAL
+        );
+    }
+    check_eq!(ok!(call(nr::TKILL, [me as isize, 0, 0])), 0);
+    check_eq!(ok!(call(nr::TGKILL, [me as isize, me as isize, 0])), 0);
+    // Pid 1 is not in this thread group.
+    check_err!(call(nr::TGKILL, [1, me as isize, 0]), Errno::ESRCH);
+    check_err!(
+        call(nr::TGKILL, [me as isize, me as isize, 65]),
+        Errno::EINVAL
+    );
+    Ok(())
 }

@@ -1,0 +1,65 @@
+//! Reading `/proc/meminfo` without touching the heap: the master compares
+//! the kernel's accounting before and after the run, so its own memory use
+//! must not change in between.
+
+use pikern_rt::sys;
+
+/// The fields compared, as `/proc/meminfo` names them.
+pub const FIELDS: [&str; 7] = [
+    "MemFree",
+    "KernelStack",
+    "PageTables",
+    "UserPages",
+    "HeapUsed",
+    "Tasks",
+    "OpenFiles",
+];
+
+/// One reading of the compared fields (in [`FIELDS`] order), with each
+/// field's unit (`kB`, `bytes` or nothing).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct MemInfo {
+    pub values: [u64; FIELDS.len()],
+}
+
+/// The unit `/proc/meminfo` prints after field `i`.
+pub fn unit(i: usize) -> &'static str {
+    match FIELDS[i] {
+        "HeapUsed" => " bytes",
+        "Tasks" | "OpenFiles" => "",
+        _ => " kB",
+    }
+}
+
+/// Reads `/proc/meminfo`; `None` if it cannot be read or lacks a field.
+pub fn read() -> Option<MemInfo> {
+    let mut buf = [0u8; 1024];
+    let fd = sys::open(c"/proc/meminfo", 0).ok()?;
+    let mut len = 0;
+    while len < buf.len() {
+        match sys::read(fd, &mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(_) => break,
+        }
+    }
+    let _ = sys::close(fd);
+    let text = core::str::from_utf8(&buf[..len]).ok()?;
+    let mut m = MemInfo {
+        values: [u64::MAX; FIELDS.len()],
+    };
+    for line in text.lines() {
+        let Some((name, rest)) = line.split_once(':') else {
+            continue;
+        };
+        if let Some(i) = FIELDS.iter().position(|f| *f == name) {
+            m.values[i] = rest.split_whitespace().next()?.parse().ok()?;
+        }
+    }
+    m.values.iter().all(|&v| v != u64::MAX).then_some(m)
+}
+
+/// Tasks alive (the `Tasks` field), or 0 if unreadable.
+pub fn tasks() -> u64 {
+    read().map_or(0, |m| m.values[5])
+}
