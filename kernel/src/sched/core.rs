@@ -83,11 +83,14 @@ pub fn need_resched() -> bool {
 
 /// Gives up the CPU (`schedule`): loops while a reschedule is pending.
 pub fn schedule() {
-    loop {
-        __schedule(false);
-        if !need_resched() {
-            break;
-        }
+    __schedule(false, None);
+    schedule_pending();
+}
+
+/// The rest of [`schedule`]'s loop: again while a reschedule is pending.
+fn schedule_pending() {
+    while need_resched() {
+        __schedule(false, None);
     }
 }
 
@@ -104,7 +107,7 @@ pub fn preempt_disable() {
 pub fn preempt_enable() {
     let pc = percpu::this_cpu();
     if pc.preempt_count.fetch_sub(1, Ordering::Relaxed) == 1 && need_resched() && sched_ready() {
-        __schedule(true);
+        __schedule(true, None);
     }
 }
 
@@ -112,7 +115,7 @@ pub fn preempt_enable() {
 /// reschedules if the tick or a wake-up asked for it.
 pub fn cond_resched() {
     if need_resched() && percpu::this_cpu().preempt_count.load(Ordering::Relaxed) == 0 {
-        __schedule(true);
+        __schedule(true, None);
     }
 }
 
@@ -121,31 +124,33 @@ pub fn cond_resched() {
 /// would only pick the caller again, so it is skipped (the tick still
 /// charges the time).
 pub fn yield_now() {
-    {
-        let rq = RUNQUEUES[percpu::smp_processor_id()].lock();
-        match (&rq.curr, rq.cfs.iter().last()) {
-            // Behind everyone queued here, as CFS's yield skips the task.
-            (Some(curr), Some((k, _))) => {
-                let vr = curr.se.vruntime.load(Ordering::Relaxed);
-                curr.se.vruntime.store(vr.max(k.0 + 1), Ordering::Relaxed);
-            }
-            _ if !need_resched() => return,
-            _ => {}
+    let rq = RUNQUEUES[percpu::smp_processor_id()].lock();
+    match (&rq.curr, rq.cfs.last_vruntime()) {
+        // Behind everyone queued here, as CFS's yield skips the task.
+        (Some(curr), Some(last)) => {
+            let vr = curr.se.vruntime.load(Ordering::Relaxed);
+            curr.se.vruntime.store(vr.max(last + 1), Ordering::Relaxed);
         }
+        _ if !need_resched() => return,
+        _ => {}
     }
-    schedule();
+    // Straight on with the lock held, as Linux's do_sched_yield: no second
+    // lock round trip.
+    __schedule(false, Some(rq));
+    schedule_pending();
 }
 
 /// The main scheduler function. With `preempt`, the running task is
 /// preempted and stays runnable whatever its state; otherwise a task that
-/// set a sleeping state leaves the runqueue.
+/// set a sleeping state leaves the runqueue. `locked`: this CPU's
+/// runqueue, if the caller holds it already (sched_yield).
 #[inline(never)]
 #[no_mangle]
-pub fn __schedule(preempt: bool) {
+pub fn __schedule(preempt: bool, locked: Option<IrqSpinGuard<'static, RunQueue>>) {
     crate::ftrace!(__schedule);
     crate::watchdog::touch_softlockup_watchdog();
     let cpu_nr = percpu::smp_processor_id();
-    let mut rq = RUNQUEUES[cpu_nr].lock();
+    let mut rq = locked.unwrap_or_else(|| RUNQUEUES[cpu_nr].lock());
     let prev = rq.curr.clone().expect("__schedule before init_idle");
     let prev_state = prev.state();
     let voluntary = !preempt && prev_state != TASK_RUNNING;
@@ -465,7 +470,7 @@ pub fn preempt_schedule_irq() {
     }
     curr.in_preempt_irq.store(true, Ordering::Relaxed);
     while need_resched() {
-        __schedule(true);
+        __schedule(true, None);
         // finish_task_switch enabled IRQs; the exception return expects
         // them masked until eret.
         cpu::local_irq_disable();
@@ -497,7 +502,7 @@ pub fn cpu_idle_loop() -> ! {
 /// Sets a task's nice value (`set_user_nice`).
 pub fn set_user_nice(p: &Arc<Task>, nice: i32) {
     let mut rq = task_rq_lock(p);
-    let queued = p.se.rb_key.lock().is_some();
+    let queued = p.se.rb_key().is_some();
     if queued {
         rq.dequeue_entity(p);
     }
@@ -530,7 +535,7 @@ pub fn sched_setaffinity(p: &Arc<Task>, mask: u32) -> Result<(), crate::errno::E
         return Ok(());
     }
     let mut rq = task_rq_lock(p);
-    if p.se.rb_key.lock().is_some() {
+    if p.se.rb_key().is_some() {
         // Queued but not running: move it now.
         let src_cpu = rq.cpu;
         let dst_cpu = (mask & online).trailing_zeros() as usize;

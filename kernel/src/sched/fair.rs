@@ -39,6 +39,11 @@ pub struct RunQueue {
     pub nr_running: usize,
     /// Context switches done here.
     pub nr_switches: u64,
+    /// Uptime in ns read by the last `update_curr` (Linux's
+    /// `rq->clock_task`): `pick_next_task`, which always follows it in
+    /// `__schedule`, starts the next task's clock from it instead of
+    /// reading the counter again.
+    pub clock_task: u64,
 }
 
 impl RunQueue {
@@ -51,6 +56,7 @@ impl RunQueue {
             idle: None,
             nr_running: 0,
             nr_switches: 0,
+            clock_task: 0,
         }
     }
 
@@ -80,12 +86,13 @@ impl RunQueue {
         let key = self
             .cfs
             .enqueue(vr, se.weight.load(Ordering::Relaxed), p.clone());
-        *se.rb_key.lock() = Some(key);
+        se.set_rb_key(Some(key));
     }
 
     /// Takes `p` out of the tree, if it is there.
     pub fn dequeue_entity(&mut self, p: &Task) -> Option<Arc<Task>> {
-        let key = p.se.rb_key.lock().take()?;
+        let key = p.se.rb_key()?;
+        p.se.set_rb_key(None);
         self.cfs.dequeue(key, p.se.weight.load(Ordering::Relaxed))
     }
 
@@ -110,6 +117,7 @@ impl RunQueue {
     /// (`update_curr`).
     pub fn update_curr(&mut self) {
         let now = time::uptime_ns();
+        self.clock_task = now;
         let idle = self.curr_is_idle();
         // Borrowed, not cloned: no reference-count traffic on every tick
         // and every schedule.
@@ -140,12 +148,14 @@ impl RunQueue {
             }
             self.enqueue_entity(prev, Enqueue::PutPrev);
         }
-        let first = self.cfs.first().map(|(_, t)| t.clone());
-        match first {
-            Some(next) => {
-                self.dequeue_entity(&next);
+        // One tree operation takes the leftmost out, and the tree's own
+        // reference becomes the one returned (no clone, no search by key).
+        match self.cfs.pop_first(|t| t.se.weight.load(Ordering::Relaxed)) {
+            Some((_, next)) => {
                 let se = &next.se;
-                se.exec_start.store(time::uptime_ns(), Ordering::Relaxed);
+                se.set_rb_key(None);
+                // The clock update_curr just read (Linux's rq->clock_task).
+                se.exec_start.store(self.clock_task, Ordering::Relaxed);
                 se.prev_sum_exec_runtime.store(
                     se.sum_exec_runtime.load(Ordering::Relaxed),
                     Ordering::Relaxed,
@@ -154,9 +164,7 @@ impl RunQueue {
             }
             None => {
                 let idle = self.idle.clone().expect("every runqueue has an idle task");
-                idle.se
-                    .exec_start
-                    .store(time::uptime_ns(), Ordering::Relaxed);
+                idle.se.exec_start.store(self.clock_task, Ordering::Relaxed);
                 idle
             }
         }
@@ -179,7 +187,7 @@ impl RunQueue {
             weight,
             self.cfs.load + weight as u64,
         );
-        let left = self.cfs.first().map(|(k, _)| k.0);
+        let left = self.cfs.first_vruntime();
         policy::check_preempt_tick(ran, ideal, se.vruntime.load(Ordering::Relaxed), left)
     }
 
