@@ -137,29 +137,36 @@ impl RunQueue {
     }
 
     /// Picks the next task to run (`pick_next_task_fair`); `prev` goes back
-    /// into the tree if it is still runnable.
+    /// into the tree if it is still runnable and another task runs.
+    ///
+    /// The running task competes from outside the tree (as Linux's
+    /// `pick_next_entity` weighs `curr` against the leftmost entity): the
+    /// leftmost queued task is taken out *before* prev is put back, so a
+    /// switch between two tasks is one removal from a one-entry tree and
+    /// one insertion into an empty one, with no slots shifted. The choice
+    /// is the one a put-back-then-pick makes: the least vruntime, the
+    /// queued task winning a tie (it was queued first).
     pub fn pick_next_task(&mut self, prev: &Arc<Task>) -> Arc<Task> {
         let prev_is_idle = self.idle.as_ref().is_some_and(|i| Arc::ptr_eq(i, prev));
-        if !prev_is_idle && prev.on_rq.load(Ordering::Relaxed) {
-            if self.cfs.is_empty() {
+        let put_prev = !prev_is_idle && prev.on_rq.load(Ordering::Relaxed);
+        if put_prev {
+            let Some(left) = self.cfs.first_vruntime() else {
                 // Nobody else wants the CPU: prev keeps it (and its slice)
                 // without a trip through the tree.
                 return prev.clone();
+            };
+            if prev.se.vruntime.load(Ordering::Relaxed) < left {
+                // Picked again: a new slice, as a pick from the tree gives.
+                Self::set_next_entity(&prev.se, self.clock_task);
+                return prev.clone();
             }
-            self.enqueue_entity(prev, Enqueue::PutPrev);
         }
         // One tree operation takes the leftmost out, and the tree's own
         // reference becomes the one returned (no clone, no search by key).
-        match self.cfs.pop_first(|t| t.se.weight.load(Ordering::Relaxed)) {
+        let next = match self.cfs.pop_first(|t| t.se.weight.load(Ordering::Relaxed)) {
             Some((_, next)) => {
-                let se = &next.se;
-                se.set_rb_key(None);
-                // The clock update_curr just read (Linux's rq->clock_task).
-                se.exec_start.store(self.clock_task, Ordering::Relaxed);
-                se.prev_sum_exec_runtime.store(
-                    se.sum_exec_runtime.load(Ordering::Relaxed),
-                    Ordering::Relaxed,
-                );
+                next.se.set_rb_key(None);
+                Self::set_next_entity(&next.se, self.clock_task);
                 next
             }
             None => {
@@ -167,7 +174,20 @@ impl RunQueue {
                 idle.se.exec_start.store(self.clock_task, Ordering::Relaxed);
                 idle
             }
+        };
+        if put_prev {
+            self.enqueue_entity(prev, Enqueue::PutPrev);
         }
+        next
+    }
+
+    /// `se` starts running now (`set_next_entity`): its clock restarts from
+    /// the one update_curr just read (Linux's `rq->clock_task`), and its
+    /// slice from its current runtime.
+    fn set_next_entity(se: &crate::task::SchedEntity, now: u64) {
+        se.exec_start.store(now, Ordering::Relaxed);
+        se.prev_sum_exec_runtime
+            .store(se.sum_exec_runtime.load(Ordering::Relaxed), Ordering::Relaxed);
     }
 
     /// Should the running task give way at this tick (`check_preempt_tick`)?
