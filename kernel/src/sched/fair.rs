@@ -186,8 +186,10 @@ impl RunQueue {
     /// slice from its current runtime.
     fn set_next_entity(se: &crate::task::SchedEntity, now: u64) {
         se.exec_start.store(now, Ordering::Relaxed);
-        se.prev_sum_exec_runtime
-            .store(se.sum_exec_runtime.load(Ordering::Relaxed), Ordering::Relaxed);
+        se.prev_sum_exec_runtime.store(
+            se.sum_exec_runtime.load(Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
     }
 
     /// Should the running task give way at this tick (`check_preempt_tick`)?
