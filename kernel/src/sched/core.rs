@@ -151,14 +151,19 @@ pub fn __schedule(preempt: bool, locked: Option<IrqSpinGuard<'static, RunQueue>>
     crate::watchdog::touch_softlockup_watchdog();
     let cpu_nr = percpu::smp_processor_id();
     let mut rq = locked.unwrap_or_else(|| RUNQUEUES[cpu_nr].lock());
-    let prev = rq.curr.clone().expect("__schedule before init_idle");
+    rq.update_curr();
+    let prev_is_idle = rq.curr_is_idle();
+    // The CPU's reference to prev moves out of `curr` while the next task
+    // is chosen, and back if prev keeps the CPU; `curr` then takes over
+    // next's reference from the tree: no reference-count traffic on a
+    // switch. Nobody else looks at `curr` without this lock.
+    let prev = rq.curr.take().expect("__schedule before init_idle");
     let prev_state = prev.state();
     let voluntary = !preempt && prev_state != TASK_RUNNING;
-    rq.update_curr();
     let migrate = !voluntary
         && !prev.may_run_on(cpu_nr)
         && prev.on_rq.load(Ordering::Relaxed)
-        && !rq.curr_is_idle();
+        && !prev_is_idle;
     if voluntary || migrate {
         rq.deactivate_task(&prev);
     }
@@ -166,13 +171,14 @@ pub fn __schedule(preempt: bool, locked: Option<IrqSpinGuard<'static, RunQueue>>
         // Its affinity no longer allows this CPU (`migration_cpu_stop`).
         prev.migrate_pending.store(true, Ordering::Release);
     }
-    let next = rq.pick_next_task(&prev);
+    let next = rq.pick_next_task(&prev, prev_is_idle);
     percpu::this_cpu()
         .need_resched
         .store(false, Ordering::Release);
-    if Arc::ptr_eq(&prev, &next) {
+    let Some(next) = next else {
+        rq.curr = Some(prev);
         return;
-    }
+    };
     rq.nr_switches += 1;
     if voluntary {
         prev.nvcsw.fetch_add(1, Ordering::Relaxed);
@@ -187,20 +193,21 @@ pub fn __schedule(preempt: bool, locked: Option<IrqSpinGuard<'static, RunQueue>>
     next.on_cpu.store(true, Ordering::Release);
     crate::trace::events::sched_switch(&prev, &next, preempt);
     percpu::this_cpu().set_current_task(Arc::as_ptr(&next));
-    let prev_ref = rq.curr.replace(next.clone()).expect("curr was set");
-    drop(prev);
-    context_switch(rq, prev_ref, next);
+    rq.curr = Some(next);
+    context_switch(rq, prev);
 }
 
-/// Switches to `next`; returns when `prev` is scheduled again.
+/// Switches to the runqueue's `curr` (already set to the next task);
+/// returns when `prev` is scheduled again.
 #[inline(never)]
 #[no_mangle]
-pub fn context_switch(rq: IrqSpinGuard<'_, RunQueue>, prev: Arc<Task>, next: Arc<Task>) {
+pub fn context_switch(rq: IrqSpinGuard<'_, RunQueue>, prev: Arc<Task>) {
     crate::ftrace!(context_switch);
+    // next is `curr` already, which holds its reference.
+    let next = rq.curr.as_deref().expect("next is curr");
     let prev_ctx = prev.thread_ptr();
     let next_ctx = next.thread_ptr();
-    context::switch_user_state(&prev, &next);
-    drop(next);
+    context::switch_user_state(&prev, next);
     // The runqueue lock stays held (with IRQs off) across the switch and is
     // released by whoever runs next, in finish_task_switch.
     core::mem::forget(rq);

@@ -125,14 +125,20 @@ impl RunQueue {
             return;
         };
         let se = &curr.se;
-        let start = se.exec_start.swap(now, Ordering::Relaxed);
+        // Plain loads and stores, not read-modify-write atomics: the
+        // running task's clock and runtimes are only written by the CPU
+        // holding this runqueue's lock.
+        let start = se.exec_start.load(Ordering::Relaxed);
+        se.exec_start.store(now, Ordering::Relaxed);
         if idle {
             return;
         }
         let delta = now.saturating_sub(start);
-        se.sum_exec_runtime.fetch_add(delta, Ordering::Relaxed);
+        let sum = se.sum_exec_runtime.load(Ordering::Relaxed);
+        se.sum_exec_runtime.store(sum + delta, Ordering::Relaxed);
         let vd = policy::calc_delta_fair(delta, se.weight.load(Ordering::Relaxed));
-        let vr = se.vruntime.fetch_add(vd, Ordering::Relaxed) + vd;
+        let vr = se.vruntime.load(Ordering::Relaxed) + vd;
+        se.vruntime.store(vr, Ordering::Relaxed);
         self.cfs.update_min_vruntime(Some(vr));
     }
 
@@ -146,19 +152,20 @@ impl RunQueue {
     /// one insertion into an empty one, with no slots shifted. The choice
     /// is the one a put-back-then-pick makes: the least vruntime, the
     /// queued task winning a tie (it was queued first).
-    pub fn pick_next_task(&mut self, prev: &Arc<Task>) -> Arc<Task> {
-        let prev_is_idle = self.idle.as_ref().is_some_and(|i| Arc::ptr_eq(i, prev));
+    ///
+    /// `None`: prev keeps the CPU (the caller still holds its reference).
+    pub fn pick_next_task(&mut self, prev: &Arc<Task>, prev_is_idle: bool) -> Option<Arc<Task>> {
         let put_prev = !prev_is_idle && prev.on_rq.load(Ordering::Relaxed);
         if put_prev {
             let Some(left) = self.cfs.first_vruntime() else {
                 // Nobody else wants the CPU: prev keeps it (and its slice)
                 // without a trip through the tree.
-                return prev.clone();
+                return None;
             };
             if prev.se.vruntime.load(Ordering::Relaxed) < left {
                 // Picked again: a new slice, as a pick from the tree gives.
                 Self::set_next_entity(&prev.se, self.clock_task);
-                return prev.clone();
+                return None;
             }
         }
         // One tree operation takes the leftmost out, and the tree's own
@@ -169,6 +176,8 @@ impl RunQueue {
                 Self::set_next_entity(&next.se, self.clock_task);
                 next
             }
+            // The idle task goes on idling.
+            None if prev_is_idle => return None,
             None => {
                 let idle = self.idle.clone().expect("every runqueue has an idle task");
                 idle.se.exec_start.store(self.clock_task, Ordering::Relaxed);
@@ -178,7 +187,7 @@ impl RunQueue {
         if put_prev {
             self.enqueue_entity(prev, Enqueue::PutPrev);
         }
-        next
+        Some(next)
     }
 
     /// `se` starts running now (`set_next_entity`): its clock restarts from
