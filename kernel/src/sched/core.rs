@@ -148,10 +148,12 @@ pub fn yield_now() {
 #[no_mangle]
 pub fn __schedule(preempt: bool, locked: Option<IrqSpinGuard<'static, RunQueue>>) {
     crate::ftrace!(__schedule);
-    crate::watchdog::touch_softlockup_watchdog();
-    let cpu_nr = percpu::smp_processor_id();
+    // Looked up once: every this_cpu() reads TPIDR_EL1 and checks it.
+    let pc = percpu::this_cpu();
+    let cpu_nr = pc.cpu;
     let mut rq = locked.unwrap_or_else(|| RUNQUEUES[cpu_nr].lock());
     rq.update_curr();
+    crate::watchdog::touch_softlockup_watchdog_at(cpu_nr, rq.clock_counter);
     let prev_is_idle = rq.curr_is_idle();
     // The CPU's reference to prev moves out of `curr` while the next task
     // is chosen, and back if prev keeps the CPU; `curr` then takes over
@@ -172,9 +174,7 @@ pub fn __schedule(preempt: bool, locked: Option<IrqSpinGuard<'static, RunQueue>>
         prev.migrate_pending.store(true, Ordering::Release);
     }
     let next = rq.pick_next_task(&prev, prev_is_idle);
-    percpu::this_cpu()
-        .need_resched
-        .store(false, Ordering::Release);
+    pc.need_resched.store(false, Ordering::Release);
     let Some(next) = next else {
         rq.curr = Some(prev);
         return;
@@ -192,7 +192,7 @@ pub fn __schedule(preempt: bool, locked: Option<IrqSpinGuard<'static, RunQueue>>
     }
     next.on_cpu.store(true, Ordering::Release);
     crate::trace::events::sched_switch(&prev, &next, preempt);
-    percpu::this_cpu().set_current_task(Arc::as_ptr(&next));
+    pc.set_current_task(Arc::as_ptr(&next));
     rq.curr = Some(next);
     context_switch(rq, prev);
 }
@@ -239,7 +239,11 @@ pub fn finish_task_switch(prev: Arc<Task>) {
     if prev_state == TASK_DEAD {
         crate::exit::put_task_stack(&prev, true);
     }
-    if prev.migrate_pending.swap(false, Ordering::AcqRel) {
+    // Checked with a plain load first: the flag is almost never set, and
+    // the swap is a read-modify-write loop.
+    if prev.migrate_pending.load(Ordering::Acquire)
+        && prev.migrate_pending.swap(false, Ordering::AcqRel)
+    {
         move_queued_task(&prev);
     }
     crate::exit::put_task_struct(prev);

@@ -44,6 +44,9 @@ pub struct RunQueue {
     /// `__schedule`, starts the next task's clock from it instead of
     /// reading the counter again.
     pub clock_task: u64,
+    /// The counter value that clock was computed from (the watchdog's
+    /// touch in `__schedule` reuses it).
+    pub clock_counter: u64,
 }
 
 impl RunQueue {
@@ -57,6 +60,7 @@ impl RunQueue {
             nr_running: 0,
             nr_switches: 0,
             clock_task: 0,
+            clock_counter: 0,
         }
     }
 
@@ -116,7 +120,9 @@ impl RunQueue {
     /// Charges the running task for the time since it last was
     /// (`update_curr`).
     pub fn update_curr(&mut self) {
-        let now = time::uptime_ns();
+        let counter = crate::arch::cpu::read_counter();
+        let now = time::cycles_to_ns(counter.wrapping_sub(time::boot_counter()));
+        self.clock_counter = counter;
         self.clock_task = now;
         let idle = self.curr_is_idle();
         // Borrowed, not cloned: no reference-count traffic on every tick
