@@ -17,10 +17,15 @@ const NIL: u32 = u32::MAX;
 pub struct PageMeta {
     next: u32,
     prev: u32,
-    /// Order of the free block this frame heads (valid when `free`).
+    /// Order of the free block this frame heads (valid when `free`), or of
+    /// the allocated block it heads (valid when `allocated`).
     order: u8,
     /// This frame heads a free block on a free list.
     free: bool,
+    /// This frame heads a block `alloc` handed out and `free` has not taken
+    /// back: what makes the double-free check one load instead of a look at
+    /// every larger block that could contain the frame.
+    allocated: bool,
 }
 
 impl PageMeta {
@@ -30,6 +35,7 @@ impl PageMeta {
         prev: NIL,
         order: 0,
         free: false,
+        allocated: false,
     };
 }
 
@@ -90,8 +96,13 @@ impl<'a> Buddy<'a> {
             while order > 0 && (!idx.is_multiple_of(1 << order) || idx + (1 << order) > end) {
                 order -= 1;
             }
-            // Goes through `free` so neighbours given separately still merge.
-            let _ = self.free(idx, order);
+            // Merged like any freed block, so neighbours given separately
+            // still merge; a frame given twice is skipped (boot only: the
+            // slow check is fine here).
+            if !self.pages[idx].free && !self.inside_free_block(idx) {
+                self.free_pages += 1 << order;
+                self.free_block(idx, order);
+            }
             idx += 1 << order;
         }
     }
@@ -111,6 +122,8 @@ impl<'a> Buddy<'a> {
             self.push(idx + (1 << o), o);
         }
         self.free_pages -= 1 << order;
+        self.pages[idx].allocated = true;
+        self.pages[idx].order = order as u8;
         Some(idx)
     }
 
@@ -122,10 +135,24 @@ impl<'a> Buddy<'a> {
         {
             return Err(FreeError::BadBlock);
         }
-        if self.pages[idx].free || self.inside_free_block(idx) {
+        // Only a block alloc handed out, at the order it was asked for, may
+        // come back: anything else is free already (or inside a free
+        // block), part of another block, or never was the allocator's.
+        let m = self.pages[idx];
+        if !m.allocated {
             return Err(FreeError::DoubleFree);
         }
+        if m.order as usize != order {
+            return Err(FreeError::BadBlock);
+        }
+        self.pages[idx] = PageMeta::RESERVED;
         self.free_pages += 1 << order;
+        self.free_block(idx, order);
+        Ok(())
+    }
+
+    /// Puts a block back, merging it with free buddies.
+    fn free_block(&mut self, idx: usize, order: usize) {
         let mut idx = idx;
         let mut order = order;
         while order < MAX_ORDER {
@@ -142,7 +169,6 @@ impl<'a> Buddy<'a> {
             order += 1;
         }
         self.push(idx, order);
-        Ok(())
     }
 
     /// True if `idx` lies inside (not at the head of) a larger free block.
@@ -160,6 +186,7 @@ impl<'a> Buddy<'a> {
             prev: NIL,
             order: order as u8,
             free: true,
+            allocated: false,
         };
         if old != NIL {
             self.pages[old as usize].prev = idx as u32;
@@ -257,6 +284,21 @@ mod tests {
             b.free(a, 2).unwrap();
             assert_eq!(b.free(a, 2), Err(FreeError::DoubleFree));
             assert_eq!(b.free(a + 1, 0), Err(FreeError::DoubleFree));
+            assert_eq!(b.free_pages(), 32);
+            // A part of an allocated block, or the block at another order,
+            // is refused too; the block itself still comes back.
+            let c = b.alloc(2).unwrap();
+            assert_eq!(b.free(c + 1, 0), Err(FreeError::DoubleFree));
+            assert_eq!(b.free(c, 1), Err(FreeError::BadBlock));
+            b.free(c, 2).unwrap();
+            assert_eq!(b.free(c, 2), Err(FreeError::DoubleFree));
+            // Freed into a lower buddy (its head metadata not rewritten by
+            // the merge): a second free is still caught.
+            let x = b.alloc(0).unwrap();
+            let y = b.alloc(0).unwrap();
+            b.free(x.min(y), 0).unwrap();
+            b.free(x.max(y), 0).unwrap();
+            assert_eq!(b.free(x.max(y), 0), Err(FreeError::DoubleFree));
             assert_eq!(b.free_pages(), 32);
         });
     }
