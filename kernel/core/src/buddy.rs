@@ -54,7 +54,17 @@ pub struct Buddy<'a> {
     pages: &'a mut [PageMeta],
     heads: [u32; MAX_ORDER + 1],
     free_pages: usize,
+    /// Recently freed single frames, handed out again first (Linux's
+    /// per-CPU `pcp` lists, here under the zone's lock): a freed frame is
+    /// not merged up through every order only to be split down again by
+    /// the next `alloc(0)`. They count as free; they are merged back when
+    /// a larger block cannot be found otherwise.
+    hot: [u32; HOT_MAX],
+    hot_len: usize,
 }
+
+/// Frames the hot list holds at most.
+const HOT_MAX: usize = 32;
 
 impl<'a> Buddy<'a> {
     /// Takes the metadata array; every frame starts reserved.
@@ -68,6 +78,8 @@ impl<'a> Buddy<'a> {
             pages,
             heads: [NIL; MAX_ORDER + 1],
             free_pages: 0,
+            hot: [NIL; HOT_MAX],
+            hot_len: 0,
         }
     }
 
@@ -112,7 +124,23 @@ impl<'a> Buddy<'a> {
         if order > MAX_ORDER {
             return None;
         }
-        let found = (order..=MAX_ORDER).find(|&o| self.heads[o] != NIL)?;
+        if order == 0 && self.hot_len > 0 {
+            self.hot_len -= 1;
+            let idx = self.hot[self.hot_len] as usize;
+            self.free_pages -= 1;
+            self.pages[idx].allocated = true;
+            self.pages[idx].order = 0;
+            return Some(idx);
+        }
+        let found = match (order..=MAX_ORDER).find(|&o| self.heads[o] != NIL) {
+            Some(o) => o,
+            None if self.hot_len > 0 => {
+                // The hot frames may merge into what is asked for.
+                self.drain_hot();
+                (order..=MAX_ORDER).find(|&o| self.heads[o] != NIL)?
+            }
+            None => return None,
+        };
         let idx = self.heads[found] as usize;
         self.unlink(idx, found);
         // Split down, returning upper halves to the lower free lists.
@@ -147,8 +175,24 @@ impl<'a> Buddy<'a> {
         }
         self.pages[idx] = PageMeta::RESERVED;
         self.free_pages += 1 << order;
+        if order == 0 && self.hot_len < HOT_MAX {
+            // Not marked allocated any more, so a second free is refused
+            // while it waits here too.
+            self.hot[self.hot_len] = idx as u32;
+            self.hot_len += 1;
+            return Ok(());
+        }
         self.free_block(idx, order);
         Ok(())
+    }
+
+    /// Merges the hot frames back into the free lists.
+    fn drain_hot(&mut self) {
+        while self.hot_len > 0 {
+            self.hot_len -= 1;
+            let idx = self.hot[self.hot_len] as usize;
+            self.free_block(idx, 0);
+        }
     }
 
     /// Puts a block back, merging it with free buddies.
@@ -275,6 +319,27 @@ mod tests {
     }
 
     #[test]
+    fn freed_frames_come_back_first_and_merge_when_needed() {
+        with_buddy(64, |b| {
+            b.add_free_range(0, 64);
+            let got: Vec<usize> = (0..20).map(|_| b.alloc(0).unwrap()).collect();
+            for &i in &got {
+                b.free(i, 0).unwrap();
+            }
+            assert_eq!(b.free_pages(), 64);
+            // The last frame freed is the first handed out again.
+            assert_eq!(b.alloc(0), Some(got[19]));
+            b.free(got[19], 0).unwrap();
+            // A block larger than any on the lists drains the hot frames.
+            assert_eq!(b.alloc(6), Some(0));
+            assert_eq!(b.free_pages(), 0);
+            assert_eq!(b.alloc(0), None);
+            b.free(0, 6).unwrap();
+            assert_eq!(b.free_pages(), 64);
+        });
+    }
+
+    #[test]
     fn double_and_bad_frees_are_refused() {
         with_buddy(32, |b| {
             b.add_free_range(0, 32);
@@ -300,6 +365,10 @@ mod tests {
             b.free(x.max(y), 0).unwrap();
             assert_eq!(b.free(x.max(y), 0), Err(FreeError::DoubleFree));
             assert_eq!(b.free_pages(), 32);
+            // Everything merges back: the whole range is one block again.
+            assert_eq!(b.alloc(5), Some(0));
+            assert_eq!(b.alloc(0), None);
+            b.free(0, 5).unwrap();
         });
     }
 }
