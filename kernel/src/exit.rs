@@ -45,7 +45,7 @@ pub fn do_exit(code: i32) -> ! {
         drop(tsk);
         loop {
             set_current_state(TASK_UNINTERRUPTIBLE);
-            __schedule(false);
+            __schedule(false, None);
         }
     }
     tsk.flags.fetch_or(PF_EXITING, Ordering::SeqCst);
@@ -228,7 +228,7 @@ pub fn do_task_dead() -> ! {
     let p = percpu::this_cpu().current_task();
     // SAFETY: the current task is alive while it runs.
     unsafe { (*p).flags.fetch_or(PF_NOFREEZE, Ordering::Relaxed) };
-    __schedule(false);
+    __schedule(false, None);
     panic!("do_task_dead: a dead task was scheduled again");
 }
 

@@ -121,8 +121,36 @@ pub struct SchedEntity {
     pub prev_sum_exec_runtime: AtomicU64,
     /// Load weight from its nice value.
     pub weight: AtomicU32,
-    /// Its place in the runqueue's tree while queued.
-    pub rb_key: IrqSpinLock<Option<pikern_core::sched_fair::QueueKey>>,
+    /// Its place in the runqueue's tree while queued: the vruntime it was
+    /// queued at and the queue's sequence number (0: not queued). Plain
+    /// atomics rather than a lock: only written under the runqueue lock,
+    /// which every reader holds too, so a lock here only cost a switch two
+    /// IRQ-saving lock round trips.
+    pub rb_vruntime: AtomicU64,
+    /// See `rb_vruntime`.
+    pub rb_seq: AtomicU64,
+}
+
+impl SchedEntity {
+    /// Its key in the runqueue's tree, if it is queued (caller holds the
+    /// runqueue lock).
+    pub fn rb_key(&self) -> Option<pikern_core::sched_fair::QueueKey> {
+        match self.rb_seq.load(Ordering::Relaxed) {
+            0 => None,
+            seq => Some(pikern_core::sched_fair::QueueKey(
+                self.rb_vruntime.load(Ordering::Relaxed),
+                seq,
+            )),
+        }
+    }
+
+    /// Records its key in the tree, or that it left it (caller holds the
+    /// runqueue lock).
+    pub fn set_rb_key(&self, key: Option<pikern_core::sched_fair::QueueKey>) {
+        let (vr, seq) = key.map_or((0, 0), |k| (k.0, k.1));
+        self.rb_vruntime.store(vr, Ordering::Relaxed);
+        self.rb_seq.store(seq, Ordering::Relaxed);
+    }
 }
 
 /// Who is related to whom (protected by the tasklist lock in `pid.rs`).
@@ -381,7 +409,8 @@ impl Task {
                 sum_exec_runtime: AtomicU64::new(0),
                 prev_sum_exec_runtime: AtomicU64::new(0),
                 weight: AtomicU32::new(nice_to_weight(0)),
-                rb_key: IrqSpinLock::new(None),
+                rb_vruntime: AtomicU64::new(0),
+                rb_seq: AtomicU64::new(0),
             },
             cpu: AtomicUsize::new(0),
             cpus_allowed: AtomicU32::new((1 << percpu::NR_CPUS) - 1),

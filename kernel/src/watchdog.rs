@@ -91,9 +91,15 @@ pub fn thresh() -> u64 {
 
 /// This CPU can schedule (`touch_softlockup_watchdog`).
 pub fn touch_softlockup_watchdog() {
-    let w = &WATCH[percpu::smp_processor_id()];
-    w.touch_ts
-        .store(crate::arch::cpu::read_counter(), Ordering::Relaxed);
+    touch_softlockup_watchdog_at(percpu::smp_processor_id(), crate::arch::cpu::read_counter());
+}
+
+/// [`touch_softlockup_watchdog`] for `cpu` (the caller's) with a counter
+/// value the caller has just read: `__schedule` passes the one its clock
+/// update read, rather than reading the counter a second time.
+pub fn touch_softlockup_watchdog_at(cpu: usize, counter: u64) {
+    let w = &WATCH[cpu];
+    w.touch_ts.store(counter, Ordering::Relaxed);
     w.soft_reported.store(false, Ordering::Relaxed);
 }
 

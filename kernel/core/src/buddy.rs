@@ -17,10 +17,15 @@ const NIL: u32 = u32::MAX;
 pub struct PageMeta {
     next: u32,
     prev: u32,
-    /// Order of the free block this frame heads (valid when `free`).
+    /// Order of the free block this frame heads (valid when `free`), or of
+    /// the allocated block it heads (valid when `allocated`).
     order: u8,
     /// This frame heads a free block on a free list.
     free: bool,
+    /// This frame heads a block `alloc` handed out and `free` has not taken
+    /// back: what makes the double-free check one load instead of a look at
+    /// every larger block that could contain the frame.
+    allocated: bool,
 }
 
 impl PageMeta {
@@ -30,6 +35,7 @@ impl PageMeta {
         prev: NIL,
         order: 0,
         free: false,
+        allocated: false,
     };
 }
 
@@ -48,7 +54,17 @@ pub struct Buddy<'a> {
     pages: &'a mut [PageMeta],
     heads: [u32; MAX_ORDER + 1],
     free_pages: usize,
+    /// Recently freed single frames, handed out again first (Linux's
+    /// per-CPU `pcp` lists, here under the zone's lock): a freed frame is
+    /// not merged up through every order only to be split down again by
+    /// the next `alloc(0)`. They count as free; they are merged back when
+    /// a larger block cannot be found otherwise.
+    hot: [u32; HOT_MAX],
+    hot_len: usize,
 }
+
+/// Frames the hot list holds at most.
+const HOT_MAX: usize = 32;
 
 impl<'a> Buddy<'a> {
     /// Takes the metadata array; every frame starts reserved.
@@ -62,6 +78,8 @@ impl<'a> Buddy<'a> {
             pages,
             heads: [NIL; MAX_ORDER + 1],
             free_pages: 0,
+            hot: [NIL; HOT_MAX],
+            hot_len: 0,
         }
     }
 
@@ -90,8 +108,13 @@ impl<'a> Buddy<'a> {
             while order > 0 && (!idx.is_multiple_of(1 << order) || idx + (1 << order) > end) {
                 order -= 1;
             }
-            // Goes through `free` so neighbours given separately still merge.
-            let _ = self.free(idx, order);
+            // Merged like any freed block, so neighbours given separately
+            // still merge; a frame given twice is skipped (boot only: the
+            // slow check is fine here).
+            if !self.pages[idx].free && !self.inside_free_block(idx) {
+                self.free_pages += 1 << order;
+                self.free_block(idx, order);
+            }
             idx += 1 << order;
         }
     }
@@ -101,7 +124,23 @@ impl<'a> Buddy<'a> {
         if order > MAX_ORDER {
             return None;
         }
-        let found = (order..=MAX_ORDER).find(|&o| self.heads[o] != NIL)?;
+        if order == 0 && self.hot_len > 0 {
+            self.hot_len -= 1;
+            let idx = self.hot[self.hot_len] as usize;
+            self.free_pages -= 1;
+            self.pages[idx].allocated = true;
+            self.pages[idx].order = 0;
+            return Some(idx);
+        }
+        let found = match (order..=MAX_ORDER).find(|&o| self.heads[o] != NIL) {
+            Some(o) => o,
+            None if self.hot_len > 0 => {
+                // The hot frames may merge into what is asked for.
+                self.drain_hot();
+                (order..=MAX_ORDER).find(|&o| self.heads[o] != NIL)?
+            }
+            None => return None,
+        };
         let idx = self.heads[found] as usize;
         self.unlink(idx, found);
         // Split down, returning upper halves to the lower free lists.
@@ -111,6 +150,8 @@ impl<'a> Buddy<'a> {
             self.push(idx + (1 << o), o);
         }
         self.free_pages -= 1 << order;
+        self.pages[idx].allocated = true;
+        self.pages[idx].order = order as u8;
         Some(idx)
     }
 
@@ -122,10 +163,40 @@ impl<'a> Buddy<'a> {
         {
             return Err(FreeError::BadBlock);
         }
-        if self.pages[idx].free || self.inside_free_block(idx) {
+        // Only a block alloc handed out, at the order it was asked for, may
+        // come back: anything else is free already (or inside a free
+        // block), part of another block, or never was the allocator's.
+        let m = self.pages[idx];
+        if !m.allocated {
             return Err(FreeError::DoubleFree);
         }
+        if m.order as usize != order {
+            return Err(FreeError::BadBlock);
+        }
+        self.pages[idx] = PageMeta::RESERVED;
         self.free_pages += 1 << order;
+        if order == 0 && self.hot_len < HOT_MAX {
+            // Not marked allocated any more, so a second free is refused
+            // while it waits here too.
+            self.hot[self.hot_len] = idx as u32;
+            self.hot_len += 1;
+            return Ok(());
+        }
+        self.free_block(idx, order);
+        Ok(())
+    }
+
+    /// Merges the hot frames back into the free lists.
+    fn drain_hot(&mut self) {
+        while self.hot_len > 0 {
+            self.hot_len -= 1;
+            let idx = self.hot[self.hot_len] as usize;
+            self.free_block(idx, 0);
+        }
+    }
+
+    /// Puts a block back, merging it with free buddies.
+    fn free_block(&mut self, idx: usize, order: usize) {
         let mut idx = idx;
         let mut order = order;
         while order < MAX_ORDER {
@@ -142,7 +213,6 @@ impl<'a> Buddy<'a> {
             order += 1;
         }
         self.push(idx, order);
-        Ok(())
     }
 
     /// True if `idx` lies inside (not at the head of) a larger free block.
@@ -160,6 +230,7 @@ impl<'a> Buddy<'a> {
             prev: NIL,
             order: order as u8,
             free: true,
+            allocated: false,
         };
         if old != NIL {
             self.pages[old as usize].prev = idx as u32;
@@ -248,6 +319,27 @@ mod tests {
     }
 
     #[test]
+    fn freed_frames_come_back_first_and_merge_when_needed() {
+        with_buddy(64, |b| {
+            b.add_free_range(0, 64);
+            let got: Vec<usize> = (0..20).map(|_| b.alloc(0).unwrap()).collect();
+            for &i in &got {
+                b.free(i, 0).unwrap();
+            }
+            assert_eq!(b.free_pages(), 64);
+            // The last frame freed is the first handed out again.
+            assert_eq!(b.alloc(0), Some(got[19]));
+            b.free(got[19], 0).unwrap();
+            // A block larger than any on the lists drains the hot frames.
+            assert_eq!(b.alloc(6), Some(0));
+            assert_eq!(b.free_pages(), 0);
+            assert_eq!(b.alloc(0), None);
+            b.free(0, 6).unwrap();
+            assert_eq!(b.free_pages(), 64);
+        });
+    }
+
+    #[test]
     fn double_and_bad_frees_are_refused() {
         with_buddy(32, |b| {
             b.add_free_range(0, 32);
@@ -258,6 +350,25 @@ mod tests {
             assert_eq!(b.free(a, 2), Err(FreeError::DoubleFree));
             assert_eq!(b.free(a + 1, 0), Err(FreeError::DoubleFree));
             assert_eq!(b.free_pages(), 32);
+            // A part of an allocated block, or the block at another order,
+            // is refused too; the block itself still comes back.
+            let c = b.alloc(2).unwrap();
+            assert_eq!(b.free(c + 1, 0), Err(FreeError::DoubleFree));
+            assert_eq!(b.free(c, 1), Err(FreeError::BadBlock));
+            b.free(c, 2).unwrap();
+            assert_eq!(b.free(c, 2), Err(FreeError::DoubleFree));
+            // Freed into a lower buddy (its head metadata not rewritten by
+            // the merge): a second free is still caught.
+            let x = b.alloc(0).unwrap();
+            let y = b.alloc(0).unwrap();
+            b.free(x.min(y), 0).unwrap();
+            b.free(x.max(y), 0).unwrap();
+            assert_eq!(b.free(x.max(y), 0), Err(FreeError::DoubleFree));
+            assert_eq!(b.free_pages(), 32);
+            // Everything merges back: the whole range is one block again.
+            assert_eq!(b.alloc(5), Some(0));
+            assert_eq!(b.alloc(0), None);
+            b.free(0, 5).unwrap();
         });
     }
 }

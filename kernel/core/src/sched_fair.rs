@@ -165,6 +165,26 @@ impl<T> CfsQueue<T> {
         t
     }
 
+    /// Takes out the entry with the least vruntime in one tree operation
+    /// (Linux's `pick_next_entity` + `__dequeue_entity`); `weight` gives
+    /// the weight it was queued with.
+    pub fn pop_first(&mut self, weight: impl FnOnce(&T) -> u32) -> Option<(QueueKey, T)> {
+        let (k, t) = self.tree.pop_first()?;
+        self.load -= weight(&t) as u64;
+        Some((QueueKey(k.0, k.1), t))
+    }
+
+    /// The least queued vruntime (`__pick_first_entity`), without building
+    /// an iterator.
+    pub fn first_vruntime(&self) -> Option<u64> {
+        self.tree.first_key_value().map(|(k, _)| k.0)
+    }
+
+    /// The greatest queued vruntime (`__pick_last_entity`).
+    pub fn last_vruntime(&self) -> Option<u64> {
+        self.tree.last_key_value().map(|(k, _)| k.0)
+    }
+
     /// The entry with the least vruntime.
     pub fn first(&self) -> Option<(QueueKey, &T)> {
         self.tree
@@ -182,7 +202,7 @@ impl<T> CfsQueue<T> {
     /// vruntime and the leftmost queued one; it never goes back
     /// (`update_min_vruntime`).
     pub fn update_min_vruntime(&mut self, curr: Option<u64>) {
-        let left = self.tree.keys().next().map(|k| k.0);
+        let left = self.first_vruntime();
         let candidate = match (curr, left) {
             (Some(c), Some(l)) => c.min(l),
             (Some(c), None) => c,
@@ -275,6 +295,24 @@ mod tests {
         assert_eq!(q.len(), 2);
         assert_eq!(q.dequeue(k, 1024), Some(2));
         assert_eq!(q.load, 1024);
+    }
+
+    #[test]
+    fn pop_first_takes_the_leftmost_and_its_load() {
+        let mut q = CfsQueue::new();
+        q.enqueue(30, 2, 'c');
+        let kb = q.enqueue(10, 3, 'b');
+        q.enqueue(10, 5, 'a');
+        assert_eq!(q.first_vruntime(), Some(10));
+        assert_eq!(q.last_vruntime(), Some(30));
+        // Equal vruntimes leave in the order they came (the sequence).
+        assert_eq!(q.pop_first(|_| 3), Some((kb, 'b')));
+        assert_eq!(q.load, 7);
+        assert_eq!(q.pop_first(|_| 5).map(|(_, t)| t), Some('a'));
+        assert_eq!(q.pop_first(|_| 2).map(|(_, t)| t), Some('c'));
+        assert_eq!(q.load, 0);
+        assert!(q.pop_first(|_| 0).is_none());
+        assert_eq!(q.first_vruntime(), None);
     }
 
     #[test]

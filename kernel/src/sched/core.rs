@@ -83,11 +83,14 @@ pub fn need_resched() -> bool {
 
 /// Gives up the CPU (`schedule`): loops while a reschedule is pending.
 pub fn schedule() {
-    loop {
-        __schedule(false);
-        if !need_resched() {
-            break;
-        }
+    __schedule(false, None);
+    schedule_pending();
+}
+
+/// The rest of [`schedule`]'s loop: again while a reschedule is pending.
+fn schedule_pending() {
+    while need_resched() {
+        __schedule(false, None);
     }
 }
 
@@ -104,7 +107,7 @@ pub fn preempt_disable() {
 pub fn preempt_enable() {
     let pc = percpu::this_cpu();
     if pc.preempt_count.fetch_sub(1, Ordering::Relaxed) == 1 && need_resched() && sched_ready() {
-        __schedule(true);
+        __schedule(true, None);
     }
 }
 
@@ -112,7 +115,7 @@ pub fn preempt_enable() {
 /// reschedules if the tick or a wake-up asked for it.
 pub fn cond_resched() {
     if need_resched() && percpu::this_cpu().preempt_count.load(Ordering::Relaxed) == 0 {
-        __schedule(true);
+        __schedule(true, None);
     }
 }
 
@@ -121,39 +124,48 @@ pub fn cond_resched() {
 /// would only pick the caller again, so it is skipped (the tick still
 /// charges the time).
 pub fn yield_now() {
-    {
-        let rq = RUNQUEUES[percpu::smp_processor_id()].lock();
-        match (&rq.curr, rq.cfs.iter().last()) {
-            // Behind everyone queued here, as CFS's yield skips the task.
-            (Some(curr), Some((k, _))) => {
-                let vr = curr.se.vruntime.load(Ordering::Relaxed);
-                curr.se.vruntime.store(vr.max(k.0 + 1), Ordering::Relaxed);
-            }
-            _ if !need_resched() => return,
-            _ => {}
+    let rq = RUNQUEUES[percpu::smp_processor_id()].lock();
+    match (&rq.curr, rq.cfs.last_vruntime()) {
+        // Behind everyone queued here, as CFS's yield skips the task.
+        (Some(curr), Some(last)) => {
+            let vr = curr.se.vruntime.load(Ordering::Relaxed);
+            curr.se.vruntime.store(vr.max(last + 1), Ordering::Relaxed);
         }
+        _ if !need_resched() => return,
+        _ => {}
     }
-    schedule();
+    // Straight on with the lock held, as Linux's do_sched_yield: no second
+    // lock round trip.
+    __schedule(false, Some(rq));
+    schedule_pending();
 }
 
 /// The main scheduler function. With `preempt`, the running task is
 /// preempted and stays runnable whatever its state; otherwise a task that
-/// set a sleeping state leaves the runqueue.
+/// set a sleeping state leaves the runqueue. `locked`: this CPU's
+/// runqueue, if the caller holds it already (sched_yield).
 #[inline(never)]
 #[no_mangle]
-pub fn __schedule(preempt: bool) {
+pub fn __schedule(preempt: bool, locked: Option<IrqSpinGuard<'static, RunQueue>>) {
     crate::ftrace!(__schedule);
-    crate::watchdog::touch_softlockup_watchdog();
-    let cpu_nr = percpu::smp_processor_id();
-    let mut rq = RUNQUEUES[cpu_nr].lock();
-    let prev = rq.curr.clone().expect("__schedule before init_idle");
+    // Looked up once: every this_cpu() reads TPIDR_EL1 and checks it.
+    let pc = percpu::this_cpu();
+    let cpu_nr = pc.cpu;
+    let mut rq = locked.unwrap_or_else(|| RUNQUEUES[cpu_nr].lock());
+    rq.update_curr();
+    crate::watchdog::touch_softlockup_watchdog_at(cpu_nr, rq.clock_counter);
+    let prev_is_idle = rq.curr_is_idle();
+    // The CPU's reference to prev moves out of `curr` while the next task
+    // is chosen, and back if prev keeps the CPU; `curr` then takes over
+    // next's reference from the tree: no reference-count traffic on a
+    // switch. Nobody else looks at `curr` without this lock.
+    let prev = rq.curr.take().expect("__schedule before init_idle");
     let prev_state = prev.state();
     let voluntary = !preempt && prev_state != TASK_RUNNING;
-    rq.update_curr();
     let migrate = !voluntary
         && !prev.may_run_on(cpu_nr)
         && prev.on_rq.load(Ordering::Relaxed)
-        && !rq.curr_is_idle();
+        && !prev_is_idle;
     if voluntary || migrate {
         rq.deactivate_task(&prev);
     }
@@ -161,13 +173,12 @@ pub fn __schedule(preempt: bool) {
         // Its affinity no longer allows this CPU (`migration_cpu_stop`).
         prev.migrate_pending.store(true, Ordering::Release);
     }
-    let next = rq.pick_next_task(&prev);
-    percpu::this_cpu()
-        .need_resched
-        .store(false, Ordering::Release);
-    if Arc::ptr_eq(&prev, &next) {
+    let next = rq.pick_next_task(&prev, prev_is_idle);
+    pc.need_resched.store(false, Ordering::Release);
+    let Some(next) = next else {
+        rq.curr = Some(prev);
         return;
-    }
+    };
     rq.nr_switches += 1;
     if voluntary {
         prev.nvcsw.fetch_add(1, Ordering::Relaxed);
@@ -181,21 +192,22 @@ pub fn __schedule(preempt: bool) {
     }
     next.on_cpu.store(true, Ordering::Release);
     crate::trace::events::sched_switch(&prev, &next, preempt);
-    percpu::this_cpu().set_current_task(Arc::as_ptr(&next));
-    let prev_ref = rq.curr.replace(next.clone()).expect("curr was set");
-    drop(prev);
-    context_switch(rq, prev_ref, next);
+    pc.set_current_task(Arc::as_ptr(&next));
+    rq.curr = Some(next);
+    context_switch(rq, prev);
 }
 
-/// Switches to `next`; returns when `prev` is scheduled again.
+/// Switches to the runqueue's `curr` (already set to the next task);
+/// returns when `prev` is scheduled again.
 #[inline(never)]
 #[no_mangle]
-pub fn context_switch(rq: IrqSpinGuard<'_, RunQueue>, prev: Arc<Task>, next: Arc<Task>) {
+pub fn context_switch(rq: IrqSpinGuard<'_, RunQueue>, prev: Arc<Task>) {
     crate::ftrace!(context_switch);
+    // next is `curr` already, which holds its reference.
+    let next = rq.curr.as_deref().expect("next is curr");
     let prev_ctx = prev.thread_ptr();
     let next_ctx = next.thread_ptr();
-    context::switch_user_state(&prev, &next);
-    drop(next);
+    context::switch_user_state(&prev, next);
     // The runqueue lock stays held (with IRQs off) across the switch and is
     // released by whoever runs next, in finish_task_switch.
     core::mem::forget(rq);
@@ -227,7 +239,11 @@ pub fn finish_task_switch(prev: Arc<Task>) {
     if prev_state == TASK_DEAD {
         crate::exit::put_task_stack(&prev, true);
     }
-    if prev.migrate_pending.swap(false, Ordering::AcqRel) {
+    // Checked with a plain load first: the flag is almost never set, and
+    // the swap is a read-modify-write loop.
+    if prev.migrate_pending.load(Ordering::Acquire)
+        && prev.migrate_pending.swap(false, Ordering::AcqRel)
+    {
         move_queued_task(&prev);
     }
     crate::exit::put_task_struct(prev);
@@ -465,7 +481,7 @@ pub fn preempt_schedule_irq() {
     }
     curr.in_preempt_irq.store(true, Ordering::Relaxed);
     while need_resched() {
-        __schedule(true);
+        __schedule(true, None);
         // finish_task_switch enabled IRQs; the exception return expects
         // them masked until eret.
         cpu::local_irq_disable();
@@ -497,7 +513,7 @@ pub fn cpu_idle_loop() -> ! {
 /// Sets a task's nice value (`set_user_nice`).
 pub fn set_user_nice(p: &Arc<Task>, nice: i32) {
     let mut rq = task_rq_lock(p);
-    let queued = p.se.rb_key.lock().is_some();
+    let queued = p.se.rb_key().is_some();
     if queued {
         rq.dequeue_entity(p);
     }
@@ -530,7 +546,7 @@ pub fn sched_setaffinity(p: &Arc<Task>, mask: u32) -> Result<(), crate::errno::E
         return Ok(());
     }
     let mut rq = task_rq_lock(p);
-    if p.se.rb_key.lock().is_some() {
+    if p.se.rb_key().is_some() {
         // Queued but not running: move it now.
         let src_cpu = rq.cpu;
         let dst_cpu = (mask & online).trailing_zeros() as usize;

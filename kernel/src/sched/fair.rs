@@ -39,6 +39,14 @@ pub struct RunQueue {
     pub nr_running: usize,
     /// Context switches done here.
     pub nr_switches: u64,
+    /// Uptime in ns read by the last `update_curr` (Linux's
+    /// `rq->clock_task`): `pick_next_task`, which always follows it in
+    /// `__schedule`, starts the next task's clock from it instead of
+    /// reading the counter again.
+    pub clock_task: u64,
+    /// The counter value that clock was computed from (the watchdog's
+    /// touch in `__schedule` reuses it).
+    pub clock_counter: u64,
 }
 
 impl RunQueue {
@@ -51,6 +59,8 @@ impl RunQueue {
             idle: None,
             nr_running: 0,
             nr_switches: 0,
+            clock_task: 0,
+            clock_counter: 0,
         }
     }
 
@@ -80,12 +90,13 @@ impl RunQueue {
         let key = self
             .cfs
             .enqueue(vr, se.weight.load(Ordering::Relaxed), p.clone());
-        *se.rb_key.lock() = Some(key);
+        se.set_rb_key(Some(key));
     }
 
     /// Takes `p` out of the tree, if it is there.
     pub fn dequeue_entity(&mut self, p: &Task) -> Option<Arc<Task>> {
-        let key = p.se.rb_key.lock().take()?;
+        let key = p.se.rb_key()?;
+        p.se.set_rb_key(None);
         self.cfs.dequeue(key, p.se.weight.load(Ordering::Relaxed))
     }
 
@@ -109,7 +120,10 @@ impl RunQueue {
     /// Charges the running task for the time since it last was
     /// (`update_curr`).
     pub fn update_curr(&mut self) {
-        let now = time::uptime_ns();
+        let counter = crate::arch::cpu::read_counter();
+        let now = time::cycles_to_ns(counter.wrapping_sub(time::boot_counter()));
+        self.clock_counter = counter;
+        self.clock_task = now;
         let idle = self.curr_is_idle();
         // Borrowed, not cloned: no reference-count traffic on every tick
         // and every schedule.
@@ -117,49 +131,80 @@ impl RunQueue {
             return;
         };
         let se = &curr.se;
-        let start = se.exec_start.swap(now, Ordering::Relaxed);
+        // Plain loads and stores, not read-modify-write atomics: the
+        // running task's clock and runtimes are only written by the CPU
+        // holding this runqueue's lock.
+        let start = se.exec_start.load(Ordering::Relaxed);
+        se.exec_start.store(now, Ordering::Relaxed);
         if idle {
             return;
         }
         let delta = now.saturating_sub(start);
-        se.sum_exec_runtime.fetch_add(delta, Ordering::Relaxed);
+        let sum = se.sum_exec_runtime.load(Ordering::Relaxed);
+        se.sum_exec_runtime.store(sum + delta, Ordering::Relaxed);
         let vd = policy::calc_delta_fair(delta, se.weight.load(Ordering::Relaxed));
-        let vr = se.vruntime.fetch_add(vd, Ordering::Relaxed) + vd;
+        let vr = se.vruntime.load(Ordering::Relaxed) + vd;
+        se.vruntime.store(vr, Ordering::Relaxed);
         self.cfs.update_min_vruntime(Some(vr));
     }
 
     /// Picks the next task to run (`pick_next_task_fair`); `prev` goes back
-    /// into the tree if it is still runnable.
-    pub fn pick_next_task(&mut self, prev: &Arc<Task>) -> Arc<Task> {
-        let prev_is_idle = self.idle.as_ref().is_some_and(|i| Arc::ptr_eq(i, prev));
-        if !prev_is_idle && prev.on_rq.load(Ordering::Relaxed) {
-            if self.cfs.is_empty() {
+    /// into the tree if it is still runnable and another task runs.
+    ///
+    /// The running task competes from outside the tree (as Linux's
+    /// `pick_next_entity` weighs `curr` against the leftmost entity): the
+    /// leftmost queued task is taken out *before* prev is put back, so a
+    /// switch between two tasks is one removal from a one-entry tree and
+    /// one insertion into an empty one, with no slots shifted. The choice
+    /// is the one a put-back-then-pick makes: the least vruntime, the
+    /// queued task winning a tie (it was queued first).
+    ///
+    /// `None`: prev keeps the CPU (the caller still holds its reference).
+    pub fn pick_next_task(&mut self, prev: &Arc<Task>, prev_is_idle: bool) -> Option<Arc<Task>> {
+        let put_prev = !prev_is_idle && prev.on_rq.load(Ordering::Relaxed);
+        if put_prev {
+            let Some(left) = self.cfs.first_vruntime() else {
                 // Nobody else wants the CPU: prev keeps it (and its slice)
                 // without a trip through the tree.
-                return prev.clone();
+                return None;
+            };
+            if prev.se.vruntime.load(Ordering::Relaxed) < left {
+                // Picked again: a new slice, as a pick from the tree gives.
+                Self::set_next_entity(&prev.se, self.clock_task);
+                return None;
             }
-            self.enqueue_entity(prev, Enqueue::PutPrev);
         }
-        let first = self.cfs.first().map(|(_, t)| t.clone());
-        match first {
-            Some(next) => {
-                self.dequeue_entity(&next);
-                let se = &next.se;
-                se.exec_start.store(time::uptime_ns(), Ordering::Relaxed);
-                se.prev_sum_exec_runtime.store(
-                    se.sum_exec_runtime.load(Ordering::Relaxed),
-                    Ordering::Relaxed,
-                );
+        // One tree operation takes the leftmost out, and the tree's own
+        // reference becomes the one returned (no clone, no search by key).
+        let next = match self.cfs.pop_first(|t| t.se.weight.load(Ordering::Relaxed)) {
+            Some((_, next)) => {
+                next.se.set_rb_key(None);
+                Self::set_next_entity(&next.se, self.clock_task);
                 next
             }
+            // The idle task goes on idling.
+            None if prev_is_idle => return None,
             None => {
                 let idle = self.idle.clone().expect("every runqueue has an idle task");
-                idle.se
-                    .exec_start
-                    .store(time::uptime_ns(), Ordering::Relaxed);
+                idle.se.exec_start.store(self.clock_task, Ordering::Relaxed);
                 idle
             }
+        };
+        if put_prev {
+            self.enqueue_entity(prev, Enqueue::PutPrev);
         }
+        Some(next)
+    }
+
+    /// `se` starts running now (`set_next_entity`): its clock restarts from
+    /// the one update_curr just read (Linux's `rq->clock_task`), and its
+    /// slice from its current runtime.
+    fn set_next_entity(se: &crate::task::SchedEntity, now: u64) {
+        se.exec_start.store(now, Ordering::Relaxed);
+        se.prev_sum_exec_runtime.store(
+            se.sum_exec_runtime.load(Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
     }
 
     /// Should the running task give way at this tick (`check_preempt_tick`)?
@@ -179,7 +224,7 @@ impl RunQueue {
             weight,
             self.cfs.load + weight as u64,
         );
-        let left = self.cfs.first().map(|(k, _)| k.0);
+        let left = self.cfs.first_vruntime();
         policy::check_preempt_tick(ran, ideal, se.vruntime.load(Ordering::Relaxed), left)
     }
 
