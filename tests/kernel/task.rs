@@ -245,7 +245,18 @@ fn returning_kthread_exits_through_do_exit_and_is_autoreaped() -> TestResult {
 }
 
 fn task_limit_gives_eagain() -> TestResult {
-    let before = ps::counters();
+    // Earlier tests' tasks may still be on their way out (their
+    // descriptors are released after their CPU switches away): wait until
+    // the count holds still, or the limit set from it would move.
+    let mut before = ps::counters();
+    for _ in 0..100 {
+        msleep(20);
+        let now = ps::counters();
+        if now == before {
+            break;
+        }
+        before = now;
+    }
     let old = MAX_THREADS.load(Ordering::Relaxed);
     MAX_THREADS.store(before.tasks + 3, Ordering::Relaxed);
     let stop = Arc::new(AtomicBool::new(false));
