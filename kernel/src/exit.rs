@@ -175,6 +175,12 @@ fn forget_original_parent(tl: &mut crate::pid::TaskList, tsk: &Arc<Task>) {
     };
     let mut zombie = false;
     for c in children.values() {
+        // "We don't want people slaying init" (Linux's reparent_leader):
+        // an orphan's exit signal, whatever clone() set, becomes SIGCHLD.
+        if c.exit_signal.load(Ordering::Relaxed) > 0 {
+            c.exit_signal
+                .store(crate::signal::SIGCHLD as i32, Ordering::Relaxed);
+        }
         let mut fam = c.family.lock();
         fam.real_parent = Arc::downgrade(&reaper);
         fam.parent = Arc::downgrade(&reaper);
@@ -265,7 +271,15 @@ pub fn release_task(p: &Arc<Task>) {
     let mut tl = TASKLIST.lock();
     tl.detach(p.pid);
     if let Some(parent) = p.family.lock().real_parent.upgrade() {
-        parent.family.lock().children.remove(&p.pid);
+        let mut fam = parent.family.lock();
+        fam.children.remove(&p.pid);
+        if fam.children.is_empty() {
+            // An emptied BTreeMap keeps its root node; give it back, so a
+            // parent's heap use returns exactly to what it was before its
+            // first child (init adopts orphans at any time; the leak
+            // checks compare heap bytes).
+            fam.children = alloc::collections::BTreeMap::new();
+        }
     }
 }
 
