@@ -617,6 +617,11 @@ impl Worker {
         if self.rng.chance(8) {
             return self.rng.pick(&[-1i64 as u64, 65, 1000, 1 << 32 | 9]);
         }
+        if !any && self.rng.chance(60) {
+            // Mostly signals that do not end the target, so workers live
+            // long enough to build up state (descriptors, mappings).
+            return self.rng.pick(&[0, SIGCHLD as u64, SIGCONT as u64, 23, 28]);
+        }
         loop {
             let s = self.rng.below(65) as i32;
             if any || !FAULT_SIGNALS.contains(&s) {
