@@ -20,7 +20,8 @@
 #
 # Initramfs layout: /init; /bin/ with the shell and tools (sh echo cat ls
 # sleep kill ps true false mkdir poweroff reboot), hello, raspbian_fork,
-# usertests, forkloop, faultinject, bench (make bench), notelf and the C programs <name>_c (hello_c,
+# usertests, forkloop, faultinject, bench (make bench), fuzz (the system-call
+# fuzzer, user/fuzz.mk), notelf and the C programs <name>_c (hello_c,
 # raspbian_fork_c); /etc/motd and /etc/rc (the boot script: init --
 # /bin/sh /etc/rc); empty /dev and /proc (the kernel fills them); /tmp
 # (mode 1777, for the tests' scratch files). Programs are

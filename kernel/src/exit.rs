@@ -177,6 +177,12 @@ fn forget_original_parent(tl: &mut crate::pid::TaskList, tsk: &Arc<Task>) {
     };
     let mut zombie = false;
     for c in children.values() {
+        // "We don't want people slaying init" (Linux's reparent_leader):
+        // an orphan's exit signal, whatever clone() set, becomes SIGCHLD.
+        if c.exit_signal.load(Ordering::Relaxed) > 0 {
+            c.exit_signal
+                .store(crate::signal::SIGCHLD as i32, Ordering::Relaxed);
+        }
         let mut fam = c.family.lock();
         fam.real_parent = Arc::downgrade(&reaper);
         c.real_parent_pid.store(reaper.pid, Ordering::Relaxed);

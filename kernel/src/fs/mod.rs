@@ -438,7 +438,22 @@ impl FdTable {
             None => return Err(EMFILE),
         };
         self.fds[fd] = Some((f, cloexec));
+        self.fit();
         Ok(fd)
+    }
+
+    /// Keeps the table's capacity a function of its length (the next power
+    /// of two, at least 4): what a process's table costs then depends on
+    /// the descriptors it has open, not on the most it ever had, so heap
+    /// use returns exactly to a baseline (the fuzzer's accounting check
+    /// found tables that kept the capacity of a past peak).
+    fn fit(&mut self) {
+        let want = self.fds.len().next_power_of_two().max(4);
+        if self.fds.capacity() > want {
+            self.fds.shrink_to(want);
+        } else if self.fds.capacity() < want {
+            self.fds.reserve_exact(want - self.fds.len());
+        }
     }
 
     /// Installs `f` at the lowest free descriptor >= `min` (`F_DUPFD`).
@@ -462,6 +477,7 @@ impl FdTable {
             self.fds.resize(fd + 1, None);
         }
         self.fds[fd] = Some((f, cloexec));
+        self.fit();
         Ok(())
     }
 
@@ -475,6 +491,7 @@ impl FdTable {
         while matches!(self.fds.last(), Some(None)) {
             self.fds.pop();
         }
+        self.fit();
         Ok(())
     }
 

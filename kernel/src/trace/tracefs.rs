@@ -19,28 +19,30 @@ type ReadFn = fn() -> String;
 type WriteFn = fn(&str) -> Result<(), Errno>;
 
 /// A control file: its content is generated on read; a write is parsed;
-/// opening with `O_TRUNC` runs `trunc`.
+/// opening with `O_TRUNC` runs `trunc`. Each lookup makes a new one, so
+/// each open file has its own.
 struct Control {
     read: ReadFn,
     write: Option<WriteFn>,
     trunc: Option<fn()>,
+    /// The text being read, so a reader going through a long file in
+    /// pieces sees one consistent version (regenerated at offset 0). It
+    /// belongs to this open file: it used to be one global, which two
+    /// readers clobbered and a reader that stopped early left allocated
+    /// (the fuzzer's heap accounting found it).
+    snapshot: IrqSpinLock<Option<String>>,
 }
-
-/// Snapshot of the text being read, so a reader going through a long file
-/// in pieces sees one consistent version (regenerated at offset 0).
-static SNAPSHOT: IrqSpinLock<Option<(usize, String)>> = IrqSpinLock::new(None);
 
 impl FileOps for Control {
     fn read(&self, _: &Inode, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
-        let key = self as *const Control as usize;
-        let mut snap = SNAPSHOT.lock();
-        if off == 0 || snap.as_ref().is_none_or(|(k, _)| *k != key) {
+        let mut snap = self.snapshot.lock();
+        if off == 0 || snap.is_none() {
             drop(snap);
             let text = (self.read)();
-            snap = SNAPSHOT.lock();
-            *snap = Some((key, text));
+            snap = self.snapshot.lock();
+            *snap = Some(text);
         }
-        let text = &snap.as_ref().map(|(_, t)| t.as_bytes()).unwrap_or(&[]);
+        let text = &snap.as_ref().map(|t| t.as_bytes()).unwrap_or(&[]);
         let start = (off as usize).min(text.len());
         let n = buf.len().min(text.len() - start);
         buf[..n].copy_from_slice(&text[start..start + n]);
@@ -76,7 +78,12 @@ fn control_trunc(read: ReadFn, write: Option<WriteFn>, trunc: Option<fn()>) -> A
     let mode = if write.is_some() { 0o644 } else { 0o444 };
     Inode::new(
         abi::S_IFREG | mode,
-        InodeKind::Special(Arc::new(Control { read, write, trunc })),
+        InodeKind::Special(Arc::new(Control {
+            read,
+            write,
+            trunc,
+            snapshot: IrqSpinLock::new(None),
+        })),
     )
 }
 

@@ -430,10 +430,14 @@ fn print_summary(o: &Options, t: &Tally) {
     if t.exited_bad > 0 {
         let _ = write!(line, ", {} exited non-zero", t.exited_bad);
     }
-    for (sig, &n) in t.by_signal.iter().enumerate() {
+    for (sig, &n) in t.by_signal.iter().enumerate().take(32) {
         if n > 0 {
             let _ = write!(line, ", {n} killed by {}", sig_name(sig as i32));
         }
+    }
+    let rt: u64 = t.by_signal[32..].iter().sum();
+    if rt > 0 {
+        let _ = write!(line, ", {rt} killed by real-time signals");
     }
     let _ = write!(
         line,

@@ -233,6 +233,44 @@ const FAILING_EXEC: &[&str] = &[
 
 extern "C" fn noop_handler(_sig: i32) {}
 
+/// The worker's pid, for [`fault_handler`].
+static WORKER_PID: core::sync::atomic::AtomicI32 = core::sync::atomic::AtomicI32::new(0);
+/// The worker's index, for [`fault_handler`].
+static WORKER_IDX: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// A worker's SIGSEGV/SIGBUS/SIGILL handler: a fault in a worker means the
+/// kernel broke it, so say where (pc, sp, lr from the signal frame) to the
+/// master, then die of the signal.
+extern "C" fn fault_handler(sig: i32, _info: usize, uc: usize) {
+    let dfl = sys::SigAction::disposition(SIG_DFL);
+    if sys::getpid() != WORKER_PID.load(core::sync::atomic::Ordering::Relaxed) {
+        // A child (any signal may be sent to those) just after fork.
+        // SAFETY: SIG_DFL runs no code.
+        let _ = unsafe { sys::rt_sigaction(sig, Some(&dfl), None) };
+        let _ = sys::kill(sys::getpid(), sig);
+        return;
+    }
+    // struct ucontext: uc_mcontext at 176; regs[31], sp, pc after 8 bytes.
+    let mc = uc + 176 + 8;
+    // SAFETY: the kernel passed a signal frame on this stack.
+    let word = |off: usize| unsafe { core::ptr::read_volatile((mc + off) as *const u64) };
+    let (lr, sp, pc) = (word(30 * 8), word(31 * 8), word(32 * 8));
+    let mut b = Buf::<160>::new();
+    let _ = write!(
+        b,
+        "w{} died of signal {sig}: pc {pc:#x} sp {sp:#x} lr {lr:#x}",
+        WORKER_IDX.load(core::sync::atomic::Ordering::Relaxed)
+    );
+    let mut rec = [0u8; 168];
+    rec[..4].copy_from_slice(&REC_TEXT.to_le_bytes());
+    rec[4..8].copy_from_slice(&(b.n as u32).to_le_bytes());
+    rec[8..8 + b.n].copy_from_slice(b.bytes());
+    let _ = sys::write(REPORT_FD, &rec[..8 + b.n]);
+    // SAFETY: SIG_DFL runs no code; the return re-faults into the default
+    // action.
+    let _ = unsafe { sys::rt_sigaction(sig, Some(&dfl), None) };
+}
+
 /// A system call about to be made.
 #[derive(Clone, Copy)]
 pub struct Call {
@@ -259,6 +297,9 @@ pub struct Worker {
     last_map: (u64, u64),
     pub hist: [u32; HIST],
     pub calls: u32,
+    /// Calls made in this process's life (not reset by reports): the
+    /// number `-v` prints.
+    seq: u64,
     pub anomalies: u32,
     path: [u8; 5200],
     dir: [u8; 16],
@@ -346,6 +387,7 @@ impl Worker {
             last_map: (ARENA, 4096),
             hist: [0; HIST],
             calls: 0,
+            seq: 0,
             anomalies: 0,
             path: [0; 5200],
             dir: [0; 16],
@@ -362,6 +404,15 @@ impl Worker {
         let ign = sys::SigAction::disposition(SIG_IGN);
         // SAFETY: SIG_IGN runs no code.
         let _ = unsafe { sys::rt_sigaction(SIGPIPE, Some(&ign), None) };
+        WORKER_IDX.store(idx, core::sync::atomic::Ordering::Relaxed);
+        WORKER_PID.store(w.me, core::sync::atomic::Ordering::Relaxed);
+        let mut fault = sys::SigAction::handler(noop_handler, SA_SIGINFO | SA_NODEFER);
+        fault.sa_handler = fault_handler as *const () as usize;
+        for sig in [SIGSEGV, SIGBUS, SIGILL] {
+            // SAFETY: fault_handler only reads its frame and makes system
+            // calls.
+            let _ = unsafe { sys::rt_sigaction(sig, Some(&fault), None) };
+        }
         // SAFETY: fixed mappings at addresses this program never uses
         // otherwise (between the heap's limit and MMAP_BASE).
         unsafe {
@@ -409,7 +460,7 @@ impl Worker {
                 "fuzz[w{}{}] {}: ",
                 self.idx,
                 if self.is_child { "c" } else { "" },
-                self.calls
+                self.seq
             );
             let _ = b.write_fmt(args);
             let _ = b.write_str("\n");
@@ -566,6 +617,11 @@ impl Worker {
         if self.rng.chance(8) {
             return self.rng.pick(&[-1i64 as u64, 65, 1000, 1 << 32 | 9]);
         }
+        if !any && self.rng.chance(60) {
+            // Mostly signals that do not end the target, so workers live
+            // long enough to build up state (descriptors, mappings).
+            return self.rng.pick(&[0, SIGCHLD as u64, SIGCONT as u64, 23, 28]);
+        }
         loop {
             let s = self.rng.below(65) as i32;
             if any || !FAULT_SIGNALS.contains(&s) {
@@ -675,6 +731,8 @@ impl Worker {
         for b in &mut s[n - 64..] {
             *b = b'a';
         }
+        // The last 16 bytes of scratch: a string without its NUL, or a
+        // struct (sigaction, timespec) that runs into the guard page.
         self.rng.pick(&[
             0,
             1,
@@ -683,7 +741,7 @@ impl Worker {
             USER_VA_END - 8,
             SCRATCH_MAP,
             1 << 47,
-            SCRATCH + SCRATCH_LEN - 64,
+            SCRATCH + SCRATCH_LEN - 16,
         ])
     }
 
@@ -1189,7 +1247,8 @@ impl Worker {
                         pikern_rt::sys::SigAction::handler(noop_handler, 0).sa_restorer as u64,
                     );
                     put_u64(off + 24, self.rng.next());
-                    if sig == SIGPIPE as u64 {
+                    if [SIGPIPE, SIGSEGV, SIGBUS, SIGILL].contains(&(sig as i32)) {
+                        // Those keep the worker's own dispositions.
                         sig = SIGUSR1 as u64;
                     }
                     SCRATCH + off as u64
@@ -1654,6 +1713,7 @@ impl Worker {
         let r = raw(c);
         self.log(format_args!("= {r} ({r:#x})"));
         self.calls += 1;
+        self.seq += 1;
         let bucket = if r >= 0 {
             0
         } else if r >= -133 {
@@ -1785,9 +1845,14 @@ impl Worker {
         let what = self.rng.below(9);
         self.log(format_args!("fork (child does {what})"));
         self.calls += 1;
+        self.seq += 1;
         match pikern_rt::process::fork() {
             Ok(0) => {
                 self.is_child = true;
+                // Its own pid, and no children: a child's "own children"
+                // are not its siblings (it may send them any signal).
+                self.me = sys::getpid();
+                self.children = [0; MAX_CHILDREN];
                 // The child's generator differs from the parent's.
                 self.rng = Rng::new(self.rng.next(), self.idx);
                 let _ = sys::close(REPORT_FD);

@@ -30,6 +30,7 @@ pub static SUITE: Suite = Suite {
     name: "fork",
     tests: tests![
         fork_returns_pid_and_zero,
+        orphan_exit_signal_becomes_sigchld,
         cow_stack,
         cow_heap,
         cow_mmap,
@@ -812,4 +813,27 @@ fn getrusage_children_counts_reaped_children() -> TestResult {
         );
         Ok(())
     }))
+}
+
+/// Found by the syscall fuzzer: an orphan kept the exit signal its parent
+/// chose in clone(), and sent it to init when it died (SIGTERM here would
+/// kill init and panic the kernel). Linux resets it to SIGCHLD on
+/// reparenting ("we don't want people slaying init").
+fn orphan_exit_signal_becomes_sigchld() -> TestResult {
+    child_passed(in_child(|| {
+        // SAFETY: without CLONE_VM the new process runs on its own copy
+        // of this stack, as after fork.
+        let b =
+            ok!(unsafe { sys::clone(SIGTERM as usize, 0, ptr::null_mut(), 0, ptr::null_mut()) });
+        if b == 0 {
+            // Outlive the parent, so init adopts this process.
+            let _ = process::sleep_ms(50);
+            sys::exit_group(0);
+        }
+        Ok(())
+    }))?;
+    // The orphan has exited and been reaped by init; init is still there.
+    let _ = process::sleep_ms(200);
+    check_eq!(sys::kill(1, 0), Ok(0));
+    Ok(())
 }
