@@ -32,18 +32,19 @@ pub fn die(report: impl FnOnce(&mut dyn Write) -> fmt::Result) -> ! {
     power::exit(PANIC_EXIT_CODE)
 }
 
-/// Writes `syscall: 63 (read) args 0x3 0x0 ...` when the current task is
-/// in a system call: the saved user registers say which (x8) and with
-/// what (x0-x5), so a fuzzer's crash report names the call that killed the
-/// kernel.
+/// Writes `syscall: 63 (read) args 0x3 0x0 ...` for the current task's
+/// latest system call (the one running, when the oops came from one): the
+/// saved user registers say which (x8) and with what (x0-x5), so a
+/// fuzzer's crash report names the call that killed the kernel.
 pub fn write_syscall(out: &mut dyn Write) -> fmt::Result {
     let at = crate::task::with_current_raw(|t| (t.pid, t.syscall_regs.load(Ordering::Relaxed)));
     let Some((pid, at)) = at.filter(|&(_, at)| at != 0) else {
         return Ok(());
     };
-    // SAFETY: `syscall_regs` is set only while the task is inside
-    // `invoke_syscall`, whose frame (on this task's kernel stack, which is
-    // running here) holds the registers.
+    // SAFETY: `syscall_regs` points at the user-register frame at the top
+    // of this task's kernel stack (set by `invoke_syscall`); the stack is
+    // the one running here, so the memory is valid. After the call
+    // returned it holds the registers of the latest entry from user space.
     let regs = unsafe { &*(at as *const arch::exception::PtRegs) };
     let nr = regs.regs[8] as usize;
     let name = pikern_core::abi::syscall_name(nr).unwrap_or("?");
@@ -51,7 +52,7 @@ pub fn write_syscall(out: &mut dyn Write) -> fmt::Result {
     for a in &regs.regs[..6] {
         write!(out, " {a:#x}")?;
     }
-    writeln!(out, " (pid {pid})")
+    writeln!(out, " (latest system call of pid {pid})")
 }
 
 /// Writes `Call trace:` with one return address per line, named from

@@ -400,6 +400,11 @@ impl MmStruct {
     /// Cuts areas at `start` and `end` so that `[start, end)` is made of
     /// whole areas; returns them.
     fn split(inner: &mut MmInner, start: u64, end: u64) -> alloc::vec::Vec<Vma> {
+        if start >= end {
+            // An empty middle piece would replace the upper part of an
+            // area cut at `start`, leaving its pages outside every area.
+            return alloc::vec::Vec::new();
+        }
         let hit: alloc::vec::Vec<Vma> = inner
             .vmas
             .range(..end)
@@ -457,6 +462,10 @@ impl MmStruct {
     pub fn mprotect(&self, addr: u64, len: u64, prot: u32) -> Result<(), Errno> {
         if !addr.is_multiple_of(PG) || prot & !(PROT_READ | PROT_WRITE | PROT_EXEC) != 0 {
             return Err(EINVAL);
+        }
+        if len == 0 {
+            // Linux: nothing to change, success (before looking at areas).
+            return Ok(());
         }
         let end = page_ceil(addr.checked_add(len).ok_or(ENOMEM)?).ok_or(ENOMEM)?;
         if end > USER_VA_END {

@@ -27,6 +27,7 @@ pub static SUITE: Suite = Suite {
         prot_none_faults,
         mprotect_read_only_then_write_faults,
         mprotect_errors,
+        mprotect_of_nothing_changes_nothing,
         null_deref_sigsegv,
         kernel_address_access_sigsegv,
         write_to_text_sigsegv,
@@ -329,6 +330,32 @@ fn mprotect_errors() -> TestResult {
         check_err!(sys::mprotect(p, PAGE_SIZE, 0x80000), Errno::EINVAL);
         check_err!(sys::mprotect(gone, PAGE_SIZE, PROT_READ), Errno::ENOMEM);
         ok!(sys::munmap(p, PAGE_SIZE));
+    }
+    Ok(())
+}
+
+/// Found by the syscall fuzzer: `mprotect(addr, 0, ...)` inside an area
+/// cut the area at `addr` and lost its upper part, whose pages stayed
+/// mapped outside any area (leaked at exit). Linux returns 0 and changes
+/// nothing.
+fn mprotect_of_nothing_changes_nothing() -> TestResult {
+    let p = ok!(map_anon(2 * PAGE_SIZE));
+    let second = p.wrapping_add(PAGE_SIZE);
+    // SAFETY: both pages are ours until the munmap at the end; the child
+    // only writes the second page.
+    unsafe {
+        second.write_volatile(1);
+        ok!(sys::mprotect(second, 0, PROT_READ));
+        // Still mapped and still writable: the write must not fault.
+        let addr = second as usize;
+        let st = ok!(crashing_child(|| (addr as *mut u8).write_volatile(2)));
+        check!(
+            st.exit_code() == Some(0),
+            "write after mprotect(len 0): {st:?}"
+        );
+        second.write_volatile(3);
+        check_eq!(second.read_volatile(), 3);
+        ok!(sys::munmap(p, 2 * PAGE_SIZE));
     }
     Ok(())
 }
