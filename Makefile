@@ -127,6 +127,8 @@ test: deps kernel kernel-test dtbs chainloader
 	-$(RUNNER) --board rpi4 --kernel build/kernel8.img --dtb build/rpi4.dtb \
 		--append "fail_alloc=3,100,0,-1,task-filter init=/init -- /bin/faultinject" \
 		--results $(RESULTS)/fail-rpi4.txt --log $(RESULTS)/fail-rpi4-console.log
+	@echo "== the system-call fuzzer: a fixed seed, 200,000 calls on each board =="
+	-@$(MAKE) --no-print-directory fuzz-test
 	@echo "== the same user programs on Linux's ABI (qemu-aarch64 user mode): proves the tests =="
 	-@$(MAKE) --no-print-directory user-hosttest > $(RESULTS)/user-host-make.log 2>&1 \
 		|| tail -20 $(RESULTS)/user-host-make.log
@@ -163,6 +165,7 @@ test: deps kernel kernel-test dtbs chainloader
 		--results $(RESULTS)/user-rpi3.txt --results $(RESULTS)/user-rpi4.txt \
 		--results $(RESULTS)/user-host.txt \
 		--results $(RESULTS)/fail-rpi3.txt --results $(RESULTS)/fail-rpi4.txt \
+		--results $(RESULTS)/fuzz-rpi3.txt --results $(RESULTS)/fuzz-rpi4.txt \
 		--results $(RESULTS)/run-rpi3.txt --results $(RESULTS)/trace-rpi3.txt \
 		--results $(RESULTS)/console-rpi3.txt --results $(RESULTS)/console-rpi4.txt \
 		--results $(RESULTS)/run-rpi4.txt --results $(RESULTS)/trace-rpi4.txt \
