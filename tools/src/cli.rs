@@ -74,6 +74,27 @@ impl Args {
     }
 }
 
+/// Parses the process's arguments with `parse`, the way every tool starts:
+/// `Ok(None)` (for `--help`) prints `usage` and exits 0; an error is
+/// printed as `tool: error`, then `usage`, and exits 2.
+pub fn parse_or_exit<T>(
+    tool: &str,
+    usage: &str,
+    parse: impl FnOnce(Args) -> Result<Option<T>, String>,
+) -> T {
+    match Args::from_env().and_then(parse) {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            println!("{usage}");
+            std::process::exit(0);
+        }
+        Err(e) => {
+            eprintln!("{tool}: {e}\n\n{usage}");
+            std::process::exit(2);
+        }
+    }
+}
+
 /// Parses a duration in seconds (`120`, `2.5`) for `flag`.
 pub fn parse_seconds(flag: &str, text: &str) -> Result<Duration, String> {
     text.parse::<f64>()

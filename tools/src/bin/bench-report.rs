@@ -178,17 +178,7 @@ fn write(path: &PathBuf, text: &str) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let o = match Args::from_env().and_then(parse) {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("bench-report: {e}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let o = pikern_tools::cli::parse_or_exit("bench-report", USAGE, parse);
     match report(&o) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,

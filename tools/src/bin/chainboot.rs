@@ -77,17 +77,7 @@ fn parse(mut a: Args) -> Result<Option<Opts>, String> {
 }
 
 fn main() -> ExitCode {
-    let o = match Args::from_env().and_then(parse) {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("chainboot: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let o = pikern_tools::cli::parse_or_exit("chainboot", USAGE, parse);
     match run(&o) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
