@@ -354,7 +354,15 @@ impl File {
                 }
                 if d.len() < end {
                     let grow = end - d.len();
-                    d.try_reserve(grow).map_err(|_| ENOMEM)?;
+                    // File data lives in the kernel heap: leave the
+                    // kernel's reserve alone (tmpfs would say ENOSPC at
+                    // its size limit).
+                    if !crate::mm::page_alloc::user_may_take(grow.div_ceil(crate::mm::PAGE_SIZE)) {
+                        return Err(Errno(abi::ENOSPC));
+                    }
+                    // No room for the grown file in the heap: the
+                    // filesystem is full, as far as the writer can tell.
+                    d.try_reserve(grow).map_err(|_| Errno(abi::ENOSPC))?;
                     d.resize(end, 0);
                 }
                 d[start..end].copy_from_slice(buf);

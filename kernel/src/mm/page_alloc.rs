@@ -24,6 +24,9 @@ pub fn init(
 ) {
     let mut buddy = Buddy::new(mem_map);
     add_ranges(&mut |first, count| buddy.add_free_range(first, count));
+    // 1/16 of memory, at least 8 MiB: enough for the heap to keep growing
+    // for tasks, files and page tables while user memory is exhausted.
+    RESERVE.store((buddy.free_pages() / 16).max(2048), Ordering::Relaxed);
     *ZONE.lock() = Some(buddy);
     PAGE_REFS.call_once(|| refs);
 }
@@ -32,9 +35,34 @@ fn page_ref(pa: u64) -> &'static AtomicU32 {
     &PAGE_REFS.get().expect("page_alloc::init ran")[pa as usize / PAGE_SIZE]
 }
 
-/// A zeroed page for user memory, with one reference.
+/// Free pages that user memory and file data may not take (Linux's
+/// `min_free_kbytes` watermark): when user space has eaten everything
+/// else, the kernel can still allocate tasks, page tables and its heap, so
+/// the hog gets `ENOMEM` (or `ENOSPC`, or is killed at a fault) and the
+/// kernel keeps running.
+static RESERVE: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether `pages` more pages can go to user memory or file data without
+/// eating into the kernel's reserve.
+pub fn user_may_take(pages: usize) -> bool {
+    nr_free_pages() >= RESERVE.load(Ordering::Relaxed) + pages
+}
+
+/// A zeroed page for user memory, with one reference; `ENOMEM` when only
+/// the kernel's reserve is left.
 pub fn alloc_user_page() -> Result<u64, Errno> {
-    let pa = crate::mm::virt_to_phys(get_zeroed_page()?);
+    if crate::fault_inject::should_fail_alloc(PAGE_SIZE) {
+        return Err(ENOMEM);
+    }
+    let pa = {
+        let mut zone = ZONE.lock();
+        let buddy = zone.as_mut().ok_or(ENOMEM)?;
+        if buddy.free_pages() < RESERVE.load(Ordering::Relaxed) {
+            return Err(ENOMEM);
+        }
+        (buddy.alloc(0).ok_or(ENOMEM)? * PAGE_SIZE) as u64
+    };
+    crate::arch::cpu::clear_page(phys_to_virt(pa));
     page_ref(pa).store(1, Ordering::Release);
     USER_PAGES.fetch_add(1, Ordering::Relaxed);
     Ok(pa)

@@ -16,6 +16,7 @@ use pikern_rt::Errno;
 pub static SUITE: Suite = Suite {
     name: "fs",
     tests: tests![
+        filling_tmp_gives_enospc_then_frees_it_all,
         openat_missing_file_enoent,
         openat_bad_path_pointer_efault,
         openat_dirfd_rules,
@@ -60,6 +61,60 @@ macro_rules! pipe_or_skip {
             Err(e) => fail!("pipe2 failed: {e:?}"),
         }
     };
+}
+
+/// Files live in kernel memory: writing until it runs out must end in
+/// ENOSPC for the writer (the kernel keeps a reserve for itself), not in a
+/// kernel out of memory; deleting the files gives it all back. pikern only:
+/// on Linux this would fill the host's /tmp.
+fn filling_tmp_gives_enospc_then_frees_it_all() -> TestResult {
+    if !on_pikern() {
+        skip!("fills the machine's /tmp: pikern only");
+    }
+    let free = |text: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix("MemFree:"))
+            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let meminfo = || {
+        pikern_rt::io::read_file(c"/proc/meminfo")
+            .map(|b| alloc::string::String::from_utf8_lossy(&b).into_owned())
+    };
+    let before = free(&ok!(meminfo()));
+    let chunk = vec![0x5au8; 64 * 1024];
+    let mut names = Vec::new();
+    let mut last = Ok(0);
+    'files: for i in 0..64 {
+        let name = alloc::format!("/tmp/fill.{i}\0");
+        let path = core::ffi::CStr::from_bytes_with_nul(name.as_bytes()).unwrap();
+        let fd = ok!(sys::open(path, O_WRONLY | O_CREAT | O_TRUNC));
+        names.push(name);
+        loop {
+            last = sys::write(fd, &chunk);
+            match last {
+                Ok(_) => {}
+                Err(Errno::EFBIG) => break,
+                Err(_) => {
+                    let _ = sys::close(fd);
+                    break 'files;
+                }
+            }
+        }
+        let _ = sys::close(fd);
+    }
+    for name in &names {
+        let path = core::ffi::CStr::from_bytes_with_nul(name.as_bytes()).unwrap();
+        ok!(sys::unlinkat(AT_FDCWD, path, 0));
+    }
+    check_eq!(last, Err(Errno::ENOSPC));
+    // Everything came back (give or take the heap's own bookkeeping).
+    let after = free(&ok!(meminfo()));
+    check!(
+        after + 1024 >= before,
+        "MemFree {before} kB before filling /tmp, {after} kB after deleting it all"
+    );
+    Ok(())
 }
 
 fn openat_missing_file_enoent() -> TestResult {
