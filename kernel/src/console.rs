@@ -217,10 +217,21 @@ pub fn uart_rx_interrupt() {
     let uart = bsp::board().uart();
     let mut rx = RX.lock();
     let mut interrupt = false;
+    let mut sysrq = None;
     // Acknowledge before draining: a byte arriving after the drain raises
     // the interrupt again instead of being acknowledged unseen.
     uart.clear_rx_irq();
-    while let Some(c) = uart.getc() {
+    while let Some((c, brk)) = uart.getc_break() {
+        // A BREAK (its character is a NUL) arms magic SysRq: the next byte
+        // is a command, not input.
+        if brk {
+            SYSRQ_ARMED.store(true, Ordering::Relaxed);
+            continue;
+        }
+        if SYSRQ_ARMED.swap(false, Ordering::Relaxed) {
+            sysrq = Some(c);
+            continue;
+        }
         // Ctrl-C interrupts the foreground process instead of being read
         // (a terminal's ISIG), when there is one.
         if c == 0x03 && foreground_pid() > 0 {
@@ -230,6 +241,9 @@ pub fn uart_rx_interrupt() {
         rx.push(c);
     }
     drop(rx);
+    if let Some(key) = sysrq {
+        crate::sysrq::handle_sysrq(key);
+    }
     if interrupt {
         match crate::pid::find_task_by_pid(foreground_pid()) {
             Some(t) if t.exit_state.load(Ordering::Relaxed) == 0 => {
@@ -244,6 +258,9 @@ pub fn uart_rx_interrupt() {
     }
     CONSOLE_WAIT.wake_up_all();
 }
+
+/// A BREAK arrived: the next byte is a magic SysRq key.
+static SYSRQ_ARMED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
 /// Readers of the console sleep here until input arrives.
 static CONSOLE_WAIT: WaitQueue = WaitQueue::new();

@@ -40,6 +40,7 @@ pub mod signal;
 pub mod smp;
 pub mod sync;
 pub mod syscall;
+pub mod sysrq;
 pub mod task;
 pub mod time;
 pub mod timer;

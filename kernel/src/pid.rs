@@ -31,6 +31,11 @@ pub static TASKLIST: IrqSpinLock<TaskList> = IrqSpinLock::new(TaskList {
 });
 
 impl TaskList {
+    /// Every task with a pid, in pid order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Task>> {
+        self.table.iter().flatten()
+    }
+
     /// A free pid, or `EAGAIN` when all are in use.
     pub fn alloc_pid(&mut self) -> Result<Pid, Errno> {
         self.pids.alloc().ok_or(EAGAIN)

@@ -34,6 +34,14 @@ const EXIT_GRACE: Duration = Duration::from_secs(5);
 /// already in the pipe (often the most telling ones).
 const DRAIN_AFTER_KILL: Duration = Duration::from_millis(500);
 
+/// Most lines of the kernel's magic-SysRq task dump a report quotes.
+pub const DUMP_LINES: usize = 400;
+
+/// After a hang, how long the kernel may stay quiet before its SysRq
+/// dump is taken as finished, and the most time the dump may take.
+const DUMP_QUIET: Duration = Duration::from_secs(2);
+const DUMP_MAX: Duration = Duration::from_secs(20);
+
 /// Everything one `ktest-runner` invocation needs to start QEMU.
 #[derive(Clone, Debug)]
 pub struct RunConfig {
@@ -116,6 +124,31 @@ pub fn qemu_args(board: Board, kernel: &Path, dtb: &Path, cmdline: &str) -> Vec<
     args
 }
 
+/// `args` with the console on a multiplexed stdio character device
+/// instead of plain `-serial stdio`: the multiplexer turns Ctrl-A b on its
+/// input into a serial BREAK, which is how the runner reaches the kernel's
+/// magic SysRq after a hang. Signals stay off, so input is never a signal.
+pub fn sysrq_console(args: Vec<OsString>) -> Vec<OsString> {
+    let mut out = Vec::with_capacity(args.len() + 2);
+    let mut it = args.into_iter().peekable();
+    while let Some(a) = it.next() {
+        if a == "-serial" && it.peek().is_some_and(|v| v == "stdio") {
+            it.next();
+            for x in [
+                "-chardev",
+                "stdio,id=con0,mux=on,signal=off",
+                "-serial",
+                "chardev:con0",
+            ] {
+                out.push(OsString::from(x));
+            }
+        } else {
+            out.push(a);
+        }
+    }
+    out
+}
+
 /// Something QEMU said, as the reader threads pass it on.
 enum Message {
     Stdout(String),
@@ -128,13 +161,15 @@ enum Message {
 struct Qemu {
     child: Child,
     messages: Receiver<Message>,
+    /// The console's input (through QEMU's multiplexer).
+    stdin: Option<std::process::ChildStdin>,
 }
 
 impl Qemu {
     fn spawn(config: &RunConfig, from: usize) -> io::Result<Qemu> {
         let mut child = Command::new(&config.qemu)
-            .args(config.qemu_args(from))
-            .stdin(Stdio::null())
+            .args(sysrq_console(config.qemu_args(from)))
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()?;
@@ -148,7 +183,37 @@ impl Qemu {
             Some(Message::StdoutClosed),
         );
         spawn_reader(stderr, tx, Message::Stderr, None);
-        Ok(Qemu { child, messages })
+        let stdin = child.stdin.take();
+        Ok(Qemu {
+            child,
+            messages,
+            stdin,
+        })
+    }
+
+    /// Asks the hung kernel for its task states: a BREAK (the console
+    /// multiplexer's Ctrl-A b) then `t`, magic SysRq's show-task-states.
+    /// The dump is read until the console stays quiet for [`DUMP_QUIET`].
+    fn sysrq_show_state(&mut self, console: &mut Console) {
+        let Some(stdin) = self.stdin.as_mut() else {
+            return;
+        };
+        if stdin
+            .write_all(b"\x01bt")
+            .and_then(|_| stdin.flush())
+            .is_err()
+        {
+            return;
+        }
+        console.dump = Some(Vec::new());
+        let end = Instant::now() + DUMP_MAX;
+        while Instant::now() < end {
+            match self.messages.recv_timeout(DUMP_QUIET) {
+                Ok(Message::Stdout(line)) => console.stdout(&line),
+                Ok(Message::Stderr(line)) => console.stderr(&line),
+                Ok(Message::StdoutClosed) | Err(_) => break,
+            }
+        }
     }
 
     /// Kills QEMU and reaps it. The reader threads are left to finish on
@@ -232,6 +297,8 @@ fn spawn_reader<R: Read + Send + 'static>(
 struct Console<'a> {
     log: &'a mut dyn Write,
     tail: VecDeque<String>,
+    /// Lines that arrived after the SysRq request, when one was made.
+    dump: Option<Vec<String>>,
 }
 
 impl<'a> Console<'a> {
@@ -239,6 +306,7 @@ impl<'a> Console<'a> {
         Console {
             log,
             tail: VecDeque::with_capacity(TAIL_LINES),
+            dump: None,
         }
     }
 
@@ -253,6 +321,12 @@ impl<'a> Console<'a> {
     fn record(&mut self, line: String) {
         // The log is a convenience: failing to write it must not stop the tests.
         let _ = writeln!(self.log, "{line}");
+        if let Some(dump) = self.dump.as_mut() {
+            if dump.len() < DUMP_LINES {
+                dump.push(line);
+            }
+            return;
+        }
         if self.tail.len() == TAIL_LINES {
             self.tail.pop_front();
         }
@@ -268,11 +342,22 @@ impl<'a> Console<'a> {
     /// The console tail as diagnostic lines, starting afresh for the next run.
     fn take_tail(&mut self) -> Vec<String> {
         let lines: Vec<String> = self.tail.drain(..).collect();
-        if lines.is_empty() {
-            return vec!["the console printed nothing".to_string()];
+        let dump = self.dump.take();
+        let mut notes = if lines.is_empty() {
+            vec!["the console printed nothing".to_string()]
+        } else {
+            let mut n = vec![format!("last {} console line(s):", lines.len())];
+            n.extend(lines.into_iter().map(|l| format!("| {l}")));
+            n
+        };
+        if let Some(dump) = dump {
+            notes.push(format!(
+                "then, asked for magic SysRq t (show-task-states), the kernel printed {} line(s){}:",
+                dump.len(),
+                if dump.len() == DUMP_LINES { ", the first ones" } else { "" }
+            ));
+            notes.extend(dump.into_iter().map(|l| format!("| {l}")));
         }
-        let mut notes = vec![format!("last {} console line(s):", lines.len())];
-        notes.extend(lines.into_iter().map(|l| format!("| {l}")));
         notes
     }
 }
@@ -347,6 +432,7 @@ fn run_once(
                 return (collector, End::Exited(status));
             }
             Err(RecvTimeoutError::Timeout) => {
+                qemu.sysrq_show_state(console);
                 qemu.kill();
                 qemu.drain(console, DRAIN_AFTER_KILL);
                 return (collector, End::Deadline(allowed));

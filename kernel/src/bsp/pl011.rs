@@ -98,6 +98,17 @@ impl Pl011 {
         }
     }
 
+    /// Takes one received byte with whether it came with a BREAK (the data
+    /// register's BE bit: the line was held low for a whole frame).
+    pub fn getc_break(&self) -> Option<(u8, bool)> {
+        if self.regs.fr.is_set(FR::RXFE) {
+            None
+        } else {
+            let dr = self.regs.dr.get();
+            Some((dr as u8, dr & (1 << 10) != 0))
+        }
+    }
+
     /// Clears the receive interrupts after draining.
     pub fn clear_rx_irq(&self) {
         self.regs.icr.set((1 << 4) | (1 << 6));

@@ -112,8 +112,9 @@ fn make_it_fail_store(t: Option<&Arc<Task>>, v: &str) -> Result<(), Errno> {
     Ok(())
 }
 
-/// `/proc/sysrq-trigger`: `z` dumps the trace buffer on the console, as
-/// Linux's sysrq-z does (what init uses before powering off).
+/// `/proc/sysrq-trigger`: each letter runs a magic SysRq command (see
+/// `sysrq`); `z` dumps the trace buffer on the console, as Linux's sysrq-z
+/// does (what init uses before powering off).
 struct SysRq;
 
 impl FileOps for SysRq {
@@ -124,8 +125,8 @@ impl FileOps for SysRq {
     fn write(&self, _: &Inode, _: u64, buf: &[u8]) -> Result<usize, Errno> {
         for &c in buf {
             match c {
-                b'z' => crate::trace::ftrace_dump(),
                 b'\n' | b' ' => {}
+                c if crate::sysrq::handle_sysrq(c) => {}
                 _ => return Err(EINVAL),
             }
         }

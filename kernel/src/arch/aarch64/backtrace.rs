@@ -27,6 +27,27 @@ pub fn walk(mut fp: usize, max: usize, mut f: impl FnMut(usize)) {
     }
 }
 
+/// Like [`walk`], but only through frame records inside `[lo, hi)`: the
+/// stack of a task that is not running, whose saved frame pointer may be
+/// stale by the time it is read (the caller keeps the stack allocated).
+pub fn walk_within(mut fp: usize, lo: usize, hi: usize, max: usize, mut f: impl FnMut(usize)) {
+    for _ in 0..max {
+        if fp < lo || fp.saturating_add(16) > hi || !fp.is_multiple_of(16) {
+            break;
+        }
+        // SAFETY: fp is aligned and inside the stack the caller holds.
+        let (next, lr) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        if lr == 0 {
+            break;
+        }
+        f(lr);
+        if next <= fp {
+            break;
+        }
+        fp = next;
+    }
+}
+
 /// The current frame pointer.
 #[inline(always)]
 pub fn current_fp() -> usize {
