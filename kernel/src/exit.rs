@@ -156,11 +156,16 @@ pub fn exit_notify(tsk: &Arc<Task>) {
         );
         autoreap
     };
-    if let Some(parent) = tsk.family.lock().parent.upgrade() {
-        parent.wait_chldexit.wake_up_all();
-    }
+    // An autoreaped task leaves its parent's children before the parent is
+    // woken: a parent waiting for its last child must find none and get
+    // ECHILD (woken first, it could see the child still listed, sleep
+    // again, and never be woken once it was gone).
+    let parent = tsk.family.lock().parent.upgrade();
     if autoreap {
         release_task(tsk);
+    }
+    if let Some(parent) = parent {
+        parent.wait_chldexit.wake_up_all();
     }
 }
 
@@ -346,6 +351,13 @@ fn wait_for_child(pid: Pid, options: u32) -> Result<Option<(Pid, i32, Usage)>, E
                 None => &mut core::iter::empty(),
             };
             for c in candidates {
+                // A child already dead (autoreaped, or being reaped by
+                // another waiter) is not waited for, as in Linux's
+                // wait_consider_task: with only such children left, the
+                // answer is ECHILD, not a sleep nothing would end.
+                if c.exit_state.load(Ordering::Acquire) == EXIT_DEAD {
+                    continue;
+                }
                 found = true;
                 if c.exit_state
                     .compare_exchange(EXIT_ZOMBIE, EXIT_DEAD, Ordering::AcqRel, Ordering::Relaxed)

@@ -1,12 +1,18 @@
 //! The trace events, fired where Linux fires them (`include/trace/events/
 //! sched.h`, `signal.h`). Each checks its enable bit first; the payload
 //! layouts match the formatting in `pikern_core::trace`.
+//!
+//! As in Linux (a static key in front of an out-of-line tracepoint), only
+//! the enable check is inlined at the call site; recording is a separate,
+//! cold function, so a disabled event costs its caller a load and a
+//! branch and no registers.
 
 use super::{active, record_words};
 use crate::task::{Task, EXIT_DEAD, EXIT_ZOMBIE, TASK_DEAD};
 use core::sync::atomic::Ordering;
-use pikern_core::trace::{id, PayloadWriter, STATE_PREEMPTED};
+use pikern_core::trace::{id, pair, PayloadWriter, STATE_PREEMPTED};
 
+#[inline(always)]
 fn on(ev: u16) -> bool {
     active(1 << ev)
 }
@@ -16,10 +22,16 @@ fn prio(t: &Task) -> i32 {
 }
 
 /// `sched_switch`, just before the context switch.
+#[inline(always)]
 pub fn sched_switch(prev: &Task, next: &Task, preempt: bool) {
-    if !on(id::SCHED_SWITCH) {
-        return;
+    if on(id::SCHED_SWITCH) {
+        record_sched_switch(prev, next, preempt);
     }
+}
+
+#[cold]
+#[inline(never)]
+fn record_sched_switch(prev: &Task, next: &Task, preempt: bool) {
     let st = prev.state();
     let state = if preempt && st == 0 {
         STATE_PREEMPTED
@@ -30,74 +42,119 @@ pub fn sched_switch(prev: &Task, next: &Task, preempt: bool) {
     } else {
         (st & 0xf) as i32
     };
-    let p = PayloadWriter::default()
-        .comm(&prev.comm().0)
-        .i32(prev.pid)
-        .i32(prio(prev))
-        .i32(state)
-        .comm(&next.comm().0)
-        .i32(next.pid)
-        .i32(prio(next))
-        .finish_words();
-    record_words(id::SCHED_SWITCH, p);
+    let (pc, nc) = (prev.comm_words(), next.comm_words());
+    record_words(
+        id::SCHED_SWITCH,
+        [
+            pc[0],
+            pc[1],
+            nc[0],
+            nc[1],
+            pair(prev.pid, prio(prev)),
+            pair(state, next.pid),
+            pair(prio(next), 0),
+            0,
+        ],
+    );
 }
 
+#[inline(always)]
 fn wake_event(ev: u16, p: &Task, cpu: usize) {
-    if !on(ev) {
-        return;
+    if on(ev) {
+        record_wake_event(ev, p, cpu);
     }
-    let pl = PayloadWriter::default()
-        .comm(&p.comm().0)
-        .i32(p.pid)
-        .i32(prio(p))
-        .i32(cpu as i32)
-        .finish_words();
-    record_words(ev, pl);
+}
+
+#[cold]
+#[inline(never)]
+fn record_wake_event(ev: u16, p: &Task, cpu: usize) {
+    let c = p.comm_words();
+    record_words(
+        ev,
+        [
+            c[0],
+            c[1],
+            pair(p.pid, prio(p)),
+            pair(cpu as i32, 0),
+            0,
+            0,
+            0,
+            0,
+        ],
+    );
 }
 
 /// `sched_waking`: a wake-up starts (in the waker's context).
+#[inline(always)]
 pub fn sched_waking(p: &Task) {
     wake_event(id::SCHED_WAKING, p, p.task_cpu());
 }
 
 /// `sched_wakeup`: the task is runnable on its CPU.
+#[inline(always)]
 pub fn sched_wakeup(p: &Task) {
     wake_event(id::SCHED_WAKEUP, p, p.task_cpu());
 }
 
 /// `sched_wakeup_new`: a new task is queued for the first time.
+#[inline(always)]
 pub fn sched_wakeup_new(p: &Task) {
     wake_event(id::SCHED_WAKEUP_NEW, p, p.task_cpu());
 }
 
 /// `sched_migrate_task`, from `set_task_cpu`.
+#[inline(always)]
 pub fn sched_migrate_task(p: &Task, orig: usize, dest: usize) {
-    if !on(id::SCHED_MIGRATE_TASK) {
-        return;
+    if on(id::SCHED_MIGRATE_TASK) {
+        record_migrate_task(p, orig, dest);
     }
-    let pl = PayloadWriter::default()
-        .comm(&p.comm().0)
-        .i32(p.pid)
-        .i32(prio(p))
-        .i32(orig as i32)
-        .i32(dest as i32)
-        .finish_words();
-    record_words(id::SCHED_MIGRATE_TASK, pl);
+}
+
+#[cold]
+#[inline(never)]
+fn record_migrate_task(p: &Task, orig: usize, dest: usize) {
+    let c = p.comm_words();
+    record_words(
+        id::SCHED_MIGRATE_TASK,
+        [
+            c[0],
+            c[1],
+            pair(p.pid, prio(p)),
+            pair(orig as i32, dest as i32),
+            0,
+            0,
+            0,
+            0,
+        ],
+    );
 }
 
 /// `sched_process_fork`, in `copy_process` (the child's comm is the
 /// parent's, copied at fork).
+#[inline(always)]
 pub fn sched_process_fork(parent: &Task, child: &Task) {
-    if !on(id::SCHED_PROCESS_FORK) {
-        return;
+    if on(id::SCHED_PROCESS_FORK) {
+        record_process_fork(parent, child);
     }
-    let pl = PayloadWriter::default()
-        .comm(&parent.comm().0)
-        .i32(parent.pid)
-        .comm(&child.comm().0)
-        .i32(child.pid)
-        .finish_words();
-    record_words(id::SCHED_PROCESS_FORK, pl);
+}
+
+#[cold]
+#[inline(never)]
+fn record_process_fork(parent: &Task, child: &Task) {
+    let (pc, cc) = (parent.comm_words(), child.comm_words());
+    record_words(
+        id::SCHED_PROCESS_FORK,
+        [
+            pc[0],
+            pc[1],
+            cc[0],
+            cc[1],
+            pair(parent.pid, child.pid),
+            0,
+            0,
+            0,
+        ],
+    );
 }
 
 /// `sched_process_exec`, after a successful exec.
@@ -111,49 +168,64 @@ pub fn sched_process_exec(filename: &[u8], pid: i32, old_pid: i32) {
     record_words(id::SCHED_PROCESS_EXEC, w.finish_words());
 }
 
+#[inline(always)]
 fn comm_pid_prio(ev: u16, t: &Task, pid: i32) {
-    if !on(ev) {
-        return;
+    if on(ev) {
+        record_comm_pid_prio(ev, t, pid);
     }
-    let pl = PayloadWriter::default()
-        .comm(&t.comm().0)
-        .i32(pid)
-        .i32(prio(t))
-        .finish_words();
-    record_words(ev, pl);
+}
+
+#[cold]
+#[inline(never)]
+fn record_comm_pid_prio(ev: u16, t: &Task, pid: i32) {
+    let c = t.comm_words();
+    record_words(ev, [c[0], c[1], pair(pid, prio(t)), 0, 0, 0, 0, 0]);
 }
 
 /// `sched_process_exit`, in `do_exit` before the parent is told.
+#[inline(always)]
 pub fn sched_process_exit(t: &Task) {
     comm_pid_prio(id::SCHED_PROCESS_EXIT, t, t.pid);
 }
 
 /// `sched_process_wait`: `waiter` waits for `pid` (0: any child).
+#[inline(always)]
 pub fn sched_process_wait(waiter: &Task, pid: i32) {
     comm_pid_prio(id::SCHED_PROCESS_WAIT, waiter, pid);
 }
 
 /// `sched_process_free`: the descriptor is finally released.
+#[inline(always)]
 pub fn sched_process_free(t: &Task) {
     comm_pid_prio(id::SCHED_PROCESS_FREE, t, t.pid);
 }
 
 /// `signal_generate`: `sig` sent to `to` with `si_code` `code`; `res` 0
 /// delivered, 1 ignored, 2 already pending.
+#[inline(always)]
 pub fn signal_generate(sig: u32, code: i32, to: &Task, res: i32) {
-    if !on(id::SIGNAL_GENERATE) {
-        return;
+    if on(id::SIGNAL_GENERATE) {
+        record_signal_generate(sig, code, to, res);
     }
-    let pl = PayloadWriter::default()
-        .i32(sig as i32)
-        .i32(0)
-        .i32(code)
-        .comm(&to.comm().0)
-        .i32(to.pid)
-        .i32(1)
-        .i32(res)
-        .finish_words();
-    record_words(id::SIGNAL_GENERATE, pl);
+}
+
+#[cold]
+#[inline(never)]
+fn record_signal_generate(sig: u32, code: i32, to: &Task, res: i32) {
+    let c = to.comm_words();
+    record_words(
+        id::SIGNAL_GENERATE,
+        [
+            c[0],
+            c[1],
+            pair(sig as i32, 0),
+            pair(code, to.pid),
+            pair(1, res),
+            0,
+            0,
+            0,
+        ],
+    );
 }
 
 /// `tracing_mark_write`: text a user program wrote to `trace_marker`.

@@ -156,7 +156,9 @@ pub fn record(id: u16, payload: [u8; core_trace::PAYLOAD]) {
 }
 
 /// Records one entry on this CPU's ring: a few instructions with IRQs
-/// masked, no lock; the record is written straight in slot form.
+/// masked, no lock; the record is written straight in slot form. Inlined
+/// into the events' out-of-line recording functions.
+#[inline(always)]
 pub fn record_words(id: u16, payload: [u64; core_trace::PAYLOAD / 8]) {
     let flags = cpu::local_irq_save();
     let pc = percpu::this_cpu();
@@ -198,17 +200,26 @@ pub fn record_words(id: u16, payload: [u64; core_trace::PAYLOAD / 8]) {
         ];
         ring.push_words(&w);
         if TP_PRINTK.load(Ordering::Relaxed) {
-            let mut s = String::new();
-            core_trace::format_item(
-                &mut s,
-                &Item::Entry(pc.cpu, Record::from_words(&w)),
-                kallsyms::table().as_ref(),
-                true,
-            );
-            crate::console::write_bytes(s.as_bytes());
+            tp_printk(pc.cpu, &w);
         }
     }
     cpu::local_irq_restore(flags);
+}
+
+/// `tp_printk`: the entry also goes to the console as it is recorded. Out
+/// of line, so the formatting's stack frame and saved registers are not
+/// paid by every event.
+#[cold]
+#[inline(never)]
+fn tp_printk(cpu: usize, w: &[u64; core_trace::WORDS]) {
+    let mut s = String::new();
+    core_trace::format_item(
+        &mut s,
+        &Item::Entry(cpu, Record::from_words(w)),
+        kallsyms::table().as_ref(),
+        true,
+    );
+    crate::console::write_bytes(s.as_bytes());
 }
 
 /// All held entries merged by time, from each CPU's `start(cpu)` index on.

@@ -46,6 +46,7 @@ pub static SUITE: Suite = Suite {
         fork_exit_wait_cycles,
         fork_bomb_hits_limit_and_recovers,
         sigchld_ignored_children_reap_themselves,
+        waiting_for_a_self_reaping_child_ends_in_echild,
         nanosleep_interrupted_by_signal,
         getrusage_counts_context_switches,
         getrusage_children_counts_reaped_children,
@@ -680,6 +681,30 @@ fn sigchld_ignored_children_reap_themselves() -> TestResult {
             check!(
                 sys::kill(pid, 0) == Err(Errno::ESRCH),
                 "child {pid} still exists after wait4 said ECHILD ({waited_ms} ms)"
+            );
+        }
+        Ok(())
+    }))
+}
+
+/// The race that once hung a waiter: the parent, asleep in wait4, was
+/// woken by a self-reaping child's exit before the child left its list of
+/// children, saw it still listed, slept again, and nothing woke it when
+/// the child was gone. Many short rounds give the race many chances.
+fn waiting_for_a_self_reaping_child_ends_in_echild() -> TestResult {
+    child_passed(in_child(|| {
+        let ign = SigAction::disposition(SIG_IGN);
+        // SAFETY: SIG_IGN runs no code.
+        ok!(unsafe { sys::rt_sigaction(SIGCHLD, Some(&ign), None) });
+        for round in 0..300 {
+            let pid = ok!(process::fork());
+            if pid == 0 {
+                sys::exit_group(0);
+            }
+            let r = process::waitpid(-1, 0);
+            check!(
+                r.is_err_and(|e| e == Errno::ECHILD),
+                "round {round}: wait4 gave {r:?}, expected ECHILD"
             );
         }
         Ok(())
