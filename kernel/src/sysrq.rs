@@ -53,8 +53,8 @@ fn show_state(blocked_only: bool) {
                 "Show State"
             }
         );
-        for c in 0..NR_CPUS {
-            if let Some(rq) = RUNQUEUES[c].try_lock() {
+        for rq in RUNQUEUES.iter() {
+            if let Some(rq) = rq.try_lock() {
                 if let Some(idle) = rq.idle.as_ref().filter(|_| !blocked_only) {
                     let _ = show_task(out, idle);
                 }
