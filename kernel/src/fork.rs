@@ -177,8 +177,8 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
         .store(if sig == 0 { -1 } else { sig }, Ordering::Relaxed);
     copy_files(clone_flags, &p, &parent);
     *p.cwd.lock() = parent.cwd.lock().clone();
-    **p.sigactions.lock() = **parent.sigactions.lock();
-    **p.rlim.lock() = **parent.rlim.lock();
+    *p.sigactions.lock() = parent.sigactions.lock().clone();
+    *p.rlim.lock() = parent.rlim.lock().clone();
     p.sigchld_ignored.store(
         parent.sigchld_ignored.load(Ordering::Relaxed) && user_regs.is_some(),
         Ordering::Relaxed,

@@ -43,6 +43,20 @@ const SIG_IGN: u64 = 1;
 const SA_NODEFER: u64 = 0x4000_0000;
 const SA_RESETHAND: u64 = 0x8000_0000;
 
+/// The dispositions of all 64 signals (`sighand_struct`'s action table):
+/// shared by a parent and its forked children until one of them changes a
+/// disposition (copy on write with `Arc::make_mut`), so fork copies no
+/// table (Linux copies its 2 KiB on every fork without `CLONE_SIGHAND`).
+pub type SigHand = Arc<[SigAction; 64]>;
+
+/// The table every task starts with: all `SIG_DFL` (one shared table).
+pub fn default_sighand() -> SigHand {
+    static DEFAULT: spin::Once<SigHand> = spin::Once::new();
+    DEFAULT
+        .call_once(|| Arc::new([SigAction::default(); 64]))
+        .clone()
+}
+
 /// One signal's disposition (`struct k_sigaction`, arm64 layout).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SigAction {
@@ -125,9 +139,8 @@ pub fn force_sig(sig: u32) {
     let blocked = me.blocked.load(Ordering::Relaxed) & bit(sig) != 0;
     {
         let mut acts = me.sigactions.lock();
-        let a = &mut acts[sig as usize - 1];
-        if blocked || a.handler == SIG_IGN {
-            *a = SigAction::default();
+        if blocked || acts[sig as usize - 1].handler == SIG_IGN {
+            Arc::make_mut(&mut acts)[sig as usize - 1] = SigAction::default();
         }
     }
     me.blocked.fetch_and(!bit(sig), Ordering::Relaxed);
@@ -251,7 +264,7 @@ fn setup_rt_frame(
     me.blocked
         .fetch_or(block & !(bit(SIGKILL) | bit(SIGSTOP)), Ordering::Relaxed);
     if act.flags & SA_RESETHAND != 0 {
-        me.sigactions.lock()[sig as usize - 1] = SigAction::default();
+        Arc::make_mut(&mut me.sigactions.lock())[sig as usize - 1] = SigAction::default();
     }
     Ok(())
 }
@@ -383,7 +396,7 @@ pub fn sys_rt_sigaction(sig: u64, act: u64, oldact: u64, size: u64) -> Result<i6
     }
     if let Some(mut a) = new {
         a.mask &= !(bit(SIGKILL) | bit(SIGSTOP));
-        me.sigactions.lock()[sig as usize - 1] = a;
+        Arc::make_mut(&mut me.sigactions.lock())[sig as usize - 1] = a;
         if a.handler == SIG_IGN || (a.handler == SIG_DFL && default_ignored(sig)) {
             // POSIX: setting a pending signal to ignore discards it.
             me.pending.fetch_and(!bit(sig), Ordering::Relaxed);
@@ -426,9 +439,13 @@ pub fn sys_rt_sigprocmask(how: u64, set: u64, oldset: u64, size: u64) -> Result<
 
 /// Resets handlers to `SIG_DFL` at exec (ignored signals stay ignored).
 pub fn flush_signal_handlers(t: &Task) {
-    for a in t.sigactions.lock().iter_mut() {
-        if a.handler != SIG_IGN {
-            *a = SigAction::default();
+    let mut acts = t.sigactions.lock();
+    // Most programs exec with no handler set: their table stays shared.
+    if acts.iter().any(|a| a.handler != SIG_IGN && *a != SigAction::default()) {
+        for a in Arc::make_mut(&mut acts).iter_mut() {
+            if a.handler != SIG_IGN {
+                *a = SigAction::default();
+            }
         }
     }
 }

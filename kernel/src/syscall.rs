@@ -184,7 +184,7 @@ fn sys_prlimit64(pid: Pid, resource: u32, new: u64, old: u64) -> SysResult {
         copy_to_user(old, &l.to_bytes())?;
     }
     if let Some(l) = lim {
-        t.rlim.lock()[resource as usize] = l;
+        alloc::sync::Arc::make_mut(&mut t.rlim.lock())[resource as usize] = l;
     }
     Ok(0)
 }

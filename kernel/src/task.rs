@@ -358,11 +358,11 @@ pub struct Task {
     /// Signals blocked.
     pub blocked: AtomicU64,
     /// Signal dispositions (`sighand->action`).
-    pub sigactions: IrqSpinLock<Box<[crate::signal::SigAction; 64]>>,
+    pub sigactions: IrqSpinLock<crate::signal::SigHand>,
     /// A vfork parent waits here until this child execs or exits.
     pub vfork_done: IrqSpinLock<Option<Arc<crate::sched::wait::WaitQueue>>>,
     /// Resource limits (`signal->rlim`): (soft, hard) per `RLIMIT_*`.
-    pub rlim: IrqSpinLock<Box<[(u64, u64); 16]>>,
+    pub rlim: IrqSpinLock<Rlimits>,
     /// Voluntary context switches (`nvcsw`).
     pub nvcsw: AtomicU64,
     /// Involuntary context switches (`nivcsw`).
@@ -442,9 +442,9 @@ impl Task {
             syscall_regs: AtomicU64::new(0),
             pending: AtomicU64::new(0),
             blocked: AtomicU64::new(0),
-            sigactions: IrqSpinLock::new(Box::new([crate::signal::SigAction::default(); 64])),
+            sigactions: IrqSpinLock::new(crate::signal::default_sighand()),
             vfork_done: IrqSpinLock::new(None),
-            rlim: IrqSpinLock::new(Box::new(default_rlimits())),
+            rlim: IrqSpinLock::new(default_rlimits()),
             nvcsw: AtomicU64::new(0),
             nivcsw: AtomicU64::new(0),
             make_it_fail: AtomicBool::new(false),
@@ -563,7 +563,20 @@ impl Drop for Task {
 
 /// Initial limits: Linux's 8 MiB stack and no core files; 256 open files;
 /// 512 user processes.
-fn default_rlimits() -> [(u64, u64); 16] {
+/// Resource limits, (soft, hard) per `RLIMIT_*`: shared by a parent and
+/// its forked children until one of them sets a limit (copy on write with
+/// `Arc::make_mut`), so fork copies nothing.
+pub type Rlimits = Arc<[(u64, u64); 16]>;
+
+/// The limits every task starts with (one shared table).
+fn default_rlimits() -> Rlimits {
+    static DEFAULT: spin::Once<Rlimits> = spin::Once::new();
+    DEFAULT
+        .call_once(|| Arc::new(initial_rlimits()))
+        .clone()
+}
+
+fn initial_rlimits() -> [(u64, u64); 16] {
     let mut r = [(u64::MAX, u64::MAX); 16];
     r[3] = (8 << 20, u64::MAX); // RLIMIT_STACK
     r[4] = (0, u64::MAX); // RLIMIT_CORE

@@ -140,7 +140,9 @@ fn concurrent_writers_never_produce_torn_or_duplicate_entries() -> TestResult {
 fn lost_counts_are_exact() -> TestResult {
     let old_kb = trace::buffer_size_kb();
     trace::resize(2).map_err(|e| Fail::Failed(format!("resize: errno {}", e.0)))?;
-    let cap = 2 * 1024 / 96;
+    // 2 KiB holds 21 entries; rings are a power of two.
+    let cap = (2 * 1024 / 96usize).next_power_of_two();
+    kassert_eq!(trace::buffer_size_kb(), (cap * 96 / 1024) as u64);
     // All from this CPU, with no other event enabled meanwhile.
     let flags = crate::arch::cpu::local_irq_save();
     for i in 0..100 {

@@ -350,13 +350,21 @@ impl<'a> Console<'a> {
             n.extend(lines.into_iter().map(|l| format!("| {l}")));
             n
         };
-        if let Some(dump) = dump {
-            notes.push(format!(
+        match dump {
+            None => {}
+            Some(dump) if dump.is_empty() => notes.push(
+                "asked for magic SysRq t (show-task-states), the kernel printed nothing \
+                 (interrupts off, or stuck before its console works)"
+                    .to_string(),
+            ),
+            Some(dump) => {
+                notes.push(format!(
                 "then, asked for magic SysRq t (show-task-states), the kernel printed {} line(s){}:",
                 dump.len(),
                 if dump.len() == DUMP_LINES { ", the first ones" } else { "" }
             ));
-            notes.extend(dump.into_iter().map(|l| format!("| {l}")));
+                notes.extend(dump.into_iter().map(|l| format!("| {l}")));
+            }
         }
         notes
     }

@@ -72,8 +72,10 @@ ok 2 timer
             "ktest=all ktest_from=1 loglevel=7",
             "-display",
             "none",
+            "-chardev",
+            "stdio,id=con0,mux=on,signal=off",
             "-serial",
-            "stdio",
+            "chardev:con0",
             "-monitor",
             "none",
             "-semihosting",
@@ -303,6 +305,38 @@ exit 0"#,
 }
 
 #[test]
+fn a_hung_suite_is_reported_with_the_kernels_sysrq_task_dump() {
+    let dir = scratch_dir("sysrq");
+    let qemu = fake_qemu(
+        &dir,
+        "qemu",
+        r#"echo "KTAP version 1"
+echo "1..1"
+echo "    KTAP version 1"
+echo "    # Subtest: fork"
+echo "    1..1"
+head -c 3 > "$DIR/sysrq"
+echo "sysrq: Show State"
+echo "task:usertests state:S pid: 7"
+exec sleep 1000"#,
+    );
+    let output = run_runner(&dir, &qemu, &["--timeout", "1"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let out = stdout(&output);
+    // BREAK through QEMU's multiplexer (Ctrl-A b), then the key.
+    assert_eq!(read(dir.join("sysrq")), "\u{1}bt");
+    assert!(
+        out.contains(
+            "    # then, asked for magic SysRq t (show-task-states), the kernel printed 2 line(s):\n\
+             \x20   # | sysrq: Show State\n\
+             \x20   # | task:usertests state:S pid: 7\n\
+             not ok 1 fork # TIMEOUT\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
 fn kernel_that_never_prints_its_plan_is_a_boot_timeout() {
     let dir = scratch_dir("no_plan");
     let qemu = fake_qemu(
@@ -325,6 +359,7 @@ KTAP version 1
     # TIMEOUT: no KTAP plan within 1 s of starting QEMU; QEMU killed
     # last 1 console line(s):
     # | [    0.000001] pikern: stuck in early boot
+    # asked for magic SysRq t (show-task-states), the kernel printed nothing (interrupts off, or stuck before its console works)
 not ok 1 boot # TIMEOUT
 # raspi3b: pass:0 fail:1 skip:0
 "

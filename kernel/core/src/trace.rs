@@ -62,7 +62,8 @@ pub const WORDS: usize = 12;
 /// One trace entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Record {
-    /// Nanoseconds since boot.
+    /// Time since boot: nanoseconds once read out of the kernel's rings,
+    /// which hold counter ticks (converted at read time, not per event).
     pub ts: u64,
     /// The task that was running.
     pub pid: i32,
@@ -147,9 +148,10 @@ pub struct Ring {
 }
 
 impl Ring {
-    /// A ring of `entries` records (at least 2).
+    /// A ring of `entries` records, rounded up to a power of two (at
+    /// least 2): a slot is then found with a mask, not a division.
     pub fn new(entries: usize) -> Ring {
-        let n = entries.max(2);
+        let n = entries.max(2).next_power_of_two();
         let mut slots = Vec::with_capacity(n);
         for _ in 0..n {
             slots.push(Slot {
@@ -190,7 +192,7 @@ impl Ring {
     #[inline]
     pub fn push_words(&self, w: &[u64; WORDS]) {
         let idx = self.head.load(Ordering::Relaxed);
-        let slot = &self.slots[(idx % self.capacity()) as usize];
+        let slot = &self.slots[(idx & (self.capacity() - 1)) as usize];
         slot.seq.store(2 * idx + 1, Ordering::Relaxed);
         core::sync::atomic::fence(Ordering::Release);
         for (d, s) in slot.words.iter().zip(w) {
@@ -202,7 +204,7 @@ impl Ring {
 
     /// The record with index `idx`, if still held and complete.
     pub fn get(&self, idx: u64) -> Option<Record> {
-        let slot = &self.slots[(idx % self.capacity()) as usize];
+        let slot = &self.slots[(idx & (self.capacity() - 1)) as usize];
         let want = 2 * idx + 2;
         if slot.seq.load(Ordering::Acquire) != want {
             return None;
@@ -942,6 +944,8 @@ mod tests {
 
     #[test]
     fn ring_overwrites_oldest_and_counts_lost() {
+        assert_eq!(Ring::new(21).capacity(), 32);
+        assert_eq!(Ring::new(0).capacity(), 2);
         let ring = Ring::new(4);
         for i in 0..10u64 {
             ring.push(&Record {
