@@ -441,7 +441,10 @@ pub fn sys_rt_sigprocmask(how: u64, set: u64, oldset: u64, size: u64) -> Result<
 pub fn flush_signal_handlers(t: &Task) {
     let mut acts = t.sigactions.lock();
     // Most programs exec with no handler set: their table stays shared.
-    if acts.iter().any(|a| a.handler != SIG_IGN && *a != SigAction::default()) {
+    if acts
+        .iter()
+        .any(|a| a.handler != SIG_IGN && *a != SigAction::default())
+    {
         for a in Arc::make_mut(&mut acts).iter_mut() {
             if a.handler != SIG_IGN {
                 *a = SigAction::default();

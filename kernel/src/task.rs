@@ -571,9 +571,7 @@ pub type Rlimits = Arc<[(u64, u64); 16]>;
 /// The limits every task starts with (one shared table).
 fn default_rlimits() -> Rlimits {
     static DEFAULT: spin::Once<Rlimits> = spin::Once::new();
-    DEFAULT
-        .call_once(|| Arc::new(initial_rlimits()))
-        .clone()
+    DEFAULT.call_once(|| Arc::new(initial_rlimits())).clone()
 }
 
 fn initial_rlimits() -> [(u64, u64); 16] {

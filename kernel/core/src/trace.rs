@@ -32,6 +32,26 @@ pub mod id {
     pub const STACK_TRACE: u16 = 14;
 }
 
+/// Payload words an event uses (its fields' bytes, rounded up to words).
+/// Only these are written into a ring slot (a recorded event costs little
+/// more than its stores); the rest of the slot keeps an older entry's
+/// words, which [`Record::from_words`] clears when it reads the slot.
+pub const fn payload_words(ev: u16) -> usize {
+    match ev {
+        // Two names, then five i32 fields.
+        id::SCHED_SWITCH => 7,
+        // A name, then three or four i32 fields.
+        id::SCHED_WAKING | id::SCHED_WAKEUP | id::SCHED_WAKEUP_NEW | id::SCHED_MIGRATE_TASK => 4,
+        // Two names and two pids; a name and six i32 fields.
+        id::SCHED_PROCESS_FORK | id::SIGNAL_GENERATE => 5,
+        // A name, pid and prio.
+        id::SCHED_PROCESS_EXIT | id::SCHED_PROCESS_WAIT | id::SCHED_PROCESS_FREE => 3,
+        // ip and parent ip.
+        id::FUNCTION => 2,
+        _ => PAYLOAD / 8,
+    }
+}
+
 /// `(subsystem, name, id)` of every event that can be enabled.
 pub const EVENTS: &[(&str, &str, u16)] = &[
     ("sched", "sched_switch", id::SCHED_SWITCH),
@@ -116,7 +136,8 @@ impl Record {
         w
     }
 
-    /// The record held in ring-slot words.
+    /// The record held in ring-slot words (payload words past what its
+    /// event uses read as zero, whatever the slot still holds).
     pub fn from_words(w: &[u64; WORDS]) -> Record {
         let mut r = Record {
             ts: w[0],
@@ -128,7 +149,7 @@ impl Record {
         };
         r.comm[..8].copy_from_slice(&w[2].to_le_bytes());
         r.comm[8..].copy_from_slice(&w[3].to_le_bytes());
-        for i in 0..8 {
+        for i in 0..payload_words(r.id).min(PAYLOAD / 8) {
             r.payload[i * 8..i * 8 + 8].copy_from_slice(&w[4 + i].to_le_bytes());
         }
         r
@@ -191,15 +212,28 @@ impl Ring {
     /// [`Record::header_word`]): what the kernel's trace sites use.
     #[inline]
     pub fn push_words(&self, w: &[u64; WORDS]) {
+        let (head, payload) = w.split_at(4);
+        let head: &[u64; 4] = head.try_into().unwrap_or(&[0; 4]);
+        let payload: &[u64; WORDS - 4] = payload.try_into().unwrap_or(&[0; WORDS - 4]);
+        self.push_record(head, payload);
+    }
+
+    /// Appends a record given as its four header words (time, pid/flags/
+    /// id, comm) and the first `N` payload words, `N` at least what its
+    /// event uses ([`payload_words`]); returns its index. Only the ring's
+    /// own CPU calls this, with IRQs masked.
+    #[inline(always)]
+    pub fn push_record<const N: usize>(&self, head: &[u64; 4], payload: &[u64; N]) -> u64 {
         let idx = self.head.load(Ordering::Relaxed);
         let slot = &self.slots[(idx & (self.capacity() - 1)) as usize];
         slot.seq.store(2 * idx + 1, Ordering::Relaxed);
         core::sync::atomic::fence(Ordering::Release);
-        for (d, s) in slot.words.iter().zip(w) {
+        for (d, s) in slot.words.iter().zip(head.iter().chain(payload.iter())) {
             d.store(*s, Ordering::Relaxed);
         }
         slot.seq.store(2 * idx + 2, Ordering::Release);
         self.head.store(idx + 1, Ordering::Release);
+        idx
     }
 
     /// The record with index `idx`, if still held and complete.
@@ -815,6 +849,21 @@ mod tests {
             .i32(120)
             .finish_words();
         assert_eq!(words, writer);
+    }
+
+    #[test]
+    fn no_event_is_formatted_from_words_past_its_payload() {
+        for &(_, _, ev) in EVENTS.iter().chain(&[("", "", id::FUNCTION)]) {
+            let mut full = rec(ev, 5, "t", [0x31; PAYLOAD]);
+            full.payload[PAYLOAD - 1] = 0;
+            let mut cut = full;
+            cut.payload[payload_words(ev) * 8..].fill(0);
+            let (a, b) = (line(full, 0), line(cut, 0));
+            assert_eq!(a, b, "event {ev} reads past its {} words", payload_words(ev));
+            // And from_words keeps exactly those words.
+            let back = Record::from_words(&full.to_words());
+            assert_eq!(back, cut, "event {ev}");
+        }
     }
 
     #[test]

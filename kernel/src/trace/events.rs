@@ -53,7 +53,6 @@ fn record_sched_switch(prev: &Task, next: &Task, preempt: bool) {
             pair(prev.pid, prio(prev)),
             pair(state, next.pid),
             pair(prio(next), 0),
-            0,
         ],
     );
 }
@@ -69,19 +68,7 @@ fn wake_event(ev: u16, p: &Task, cpu: usize) {
 #[inline(never)]
 fn record_wake_event(ev: u16, p: &Task, cpu: usize) {
     let c = p.comm_words();
-    record_words(
-        ev,
-        [
-            c[0],
-            c[1],
-            pair(p.pid, prio(p)),
-            pair(cpu as i32, 0),
-            0,
-            0,
-            0,
-            0,
-        ],
-    );
+    record_words(ev, [c[0], c[1], pair(p.pid, prio(p)), pair(cpu as i32, 0)]);
 }
 
 /// `sched_waking`: a wake-up starts (in the waker's context).
@@ -121,10 +108,6 @@ fn record_migrate_task(p: &Task, orig: usize, dest: usize) {
             c[1],
             pair(p.pid, prio(p)),
             pair(orig as i32, dest as i32),
-            0,
-            0,
-            0,
-            0,
         ],
     );
 }
@@ -144,16 +127,7 @@ fn record_process_fork(parent: &Task, child: &Task) {
     let (pc, cc) = (parent.comm_words(), child.comm_words());
     record_words(
         id::SCHED_PROCESS_FORK,
-        [
-            pc[0],
-            pc[1],
-            cc[0],
-            cc[1],
-            pair(parent.pid, child.pid),
-            0,
-            0,
-            0,
-        ],
+        [pc[0], pc[1], cc[0], cc[1], pair(parent.pid, child.pid)],
     );
 }
 
@@ -179,7 +153,7 @@ fn comm_pid_prio(ev: u16, t: &Task, pid: i32) {
 #[inline(never)]
 fn record_comm_pid_prio(ev: u16, t: &Task, pid: i32) {
     let c = t.comm_words();
-    record_words(ev, [c[0], c[1], pair(pid, prio(t)), 0, 0, 0, 0, 0]);
+    record_words(ev, [c[0], c[1], pair(pid, prio(t))]);
 }
 
 /// `sched_process_exit`, in `do_exit` before the parent is told.
@@ -221,9 +195,6 @@ fn record_signal_generate(sig: u32, code: i32, to: &Task, res: i32) {
             pair(sig as i32, 0),
             pair(code, to.pid),
             pair(1, res),
-            0,
-            0,
-            0,
         ],
     );
 }

@@ -96,13 +96,7 @@ pub fn trace_function(f: Fn, pc: usize, lr: usize, fp: usize) {
     if !active(FUNC_BIT) || !selected(f) {
         return;
     }
-    record_words(
-        id::FUNCTION,
-        PayloadWriter::default()
-            .u64(pc as u64)
-            .u64(lr as u64)
-            .finish_words(),
-    );
+    record_words(id::FUNCTION, [pc as u64, lr as u64]);
     if STACKTRACE.load(Ordering::Relaxed) & (1 << f as u32) != 0 {
         record_stack(lr, fp);
     }

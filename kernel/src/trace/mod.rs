@@ -147,7 +147,7 @@ pub fn init() {
 /// Records one entry on this CPU's ring (payload as bytes: see
 /// [`record_words`], which the hot events use).
 pub fn record(id: u16, payload: [u8; core_trace::PAYLOAD]) {
-    record_words(
+    record_words::<{ core_trace::PAYLOAD / 8 }>(
         id,
         core::array::from_fn(|i| {
             u64::from_le_bytes(payload[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]))
@@ -159,7 +159,7 @@ pub fn record(id: u16, payload: [u8; core_trace::PAYLOAD]) {
 /// masked, no lock; the record is written straight in slot form. Inlined
 /// into the events' out-of-line recording functions.
 #[inline(always)]
-pub fn record_words(id: u16, payload: [u64; core_trace::PAYLOAD / 8]) {
+pub fn record_words<const N: usize>(id: u16, payload: [u64; N]) {
     let flags = cpu::local_irq_save();
     let pc = percpu::this_cpu();
     if let Some(ring) = ring(pc.cpu) {
@@ -181,10 +181,7 @@ pub fn record_words(id: u16, payload: [u64; core_trace::PAYLOAD / 8]) {
             f |= core_trace::FLAG_HARDIRQ;
         }
         let preempt = pc.preempt_count.load(Ordering::Relaxed) as u8;
-        // Spelled out rather than copied in: slice copies become memcpy
-        // calls, which cost more than the twelve stores.
-        let p = payload;
-        let w: [u64; core_trace::WORDS] = [
+        let head = [
             // Counter ticks since boot, converted when read (two
             // divisions saved on every event, as Linux's ring buffer also
             // stores raw clock values).
@@ -192,18 +189,11 @@ pub fn record_words(id: u16, payload: [u64; core_trace::PAYLOAD / 8]) {
             Record::header_word(pid, f, preempt, id),
             comm[0],
             comm[1],
-            p[0],
-            p[1],
-            p[2],
-            p[3],
-            p[4],
-            p[5],
-            p[6],
-            p[7],
         ];
-        ring.push_words(&w);
+        // Only the words the event uses are stored (see payload_words).
+        let idx = ring.push_record(&head, &payload);
         if TP_PRINTK.load(Ordering::Relaxed) {
-            tp_printk(pc.cpu, &w);
+            tp_printk(pc.cpu, ring, idx);
         }
     }
     cpu::local_irq_restore(flags);
@@ -214,11 +204,12 @@ pub fn record_words(id: u16, payload: [u64; core_trace::PAYLOAD / 8]) {
 /// paid by every event.
 #[cold]
 #[inline(never)]
-fn tp_printk(cpu: usize, w: &[u64; core_trace::WORDS]) {
+fn tp_printk(cpu: usize, ring: &Ring, idx: u64) {
+    let Some(r) = ring.get(idx) else { return };
     let mut s = String::new();
     core_trace::format_item(
         &mut s,
-        &Item::Entry(cpu, in_ns(Record::from_words(w))),
+        &Item::Entry(cpu, in_ns(r)),
         kallsyms::table().as_ref(),
         true,
     );
