@@ -859,7 +859,12 @@ mod tests {
             let mut cut = full;
             cut.payload[payload_words(ev) * 8..].fill(0);
             let (a, b) = (line(full, 0), line(cut, 0));
-            assert_eq!(a, b, "event {ev} reads past its {} words", payload_words(ev));
+            assert_eq!(
+                a,
+                b,
+                "event {ev} reads past its {} words",
+                payload_words(ev)
+            );
             // And from_words keeps exactly those words.
             let back = Record::from_words(&full.to_words());
             assert_eq!(back, cut, "event {ev}");
