@@ -44,36 +44,40 @@ pub fn handle_sysrq(key: u8) -> bool {
 /// task that is switched out, then the CPUs.
 fn show_state(blocked_only: bool) {
     crate::console::with_raw(|out| {
-        let _ = writeln!(
-            out,
-            "sysrq: {}",
-            if blocked_only {
-                "Show Blocked State"
-            } else {
-                "Show State"
-            }
-        );
-        for rq in RUNQUEUES.iter() {
-            if let Some(rq) = rq.try_lock() {
-                if let Some(idle) = rq.idle.as_ref().filter(|_| !blocked_only) {
-                    let _ = show_task(out, idle);
-                }
-            }
-        }
-        match crate::pid::TASKLIST.try_lock() {
-            Some(list) => {
-                for t in list.iter() {
-                    if !blocked_only || t.state_char() == 'D' {
-                        let _ = show_task(out, t);
-                    }
-                }
-            }
-            None => {
-                let _ = writeln!(out, "(task list locked by another CPU: not shown)");
-            }
-        }
-        let _ = show_cpus(out);
+        let _ = write_state(out, blocked_only);
     });
+}
+
+/// What `sysrq-t` (or, with `blocked_only`, `sysrq-w`) prints, written to
+/// `out`.
+pub fn write_state(out: &mut dyn Write, blocked_only: bool) -> core::fmt::Result {
+    writeln!(
+        out,
+        "sysrq: {}",
+        if blocked_only {
+            "Show Blocked State"
+        } else {
+            "Show State"
+        }
+    )?;
+    for rq in RUNQUEUES.iter() {
+        if let Some(rq) = rq.try_lock() {
+            if let Some(idle) = rq.idle.as_ref().filter(|_| !blocked_only) {
+                show_task(out, idle)?;
+            }
+        }
+    }
+    match crate::pid::TASKLIST.try_lock() {
+        Some(list) => {
+            for t in list.iter() {
+                if !blocked_only || t.state_char() == 'D' {
+                    show_task(out, t)?;
+                }
+            }
+        }
+        None => writeln!(out, "(task list locked by another CPU: not shown)")?,
+    }
+    show_cpus(out)
 }
 
 /// One task: Linux's `task:... state:... pid:... ppid:... flags:...`

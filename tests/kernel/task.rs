@@ -501,6 +501,55 @@ fn ps_listing_shows_states() -> TestResult {
 }
 
 /// The task life-cycle suite.
+/// Magic SysRq's `t` and `w`: a thread asleep in `msleep` (state D) is
+/// listed with the call trace of where it sleeps; `w` lists it too but
+/// not the idle tasks.
+fn sysrq_show_state_tells_where_each_task_sleeps() -> TestResult {
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    let t = kthread_run(
+        move || {
+            while !s.load(Ordering::Relaxed) {
+                msleep(10);
+            }
+            0
+        },
+        "sysrq-sleeper",
+    )
+    .map_err(errno)?;
+    let mut text = alloc::string::String::new();
+    let mut blocked = alloc::string::String::new();
+    // Catch it asleep (it wakes every 10 ms for a moment).
+    let found = wait_until(2_000, || {
+        text.clear();
+        blocked.clear();
+        let _ = crate::sysrq::write_state(&mut text, false);
+        let _ = crate::sysrq::write_state(&mut blocked, true);
+        text.contains("task:sysrq-sleeper   state:D")
+            && blocked.contains("task:sysrq-sleeper   state:D")
+    });
+    stop.store(true, Ordering::Relaxed);
+    kassert!(found, "the sleeper was never listed in state D:\n{text}");
+    let mine = text
+        .split("task:")
+        .find(|b| b.starts_with("sysrq-sleeper"))
+        .unwrap_or("");
+    kassert!(
+        mine.contains("msleep") && mine.contains("__schedule"),
+        "no call trace through msleep:\n{mine}"
+    );
+    kassert!(
+        text.contains("task:swapper/0"),
+        "idle tasks missing:\n{text}"
+    );
+    kassert!(!blocked.contains("task:swapper/0"), "w listed an idle task");
+    kassert!(text.contains("cpu#3: nr_running"), "no per-CPU lines");
+    kassert!(crate::sysrq::handle_sysrq(b'l'), "l is a command");
+    kassert!(!crate::sysrq::handle_sysrq(b'?'), "? is not a command");
+    wait_until(2_000, || find_task_by_pid(t.pid).is_none());
+    Ok(())
+}
+
 pub const SUITE: Suite = Suite {
     name: "task",
     cases: &[
@@ -547,6 +596,10 @@ pub const SUITE: Suite = Suite {
         TestCase {
             name: "recursive_exit_is_parked",
             run: recursive_exit_is_parked,
+        },
+        TestCase {
+            name: "sysrq_show_state_tells_where_each_task_sleeps",
+            run: sysrq_show_state_tells_where_each_task_sleeps,
         },
     ],
     manual: false,

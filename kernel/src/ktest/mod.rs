@@ -31,7 +31,7 @@ pub fn failed(msg: alloc::string::String) -> Fail {
 
 /// Waits (sleeping) until `cond` holds, up to `ms` milliseconds; false if
 /// it never did.
-pub fn wait_until(ms: u64, cond: impl Fn() -> bool) -> bool {
+pub fn wait_until(ms: u64, mut cond: impl FnMut() -> bool) -> bool {
     let end = crate::time::uptime_ns() + ms * 1_000_000;
     while !cond() {
         if crate::time::uptime_ns() > end {
