@@ -7,12 +7,29 @@ use crate::mm;
 /// Calls `f` with each return address, innermost first, starting from the
 /// frame record at `fp`; stops at a null, misaligned or out-of-RAM pointer,
 /// or after `max` frames.
-pub fn walk(mut fp: usize, max: usize, mut f: impl FnMut(usize)) {
+pub fn walk(fp: usize, max: usize, f: impl FnMut(usize)) {
+    walk_frames(fp, max, |fp| mm::is_kernel_ram(fp, 16), f);
+}
+
+/// Like [`walk`], but only through frame records inside `[lo, hi)`: the
+/// stack of a task that is not running, whose saved frame pointer may be
+/// stale by the time it is read (the caller keeps the stack allocated).
+pub fn walk_within(fp: usize, lo: usize, hi: usize, max: usize, f: impl FnMut(usize)) {
+    walk_frames(fp, max, |fp| fp >= lo && fp.saturating_add(16) <= hi, f);
+}
+
+/// The walk itself: follows frame records while `readable` accepts them.
+fn walk_frames(
+    mut fp: usize,
+    max: usize,
+    readable: impl Fn(usize) -> bool,
+    mut f: impl FnMut(usize),
+) {
     for _ in 0..max {
-        if fp == 0 || !fp.is_multiple_of(16) || !mm::is_kernel_ram(fp, 16) {
+        if fp == 0 || !fp.is_multiple_of(16) || !readable(fp) {
             break;
         }
-        // SAFETY: fp is aligned and inside RAM the kernel maps (checked).
+        // SAFETY: fp is aligned and `readable` vouched for the 16 bytes.
         let (next, lr) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
         if lr == 0 {
             break;
@@ -21,27 +38,6 @@ pub fn walk(mut fp: usize, max: usize, mut f: impl FnMut(usize)) {
         if next <= fp {
             // Frames grow towards higher addresses as we unwind; anything
             // else is a corrupt chain or a switch to another stack.
-            break;
-        }
-        fp = next;
-    }
-}
-
-/// Like [`walk`], but only through frame records inside `[lo, hi)`: the
-/// stack of a task that is not running, whose saved frame pointer may be
-/// stale by the time it is read (the caller keeps the stack allocated).
-pub fn walk_within(mut fp: usize, lo: usize, hi: usize, max: usize, mut f: impl FnMut(usize)) {
-    for _ in 0..max {
-        if fp < lo || fp.saturating_add(16) > hi || !fp.is_multiple_of(16) {
-            break;
-        }
-        // SAFETY: fp is aligned and inside the stack the caller holds.
-        let (next, lr) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
-        if lr == 0 {
-            break;
-        }
-        f(lr);
-        if next <= fp {
             break;
         }
         fp = next;
