@@ -63,6 +63,18 @@ pub struct Vma {
     pub prot: u32,
 }
 
+impl Vma {
+    /// Does the area's protection allow `access` (reading is allowed by
+    /// any of read, write and execute, as the MMU cannot tell them apart)?
+    pub fn allows(&self, access: Access) -> bool {
+        match access {
+            Access::Read => self.prot & (PROT_READ | PROT_WRITE | PROT_EXEC) != 0,
+            Access::Write => self.prot & PROT_WRITE != 0,
+            Access::Exec => self.prot & PROT_EXEC != 0,
+        }
+    }
+}
+
 /// The mutable part of an address space.
 pub struct MmInner {
     /// Areas by start address; they never overlap.
@@ -127,7 +139,13 @@ fn free_table(pa: u64) {
 
 /// The descriptor bits for a user page with `prot`.
 fn pte_bits(prot: u32) -> u64 {
-    let mut d = VALID | PAGE | ATTR_NORMAL | SH_INNER | AF | NG | AP_USER | PXN;
+    let mut d = VALID | PAGE | ATTR_NORMAL | SH_INNER | AF | NG | PXN;
+    // PROT_NONE keeps the page and its contents (mprotect can give access
+    // back) but EL0 may not touch it: any access is a permission fault,
+    // and the area's protection makes that SIGSEGV.
+    if prot & (PROT_READ | PROT_WRITE | PROT_EXEC) != 0 {
+        d |= AP_USER;
+    }
     if prot & PROT_WRITE == 0 {
         d |= AP_RO;
     }
@@ -313,12 +331,7 @@ impl MmStruct {
             return Err(EFAULT);
         }
         let vma = Self::find_vma(inner, va).ok_or(EFAULT)?;
-        let allowed = match access {
-            Access::Read => vma.prot & (PROT_READ | PROT_WRITE | PROT_EXEC) != 0,
-            Access::Write => vma.prot & PROT_WRITE != 0,
-            Access::Exec => vma.prot & PROT_EXEC != 0,
-        };
-        if !allowed {
+        if !vma.allows(access) {
             return Err(EFAULT);
         }
         let page = page_floor(va);
@@ -373,8 +386,9 @@ impl MmStruct {
             let d = pte.load(Ordering::Acquire);
             let writable = d & AP_RO == 0;
             if d & VALID != 0 && (access != Access::Write || writable) {
-                // Present and allowed: check the area still permits it.
-                if Self::find_vma(&inner, va).is_some() {
+                // Present and allowed: check the area still permits it
+                // (a PROT_NONE page is present but not for the user).
+                if Self::find_vma(&inner, va).is_some_and(|v| v.allows(access)) {
                     return Ok(d & ADDR_MASK);
                 }
             }

@@ -26,6 +26,7 @@ pub static SUITE: Suite = Suite {
         mmap_fixed_replaces,
         prot_none_faults,
         mprotect_read_only_then_write_faults,
+        mprotect_none_hides_a_present_page,
         mprotect_errors,
         mprotect_of_nothing_changes_nothing,
         null_deref_sigsegv,
@@ -296,6 +297,32 @@ fn prot_none_faults() -> TestResult {
     // SAFETY: unused from here on.
     ok!(unsafe { sys::munmap(p as *mut u8, PAGE_SIZE) });
     child_killed_by(st, SIGSEGV)
+}
+
+/// A page already in memory made PROT_NONE: user space faults on it and
+/// the kernel refuses it as a buffer, yet its contents come back with
+/// PROT_READ (it was once left readable by the hardware mapping).
+fn mprotect_none_hides_a_present_page() -> TestResult {
+    let p = ok!(map_anon(PAGE_SIZE));
+    // SAFETY: the page is ours; the child's read of it while PROT_NONE is
+    // the fault under test.
+    unsafe {
+        p.write_volatile(0x5a);
+        ok!(sys::mprotect(p, PAGE_SIZE, PROT_NONE));
+        let addr = p as usize;
+        let st = crashing_child(|| {
+            core::hint::black_box((addr as *const u8).read_volatile());
+        });
+        child_killed_by(st, SIGSEGV)?;
+        let null = ok!(sys::open(c"/dev/null", O_WRONLY));
+        let w = sys::write(null, core::slice::from_raw_parts(p, 1));
+        let _ = sys::close(null);
+        check_err!(w, Errno::EFAULT);
+        ok!(sys::mprotect(p, PAGE_SIZE, PROT_READ));
+        check_eq!(p.read_volatile(), 0x5a);
+        ok!(sys::munmap(p, PAGE_SIZE));
+    }
+    Ok(())
 }
 
 fn mprotect_read_only_then_write_faults() -> TestResult {
