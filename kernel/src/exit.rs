@@ -278,9 +278,14 @@ pub fn release_task(p: &Arc<Task>) {
     crate::ftrace!(release_task);
     let mut tl = TASKLIST.lock();
     tl.detach(p.pid);
-    if let Some(parent) = p.family.lock().real_parent.upgrade() {
+    // A statement, not the block's tail expression: the `family` guard
+    // must go before `tl`, whose drop lets IRQs back in (see the
+    // `tail_expr_drop_order` lint in main.rs).
+    let parent = p.family.lock().real_parent.upgrade();
+    if let Some(parent) = parent {
         parent.family.lock().children.remove(p);
     }
+    drop(tl);
 }
 
 /// CPU time (ns), voluntary and involuntary context switches: what

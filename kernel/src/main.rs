@@ -9,6 +9,11 @@
 
 #![no_std]
 #![no_main]
+// A lock guard made in a block's tail expression outlives the block's
+// locals in Rust 2021: an `IrqSpinLock` guard dropped after an outer one
+// ran with IRQs on under a spin lock (the `release_task` hard lockup).
+// Every such tail is a `let` instead, and this keeps it so.
+#![deny(tail_expr_drop_order, if_let_rescope)]
 
 extern crate alloc;
 

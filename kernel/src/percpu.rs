@@ -41,6 +41,9 @@ pub struct PerCpu {
     /// The registers the IRQ being handled interrupted (`get_irq_regs`),
     /// as an address; 0 outside IRQ handling.
     pub irq_regs: AtomicUsize,
+    /// This core's trace ring (null before `trace::init`): one load from
+    /// the per-CPU data on every recorded event.
+    pub trace_ring: AtomicPtr<pikern_core::trace::Ring>,
     fault: spin::Mutex<Option<FaultRecord>>,
 }
 
@@ -58,6 +61,7 @@ impl PerCpu {
             need_resched: AtomicBool::new(false),
             preempt_count: AtomicU32::new(0),
             in_irq: AtomicU32::new(0),
+            trace_ring: AtomicPtr::new(core::ptr::null_mut()),
             next_tick: AtomicU64::new(0),
             irq_regs: AtomicUsize::new(0),
             fault: spin::Mutex::new(None),

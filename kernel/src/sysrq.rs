@@ -61,8 +61,9 @@ pub fn write_state(out: &mut dyn Write, blocked_only: bool) -> core::fmt::Result
         }
     )?;
     for rq in RUNQUEUES.iter() {
-        if let Some(rq) = rq.try_lock() {
-            if let Some(idle) = rq.idle.as_ref().filter(|_| !blocked_only) {
+        let rq = rq.try_lock();
+        if let Some(idle) = rq.as_ref().and_then(|rq| rq.idle.as_ref()) {
+            if !blocked_only {
                 show_task(out, idle)?;
             }
         }
@@ -144,7 +145,8 @@ fn show_cpus(out: &mut dyn Write) -> core::fmt::Result {
             NR_RUNNING[c].load(Ordering::Relaxed),
             pc.need_resched.load(Ordering::Relaxed) as u8,
         )?;
-        match RUNQUEUES[c].try_lock() {
+        let rq = RUNQUEUES[c].try_lock();
+        match rq {
             Some(rq) => match rq.curr.as_ref() {
                 Some(t) => writeln!(out, "curr {}:{}", t.comm(), t.pid)?,
                 None => writeln!(out, "curr none")?,

@@ -123,13 +123,8 @@ fn concurrent_writers_never_produce_torn_or_duplicate_entries() -> TestResult {
     }
     STOP.store(true, Ordering::Relaxed);
     for w in &ws {
-        let gone = {
-            let end = crate::time::uptime_ns() + 5_000_000_000;
-            while crate::pid::find_task_by_pid(w.pid).is_some() && crate::time::uptime_ns() < end {
-                msleep(2);
-            }
-            crate::pid::find_task_by_pid(w.pid).is_none()
-        };
+        let gone =
+            crate::ktest::wait_until(5_000, || crate::pid::find_task_by_pid(w.pid).is_none());
         kassert!(gone, "writer did not stop");
     }
     kassert!(checked > 0, "no entries were checked");

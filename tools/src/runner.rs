@@ -475,8 +475,7 @@ pub fn run(config: &RunConfig, log: &mut dyn Write) -> Document {
         console.separator(&format!(
             "run {run_number} on {machine}: {} {}",
             config.qemu.display(),
-            config
-                .qemu_args(from)
+            sysrq_console(config.qemu_args(from))
                 .iter()
                 .map(|a| a.to_string_lossy())
                 .collect::<Vec<_>>()

@@ -20,15 +20,21 @@ const CHUNK: usize = 64 * 1024;
 
 /// The current task's descriptor table.
 pub fn files() -> Result<Arc<IrqSpinLock<FdTable>>, Errno> {
-    task::current().files.lock().clone().ok_or(EBADF)
+    let me = task::current();
+    let files = me.files.lock().clone();
+    files.ok_or(EBADF)
 }
 
 fn fget(fd: i64) -> Result<Arc<File>, Errno> {
-    files()?.lock().get(fd)
+    let files = files()?;
+    let f = files.lock().get(fd);
+    f
 }
 
 fn cwd() -> String {
-    task::current().cwd.lock().clone()
+    let me = task::current();
+    let cwd = me.cwd.lock().clone();
+    cwd
 }
 
 fn user_path(p: u64) -> Result<Vec<u8>, Errno> {
@@ -235,9 +241,11 @@ pub fn sys_fcntl(fd: i64, cmd: u32, arg: u64) -> SysResult {
     match cmd {
         abi::F_DUPFD | abi::F_DUPFD_CLOEXEC => {
             let min = usize::try_from(arg).map_err(|_| EINVAL)?;
-            Ok(files()?
+            let files = files()?;
+            let fd = files
                 .lock()
-                .install_min(f, min, cmd == abi::F_DUPFD_CLOEXEC)? as i64)
+                .install_min(f, min, cmd == abi::F_DUPFD_CLOEXEC)?;
+            Ok(fd as i64)
         }
         abi::F_GETFD => Ok(i64::from(files()?.lock().cloexec(fd)?)),
         abi::F_SETFD => {

@@ -9,7 +9,9 @@ use alloc::sync::Arc;
 use pikern_core::abi;
 
 fn mm() -> Result<Arc<MmStruct>, Errno> {
-    task::current().mm.lock().clone().ok_or(ENOMEM)
+    let me = task::current();
+    let mm = me.mm.lock().clone();
+    mm.ok_or(ENOMEM)
 }
 
 /// `brk(addr)`: returns the new break, or the old one if it cannot move.

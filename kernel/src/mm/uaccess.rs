@@ -13,7 +13,9 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 fn current_mm() -> Result<Arc<MmStruct>, Errno> {
-    task::current().mm.lock().clone().ok_or(EFAULT)
+    let me = task::current();
+    let mm = me.mm.lock().clone();
+    mm.ok_or(EFAULT)
 }
 
 /// Calls `f(kernel_chunk, offset)` for each piece of `[uaddr, uaddr+len)`,

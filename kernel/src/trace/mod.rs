@@ -16,7 +16,7 @@ use crate::arch::cpu;
 use crate::percpu::{self, NR_CPUS};
 use alloc::boxed::Box;
 use alloc::string::String;
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use pikern_core::trace::{self as core_trace, Item, Record, Ring};
 
 /// Bit per event id (`1 << id`), plus [`FUNC_BIT`]; 0 while tracing is off.
@@ -39,8 +39,6 @@ pub static DUMP_ON_OOPS: AtomicBool = AtomicBool::new(false);
 /// Default ring size per CPU, in records (96 bytes each).
 const DEFAULT_ENTRIES: usize = 2048;
 
-static RINGS: [AtomicPtr<Ring>; NR_CPUS] =
-    [const { AtomicPtr::new(core::ptr::null_mut()) }; NR_CPUS];
 /// Per CPU: index before which entries were cleared (`echo > trace`).
 static CLEARED: [AtomicU64; NR_CPUS] = [const { AtomicU64::new(0) }; NR_CPUS];
 /// Per CPU: index up to which `trace_pipe` consumed.
@@ -104,8 +102,14 @@ pub fn active(mask: u32) -> bool {
     ACTIVE.load(Ordering::Relaxed) & mask != 0
 }
 
+/// CPU `c`'s ring (kept in its per-CPU data).
 fn ring(c: usize) -> Option<&'static Ring> {
-    let p = RINGS[c].load(Ordering::Acquire);
+    ring_of(percpu::cpu(c))
+}
+
+#[inline(always)]
+fn ring_of(pc: &percpu::PerCpu) -> Option<&'static Ring> {
+    let p = pc.trace_ring.load(Ordering::Acquire);
     // SAFETY: a ring, once installed, is only freed by `resize`, which
     // first stops all writers and waits for every CPU to leave its
     // IRQs-off write section.
@@ -120,8 +124,8 @@ pub fn init() {
     let entries = cl
         .get_u64("trace_buf_size")
         .map_or(DEFAULT_ENTRIES, |b| (b as usize / 96).clamp(16, 1 << 16));
-    for r in RINGS.iter() {
-        r.store(
+    for pc in percpu::all() {
+        pc.trace_ring.store(
             Box::into_raw(Box::new(Ring::new(entries))),
             Ordering::Release,
         );
@@ -162,7 +166,7 @@ pub fn record(id: u16, payload: [u8; core_trace::PAYLOAD]) {
 pub fn record_words<const N: usize>(id: u16, payload: [u64; N]) {
     let flags = cpu::local_irq_save();
     let pc = percpu::this_cpu();
-    if let Some(ring) = ring(pc.cpu) {
+    if let Some(ring) = ring_of(pc) {
         let cur = pc.current_task();
         let (pid, comm) = if cur.is_null() {
             (0, [0u64; 2])
@@ -314,9 +318,9 @@ pub fn resize(kb: u64) -> Result<(), crate::errno::Errno> {
     for c in 0..NR_CPUS {
         crate::smp::call_on_cpu(c, || {}, c != percpu::smp_processor_id());
     }
-    for (c, r) in RINGS.iter().enumerate() {
+    for (c, pc) in percpu::all().enumerate() {
         let new = Box::into_raw(Box::new(Ring::new(entries)));
-        let old = r.swap(new, Ordering::AcqRel);
+        let old = pc.trace_ring.swap(new, Ordering::AcqRel);
         CLEARED[c].store(0, Ordering::Relaxed);
         CONSUMED[c].store(0, Ordering::Relaxed);
         if !old.is_null() {

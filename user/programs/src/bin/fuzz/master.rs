@@ -219,6 +219,13 @@ fn fuzz(o: &Options, count: u64, first_idx: u64, t: &mut Tally, slots: &mut [Opt
                     slot.idx, slot.pid
                 );
                 describe_family(slot.pid);
+                // Where it sleeps in the kernel: magic SysRq's task dump
+                // (kernel call traces on the console), where the kernel
+                // has one; the run goes on without it elsewhere.
+                if let Ok(fd) = sys::open(c"/proc/sysrq-trigger", O_WRONLY) {
+                    let _ = sys::write(fd, b"t");
+                    let _ = sys::close(fd);
+                }
                 let _ = sys::kill(slot.pid, SIGKILL);
                 slot.last = now;
             }
