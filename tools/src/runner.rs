@@ -41,6 +41,9 @@ pub const DUMP_LINES: usize = 400;
 /// dump is taken as finished, and the most time the dump may take.
 const DUMP_QUIET: Duration = Duration::from_secs(2);
 const DUMP_MAX: Duration = Duration::from_secs(20);
+/// How long the first line of the dump may take: on a loaded host a vCPU
+/// can be descheduled for seconds.
+const DUMP_FIRST: Duration = Duration::from_secs(8);
 
 /// Everything one `ktest-runner` invocation needs to start QEMU.
 #[derive(Clone, Debug)]
@@ -193,7 +196,8 @@ impl Qemu {
 
     /// Asks the hung kernel for its task states: a BREAK (the console
     /// multiplexer's Ctrl-A b) then `t`, magic SysRq's show-task-states.
-    /// The dump is read until the console stays quiet for [`DUMP_QUIET`].
+    /// The dump is read until the console stays quiet for [`DUMP_QUIET`]
+    /// (for its first line, [`DUMP_FIRST`]).
     fn sysrq_show_state(&mut self, console: &mut Console) {
         let Some(stdin) = self.stdin.as_mut() else {
             return;
@@ -207,9 +211,13 @@ impl Qemu {
         }
         console.dump = Some(Vec::new());
         let end = Instant::now() + DUMP_MAX;
+        let mut wait = DUMP_FIRST;
         while Instant::now() < end {
-            match self.messages.recv_timeout(DUMP_QUIET) {
-                Ok(Message::Stdout(line)) => console.stdout(&line),
+            match self.messages.recv_timeout(wait) {
+                Ok(Message::Stdout(line)) => {
+                    console.stdout(&line);
+                    wait = DUMP_QUIET;
+                }
                 Ok(Message::Stderr(line)) => console.stderr(&line),
                 Ok(Message::StdoutClosed) | Err(_) => break,
             }
