@@ -94,12 +94,23 @@ macro_rules! kassert_eq {
     };
 }
 
-/// Console output for KTAP (raw, unprefixed lines).
-struct ConsoleOut;
+/// Console output for KTAP (raw, unprefixed lines). A line is written in
+/// one piece once complete: `writeln!` hands over its parts one by one,
+/// and another CPU's message (a lockup report the watchdog suite provokes)
+/// once landed between `ok ` and the test number, hiding the result line
+/// from the runner.
+#[derive(Default)]
+struct ConsoleOut {
+    line: String,
+}
 
 impl core::fmt::Write for ConsoleOut {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        crate::console::raw(format_args!("{s}"));
+        self.line.push_str(s);
+        if let Some(end) = self.line.rfind('\n') {
+            crate::console::raw(format_args!("{}", &self.line[..=end]));
+            self.line.drain(..=end);
+        }
         Ok(())
     }
 }
@@ -132,7 +143,7 @@ pub fn run_from_cmdline() -> i32 {
     };
     let from = cl.get_u64("ktest_from").unwrap_or(1).max(1) as usize;
     let selected = select(spec);
-    let mut k = KtapWriter::new(ConsoleOut);
+    let mut k = KtapWriter::new(ConsoleOut::default());
     let _ = k.header(selected.len());
     let mut all_passed = true;
     for (i, s) in selected.iter().enumerate().skip(from - 1) {
