@@ -114,11 +114,11 @@ test: deps kernel kernel-test dtbs chainloader
 		--results $(RESULTS)/rpi4.txt --log $(RESULTS)/rpi4-console.log
 	@echo "== user space on raspi3b: usertests and the C (glibc) programs =="
 	-$(RUNNER) --board rpi3 --kernel build/kernel8.img --dtb build/rpi3.dtb \
-		--append "init=/init -- /bin/usertests" \
+		--append "lockdep init=/init -- /bin/usertests" \
 		--results $(RESULTS)/user-rpi3.txt --log $(RESULTS)/user-rpi3-console.log
 	@echo "== user space on raspi4b =="
 	-$(RUNNER) --board rpi4 --kernel build/kernel8.img --dtb build/rpi4.dtb \
-		--append "init=/init -- /bin/usertests" \
+		--append "lockdep init=/init -- /bin/usertests" \
 		--results $(RESULTS)/user-rpi4.txt --log $(RESULTS)/user-rpi4-console.log
 	@echo "== fault injection (fail_alloc=) under fork, exec, exit, pipes, files, mmap =="
 	-$(RUNNER) --board rpi3 --kernel build/kernel8.img --dtb build/rpi3.dtb \

@@ -28,7 +28,7 @@ fuzz-test: kernel dtbs
 		start=$$(date +%s); \
 		$(RUNNER) --board $$b --kernel build/kernel8.img --dtb build/$$b.dtb \
 			--timeout $(FUZZ_TIMEOUT) \
-			--append "init=/init -- /bin/fuzz -s $(FUZZ_SEED) -n $(FUZZ_TEST_CALLS) -w $(FUZZ_WORKERS)" \
+			--append "lockdep init=/init -- /bin/fuzz -s $(FUZZ_SEED) -n $(FUZZ_TEST_CALLS) -w $(FUZZ_WORKERS)" \
 			--results $(RESULTS)/fuzz-$$b.txt --log $(RESULTS)/fuzz-$$b-console.log \
 			| grep -E '^ *(ok|not ok)|^#|TIMEOUT|ERROR'; \
 		echo "fuzz-test on $$b: $$(( $$(date +%s) - start )) s"; \
@@ -43,7 +43,7 @@ fuzz: kernel dtbs
 	echo "fuzz: seed $$seed"; \
 	$(RUNNER) --board $(BOARD) --kernel build/kernel8.img --dtb build/$(BOARD).dtb \
 		--timeout $(FUZZ_SOAK_TIMEOUT) \
-		--append "init=/init -- /bin/fuzz -s $$seed -n $(FUZZ_SOAK_CALLS) -w $(FUZZ_WORKERS) $(FUZZ_ARGS)" \
+		--append "lockdep init=/init -- /bin/fuzz -s $$seed -n $(FUZZ_SOAK_CALLS) -w $(FUZZ_WORKERS) $(FUZZ_ARGS)" \
 		--results $(RESULTS)/fuzz-soak-$(BOARD).txt --log $(RESULTS)/fuzz-soak-$(BOARD)-console.log; \
 	status=$$?; grep -E '^fuzz: |^# fuzz' $(RESULTS)/fuzz-soak-$(BOARD)-console.log; \
 	echo "fuzz: seed $$seed (console: $(RESULTS)/fuzz-soak-$(BOARD)-console.log)"; exit $$status

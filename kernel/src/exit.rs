@@ -45,7 +45,7 @@ pub fn do_exit(code: i32) -> ! {
         drop(tsk);
         loop {
             set_current_state(TASK_UNINTERRUPTIBLE);
-            __schedule(false, None);
+            crate::sched::schedule();
         }
     }
     tsk.flags.fetch_or(PF_EXITING, Ordering::SeqCst);
@@ -235,8 +235,9 @@ pub fn do_task_dead() -> ! {
     // TASK_DEAD would have its stack freed by finish_task_switch while it is
     // still queued to run (Linux holds preemption off here too).
     crate::arch::cpu::local_irq_disable();
+    crate::preempt::preempt_disable();
     set_current_state(TASK_DEAD);
-    let p = percpu::this_cpu().current_task();
+    let p = task::current_ptr();
     // SAFETY: the current task is alive while it runs.
     unsafe { (*p).flags.fetch_or(PF_NOFREEZE, Ordering::Relaxed) };
     __schedule(false, None);

@@ -62,7 +62,7 @@ pub fn should_fail_alloc(size: usize) -> bool {
     if !ENABLED.load(Ordering::Relaxed) {
         return false;
     }
-    let p = crate::percpu::this_cpu().current_task();
+    let p = crate::task::current_ptr();
     if p.is_null() {
         return false;
     }

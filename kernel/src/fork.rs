@@ -176,9 +176,14 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
     p.exit_signal
         .store(if sig == 0 { -1 } else { sig }, Ordering::Relaxed);
     copy_files(clone_flags, &p, &parent);
-    *p.cwd.lock() = parent.cwd.lock().clone();
-    *p.sigactions.lock() = parent.sigactions.lock().clone();
-    *p.rlim.lock() = parent.rlim.lock().clone();
+    // One lock at a time: the parent's and the child's are of one class,
+    // and holding both would be a nesting the validator cannot order.
+    let cwd = parent.cwd.lock().clone();
+    *p.cwd.lock() = cwd;
+    let sigactions = parent.sigactions.lock().clone();
+    *p.sigactions.lock() = sigactions;
+    let rlim = parent.rlim.lock().clone();
+    *p.rlim.lock() = rlim;
     p.sigchld_ignored.store(
         parent.sigchld_ignored.load(Ordering::Relaxed) && user_regs.is_some(),
         Ordering::Relaxed,
@@ -186,7 +191,13 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
     p.blocked
         .store(parent.blocked.load(Ordering::Relaxed), Ordering::Relaxed);
     if let Some((regs, newsp)) = user_regs {
-        copy_mm(clone_flags, &p, &parent)?;
+        if let Err(e) = copy_mm(clone_flags, &p, &parent) {
+            // Undo what was set up so far, the pid included (Linux's
+            // bad_fork_* labels).
+            drop(p);
+            TASKLIST.lock().free_pid(pid);
+            return Err(e);
+        }
         copy_thread(&p, &parent, regs, newsp, tls);
     }
 

@@ -2,15 +2,17 @@
 //! dispatches timer ticks, IPIs and the console UART.
 
 use crate::bsp::{self, IrqSource};
-use crate::{console, percpu, smp, timer};
+use crate::{console, percpu, preempt, smp, timer};
+use pikern_core::preempt::HARDIRQ_OFFSET;
 
-/// Handles every pending interrupt of this core (called from the vectors).
+/// Handles every pending interrupt of this core (called from the vectors),
+/// between `irq_enter` and `irq_exit`: the interrupted task's
+/// `preempt_count` carries the hard-IRQ level meanwhile, so `in_irq()`
+/// holds and nothing schedules.
 pub fn handle_irq() {
     let chip = bsp::board().intc();
-    let pc = percpu::this_cpu();
-    let cpu = pc.cpu;
-    pc.in_irq
-        .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    let cpu = percpu::smp_processor_id();
+    preempt::preempt_count_add(HARDIRQ_OFFSET);
     while let Some(irq) = chip.ack(cpu) {
         match irq.source {
             IrqSource::Timer => timer::timer_interrupt(),
@@ -20,8 +22,7 @@ pub fn handle_irq() {
         }
         chip.eoi(irq);
     }
-    pc.in_irq
-        .fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
+    preempt::preempt_count_sub(HARDIRQ_OFFSET);
 }
 
 /// Lets the UART receive interrupt reach core 0.

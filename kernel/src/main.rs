@@ -34,11 +34,13 @@ pub mod fs;
 pub mod init;
 pub mod irq;
 pub mod kthread;
+pub mod lockdep;
 pub mod mm;
 pub mod panic;
 pub mod percpu;
 pub mod pid;
 pub mod power;
+pub mod preempt;
 pub mod ps;
 pub mod sched;
 pub mod signal;
@@ -59,6 +61,8 @@ pub mod ktest;
 /// the firmware passed in x0 (or garbage when there is none).
 #[no_mangle]
 pub extern "C" fn kernel_main(dtb_addr: usize) -> ! {
+    // No task yet: `current` (SP_EL0) reads as none until init_idle.
+    arch::cpu::set_current(0);
     arch::exception::install_vectors();
     time::init_boot_clock();
     let dt = dtb::init(dtb_addr);
@@ -77,6 +81,7 @@ pub extern "C" fn kernel_main(dtb_addr: usize) -> ! {
         uart_clock_source
     );
     cmdline::init(dt);
+    lockdep::init();
     percpu::init_this_cpu(0);
     let ram = mm::init(board, dt);
     sched::core::init_idle(0);
@@ -110,6 +115,7 @@ pub extern "C" fn kernel_main(dtb_addr: usize) -> ! {
 /// The entry point of cores 1-3 (see `smp::boot_secondaries`).
 #[no_mangle]
 pub extern "C" fn secondary_main(cpu: usize) -> ! {
+    arch::cpu::set_current(0);
     arch::exception::install_vectors();
     arch::mmu::install_kernel_tables();
     percpu::init_this_cpu(cpu);

@@ -2,10 +2,56 @@
 //! and under QEMU an exit status the test runner turns into `# ERROR`.
 
 use crate::{arch, console, power, smp};
+use alloc::string::String;
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
 static DYING: AtomicBool = AtomicBool::new(false);
+
+/// Reports (`BUG: ...`, `WARNING: ...`) printed since boot by checks that
+/// let the kernel go on: lockdep, sleeping in atomic context. Each is a
+/// kernel bug; the test runner fails a run whose console shows one.
+pub static WARNINGS: AtomicU64 = AtomicU64::new(0);
+
+/// The pid of a test that provokes a report on purpose ([`expect_report`]);
+/// -1 when none does.
+static EXPECTING: AtomicI32 = AtomicI32::new(-1);
+
+/// The reports a test provoked, in order.
+static CAPTURED: crate::sync::IrqSpinLock<Option<String>> =
+    crate::sync::IrqSpinLock::named("captured_report", None);
+
+/// Prints a report from a check that lets the kernel go on (Linux's
+/// `__warn` and the `BUG: ...` reports that are not fatal). A report that a
+/// test provoked, from the expecting task or about a self-test lock
+/// (`selftest`), is kept for the test instead.
+pub fn warn_report(text: &str, selftest: bool) {
+    let pid = crate::task::current_pid();
+    if selftest || EXPECTING.load(Ordering::Relaxed) == pid {
+        CAPTURED
+            .lock()
+            .get_or_insert_with(String::new)
+            .push_str(text);
+        return;
+    }
+    WARNINGS.fetch_add(1, Ordering::Relaxed);
+    console::write_bytes(text.as_bytes());
+}
+
+/// Runs `f`, which should provoke a report, and returns the report it
+/// provoked instead of printing it (tests of the checks themselves).
+pub fn expect_report<R>(f: impl FnOnce() -> R) -> (R, Option<String>) {
+    CAPTURED.lock().take();
+    EXPECTING.store(crate::task::current_pid(), Ordering::Relaxed);
+    let r = f();
+    EXPECTING.store(-1, Ordering::Relaxed);
+    (r, CAPTURED.lock().take())
+}
+
+/// Takes a self-test report raised elsewhere (an IRQ handler).
+pub fn take_captured_report() -> Option<String> {
+    CAPTURED.lock().take()
+}
 
 /// QEMU exit status of a kernel panic or oops.
 pub const PANIC_EXIT_CODE: u32 = 3;
@@ -30,6 +76,11 @@ pub fn die(report: impl FnOnce(&mut dyn Write) -> fmt::Result) -> ! {
         crate::trace::ftrace_dump();
     }
     power::exit(PANIC_EXIT_CODE)
+}
+
+/// True once a CPU has started a fatal report (other checks stay quiet).
+pub fn dying() -> bool {
+    DYING.load(Ordering::Relaxed)
 }
 
 /// Writes `syscall: 63 (read) args 0x3 0x0 ...` for the current task's

@@ -12,8 +12,15 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsiz
 /// Cores on a Raspberry Pi 3 or 4.
 pub const NR_CPUS: usize = 4;
 
-/// One core's private state.
+/// One core's private state. `current` comes first: the exception entry
+/// from user space loads it from offset 0 (`vectors.S`).
+#[repr(C)]
 pub struct PerCpu {
+    /// The task running here (`current`), owned by this CPU's runqueue.
+    /// The running code itself reads `SP_EL0` instead (`task::current`);
+    /// this copy is for the entry code and for other CPUs (watchdog,
+    /// SysRq).
+    current: AtomicPtr<Task>,
     /// This core's number.
     pub cpu: usize,
     /// Timer ticks taken on this core.
@@ -28,14 +35,11 @@ pub struct PerCpu {
     pub call_fn: AtomicUsize,
     /// Functions run on request so far.
     pub calls_done: AtomicU64,
-    /// The task running here (`current`), owned by this CPU's runqueue.
-    current: AtomicPtr<Task>,
     /// The running task should give up the CPU at the next safe point.
     pub need_resched: AtomicBool,
-    /// Nesting of preempt_disable().
-    pub preempt_count: AtomicU32,
-    /// Inside a hard-IRQ handler (nesting depth).
-    pub in_irq: AtomicU32,
+    /// Inside the lock validator on this CPU: locks it takes itself (the
+    /// console, the heap) are not validated (Linux's `lockdep_recursion`).
+    pub lockdep_recursion: AtomicBool,
     /// Counter value of this CPU's next scheduler tick.
     pub next_tick: AtomicU64,
     /// The registers the IRQ being handled interrupted (`get_irq_regs`),
@@ -44,7 +48,7 @@ pub struct PerCpu {
     /// This core's trace ring (null before `trace::init`): one load from
     /// the per-CPU data on every recorded event.
     pub trace_ring: AtomicPtr<pikern_core::trace::Ring>,
-    fault: spin::Mutex<Option<FaultRecord>>,
+    fault: crate::sync::IrqSpinLock<Option<FaultRecord>>,
 }
 
 impl PerCpu {
@@ -59,12 +63,11 @@ impl PerCpu {
             calls_done: AtomicU64::new(0),
             current: AtomicPtr::new(core::ptr::null_mut()),
             need_resched: AtomicBool::new(false),
-            preempt_count: AtomicU32::new(0),
-            in_irq: AtomicU32::new(0),
+            lockdep_recursion: AtomicBool::new(false),
             trace_ring: AtomicPtr::new(core::ptr::null_mut()),
             next_tick: AtomicU64::new(0),
             irq_regs: AtomicUsize::new(0),
-            fault: spin::Mutex::new(None),
+            fault: crate::sync::IrqSpinLock::named("&pc->fault", None),
         }
     }
 
@@ -73,7 +76,9 @@ impl PerCpu {
         *self.fault.lock() = Some(f);
     }
 
-    /// The running task (null before the scheduler starts).
+    /// The task running on this CPU as its runqueue last recorded it (null
+    /// before the scheduler starts). Code asking about itself uses
+    /// `task::current_ptr()`, which cannot go stale under preemption.
     pub fn current_task(&self) -> *const Task {
         self.current.load(Ordering::Relaxed)
     }
@@ -88,6 +93,8 @@ impl PerCpu {
         self.fault.lock().take()
     }
 }
+
+const _: () = assert!(core::mem::offset_of!(PerCpu, current) == 0);
 
 static PER_CPU: [PerCpu; NR_CPUS] = [
     PerCpu::new(0),

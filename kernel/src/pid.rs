@@ -24,11 +24,14 @@ pub struct TaskList {
 }
 
 /// The task list lock: taken before any task's `family` lock.
-pub static TASKLIST: IrqSpinLock<TaskList> = IrqSpinLock::new(TaskList {
-    pids: PidAllocator::new(pikern_core::pid::PID_MAX_DEFAULT),
-    table: Vec::new(),
-    len: 0,
-});
+pub static TASKLIST: IrqSpinLock<TaskList> = IrqSpinLock::named(
+    "tasklist_lock",
+    TaskList {
+        pids: PidAllocator::new(pikern_core::pid::PID_MAX_DEFAULT),
+        table: Vec::new(),
+        len: 0,
+    },
+);
 
 impl TaskList {
     /// Every task with a pid, in pid order.

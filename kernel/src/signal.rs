@@ -149,7 +149,7 @@ pub fn force_sig(sig: u32) {
 
 /// Does the current task have a deliverable signal?
 pub fn signal_pending() -> bool {
-    let p = crate::percpu::this_cpu().current_task();
+    let p = crate::task::current_ptr();
     if p.is_null() {
         return false;
     }

@@ -1,82 +1,291 @@
-//! Locking helpers: spin locks that also mask IRQs on this core while held,
-//! so an interrupt handler taking the same lock cannot deadlock against the
-//! code it interrupted.
+//! Spin locks as Linux has them (`include/linux/spinlock.h`,
+//! `kernel/locking/spinlock_debug.c`), built on `spin::Mutex`:
+//!
+//! - [`SpinLock`] (`spin_lock`): disables preemption while held.
+//! - [`IrqSpinLock`] (`spin_lock_irqsave`): also masks IRQs on this CPU, so
+//!   an interrupt handler that takes the same lock cannot deadlock against
+//!   the code it interrupted.
+//!
+//! Both raise the holder's `preempt_count` (so sleeping with one held is
+//! caught, and the trace shows the depth), remember the CPU that holds
+//! them (the watchdog names it, `finish_task_switch` checks it), belong
+//! to a lock class the validator knows (`crate::lockdep`: the place the
+//! lock was created, as Linux keys a class by its `spin_lock_init` site),
+//! and report a CPU that spins on one for more than a second.
 
 use crate::arch::cpu;
+use crate::lockdep::LockdepMap;
+use crate::preempt;
 use core::ops::{Deref, DerefMut};
+use core::panic::Location;
+use core::sync::atomic::{AtomicU32, Ordering};
 
-/// A `spin::Mutex` whose guard keeps IRQs masked on this core.
-pub struct IrqSpinLock<T> {
-    inner: spin::Mutex<T>,
+/// The place in the code that called this (Linux's `_THIS_IP_`): inlined
+/// into a lock's caller, it names the caller's function in reports.
+#[macro_export]
+macro_rules! this_ip {
+    () => {{
+        let ip: usize;
+        // SAFETY: computes the address of this instruction; no side effect.
+        unsafe { core::arch::asm!("adr {}, .", out(reg) ip, options(nomem, nostack, preserves_flags)) };
+        ip
+    }};
 }
 
-/// The guard of an [`IrqSpinLock`]; restores the IRQ mask when dropped.
-pub struct IrqSpinGuard<'a, T> {
-    guard: Option<spin::MutexGuard<'a, T>>,
+/// A spin lock; `IRQ` says whether holding it masks IRQs on this CPU.
+/// Use the aliases [`SpinLock`] and [`IrqSpinLock`].
+pub struct RawSpinLock<T, const IRQ: bool> {
+    inner: spin::Mutex<T>,
+    /// Holder's CPU + 1; 0 when free.
+    owner_cpu: AtomicU32,
+    dep_map: LockdepMap,
+}
+
+/// Disables preemption while held (`spin_lock`).
+pub type SpinLock<T> = RawSpinLock<T, false>;
+/// Masks IRQs and disables preemption while held (`spin_lock_irqsave`).
+pub type IrqSpinLock<T> = RawSpinLock<T, true>;
+/// The guard of a [`SpinLock`].
+pub type SpinGuard<'a, T> = RawSpinGuard<'a, T, false>;
+/// The guard of an [`IrqSpinLock`].
+pub type IrqSpinGuard<'a, T> = RawSpinGuard<'a, T, true>;
+
+/// Holds a [`RawSpinLock`]; releases it (and restores IRQs and
+/// preemption) when dropped.
+pub struct RawSpinGuard<'a, T, const IRQ: bool> {
+    lock: &'a RawSpinLock<T, IRQ>,
+    data: *mut T,
     flags: u64,
 }
 
-impl<T> IrqSpinLock<T> {
-    /// A new unlocked lock.
+// SAFETY: the guard is the lock's exclusive owner, like spin's own guard.
+unsafe impl<T: Sync, const IRQ: bool> Sync for RawSpinGuard<'_, T, IRQ> {}
+
+// SAFETY: `spin::Mutex<T>` is Sync for T: Send; the other fields are atomics
+// and a map of static references.
+unsafe impl<T: Send, const IRQ: bool> Sync for RawSpinLock<T, IRQ> {}
+// SAFETY: as above.
+unsafe impl<T: Send, const IRQ: bool> Send for RawSpinLock<T, IRQ> {}
+
+impl<T, const IRQ: bool> RawSpinLock<T, IRQ> {
+    /// A new unlocked lock whose class is the place this is called from.
+    #[track_caller]
     pub const fn new(v: T) -> Self {
-        IrqSpinLock {
+        Self::with_class(v, Location::caller(), None)
+    }
+
+    /// A new unlocked lock with a class name for reports (Linux names a
+    /// class after the lock expression: `&rq->lock`, `tasklist_lock`).
+    #[track_caller]
+    pub const fn named(name: &'static str, v: T) -> Self {
+        Self::with_class(v, Location::caller(), Some(name))
+    }
+
+    /// A new unlocked lock of an explicit class: locks created by one
+    /// helper for several objects share it (all runqueue locks are one
+    /// class).
+    pub const fn with_class(
+        v: T,
+        key: &'static Location<'static>,
+        name: Option<&'static str>,
+    ) -> Self {
+        RawSpinLock {
             inner: spin::Mutex::new(v),
+            owner_cpu: AtomicU32::new(0),
+            dep_map: LockdepMap::new(key, name),
         }
     }
 
-    /// Releases a lock whose guard was forgotten: the context switch takes
-    /// the runqueue lock in one task and releases it in the next.
-    ///
-    /// # Safety
-    /// The caller must own the lock (its guard was `mem::forget`-ed on this
-    /// CPU) and must restore the IRQ mask itself.
-    pub unsafe fn force_unlock(&self) {
-        // SAFETY: the caller owns the lock (see above).
-        unsafe { self.inner.force_unlock() };
+    /// Takes the lock, spinning while another CPU holds it.
+    #[inline(always)]
+    pub fn lock(&self) -> RawSpinGuard<'_, T, IRQ> {
+        self.lock_nested(0)
     }
 
-    /// Takes the lock if it is free (IRQs masked while held).
-    pub fn try_lock(&self) -> Option<IrqSpinGuard<'_, T>> {
-        let flags = cpu::local_irq_save();
+    /// Takes a second lock of a class already held, as `subclass`
+    /// (`spin_lock_nested`): two runqueues locked in CPU order.
+    #[inline(always)]
+    pub fn lock_nested(&self, subclass: u8) -> RawSpinGuard<'_, T, IRQ> {
+        let flags = self.enter();
+        crate::lockdep::lock_acquire(&self.dep_map, self.addr(), subclass, crate::this_ip!());
+        let data = match self.inner.try_lock() {
+            Some(g) => spin::MutexGuard::leak(g) as *mut T,
+            None => self.lock_slowpath(),
+        };
+        self.set_owner();
+        RawSpinGuard {
+            lock: self,
+            data,
+            flags,
+        }
+    }
+
+    /// Takes the lock if it is free.
+    #[inline(always)]
+    pub fn try_lock(&self) -> Option<RawSpinGuard<'_, T, IRQ>> {
+        self.try_lock_nested(0)
+    }
+
+    /// [`Self::try_lock`] for a second lock of a held class.
+    #[inline(always)]
+    pub fn try_lock_nested(&self, subclass: u8) -> Option<RawSpinGuard<'_, T, IRQ>> {
+        let flags = self.enter();
         match self.inner.try_lock() {
-            Some(g) => Some(IrqSpinGuard {
-                guard: Some(g),
-                flags,
-            }),
+            Some(g) => {
+                crate::lockdep::lock_acquire(
+                    &self.dep_map,
+                    self.addr(),
+                    subclass,
+                    crate::this_ip!(),
+                );
+                self.set_owner();
+                Some(RawSpinGuard {
+                    lock: self,
+                    data: spin::MutexGuard::leak(g) as *mut T,
+                    flags,
+                })
+            }
             None => {
-                cpu::local_irq_restore(flags);
+                self.exit(flags);
                 None
             }
         }
     }
 
-    /// Masks IRQs, then takes the lock.
-    pub fn lock(&self) -> IrqSpinGuard<'_, T> {
-        let flags = cpu::local_irq_save();
-        IrqSpinGuard {
-            guard: Some(self.inner.lock()),
-            flags,
+    /// Is it held (by anyone)?
+    pub fn is_locked(&self) -> bool {
+        self.inner.is_locked()
+    }
+
+    /// The CPU holding it, if any (the watchdog's and SysRq's dumps).
+    pub fn owner_cpu(&self) -> Option<usize> {
+        match self.owner_cpu.load(Ordering::Relaxed) {
+            0 => None,
+            c => Some(c as usize - 1),
+        }
+    }
+
+    /// Releases a lock whose guard was forgotten: the context switch takes
+    /// a runqueue lock in one task and releases it in the next
+    /// (`finish_lock_switch`). The validator was told at the hand-over
+    /// ([`RawSpinGuard::hand_over`]).
+    ///
+    /// # Safety
+    /// The caller must own the lock (its guard was handed over on this CPU)
+    /// and restores the IRQ mask and preemption itself.
+    pub unsafe fn force_unlock(&self) {
+        self.owner_cpu.store(0, Ordering::Relaxed);
+        // SAFETY: the caller owns the lock (see above).
+        unsafe { self.inner.force_unlock() };
+    }
+
+    fn addr(&self) -> usize {
+        self as *const Self as usize
+    }
+
+    /// IRQs off (for an IRQ lock), then preemption off: Linux's order, so
+    /// the CPU read after this cannot change.
+    #[inline(always)]
+    fn enter(&self) -> u64 {
+        let flags = if IRQ { cpu::local_irq_save() } else { 0 };
+        preempt::preempt_disable();
+        flags
+    }
+
+    #[inline(always)]
+    fn exit(&self, flags: u64) {
+        if IRQ {
+            cpu::local_irq_restore(flags);
+        }
+        preempt::preempt_enable();
+    }
+
+    #[inline(always)]
+    fn set_owner(&self) {
+        self.owner_cpu.store(
+            crate::percpu::smp_processor_id() as u32 + 1,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Spins until the lock is free; after a second, says who holds it
+    /// (Linux's spinlock debugging: "spinlock lockup suspected"), once.
+    #[cold]
+    #[inline(never)]
+    fn lock_slowpath(&self) -> *mut T {
+        let start = cpu::read_counter();
+        let limit = cpu::counter_frequency();
+        let mut reported = false;
+        let mut spins: u32 = 0;
+        loop {
+            if let Some(g) = self.inner.try_lock() {
+                return spin::MutexGuard::leak(g) as *mut T;
+            }
+            while self.inner.is_locked() {
+                core::hint::spin_loop();
+                spins = spins.wrapping_add(1);
+                if !reported && spins.is_multiple_of(4096) && cpu::read_counter() - start > limit {
+                    reported = true;
+                    crate::watchdog::spinlock_lockup(
+                        self.dep_map.name_hint(),
+                        self.addr(),
+                        self.owner_cpu(),
+                    );
+                }
+            }
         }
     }
 }
 
-impl<T> Deref for IrqSpinGuard<'_, T> {
+impl<'a, T, const IRQ: bool> RawSpinGuard<'a, T, IRQ> {
+    /// Gives up the guard without releasing the lock, for the context
+    /// switch: the validator stops counting it as held by this task, and
+    /// the next task releases it with [`RawSpinLock::force_unlock`]
+    /// (`prepare_lock_switch`).
+    pub fn hand_over(self) {
+        crate::lockdep::lock_release(&self.lock.dep_map, self.lock.addr(), crate::this_ip!());
+        core::mem::forget(self);
+    }
+
+    /// Makes the guard restore `flags` on release: the caller masked IRQs
+    /// itself before taking the lock (`this_rq_lock`).
+    #[inline(always)]
+    pub fn with_saved_flags(mut self, flags: u64) -> Self {
+        self.flags = flags;
+        self
+    }
+
+    /// The lock this guard holds.
+    pub fn lock_ref(&self) -> &'a RawSpinLock<T, IRQ> {
+        self.lock
+    }
+}
+
+impl<T, const IRQ: bool> Deref for RawSpinGuard<'_, T, IRQ> {
     type Target = T;
     fn deref(&self) -> &T {
-        self.guard.as_ref().expect("guard present until drop")
+        // SAFETY: the guard owns the lock, so nothing else accesses the data.
+        unsafe { &*self.data }
     }
 }
 
-impl<T> DerefMut for IrqSpinGuard<'_, T> {
+impl<T, const IRQ: bool> DerefMut for RawSpinGuard<'_, T, IRQ> {
     fn deref_mut(&mut self) -> &mut T {
-        self.guard.as_mut().expect("guard present until drop")
+        // SAFETY: as in deref; `&mut self` makes this the only reference.
+        unsafe { &mut *self.data }
     }
 }
 
-impl<T> Drop for IrqSpinGuard<'_, T> {
+impl<T, const IRQ: bool> Drop for RawSpinGuard<'_, T, IRQ> {
+    #[inline(always)]
     fn drop(&mut self) {
-        // Unlock first, then let IRQs back in.
-        self.guard.take();
-        cpu::local_irq_restore(self.flags);
+        let lock = self.lock;
+        crate::lockdep::lock_release(&lock.dep_map, lock.addr(), crate::this_ip!());
+        // SAFETY: this guard owns the lock; the data pointer is not used
+        // after this.
+        unsafe { lock.force_unlock() };
+        // Unlock first, then let IRQs back in, then preemption (which may
+        // reschedule at once if a wake-up asked for it meanwhile).
+        lock.exit(self.flags);
     }
 }

@@ -151,7 +151,10 @@ fn show_cpus(out: &mut dyn Write) -> core::fmt::Result {
                 Some(t) => writeln!(out, "curr {}:{}", t.comm(), t.pid)?,
                 None => writeln!(out, "curr none")?,
             },
-            None => writeln!(out, "(runqueue locked)")?,
+            None => match RUNQUEUES[c].owner_cpu() {
+                Some(o) => writeln!(out, "(runqueue locked by cpu#{o})")?,
+                None => writeln!(out, "(runqueue locked)")?,
+            },
         }
     }
     Ok(())

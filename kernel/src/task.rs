@@ -308,14 +308,20 @@ pub struct Task {
     /// Runnable but switched out because its affinity excludes the CPU:
     /// the next task on that CPU queues it elsewhere.
     pub migrate_pending: AtomicBool,
-    /// Inside `preempt_schedule_irq` (it must not nest).
-    pub in_preempt_irq: AtomicBool,
+    /// Why it may not be preempted now: `preempt_disable` nesting (spin
+    /// locks included) and hard-IRQ depth, laid out as in
+    /// `pikern_core::preempt`. Only this task, and IRQs on its CPU (which
+    /// restore it), change it, so plain loads and stores suffice.
+    pub preempt_count: AtomicU32,
+    /// The locks it holds, for the lock validator (`held_locks`); `None`
+    /// when the validator is off (see `crate::lockdep`).
+    pub held_locks: crate::lockdep::TaskHeldLocks,
     /// Serialises wake-ups of this task (`pi_lock`).
     pub pi_lock: IrqSpinLock<()>,
     /// Parent and children.
     pub family: IrqSpinLock<Family>,
     /// Its links in its parent's `family.children` (`sibling`).
-    pub sibling: spin::Mutex<Sibling>,
+    pub sibling: IrqSpinLock<Sibling>,
     /// The pid of `family.real_parent`, set with it (under the task list
     /// lock): `getppid` reads it without locking, as Linux reads
     /// `real_parent->tgid` under RCU.
@@ -417,13 +423,24 @@ impl Task {
             on_rq: AtomicBool::new(false),
             on_cpu: AtomicBool::new(false),
             migrate_pending: AtomicBool::new(false),
-            in_preempt_irq: AtomicBool::new(false),
-            pi_lock: IrqSpinLock::new(()),
-            family: IrqSpinLock::new(Family::default()),
-            sibling: spin::Mutex::new(Sibling {
-                next: None,
-                prev: Weak::new(),
+            // A new thread first runs schedule_tail, which drops what its
+            // creator's switch held; the boot context (an idle task) holds
+            // nothing.
+            preempt_count: AtomicU32::new(if stack.is_some() {
+                pikern_core::preempt::FORK_PREEMPT_COUNT
+            } else {
+                0
             }),
+            held_locks: crate::lockdep::TaskHeldLocks::new(),
+            pi_lock: IrqSpinLock::named("&p->pi_lock", ()),
+            family: IrqSpinLock::named("&p->family", Family::default()),
+            sibling: IrqSpinLock::named(
+                "&p->sibling",
+                Sibling {
+                    next: None,
+                    prev: Weak::new(),
+                },
+            ),
             real_parent_pid: AtomicI32::new(0),
             wait_chldexit: WaitQueue::new(),
             stack_refcount: AtomicU32::new(stack.is_some() as u32),
@@ -636,9 +653,17 @@ impl core::fmt::Debug for Comm {
     }
 }
 
+/// The task running this code (`get_current`): `SP_EL0`, one instruction,
+/// right even if the caller is preempted and migrated around it. Null
+/// before the scheduler starts.
+#[inline(always)]
+pub fn current_ptr() -> *const Task {
+    crate::arch::cpu::get_current() as *const Task
+}
+
 /// The task running on this CPU (`current`).
 pub fn current() -> Arc<Task> {
-    let p = percpu::this_cpu().current_task();
+    let p = current_ptr();
     assert!(!p.is_null(), "current() before sched_init");
     // SAFETY: the per-CPU current pointer comes from Arc::as_ptr of the
     // runqueue's `curr`, which keeps the task alive while it runs here;
@@ -654,7 +679,7 @@ pub fn current() -> Arc<Task> {
 /// atomic increment and decrement around it).
 #[inline]
 pub fn with_current<R>(f: impl FnOnce(&Task) -> R) -> R {
-    let p = percpu::this_cpu().current_task();
+    let p = current_ptr();
     assert!(!p.is_null(), "with_current() before sched_init");
     // SAFETY: the runqueue's `curr` keeps the running task alive, and `f`
     // cannot outlive this call: the task it borrows is the one running it.
@@ -664,14 +689,14 @@ pub fn with_current<R>(f: impl FnOnce(&Task) -> R) -> R {
 /// Runs `f` on the task on this CPU without touching reference counts or
 /// locks (usable in an oops); `None` before the scheduler starts.
 pub fn with_current_raw<R>(f: impl FnOnce(&Task) -> R) -> Option<R> {
-    let p = percpu::this_cpu().current_task();
+    let p = current_ptr();
     // SAFETY: as in `current`: the runqueue keeps the running task alive.
     (!p.is_null()).then(|| f(unsafe { &*p }))
 }
 
 /// The pid of the task on this CPU without touching reference counts.
 pub fn current_pid() -> Pid {
-    let p = percpu::this_cpu().current_task();
+    let p = current_ptr();
     if p.is_null() {
         return 0;
     }
@@ -682,7 +707,7 @@ pub fn current_pid() -> Pid {
 /// The flags (`PF_*`) of the task on this CPU, without touching reference
 /// counts; 0 before the scheduler starts.
 pub fn current_flags() -> u32 {
-    let p = percpu::this_cpu().current_task();
+    let p = current_ptr();
     if p.is_null() {
         return 0;
     }
@@ -694,7 +719,7 @@ pub fn current_flags() -> u32 {
 /// races with the caller's condition check is never lost
 /// (`set_current_state`).
 pub fn set_current_state(state: u32) {
-    let p = percpu::this_cpu().current_task();
+    let p = current_ptr();
     // SAFETY: as in `current`.
     unsafe { (*p).state.store(state, Ordering::SeqCst) };
     core::sync::atomic::fence(Ordering::SeqCst);

@@ -131,7 +131,9 @@ pub fn watchdog_tick(now: u64, regs: Option<&PtRegs>) {
         touch_softlockup_watchdog();
     } else {
         let stuck = now.saturating_sub(w.touch_ts.load(Ordering::Relaxed));
-        let preemptible = percpu::this_cpu().preempt_count.load(Ordering::Relaxed) == 0;
+        // The count of the interrupted code, less this handler's own level.
+        let preemptible =
+            crate::preempt::preempt_count() & !pikern_core::preempt::HARDIRQ_MASK == 0;
         if preemptible && stuck > secs * freq {
             // Kernel code that has run long but may be preempted: do what
             // Linux's watchdog thread does and preempt it. Passing through
@@ -176,8 +178,61 @@ fn check_hard(c: usize, now: u64, limit: u64, freq: u64) {
                 crate::trace::kallsyms::lookup_text(pc as usize)
             );
         });
+        let _ = crate::console::with_raw(|out| write_rq_owners(out));
         crate::trace::ftrace_dump();
     }
+}
+
+/// One line naming the CPU that holds each locked runqueue: a lockup
+/// report then says whose lock the stuck CPUs wait for.
+fn write_rq_owners(out: &mut dyn core::fmt::Write) -> core::fmt::Result {
+    write!(out, "runqueue locks:")?;
+    for (c, rq) in crate::sched::core::RUNQUEUES.iter().enumerate() {
+        match (rq.is_locked(), rq.owner_cpu()) {
+            (false, _) => write!(out, " cpu#{c} free")?,
+            (true, Some(o)) => write!(out, " cpu#{c} held by cpu#{o}")?,
+            (true, None) => write!(out, " cpu#{c} held")?,
+        }
+    }
+    writeln!(out)
+}
+
+/// A CPU has spun on one lock for more than a second (Linux's spinlock
+/// debugging, "spinlock lockup suspected"): names the lock, the CPU
+/// holding it, what that CPU's last tick interrupted, and the spinner's
+/// backtrace. Reported once per wait; the spinning goes on.
+#[cold]
+#[inline(never)]
+pub fn spinlock_lockup(name: crate::lockdep::ClassName, lock: usize, owner: Option<usize>) {
+    let cpu = percpu::smp_processor_id();
+    let (comm, pid) = crate::task::with_current_raw(|t| (t.comm(), t.pid))
+        .unwrap_or((crate::task::Comm([0; 16]), 0));
+    crate::console::with_raw(|out| {
+        let _ = writeln!(
+            out,
+            "BUG: spinlock lockup suspected on CPU#{cpu}, {}/{pid}",
+            comm.as_str()
+        );
+        let _ = write!(out, " lock: {name} ({lock:#018x}), .owner_cpu: ");
+        let _ = match owner {
+            Some(o) => {
+                let w = &WATCH[o];
+                let pc = w.last_pc.load(Ordering::Relaxed);
+                writeln!(
+                    out,
+                    "{o}, whose last tick interrupted pid {} at {pc:#018x} {}",
+                    w.last_pid.load(Ordering::Relaxed),
+                    crate::trace::kallsyms::lookup_text(pc as usize)
+                )
+            }
+            None => writeln!(
+                out,
+                "-1 (released meanwhile, or taken without owner tracking)"
+            ),
+        };
+        let _ = write_rq_owners(out);
+        let _ = crate::panic::write_backtrace(out, crate::arch::backtrace::current_fp(), None);
+    });
 }
 
 fn report_soft(cpu: usize, secs: u64, regs: Option<&PtRegs>) {

@@ -10,6 +10,7 @@ mod exception;
 mod fork;
 mod heap;
 mod ipi;
+mod lockdep;
 mod page_alloc;
 mod sched;
 mod selftest;
@@ -32,6 +33,7 @@ pub static SUITES: &[Suite] = &[
     trace::SUITE,
     fork::SUITE,
     watchdog::SUITE,
+    lockdep::SUITE,
     selftest::FAIL,
     selftest::HANG,
     selftest::CRASH,

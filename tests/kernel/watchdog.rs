@@ -9,7 +9,7 @@
 
 use crate::ktest::{failed, wait_until, Fail, Suite, TestCase, TestResult};
 use crate::kthread::kthread_run_on;
-use crate::sched::core::{preempt_disable, preempt_enable};
+use crate::preempt::{preempt_disable, preempt_enable};
 use crate::watchdog::{self, HARDLOCKUPS, SOFTLOCKUPS};
 use crate::{arch::cpu, pid, time};
 use alloc::sync::Arc;

@@ -307,6 +307,20 @@ struct Console<'a> {
     tail: VecDeque<String>,
     /// Lines that arrived after the SysRq request, when one was made.
     dump: Option<Vec<String>>,
+    /// Kernel bug reports seen on the console (see [`is_kernel_report`]).
+    reports: Vec<String>,
+}
+
+/// Is `line` the first line of a report the kernel prints when it finds
+/// one of its own bugs and goes on (lockdep's `WARNING: ...`, `BUG:
+/// sleeping function called from invalid context`, `BUG: scheduling while
+/// atomic`)? Such a run fails even when every test passed. A spinning-lock
+/// report is left out: on a loaded host a descheduled vCPU can hold a lock
+/// for a second without any bug.
+pub fn is_kernel_report(line: &str) -> bool {
+    let line = line.trim_start();
+    (line.starts_with("BUG: ") || line.starts_with("WARNING: "))
+        && !line.starts_with("BUG: spinlock lockup suspected")
 }
 
 impl<'a> Console<'a> {
@@ -315,6 +329,7 @@ impl<'a> Console<'a> {
             log,
             tail: VecDeque::with_capacity(TAIL_LINES),
             dump: None,
+            reports: Vec::new(),
         }
     }
 
@@ -329,6 +344,9 @@ impl<'a> Console<'a> {
     fn record(&mut self, line: String) {
         // The log is a convenience: failing to write it must not stop the tests.
         let _ = writeln!(self.log, "{line}");
+        if is_kernel_report(&line) {
+            self.reports.push(line.clone());
+        }
         if let Some(dump) = self.dump.as_mut() {
             if dump.len() < DUMP_LINES {
                 dump.push(line);
@@ -672,6 +690,25 @@ pub fn run(config: &RunConfig, log: &mut dyn Write) -> Document {
             .push("the kernel selected no suites (plan 1..0)".to_string());
     }
     doc.suites = results.into_values().collect();
+    if !console.reports.is_empty() {
+        // One more result, failed, that names every report: a kernel bug
+        // found by its own checks fails the run (the full text is in the
+        // console log).
+        doc.plan += 1;
+        let mut r = SuiteReport::aborted(
+            doc.plan,
+            "kernel_reports".to_string(),
+            Vec::new(),
+            Abort::Error,
+        );
+        r.notes.push(format!(
+            "ERROR: the kernel reported {} bug(s) of its own (lockdep, sleeping in atomic context); see the console log",
+            console.reports.len()
+        ));
+        r.notes
+            .extend(console.reports.iter().map(|l| format!("| {l}")));
+        doc.suites.push(r);
+    }
     doc
 }
 
@@ -727,6 +764,23 @@ mod tests {
                 "-no-reboot",
             ]
         );
+    }
+
+    #[test]
+    fn kernel_bug_reports_are_recognised_but_not_spinlock_stalls() {
+        assert!(is_kernel_report(
+            "WARNING: possible circular locking dependency detected"
+        ));
+        assert!(is_kernel_report(
+            "BUG: sleeping function called from invalid context at kernel/src/x.rs:1"
+        ));
+        assert!(!is_kernel_report(
+            "BUG: spinlock lockup suspected on CPU#1, a/1"
+        ));
+        assert!(!is_kernel_report(
+            "watchdog: BUG: soft lockup - CPU#0 stuck for 3s!"
+        ));
+        assert!(!is_kernel_report("    ok 1 WARNING_is_a_name"));
     }
 
     #[test]

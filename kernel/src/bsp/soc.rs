@@ -47,7 +47,8 @@ pub enum ClockSource {
 #[repr(C, align(16))]
 struct MboxBuffer([u32; 8]);
 
-static MBOX_BUFFER: spin::Mutex<MboxBuffer> = spin::Mutex::new(MboxBuffer([0; 8]));
+static MBOX_BUFFER: crate::sync::IrqSpinLock<MboxBuffer> =
+    crate::sync::IrqSpinLock::named("mbox_buffer", MboxBuffer([0; 8]));
 
 /// Routes GPIO 14/15 to the PL011 (ALT0, no pulls).
 pub fn route_console_pins(soc: Soc) {

@@ -151,6 +151,7 @@ impl DirOps for ProcRoot {
             )),
             "uptime" => Some(gen(uptime, None)),
             "cpuinfo" => Some(gen(cpuinfo, None)),
+            "lockdep" => Some(gen(|_| crate::lockdep::proc_show(), None)),
             "bench" if crate::bench::enabled() => Some(gen(|_| crate::bench::report(), None)),
             "self" => Some(Inode::new(
                 abi::S_IFLNK | 0o777,
@@ -168,10 +169,11 @@ impl DirOps for ProcRoot {
     }
 
     fn readdir(&self) -> Vec<(String, u64, u8)> {
-        let mut v: Vec<(String, u64, u8)> = ["meminfo", "uptime", "cpuinfo", "fail_alloc"]
-            .iter()
-            .map(|n| (String::from(*n), 0, abi::DT_REG))
-            .collect();
+        let mut v: Vec<(String, u64, u8)> =
+            ["meminfo", "uptime", "cpuinfo", "fail_alloc", "lockdep"]
+                .iter()
+                .map(|n| (String::from(*n), 0, abi::DT_REG))
+                .collect();
         if crate::bench::enabled() {
             v.push((String::from("bench"), 0, abi::DT_REG));
         }

@@ -363,7 +363,9 @@ pub fn sys_unlinkat(dirfd: i64, path: u64, flags: u32) -> SysResult {
     let inode = d.get(&name).cloned().ok_or(ENOENT)?;
     let rmdir = flags & 0x200 != 0;
     match (&inode.kind, rmdir) {
-        (InodeKind::Dir(c), true) if c.lock().is_empty() => {}
+        // The child's lock nested under its parent's, as Linux's
+        // I_MUTEX_PARENT / I_MUTEX_CHILD.
+        (InodeKind::Dir(c), true) if c.lock_nested(1).is_empty() => {}
         (InodeKind::Dir(_), true) => return Err(ENOTEMPTY),
         (InodeKind::Dir(_) | InodeKind::PseudoDir(_), false) => return Err(EISDIR),
         (_, true) => return Err(ENOTDIR),

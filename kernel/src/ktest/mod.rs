@@ -8,6 +8,8 @@
 //! done, QEMU exits with 0 if everything passed, 1 otherwise.
 
 use crate::{cmdline, power};
+
+pub mod hooks;
 use alloc::string::String;
 use alloc::vec::Vec;
 use pikern_core::ktap::{Counts, KtapWriter, Outcome};

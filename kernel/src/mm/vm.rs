@@ -625,7 +625,8 @@ impl MmStruct {
         let child = MmStruct::new()?;
         let inner = self.inner.lock();
         {
-            let mut ci = child.inner.lock();
+            // The new mm, nested under the parent's (Linux: SINGLE_DEPTH_NESTING).
+            let mut ci = child.inner.lock_nested(1);
             ci.vmas = inner.vmas.clone();
             ci.start_brk = inner.start_brk;
             ci.brk = inner.brk;

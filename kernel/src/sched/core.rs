@@ -12,20 +12,35 @@
 use super::fair::{Enqueue, RunQueue};
 use crate::arch::{context, cpu};
 use crate::percpu::{self, NR_CPUS};
+use crate::preempt::{self, preempt_count, preempt_disable, preempt_enable_no_resched};
 use crate::smp::{self, IpiKind};
 use crate::sync::{IrqSpinGuard, IrqSpinLock};
 use crate::task::{self, Task, PF_IDLE, PF_KTHREAD, TASK_DEAD, TASK_RUNNING, TASK_WAKING};
 use alloc::format;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use pikern_core::preempt::{PREEMPT_OFFSET, SCHEDULE_PREEMPT_COUNT};
 
 /// The runqueues, one per CPU, each with its own lock.
-pub static RUNQUEUES: [IrqSpinLock<RunQueue>; NR_CPUS] = [
-    IrqSpinLock::new(RunQueue::new(0)),
-    IrqSpinLock::new(RunQueue::new(1)),
-    IrqSpinLock::new(RunQueue::new(2)),
-    IrqSpinLock::new(RunQueue::new(3)),
-];
+pub static RUNQUEUES: [IrqSpinLock<RunQueue>; NR_CPUS] =
+    [rq_new(0), rq_new(1), rq_new(2), rq_new(3)];
+
+/// One runqueue; every runqueue lock is of one class, `&rq->lock` (two are
+/// taken together with `lock_nested`, in CPU order).
+const fn rq_new(cpu: usize) -> IrqSpinLock<RunQueue> {
+    IrqSpinLock::named("&rq->lock", RunQueue::new(cpu))
+}
+
+/// Locks this CPU's runqueue (`this_rq_lock`). IRQs are masked and
+/// preemption disabled before the CPU is read, so the runqueue locked is
+/// the one of the CPU the caller runs on, and stays so until it unlocks.
+#[inline(always)]
+pub fn this_rq_lock() -> IrqSpinGuard<'static, RunQueue> {
+    let flags = cpu::local_irq_save();
+    let rq = RUNQUEUES[percpu::smp_processor_id()].lock();
+    // The lock saved the already-masked state; hand it the caller's.
+    rq.with_saved_flags(flags)
+}
 
 /// `nr_running` of each runqueue, readable without its lock (balancing).
 pub static NR_RUNNING: [AtomicUsize; NR_CPUS] = [const { AtomicUsize::new(0) }; NR_CPUS];
@@ -47,6 +62,9 @@ pub fn init_idle(cpu_nr: usize) {
     idle.cpu.store(cpu_nr, Ordering::Relaxed);
     idle.cpus_allowed.store(1 << cpu_nr, Ordering::Relaxed);
     idle.on_cpu.store(true, Ordering::Relaxed);
+    // `current` from here on (before the lock, whose preemption count
+    // then lands in this task and comes back out of it).
+    cpu::set_current(Arc::as_ptr(&idle) as usize);
     let mut rq = RUNQUEUES[cpu_nr].lock();
     // A B-tree keeps its root node once it has one: create it now, so the
     // first task queued here later does not look like a heap leak.
@@ -82,41 +100,93 @@ pub fn need_resched() -> bool {
 }
 
 /// Gives up the CPU (`schedule`): loops while a reschedule is pending.
+/// Preemption is off around each `__schedule`, as in Linux.
 pub fn schedule() {
-    __schedule(false, None);
-    schedule_pending();
-}
-
-/// The rest of [`schedule`]'s loop: again while a reschedule is pending.
-fn schedule_pending() {
-    while need_resched() {
+    loop {
+        preempt_disable();
         __schedule(false, None);
-    }
-}
-
-/// Stops the running task from being preempted on this CPU until the
-/// matching [`preempt_enable`] (nestable; `preempt_disable`).
-pub fn preempt_disable() {
-    percpu::this_cpu()
-        .preempt_count
-        .fetch_add(1, Ordering::Relaxed);
-}
-
-/// Ends a [`preempt_disable`] section; reschedules if that was asked for
-/// meanwhile (`preempt_enable`).
-pub fn preempt_enable() {
-    let pc = percpu::this_cpu();
-    if pc.preempt_count.fetch_sub(1, Ordering::Relaxed) == 1 && need_resched() && sched_ready() {
-        __schedule(true, None);
+        preempt_enable_no_resched();
+        if !need_resched() {
+            break;
+        }
     }
 }
 
 /// An explicit preemption point for long kernel loops (`cond_resched`):
 /// reschedules if the tick or a wake-up asked for it.
 pub fn cond_resched() {
-    if need_resched() && percpu::this_cpu().preempt_count.load(Ordering::Relaxed) == 0 {
-        __schedule(true, None);
+    if need_resched() && preempt_count() == 0 {
+        preempt::preempt_schedule();
     }
+}
+
+/// Complains when the caller may not sleep (`might_sleep`): a spin lock
+/// held, preemption disabled, IRQs off or in an IRQ handler. Every path
+/// that can sleep calls it first, so the bug shows even when the sleep
+/// happens not to be needed.
+#[track_caller]
+#[inline(always)]
+pub fn might_sleep() {
+    if preempt_count() != 0 || cpu::irqs_disabled() {
+        might_sleep_report(core::panic::Location::caller());
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn might_sleep_report(at: &core::panic::Location<'static>) {
+    if !sched_ready() || crate::panic::dying() {
+        return;
+    }
+    let count = preempt_count();
+    let mut s = alloc::string::String::new();
+    let _ = task::with_current_raw(|t| {
+        use core::fmt::Write;
+        let _ = writeln!(
+            s,
+            "BUG: sleeping function called from invalid context at {}:{}",
+            at.file(),
+            at.line()
+        );
+        let _ = writeln!(
+            s,
+            "in_atomic(): {}, irqs_disabled(): {}, non_block: 0, pid: {}, name: {}",
+            (count != 0) as u32,
+            cpu::irqs_disabled() as u32,
+            t.pid,
+            t.comm().as_str()
+        );
+        let _ = writeln!(s, "preempt_count: {count:x}, expected: 0");
+        let _ = crate::lockdep::write_held_locks(&mut s);
+        let _ = crate::panic::write_backtrace(&mut s, crate::arch::backtrace::current_fp(), None);
+    });
+    crate::panic::warn_report(&s, false);
+}
+
+/// Checks at every voluntary switch that the task holds nothing it may
+/// not sleep with (`schedule_debug`): "scheduling while atomic".
+#[inline(always)]
+fn schedule_debug(prev: &Task, expected: u32) {
+    if preempt_count() != expected {
+        schedule_bug(prev, expected);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn schedule_bug(prev: &Task, expected: u32) {
+    use core::fmt::Write;
+    let mut s = alloc::string::String::new();
+    let _ = writeln!(
+        s,
+        "BUG: scheduling while atomic: {}/{}/{:#010x}",
+        prev.comm().as_str(),
+        prev.pid,
+        preempt_count().wrapping_sub(expected)
+    );
+    let _ = crate::lockdep::write_held_locks(&mut s);
+    let _ = crate::panic::write_backtrace(&mut s, crate::arch::backtrace::current_fp(), None);
+    crate::panic::warn_report(&s, false);
 }
 
 /// Gives the CPU to another runnable task if there is one (`sched_yield`).
@@ -124,20 +194,28 @@ pub fn cond_resched() {
 /// would only pick the caller again, so it is skipped (the tick still
 /// charges the time).
 pub fn yield_now() {
-    let rq = RUNQUEUES[percpu::smp_processor_id()].lock();
+    preempt_disable();
+    let rq = this_rq_lock();
     match (&rq.curr, rq.cfs.last_vruntime()) {
         // Behind everyone queued here, as CFS's yield skips the task.
         (Some(curr), Some(last)) => {
             let vr = curr.se.vruntime.load(Ordering::Relaxed);
             curr.se.vruntime.store(vr.max(last + 1), Ordering::Relaxed);
         }
-        _ if !need_resched() => return,
+        _ if !need_resched() => {
+            drop(rq);
+            preempt_enable_no_resched();
+            return;
+        }
         _ => {}
     }
     // Straight on with the lock held, as Linux's do_sched_yield: no second
     // lock round trip.
     __schedule(false, Some(rq));
-    schedule_pending();
+    preempt_enable_no_resched();
+    if need_resched() {
+        schedule();
+    }
 }
 
 /// The main scheduler function. With `preempt`, the running task is
@@ -148,10 +226,26 @@ pub fn yield_now() {
 #[no_mangle]
 pub fn __schedule(preempt: bool, locked: Option<IrqSpinGuard<'static, RunQueue>>) {
     crate::ftrace!(__schedule);
+    #[cfg(feature = "ktest")]
+    if locked.is_none() {
+        crate::ktest::hooks::schedule_entry();
+    }
+    // IRQs masked and the runqueue locked before the CPU is read: a task
+    // preempted between reading its CPU and locking would otherwise lock
+    // the runqueue of a CPU it has left.
+    let mut rq = locked.unwrap_or_else(this_rq_lock);
     // Looked up once: every this_cpu() reads TPIDR_EL1 and checks it.
     let pc = percpu::this_cpu();
     let cpu_nr = pc.cpu;
-    let mut rq = locked.unwrap_or_else(|| RUNQUEUES[cpu_nr].lock());
+    // Cheap checks that stay on: this CPU's runqueue, and its current task
+    // is the one running this code.
+    if rq.cpu != cpu_nr || pc.current_task() != task::current_ptr() {
+        sched_state_bug(rq.cpu, cpu_nr);
+    }
+    if !preempt {
+        // SAFETY: the running task stays alive while it runs.
+        schedule_debug(unsafe { &*task::current_ptr() }, SCHEDULE_PREEMPT_COUNT);
+    }
     rq.update_curr();
     crate::watchdog::touch_softlockup_watchdog_at(cpu_nr, rq.clock_counter);
     let prev_is_idle = rq.curr_is_idle();
@@ -160,6 +254,9 @@ pub fn __schedule(preempt: bool, locked: Option<IrqSpinGuard<'static, RunQueue>>
     // next's reference from the tree: no reference-count traffic on a
     // switch. Nobody else looks at `curr` without this lock.
     let prev = rq.curr.take().expect("__schedule before init_idle");
+    if !core::ptr::eq(Arc::as_ptr(&prev), task::current_ptr()) {
+        sched_state_bug(rq.cpu, cpu_nr);
+    }
     let prev_state = prev.state();
     let voluntary = !preempt && prev_state != TASK_RUNNING;
     let migrate = !voluntary
@@ -167,7 +264,8 @@ pub fn __schedule(preempt: bool, locked: Option<IrqSpinGuard<'static, RunQueue>>
         && prev.on_rq.load(Ordering::Relaxed)
         && !prev_is_idle;
     if voluntary || migrate {
-        rq.deactivate_task(&prev);
+        // `prev` holds a reference of its own: this is not the last.
+        drop(rq.deactivate_task(&prev));
     }
     if migrate {
         // Its affinity no longer allows this CPU (`migration_cpu_stop`).
@@ -197,6 +295,19 @@ pub fn __schedule(preempt: bool, locked: Option<IrqSpinGuard<'static, RunQueue>>
     context_switch(rq, prev);
 }
 
+/// The runqueue or `current` is not what this CPU should see: a lock
+/// taken on the wrong CPU or a stale `current`. Continuing would strand a
+/// runqueue lock and hang every CPU later, so stop here with the facts.
+#[cold]
+#[inline(never)]
+fn sched_state_bug(rq_cpu: usize, cpu_nr: usize) -> ! {
+    panic!(
+        "__schedule: runqueue of CPU {rq_cpu} locked on CPU {cpu_nr}, current {:#x}, CPU's current {:#x}",
+        task::current_ptr() as usize,
+        percpu::this_cpu().current_task() as usize
+    );
+}
+
 /// Switches to the runqueue's `curr` (already set to the next task);
 /// returns when `prev` is scheduled again.
 #[inline(never)]
@@ -208,9 +319,13 @@ pub fn context_switch(rq: IrqSpinGuard<'_, RunQueue>, prev: Arc<Task>) {
     let prev_ctx = prev.thread_ptr();
     let next_ctx = next.thread_ptr();
     context::switch_user_state(&prev, next);
+    let next_ptr = next as *const Task as usize;
     // The runqueue lock stays held (with IRQs off) across the switch and is
     // released by whoever runs next, in finish_task_switch.
-    core::mem::forget(rq);
+    rq.hand_over();
+    // From here `current` is next: SP_EL0 belongs to the CPU, not to the
+    // saved context.
+    cpu::set_current(next_ptr);
     let last = Arc::into_raw(prev) as usize;
     // SAFETY: both contexts belong to live tasks (the runqueue holds next,
     // `last` holds prev); prev is no longer `curr`, so nothing else switches
@@ -229,22 +344,35 @@ pub fn context_switch(rq: IrqSpinGuard<'_, RunQueue>, prev: Arc<Task>) {
 pub fn finish_task_switch(prev: Arc<Task>) {
     crate::ftrace!(finish_task_switch);
     let cpu_nr = percpu::smp_processor_id();
+    let rq_lock = &RUNQUEUES[cpu_nr];
+    // Only the lock __schedule took on this CPU may be released here.
+    if rq_lock.owner_cpu() != Some(cpu_nr) {
+        panic!(
+            "finish_task_switch: CPU {cpu_nr} releasing a runqueue lock it does not hold (owner {:?})",
+            rq_lock.owner_cpu()
+        );
+    }
     // Read the state before on_cpu is cleared: after that, prev may be
     // woken and run on another CPU (unless it is dead).
     let prev_state = prev.state();
     prev.on_cpu.store(false, Ordering::Release);
-    // SAFETY: __schedule on this CPU took this lock and forgot its guard.
-    unsafe { RUNQUEUES[cpu_nr].force_unlock() };
-    cpu::local_irq_enable();
-    if prev_state == TASK_DEAD {
-        crate::exit::put_task_stack(&prev, true);
-    }
+    // SAFETY: __schedule on this CPU took this lock and handed it over.
+    unsafe { rq_lock.force_unlock() };
+    // The preemption the lock disabled, in the task now running (its
+    // count includes it: it went through __schedule, or is new and starts
+    // at FORK_PREEMPT_COUNT).
+    preempt::preempt_count_sub(PREEMPT_OFFSET);
     // Checked with a plain load first: the flag is almost never set, and
-    // the swap is a read-modify-write loop.
+    // the swap is a read-modify-write loop. Moved before IRQs come back,
+    // so this task cannot be preempted with prev on no runqueue.
     if prev.migrate_pending.load(Ordering::Acquire)
         && prev.migrate_pending.swap(false, Ordering::AcqRel)
     {
         move_queued_task(&prev);
+    }
+    cpu::local_irq_enable();
+    if prev_state == TASK_DEAD {
+        crate::exit::put_task_stack(&prev, true);
     }
     crate::exit::put_task_struct(prev);
 }
@@ -254,6 +382,8 @@ pub fn finish_task_switch(prev: Arc<Task>) {
 extern "C" fn schedule_tail(prev: usize) {
     // SAFETY: as in context_switch: `prev` came through cpu_switch_to.
     finish_task_switch(unsafe { Arc::from_raw(prev as *const Task) });
+    // The preemption the creator's schedule() disabled.
+    preempt::preempt_enable();
 }
 
 /// Locks the runqueue `p` is on, following it if it migrates meanwhile
@@ -353,13 +483,21 @@ pub fn try_to_wake_up(p: &Arc<Task>, state_mask: u32) -> bool {
 
 /// Queues a runnable task that was just switched out on a CPU its
 /// affinity allows (`move_queued_task`).
-fn move_queued_task(p: &Arc<Task>) {
+pub fn move_queued_task(p: &Arc<Task>) {
     let _pi = p.pi_lock.lock();
+    // Someone may have queued it meanwhile (a wake-up, a balance pass):
+    // queuing it again would put it in two trees.
+    if p.on_rq.load(Ordering::Acquire) {
+        return;
+    }
     let src = p.task_cpu();
     let target = select_task_rq(p, src);
     let (old_min, new_min) = (min_vruntime_of(src), min_vruntime_of(target));
     set_task_cpu(p, target, old_min, new_min);
     let mut rq = RUNQUEUES[target].lock();
+    if p.on_rq.load(Ordering::Acquire) {
+        return;
+    }
     rq.activate_task(p, Enqueue::Migrated);
     resched_curr(&rq);
 }
@@ -433,7 +571,7 @@ pub fn load_balance(this: usize, idle: bool) -> bool {
     let Some(mut g_lo) = RUNQUEUES[lo].try_lock() else {
         return false;
     };
-    let Some(mut g_hi) = RUNQUEUES[hi].try_lock() else {
+    let Some(mut g_hi) = RUNQUEUES[hi].try_lock_nested(1) else {
         return false;
     };
     let (src, dst) = if busiest == lo {
@@ -452,7 +590,8 @@ pub fn load_balance(this: usize, idle: bool) -> bool {
     let Some(p) = src.pick_migratable(this) else {
         return false;
     };
-    src.deactivate_task(&p);
+    // `p` is a reference of its own: the tree's is not the last.
+    drop(src.deactivate_task(&p));
     set_task_cpu(&p, this, src.cfs.min_vruntime, dst.cfs.min_vruntime);
     dst.activate_task(&p, Enqueue::Migrated);
     if dst.wakeup_wants_preempt(&p) {
@@ -465,28 +604,21 @@ pub fn load_balance(this: usize, idle: bool) -> bool {
 /// running task if the tick or a wake-up asked for it
 /// (`preempt_schedule_irq`).
 pub fn preempt_schedule_irq() {
-    if !sched_ready() || percpu::this_cpu().preempt_count.load(Ordering::Relaxed) != 0 {
+    if !sched_ready() || preempt_count() != 0 {
         return;
     }
-    // SAFETY: the current task stays alive while it runs here.
-    let curr = unsafe { &*percpu::this_cpu().current_task() };
-    // When this task is switched back in below, finish_task_switch turns
-    // IRQs on before __schedule returns. An IRQ in that window must not
-    // preempt again from a nested frame (Linux holds preempt_count up
-    // here for the same reason): each resumption would stack one more
-    // exception frame, until the stack overflows. The loop below catches
-    // the request instead, at this depth.
-    if curr.in_preempt_irq.load(Ordering::Relaxed) {
-        return;
-    }
-    curr.in_preempt_irq.store(true, Ordering::Relaxed);
     while need_resched() {
+        // When this task is switched back in, finish_task_switch turns
+        // IRQs on before __schedule returns. The count held up here keeps
+        // an IRQ in that window from preempting again from a nested
+        // frame (each would stack one more exception frame); the loop
+        // catches the request instead, at this depth.
+        preempt_disable();
         __schedule(true, None);
-        // finish_task_switch enabled IRQs; the exception return expects
-        // them masked until eret.
+        // The exception return expects IRQs masked until eret.
         cpu::local_irq_disable();
+        preempt_enable_no_resched();
     }
-    curr.in_preempt_irq.store(false, Ordering::Relaxed);
 }
 
 /// The idle loop of every CPU (`do_idle`): balance, sleep in `wfi` until
@@ -532,11 +664,11 @@ pub fn sched_setaffinity(p: &Arc<Task>, mask: u32) -> Result<(), crate::errno::E
     if mask & online == 0 {
         return Err(crate::errno::EINVAL);
     }
-    p.cpus_allowed.store(mask, Ordering::Release);
-    if p.may_run_on(p.task_cpu()) {
-        return Ok(());
-    }
-    if Arc::ptr_eq(p, &task::current()) {
+    if core::ptr::eq(Arc::as_ptr(p), task::current_ptr()) {
+        p.cpus_allowed.store(mask, Ordering::Release);
+        if p.may_run_on(p.task_cpu()) {
+            return Ok(());
+        }
         // Step off this CPU: __schedule takes it off this runqueue and the
         // next task queues it on an allowed CPU once it is switched out.
         percpu::this_cpu()
@@ -545,21 +677,37 @@ pub fn sched_setaffinity(p: &Arc<Task>, mask: u32) -> Result<(), crate::errno::E
         schedule();
         return Ok(());
     }
-    let mut rq = task_rq_lock(p);
-    if p.se.rb_key().is_some() {
-        // Queued but not running: move it now.
-        let src_cpu = rq.cpu;
-        let dst_cpu = (mask & online).trailing_zeros() as usize;
-        rq.deactivate_task(p);
-        let old_min = rq.cfs.min_vruntime;
-        drop(rq);
-        let mut dst = RUNQUEUES[dst_cpu].lock();
-        set_task_cpu(p, dst_cpu, old_min, dst.cfs.min_vruntime);
-        dst.activate_task(p, Enqueue::Migrated);
-        resched_curr(&dst);
-        let _ = src_cpu;
+    // Another task: under its pi_lock, so no wake-up races the move, and
+    // with both runqueues locked, so it is on one of them throughout
+    // (`__set_cpus_allowed_ptr` -> `move_queued_task`).
+    let _pi = p.pi_lock.lock();
+    p.cpus_allowed.store(mask, Ordering::Release);
+    let src = p.task_cpu();
+    if p.may_run_on(src) || p.se.rb_key().is_none() {
+        // Allowed where it is, or not queued (sleeping, or running: the
+        // next wake-up or switch respects the mask, as select_task_rq
+        // only picks allowed CPUs and __schedule moves a running task).
+        return Ok(());
     }
-    // Sleeping or running elsewhere: the next wake-up or tick respects the
-    // mask (select_task_rq only picks allowed CPUs).
+    let dst = (mask & online).trailing_zeros() as usize;
+    let (lo, hi) = (src.min(dst), src.max(dst));
+    let mut g_lo = RUNQUEUES[lo].lock();
+    let mut g_hi = RUNQUEUES[hi].lock_nested(1);
+    let (src_rq, dst_rq) = if src == lo {
+        (&mut g_lo, &mut g_hi)
+    } else {
+        (&mut g_hi, &mut g_lo)
+    };
+    // Still queued, not running, and still on src (the pi_lock keeps
+    // wake-ups out; balancing may have moved it meanwhile).
+    if p.task_cpu() == src && p.se.rb_key().is_some() && !src_rq.is_curr(p) {
+        let tree_ref = src_rq.deactivate_task(p);
+        set_task_cpu(p, dst, src_rq.cfs.min_vruntime, dst_rq.cfs.min_vruntime);
+        dst_rq.activate_task(p, Enqueue::Migrated);
+        resched_curr(dst_rq);
+        drop(g_hi);
+        drop(g_lo);
+        drop(tree_ref);
+    }
     Ok(())
 }

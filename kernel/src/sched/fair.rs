@@ -110,11 +110,18 @@ impl RunQueue {
 
     /// `deactivate_task`: `p` stops being runnable here (sleep, exit,
     /// migration).
-    pub fn deactivate_task(&mut self, p: &Task) {
-        self.dequeue_entity(p);
+    ///
+    /// Returns the tree's reference to `p`. It may be the last one, and a
+    /// task's destructor wakes waiters (taking `pi_lock`, which ranks
+    /// above this lock): the caller drops it after unlocking, or holds
+    /// another reference itself.
+    #[must_use = "drop the tree's reference after the runqueue lock (it may be the last)"]
+    pub fn deactivate_task(&mut self, p: &Task) -> Option<Arc<Task>> {
+        let tree_ref = self.dequeue_entity(p);
         self.nr_running -= 1;
         p.on_rq.store(false, Ordering::Release);
         super::core::NR_RUNNING[self.cpu].store(self.nr_running, Ordering::Relaxed);
+        tree_ref
     }
 
     /// Charges the running task for the time since it last was

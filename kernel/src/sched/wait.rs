@@ -111,7 +111,7 @@ fn release_if_empty(w: &mut VecDeque<Arc<Task>>) {
 }
 
 fn is_current(t: &Arc<Task>) -> bool {
-    core::ptr::eq(Arc::as_ptr(t), crate::percpu::this_cpu().current_task())
+    core::ptr::eq(Arc::as_ptr(t), crate::task::current_ptr())
 }
 
 /// Sleeps (in the state the caller already set) until woken or `ns`

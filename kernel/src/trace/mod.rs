@@ -181,10 +181,13 @@ pub fn record_words<const N: usize>(id: u16, payload: [u64; N]) {
         if pc.need_resched.load(Ordering::Relaxed) {
             f |= core_trace::FLAG_NEED_RESCHED;
         }
-        if pc.in_irq.load(Ordering::Relaxed) > 0 {
+        // The count of the code that hit the event (recording itself only
+        // masks IRQs): its preempt depth and whether it is an IRQ handler.
+        let count = crate::preempt::preempt_count();
+        if pikern_core::preempt::in_hardirq(count) {
             f |= core_trace::FLAG_HARDIRQ;
         }
-        let preempt = pc.preempt_count.load(Ordering::Relaxed) as u8;
+        let preempt = pikern_core::preempt::trace_depth(count);
         let head = [
             // Counter ticks since boot, converted when read (two
             // divisions saved on every event, as Linux's ring buffer also

@@ -10,6 +10,30 @@ pub fn smp_processor_id_raw() -> usize {
     (MPIDR_EL1.get() & 0xff) as usize
 }
 
+/// The running task's descriptor, kept in `SP_EL0` while the CPU is in
+/// the kernel (Linux arm64's `get_current`). One instruction, and the
+/// register moves with the task: a task preempted and migrated between
+/// reading it and using it still sees itself, where a per-CPU pointer
+/// read through `TPIDR_EL1` would name the old CPU's task. 0 before the
+/// scheduler starts.
+#[inline(always)]
+pub fn get_current() -> usize {
+    let t: usize;
+    // SAFETY: reads SP_EL0; the kernel runs on SP_EL1 (SPSel=1), so SP_EL0
+    // is free for this use, as in Linux.
+    unsafe { asm!("mrs {}, sp_el0", out(reg) t, options(nomem, nostack, preserves_flags)) };
+    t
+}
+
+/// Records the task about to run on this CPU (context switch, idle setup,
+/// boot: 0). The user stack pointer, which shares the register in user
+/// mode, is saved and restored by the exception entry and exit.
+#[inline(always)]
+pub fn set_current(t: usize) {
+    // SAFETY: writes SP_EL0, unused as a stack pointer at EL1 (see above).
+    unsafe { asm!("msr sp_el0, {}", in(reg) t, options(nomem, nostack, preserves_flags)) };
+}
+
 /// Unmasks IRQs on this core.
 #[inline]
 pub fn local_irq_enable() {

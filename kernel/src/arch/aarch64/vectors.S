@@ -7,6 +7,7 @@
 // Rust may have changed, e.g. to skip a faulting instruction) and erets.
 
 .equ PT_REGS_SIZE, 288          // 31 regs + sp + pc + pstate + frame record
+.equ S_SP, 16 * 15 + 8          // PtRegs::sp
 
 .macro VENTRY kind
     .balign 0x80
@@ -21,8 +22,21 @@
     sub     x0, sp, x0
     sub     sp, sp, x0
     stp     x0, x1, [sp, #16 * 0]
+.if \kind >= 8
+    // From user space: SP_EL0 holds the user stack pointer. Save it, then
+    // point SP_EL0 at the running task, where the kernel keeps `current`
+    // (Linux arm64 does the same; the per-CPU data's first word is it).
+    mrs     x0, sp_el0
+    str     x0, [sp, #S_SP]
+    mrs     x0, tpidr_el1
+    ldr     x0, [x0]
+    msr     sp_el0, x0
+    mov     x1, #\kind
+    b       __exception_common_el0
+.else
     mov     x1, #\kind
     b       __exception_common
+.endif
 .endm
 
 .section .text.vectors, "ax"
@@ -48,6 +62,11 @@ exception_vectors:
 
 .type __exception_common, %function
 __exception_common:
+    // From the kernel: SP_EL0 is `current`; saved so the frame is complete
+    // (and restored unchanged: a task returns on its own stack).
+    mrs     x0, sp_el0
+    str     x0, [sp, #S_SP]
+__exception_common_el0:
     stp     x2, x3, [sp, #16 * 1]
     stp     x4, x5, [sp, #16 * 2]
     stp     x6, x7, [sp, #16 * 3]
@@ -62,8 +81,7 @@ __exception_common:
     stp     x24, x25, [sp, #16 * 12]
     stp     x26, x27, [sp, #16 * 13]
     stp     x28, x29, [sp, #16 * 14]
-    mrs     x2, sp_el0
-    stp     x30, x2, [sp, #16 * 15]     // regs[30], sp
+    str     x30, [sp, #16 * 15]         // regs[30]; sp is stored above
     mrs     x3, elr_el1
     mrs     x4, spsr_el1
     stp     x3, x4, [sp, #16 * 16]      // pc, pstate
