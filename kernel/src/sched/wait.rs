@@ -90,7 +90,9 @@ impl WaitQueue {
     }
 
     /// Sleeps in `state` until `cond()` holds (`wait_event`).
+    #[track_caller]
     pub fn wait_event(&self, state: u32, mut cond: impl FnMut() -> bool) {
+        super::core::might_sleep();
         loop {
             self.prepare_to_wait(state);
             if cond() {
@@ -117,7 +119,9 @@ fn is_current(t: &Arc<Task>) -> bool {
 /// Sleeps (in the state the caller already set) until woken or `ns`
 /// nanoseconds pass; returns the time left, 0 if it timed out
 /// (`schedule_timeout`).
+#[track_caller]
 pub fn schedule_timeout(ns: u64) -> u64 {
+    super::core::might_sleep();
     let expires = time::uptime_ns() + ns;
     let t = timer::add_wakeup_timer(expires, task::current());
     schedule();
@@ -126,7 +130,9 @@ pub fn schedule_timeout(ns: u64) -> u64 {
 }
 
 /// Sleeps at least `ms` milliseconds, uninterruptibly (`msleep`).
+#[track_caller]
 pub fn msleep(ms: u64) {
+    super::core::might_sleep();
     let end = time::uptime_ns() + ms * 1_000_000;
     loop {
         let now = time::uptime_ns();
