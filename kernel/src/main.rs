@@ -61,7 +61,9 @@ pub mod ktest;
 /// the firmware passed in x0 (or garbage when there is none).
 #[no_mangle]
 pub extern "C" fn kernel_main(dtb_addr: usize) -> ! {
-    // No task yet: `current` (SP_EL0) reads as none until init_idle.
+    // First of all: per-CPU data (`this_cpu`) and no task yet (`current`,
+    // SP_EL0, reads as none until init_idle).
+    percpu::init_this_cpu(0);
     arch::cpu::set_current(0);
     arch::exception::install_vectors();
     time::init_boot_clock();
@@ -82,7 +84,6 @@ pub extern "C" fn kernel_main(dtb_addr: usize) -> ! {
     );
     cmdline::init(dt);
     lockdep::init();
-    percpu::init_this_cpu(0);
     let ram = mm::init(board, dt);
     sched::core::init_idle(0);
     fork::fork_init();
@@ -115,10 +116,10 @@ pub extern "C" fn kernel_main(dtb_addr: usize) -> ! {
 /// The entry point of cores 1-3 (see `smp::boot_secondaries`).
 #[no_mangle]
 pub extern "C" fn secondary_main(cpu: usize) -> ! {
+    percpu::init_this_cpu(cpu);
     arch::cpu::set_current(0);
     arch::exception::install_vectors();
     arch::mmu::install_kernel_tables();
-    percpu::init_this_cpu(cpu);
     sched::core::init_idle(cpu);
     bsp::board().irq_init_this_cpu(cpu);
     time::init_this_cpu();

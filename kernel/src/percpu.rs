@@ -108,16 +108,13 @@ pub fn init_this_cpu(cpu: usize) {
     TPIDR_EL1.set(&PER_CPU[cpu] as *const PerCpu as u64);
 }
 
-/// This core's `PerCpu`.
-#[inline]
+/// This core's `PerCpu`: one register read. `TPIDR_EL1` is set before
+/// anything else runs on the core (`kernel_main`, `secondary_main`).
+#[inline(always)]
 pub fn this_cpu() -> &'static PerCpu {
     let p = TPIDR_EL1.get() as *const PerCpu;
-    if p.is_null() {
-        // Before init_this_cpu (early exceptions): fall back to MPIDR.
-        return &PER_CPU[crate::arch::cpu::smp_processor_id_raw() % NR_CPUS];
-    }
     // SAFETY: TPIDR_EL1 is only ever set by init_this_cpu to an element of
-    // PER_CPU, a static that lives forever.
+    // PER_CPU, a static that lives forever, first thing on each core.
     unsafe { &*p }
 }
 

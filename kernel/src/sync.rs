@@ -18,7 +18,7 @@ use crate::lockdep::LockdepMap;
 use crate::preempt;
 use core::ops::{Deref, DerefMut};
 use core::panic::Location;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// The place in the code that called this (Linux's `_THIS_IP_`): inlined
 /// into a lock's caller, it names the caller's function in reports.
@@ -36,8 +36,10 @@ macro_rules! this_ip {
 /// Use the aliases [`SpinLock`] and [`IrqSpinLock`].
 pub struct RawSpinLock<T, const IRQ: bool> {
     inner: spin::Mutex<T>,
-    /// Holder's CPU + 1; 0 when free.
-    owner_cpu: AtomicU32,
+    /// The holding task (its descriptor's address; 0 when free), as
+    /// Linux's spinlock debugging keeps `owner`: one store of the value
+    /// the preemption count already read.
+    owner: AtomicUsize,
     dep_map: LockdepMap,
 }
 
@@ -91,7 +93,7 @@ impl<T, const IRQ: bool> RawSpinLock<T, IRQ> {
     ) -> Self {
         RawSpinLock {
             inner: spin::Mutex::new(v),
-            owner_cpu: AtomicU32::new(0),
+            owner: AtomicUsize::new(0),
             dep_map: LockdepMap::new(key, name),
         }
     }
@@ -157,12 +159,27 @@ impl<T, const IRQ: bool> RawSpinLock<T, IRQ> {
         self.inner.is_locked()
     }
 
-    /// The CPU holding it, if any (the watchdog's and SysRq's dumps).
-    pub fn owner_cpu(&self) -> Option<usize> {
-        match self.owner_cpu.load(Ordering::Relaxed) {
+    /// The task holding it (its descriptor's address), if any.
+    pub fn owner(&self) -> Option<usize> {
+        match self.owner.load(Ordering::Relaxed) {
             0 => None,
-            c => Some(c as usize - 1),
+            t => Some(t),
         }
+    }
+
+    /// The CPU of the task holding it, if any (the watchdog's and SysRq's
+    /// dumps). A holder cannot migrate (preemption is off while it holds
+    /// a spin lock), so its CPU is where the lock is held.
+    pub fn owner_cpu(&self) -> Option<usize> {
+        let t = self.owner()?;
+        // A report about a lock may race with its release and the holder's
+        // exit: read the field through the fault-safe probe, and accept
+        // only a CPU number (a stale descriptor is still kernel memory).
+        let cpu_field = t + core::mem::offset_of!(crate::task::Task, cpu);
+        crate::arch::exception::probe_read_u64(cpu_field)
+            .ok()
+            .map(|c| c as usize)
+            .filter(|&c| c < crate::percpu::NR_CPUS)
     }
 
     /// Releases a lock whose guard was forgotten: the context switch takes
@@ -174,7 +191,7 @@ impl<T, const IRQ: bool> RawSpinLock<T, IRQ> {
     /// The caller must own the lock (its guard was handed over on this CPU)
     /// and restores the IRQ mask and preemption itself.
     pub unsafe fn force_unlock(&self) {
-        self.owner_cpu.store(0, Ordering::Relaxed);
+        self.owner.store(0, Ordering::Relaxed);
         // SAFETY: the caller owns the lock (see above).
         unsafe { self.inner.force_unlock() };
     }
@@ -202,10 +219,8 @@ impl<T, const IRQ: bool> RawSpinLock<T, IRQ> {
 
     #[inline(always)]
     fn set_owner(&self) {
-        self.owner_cpu.store(
-            crate::percpu::smp_processor_id() as u32 + 1,
-            Ordering::Relaxed,
-        );
+        self.owner
+            .store(crate::task::current_ptr() as usize, Ordering::Relaxed);
     }
 
     /// Spins until the lock is free; after a second, says who holds it

@@ -345,11 +345,15 @@ pub fn finish_task_switch(prev: Arc<Task>) {
     crate::ftrace!(finish_task_switch);
     let cpu_nr = percpu::smp_processor_id();
     let rq_lock = &RUNQUEUES[cpu_nr];
-    // Only the lock __schedule took on this CPU may be released here.
-    if rq_lock.owner_cpu() != Some(cpu_nr) {
+    // Only the lock prev's __schedule took on this CPU may be released
+    // here.
+    // (prev's own CPU field may already name another CPU: a balancing pass
+    // can pull it from the tree while it finishes switching out here.)
+    if rq_lock.owner() != Some(Arc::as_ptr(&prev) as usize) {
         panic!(
-            "finish_task_switch: CPU {cpu_nr} releasing a runqueue lock it does not hold (owner {:?})",
-            rq_lock.owner_cpu()
+            "finish_task_switch: CPU {cpu_nr} releasing a runqueue lock prev (pid {}) does not hold (owner {:?})",
+            prev.pid,
+            rq_lock.owner()
         );
     }
     // Read the state before on_cpu is cleared: after that, prev may be

@@ -21,7 +21,10 @@ pub fn get_current() -> usize {
     let t: usize;
     // SAFETY: reads SP_EL0; the kernel runs on SP_EL1 (SPSel=1), so SP_EL0
     // is free for this use, as in Linux.
-    unsafe { asm!("mrs {}, sp_el0", out(reg) t, options(nomem, nostack, preserves_flags)) };
+    // `pure`: the compiler may reuse an earlier read in the same function,
+    // as Linux's non-volatile `get_current()` lets it: whenever a function
+    // runs, it runs as the same task (a switch returns to it as itself).
+    unsafe { asm!("mrs {}, sp_el0", out(reg) t, options(pure, nomem, nostack, preserves_flags)) };
     t
 }
 
