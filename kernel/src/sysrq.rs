@@ -60,12 +60,9 @@ pub fn write_state(out: &mut dyn Write, blocked_only: bool) -> core::fmt::Result
             "Show State"
         }
     )?;
-    for rq in RUNQUEUES.iter() {
-        let rq = rq.try_lock();
-        if let Some(idle) = rq.as_ref().and_then(|rq| rq.idle.as_ref()) {
-            if !blocked_only {
-                show_task(out, idle)?;
-            }
+    if !blocked_only {
+        for idle in (0..NR_CPUS).filter_map(crate::sched::core::idle_task) {
+            show_task(out, idle)?;
         }
     }
     match crate::pid::TASKLIST.try_lock() {

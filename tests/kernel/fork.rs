@@ -42,6 +42,13 @@ fn settled(want: &Snapshot) -> Snapshot {
     s
 }
 
+/// A baseline once every exited task is gone (see
+/// `task::wait_quiescent`), and nothing else moves.
+fn quiescent_snapshot() -> Snapshot {
+    super::task::wait_quiescent();
+    settled(&snapshot())
+}
+
 /// Runs `path args` as a user process (a kernel thread that execs it, a
 /// child of kthreadd) and waits for it to be gone; returns its task and
 /// wait status.
@@ -99,7 +106,7 @@ fn user_process_stack_is_freed_by_next_task() -> TestResult {
 fn no_leak_after_10000_fork_exit_wait_cycles() -> TestResult {
     // Warm up: first use of per-CPU structures by user processes.
     run_user(&["/bin/forkloop", "200"], 60_000)?;
-    let base = settled(&snapshot());
+    let base = quiescent_snapshot();
     let (_, code) = run_user(&["/bin/forkloop", "10000"], 600_000)?;
     kassert_eq!(code, 0);
     let after = settled(&base);
@@ -124,7 +131,7 @@ fn no_leak_after_10000_fork_exit_wait_cycles() -> TestResult {
 }
 
 fn fork_bomb_is_refused_and_everything_returns() -> TestResult {
-    let base = settled(&snapshot());
+    let base = quiescent_snapshot();
     // The fork suite of usertests ends with a bounded fork bomb that must
     // hit EAGAIN and kill everything it made.
     let (_, code) = run_user(&["/bin/usertests", "fork"], 600_000)?;

@@ -44,6 +44,29 @@ fn settled_counters(want: &Counters) -> Counters {
     c
 }
 
+/// Waits (up to 2 s) until no task is still on its way out, for a
+/// baseline: every descriptor belongs to an idle task or a task with a
+/// pid. A task
+/// that was reaped (or autoreaped) keeps its descriptor and stack until the
+/// CPU it died on switches away, and a vCPU the host has descheduled may
+/// take milliseconds to do so: a baseline taken before then counts memory
+/// that is about to be freed, and a later comparison sees a "leak" of
+/// minus one task. The caller holds no reference to a dead task.
+pub(super) fn wait_quiescent() {
+    let end = time::uptime_ns() + 2_000_000_000;
+    while ps::counters().tasks != crate::pid::TASKLIST.lock().len() + percpu::NR_CPUS
+        && time::uptime_ns() < end
+    {
+        msleep(2);
+    }
+}
+
+/// [`ps::counters`] after [`wait_quiescent`].
+fn quiescent_counters() -> Counters {
+    wait_quiescent();
+    ps::counters()
+}
+
 /// Compares counters; on a mismatch says which allocation sizes differ.
 fn check_counters(after: Counters, base: Counters, hist: [usize; 24]) -> TestResult {
     if after == base {
@@ -94,8 +117,7 @@ fn zombie_until_reaped() -> TestResult {
     // structures that then stay (tree roots), which is not a leak.
     let warm = spawn_child(|| 0, "warmup")?;
     let _ = do_wait(warm, 0);
-    msleep(1);
-    let before = settled_counters(&ps::counters());
+    let before = quiescent_counters();
     let hist = crate::mm::heap::live_by_size();
     let pid = spawn_child(|| 42, "zombie")?;
     let t = find_task_by_pid(pid).ok_or(Fail::Failed("child vanished".into()))?;
@@ -233,8 +255,12 @@ fn dead_task_stack_is_freed_by_next_task() -> TestResult {
 
 fn returning_kthread_exits_through_do_exit_and_is_autoreaped() -> TestResult {
     let t = kthread_run(|| 7, "returns7").map_err(errno)?;
+    // Gone from the pid table is not yet done: as in Linux, exit_notify
+    // reaps an autoreaped task before do_exit sets PF_EXITPIDONE. Done is
+    // when the CPU it died on has switched away and dropped it.
     kassert!(
-        wait_until(2000, || find_task_by_pid(t.pid).is_none()),
+        wait_until(2000, || find_task_by_pid(t.pid).is_none()
+            && Arc::strong_count(&t) == 1),
         "kthread was not reaped automatically"
     );
     kassert_eq!(t.exit_code.load(Ordering::Relaxed), 7);
@@ -245,18 +271,9 @@ fn returning_kthread_exits_through_do_exit_and_is_autoreaped() -> TestResult {
 }
 
 fn task_limit_gives_eagain() -> TestResult {
-    // Earlier tests' tasks may still be on their way out (their
-    // descriptors are released after their CPU switches away): wait until
-    // the count holds still, or the limit set from it would move.
-    let mut before = ps::counters();
-    for _ in 0..100 {
-        msleep(20);
-        let now = ps::counters();
-        if now == before {
-            break;
-        }
-        before = now;
-    }
+    // Earlier tests' tasks may still be on their way out: the limit is
+    // set from a count that no longer moves.
+    let before = quiescent_counters();
     let old = MAX_THREADS.load(Ordering::Relaxed);
     MAX_THREADS.store(before.tasks + 3, Ordering::Relaxed);
     let stop = Arc::new(AtomicBool::new(false));
@@ -348,7 +365,7 @@ fn no_leak_after_10000_create_exit_cycles() -> TestResult {
     // Warm up first so lazily grown structures (queues, trees) reach their
     // working size before the baseline is taken.
     create_exit_cycles(50)?;
-    let base = settled_counters(&ps::counters());
+    let base = quiescent_counters();
     let hist = crate::mm::heap::live_by_size();
     let n = create_exit_cycles(2500)?;
     kassert_eq!(n, 10_000);
@@ -413,7 +430,7 @@ fn stress_hundreds_of_threads_for_20_seconds() -> TestResult {
     create_exit_cycles(10)?;
     let live = Arc::new(AtomicUsize::new(0));
     let spawned = Arc::new(AtomicUsize::new(0));
-    let base = settled_counters(&ps::counters());
+    let base = quiescent_counters();
     let hist = crate::mm::heap::live_by_size();
     let until = time::uptime_ns() + 20_000_000_000;
     for i in 0..300u64 {

@@ -6,7 +6,8 @@
 //! (`ktap`), driving QEMU with deadlines (`runner`), the harness self-check
 //! (`selfcheck`), the serial kernel sender (`chainboot`), the closing summary of `make test` (`summary`), the DTB
 //! (`dtb`), the initramfs archive (`initramfs`), and the ftrace tools
-//! (`trace`), and the benchmark report of `make bench` (`bench`).
+//! (`trace`), the benchmark report of `make bench` (`bench`), and where
+//! each vCPU of a hung kernel is, from QEMU's monitor (`qemu_monitor`).
 
 pub mod bench;
 pub mod board;
@@ -16,6 +17,7 @@ pub mod counts;
 pub mod dtb;
 pub mod initramfs;
 pub mod ktap;
+pub mod qemu_monitor;
 pub mod runner;
 pub mod selfcheck;
 pub mod summary;

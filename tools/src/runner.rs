@@ -130,7 +130,8 @@ pub fn qemu_args(board: Board, kernel: &Path, dtb: &Path, cmdline: &str) -> Vec<
 /// `args` with the console on a multiplexed stdio character device
 /// instead of plain `-serial stdio`: the multiplexer turns Ctrl-A b on its
 /// input into a serial BREAK, which is how the runner reaches the kernel's
-/// magic SysRq after a hang. Signals stay off, so input is never a signal.
+/// magic SysRq after a hang, and Ctrl-A c into QEMU's monitor. Signals stay
+/// off, so input is never a signal.
 pub fn sysrq_console(args: Vec<OsString>) -> Vec<OsString> {
     let mut out = Vec::with_capacity(args.len() + 2);
     let mut it = args.into_iter().peekable();
@@ -142,6 +143,10 @@ pub fn sysrq_console(args: Vec<OsString>) -> Vec<OsString> {
                 "stdio,id=con0,mux=on,signal=off",
                 "-serial",
                 "chardev:con0",
+                // QEMU's monitor on the same multiplexer (Ctrl-A c): after
+                // a hang it tells where each vCPU is (`qemu_monitor`).
+                "-mon",
+                "chardev=con0,mode=readline",
             ] {
                 out.push(OsString::from(x));
             }
@@ -222,6 +227,101 @@ impl Qemu {
                 Ok(Message::StdoutClosed) | Err(_) => break,
             }
         }
+    }
+
+    /// Asks QEMU's monitor where every vCPU is (registers, then the frame
+    /// records above each kernel frame pointer), for a hang the kernel
+    /// could not describe itself: a CPU spinning with IRQs masked.
+    fn cpu_states(&mut self, console: &mut Console, kernel: &Path) {
+        use crate::qemu_monitor::{
+            describe, find_kallsyms, kernel_frame, parse_frame, parse_registers,
+        };
+        /// Frames walked per CPU.
+        const MAX_FRAMES: usize = 16;
+        if self.monitor(console, "\x01c", |_| false).is_none() {
+            return;
+        }
+        let Some(reply) = self.monitor(console, "info registers -a\n", |_| false) else {
+            return;
+        };
+        let cpus = parse_registers(&reply);
+        if cpus.is_empty() {
+            console.cpus = Some(vec![
+                "QEMU's monitor did not answer `info registers -a`".into()
+            ]);
+            return;
+        }
+        let image = std::fs::read(kernel).unwrap_or_default();
+        let syms = find_kallsyms(&image);
+        let mut notes = vec![format!(
+            "where QEMU's monitor found each vCPU (pc, lr, then the return addresses of the frame records){}:",
+            if syms.is_some() { "" } else { ", no kallsyms in the image" }
+        )];
+        for c in &cpus {
+            let mut frames = Vec::new();
+            if c.mode() != "EL0t"
+                && self
+                    .monitor(console, &format!("cpu {}\n", c.cpu), |_| false)
+                    .is_some()
+            {
+                let mut fp = c.fp;
+                while frames.len() < MAX_FRAMES && kernel_frame(fp) {
+                    let key = format!("{fp:016x}:");
+                    let Some(reply) =
+                        self.monitor(console, &format!("x /2gx {fp:#x}\n"), |l| l.contains(&key))
+                    else {
+                        break;
+                    };
+                    let Some((next, ret)) = parse_frame(&reply, fp) else {
+                        break;
+                    };
+                    frames.push(ret);
+                    if next <= fp {
+                        break;
+                    }
+                    fp = next;
+                }
+            }
+            notes.extend(describe(c, &frames, syms.as_ref()));
+        }
+        console.cpus = Some(notes);
+    }
+
+    /// Sends `input` to the console multiplexer and collects the lines that
+    /// follow until one satisfies `done` (or, without such a line, until the
+    /// console is quiet). `None` if QEMU's input is gone.
+    fn monitor(
+        &mut self,
+        console: &mut Console,
+        input: &str,
+        done: impl Fn(&str) -> bool,
+    ) -> Option<Vec<String>> {
+        /// A monitor reply comes within milliseconds; the host may be loaded.
+        const QUIET: Duration = Duration::from_millis(300);
+        const MAX: Duration = Duration::from_secs(3);
+        let stdin = self.stdin.as_mut()?;
+        stdin
+            .write_all(input.as_bytes())
+            .and_then(|_| stdin.flush())
+            .ok()?;
+        let end = Instant::now() + MAX;
+        let mut lines = Vec::new();
+        while Instant::now() < end {
+            match self.messages.recv_timeout(QUIET) {
+                Ok(Message::Stdout(line)) => {
+                    console.log_only(&line);
+                    let finished = done(&line);
+                    lines.push(line);
+                    if finished {
+                        break;
+                    }
+                }
+                Ok(Message::Stderr(line)) => console.stderr(&line),
+                Ok(Message::StdoutClosed) => return None,
+                Err(_) => break,
+            }
+        }
+        Some(lines)
     }
 
     /// Kills QEMU and reaps it. The reader threads are left to finish on
@@ -309,6 +409,8 @@ struct Console<'a> {
     dump: Option<Vec<String>>,
     /// Kernel bug reports seen on the console (see [`is_kernel_report`]).
     reports: Vec<String>,
+    /// Where each vCPU was after a hang, from QEMU's monitor.
+    cpus: Option<Vec<String>>,
 }
 
 /// Is `line` the first line of a report the kernel prints when it finds
@@ -330,6 +432,7 @@ impl<'a> Console<'a> {
             tail: VecDeque::with_capacity(TAIL_LINES),
             dump: None,
             reports: Vec::new(),
+            cpus: None,
         }
     }
 
@@ -341,7 +444,16 @@ impl<'a> Console<'a> {
         self.record(format!("qemu stderr: {line}"));
     }
 
+    /// Monitor replies: to the log, not to the console tail or dump.
+    fn log_only(&mut self, line: &str) {
+        let _ = writeln!(self.log, "{line}");
+    }
+
     fn record(&mut self, line: String) {
+        if self.cpus.is_some() && line.trim() == "(qemu)" {
+            // The monitor's last prompt, flushed when QEMU is killed.
+            return;
+        }
         // The log is a convenience: failing to write it must not stop the tests.
         let _ = writeln!(self.log, "{line}");
         if is_kernel_report(&line) {
@@ -392,6 +504,7 @@ impl<'a> Console<'a> {
                 notes.extend(dump.into_iter().map(|l| format!("| {l}")));
             }
         }
+        notes.extend(self.cpus.take().unwrap_or_default());
         notes
     }
 }
@@ -467,6 +580,7 @@ fn run_once(
             }
             Err(RecvTimeoutError::Timeout) => {
                 qemu.sysrq_show_state(console);
+                qemu.cpu_states(console, &config.kernel);
                 qemu.kill();
                 qemu.drain(console, DRAIN_AFTER_KILL);
                 return (collector, End::Deadline(allowed));

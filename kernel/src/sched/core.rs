@@ -18,7 +18,7 @@ use crate::sync::{IrqSpinGuard, IrqSpinLock};
 use crate::task::{self, Task, PF_IDLE, PF_KTHREAD, TASK_DEAD, TASK_RUNNING, TASK_WAKING};
 use alloc::format;
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use pikern_core::preempt::{PREEMPT_OFFSET, SCHEDULE_PREEMPT_COUNT};
 
 /// The runqueues, one per CPU, each with its own lock.
@@ -73,9 +73,25 @@ pub fn init_idle(cpu_nr: usize) {
     crate::timer::prime(cpu_nr, &idle);
     percpu::cpu(cpu_nr).set_current_task(Arc::as_ptr(&idle));
     rq.curr = Some(idle.clone());
+    // The idle task lives as long as the kernel: this reference is never
+    // given back, so `idle_task` can hand it out without a lock.
+    IDLE_TASKS[cpu_nr].store(Arc::into_raw(idle.clone()).cast_mut(), Ordering::Release);
     rq.idle = Some(idle);
     drop(rq);
     SCHED_READY.store(true, Ordering::Release);
+}
+
+/// Each CPU's idle task, set once by `init_idle` (Linux's `idle_task(cpu)`,
+/// which also reads `rq->idle` without the runqueue lock).
+static IDLE_TASKS: [AtomicPtr<Task>; NR_CPUS] =
+    [const { AtomicPtr::new(core::ptr::null_mut()) }; NR_CPUS];
+
+/// CPU `cpu`'s idle task (`idle_task`), once it has one. Reports from IRQ
+/// context (SysRq) use this: they must not wait for a runqueue lock.
+pub fn idle_task(cpu: usize) -> Option<&'static Task> {
+    let p = IDLE_TASKS.get(cpu)?.load(Ordering::Acquire);
+    // SAFETY: set from an Arc that is never released (see init_idle).
+    unsafe { p.as_ref() }
 }
 
 /// True once this CPU has a current task.
