@@ -26,8 +26,9 @@
 //! their reports are captured for the test and leave it on.
 
 use crate::arch::cpu;
+use crate::percpu::{self, NR_CPUS};
+use crate::preempt;
 use crate::task::{self, Task};
-use crate::{percpu, preempt};
 use alloc::boxed::Box;
 use alloc::string::String;
 use core::cell::UnsafeCell;
@@ -44,7 +45,77 @@ static DEBUG_LOCKS: AtomicBool = AtomicBool::new(false);
 
 /// The dependency graph. A bare `spin::Mutex`: the validator does not
 /// validate itself; holders mask IRQs and set `lockdep_recursion`.
+///
+/// Nothing is allocated while it is held: another CPU may hold the heap
+/// lock and wait for this one (growing the heap takes the page
+/// allocator's lock, and every lock is validated). A report is written
+/// into this CPU's fixed buffer ([`report_text`]) and copied to the heap
+/// after the graph is unlocked; an unnamed class's name is formatted
+/// before the graph is locked.
 static GRAPH: spin::Mutex<Graph> = spin::Mutex::new(Graph::new());
+
+/// Bytes of report text kept; the rest of a longer report is cut.
+const REPORT_BYTES: usize = 16 * 1024;
+
+/// A fixed-size text buffer: `fmt::Write` without the heap.
+struct TextBuf {
+    buf: [u8; REPORT_BYTES],
+    len: usize,
+}
+
+impl TextBuf {
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    fn as_str(&self) -> &str {
+        // Only whole characters are ever appended (see write_str).
+        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+/// One report buffer per CPU.
+struct ReportText([UnsafeCell<TextBuf>; NR_CPUS]);
+
+// SAFETY: a CPU touches only its own buffer, with IRQs masked and its
+// `lockdep_recursion` set (see `report_text`), so no two contexts ever
+// hold a reference to the same one.
+unsafe impl Sync for ReportText {}
+
+static REPORT_TEXT: ReportText = ReportText(
+    [const {
+        UnsafeCell::new(TextBuf {
+            buf: [0; REPORT_BYTES],
+            len: 0,
+        })
+    }; NR_CPUS],
+);
+
+/// This CPU's report buffer, emptied. Only between `enter` and `leave`
+/// (IRQs masked, `lockdep_recursion` set), and only one at a time.
+#[allow(clippy::mut_from_ref)]
+fn report_text(_held: &mut HeldLocks) -> &'static mut TextBuf {
+    let cpu = percpu::this_cpu().cpu;
+    // SAFETY: see `ReportText`: the caller is inside the validator on this
+    // CPU (it holds the held-lock stack `enter` handed out), so this CPU's
+    // buffer has no other user until `leave`.
+    let t = unsafe { &mut *REPORT_TEXT.0[cpu].get() };
+    t.clear();
+    t
+}
+
+impl Write for TextBuf {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = REPORT_BYTES - self.len;
+        let mut n = s.len().min(room);
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
 
 /// A lock's link to its class (Linux's `struct lockdep_map`).
 pub struct LockdepMap {
@@ -190,7 +261,15 @@ fn capture_trace() -> Trace {
     Trace::from_slice(e.get(2..n).unwrap_or(&[]))
 }
 
-fn class_of(g: &mut Graph, map: &LockdepMap, subclass: u8) -> Result<ClassId, Report> {
+/// `map`'s class for `subclass`, registered on first use under `name`.
+/// `Err(None)`: an unnamed class not registered yet, whose name must be
+/// formatted first (on the heap: not under the graph lock).
+fn class_of(
+    g: &mut Graph,
+    map: &LockdepMap,
+    subclass: u8,
+    name: Option<&'static str>,
+) -> Result<ClassId, Option<Report>> {
     if subclass == 0 {
         if let Some(id) = map.class_cache.load(Ordering::Relaxed).checked_sub(1) {
             return Ok(id);
@@ -200,18 +279,43 @@ fn class_of(g: &mut Graph, map: &LockdepMap, subclass: u8) -> Result<ClassId, Re
     let id = match g.lookup(key, subclass) {
         Some(id) => id,
         None => {
-            let name: &'static str = match map.name {
-                Some(n) => n,
-                // Once per class: the table is bounded, so is this.
-                None => Box::leak(alloc::format!("{}", map.name_hint()).into_boxed_str()),
-            };
-            g.register(key, subclass, name)?
+            let name = map.name.or(name).ok_or(None)?;
+            g.register(key, subclass, name).map_err(Some)?
         }
     };
     if subclass == 0 {
         map.class_cache.store(id + 1, Ordering::Relaxed);
     }
     Ok(id)
+}
+
+/// The graph, locked, and `map`'s class in it. An unnamed class seen for
+/// the first time gets its name formatted with the graph unlocked (once
+/// per class and CPU at most: the table is bounded, so is this).
+fn lock_graph_and_class(
+    map: &LockdepMap,
+    subclass: u8,
+) -> (spin::MutexGuard<'static, Graph>, Result<ClassId, Report>) {
+    let mut name = None;
+    loop {
+        let mut g = GRAPH.lock();
+        match class_of(&mut g, map, subclass, name) {
+            Ok(id) => return (g, Ok(id)),
+            Err(Some(r)) => return (g, Err(r)),
+            Err(None) => {
+                drop(g);
+                name = Some(&*Box::leak(
+                    alloc::format!("{}", map.name_hint()).into_boxed_str(),
+                ));
+            }
+        }
+    }
+}
+
+/// A report written in this CPU's buffer, copied to the heap (the graph
+/// unlocked by now).
+fn report_string(text: &TextBuf) -> String {
+    String::from(text.as_str())
 }
 
 fn is_selftest(g: &Graph, c: ClassId) -> bool {
@@ -240,14 +344,14 @@ fn __lock_acquire(map: &LockdepMap, instance: usize, subclass: u8, ip: usize) {
         irqs_enabled,
     };
     let trace = capture_trace();
-    let mut g = GRAPH.lock();
-    let r = class_of(&mut g, map, subclass)
-        .and_then(|class| dep::lock_acquire(&mut g, held, class, instance, ip, &trace, ctx));
+    let (mut g, class) = lock_graph_and_class(map, subclass);
+    let r =
+        class.and_then(|class| dep::lock_acquire(&mut g, held, class, instance, ip, &trace, ctx));
     let report = r.err().map(|rep| {
         let selftest = rep.new_class().is_some_and(|c| is_selftest(&g, c));
         let (comm, pid) = who();
-        let mut s = String::new();
-        let _ = dep::write_report(&mut s, &rep, &g, held, (comm.as_str(), pid), &sym);
+        let text = report_text(held);
+        let _ = dep::write_report(text, &rep, &g, held, (comm.as_str(), pid), &sym);
         if selftest {
             // The lock is taken all the same and the validator stays on:
             // keep the stack true to what is held.
@@ -255,9 +359,10 @@ fn __lock_acquire(map: &LockdepMap, instance: usize, subclass: u8, ip: usize) {
                 held.push_unchecked(c, instance, ip, ctx.hardirq);
             }
         }
-        (s, selftest)
+        (text, selftest)
     });
     drop(g);
+    let report = report.map(|(text, selftest)| (report_string(text), selftest));
     leave(flags);
     if let Some((text, selftest)) = report {
         emit(text, selftest);
@@ -275,16 +380,10 @@ fn __lock_release(_map: &LockdepMap, instance: usize, ip: usize) {
     let report = dep::lock_release(held, instance).err().map(|rep| {
         let g = GRAPH.lock();
         let (comm, pid) = who();
-        let mut s = String::new();
-        let _ = dep::write_report(
-            &mut s,
-            &rep.with_ip(ip),
-            &g,
-            held,
-            (comm.as_str(), pid),
-            &sym,
-        );
-        s
+        let text = report_text(held);
+        let _ = dep::write_report(text, &rep.with_ip(ip), &g, held, (comm.as_str(), pid), &sym);
+        drop(g);
+        report_string(text)
     });
     leave(flags);
     if let Some(text) = report {
@@ -318,8 +417,11 @@ pub fn write_held_locks(out: &mut dyn Write) -> fmt::Result {
     };
     let g = GRAPH.lock();
     let (comm, pid) = who();
-    let r = dep::write_held_locks(out, held, &g, (comm.as_str(), pid), &sym);
+    let text = report_text(held);
+    let r = dep::write_held_locks(text, held, &g, (comm.as_str(), pid), &sym);
     drop(g);
+    // `out` may be a heap string: written with the graph unlocked.
+    let r = r.and_then(|_| out.write_str(text.as_str()));
     leave(flags);
     r
 }
@@ -342,22 +444,46 @@ pub fn held_count() -> usize {
 
 /// `/proc/lockdep`: every class and its direct dependencies.
 pub fn proc_show() -> String {
-    let mut s = String::new();
-    let flags = cpu::local_irq_save();
-    let pc = percpu::this_cpu();
-    let nested = pc.lockdep_recursion.swap(true, Ordering::Relaxed);
-    {
-        let g = GRAPH.lock();
-        let _ = writeln!(
-            s,
-            "# lockdep: validator {}; {} classes, {} dependencies",
-            if enabled() { "on" } else { "off" },
-            g.nr_classes(),
-            g.nr_deps()
-        );
-        let _ = dep::write_proc_lockdep(&mut s, &g);
+    // Written into memory reserved beforehand (nothing is allocated under
+    // the graph lock); a table that does not fit is written again into
+    // twice the room.
+    let mut cap = 16 * 1024;
+    loop {
+        let mut s = NoGrow(String::with_capacity(cap), false);
+        let flags = cpu::local_irq_save();
+        let pc = percpu::this_cpu();
+        let nested = pc.lockdep_recursion.swap(true, Ordering::Relaxed);
+        {
+            let g = GRAPH.lock();
+            let _ = writeln!(
+                s,
+                "# lockdep: validator {}; {} classes, {} dependencies",
+                if enabled() { "on" } else { "off" },
+                g.nr_classes(),
+                g.nr_deps()
+            );
+            let _ = dep::write_proc_lockdep(&mut s, &g);
+        }
+        pc.lockdep_recursion.store(nested, Ordering::Relaxed);
+        cpu::local_irq_restore(flags);
+        if !s.1 {
+            return s.0;
+        }
+        cap *= 2;
     }
-    pc.lockdep_recursion.store(nested, Ordering::Relaxed);
-    cpu::local_irq_restore(flags);
-    s
+}
+
+/// A string that never reallocates: text that does not fit in its
+/// capacity is dropped and the overflow noted.
+struct NoGrow(String, bool);
+
+impl Write for NoGrow {
+    fn write_str(&mut self, t: &str) -> fmt::Result {
+        if self.0.len() + t.len() > self.0.capacity() {
+            self.1 = true;
+            return Err(fmt::Error);
+        }
+        self.0.push_str(t);
+        Ok(())
+    }
 }

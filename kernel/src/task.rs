@@ -380,6 +380,27 @@ pub struct Task {
     /// and involuntary switches, for `RUSAGE_CHILDREN` (Linux's
     /// `signal->cutime`, `cnvcsw`, `cnivcsw`, added up in `wait_task_zombie`).
     pub children_usage: [AtomicU64; 3],
+    /// Counts this descriptor in [`NR_TASKS`]. The last field, so the
+    /// count drops after everything the task owns has been freed (fields
+    /// are dropped in order, after `Drop::drop`): a count that has dropped
+    /// means the memory is back, give or take the descriptor's own block.
+    _counted: TaskCount,
+}
+
+/// One descriptor's share of [`NR_TASKS`] (see `Task::_counted`).
+struct TaskCount;
+
+impl TaskCount {
+    fn new() -> Self {
+        NR_TASKS.fetch_add(1, Ordering::Relaxed);
+        TaskCount
+    }
+}
+
+impl Drop for TaskCount {
+    fn drop(&mut self) {
+        NR_TASKS.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 // SAFETY: `thread` is only touched by cpu_switch_to on the CPU switching
@@ -392,7 +413,6 @@ unsafe impl Send for Task {}
 impl Task {
     /// A new descriptor with default scheduling fields.
     pub fn new(pid: Pid, comm: &str, flags: u32, stack: Option<KernelStack>) -> Task {
-        NR_TASKS.fetch_add(1, Ordering::Relaxed);
         let ctx = match &stack {
             Some(s) => CpuContext::new_thread(s.top()),
             None => CpuContext::default(),
@@ -466,6 +486,7 @@ impl Task {
             nivcsw: AtomicU64::new(0),
             make_it_fail: AtomicBool::new(false),
             children_usage: [const { AtomicU64::new(0) }; 3],
+            _counted: TaskCount::new(),
         };
         t.set_comm(comm);
         t
@@ -574,7 +595,6 @@ impl Drop for Task {
         if self.pid != 0 {
             crate::trace::events::sched_process_free(self);
         }
-        NR_TASKS.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -46,17 +46,27 @@ fn settled_counters(want: &Counters) -> Counters {
 
 /// Waits (up to 2 s) until no task is still on its way out, for a
 /// baseline: every descriptor belongs to an idle task or a task with a
-/// pid. A task
-/// that was reaped (or autoreaped) keeps its descriptor and stack until the
-/// CPU it died on switches away, and a vCPU the host has descheduled may
-/// take milliseconds to do so: a baseline taken before then counts memory
-/// that is about to be freed, and a later comparison sees a "leak" of
-/// minus one task. The caller holds no reference to a dead task.
+/// pid, and the counters hold still over 2 ms. A task that was reaped (or
+/// autoreaped) keeps its descriptor, stack and everything it owns until
+/// the last reference goes, usually when the CPU it died on switches
+/// away; a vCPU the host has descheduled may take milliseconds to do so.
+/// A baseline taken before then counts memory about to be freed, and a
+/// later comparison sees a "leak" of minus one task. The task count
+/// drops only after the descriptor's fields are freed (`Task::_counted`);
+/// the 2 ms cover the descriptor's own block. The caller holds no
+/// reference to a dead task.
 pub(super) fn wait_quiescent() {
     let end = time::uptime_ns() + 2_000_000_000;
-    while ps::counters().tasks != crate::pid::TASKLIST.lock().len() + percpu::NR_CPUS
-        && time::uptime_ns() < end
-    {
+    let mut last = None;
+    while time::uptime_ns() < end {
+        let c = ps::counters();
+        if c.tasks != crate::pid::TASKLIST.lock().len() + percpu::NR_CPUS {
+            last = None;
+        } else if last == Some(c) {
+            return;
+        } else {
+            last = Some(c);
+        }
         msleep(2);
     }
 }
