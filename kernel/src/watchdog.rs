@@ -235,6 +235,35 @@ pub fn spinlock_lockup(name: crate::lockdep::ClassName, lock: usize, owner: Opti
     });
 }
 
+/// A CPU has waited a second for a task to be switched out elsewhere
+/// (`__schedule` or `try_to_wake_up` spinning on `on_cpu`): names the
+/// task, what its CPU's last tick interrupted, and the waiter's backtrace.
+#[cold]
+#[inline(never)]
+pub fn on_cpu_wait_report(p: &crate::task::Task) {
+    let cpu = percpu::smp_processor_id();
+    let on = p.task_cpu();
+    crate::console::with_raw(|out| {
+        let _ = writeln!(
+            out,
+            "BUG: on_cpu wait suspected on CPU#{cpu}: {}/{} still on CPU#{on} after 1s",
+            p.comm(),
+            p.pid
+        );
+        if let Some(w) = WATCH.get(on) {
+            let pc = w.last_pc.load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                " CPU#{on}'s last tick interrupted pid {} at {pc:#018x} {}",
+                w.last_pid.load(Ordering::Relaxed),
+                crate::trace::kallsyms::lookup_text(pc as usize)
+            );
+        }
+        let _ = write_rq_owners(out);
+        let _ = crate::panic::write_backtrace(out, crate::arch::backtrace::current_fp(), None);
+    });
+}
+
 fn report_soft(cpu: usize, secs: u64, regs: Option<&PtRegs>) {
     let me = crate::task::current();
     crate::console::with_raw(|out| {

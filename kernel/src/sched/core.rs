@@ -299,16 +299,65 @@ pub fn __schedule(preempt: bool, locked: Option<IrqSpinGuard<'static, RunQueue>>
     } else {
         prev.nivcsw.fetch_add(1, Ordering::Relaxed);
     }
+    if Arc::ptr_eq(&next, &prev) {
+        sched_state_bug_task("__schedule: picked the running task from the tree", &next);
+    }
     // A task moved here while still switching out elsewhere: wait until
     // that CPU is done with its registers and stack.
-    while next.on_cpu.load(Ordering::Acquire) {
-        core::hint::spin_loop();
-    }
+    wait_off_cpu(&next);
     next.on_cpu.store(true, Ordering::Release);
     crate::trace::events::sched_switch(&prev, &next, preempt);
     pc.set_current_task(Arc::as_ptr(&next));
     rq.curr = Some(next);
     context_switch(rq, prev);
+}
+
+/// Waits until `p` is switched out on the CPU it ran on (Linux's
+/// `smp_cond_load_acquire(&p->on_cpu, !VAL)`). That takes microseconds; a
+/// second means the CPU it is on will never switch it out (or the vCPU is
+/// descheduled), and spinning silently with IRQs off would hang this CPU
+/// without a word: say so once, and go on waiting.
+#[inline(always)]
+fn wait_off_cpu(p: &Task) {
+    if p.on_cpu.load(Ordering::Acquire) {
+        wait_off_cpu_slow(p);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn wait_off_cpu_slow(p: &Task) {
+    let start = cpu::read_counter();
+    let mut reported = false;
+    let mut spins: u32 = 0;
+    while p.on_cpu.load(Ordering::Acquire) {
+        core::hint::spin_loop();
+        spins = spins.wrapping_add(1);
+        if !reported
+            && spins.is_multiple_of(4096)
+            && cpu::read_counter() - start > cpu::counter_frequency()
+        {
+            reported = true;
+            crate::watchdog::on_cpu_wait_report(p);
+        }
+    }
+}
+
+/// A task's scheduler state is impossible (queued twice, picked while it
+/// runs): stop with the facts before a CPU waits for itself forever.
+#[cold]
+#[inline(never)]
+pub(super) fn sched_state_bug_task(what: &str, p: &Task) -> ! {
+    panic!(
+        "{what}: pid {} ({}) cpu {} on_rq {} on_cpu {} state {:#x}, on CPU {}",
+        p.pid,
+        p.comm(),
+        p.task_cpu(),
+        p.on_rq.load(Ordering::Relaxed) as u8,
+        p.on_cpu.load(Ordering::Relaxed) as u8,
+        p.state(),
+        percpu::smp_processor_id()
+    );
 }
 
 /// The runqueue or `current` is not what this CPU should see: a lock
@@ -481,9 +530,7 @@ pub fn try_to_wake_up(p: &Arc<Task>, state_mask: u32) -> bool {
         }
     }
     // Wait until the CPU it slept on has switched away from it.
-    while p.on_cpu.load(Ordering::Acquire) {
-        core::hint::spin_loop();
-    }
+    wait_off_cpu(p);
     p.state.store(TASK_WAKING, Ordering::SeqCst);
     let prev_cpu = p.task_cpu();
     let target = select_task_rq(p, prev_cpu);

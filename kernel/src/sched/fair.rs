@@ -80,6 +80,11 @@ impl RunQueue {
     /// Puts `p` in the tree.
     pub fn enqueue_entity(&mut self, p: &Arc<Task>, how: Enqueue) {
         let se = &p.se;
+        // A second entry would let the task be picked while it runs, and
+        // the CPU picking it would wait for itself (cheap; stays on).
+        if se.rb_seq.load(Ordering::Relaxed) != 0 {
+            super::core::sched_state_bug_task("enqueue_entity: already queued", p);
+        }
         let vr = se.vruntime.load(Ordering::Relaxed);
         let vr = match how {
             Enqueue::New => policy::place_entity(self.cfs.min_vruntime, vr, true),
