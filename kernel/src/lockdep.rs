@@ -50,8 +50,8 @@ static DEBUG_LOCKS: AtomicBool = AtomicBool::new(false);
 /// lock and wait for this one (growing the heap takes the page
 /// allocator's lock, and every lock is validated). A report is written
 /// into this CPU's fixed buffer ([`report_text`]) and copied to the heap
-/// after the graph is unlocked; an unnamed class's name is formatted
-/// before the graph is locked.
+/// after the graph is unlocked; class names live in a static table
+/// ([`CLASS_NAMES`]).
 static GRAPH: spin::Mutex<Graph> = spin::Mutex::new(Graph::new());
 
 /// Bytes of report text kept; the rest of a longer report is cut.
@@ -261,15 +261,55 @@ fn capture_trace() -> Trace {
     Trace::from_slice(e.get(2..n).unwrap_or(&[]))
 }
 
-/// `map`'s class for `subclass`, registered on first use under `name`.
-/// `Err(None)`: an unnamed class not registered yet, whose name must be
-/// formatted first (on the heap: not under the graph lock).
-fn class_of(
-    g: &mut Graph,
-    map: &LockdepMap,
-    subclass: u8,
-    name: Option<&'static str>,
-) -> Result<ClassId, Option<Report>> {
+/// Longest class name kept for a class named by where its lock was
+/// created (`file:line`).
+const CLASS_NAME_BYTES: usize = 96;
+
+/// The names of classes named by their creation site, one slot per class
+/// id. Not on the heap: a class first used late (a path only the fuzzer
+/// reaches) would otherwise show as a leak in heap accounting, and
+/// nothing may be allocated under the graph lock.
+struct ClassNames([UnsafeCell<[u8; CLASS_NAME_BYTES]>; dep::MAX_LOCKDEP_KEYS]);
+
+// SAFETY: slot `id` is written once, under the graph lock, before class
+// `id` is registered; only then can anyone read it, and it is never
+// written again.
+unsafe impl Sync for ClassNames {}
+
+static CLASS_NAMES: ClassNames =
+    ClassNames([const { UnsafeCell::new([0; CLASS_NAME_BYTES]) }; dep::MAX_LOCKDEP_KEYS]);
+
+/// Writes `map`'s creation site into the slot of the class `g` registers
+/// next, and returns it as the class's name.
+fn site_name(g: &Graph, map: &LockdepMap) -> &'static str {
+    let Some(slot) = CLASS_NAMES.0.get(g.nr_classes()) else {
+        return "?"; // the table is full: register reports it
+    };
+    struct Fill<'a>(&'a mut [u8; CLASS_NAME_BYTES], usize);
+    impl Write for Fill<'_> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            let mut n = s.len().min(CLASS_NAME_BYTES - self.1);
+            while !s.is_char_boundary(n) {
+                n -= 1;
+            }
+            self.0[self.1..self.1 + n].copy_from_slice(&s.as_bytes()[..n]);
+            self.1 += n;
+            Ok(())
+        }
+    }
+    // SAFETY: see ClassNames: this slot's class is not registered yet and
+    // the caller holds the graph lock, so nothing else touches it.
+    let buf = unsafe { &mut *slot.get() };
+    let mut f = Fill(buf, 0);
+    let _ = write!(f, "{}", map.name_hint());
+    let len = f.1;
+    // SAFETY: as above; from here on the slot is only read.
+    let bytes: &'static [u8] = unsafe { &(&*slot.get())[..len] };
+    core::str::from_utf8(bytes).unwrap_or("?")
+}
+
+/// `map`'s class for `subclass`, registered on first use.
+fn class_of(g: &mut Graph, map: &LockdepMap, subclass: u8) -> Result<ClassId, Report> {
     if subclass == 0 {
         if let Some(id) = map.class_cache.load(Ordering::Relaxed).checked_sub(1) {
             return Ok(id);
@@ -279,37 +319,17 @@ fn class_of(
     let id = match g.lookup(key, subclass) {
         Some(id) => id,
         None => {
-            let name = map.name.or(name).ok_or(None)?;
-            g.register(key, subclass, name).map_err(Some)?
+            let name = match map.name {
+                Some(n) => n,
+                None => site_name(g, map),
+            };
+            g.register(key, subclass, name)?
         }
     };
     if subclass == 0 {
         map.class_cache.store(id + 1, Ordering::Relaxed);
     }
     Ok(id)
-}
-
-/// The graph, locked, and `map`'s class in it. An unnamed class seen for
-/// the first time gets its name formatted with the graph unlocked (once
-/// per class and CPU at most: the table is bounded, so is this).
-fn lock_graph_and_class(
-    map: &LockdepMap,
-    subclass: u8,
-) -> (spin::MutexGuard<'static, Graph>, Result<ClassId, Report>) {
-    let mut name = None;
-    loop {
-        let mut g = GRAPH.lock();
-        match class_of(&mut g, map, subclass, name) {
-            Ok(id) => return (g, Ok(id)),
-            Err(Some(r)) => return (g, Err(r)),
-            Err(None) => {
-                drop(g);
-                name = Some(&*Box::leak(
-                    alloc::format!("{}", map.name_hint()).into_boxed_str(),
-                ));
-            }
-        }
-    }
 }
 
 /// A report written in this CPU's buffer, copied to the heap (the graph
@@ -344,9 +364,9 @@ fn __lock_acquire(map: &LockdepMap, instance: usize, subclass: u8, ip: usize) {
         irqs_enabled,
     };
     let trace = capture_trace();
-    let (mut g, class) = lock_graph_and_class(map, subclass);
-    let r =
-        class.and_then(|class| dep::lock_acquire(&mut g, held, class, instance, ip, &trace, ctx));
+    let mut g = GRAPH.lock();
+    let r = class_of(&mut g, map, subclass)
+        .and_then(|class| dep::lock_acquire(&mut g, held, class, instance, ip, &trace, ctx));
     let report = r.err().map(|rep| {
         let selftest = rep.new_class().is_some_and(|c| is_selftest(&g, c));
         let (comm, pid) = who();
