@@ -109,6 +109,21 @@ impl<T, const IRQ: bool> RawSpinLock<T, IRQ> {
     #[inline(always)]
     pub fn lock_nested(&self, subclass: u8) -> RawSpinGuard<'_, T, IRQ> {
         let flags = self.enter();
+        self.lock_entered(subclass, flags)
+    }
+
+    /// Takes the lock with IRQs already masked by the caller, who saved
+    /// their previous state in `flags`; the guard restores it
+    /// (`this_rq_lock`: the CPU is read after masking, before locking).
+    #[inline(always)]
+    pub fn lock_irqs_masked(&self, flags: u64) -> RawSpinGuard<'_, T, IRQ> {
+        preempt::preempt_disable();
+        self.lock_entered(0, flags)
+    }
+
+    /// The rest of a lock, once IRQs and preemption are off.
+    #[inline(always)]
+    fn lock_entered(&self, subclass: u8, flags: u64) -> RawSpinGuard<'_, T, IRQ> {
         crate::lockdep::lock_acquire(&self.dep_map, self.addr(), subclass, crate::this_ip!());
         let data = match self.inner.try_lock() {
             Some(g) => spin::MutexGuard::leak(g) as *mut T,
@@ -228,19 +243,13 @@ impl<T, const IRQ: bool> RawSpinLock<T, IRQ> {
     #[cold]
     #[inline(never)]
     fn lock_slowpath(&self) -> *mut T {
-        let start = cpu::read_counter();
-        let limit = cpu::counter_frequency();
-        let mut reported = false;
-        let mut spins: u32 = 0;
+        let mut wait = SpinWait::new();
         loop {
             if let Some(g) = self.inner.try_lock() {
                 return spin::MutexGuard::leak(g) as *mut T;
             }
             while self.inner.is_locked() {
-                core::hint::spin_loop();
-                spins = spins.wrapping_add(1);
-                if !reported && spins.is_multiple_of(4096) && cpu::read_counter() - start > limit {
-                    reported = true;
+                if wait.spin() {
                     crate::watchdog::spinlock_lockup(
                         self.dep_map.name_hint(),
                         self.addr(),
@@ -252,6 +261,49 @@ impl<T, const IRQ: bool> RawSpinLock<T, IRQ> {
     }
 }
 
+/// A busy wait that should take microseconds: [`SpinWait::spin`] says
+/// once, after a second, that it is time to report who is waited for
+/// (the spinning goes on; a descheduled vCPU can take that long).
+pub struct SpinWait {
+    start: u64,
+    spins: u32,
+    reported: bool,
+}
+
+impl SpinWait {
+    /// Starts the clock.
+    pub fn new() -> Self {
+        SpinWait {
+            start: cpu::read_counter(),
+            spins: 0,
+            reported: false,
+        }
+    }
+
+    /// One round of waiting; true the first time a second has passed.
+    #[inline]
+    pub fn spin(&mut self) -> bool {
+        core::hint::spin_loop();
+        self.spins = self.spins.wrapping_add(1);
+        // The counter is read every 4096 rounds only: cheap, and a second
+        // is still a second.
+        if self.reported
+            || !self.spins.is_multiple_of(4096)
+            || cpu::read_counter() - self.start <= cpu::counter_frequency()
+        {
+            return false;
+        }
+        self.reported = true;
+        true
+    }
+}
+
+impl Default for SpinWait {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<'a, T, const IRQ: bool> RawSpinGuard<'a, T, IRQ> {
     /// Gives up the guard without releasing the lock, for the context
     /// switch: the validator stops counting it as held by this task, and
@@ -260,14 +312,6 @@ impl<'a, T, const IRQ: bool> RawSpinGuard<'a, T, IRQ> {
     pub fn hand_over(self) {
         crate::lockdep::lock_release(&self.lock.dep_map, self.lock.addr(), crate::this_ip!());
         core::mem::forget(self);
-    }
-
-    /// Makes the guard restore `flags` on release: the caller masked IRQs
-    /// itself before taking the lock (`this_rq_lock`).
-    #[inline(always)]
-    pub fn with_saved_flags(mut self, flags: u64) -> Self {
-        self.flags = flags;
-        self
     }
 
     /// The lock this guard holds.

@@ -215,16 +215,7 @@ pub fn spinlock_lockup(name: crate::lockdep::ClassName, lock: usize, owner: Opti
         );
         let _ = write!(out, " lock: {name} ({lock:#018x}), .owner_cpu: ");
         let _ = match owner {
-            Some(o) => {
-                let w = &WATCH[o];
-                let pc = w.last_pc.load(Ordering::Relaxed);
-                writeln!(
-                    out,
-                    "{o}, whose last tick interrupted pid {} at {pc:#018x} {}",
-                    w.last_pid.load(Ordering::Relaxed),
-                    crate::trace::kallsyms::lookup_text(pc as usize)
-                )
-            }
+            Some(o) => write!(out, "{o}, whose ").and_then(|_| write_last_tick(out, o)),
             None => writeln!(
                 out,
                 "-1 (released meanwhile, or taken without owner tracking)"
@@ -233,6 +224,21 @@ pub fn spinlock_lockup(name: crate::lockdep::ClassName, lock: usize, owner: Opti
         let _ = write_rq_owners(out);
         let _ = crate::panic::write_backtrace(out, crate::arch::backtrace::current_fp(), None);
     });
+}
+
+/// "last tick interrupted pid P at PC symbol": where `cpu` was when its
+/// timer last got through.
+fn write_last_tick(out: &mut dyn core::fmt::Write, cpu: usize) -> core::fmt::Result {
+    let Some(w) = WATCH.get(cpu) else {
+        return writeln!(out, "last tick is unknown");
+    };
+    let pc = w.last_pc.load(Ordering::Relaxed);
+    writeln!(
+        out,
+        "last tick interrupted pid {} at {pc:#018x} {}",
+        w.last_pid.load(Ordering::Relaxed),
+        crate::trace::kallsyms::lookup_text(pc as usize)
+    )
 }
 
 /// A CPU has waited a second for a task to be switched out elsewhere
@@ -250,15 +256,8 @@ pub fn on_cpu_wait_report(p: &crate::task::Task) {
             p.comm(),
             p.pid
         );
-        if let Some(w) = WATCH.get(on) {
-            let pc = w.last_pc.load(Ordering::Relaxed);
-            let _ = writeln!(
-                out,
-                " CPU#{on}'s last tick interrupted pid {} at {pc:#018x} {}",
-                w.last_pid.load(Ordering::Relaxed),
-                crate::trace::kallsyms::lookup_text(pc as usize)
-            );
-        }
+        let _ = write!(out, " CPU#{on}'s ");
+        let _ = write_last_tick(out, on);
         let _ = write_rq_owners(out);
         let _ = crate::panic::write_backtrace(out, crate::arch::backtrace::current_fp(), None);
     });

@@ -37,9 +37,7 @@ const fn rq_new(cpu: usize) -> IrqSpinLock<RunQueue> {
 #[inline(always)]
 pub fn this_rq_lock() -> IrqSpinGuard<'static, RunQueue> {
     let flags = cpu::local_irq_save();
-    let rq = RUNQUEUES[percpu::smp_processor_id()].lock();
-    // The lock saved the already-masked state; hand it the caller's.
-    rq.with_saved_flags(flags)
+    RUNQUEUES[percpu::smp_processor_id()].lock_irqs_masked(flags)
 }
 
 /// `nr_running` of each runqueue, readable without its lock (balancing).
@@ -210,7 +208,6 @@ fn schedule_bug(prev: &Task, expected: u32) {
 /// would only pick the caller again, so it is skipped (the tick still
 /// charges the time).
 pub fn yield_now() {
-    preempt_disable();
     let rq = this_rq_lock();
     match (&rq.curr, rq.cfs.last_vruntime()) {
         // Behind everyone queued here, as CFS's yield skips the task.
@@ -218,15 +215,14 @@ pub fn yield_now() {
             let vr = curr.se.vruntime.load(Ordering::Relaxed);
             curr.se.vruntime.store(vr.max(last + 1), Ordering::Relaxed);
         }
-        _ if !need_resched() => {
-            drop(rq);
-            preempt_enable_no_resched();
-            return;
-        }
+        _ if !need_resched() => return,
         _ => {}
     }
     // Straight on with the lock held, as Linux's do_sched_yield: no second
-    // lock round trip.
+    // lock round trip. The count __schedule expects: the lock's, and
+    // schedule()'s own (taken here, under the lock, where nothing can
+    // preempt between the two).
+    preempt_disable();
     __schedule(false, Some(rq));
     preempt_enable_no_resched();
     if need_resched() {
@@ -253,9 +249,9 @@ pub fn __schedule(preempt: bool, locked: Option<IrqSpinGuard<'static, RunQueue>>
     // Looked up once: every this_cpu() reads TPIDR_EL1 and checks it.
     let pc = percpu::this_cpu();
     let cpu_nr = pc.cpu;
-    // Cheap checks that stay on: this CPU's runqueue, and its current task
-    // is the one running this code.
-    if rq.cpu != cpu_nr || pc.current_task() != task::current_ptr() {
+    // Cheap checks that stay on: this CPU's runqueue (and below: the task
+    // it runs is the one running this code).
+    if rq.cpu != cpu_nr {
         sched_state_bug(rq.cpu, cpu_nr);
     }
     if !preempt {
@@ -327,17 +323,9 @@ fn wait_off_cpu(p: &Task) {
 #[cold]
 #[inline(never)]
 fn wait_off_cpu_slow(p: &Task) {
-    let start = cpu::read_counter();
-    let mut reported = false;
-    let mut spins: u32 = 0;
+    let mut wait = crate::sync::SpinWait::new();
     while p.on_cpu.load(Ordering::Acquire) {
-        core::hint::spin_loop();
-        spins = spins.wrapping_add(1);
-        if !reported
-            && spins.is_multiple_of(4096)
-            && cpu::read_counter() - start > cpu::counter_frequency()
-        {
-            reported = true;
+        if wait.spin() {
             crate::watchdog::on_cpu_wait_report(p);
         }
     }
