@@ -76,6 +76,11 @@ impl TaskList {
         self.table.get(usize::try_from(pid).ok()?)?.clone()
     }
 
+    /// Pids allocated: a task's, or one a `copy_process` under way holds.
+    pub fn pids_in_use(&self) -> usize {
+        self.pids.in_use()
+    }
+
     /// Number of tasks with a pid.
     pub fn len(&self) -> usize {
         self.len

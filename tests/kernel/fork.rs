@@ -53,6 +53,16 @@ fn quiescent_snapshot() -> Snapshot {
 /// child of kthreadd) and waits for it to be gone; returns its task and
 /// wait status.
 fn run_user(argv: &[&'static str], timeout_ms: u64) -> Result<(Arc<Task>, i32), Fail> {
+    run_user_as(argv, timeout_ms, false)
+}
+
+/// [`run_user`]; with `make_it_fail`, the process and its children are the
+/// ones fault injection's task filter fails (`/proc/PID/make-it-fail`).
+fn run_user_as(
+    argv: &[&'static str],
+    timeout_ms: u64,
+    make_it_fail: bool,
+) -> Result<(Arc<Task>, i32), Fail> {
     if fs::lookup_path("/", argv[0].as_bytes()).is_err() {
         return Err(Fail::Skipped("program not in the initramfs"));
     }
@@ -68,6 +78,9 @@ fn run_user(argv: &[&'static str], timeout_ms: u64) -> Result<(Arc<Task>, i32), 
                 *crate::task::current().files.lock() =
                     Some(Arc::new(crate::sync::IrqSpinLock::new(t)));
             }
+            crate::task::current()
+                .make_it_fail
+                .store(make_it_fail, Ordering::Relaxed);
             let e = crate::exec::kernel_execve(args[0], &args, &["PATH=/bin"]);
             200 + e.0
         },
@@ -130,6 +143,38 @@ fn no_leak_after_10000_fork_exit_wait_cycles() -> TestResult {
     Ok(())
 }
 
+/// A fork that fails after its pid was allocated gives the pid back: with
+/// allocations failing at random for `forkloop` and its children, most
+/// failed forks fail in `copy_mm` (page tables, copy-on-write), which
+/// once returned without freeing the pid. Afterwards every pid in use
+/// belongs to a task again.
+fn failed_forks_give_their_pids_back() -> TestResult {
+    let base = quiescent_snapshot();
+    let pids = || {
+        let tl = crate::pid::TASKLIST.lock();
+        (tl.pids_in_use(), tl.len())
+    };
+    let (in_use, hashed) = pids();
+    kassert_eq!(in_use, hashed);
+    crate::fault_inject::set("1,3,0,-1,task-filter").map_err(|e| Fail::Failed(e.into()))?;
+    let mut failed = 0;
+    for _ in 0..30 {
+        let r = run_user_as(&["/bin/forkloop", "50"], 60_000, true);
+        if !matches!(r, Ok((_, 0))) {
+            failed += 1;
+        }
+    }
+    let injected = crate::fault_inject::status();
+    crate::fault_inject::set("0,0,0,0").map_err(|e| Fail::Failed(e.into()))?;
+    kassert!(failed > 0, "no run failed; fault injection: {injected}");
+    let after = settled(&base);
+    let (in_use, hashed) = pids();
+    kassert_eq!(in_use, hashed);
+    kassert_eq!(after.counters.tasks, base.counters.tasks);
+    kassert_eq!(after.user_pages, base.user_pages);
+    Ok(())
+}
+
 fn fork_bomb_is_refused_and_everything_returns() -> TestResult {
     let base = quiescent_snapshot();
     // The fork suite of usertests ends with a bounded fork bomb that must
@@ -160,6 +205,10 @@ pub const SUITE: Suite = Suite {
         TestCase {
             name: "fork_bomb_is_refused_and_everything_returns",
             run: fork_bomb_is_refused_and_everything_returns,
+        },
+        TestCase {
+            name: "failed_forks_give_their_pids_back",
+            run: failed_forks_give_their_pids_back,
         },
     ],
     manual: false,

@@ -14,9 +14,11 @@ use crate::percpu;
 use crate::preempt::preempt_count;
 use crate::sched::core::{NR_RUNNING, RUNQUEUES};
 use crate::sync::{IrqSpinLock, SpinLock};
+use crate::task::{Task, PF_KTHREAD};
 use crate::{arch::cpu, smp};
 use alloc::format;
 use alloc::string::String;
+use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU32, Ordering};
 use pikern_core::preempt::HARDIRQ_OFFSET;
 
@@ -273,6 +275,46 @@ fn move_queued_task_leaves_a_queued_task_alone() -> TestResult {
     Ok(())
 }
 
+/// Where the last reference to the parent is dropped (in an IRQ handler).
+static DOOMED: IrqSpinLock<Option<Arc<Task>>> = IrqSpinLock::named("lockdep_selftest_doomed", None);
+
+fn drop_doomed() {
+    let p = DOOMED.lock().take();
+    drop(p);
+}
+
+/// A task can be freed in an IRQ handler (the last reference dropped
+/// there); freeing it unlinks its children, taking each child's `sibling`
+/// lock at hard-IRQ level, so that lock must mask IRQs wherever it is
+/// taken. While `sibling` was a plain spin lock, this was lockdep's
+/// "inconsistent lock state" (and a real deadlock if the IRQ hit a CPU
+/// inside `Children::insert`).
+fn a_task_freed_in_an_irq_handler_unlinks_its_children_consistently() -> TestResult {
+    let family = || {
+        let parent = Arc::new(Task::new(0, "sib-parent", PF_KTHREAD, None));
+        let child = Arc::new(Task::new(0, "sib-child", PF_KTHREAD, None));
+        parent.family.lock().children.insert(child.clone());
+        (parent, child)
+    };
+    let warnings = crate::panic::WARNINGS.load(Ordering::Relaxed);
+    // Freed here first, with IRQs on, as a reaped task usually is.
+    kassert!(!cpu::irqs_disabled(), "test entered with IRQs masked");
+    let (parent, child) = family();
+    drop(parent);
+    kassert_eq!(Arc::strong_count(&child), 1);
+    let (parent, child) = family();
+    *DOOMED.lock() = Some(parent);
+    kassert!(smp::call_on_cpu(1, drop_doomed, true), "CPU1 offline");
+    kassert!(DOOMED.lock().is_none(), "the IRQ handler did not run");
+    kassert!(
+        lockdep::enabled(),
+        "the validator turned itself off: it reported freeing a task in an IRQ handler"
+    );
+    kassert_eq!(crate::panic::WARNINGS.load(Ordering::Relaxed), warnings);
+    kassert_eq!(Arc::strong_count(&child), 1);
+    Ok(())
+}
+
 pub const SUITE: Suite = Suite {
     name: "lockdep",
     manual: false,
@@ -308,6 +350,10 @@ pub const SUITE: Suite = Suite {
         TestCase {
             name: "move_queued_task_leaves_a_queued_task_alone",
             run: move_queued_task_leaves_a_queued_task_alone,
+        },
+        TestCase {
+            name: "a_task_freed_in_an_irq_handler_unlinks_its_children_consistently",
+            run: a_task_freed_in_an_irq_handler_unlinks_its_children_consistently,
         },
     ],
 };
