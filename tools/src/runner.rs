@@ -246,9 +246,8 @@ impl Qemu {
         };
         let cpus = parse_registers(&reply);
         if cpus.is_empty() {
-            console.cpus = Some(vec![
-                "QEMU's monitor did not answer `info registers -a`".into()
-            ]);
+            // No monitor on this console (a stand-in QEMU in the tests):
+            // nothing to add.
             return;
         }
         let image = std::fs::read(kernel).unwrap_or_default();

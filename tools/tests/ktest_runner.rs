@@ -76,6 +76,8 @@ ok 2 timer
             "stdio,id=con0,mux=on,signal=off",
             "-serial",
             "chardev:con0",
+            "-mon",
+            "chardev=con0,mode=readline",
             "-monitor",
             "none",
             "-semihosting",
