@@ -12,7 +12,7 @@ use crate::lockdep;
 use crate::panic::{expect_report, take_captured_report};
 use crate::percpu;
 use crate::preempt::preempt_count;
-use crate::sched::core::{NR_RUNNING, RUNQUEUES};
+use crate::sched::core::RUNQUEUES;
 use crate::sync::{IrqSpinLock, SpinLock};
 use crate::task::{Task, PF_KTHREAD};
 use crate::{arch::cpu, smp};
@@ -236,8 +236,43 @@ fn a_task_in_the_schedule_window_is_not_migrated() -> TestResult {
 
 /// move_queued_task runs after a task was switched out for its affinity;
 /// if something queued it meanwhile it must not be queued twice.
+/// With every runqueue locked at once (in CPU order): in how many places
+/// the scheduler has `t` (entries in any tree, plus running as a CPU's
+/// `curr`: never more than one), and the first runqueue whose count of
+/// runnable tasks disagrees with what it holds (its tree, plus `curr`
+/// unless idle). A task queued twice and later dequeued once leaves the
+/// second kind of trace for good.
+fn scheduler_snapshot(t: &Arc<Task>) -> (usize, Option<String>) {
+    let mut rqs: alloc::vec::Vec<_> = RUNQUEUES
+        .iter()
+        .enumerate()
+        .map(|(i, rq)| rq.lock_nested(i as u8))
+        .collect();
+    let places = rqs
+        .iter()
+        .map(|rq| rq.cfs.iter().filter(|(_, x)| Arc::ptr_eq(x, t)).count() + rq.is_curr(t) as usize)
+        .sum();
+    let bad = rqs.iter().find_map(|rq| {
+        let holds = rq.cfs.len() + !rq.curr_is_idle() as usize;
+        (rq.nr_running != holds).then(|| {
+            format!(
+                "cpu#{}: nr_running {} but {} queued and {} running",
+                rq.cpu,
+                rq.nr_running,
+                rq.cfs.len(),
+                !rq.curr_is_idle() as usize
+            )
+        })
+    });
+    // Unlocked newest first: each guard restores the IRQ state from before
+    // its own lock, and only the first one's had IRQs on.
+    while let Some(g) = rqs.pop() {
+        drop(g);
+    }
+    (places, bad)
+}
+
 fn move_queued_task_leaves_a_queued_task_alone() -> TestResult {
-    use alloc::sync::Arc;
     use core::sync::atomic::AtomicBool;
     let stop = Arc::new(AtomicBool::new(false));
     let s2 = stop.clone();
@@ -259,19 +294,33 @@ fn move_queued_task_leaves_a_queued_task_alone() -> TestResult {
         tries += 1;
         let _pi = t.pi_lock.lock();
         if t.on_rq.load(Ordering::Acquire) {
-            let before: usize = NR_RUNNING.iter().map(|n| n.load(Ordering::Relaxed)).sum();
             drop(_pi);
             crate::sched::core::move_queued_task(&t);
-            let after: usize = NR_RUNNING.iter().map(|n| n.load(Ordering::Relaxed)).sum();
+            let (n, bad) = scheduler_snapshot(&t);
             kassert!(
-                after <= before + 1,
-                "move_queued_task queued a queued task again: nr_running {before} -> {after}"
+                n <= 1,
+                "move_queued_task queued a queued task again: it is in {n} places"
+            );
+            kassert!(
+                bad.is_none(),
+                "after move_queued_task: {}",
+                bad.unwrap_or_default()
             );
             checked = true;
         }
     }
     stop.store(true, Ordering::Release);
     kassert!(checked, "never caught the task queued");
+    kassert!(
+        wait_until(2000, || Arc::strong_count(&t) == 1),
+        "the task did not exit"
+    );
+    let (_, bad) = scheduler_snapshot(&t);
+    kassert!(
+        bad.is_none(),
+        "after the task exited: {}",
+        bad.unwrap_or_default()
+    );
     Ok(())
 }
 
