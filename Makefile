@@ -34,6 +34,9 @@ QEMU_RUN = $(QEMU) -M $(MACHINE) -kernel build/kernel8.img -dtb build/$(BOARD).d
 .PHONY: all kernel kernel-test tools dtbs run test bench bench-smoke gdb clippy fmt lint doc clean \
 	deps setup chainloader chainboot
 
+# Every build target first makes sure the toolchain, the aarch64 targets,
+# QEMU and the cross compiler are there (`deps`, a no-op in 0.2 s when they
+# are): a fresh clone builds with a bare `make`.
 all: kernel tools
 
 # User programs and the initramfs (build/initramfs.cpio): user/user.mk.
@@ -54,20 +57,20 @@ deps:
 setup:
 	@bash tools/setup.sh
 
-kernel: tools user
+kernel: tools user | deps
 	PIKERN_INITRAMFS=$(INITRAMFS_ABS) $(CARGO) build -p pikern --target $(TARGET) --release
 	@mkdir -p build
 	$(OBJCOPY) -O binary $(KERNEL_ELF) build/kernel8.img
 	$(TOOLS_DIR)/kallsyms $(KERNEL_ELF) build/kernel8.img
 	@echo "built build/kernel8.img ($$(stat -c %s build/kernel8.img) bytes)"
 
-kernel-test: tools user
+kernel-test: tools user | deps
 	PIKERN_INITRAMFS=$(INITRAMFS_ABS) $(CARGO) build -p pikern --target $(TARGET) --release --features ktest --target-dir target/ktest
 	@mkdir -p build
 	$(OBJCOPY) -O binary $(KERNEL_TEST_ELF) build/kernel8-test.img
 	$(TOOLS_DIR)/kallsyms $(KERNEL_TEST_ELF) build/kernel8-test.img
 
-tools:
+tools: | deps
 	$(CARGO) build -p pikern-tools
 
 # The chainloader (boot/chainloader): flashed once as kernel8.img, it takes
@@ -75,7 +78,7 @@ tools:
 # accesses fault, so its code is built with strict alignment (rustc calls
 # the flag unstable and says so; it is what LLVM's AArch64 backend uses).
 CHAINLOADER_ELF := target/chainloader/$(TARGET)/release/pikern-chainloader
-chainloader:
+chainloader: | deps
 	$(CARGO) rustc -p pikern-chainloader --release --target $(TARGET) \
 		--target-dir target/chainloader -- -C target-feature=+strict-align
 	@mkdir -p build
@@ -196,7 +199,7 @@ gdb: deps kernel dtbs
 fmt:
 	$(CARGO) fmt --all
 
-lint:
+lint: | deps
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) clippy -p pikern --target $(TARGET) --release -- -D warnings

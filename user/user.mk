@@ -57,10 +57,12 @@ user: user-tree
 	$(MKCPIO) $(INITRAMFS_DIR) -o $(INITRAMFS)
 	@echo "built $(INITRAMFS) ($$(stat -c %s $(INITRAMFS)) bytes)"
 
-user-rust:
+user-rust: | deps
 	$(USER_CARGO) build -p pikern-user --target $(USER_TARGET) --release
 
 user-c: $(USER_C_BINS)
+
+$(USER_C_BINS): | deps
 
 $(USER_BUILD)/%_c: $(USER_DIR)/c/%.c
 	@mkdir -p $(@D)
