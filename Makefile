@@ -77,10 +77,12 @@ tools: | deps
 # kernels over the serial line. It runs with the MMU off, where unaligned
 # accesses fault, so its code is built with strict alignment (rustc calls
 # the flag unstable and says so; it is what LLVM's AArch64 backend uses).
+# RUSTFLAGS, not `cargo rustc -- ...`, so libkernel is built that way too;
+# its own target directory keeps those objects apart from the kernel's.
 CHAINLOADER_ELF := target/chainloader/$(TARGET)/release/pikern-chainloader
 chainloader: | deps
-	$(CARGO) rustc -p pikern-chainloader --release --target $(TARGET) \
-		--target-dir target/chainloader -- -C target-feature=+strict-align
+	RUSTFLAGS="-C target-feature=+strict-align" $(CARGO) build -p pikern-chainloader \
+		--release --target $(TARGET) --target-dir target/chainloader
 	@mkdir -p build
 	$(OBJCOPY) -O binary $(CHAINLOADER_ELF) build/chainloader.img
 	@echo "built build/chainloader.img ($$(stat -c %s build/chainloader.img) bytes)"

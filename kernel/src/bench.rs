@@ -16,7 +16,7 @@ use alloc::string::String;
 use core::fmt::Write;
 use core::hint::black_box;
 use core::sync::atomic::{AtomicU64, Ordering};
-use pikern_core::trace::id;
+use libkernel::trace::id;
 
 /// The counter value when pid 1 first dropped to EL0 (0: not yet).
 static INIT_ENTRY_COUNTER: AtomicU64 = AtomicU64::new(0);

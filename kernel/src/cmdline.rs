@@ -2,7 +2,7 @@
 //! SD card's `cmdline.txt`), parsed into options other modules look up.
 
 use crate::dtb::DeviceTree;
-use pikern_core::cmdline::Cmdline;
+use libkernel::cmdline::Cmdline;
 
 static CMDLINE: spin::Once<&'static str> = spin::Once::new();
 

@@ -1,7 +1,7 @@
 //! The flattened device tree the firmware (or QEMU's `-dtb`) passes in x0:
 //! the board's `compatible`, RAM (`/memory`), the command line
 //! (`/chosen/bootargs`) and the initramfs (`/chosen/linux,initrd-*`).
-//! Parsing is done by the `fdt` crate, after `pikern_core::fdt_nop` has
+//! Parsing is done by the `fdt` crate, after `libkernel::fdt_nop` has
 //! removed the NOP tokens that firmware and QEMU edits leave (the crate
 //! cannot skip them).
 
@@ -53,7 +53,7 @@ pub fn probe(addr: usize) -> Option<DeviceTree> {
         // SAFETY: the blob's own size, below 4 GiB in mapped RAM that only
         // this code touches yet (nothing else has parsed it).
         let blob = unsafe { core::slice::from_raw_parts_mut(va as *mut u8, total as usize) };
-        if let Err(why) = pikern_core::fdt_nop::strip_nops(blob) {
+        if let Err(why) = libkernel::fdt_nop::strip_nops(blob) {
             crate::println!("dtb: malformed device tree at {addr:#x}: {why}; ignored");
             return None;
         }

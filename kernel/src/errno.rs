@@ -1,8 +1,8 @@
 //! Linux error numbers. Kernel functions return `Result<T, Errno>`; the
 //! system-call layer turns an `Err` into the negative value user space sees.
-//! The values come from `pikern_core::abi`, shared with the host tests.
+//! The values come from `libkernel::uapi`, shared with the host tests.
 
-use pikern_core::abi;
+use libkernel::uapi;
 
 /// A Linux errno value (positive).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,7 +20,7 @@ macro_rules! errnos {
     ($($name:ident: $doc:literal),* $(,)?) => {
         $(
             #[doc = $doc]
-            pub const $name: Errno = Errno(abi::$name);
+            pub const $name: Errno = Errno(uapi::$name);
         )*
     };
 }

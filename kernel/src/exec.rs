@@ -15,7 +15,8 @@ use crate::task::{self, PF_FORKNOEXEC, PF_KTHREAD};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
-use pikern_core::{abi, elf, user_stack};
+use libkernel::exec::{elf, user_stack};
+use libkernel::uapi;
 
 /// Largest executable file read into memory.
 const MAX_EXEC_FILE: usize = 64 << 20;
@@ -158,7 +159,7 @@ fn start_thread(regs: &mut PtRegs, start: &ExecStart) {
 /// `execve(path, argv, envp)`.
 pub fn sys_execve(path: u64, argv: u64, envp: u64, regs: &mut PtRegs) -> SysResult {
     crate::ftrace!(sys_execve);
-    let p = strncpy_from_user(path, abi::PATH_MAX)?;
+    let p = strncpy_from_user(path, uapi::PATH_MAX)?;
     let argv = copy_strings(argv, 16384, 128 * 1024)?;
     let envp = copy_strings(envp, 16384, 128 * 1024)?;
     let start = do_execve(&p, &argv, &envp)?;
@@ -200,7 +201,7 @@ fn console_fds() -> fs::FdTable {
     for fd in 0..3 {
         let _ = t.install_at(
             fd,
-            fs::File::new(fs::devfs::console_inode(), abi::O_RDWR),
+            fs::File::new(fs::devfs::console_inode(), uapi::O_RDWR),
             false,
         );
     }

@@ -1,7 +1,7 @@
 //! Fault injection for allocations: Linux's `fail_page_alloc` and
 //! `failslab` as one knob, `fail_alloc=` on the command line and
 //! `/proc/fail_alloc` at run time (the policy is
-//! `pikern_core::fault_inject`).
+//! `libkernel::fault_inject`).
 //!
 //! Two kinds of sites ask [`should_fail_alloc`]: the page allocator (every
 //! page table, kernel stack, user page and copy-on-write copy), and the
@@ -15,7 +15,7 @@
 use crate::sync::IrqSpinLock;
 use crate::task;
 use core::sync::atomic::{AtomicBool, Ordering};
-use pikern_core::fault_inject::{FaultAttr, FaultState};
+use libkernel::fault_inject::{FaultAttr, FaultState};
 
 static STATE: IrqSpinLock<FaultState> =
     IrqSpinLock::new(FaultState::new(FaultAttr::OFF, 0x2545_f491_4f6c_dd1d));

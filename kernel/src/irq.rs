@@ -3,7 +3,7 @@
 
 use crate::bsp::{self, IrqSource};
 use crate::{console, percpu, preempt, smp, timer};
-use pikern_core::preempt::HARDIRQ_OFFSET;
+use libkernel::preempt::HARDIRQ_OFFSET;
 
 /// Handles every pending interrupt of this core (called from the vectors),
 /// between `irq_enter` and `irq_exit`: the interrupted task's

@@ -15,7 +15,7 @@
 //!
 //! Holding a lock across `schedule()` is reported by the scheduler
 //! ("scheduling while atomic", `sched::core`), with the held locks listed
-//! from here. The graph logic is the host-tested `pikern_core::lockdep`;
+//! from here. The graph logic is the host-tested `libkernel::lockdep`;
 //! this file wires it to the locks, the tasks and the console.
 //!
 //! On in the ktest build, and with `lockdep` on the command line; off, a
@@ -35,7 +35,7 @@ use core::cell::UnsafeCell;
 use core::fmt::{self, Write};
 use core::panic::Location;
 use core::sync::atomic::{AtomicBool, AtomicU16, Ordering};
-use pikern_core::lockdep::{self as dep, ClassId, Ctx, Graph, HeldLocks, Report, Trace};
+use libkernel::lockdep::{self as dep, ClassId, Ctx, Graph, HeldLocks, Report, Trace};
 
 /// Class names of the validator's self-test locks (see the module doc).
 pub const SELFTEST_PREFIX: &str = "lockdep_selftest";

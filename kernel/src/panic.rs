@@ -98,7 +98,7 @@ pub fn write_syscall(out: &mut dyn Write) -> fmt::Result {
     // returned it holds the registers of the latest entry from user space.
     let regs = unsafe { &*(at as *const arch::exception::PtRegs) };
     let nr = regs.regs[8] as usize;
-    let name = pikern_core::abi::syscall_name(nr).unwrap_or("?");
+    let name = libkernel::uapi::syscall_name(nr).unwrap_or("?");
     write!(out, "syscall: {nr} ({name}) args")?;
     for a in &regs.regs[..6] {
         write!(out, " {a:#x}")?;

@@ -47,7 +47,7 @@ pub struct PerCpu {
     pub irq_regs: AtomicUsize,
     /// This core's trace ring (null before `trace::init`): one load from
     /// the per-CPU data on every recorded event.
-    pub trace_ring: AtomicPtr<pikern_core::trace::Ring>,
+    pub trace_ring: AtomicPtr<libkernel::trace::Ring>,
     fault: crate::sync::IrqSpinLock<Option<FaultRecord>>,
 }
 

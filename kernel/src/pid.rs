@@ -11,7 +11,7 @@ use crate::task::{Pid, Task};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
-use pikern_core::pid::PidAllocator;
+use libkernel::pid::PidAllocator;
 
 /// All tasks with a pid, and the pid bitmap.
 pub struct TaskList {
@@ -27,7 +27,7 @@ pub struct TaskList {
 pub static TASKLIST: IrqSpinLock<TaskList> = IrqSpinLock::named(
     "tasklist_lock",
     TaskList {
-        pids: PidAllocator::new(pikern_core::pid::PID_MAX_DEFAULT),
+        pids: PidAllocator::new(libkernel::pid::PID_MAX_DEFAULT),
         table: Vec::new(),
         len: 0,
     },
@@ -54,7 +54,7 @@ impl TaskList {
         let pid = task.pid as usize;
         if self.table.len() <= pid {
             self.table
-                .resize(pikern_core::pid::PID_MAX_DEFAULT.max(pid + 1), None);
+                .resize(libkernel::pid::PID_MAX_DEFAULT.max(pid + 1), None);
         }
         if self.table[pid].replace(task).is_none() {
             self.len += 1;

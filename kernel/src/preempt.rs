@@ -1,5 +1,5 @@
 //! Preemption control (Linux's `include/linux/preempt.h`; the counter's
-//! layout is `pikern_core::preempt`).
+//! layout is `libkernel::preempt`).
 //!
 //! The count lives in the running task (`Task::preempt_count`), reached
 //! through `SP_EL0`, as arm64 Linux keeps it in `thread_info`: a per-CPU
@@ -12,7 +12,7 @@
 use crate::sched::core::{__schedule, need_resched, sched_ready};
 use crate::task::current_ptr;
 use core::sync::atomic::{compiler_fence, AtomicU32, Ordering};
-use pikern_core::preempt::{in_hardirq, PREEMPT_OFFSET};
+use libkernel::preempt::{in_hardirq, PREEMPT_OFFSET};
 
 /// The running task's counter; `None` before the scheduler starts.
 #[inline(always)]

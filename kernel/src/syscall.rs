@@ -10,7 +10,7 @@ use crate::mm::uaccess::{copy_from_user, copy_to_user};
 use crate::task::{self, Pid};
 use crate::{exec, exit, fork, fs::syscalls as fsc, mm::syscalls as mmc, signal, time};
 use core::sync::atomic::Ordering;
-use pikern_core::abi::{self, nr};
+use libkernel::uapi::{self, nr};
 
 /// What a system call returns.
 pub type SysResult = Result<i64, Errno>;
@@ -108,7 +108,7 @@ fn dispatch(n: usize, a: [u64; 6], regs: &mut PtRegs) -> SysResult {
         nr::CLOCK_GETTIME => sys_clock_gettime(a[0] as u32, a[1]),
         nr::CLOCK_GETRES => sys_clock_getres(a[1]),
         nr::CLOCK_NANOSLEEP => sys_clock_nanosleep(a[0] as u32, a[1] as u32, a[2], a[3]),
-        nr::NANOSLEEP => sys_clock_nanosleep(abi::CLOCK_MONOTONIC, 0, a[0], a[1]),
+        nr::NANOSLEEP => sys_clock_nanosleep(uapi::CLOCK_MONOTONIC, 0, a[0], a[1]),
         nr::SCHED_YIELD => {
             crate::sched::yield_now();
             Ok(0)
@@ -137,7 +137,7 @@ fn sys_getrusage(who: i64, usage: u64) -> SysResult {
 }
 
 fn sys_uname(buf: u64) -> SysResult {
-    let u = abi::Utsname::new(
+    let u = uapi::Utsname::new(
         "pikern",
         "pikern",
         env!("CARGO_PKG_VERSION"),
@@ -177,7 +177,7 @@ fn sys_prlimit64(pid: Pid, resource: u32, new: u64, old: u64) -> SysResult {
     };
     let cur = t.rlim.lock()[resource as usize];
     if old != 0 {
-        let l = abi::Rlimit64 {
+        let l = uapi::Rlimit64 {
             rlim_cur: cur.0,
             rlim_max: cur.1,
         };
@@ -202,7 +202,7 @@ pub fn random_u64() -> u64 {
 }
 
 fn sys_getrandom(buf: u64, len: u64, flags: u32) -> SysResult {
-    if flags & !(abi::GRND_NONBLOCK | abi::GRND_RANDOM | abi::GRND_INSECURE) != 0 {
+    if flags & !(uapi::GRND_NONBLOCK | uapi::GRND_RANDOM | uapi::GRND_INSECURE) != 0 {
         return Err(EINVAL);
     }
     let len = len.min(1 << 20) as usize;
@@ -222,7 +222,7 @@ fn sys_clock_gettime(clock: u32, tp: u64) -> SysResult {
         return Err(EINVAL);
     }
     let ns = time::uptime_ns();
-    let ts = abi::Timespec {
+    let ts = uapi::Timespec {
         tv_sec: (ns / 1_000_000_000) as i64,
         tv_nsec: (ns % 1_000_000_000) as i64,
     };
@@ -235,7 +235,7 @@ fn sys_clock_getres(tp: u64) -> SysResult {
         let ns = (1_000_000_000 / time::counter_frequency()).max(1);
         copy_to_user(
             tp,
-            &abi::Timespec {
+            &uapi::Timespec {
                 tv_sec: 0,
                 tv_nsec: ns as i64,
             }
@@ -253,7 +253,7 @@ fn sys_clock_nanosleep(clock: u32, flags: u32, req: u64, rem: u64) -> SysResult 
     }
     let mut b = [0u8; 16];
     copy_from_user(&mut b, req)?;
-    let ts = abi::Timespec::from_bytes(&b);
+    let ts = uapi::Timespec::from_bytes(&b);
     if !ts.is_valid() {
         return Err(EINVAL);
     }
@@ -274,7 +274,7 @@ fn sys_clock_nanosleep(clock: u32, flags: u32, req: u64, rem: u64) -> SysResult 
         if signal::signal_pending() {
             if rem != 0 && flags & 1 == 0 {
                 let left = end - now;
-                let t = abi::Timespec {
+                let t = uapi::Timespec {
                     tv_sec: (left / 1_000_000_000) as i64,
                     tv_nsec: (left % 1_000_000_000) as i64,
                 };
@@ -334,22 +334,22 @@ fn sys_getpriority(which: u32, who: Pid) -> SysResult {
 /// becomes QEMU's exit status (Linux ignores it); on a board power off and
 /// restart go through the watchdog (see `power`).
 fn sys_reboot(magic1: u32, magic2: u32, cmd: u32, arg: u64) -> SysResult {
-    if !abi::reboot_magic_ok(magic1, magic2) {
+    if !uapi::reboot_magic_ok(magic1, magic2) {
         return Err(EINVAL);
     }
     if task::current().pid != 1 {
         return Err(EPERM);
     }
     match cmd {
-        abi::LINUX_REBOOT_CMD_POWER_OFF => {
+        uapi::LINUX_REBOOT_CMD_POWER_OFF => {
             println!("reboot: Power down");
             crate::power::power_off((arg & 0xff) as u32)
         }
-        abi::LINUX_REBOOT_CMD_HALT => {
+        uapi::LINUX_REBOOT_CMD_HALT => {
             println!("reboot: System halted");
             crate::power::exit((arg & 0xff) as u32)
         }
-        abi::LINUX_REBOOT_CMD_RESTART => {
+        uapi::LINUX_REBOOT_CMD_RESTART => {
             println!("reboot: Restarting system");
             crate::power::restart()
         }

@@ -15,7 +15,7 @@ use alloc::boxed::Box;
 use alloc::sync::{Arc, Weak};
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use pikern_core::sched_fair::{nice_to_weight, DEFAULT_PRIO};
+use libkernel::sched::fair::{nice_to_weight, DEFAULT_PRIO};
 
 /// Process id.
 pub type Pid = i32;
@@ -134,10 +134,10 @@ pub struct SchedEntity {
 impl SchedEntity {
     /// Its key in the runqueue's tree, if it is queued (caller holds the
     /// runqueue lock).
-    pub fn rb_key(&self) -> Option<pikern_core::sched_fair::QueueKey> {
+    pub fn rb_key(&self) -> Option<libkernel::sched::fair::QueueKey> {
         match self.rb_seq.load(Ordering::Relaxed) {
             0 => None,
-            seq => Some(pikern_core::sched_fair::QueueKey(
+            seq => Some(libkernel::sched::fair::QueueKey(
                 self.rb_vruntime.load(Ordering::Relaxed),
                 seq,
             )),
@@ -146,7 +146,7 @@ impl SchedEntity {
 
     /// Records its key in the tree, or that it left it (caller holds the
     /// runqueue lock).
-    pub fn set_rb_key(&self, key: Option<pikern_core::sched_fair::QueueKey>) {
+    pub fn set_rb_key(&self, key: Option<libkernel::sched::fair::QueueKey>) {
         let (vr, seq) = key.map_or((0, 0), |k| (k.0, k.1));
         self.rb_vruntime.store(vr, Ordering::Relaxed);
         self.rb_seq.store(seq, Ordering::Relaxed);
@@ -310,7 +310,7 @@ pub struct Task {
     pub migrate_pending: AtomicBool,
     /// Why it may not be preempted now: `preempt_disable` nesting (spin
     /// locks included) and hard-IRQ depth, laid out as in
-    /// `pikern_core::preempt`. Only this task, and IRQs on its CPU (which
+    /// `libkernel::preempt`. Only this task, and IRQs on its CPU (which
     /// restore it), change it, so plain loads and stores suffice.
     pub preempt_count: AtomicU32,
     /// The locks it holds, for the lock validator (`held_locks`); `None`
@@ -447,7 +447,7 @@ impl Task {
             // creator's switch held; the boot context (an idle task) holds
             // nothing.
             preempt_count: AtomicU32::new(if stack.is_some() {
-                pikern_core::preempt::FORK_PREEMPT_COUNT
+                libkernel::preempt::FORK_PREEMPT_COUNT
             } else {
                 0
             }),

@@ -132,8 +132,7 @@ pub fn watchdog_tick(now: u64, regs: Option<&PtRegs>) {
     } else {
         let stuck = now.saturating_sub(w.touch_ts.load(Ordering::Relaxed));
         // The count of the interrupted code, less this handler's own level.
-        let preemptible =
-            crate::preempt::preempt_count() & !pikern_core::preempt::HARDIRQ_MASK == 0;
+        let preemptible = crate::preempt::preempt_count() & !libkernel::preempt::HARDIRQ_MASK == 0;
         if preemptible && stuck > secs * freq {
             // Kernel code that has run long but may be preempted: do what
             // Linux's watchdog thread does and preempt it. Passing through

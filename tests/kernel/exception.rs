@@ -7,7 +7,7 @@ use crate::errno::EFAULT;
 use crate::ktest::{Suite, TestCase, TestResult};
 use crate::percpu;
 use alloc::string::String;
-use pikern_core::esr;
+use libkernel::arch::aarch64::esr;
 
 const UNMAPPED: usize = 0x40_0000_0000;
 

@@ -20,7 +20,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU32, Ordering};
-use pikern_core::preempt::HARDIRQ_OFFSET;
+use libkernel::preempt::HARDIRQ_OFFSET;
 
 static A: SpinLock<u32> = SpinLock::named("lockdep_selftest_A", 0);
 static B: SpinLock<u32> = SpinLock::named("lockdep_selftest_B", 0);

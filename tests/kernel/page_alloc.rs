@@ -74,8 +74,8 @@ fn exhaustion_returns_enomem_and_everything_comes_back() -> TestResult {
     kassert_eq!(n, before);
     kassert_eq!(page_alloc::nr_free_pages(), before);
     // The heap can still grow and large blocks exist again after merging.
-    let big = page_alloc::alloc_pages(pikern_core::buddy::MAX_ORDER).map_err(|e| fail(e.0))?;
-    page_alloc::free_pages(big, pikern_core::buddy::MAX_ORDER).map_err(|e| fail(e.0))?;
+    let big = page_alloc::alloc_pages(libkernel::mm::buddy::MAX_ORDER).map_err(|e| fail(e.0))?;
+    page_alloc::free_pages(big, libkernel::mm::buddy::MAX_ORDER).map_err(|e| fail(e.0))?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use crate::trace::{self, function};
 use alloc::format;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
-use pikern_core::trace::{id, Item};
+use libkernel::trace::{id, Item};
 
 /// Marker entries (`tracing_mark_write`) with a text starting with `tag`.
 fn markers(tag: &str) -> Vec<(usize, u64, alloc::string::String)> {

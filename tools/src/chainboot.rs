@@ -1,4 +1,4 @@
-//! The host side of the chainload protocol (`pikern_core::chainload`):
+//! The host side of the chainload protocol (`libkernel::bsp::chainload`):
 //! opens the line to the board (a serial device, or QEMU's serial socket),
 //! shows everything the board prints, and sends a kernel when the
 //! chainloader asks for one.
@@ -8,7 +8,7 @@
 //! chainloader's lines, so the tool follows the same text a person on a
 //! terminal would read.
 
-use pikern_core::chainload::{self, Header};
+use libkernel::bsp::chainload::{self, Header};
 use std::io::{self, Read, Write};
 use std::process::Command;
 use std::sync::{Arc, Condvar, Mutex};

@@ -2,7 +2,7 @@
 //! `mkcpio`).
 //!
 //! Linux boots from a cpio "newc" archive of its first root file system;
-//! pikern does the same, and `pikern_core::cpio` both writes it here and
+//! pikern does the same, and `libkernel::fs::cpio` both writes it here and
 //! reads it in the kernel, so the two cannot disagree. The archive must be
 //! reproducible (the same tree gives the same bytes, whoever builds it and
 //! whenever), so entries are sorted by path, owners are 0 and times 0;
@@ -17,7 +17,7 @@ use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use pikern_core::cpio::NewcWriter;
+use libkernel::fs::cpio::NewcWriter;
 
 /// What one archive entry will hold.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -9,7 +9,7 @@
 //! names the addresses with the kernel's own symbol table (the kallsyms
 //! blob inside the image).
 
-use pikern_core::trace::Kallsyms;
+use libkernel::trace::Kallsyms;
 
 /// The registers of one vCPU that locate it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -207,7 +207,7 @@ mod tests {
             (0xffffff8000080000u64, 0x100u64, "_start".to_string()),
             (0xffffff8000081000, 0x40, "finish_task_switch".to_string()),
         ];
-        let blob = pikern_core::trace::build_kallsyms(&mut syms);
+        let blob = libkernel::trace::build_kallsyms(&mut syms);
         // The magic alone (the kernel's constant) comes first in the image.
         let mut image = b"xxPIKSYMS1\0\0\0\0\0\0\0\0yy".to_vec();
         image.extend_from_slice(&blob);

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use common::scratch_dir;
-use pikern_core::cpio::{entries, Entry, S_IFDIR, S_IFLNK, S_IFREG};
+use libkernel::fs::cpio::{entries, Entry, S_IFDIR, S_IFLNK, S_IFREG};
 
 fn mkcpio(args: &[&Path]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mkcpio"))

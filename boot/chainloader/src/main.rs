@@ -8,22 +8,15 @@
 //! UART: every access is a volatile 8- or 32-bit one at its natural
 //! alignment, since with the MMU off all data memory is Device memory,
 //! where unaligned accesses fault. The board recipes (pins, UART clock)
-//! and the protocol are pikern-core's own files, included by path.
+//! and the protocol come from libkernel, built without its heap parts.
 
 #![no_std]
 #![no_main]
 
-#[path = "../../../kernel/core/src/bcm.rs"]
-#[allow(dead_code)]
-mod bcm;
-#[path = "../../../kernel/core/src/chainload.rs"]
-#[allow(dead_code)]
-mod chainload;
-
-use bcm::{RegisterIo, Soc};
-use chainload::{Header, HeaderError, LOAD_ADDR, MAGIC};
 use core::arch::{asm, global_asm};
 use core::ptr::{read_volatile, write_volatile};
+use libkernel::bsp::bcm::{self, RegisterIo, Soc};
+use libkernel::bsp::chainload::{self, Header, HeaderError, LOAD_ADDR, MAGIC};
 
 global_asm!(include_str!("../start.S"));
 

@@ -14,7 +14,7 @@ pub mod soc;
 
 use crate::arch::mmu::MemType;
 use crate::dtb::DeviceTree;
-use pikern_core::bcm::{self, Soc};
+use libkernel::bsp::bcm::{self, Soc};
 use pl011::Pl011;
 use soc::ClockSource;
 

@@ -63,7 +63,7 @@ impl Pl011 {
     }
 
     /// 8N1 at the baud rate the divisors give (see
-    /// `pikern_core::bcm::pl011_divisors`; QEMU ignores them), receive
+    /// `libkernel::bsp::bcm::pl011_divisors`; QEMU ignores them), receive
     /// interrupt on.
     pub fn init(&self, ibrd: u32, fbrd: u32) {
         self.regs.cr.set(0);

@@ -4,12 +4,12 @@
 //!
 //! QEMU needs none of this (its PL011 ignores pins and divisors, and
 //! semihosting ends it), but a Pi does: the recipes themselves live in
-//! `pikern_core::bcm`, shared with the chainloader and tested on the host.
+//! `libkernel::bsp::bcm`, shared with the chainloader and tested on the host.
 
 use crate::arch::cpu;
 use crate::mm::{phys_to_virt, virt_to_phys};
 use core::ptr::{read_volatile, write_volatile};
-use pikern_core::bcm::{self, RegisterIo, Soc};
+use libkernel::bsp::bcm::{self, RegisterIo, Soc};
 
 /// Registers reached through the kernel's linear map (device memory).
 struct LinearMap;

@@ -5,7 +5,7 @@ use super::{ramfs, FileOps, Inode, InodeKind};
 use crate::console;
 use crate::errno::*;
 use alloc::sync::Arc;
-use pikern_core::abi;
+use libkernel::uapi;
 
 /// `ioctl`: get the terminal's foreground process group.
 const TIOCGPGRP: u32 = 0x540f;
@@ -48,15 +48,15 @@ impl FileOps for ConsoleDev {
 
     fn ioctl(&self, _inode: &Inode, cmd: u64, arg: u64) -> Result<i64, Errno> {
         match cmd as u32 {
-            abi::TCGETS => {
-                crate::mm::uaccess::copy_to_user(arg, &abi::Termios::linux_default().to_bytes())?;
+            uapi::TCGETS => {
+                crate::mm::uaccess::copy_to_user(arg, &uapi::Termios::linux_default().to_bytes())?;
                 Ok(0)
             }
-            abi::TIOCGWINSZ => {
-                let ws = abi::Winsize {
+            uapi::TIOCGWINSZ => {
+                let ws = uapi::Winsize {
                     ws_row: 24,
                     ws_col: 80,
-                    ..abi::Winsize::default()
+                    ..uapi::Winsize::default()
                 };
                 crate::mm::uaccess::copy_to_user(arg, &ws.to_bytes())?;
                 Ok(0)
@@ -100,8 +100,8 @@ impl FileOps for NullDev {
 fn chrdev(major: u32, minor: u32, ops: Arc<dyn FileOps>) -> Arc<Inode> {
     Arc::new(Inode {
         ino: super::alloc_ino(),
-        mode: abi::S_IFCHR | 0o666,
-        rdev: abi::makedev(major, minor),
+        mode: uapi::S_IFCHR | 0o666,
+        rdev: uapi::makedev(major, minor),
         kind: InodeKind::Special(ops),
     })
 }

@@ -5,7 +5,7 @@
 use super::{ramfs, Inode, InodeKind};
 use alloc::string::String;
 use alloc::vec::Vec;
-use pikern_core::{abi, cpio};
+use libkernel::{fs::cpio, uapi};
 
 /// The initramfs built into the image (empty if none was built).
 static BUILTIN: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/initramfs.cpio"));
@@ -39,7 +39,7 @@ pub fn unpack(what: &str, image: &[u8]) {
             let target = String::from_utf8_lossy(e.data).into_owned();
             ramfs::install(
                 &path,
-                Inode::new(abi::S_IFLNK | 0o777, InodeKind::Symlink(target)),
+                Inode::new(uapi::S_IFLNK | 0o777, InodeKind::Symlink(target)),
             )
         } else if e.is_file() {
             files += 1;

@@ -21,7 +21,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use pikern_core::abi;
+use libkernel::uapi;
 
 /// What a file does when read, written or controlled.
 pub trait FileOps: Send + Sync {
@@ -146,9 +146,9 @@ impl Inode {
     }
 
     /// The `stat` of this inode.
-    pub fn stat(&self) -> abi::Stat {
+    pub fn stat(&self) -> uapi::Stat {
         let size = self.size();
-        abi::Stat {
+        uapi::Stat {
             st_ino: self.ino,
             st_mode: self.mode,
             st_nlink: if self.is_dir() { 2 } else { 1 },
@@ -156,7 +156,7 @@ impl Inode {
             st_size: size as i64,
             st_blksize: 4096,
             st_blocks: size.div_ceil(512) as i64,
-            ..abi::Stat::default()
+            ..uapi::Stat::default()
         }
     }
 }
@@ -168,7 +168,7 @@ static ROOT: spin::Once<Arc<Inode>> = spin::Once::new();
 pub fn root() -> Arc<Inode> {
     ROOT.call_once(|| {
         Inode::new(
-            abi::S_IFDIR | 0o755,
+            uapi::S_IFDIR | 0o755,
             InodeKind::Dir(IrqSpinLock::new(BTreeMap::new())),
         )
     })
@@ -178,7 +178,7 @@ pub fn root() -> Arc<Inode> {
 /// Mounts a computed directory at `path` (created in ramfs if missing).
 pub fn mount(path: &str, ops: Arc<dyn DirOps>) -> Result<(), Errno> {
     let (parent, name) = ramfs::parent_of(path)?;
-    let dir = Inode::new(abi::S_IFDIR | 0o555, InodeKind::PseudoDir(ops));
+    let dir = Inode::new(uapi::S_IFDIR | 0o555, InodeKind::PseudoDir(ops));
     match &parent.kind {
         // Mounting hides whatever directory was there.
         InodeKind::Dir(d) => {
@@ -197,15 +197,15 @@ pub fn lookup_path(cwd: &str, path: &[u8]) -> Result<Arc<Inode>, Errno> {
 
 fn lookup_depth(cwd: &str, path: &[u8], depth: usize) -> Result<Arc<Inode>, Errno> {
     if depth > 8 {
-        return Err(Errno(abi::ELOOP));
+        return Err(Errno(uapi::ELOOP));
     }
-    let split = pikern_core::path::split(path).map_err(|e| Errno(e.errno()))?;
+    let split = libkernel::fs::path::split(path).map_err(|e| Errno(e.errno()))?;
     // Walk from the root, keeping the chain of parents for `..`.
     let mut stack: Vec<Arc<Inode>> = alloc::vec![root()];
     if !split.absolute {
-        let c = pikern_core::path::split(cwd.as_bytes()).map_err(|e| Errno(e.errno()))?;
+        let c = libkernel::fs::path::split(cwd.as_bytes()).map_err(|e| Errno(e.errno()))?;
         for comp in c.components {
-            if let pikern_core::path::Component::Normal(n) = comp {
+            if let libkernel::fs::path::Component::Normal(n) = comp {
                 let next = stack
                     .last()
                     .ok_or(ENOENT)?
@@ -216,12 +216,12 @@ fn lookup_depth(cwd: &str, path: &[u8], depth: usize) -> Result<Arc<Inode>, Errn
     }
     for comp in split.components {
         match comp {
-            pikern_core::path::Component::Parent => {
+            libkernel::fs::path::Component::Parent => {
                 if stack.len() > 1 {
                     stack.pop();
                 }
             }
-            pikern_core::path::Component::Normal(n) => {
+            libkernel::fs::path::Component::Normal(n) => {
                 let name = core::str::from_utf8(n).map_err(|_| ENOENT)?;
                 let cur = stack.last().ok_or(ENOENT)?.clone();
                 let next = cur.lookup(name)?;
@@ -289,7 +289,7 @@ impl File {
     /// `F_SETFL`: only `O_APPEND` and `O_NONBLOCK` change, as on Linux
     /// (which also takes flags this kernel does not implement).
     pub fn set_flags(&self, flags: u32) {
-        let mask = abi::O_APPEND | abi::O_NONBLOCK;
+        let mask = uapi::O_APPEND | uapi::O_NONBLOCK;
         let _ = self
             .flags
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
@@ -298,11 +298,11 @@ impl File {
     }
 
     fn readable(&self) -> bool {
-        self.flags() & 3 != abi::O_WRONLY
+        self.flags() & 3 != uapi::O_WRONLY
     }
 
     fn writable(&self) -> bool {
-        self.flags() & 3 != abi::O_RDONLY
+        self.flags() & 3 != uapi::O_RDONLY
     }
 
     /// Reads at the file position.
@@ -344,13 +344,13 @@ impl File {
             InodeKind::File(d) => {
                 let mut pos = self.pos.lock();
                 let mut d = d.lock();
-                if self.flags() & abi::O_APPEND != 0 {
+                if self.flags() & uapi::O_APPEND != 0 {
                     *pos = d.len() as u64;
                 }
                 let start = *pos as usize;
                 let end = start.checked_add(buf.len()).ok_or(EINVAL)?;
                 if end > ramfs::MAX_FILE_SIZE {
-                    return Err(Errno(abi::EFBIG));
+                    return Err(Errno(uapi::EFBIG));
                 }
                 if d.len() < end {
                     let grow = end - d.len();
@@ -358,11 +358,11 @@ impl File {
                     // kernel's reserve alone (tmpfs would say ENOSPC at
                     // its size limit).
                     if !crate::mm::page_alloc::user_may_take(grow.div_ceil(crate::mm::PAGE_SIZE)) {
-                        return Err(Errno(abi::ENOSPC));
+                        return Err(Errno(uapi::ENOSPC));
                     }
                     // No room for the grown file in the heap: the
                     // filesystem is full, as far as the writer can tell.
-                    d.try_reserve(grow).map_err(|_| Errno(abi::ENOSPC))?;
+                    d.try_reserve(grow).map_err(|_| Errno(uapi::ENOSPC))?;
                     d.resize(end, 0);
                 }
                 d[start..end].copy_from_slice(buf);
@@ -389,9 +389,9 @@ impl File {
         }
         let mut pos = self.pos.lock();
         let base = match whence {
-            abi::SEEK_SET => 0,
-            abi::SEEK_CUR => *pos as i64,
-            abi::SEEK_END => self.inode.size() as i64,
+            uapi::SEEK_SET => 0,
+            uapi::SEEK_CUR => *pos as i64,
+            uapi::SEEK_END => self.inode.size() as i64,
             _ => return Err(EINVAL),
         };
         let new = base.checked_add(off).ok_or(EINVAL)?;
@@ -540,21 +540,21 @@ impl FdTable {
 pub fn open(cwd: &str, path: &[u8], flags: u32, mode: u32) -> Result<Arc<File>, Errno> {
     let inode = match lookup_path(cwd, path) {
         Ok(i) => {
-            if flags & abi::O_CREAT != 0 && flags & abi::O_EXCL != 0 {
+            if flags & uapi::O_CREAT != 0 && flags & uapi::O_EXCL != 0 {
                 return Err(EEXIST);
             }
             i
         }
-        Err(e) if e == ENOENT && flags & abi::O_CREAT != 0 => ramfs::create(cwd, path, mode)?,
+        Err(e) if e == ENOENT && flags & uapi::O_CREAT != 0 => ramfs::create(cwd, path, mode)?,
         Err(e) => return Err(e),
     };
-    if flags & abi::O_DIRECTORY != 0 && !inode.is_dir() {
+    if flags & uapi::O_DIRECTORY != 0 && !inode.is_dir() {
         return Err(ENOTDIR);
     }
-    if inode.is_dir() && flags & 3 != abi::O_RDONLY {
+    if inode.is_dir() && flags & 3 != uapi::O_RDONLY {
         return Err(EISDIR);
     }
-    if flags & abi::O_TRUNC != 0 && flags & 3 != abi::O_RDONLY {
+    if flags & uapi::O_TRUNC != 0 && flags & 3 != uapi::O_RDONLY {
         match &inode.kind {
             InodeKind::File(d) => *d.lock() = Vec::new(),
             InodeKind::Special(ops) => ops.truncate(),
@@ -570,7 +570,7 @@ pub fn open(cwd: &str, path: &[u8], flags: u32, mode: u32) -> Result<Arc<File>, 
     } else {
         &joined[..]
     };
-    if let Ok(r) = pikern_core::path::resolve(&pikern_core::path::AbsPath::root(), abs) {
+    if let Ok(r) = libkernel::fs::path::resolve(&libkernel::fs::path::AbsPath::root(), abs) {
         *f.path.lock() = String::from_utf8_lossy(r.path.as_bytes()).into_owned();
     }
     Ok(f)
@@ -582,20 +582,20 @@ pub fn getdents(file: &File, buf_len: usize) -> Result<Vec<u8>, Errno> {
     let entries: Vec<(String, u64, u8)> = match &file.inode.kind {
         InodeKind::Dir(d) => {
             let mut v = alloc::vec![
-                (String::from("."), file.inode.ino, abi::DT_DIR),
-                (String::from(".."), file.inode.ino, abi::DT_DIR),
+                (String::from("."), file.inode.ino, uapi::DT_DIR),
+                (String::from(".."), file.inode.ino, uapi::DT_DIR),
             ];
             v.extend(
                 d.lock()
                     .iter()
-                    .map(|(n, i)| (n.clone(), i.ino, abi::mode_to_dtype(i.mode))),
+                    .map(|(n, i)| (n.clone(), i.ino, uapi::mode_to_dtype(i.mode))),
             );
             v
         }
         InodeKind::PseudoDir(p) => {
             let mut v = alloc::vec![
-                (String::from("."), file.inode.ino, abi::DT_DIR),
-                (String::from(".."), file.inode.ino, abi::DT_DIR),
+                (String::from("."), file.inode.ino, uapi::DT_DIR),
+                (String::from(".."), file.inode.ino, uapi::DT_DIR),
             ];
             v.extend(p.readdir());
             v
@@ -607,10 +607,10 @@ pub fn getdents(file: &File, buf_len: usize) -> Result<Vec<u8>, Errno> {
     let mut i = *pos as usize;
     while i < entries.len() {
         let (name, ino, t) = &entries[i];
-        if out.len() + abi::dirent64_reclen(name.len()) > buf_len {
+        if out.len() + uapi::dirent64_reclen(name.len()) > buf_len {
             break;
         }
-        abi::push_dirent64(&mut out, *ino, (i + 1) as i64, *t, name.as_bytes());
+        uapi::push_dirent64(&mut out, *ino, (i + 1) as i64, *t, name.as_bytes());
         i += 1;
     }
     if out.is_empty() && i < entries.len() {

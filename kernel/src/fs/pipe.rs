@@ -12,7 +12,7 @@ use crate::task::TASK_INTERRUPTIBLE;
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicUsize, Ordering};
-use pikern_core::abi;
+use libkernel::uapi;
 
 const PIPE_SIZE: usize = 64 * 1024;
 
@@ -51,7 +51,7 @@ impl FileOps for PipeEnd {
     }
 
     fn read_file(&self, _: &Inode, _: u64, buf: &mut [u8], flags: u32) -> Result<usize, Errno> {
-        let nonblock = flags & abi::O_NONBLOCK != 0;
+        let nonblock = flags & uapi::O_NONBLOCK != 0;
         if self.write {
             return Err(EBADF);
         }
@@ -92,7 +92,7 @@ impl FileOps for PipeEnd {
     }
 
     fn write_file(&self, _: &Inode, _: u64, data: &[u8], flags: u32) -> Result<usize, Errno> {
-        let nonblock = flags & abi::O_NONBLOCK != 0;
+        let nonblock = flags & uapi::O_NONBLOCK != 0;
         if !self.write {
             return Err(EBADF);
         }
@@ -148,16 +148,16 @@ pub fn create(flags: u32) -> (Arc<File>, Arc<File>) {
     });
     let end = |write: bool| {
         Inode::new(
-            abi::S_IFIFO | 0o600,
+            uapi::S_IFIFO | 0o600,
             InodeKind::Special(Arc::new(PipeEnd {
                 pipe: pipe.clone(),
                 write,
             })),
         )
     };
-    let extra = flags & abi::O_NONBLOCK;
+    let extra = flags & uapi::O_NONBLOCK;
     (
-        File::new(end(false), abi::O_RDONLY | extra),
-        File::new(end(true), abi::O_WRONLY | extra),
+        File::new(end(false), uapi::O_RDONLY | extra),
+        File::new(end(true), uapi::O_WRONLY | extra),
     )
 }

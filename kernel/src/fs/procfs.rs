@@ -16,7 +16,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt::Write;
 use core::sync::atomic::Ordering;
-use pikern_core::abi;
+use libkernel::uapi;
 
 /// A read-only file whose whole content is generated at read time.
 struct GenFile(fn(Option<&Arc<Task>>) -> String, Option<Pid>);
@@ -42,7 +42,7 @@ impl FileOps for GenFile {
 
 fn gen(f: fn(Option<&Arc<Task>>) -> String, pid: Option<Pid>) -> Arc<Inode> {
     Inode::new(
-        abi::S_IFREG | 0o444,
+        uapi::S_IFREG | 0o444,
         InodeKind::Special(Arc::new(GenFile(f, pid))),
     )
 }
@@ -82,7 +82,7 @@ fn knob(
     pid: Option<Pid>,
 ) -> Arc<Inode> {
     Inode::new(
-        abi::S_IFREG | 0o644,
+        uapi::S_IFREG | 0o644,
         InodeKind::Special(Arc::new(Knob { show, store, pid })),
     )
 }
@@ -146,7 +146,7 @@ impl DirOps for ProcRoot {
             "meminfo" => Some(gen(meminfo, None)),
             "fail_alloc" => Some(knob(fail_alloc_show, fail_alloc_store, None)),
             "sysrq-trigger" => Some(Inode::new(
-                abi::S_IFREG | 0o200,
+                uapi::S_IFREG | 0o200,
                 InodeKind::Special(Arc::new(SysRq)),
             )),
             "uptime" => Some(gen(uptime, None)),
@@ -154,14 +154,14 @@ impl DirOps for ProcRoot {
             "lockdep" => Some(gen(|_| crate::lockdep::proc_show(), None)),
             "bench" if crate::bench::enabled() => Some(gen(|_| crate::bench::report(), None)),
             "self" => Some(Inode::new(
-                abi::S_IFLNK | 0o777,
+                uapi::S_IFLNK | 0o777,
                 InodeKind::Symlink(format!("/proc/{}", task::current().tgid)),
             )),
             _ => {
                 let pid: Pid = name.parse().ok()?;
                 find_task_by_pid(pid)?;
                 Some(Inode::new(
-                    abi::S_IFDIR | 0o555,
+                    uapi::S_IFDIR | 0o555,
                     InodeKind::PseudoDir(Arc::new(PidDir(pid))),
                 ))
             }
@@ -172,15 +172,15 @@ impl DirOps for ProcRoot {
         let mut v: Vec<(String, u64, u8)> =
             ["meminfo", "uptime", "cpuinfo", "fail_alloc", "lockdep"]
                 .iter()
-                .map(|n| (String::from(*n), 0, abi::DT_REG))
+                .map(|n| (String::from(*n), 0, uapi::DT_REG))
                 .collect();
         if crate::bench::enabled() {
-            v.push((String::from("bench"), 0, abi::DT_REG));
+            v.push((String::from("bench"), 0, uapi::DT_REG));
         }
-        v.push((String::from("self"), 0, abi::DT_LNK));
-        v.push((String::from("sysrq-trigger"), 0, abi::DT_REG));
+        v.push((String::from("self"), 0, uapi::DT_LNK));
+        v.push((String::from("sysrq-trigger"), 0, uapi::DT_REG));
         for t in crate::pid::all_tasks() {
-            v.push((format!("{}", t.pid), 0x1000 + t.pid as u64, abi::DT_DIR));
+            v.push((format!("{}", t.pid), 0x1000 + t.pid as u64, uapi::DT_DIR));
         }
         v
     }
@@ -204,7 +204,7 @@ impl DirOps for PidDir {
     fn readdir(&self) -> Vec<(String, u64, u8)> {
         ["stat", "status", "comm", "make-it-fail"]
             .iter()
-            .map(|n| (String::from(*n), 0, abi::DT_REG))
+            .map(|n| (String::from(*n), 0, uapi::DT_REG))
             .collect()
     }
 }

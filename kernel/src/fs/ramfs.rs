@@ -8,7 +8,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use pikern_core::abi;
+use libkernel::uapi;
 
 /// Largest file (a bound on what a user `write` can make the kernel hold).
 pub const MAX_FILE_SIZE: usize = 64 << 20;
@@ -34,7 +34,7 @@ pub fn parent_of(path: &str) -> Result<(Arc<Inode>, String), Errno> {
 
 /// Links `inode` as `name` in directory `dir`.
 pub fn link(dir: &Inode, name: &str, inode: Arc<Inode>) -> Result<(), Errno> {
-    if name.len() > abi::NAME_MAX {
+    if name.len() > uapi::NAME_MAX {
         return Err(ENAMETOOLONG);
     }
     match &dir.kind {
@@ -54,7 +54,7 @@ pub fn link(dir: &Inode, name: &str, inode: Arc<Inode>) -> Result<(), Errno> {
 /// A new empty directory inode.
 pub fn new_dir(mode: u32) -> Arc<Inode> {
     Inode::new(
-        abi::S_IFDIR | (mode & 0o7777),
+        uapi::S_IFDIR | (mode & 0o7777),
         InodeKind::Dir(IrqSpinLock::new(BTreeMap::new())),
     )
 }
@@ -62,7 +62,7 @@ pub fn new_dir(mode: u32) -> Arc<Inode> {
 /// A new regular file inode holding `data`.
 pub fn new_file(mode: u32, data: Vec<u8>) -> Arc<Inode> {
     Inode::new(
-        abi::S_IFREG | (mode & 0o7777),
+        uapi::S_IFREG | (mode & 0o7777),
         InodeKind::File(IrqSpinLock::new(data)),
     )
 }

@@ -12,7 +12,7 @@ use crate::task;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use pikern_core::abi;
+use libkernel::uapi;
 
 /// Largest single transfer the kernel stages at once (longer reads and
 /// writes are done in pieces of this size).
@@ -38,13 +38,13 @@ fn cwd() -> String {
 }
 
 fn user_path(p: u64) -> Result<Vec<u8>, Errno> {
-    strncpy_from_user(p, abi::PATH_MAX)
+    strncpy_from_user(p, uapi::PATH_MAX)
 }
 
 /// Resolves a `*at` path: absolute, or relative to `dirfd` (only
 /// `AT_FDCWD` or a directory descriptor).
 fn at_base(dirfd: i64, path: &[u8]) -> Result<String, Errno> {
-    if path.first() == Some(&b'/') || dirfd == abi::AT_FDCWD as i64 {
+    if path.first() == Some(&b'/') || dirfd == uapi::AT_FDCWD as i64 {
         return Ok(cwd());
     }
     let f = fget(dirfd)?;
@@ -152,7 +152,7 @@ pub fn sys_openat(dirfd: i64, path: u64, flags: u32, mode: u32) -> SysResult {
     let p = user_path(path)?;
     let base = at_base(dirfd, &p)?;
     let f = super::open(&base, &p, flags, mode)?;
-    let fd = files()?.lock().install(f, flags & abi::O_CLOEXEC != 0)?;
+    let fd = files()?.lock().install(f, flags & uapi::O_CLOEXEC != 0)?;
     Ok(fd as i64)
 }
 
@@ -175,11 +175,11 @@ fn put_stat(inode: &super::Inode, buf: u64) -> SysResult {
 /// `newfstatat(dirfd, path, statbuf, flags)`.
 pub fn sys_newfstatat(dirfd: i64, path: u64, buf: u64, flags: u32) -> SysResult {
     // AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH
-    if flags & !(0x100 | 0x800 | abi::AT_EMPTY_PATH) != 0 {
+    if flags & !(0x100 | 0x800 | uapi::AT_EMPTY_PATH) != 0 {
         return Err(EINVAL);
     }
     let p = user_path(path)?;
-    if p.is_empty() && flags & abi::AT_EMPTY_PATH != 0 {
+    if p.is_empty() && flags & uapi::AT_EMPTY_PATH != 0 {
         return put_stat(&fget(dirfd)?.inode, buf);
     }
     let base = at_base(dirfd, &p)?;
@@ -223,13 +223,13 @@ pub fn sys_dup3(old: i64, new: i64, flags: u32) -> SysResult {
     if new < 0 {
         return Err(EBADF);
     }
-    if old == new || flags & !abi::O_CLOEXEC != 0 {
+    if old == new || flags & !uapi::O_CLOEXEC != 0 {
         return Err(EINVAL);
     }
     let t = files()?;
     let mut t = t.lock();
     let f = t.get(old)?;
-    t.install_at(new as usize, f, flags & abi::O_CLOEXEC != 0)?;
+    t.install_at(new as usize, f, flags & uapi::O_CLOEXEC != 0)?;
     Ok(new)
 }
 
@@ -239,23 +239,23 @@ pub fn sys_dup3(old: i64, new: i64, flags: u32) -> SysResult {
 pub fn sys_fcntl(fd: i64, cmd: u32, arg: u64) -> SysResult {
     let f = fget(fd)?;
     match cmd {
-        abi::F_DUPFD | abi::F_DUPFD_CLOEXEC => {
+        uapi::F_DUPFD | uapi::F_DUPFD_CLOEXEC => {
             let min = usize::try_from(arg).map_err(|_| EINVAL)?;
             let files = files()?;
             let fd = files
                 .lock()
-                .install_min(f, min, cmd == abi::F_DUPFD_CLOEXEC)?;
+                .install_min(f, min, cmd == uapi::F_DUPFD_CLOEXEC)?;
             Ok(fd as i64)
         }
-        abi::F_GETFD => Ok(i64::from(files()?.lock().cloexec(fd)?)),
-        abi::F_SETFD => {
+        uapi::F_GETFD => Ok(i64::from(files()?.lock().cloexec(fd)?)),
+        uapi::F_SETFD => {
             files()?
                 .lock()
-                .set_cloexec(fd, arg & u64::from(abi::FD_CLOEXEC) != 0)?;
+                .set_cloexec(fd, arg & u64::from(uapi::FD_CLOEXEC) != 0)?;
             Ok(0)
         }
-        abi::F_GETFL => Ok(f.flags() as i64),
-        abi::F_SETFL => {
+        uapi::F_GETFL => Ok(f.flags() as i64),
+        uapi::F_SETFL => {
             f.set_flags(arg as u32);
             Ok(0)
         }
@@ -291,8 +291,8 @@ pub fn sys_chdir(path: u64) -> SysResult {
         j.extend_from_slice(&p);
         j
     };
-    let root = pikern_core::path::AbsPath::root();
-    let r = pikern_core::path::resolve(&root, &joined).map_err(|e| Errno(e.errno()))?;
+    let root = libkernel::fs::path::AbsPath::root();
+    let r = libkernel::fs::path::resolve(&root, &joined).map_err(|e| Errno(e.errno()))?;
     *task::current().cwd.lock() = String::from_utf8_lossy(r.path.as_bytes()).into_owned();
     Ok(0)
 }
@@ -319,7 +319,7 @@ pub fn sys_readlinkat(dirfd: i64, path: u64, buf: u64, size: u64) -> SysResult {
 
 /// `pipe2(fds, flags)`.
 pub fn sys_pipe2(fds: u64, flags: u32) -> SysResult {
-    if flags & !(abi::O_CLOEXEC | abi::O_NONBLOCK) != 0 {
+    if flags & !(uapi::O_CLOEXEC | uapi::O_NONBLOCK) != 0 {
         return Err(EINVAL);
     }
     // Check the destination before creating anything.
@@ -327,7 +327,7 @@ pub fn sys_pipe2(fds: u64, flags: u32) -> SysResult {
     let (r, w) = super::pipe::create(flags);
     let t = files()?;
     let mut t = t.lock();
-    let cloexec = flags & abi::O_CLOEXEC != 0;
+    let cloexec = flags & uapi::O_CLOEXEC != 0;
     let rfd = t.install(r, cloexec)?;
     let wfd = match t.install(w, cloexec) {
         Ok(fd) => fd,

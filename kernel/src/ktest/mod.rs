@@ -12,7 +12,7 @@ use crate::{cmdline, power};
 pub mod hooks;
 use alloc::string::String;
 use alloc::vec::Vec;
-use pikern_core::ktap::{Counts, KtapWriter, Outcome};
+use libkernel::ktest::ktap::{Counts, KtapWriter, Outcome};
 
 /// Why a test did not pass.
 #[derive(Debug)]

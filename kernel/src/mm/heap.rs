@@ -14,8 +14,8 @@ use crate::sync::IrqSpinLock;
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::{null_mut, NonNull};
 use core::sync::atomic::{AtomicUsize, Ordering};
+use libkernel::mm::buddy::MAX_ORDER;
 use linked_list_allocator::Heap;
-use pikern_core::buddy::MAX_ORDER;
 
 const MAX_CHUNKS: usize = 32;
 

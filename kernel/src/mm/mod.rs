@@ -17,8 +17,8 @@ use crate::arch::mmu;
 use crate::bsp::Board;
 use crate::dtb::{DeviceTree, MAX_REGIONS};
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use pikern_core::buddy::PageMeta;
-use pikern_core::range::{self, Range};
+use libkernel::mm::buddy::PageMeta;
+use libkernel::mm::range::{self, Range};
 
 /// Bytes in a page.
 pub const PAGE_SIZE: usize = 4096;

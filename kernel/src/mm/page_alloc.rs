@@ -6,7 +6,7 @@ use super::{phys_to_virt, PAGE_SIZE};
 use crate::errno::{Errno, EINVAL, ENOMEM};
 use crate::sync::IrqSpinLock;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use pikern_core::buddy::{Buddy, PageMeta};
+use libkernel::mm::buddy::{Buddy, PageMeta};
 
 static ZONE: IrqSpinLock<Option<Buddy<'static>>> = IrqSpinLock::new(None);
 

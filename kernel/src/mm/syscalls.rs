@@ -6,7 +6,7 @@ use crate::mm::vm::{MmStruct, PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::syscall::SysResult;
 use crate::task;
 use alloc::sync::Arc;
-use pikern_core::abi;
+use libkernel::uapi;
 
 fn mm() -> Result<Arc<MmStruct>, Errno> {
     let me = task::current();
@@ -28,16 +28,16 @@ pub fn sys_mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i64, off: u64) -
         return Err(EINVAL);
     }
     let kind = flags & 3;
-    if kind != abi::MAP_PRIVATE {
+    if kind != uapi::MAP_PRIVATE {
         return Err(EINVAL);
     }
-    if flags & abi::MAP_ANONYMOUS == 0 {
+    if flags & uapi::MAP_ANONYMOUS == 0 {
         // A file mapping: the descriptor is checked first, as on Linux;
         // mapping files is not supported (ENODEV).
         crate::fs::syscalls::files()?.lock().get(fd)?;
         return Err(Errno(19));
     }
-    let fixed = flags & abi::MAP_FIXED != 0;
+    let fixed = flags & uapi::MAP_FIXED != 0;
     Ok(mm()?.mmap_anon(addr, len, prot, fixed)? as i64)
 }
 

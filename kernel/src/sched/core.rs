@@ -19,7 +19,7 @@ use crate::task::{self, Task, PF_IDLE, PF_KTHREAD, TASK_DEAD, TASK_RUNNING, TASK
 use alloc::format;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
-use pikern_core::preempt::{PREEMPT_OFFSET, SCHEDULE_PREEMPT_COUNT};
+use libkernel::preempt::{PREEMPT_OFFSET, SCHEDULE_PREEMPT_COUNT};
 
 /// The runqueues, one per CPU, each with its own lock.
 pub static RUNQUEUES: [IrqSpinLock<RunQueue>; NR_CPUS] =

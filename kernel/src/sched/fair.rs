@@ -1,6 +1,6 @@
 //! The runqueue of one CPU and its fair class (Linux's `struct rq`,
 //! `struct cfs_rq` and `kernel/sched/fair.c`). The policy's arithmetic and
-//! the ordered queue live in `pikern_core::sched_fair`; this file applies
+//! the ordered queue live in `libkernel::sched::fair`; this file applies
 //! them to tasks under the runqueue lock.
 //!
 //! The running task is kept *out* of the tree (as Linux does): it is put
@@ -10,7 +10,7 @@ use crate::task::Task;
 use crate::time;
 use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
-use pikern_core::sched_fair::{self as policy, CfsQueue};
+use libkernel::sched::fair::{self as policy, CfsQueue};
 
 /// How a task joins a queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! The trace events, fired where Linux fires them (`include/trace/events/
 //! sched.h`, `signal.h`). Each checks its enable bit first; the payload
-//! layouts match the formatting in `pikern_core::trace`.
+//! layouts match the formatting in `libkernel::trace`.
 //!
 //! As in Linux (a static key in front of an out-of-line tracepoint), only
 //! the enable check is inlined at the call site; recording is a separate,
@@ -10,7 +10,7 @@
 use super::{active, record_words};
 use crate::task::{Task, EXIT_DEAD, EXIT_ZOMBIE, TASK_DEAD};
 use core::sync::atomic::Ordering;
-use pikern_core::trace::{id, pair, PayloadWriter, STATE_PREEMPTED};
+use libkernel::trace::{id, pair, PayloadWriter, STATE_PREEMPTED};
 
 #[inline(always)]
 fn on(ev: u16) -> bool {
@@ -137,7 +137,7 @@ pub fn sched_process_exec(filename: &[u8], pid: i32, old_pid: i32) {
         return;
     }
     let mut w = PayloadWriter::default().i32(pid).i32(old_pid);
-    let n = filename.len().min(pikern_core::trace::PAYLOAD - 9);
+    let n = filename.len().min(libkernel::trace::PAYLOAD - 9);
     w.bytes(&filename[..n]);
     record_words(id::SCHED_PROCESS_EXEC, w.finish_words());
 }
@@ -205,6 +205,6 @@ pub fn print(text: &[u8]) {
         return;
     }
     let mut w = PayloadWriter::default();
-    w.bytes(&text[..text.len().min(pikern_core::trace::PAYLOAD)]);
+    w.bytes(&text[..text.len().min(libkernel::trace::PAYLOAD)]);
     record_words(id::PRINT, w.finish_words());
 }

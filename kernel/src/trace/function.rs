@@ -7,7 +7,7 @@
 
 use super::{active, record_words, FUNC_BIT};
 use core::sync::atomic::{AtomicU64, Ordering};
-use pikern_core::trace::{id, PayloadWriter};
+use libkernel::trace::{id, PayloadWriter};
 
 macro_rules! traced_functions {
     ($($v:ident = $name:literal,)*) => {

@@ -2,7 +2,7 @@
 //! `tools/src/bin/kallsyms.rs` writes into the reserved `.kallsyms` section
 //! of the linked image, so function addresses print as names.
 
-use pikern_core::trace::Kallsyms;
+use libkernel::trace::Kallsyms;
 
 extern "C" {
     static __kallsyms_start: u8;

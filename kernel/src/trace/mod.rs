@@ -1,7 +1,7 @@
 //! The tracer (Linux's `kernel/trace/`): per-CPU ring buffers of binary
 //! records, the scheduler and process events, the function tracer with
 //! stack traces, `/sys/kernel/tracing`, and `ftrace_dump()` over the UART.
-//! Formatting happens only when the trace is read (`pikern_core::trace`).
+//! Formatting happens only when the trace is read (`libkernel::trace`).
 //!
 //! When tracing is off, every trace site costs one load and one branch:
 //! [`ACTIVE`] holds a bit per event (and one for the function tracer) and
@@ -17,7 +17,7 @@ use crate::percpu::{self, NR_CPUS};
 use alloc::boxed::Box;
 use alloc::string::String;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use pikern_core::trace::{self as core_trace, Item, Record, Ring};
+use libkernel::trace::{self as core_trace, Item, Record, Ring};
 
 /// Bit per event id (`1 << id`), plus [`FUNC_BIT`]; 0 while tracing is off.
 pub static ACTIVE: AtomicU32 = AtomicU32::new(0);
@@ -184,10 +184,10 @@ pub fn record_words<const N: usize>(id: u16, payload: [u64; N]) {
         // The count of the code that hit the event (recording itself only
         // masks IRQs): its preempt depth and whether it is an IRQ handler.
         let count = crate::preempt::preempt_count();
-        if pikern_core::preempt::in_hardirq(count) {
+        if libkernel::preempt::in_hardirq(count) {
             f |= core_trace::FLAG_HARDIRQ;
         }
-        let preempt = pikern_core::preempt::trace_depth(count);
+        let preempt = libkernel::preempt::trace_depth(count);
         let head = [
             // Counter ticks since boot, converted when read (two
             // divisions saved on every event, as Linux's ring buffer also

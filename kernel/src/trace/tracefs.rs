@@ -13,7 +13,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
-use pikern_core::{abi, trace::EVENTS};
+use libkernel::{trace::EVENTS, uapi};
 
 type ReadFn = fn() -> String;
 type WriteFn = fn(&str) -> Result<(), Errno>;
@@ -77,7 +77,7 @@ fn control(read: ReadFn, write: Option<WriteFn>) -> Arc<Inode> {
 fn control_trunc(read: ReadFn, write: Option<WriteFn>, trunc: Option<fn()>) -> Arc<Inode> {
     let mode = if write.is_some() { 0o644 } else { 0o444 };
     Inode::new(
-        abi::S_IFREG | mode,
+        uapi::S_IFREG | mode,
         InodeKind::Special(Arc::new(Control {
             read,
             write,
@@ -234,7 +234,7 @@ impl DirOps for TracingRoot {
                 Some(super::clear),
             ),
             "trace_pipe" => Inode::new(
-                abi::S_IFREG | 0o444,
+                uapi::S_IFREG | 0o444,
                 InodeKind::Special(Arc::new(TracePipe)),
             ),
             "set_event" => control_trunc(
@@ -277,7 +277,7 @@ impl DirOps for TracingRoot {
                 None,
             ),
             "trace_marker" => {
-                Inode::new(abi::S_IFREG | 0o222, InodeKind::Special(Arc::new(Marker)))
+                Inode::new(uapi::S_IFREG | 0o222, InodeKind::Special(Arc::new(Marker)))
             }
             "buffer_size_kb" => control(
                 || format!("{}\n", super::buffer_size_kb()),
@@ -290,11 +290,11 @@ impl DirOps for TracingRoot {
                 }),
             ),
             "events" => Inode::new(
-                abi::S_IFDIR | 0o755,
+                uapi::S_IFDIR | 0o755,
                 InodeKind::PseudoDir(Arc::new(EventsDir(None))),
             ),
             "options" => Inode::new(
-                abi::S_IFDIR | 0o755,
+                uapi::S_IFDIR | 0o755,
                 InodeKind::PseudoDir(Arc::new(OptionsDir)),
             ),
             _ => return None,
@@ -306,9 +306,9 @@ impl DirOps for TracingRoot {
             .iter()
             .map(|n| {
                 let t = if *n == "events" || *n == "options" {
-                    abi::DT_DIR
+                    uapi::DT_DIR
                 } else {
-                    abi::DT_REG
+                    uapi::DT_REG
                 };
                 (String::from(*n), 0, t)
             })
@@ -327,7 +327,7 @@ impl DirOps for EventsDir {
             None => {
                 let (sys, _, _) = EVENTS.iter().find(|(s, _, _)| *s == name)?;
                 Some(Inode::new(
-                    abi::S_IFDIR | 0o755,
+                    uapi::S_IFDIR | 0o755,
                     InodeKind::PseudoDir(Arc::new(EventsDir(Some(sys)))),
                 ))
             }
@@ -335,7 +335,7 @@ impl DirOps for EventsDir {
             Some(sys) => {
                 let (_, _, id) = EVENTS.iter().find(|(s, e, _)| *s == sys && *e == name)?;
                 Some(Inode::new(
-                    abi::S_IFDIR | 0o755,
+                    uapi::S_IFDIR | 0o755,
                     InodeKind::PseudoDir(Arc::new(EventDir(*id))),
                 ))
             }
@@ -348,7 +348,7 @@ impl DirOps for EventsDir {
                 let mut v: Vec<(String, u64, u8)> = Vec::new();
                 for (s, _, _) in EVENTS {
                     if !v.iter().any(|(n, _, _)| n == s) {
-                        v.push((String::from(*s), 0, abi::DT_DIR));
+                        v.push((String::from(*s), 0, uapi::DT_DIR));
                     }
                 }
                 v
@@ -357,9 +357,9 @@ impl DirOps for EventsDir {
                 let mut v: Vec<(String, u64, u8)> = EVENTS
                     .iter()
                     .filter(|(s, _, _)| *s == sys)
-                    .map(|(_, e, _)| (String::from(*e), 0, abi::DT_DIR))
+                    .map(|(_, e, _)| (String::from(*e), 0, uapi::DT_DIR))
                     .collect();
-                v.push((String::from("enable"), 0, abi::DT_REG));
+                v.push((String::from("enable"), 0, uapi::DT_REG));
                 v
             }
         }
@@ -402,7 +402,7 @@ impl FileOps for EnableFile {
 
 fn enable_inode(ids: Vec<u16>) -> Arc<Inode> {
     Inode::new(
-        abi::S_IFREG | 0o644,
+        uapi::S_IFREG | 0o644,
         InodeKind::Special(Arc::new(EnableFile { ids })),
     )
 }
@@ -423,7 +423,7 @@ impl DirOps for EventDir {
     }
 
     fn readdir(&self) -> Vec<(String, u64, u8)> {
-        alloc::vec![(String::from("enable"), 0, abi::DT_REG)]
+        alloc::vec![(String::from("enable"), 0, uapi::DT_REG)]
     }
 }
 
@@ -454,7 +454,7 @@ impl DirOps for OptionsDir {
     fn readdir(&self) -> Vec<(String, u64, u8)> {
         ["stacktrace", "sym-offset"]
             .iter()
-            .map(|n| (String::from(*n), 0, abi::DT_REG))
+            .map(|n| (String::from(*n), 0, uapi::DT_REG))
             .collect()
     }
 }

@@ -100,7 +100,7 @@ fn run() -> Result<(), String> {
         .map(|s| (s.value, s.size, short_name(&s.name)))
         .collect();
     table.dedup_by_key(|s| s.0);
-    let blob = pikern_core::trace::build_kallsyms(&mut table);
+    let blob = libkernel::trace::build_kallsyms(&mut table);
     if blob.len() as u64 > end - start {
         return Err(format!(
             "symbol table ({} bytes) does not fit the {} reserved bytes; grow .kallsyms in linker/kernel.ld",

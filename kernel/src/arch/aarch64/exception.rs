@@ -6,7 +6,7 @@ use crate::{irq, percpu, power};
 use aarch64_cpu::registers::*;
 use core::fmt::Write;
 use core::sync::atomic::Ordering;
-use pikern_core::esr;
+use libkernel::arch::aarch64::esr;
 
 core::arch::global_asm!(include_str!("vectors.S"), options(raw));
 

@@ -26,7 +26,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::ops::Range;
 
-use crate::abi::{ENOEXEC, ENOMEM, PROT_EXEC, PROT_READ, PROT_WRITE};
+use crate::uapi::{ENOEXEC, ENOMEM, PROT_EXEC, PROT_READ, PROT_WRITE};
 
 /// `e_machine` of AArch64.
 pub const EM_AARCH64: u16 = 183;

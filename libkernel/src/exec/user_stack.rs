@@ -31,9 +31,9 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::abi::auxv::*;
-use crate::abi::{E2BIG, EFAULT, EINVAL, PAGE_SIZE, USER_HZ};
-use crate::elf::ExecImage;
+use crate::exec::elf::ExecImage;
+use crate::uapi::auxv::*;
+use crate::uapi::{E2BIG, EFAULT, EINVAL, PAGE_SIZE, USER_HZ};
 
 /// Linux's `MAX_ARG_STRLEN`: the longest single argument or environment
 /// string, NUL included.
@@ -537,7 +537,7 @@ mod tests {
 
     #[test]
     fn exec_auxv_carries_what_static_libcs_need() {
-        use crate::elf::{ExecKind, LoadSegment};
+        use crate::exec::elf::{ExecKind, LoadSegment};
         let image = ExecImage {
             entry: 0x400100,
             kind: ExecKind::Exec,

@@ -20,7 +20,7 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-pub use crate::abi::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
+pub use crate::uapi::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
 
 /// Magic of a "newc" header.
 pub const MAGIC_NEWC: &[u8; 6] = b"070701";
@@ -32,7 +32,7 @@ pub const HEADER_LEN: usize = 110;
 /// Name of the entry that ends an archive.
 pub const TRAILER: &str = "TRAILER!!!";
 /// Longest name accepted, NUL included (Linux's `PATH_MAX`).
-pub const MAX_NAME: usize = crate::abi::PATH_MAX;
+pub const MAX_NAME: usize = crate::uapi::PATH_MAX;
 
 /// Names of the header fields, in order, for error messages.
 const FIELDS: [&str; 13] = [

@@ -17,7 +17,7 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::abi::{EINVAL, ENAMETOOLONG, ENOENT, NAME_MAX, PATH_MAX};
+use crate::uapi::{EINVAL, ENAMETOOLONG, ENOENT, NAME_MAX, PATH_MAX};
 
 /// Why a path was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,0 +1,3 @@
+//! arm64: exception-syndrome decoding.
+
+pub mod esr;

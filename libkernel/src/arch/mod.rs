@@ -1,0 +1,3 @@
+//! Architecture-specific decoding that needs no hardware.
+
+pub mod aarch64;
