@@ -56,3 +56,16 @@ impl Rlimit64 {
         w.finish()
     }
 }
+
+/// `getrusage` `who`: the calling process.
+pub const RUSAGE_SELF: i32 = 0;
+/// `getrusage` `who`: its reaped children.
+pub const RUSAGE_CHILDREN: i32 = -1;
+/// `getrusage` `who`: the calling thread.
+pub const RUSAGE_THREAD: i32 = 1;
+/// `getpriority`/`setpriority` `which`: a process.
+pub const PRIO_PROCESS: u32 = 0;
+/// `getpriority`/`setpriority` `which`: a process group.
+pub const PRIO_PGRP: u32 = 1;
+/// `getpriority`/`setpriority` `which`: a user's processes.
+pub const PRIO_USER: u32 = 2;

@@ -72,3 +72,22 @@ pub const SIG_SETMASK: u32 = 2;
 pub const SIG_DFL: u64 = 0;
 /// `sa_handler` value: ignore.
 pub const SIG_IGN: u64 = 1;
+
+/// `sa_flags`: no `SIGCHLD` when a child stops.
+pub const SA_NOCLDSTOP: u64 = 0x1;
+/// `sa_flags`: children do not become zombies.
+pub const SA_NOCLDWAIT: u64 = 0x2;
+/// `sa_flags`: the handler takes `(sig, siginfo, ucontext)`.
+pub const SA_SIGINFO: u64 = 0x4;
+/// `sa_flags`: `sa_restorer` holds the return trampoline.
+pub const SA_RESTORER: u64 = 0x0400_0000;
+/// `sa_flags`: run the handler on the alternate signal stack.
+pub const SA_ONSTACK: u64 = 0x0800_0000;
+/// `sa_flags`: restart interrupted system calls.
+pub const SA_RESTART: u64 = 0x1000_0000;
+/// `sa_flags`: do not block the signal while its handler runs.
+pub const SA_NODEFER: u64 = 0x4000_0000;
+/// `sa_flags`: reset the handler to `SIG_DFL` once delivered.
+pub const SA_RESETHAND: u64 = 0x8000_0000;
+/// Bytes of a kernel `sigset_t` (`rt_sigprocmask`'s `sigsetsize`).
+pub const SIGSET_SIZE: usize = (NSIG / 8) as usize;

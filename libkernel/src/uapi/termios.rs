@@ -67,6 +67,8 @@ pub const ECHO: u32 = 0o10;
 pub const ECHOE: u32 = 0o20;
 /// Local flag: KILL erases the line.
 pub const ECHOK: u32 = 0o40;
+/// `c_lflag`: echo NL even without `ECHO`.
+pub const ECHONL: u32 = 0o100;
 /// Local flag: echo control characters as `^X`.
 pub const ECHOCTL: u32 = 0o1000;
 /// Local flag: KILL erases the line visibly.

@@ -214,10 +214,34 @@ fn syscall_table_matches_the_spec_and_has_no_duplicates() {
     assert_eq!(nr::EXECVE, 221);
     assert_eq!(nr::GETDENTS64, 61);
     assert_eq!(syscall_name(1000), None);
-    let mut numbers: alloc::vec::Vec<usize> = SYSCALLS.iter().map(|s| s.0).collect();
-    numbers.sort_unstable();
-    numbers.dedup();
-    assert_eq!(numbers.len(), SYSCALLS.len());
+    // Rows in strictly increasing number order: no number twice, and the
+    // table reads like unistd.h.
+    for pair in SYSCALLS.windows(2) {
+        assert!(pair[0].nr < pair[1].nr, "{} then {}", pair[0].name, pair[1].name);
+    }
+}
+
+#[test]
+fn the_syscall_table_describes_what_the_kernel_implements() {
+    let read = syscall_desc(nr::READ).unwrap();
+    assert!(read.implemented);
+    assert_eq!(
+        read.args,
+        &[("fd", ArgKind::Fd), ("buf", ArgKind::Buf), ("count", ArgKind::Len)]
+    );
+    let mmap = syscall_desc(nr::MMAP).unwrap();
+    assert_eq!(mmap.args.len(), 6);
+    let epoll = syscall_desc(nr::EPOLL_CTL).unwrap();
+    assert!(!epoll.implemented && epoll.args.is_empty());
+    // No Linux call takes more than six register arguments.
+    assert!(SYSCALLS.iter().all(|d| d.args.len() <= 6));
+    // Every implemented call but the argument-less ones names its arguments.
+    let no_args = ["sched_yield", "rt_sigreturn", "getpid", "getppid", "getuid", "geteuid"];
+    let no_args2 = ["getgid", "getegid", "gettid"];
+    for d in SYSCALLS.iter().filter(|d| d.implemented) {
+        let bare = no_args.contains(&d.name) || no_args2.contains(&d.name);
+        assert_eq!(d.args.is_empty(), bare, "{}", d.name);
+    }
 }
 
 #[test]
