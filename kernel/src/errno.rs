@@ -9,6 +9,9 @@ use libkernel::uapi;
 #[repr(transparent)]
 pub struct Errno(pub i32);
 
+/// What a system call returns: a value, or the error it fails with.
+pub type SysResult = Result<i64, Errno>;
+
 impl Errno {
     /// The value a system call returns for this error.
     pub const fn as_neg(self) -> i64 {

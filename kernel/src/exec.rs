@@ -5,12 +5,12 @@
 //! with Linux's error (`ENOENT`, `ENOEXEC`, `E2BIG`, `ENOMEM`, `EACCES`).
 
 use crate::arch::exception::PtRegs;
+use crate::errno::SysResult;
 use crate::errno::*;
 use crate::fs::{self, InodeKind};
 use crate::mm::uaccess::{copy_strings, strncpy_from_user};
 use crate::mm::vm::{MmStruct, PROT_READ, PROT_WRITE, STACK_MAX, STACK_TOP};
 use crate::mm::PAGE_SIZE;
-use crate::syscall::SysResult;
 use crate::task::{self, PF_FORKNOEXEC, PF_KTHREAD};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -90,9 +90,14 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
     let argv_refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
     let envp_refs: Vec<&[u8]> = envp.iter().map(|a| a.as_slice()).collect();
     let mut random = [0u8; 16];
-    random[..8].copy_from_slice(&crate::syscall::random_u64().to_le_bytes());
-    random[8..].copy_from_slice(&crate::syscall::random_u64().to_le_bytes());
-    let auxv = user_stack::exec_auxv(&img, HWCAP_FP | HWCAP_ASIMD, 0, user_stack::Ids::default());
+    random[..8].copy_from_slice(&crate::drivers::char::random::get_random_u64().to_le_bytes());
+    random[8..].copy_from_slice(&crate::drivers::char::random::get_random_u64().to_le_bytes());
+    let auxv = user_stack::exec_auxv(
+        &img,
+        uapi::HWCAP_FP | uapi::HWCAP_ASIMD,
+        0,
+        user_stack::Ids::default(),
+    );
     let stack = user_stack::build_stack(
         STACK_TOP,
         &user_stack::ExecArgs {
@@ -137,11 +142,6 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
         sp: stack.sp,
     })
 }
-
-/// `HWCAP_FP`: the CPU has floating point.
-const HWCAP_FP: u64 = 1 << 0;
-/// `HWCAP_ASIMD`: the CPU has Advanced SIMD.
-const HWCAP_ASIMD: u64 = 1 << 1;
 
 /// Resets the saved user registers for a fresh program.
 fn start_thread(regs: &mut PtRegs, start: &ExecStart) {

@@ -21,8 +21,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 /// Set once pid 1 exists: from then on its exit is fatal.
 pub static INIT_STARTED: AtomicBool = AtomicBool::new(false);
 
-/// `wait` option: do not block.
-pub const WNOHANG: u32 = 1;
+use libkernel::uapi::{__WALL, __WCLONE, __WNOTHREAD, WCONTINUED, WNOHANG, WUNTRACED};
 
 /// Ends the current task with `code` (`do_exit`). Never returns.
 #[inline(never)]
@@ -116,8 +115,7 @@ pub fn sys_exit_group(code: i32) -> Result<i64, Errno> {
 #[no_mangle]
 pub fn sys_wait4(pid: i64, status: u64, options: u32, rusage: u64) -> Result<i64, Errno> {
     crate::ftrace!(sys_wait4);
-    // WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE | __WNOTHREAD
-    if options & !(1 | 2 | 8 | 0x4000_0000 | 0x8000_0000 | 0x2000_0000) != 0 {
+    if options & !(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE | __WNOTHREAD) != 0 {
         return Err(crate::errno::EINVAL);
     }
     let pid = match pid {

@@ -6,7 +6,7 @@
 
 use crate::arch::context::CpuContext;
 use crate::arch::exception::PtRegs;
-use crate::errno::{Errno, EAGAIN, EINVAL};
+use crate::errno::{Errno, SysResult, EAGAIN, EINVAL};
 use crate::mm;
 use crate::percpu;
 use crate::pid::TASKLIST;
@@ -19,26 +19,10 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-/// The exit signal in the low byte of the clone flags.
-pub const CSIGNAL: u64 = 0x0000_00ff;
-/// Share the address space.
-pub const CLONE_VM: u64 = 0x0000_0100;
-/// Share filesystem information.
-pub const CLONE_FS: u64 = 0x0000_0200;
-/// Share open files.
-pub const CLONE_FILES: u64 = 0x0000_0400;
-/// Do not let a tracer follow (kernel threads).
-pub const CLONE_UNTRACED: u64 = 0x0080_0000;
-/// The parent sleeps until the child execs or exits.
-pub const CLONE_VFORK: u64 = 0x0000_4000;
-/// Set the child's thread pointer from `tls`.
-pub const CLONE_SETTLS: u64 = 0x0008_0000;
-/// Store the child's tid in the parent's memory.
-pub const CLONE_PARENT_SETTID: u64 = 0x0010_0000;
-/// Clear the child's tid in its memory when it exits.
-pub const CLONE_CHILD_CLEARTID: u64 = 0x0020_0000;
-/// Store the child's tid in the child's memory.
-pub const CLONE_CHILD_SETTID: u64 = 0x0100_0000;
+pub use libkernel::uapi::{
+    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_PARENT_SETTID,
+    CLONE_SETTLS, CLONE_UNTRACED, CLONE_VFORK, CLONE_VM, CSIGNAL,
+};
 
 /// Most tasks that may exist at once (Linux's `max_threads`), set at boot
 /// from the RAM size; past it fork fails with `EAGAIN`.
@@ -147,7 +131,7 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
     // run as root here, so it bounds all user processes); a fork bomb gets
     // EAGAIN long before memory runs out.
     if user_regs.is_some() {
-        let limit = parent.rlim.lock()[6].0;
+        let limit = parent.rlim.lock()[libkernel::uapi::RLIMIT_NPROC as usize].0;
         if limit != u64::MAX && crate::pid::nr_user_processes() as u64 >= limit {
             return Err(EAGAIN);
         }
@@ -301,6 +285,14 @@ const SUPPORTED_CLONE: u64 = CSIGNAL
     | CLONE_PARENT_SETTID
     | CLONE_CHILD_CLEARTID
     | CLONE_CHILD_SETTID;
+
+/// `set_tid_address(tidptr)`: where to clear the thread id (and, with
+/// futexes, wake) when the caller exits; returns its id.
+pub fn sys_set_tid_address(tidptr: u64) -> SysResult {
+    let me = task::current();
+    me.clear_child_tid.store(tidptr, Ordering::Relaxed);
+    Ok(me.pid as i64)
+}
 
 /// `clone(flags, newsp, parent_tidptr, tls, child_tidptr)` (arm64 order):
 /// `fork()` is `clone(SIGCHLD, 0, ...)`. Reaches `_do_fork` like kernel

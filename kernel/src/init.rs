@@ -4,7 +4,7 @@
 //! and the console monitor, then reaps every child it is given, orphans
 //! included.
 
-use crate::exit::{do_wait, INIT_STARTED, WNOHANG};
+use crate::exit::{do_wait, INIT_STARTED};
 use crate::fork::{kernel_thread, CLONE_FILES, CLONE_FS};
 use crate::kthread::{kthread_run, kthread_run_on};
 use crate::sched::wait::msleep;
@@ -13,6 +13,7 @@ use crate::{console, power, ps};
 use alloc::boxed::Box;
 use alloc::string::String;
 use core::sync::atomic::Ordering;
+use libkernel::uapi::WNOHANG;
 
 /// Starts pid 1 and pid 2, then idles (`rest_init`).
 pub fn rest_init() -> ! {

@@ -83,7 +83,7 @@ fn create_kthread(req: CreateRequest) {
         f()
     });
     let forked = _do_fork(CloneArgs {
-        flags: CLONE_VM | CLONE_UNTRACED | CLONE_FS | CLONE_FILES | task::SIGCHLD as u64,
+        flags: CLONE_VM | CLONE_UNTRACED | CLONE_FS | CLONE_FILES | libkernel::uapi::SIGCHLD as u64,
         name: &name,
         thread_fn: Some(body),
         cpus_allowed: cpu_mask,

@@ -97,6 +97,17 @@ pub fn find_task_by_pid(pid: Pid) -> Option<Arc<Task>> {
     TASKLIST.lock().find(pid)
 }
 
+/// The task a pid argument of a system call names: the caller for 0
+/// (`find_process_by_pid` of `kernel/sched/core.c`), else `ESRCH` when
+/// there is none.
+pub fn find_process_by_pid(pid: Pid) -> Result<Arc<Task>, crate::errno::Errno> {
+    if pid == 0 {
+        Ok(crate::task::current())
+    } else {
+        find_task_by_pid(pid).ok_or(crate::errno::ESRCH)
+    }
+}
+
 /// Live user processes (with an address space), counted as they gain
 /// and lose one instead of scanned: fork checks RLIMIT_NPROC against it on
 /// every call (Linux keeps `user->processes` for the same reason).

@@ -13,35 +13,11 @@ use crate::task::{self, Pid, Task, TASK_INTERRUPTIBLE};
 use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
 
-/// Hangup.
-pub const SIGHUP: u32 = 1;
-/// Interrupt (Ctrl-C).
-pub const SIGINT: u32 = 2;
-/// Illegal instruction.
-pub const SIGILL: u32 = 4;
-/// Trace/breakpoint trap.
-pub const SIGTRAP: u32 = 5;
-/// Bus error (alignment).
-pub const SIGBUS: u32 = 7;
-/// Kill (cannot be caught, blocked or ignored).
-pub const SIGKILL: u32 = 9;
-/// Segmentation fault.
-pub const SIGSEGV: u32 = 11;
-/// Termination request.
-pub const SIGTERM: u32 = 15;
-/// A child stopped or exited.
-pub const SIGCHLD: u32 = 17;
-/// Continue.
-pub const SIGCONT: u32 = 18;
-/// Stop (cannot be caught).
-pub const SIGSTOP: u32 = 19;
-/// Highest signal number.
-pub const NSIG: u32 = 64;
-
-const SIG_DFL: u64 = 0;
-const SIG_IGN: u64 = 1;
-const SA_NODEFER: u64 = 0x4000_0000;
-const SA_RESETHAND: u64 = 0x8000_0000;
+pub use libkernel::uapi::{
+    NSIG, SIGBUS, SIGCHLD, SIGCONT, SIGHUP, SIGILL, SIGINT, SIGKILL, SIGSEGV, SIGSTOP, SIGTERM,
+    SIGTRAP,
+};
+use libkernel::uapi::{SA_NODEFER, SA_RESETHAND, SIG_DFL, SIG_IGN};
 
 /// The dispositions of all 64 signals (`sighand_struct`'s action table):
 /// shared by a parent and its forked children until one of them changes a

@@ -16,6 +16,7 @@ use alloc::sync::{Arc, Weak};
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use libkernel::sched::fair::{nice_to_weight, DEFAULT_PRIO};
+use libkernel::uapi;
 
 /// Process id.
 pub type Pid = i32;
@@ -63,9 +64,6 @@ pub const PF_NOFREEZE: u32 = 0x0000_8000;
 pub const PF_KTHREAD: u32 = 0x0020_0000;
 /// Flags a child never inherits.
 pub const TASK_NEW_FLAGS_MASK: u32 = PF_EXITING | PF_EXITPIDONE | PF_NOFREEZE | PF_KTHREAD;
-
-/// `SIGCHLD`, the usual exit signal.
-pub const SIGCHLD: i32 = 17;
 
 /// Kernel stack size: 16 KiB, as on arm64 Linux.
 pub const THREAD_SIZE_ORDER: usize = 2;
@@ -425,7 +423,7 @@ impl Task {
             flags: AtomicU32::new(flags),
             exit_state: AtomicU32::new(0),
             exit_code: AtomicI32::new(0),
-            exit_signal: AtomicI32::new(SIGCHLD),
+            exit_signal: AtomicI32::new(uapi::SIGCHLD as i32),
             prio: AtomicI32::new(DEFAULT_PRIO),
             static_prio: AtomicI32::new(DEFAULT_PRIO),
             normal_prio: AtomicI32::new(DEFAULT_PRIO),
@@ -603,7 +601,7 @@ impl Drop for Task {
 /// Resource limits, (soft, hard) per `RLIMIT_*`: shared by a parent and
 /// its forked children until one of them sets a limit (copy on write with
 /// `Arc::make_mut`), so fork copies nothing.
-pub type Rlimits = Arc<[(u64, u64); 16]>;
+pub type Rlimits = Arc<[(u64, u64); uapi::RLIM_NLIMITS as usize]>;
 
 /// The limits every task starts with (one shared table).
 fn default_rlimits() -> Rlimits {
@@ -611,14 +609,14 @@ fn default_rlimits() -> Rlimits {
     DEFAULT.call_once(|| Arc::new(initial_rlimits())).clone()
 }
 
-fn initial_rlimits() -> [(u64, u64); 16] {
-    let mut r = [(u64::MAX, u64::MAX); 16];
-    r[3] = (8 << 20, u64::MAX); // RLIMIT_STACK
-    r[4] = (0, u64::MAX); // RLIMIT_CORE
-    r[7] = (256, 256); // RLIMIT_NOFILE
-                       // RLIMIT_NPROC: a fork bomb gets EAGAIN at 512 user processes, long
-                       // before memory or the task limit run out.
-    r[6] = (512, 512);
+fn initial_rlimits() -> [(u64, u64); uapi::RLIM_NLIMITS as usize] {
+    let mut r = [(u64::MAX, u64::MAX); uapi::RLIM_NLIMITS as usize];
+    r[uapi::RLIMIT_STACK as usize] = (8 << 20, u64::MAX);
+    r[uapi::RLIMIT_CORE as usize] = (0, u64::MAX);
+    r[uapi::RLIMIT_NOFILE as usize] = (256, 256);
+    // A fork bomb gets EAGAIN at 512 user processes, long before memory or
+    // the task limit run out.
+    r[uapi::RLIMIT_NPROC as usize] = (512, 512);
     r
 }
 

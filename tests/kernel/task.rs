@@ -4,7 +4,7 @@
 //! after many cycles and a stress run.
 
 use crate::errno::{EAGAIN, ECHILD};
-use crate::exit::{do_exit, do_wait, WNOHANG};
+use crate::exit::{do_exit, do_wait};
 use crate::fork::{kernel_thread, CloneArgs, MAX_THREADS};
 use crate::ktest::{wait_until, Fail, Suite, TestCase, TestResult};
 use crate::kthread::kthread_run;
@@ -14,13 +14,14 @@ use crate::sched::core::RUNQUEUES;
 use crate::sched::wait::{msleep, WaitQueue};
 use crate::task::{
     self, Pid, Task, EXIT_DEAD, EXIT_ZOMBIE, PF_EXITING, PF_EXITPIDONE, PF_IDLE, PF_KTHREAD,
-    SIGCHLD, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE,
+    TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE,
 };
 use crate::{percpu, time};
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use libkernel::uapi::{SIGCHLD, WNOHANG};
 
 fn errno(e: crate::errno::Errno) -> Fail {
     Fail::Failed(alloc::format!("unexpected errno {}", e.0))

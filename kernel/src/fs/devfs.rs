@@ -7,10 +7,7 @@ use crate::errno::*;
 use alloc::sync::Arc;
 use libkernel::uapi;
 
-/// `ioctl`: get the terminal's foreground process group.
-const TIOCGPGRP: u32 = 0x540f;
-/// `ioctl`: set the terminal's foreground process group (Ctrl-C goes there).
-const TIOCSPGRP: u32 = 0x5410;
+use libkernel::uapi::{TIOCGPGRP, TIOCSPGRP};
 
 /// The console as a file.
 pub struct ConsoleDev;

@@ -3,11 +3,11 @@
 //! user passes is bounded before the kernel allocates for it.
 
 use super::{lookup_path, FdTable, File, InodeKind};
+use crate::errno::SysResult;
 use crate::errno::*;
 use crate::mm::uaccess::{self, copy_from_user, copy_to_user, strncpy_from_user};
 use crate::mm::vm::Access;
 use crate::sync::IrqSpinLock;
-use crate::syscall::SysResult;
 use crate::task;
 use alloc::string::String;
 use alloc::sync::Arc;

@@ -1,9 +1,9 @@
 //! Memory system calls: `brk`, `mmap` (anonymous, private), `munmap`,
 //! `mprotect`, on the current task's address space.
 
+use crate::errno::SysResult;
 use crate::errno::*;
 use crate::mm::vm::{MmStruct, PROT_EXEC, PROT_READ, PROT_WRITE};
-use crate::syscall::SysResult;
 use crate::task;
 use alloc::sync::Arc;
 use libkernel::uapi;

@@ -29,12 +29,7 @@ pub const MMAP_BASE: u64 = 0x40_0000_0000;
 /// kernel allocate).
 pub const MAX_MAPPED: u64 = 512 << 20;
 
-/// Readable.
-pub const PROT_READ: u32 = 1;
-/// Writable.
-pub const PROT_WRITE: u32 = 2;
-/// Executable.
-pub const PROT_EXEC: u32 = 4;
+pub use libkernel::uapi::{PROT_EXEC, PROT_READ, PROT_WRITE};
 
 const PG: u64 = PAGE_SIZE as u64;
 

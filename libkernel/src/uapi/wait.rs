@@ -16,6 +16,8 @@ pub const WNOWAIT: u32 = 0x0100_0000;
 pub const __WALL: u32 = 0x4000_0000;
 /// Wait only for children whose exit signal is not `SIGCHLD`.
 pub const __WCLONE: u32 = 0x8000_0000;
+/// Do not wait for children of other threads in the group.
+pub const __WNOTHREAD: u32 = 0x2000_0000;
 
 /// `waitid` id type: any child.
 pub const P_ALL: u32 = 0;

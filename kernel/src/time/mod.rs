@@ -3,6 +3,9 @@
 //! The counter frequency is read from CNTFRQ_EL0, never assumed (62.5 MHz
 //! under QEMU, 19.2 MHz on a Pi 3, 54 MHz on a Pi 4).
 
+pub mod hrtimer;
+pub mod posix_timers;
+
 use crate::arch::{cpu, timer};
 use crate::percpu;
 use core::sync::atomic::{AtomicU64, Ordering};

@@ -1,0 +1,3 @@
+//! Character devices (`drivers/char`).
+
+pub mod random;

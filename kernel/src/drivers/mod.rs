@@ -1,0 +1,3 @@
+//! Drivers that are not board support (`drivers/`).
+
+pub mod char;

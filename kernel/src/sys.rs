@@ -1,0 +1,137 @@
+//! `kernel/sys.c`: the small process-wide calls: ids, `uname`,
+//! `getrusage`, `prlimit64`, priorities and `getcpu`.
+
+use crate::errno::*;
+use crate::exit;
+use crate::mm::uaccess::{copy_from_user, copy_to_user, put_user_u32};
+use crate::pid::find_process_by_pid;
+use crate::task::{self, Pid};
+use libkernel::uapi;
+
+/// `getpid`: the thread-group id.
+pub fn sys_getpid() -> SysResult {
+    Ok(task::with_current(|t| t.tgid) as i64)
+}
+
+/// `gettid`: the caller's own id.
+pub fn sys_gettid() -> SysResult {
+    Ok(task::current_pid() as i64)
+}
+
+/// `getppid`: the parent's id (1 once reparented to init).
+pub fn sys_getppid() -> SysResult {
+    Ok(task::with_current(|t| t.ppid()) as i64)
+}
+
+/// `getuid`: everything runs as root.
+pub fn sys_getuid() -> SysResult {
+    Ok(0)
+}
+
+/// `geteuid`: everything runs as root.
+pub fn sys_geteuid() -> SysResult {
+    Ok(0)
+}
+
+/// `getgid`: everything runs as root.
+pub fn sys_getgid() -> SysResult {
+    Ok(0)
+}
+
+/// `getegid`: everything runs as root.
+pub fn sys_getegid() -> SysResult {
+    Ok(0)
+}
+
+/// `getcpu(cpu, node, unused)`: the CPU the caller runs on (it may have
+/// moved by the time it reads it, as on Linux) and NUMA node 0.
+pub fn sys_getcpu(cpup: u64, nodep: u64, _unused: u64) -> SysResult {
+    if cpup != 0 {
+        put_user_u32(cpup, crate::percpu::smp_processor_id() as u32)?;
+    }
+    if nodep != 0 {
+        put_user_u32(nodep, 0)?;
+    }
+    Ok(0)
+}
+
+/// `getrusage(who, usage)`: CPU time and context switches of the caller
+/// (`RUSAGE_SELF`, `RUSAGE_THREAD`: one thread per process) or of its
+/// reaped children (`RUSAGE_CHILDREN`).
+pub fn sys_getrusage(who: i64, usage: u64) -> SysResult {
+    let me = task::current();
+    let u = match who {
+        w if w == uapi::RUSAGE_SELF as i64 || w == uapi::RUSAGE_THREAD as i64 => {
+            exit::task_usage(&me)
+        }
+        w if w == uapi::RUSAGE_CHILDREN as i64 => exit::children_usage(&me),
+        _ => return Err(EINVAL),
+    };
+    copy_to_user(usage, &exit::rusage_bytes(u))?;
+    Ok(0)
+}
+
+/// `uname`: the system's name, as `struct new_utsname`.
+pub fn sys_newuname(buf: u64) -> SysResult {
+    let u = uapi::Utsname::new(
+        "pikern",
+        "pikern",
+        env!("CARGO_PKG_VERSION"),
+        "#1 SMP",
+        "aarch64",
+        "(none)",
+    );
+    copy_to_user(buf, &u.to_bytes())?;
+    Ok(0)
+}
+
+/// `prlimit64(pid, resource, new, old)`: reads and sets a resource limit.
+pub fn sys_prlimit64(pid: Pid, resource: u32, new: u64, old: u64) -> SysResult {
+    let t = find_process_by_pid(pid)?;
+    if resource >= uapi::RLIM_NLIMITS {
+        return Err(EINVAL);
+    }
+    let lim = if new != 0 {
+        let mut b = [0u8; 16];
+        copy_from_user(&mut b, new)?;
+        let cur = u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8]));
+        let max = u64::from_le_bytes(b[8..].try_into().unwrap_or([0; 8]));
+        if cur > max {
+            return Err(EINVAL);
+        }
+        Some((cur, max))
+    } else {
+        None
+    };
+    let cur = t.rlim.lock()[resource as usize];
+    if old != 0 {
+        let l = uapi::Rlimit64 {
+            rlim_cur: cur.0,
+            rlim_max: cur.1,
+        };
+        copy_to_user(old, &l.to_bytes())?;
+    }
+    if let Some(l) = lim {
+        alloc::sync::Arc::make_mut(&mut t.rlim.lock())[resource as usize] = l;
+    }
+    Ok(0)
+}
+
+/// `setpriority(which, who, nice)`: only `PRIO_PROCESS`; the nice value
+/// is clamped to -20..=19 as Linux does.
+pub fn sys_setpriority(which: u32, who: Pid, nice: i64) -> SysResult {
+    if which != uapi::PRIO_PROCESS {
+        return Err(EINVAL);
+    }
+    let t = find_process_by_pid(who)?;
+    crate::sched::set_user_nice(&t, nice.clamp(-20, 19) as i32);
+    Ok(0)
+}
+
+pub fn sys_getpriority(which: u32, who: Pid) -> SysResult {
+    if which != uapi::PRIO_PROCESS {
+        return Err(EINVAL);
+    }
+    // Linux returns 20 - nice so the value is never negative.
+    Ok((20 - find_process_by_pid(who)?.nice()) as i64)
+}
