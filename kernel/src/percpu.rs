@@ -4,9 +4,9 @@
 //! it is one instruction and needs no lock. Fields that other cores touch
 //! (IPI requests, tick counts read by tests) are atomics.
 
+use crate::arch::cpu::{my_cpu_offset, set_my_cpu_offset};
 use crate::arch::exception::FaultRecord;
 use crate::task::Task;
-use aarch64_cpu::registers::*;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 /// Cores on a Raspberry Pi 3 or 4.
@@ -105,14 +105,14 @@ static PER_CPU: [PerCpu; NR_CPUS] = [
 
 /// Points this core's `TPIDR_EL1` at its `PerCpu`.
 pub fn init_this_cpu(cpu: usize) {
-    TPIDR_EL1.set(&PER_CPU[cpu] as *const PerCpu as u64);
+    set_my_cpu_offset(&PER_CPU[cpu] as *const PerCpu as u64);
 }
 
 /// This core's `PerCpu`: one register read. `TPIDR_EL1` is set before
 /// anything else runs on the core (`kernel_main`, `secondary_main`).
 #[inline(always)]
 pub fn this_cpu() -> &'static PerCpu {
-    let p = TPIDR_EL1.get() as *const PerCpu;
+    let p = my_cpu_offset() as *const PerCpu;
     // SAFETY: TPIDR_EL1 is only ever set by init_this_cpu to an element of
     // PER_CPU, a static that lives forever, first thing on each core.
     unsafe { &*p }

@@ -1,16 +1,13 @@
-//! Bringing up cores 1-3 through the spin table, and inter-processor
-//! interrupts (IPIs).
-//!
-//! The firmware (and QEMU's boot stub) park cores 1, 2 and 3 polling the
-//! 64-bit slots at 0xE0, 0xE8 and 0xF0; writing an entry address there and
-//! executing SEV sends the core to it.
+//! Bringing up cores 1-3 and inter-processor interrupts (IPIs). How a
+//! parked core is started is the architecture's business
+//! (`arch::smp_spin_table`), how an IPI is raised the interrupt
+//! controller's (`IrqChip::send_ipi`).
 
-use crate::arch::cpu;
+use crate::arch::barrier::dsb_ishst;
+use crate::arch::{cpu, smp_spin_table::smp_spin_table_cpu_boot};
 use crate::percpu::{self, NR_CPUS};
 use crate::{bsp::Board, time};
 use core::sync::atomic::Ordering;
-
-const SPIN_TABLE: [usize; NR_CPUS] = [0xD8, 0xE0, 0xE8, 0xF0];
 
 /// Why a core was interrupted by another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,18 +30,13 @@ pub fn boot_secondaries(_board: &Board) -> usize {
         fn secondary_entry();
     }
     percpu::cpu(0).online.store(true, Ordering::Release);
-    for (cpu_nr, &slot) in SPIN_TABLE.iter().enumerate().skip(1) {
+    for cpu_nr in 1..NR_CPUS {
         // The parked core runs with the MMU off: it needs the physical
         // address of its entry point.
         let entry = crate::mm::virt_to_phys(secondary_entry as *const () as usize);
-        let slot_va = crate::mm::phys_to_virt(slot as u64);
-        // SAFETY: the spin-table slot is a reserved 64-bit word below the
-        // kernel image (mapped through the linear map) that only the parked
-        // core reads.
-        unsafe { core::ptr::write_volatile(slot_va as *mut u64, entry) };
-        // The parked core reads with its caches off: push the write to RAM.
-        cpu::dcache_clean_inval(slot_va, 8);
-        cpu::send_event();
+        if !smp_spin_table_cpu_boot(cpu_nr, entry) {
+            continue;
+        }
         let deadline = time::uptime_ns() + 1_000_000_000;
         while !percpu::cpu(cpu_nr).online.load(Ordering::Acquire) && time::uptime_ns() < deadline {
             core::hint::spin_loop();
@@ -79,8 +71,7 @@ pub fn send_ipi(target: usize, kind: IpiKind) {
         .ipi_pending
         .fetch_or(1 << kind as u32, Ordering::AcqRel);
     // The request must be visible before the interrupt can be taken.
-    // SAFETY: barrier only.
-    unsafe { core::arch::asm!("dsb ishst", options(nostack)) };
+    dsb_ishst();
     crate::bsp::board().intc().send_ipi(target);
 }
 

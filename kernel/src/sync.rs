@@ -20,18 +20,6 @@ use core::ops::{Deref, DerefMut};
 use core::panic::Location;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-/// The place in the code that called this (Linux's `_THIS_IP_`): inlined
-/// into a lock's caller, it names the caller's function in reports.
-#[macro_export]
-macro_rules! this_ip {
-    () => {{
-        let ip: usize;
-        // SAFETY: computes the address of this instruction; no side effect.
-        unsafe { core::arch::asm!("adr {}, .", out(reg) ip, options(nomem, nostack, preserves_flags)) };
-        ip
-    }};
-}
-
 /// A spin lock; `IRQ` says whether holding it masks IRQs on this CPU.
 /// Use the aliases [`SpinLock`] and [`IrqSpinLock`].
 pub struct RawSpinLock<T, const IRQ: bool> {

@@ -145,6 +145,11 @@ impl Board {
         self.name
     }
 
+    /// The SoC's name (`BCM2837`, `BCM2711`).
+    pub fn soc_name(&self) -> &'static str {
+        self.soc.name()
+    }
+
     /// Brings up the console UART: pins to the PL011, divisors from the
     /// clock the firmware reports (QEMU's differs from a real Pi's).
     pub fn console_init(&self) {

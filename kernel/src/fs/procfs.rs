@@ -366,11 +366,7 @@ fn cpuinfo(_: Option<&Arc<Task>>) -> String {
     let _ = write!(
         s,
         "Hardware\t: {}\nModel\t\t: {}\n",
-        if crate::bsp::board().kind == crate::bsp::BoardKind::Rpi4 {
-            "BCM2711"
-        } else {
-            "BCM2837"
-        },
+        crate::bsp::board().soc_name(),
         crate::bsp::board().name()
     );
     s

@@ -6,9 +6,9 @@
 //! Page tables are 3 levels of 4 KiB pages for a 39-bit user space. Every
 //! entry is an atomic; changes happen under the `mm`'s lock.
 
-use crate::arch::mmu::{
-    self, table_at, ADDR_MASK, AF, AP_RO, AP_USER, ATTR_NORMAL, NG, PAGE, PXN, SH_INNER, SW_COW,
-    TABLE, UXN, VALID,
+use crate::arch::mmu::{self, table_at};
+use crate::arch::pgtable::{
+    mk_pte, mk_table, pte_cow, pte_mkcow, pte_modify, pte_phys, pte_present, pte_sync, pte_write,
 };
 use crate::errno::{Errno, EFAULT, EINVAL, ENOMEM};
 use crate::mm::{page_alloc, phys_to_virt, PAGE_SIZE};
@@ -132,24 +132,6 @@ fn free_table(pa: u64) {
     let _ = page_alloc::free_pages(pa, 0);
 }
 
-/// The descriptor bits for a user page with `prot`.
-fn pte_bits(prot: u32) -> u64 {
-    let mut d = VALID | PAGE | ATTR_NORMAL | SH_INNER | AF | NG | PXN;
-    // PROT_NONE keeps the page and its contents (mprotect can give access
-    // back) but EL0 may not touch it: any access is a permission fault,
-    // and the area's protection makes that SIGSEGV.
-    if prot & (PROT_READ | PROT_WRITE | PROT_EXEC) != 0 {
-        d |= AP_USER;
-    }
-    if prot & PROT_WRITE == 0 {
-        d |= AP_RO;
-    }
-    if prot & PROT_EXEC == 0 {
-        d |= UXN;
-    }
-    d
-}
-
 fn page_floor(a: u64) -> u64 {
     a & !(PG - 1)
 }
@@ -200,12 +182,12 @@ impl MmStruct {
         for shift in [30u32, 21] {
             let e = &table_at(table)[index(va, shift)];
             let d = e.load(Ordering::Acquire);
-            table = if d & VALID != 0 {
-                d & ADDR_MASK
+            table = if pte_present(d) {
+                pte_phys(d)
             } else if alloc {
                 let t = new_table()?;
                 self.tables.lock().push(t);
-                e.store(t | VALID | TABLE, Ordering::Release);
+                e.store(mk_table(t), Ordering::Release);
                 t
             } else {
                 return Ok(None);
@@ -260,10 +242,10 @@ impl MmStruct {
         for_each_valid(self.pgd, lo1, hi1, |i1, d1, _| {
             let base1 = (i1 as u64) << 30;
             let (lo2, hi2) = span(base1, 1 << 30, 21);
-            for_each_valid(d1 & ADDR_MASK, lo2, hi2, |i2, d2, _| {
+            for_each_valid(pte_phys(d1), lo2, hi2, |i2, d2, _| {
                 let base2 = base1 | (i2 as u64) << 21;
                 let (lo3, hi3) = span(base2, 1 << 21, 12);
-                for_each_valid(d2 & ADDR_MASK, lo3, hi3, |i3, _, e3| {
+                for_each_valid(pte_phys(d2), lo3, hi3, |i3, _, e3| {
                     f(base2 | (i3 as u64) << 12, e3)
                 });
             });
@@ -335,16 +317,16 @@ impl MmStruct {
         }
         let pte = self.pte(page, true)?.ok_or(ENOMEM)?;
         let d = pte.load(Ordering::Acquire);
-        if d & VALID == 0 {
+        if !pte_present(d) {
             let pa = page_alloc::alloc_user_page()?;
-            pte.store(pa | pte_bits(vma.prot), Ordering::Release);
-            // SAFETY: barrier: the walker sees the entry before the retry.
-            unsafe { core::arch::asm!("dsb ishst", options(nostack)) };
+            pte.store(mk_pte(pa, vma.prot), Ordering::Release);
+            // The walker must see the entry before the access is retried.
+            pte_sync();
             return Ok(pa);
         }
-        let pa = d & ADDR_MASK;
-        if access == Access::Write && d & AP_RO != 0 {
-            if d & SW_COW == 0 {
+        let pa = pte_phys(d);
+        if access == Access::Write && !pte_write(d) {
+            if !pte_cow(d) {
                 return Err(EFAULT);
             }
             // Copy-on-write: the last sharer takes the page back; others
@@ -365,7 +347,7 @@ impl MmStruct {
                 page_alloc::put_page(pa);
                 copy
             };
-            pte.store(new_pa | pte_bits(vma.prot), Ordering::Release);
+            pte.store(mk_pte(new_pa, vma.prot), Ordering::Release);
             mmu::flush_tlb_page(self.asid, page);
             return Ok(new_pa);
         }
@@ -379,12 +361,11 @@ impl MmStruct {
         let inner = self.inner.lock();
         if let Some(pte) = self.pte(page_floor(va), false)? {
             let d = pte.load(Ordering::Acquire);
-            let writable = d & AP_RO == 0;
-            if d & VALID != 0 && (access != Access::Write || writable) {
+            if pte_present(d) && (access != Access::Write || pte_write(d)) {
                 // Present and allowed: check the area still permits it
                 // (a PROT_NONE page is present but not for the user).
                 if Self::find_vma(&inner, va).is_some_and(|v| v.allows(access)) {
-                    return Ok(d & ADDR_MASK);
+                    return Ok(pte_phys(d));
                 }
             }
         }
@@ -397,9 +378,9 @@ impl MmStruct {
         while va < end {
             if let Ok(Some(pte)) = self.pte(va, false) {
                 let d = pte.swap(0, Ordering::AcqRel);
-                if d & VALID != 0 {
+                if pte_present(d) {
                     mmu::flush_tlb_page(self.asid, va);
-                    page_alloc::put_page(d & ADDR_MASK);
+                    page_alloc::put_page(pte_phys(d));
                 }
             }
             va += PG;
@@ -493,13 +474,10 @@ impl MmStruct {
             while va < v.end {
                 if let Ok(Some(pte)) = self.pte(va, false) {
                     let d = pte.load(Ordering::Acquire);
-                    if d & VALID != 0 {
-                        let mut nd = (d & (ADDR_MASK | SW_COW)) | pte_bits(prot);
-                        if d & SW_COW != 0 {
-                            // Still shared: the first write copies.
-                            nd |= AP_RO;
-                        }
-                        pte.store(nd, Ordering::Release);
+                    if pte_present(d) {
+                        // A page still shared stays read-only: the first
+                        // write copies it.
+                        pte.store(pte_modify(d, prot), Ordering::Release);
                         mmu::flush_tlb_page(self.asid, va);
                     }
                 }
@@ -596,7 +574,7 @@ impl MmStruct {
             self.stack_low.fetch_min(page_floor(va), Ordering::Relaxed);
         }
         let pte = self.pte(va, true)?.ok_or(ENOMEM)?;
-        if pte.load(Ordering::Acquire) & VALID != 0 {
+        if pte_present(pte.load(Ordering::Acquire)) {
             return Err(EINVAL);
         }
         let pa = page_alloc::alloc_user_page()?;
@@ -608,7 +586,7 @@ impl MmStruct {
                 data.len().min(PAGE_SIZE),
             )
         };
-        pte.store(pa | pte_bits(prot), Ordering::Release);
+        pte.store(mk_pte(pa, prot), Ordering::Release);
         Ok(())
     }
 
@@ -654,12 +632,8 @@ impl MmStruct {
                     },
                 };
                 let d = pte.load(Ordering::Acquire);
-                let shared = if d & AP_RO == 0 {
-                    d | AP_RO | SW_COW
-                } else {
-                    d
-                };
-                page_alloc::get_page(d & ADDR_MASK);
+                let shared = pte_mkcow(d);
+                page_alloc::get_page(pte_phys(d));
                 pte.store(shared, Ordering::Release);
                 table_at(table)[index(va, 12)].store(shared, Ordering::Release);
             });
@@ -706,7 +680,7 @@ impl Drop for MmStruct {
             let (start, end) = self.mapped_part(vma);
             self.walk_range(start, end, &mut |_, pte| {
                 let d = pte.swap(0, Ordering::AcqRel);
-                page_alloc::put_page(d & ADDR_MASK);
+                page_alloc::put_page(pte_phys(d));
             });
         }
         drop(inner);
@@ -735,13 +709,13 @@ fn for_each_valid(table: u64, lo: usize, hi: usize, mut f: impl FnMut(usize, u64
             let any = t[i..i + 8]
                 .iter()
                 .fold(0, |a, e| a | e.load(Ordering::Relaxed));
-            if any & VALID == 0 {
+            if !pte_present(any) {
                 i += 8;
                 continue;
             }
         }
         let d = t[i].load(Ordering::Acquire);
-        if d & VALID != 0 {
+        if pte_present(d) {
             f(i, d, &t[i]);
         }
         i += 1;

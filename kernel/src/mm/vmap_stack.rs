@@ -8,7 +8,8 @@
 //! entry recognises an overflowed stack pointer in two instructions and
 //! switches to a per-CPU emergency stack to report it.
 
-use crate::arch::mmu::{self, table_at, AF, ATTR_NORMAL, PAGE, PXN, SH_INNER, TABLE, UXN, VALID};
+use crate::arch::mmu::{self, table_at};
+use crate::arch::pgtable::{kernel_pte_sync, mk_kernel_pte, mk_table, pte_phys, pte_present};
 use crate::errno::{Errno, ENOMEM};
 use crate::mm::{page_alloc, PAGE_SIZE};
 use crate::sync::IrqSpinLock;
@@ -71,17 +72,17 @@ fn pte(va: u64) -> Result<&'static core::sync::atomic::AtomicU64, Errno> {
     for shift in [30u32, 21] {
         let e = &table_at(table)[((va >> shift) & 511) as usize];
         let d = e.load(Ordering::Acquire);
-        table = if d & VALID != 0 {
-            d & mmu::ADDR_MASK
+        table = if pte_present(d) {
+            pte_phys(d)
         } else {
             let t = mmu::alloc_table()?;
             // Concurrent mappers may race to create the same table: keep
             // the first and give ours back.
-            match e.compare_exchange(0, t | VALID | TABLE, Ordering::AcqRel, Ordering::Acquire) {
+            match e.compare_exchange(0, mk_table(t), Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => t,
                 Err(other) => {
                     let _ = page_alloc::free_pages(t, 0);
-                    other & mmu::ADDR_MASK
+                    pte_phys(other)
                 }
             }
         };
@@ -111,20 +112,11 @@ impl VmapStack {
         for i in 0..(STACK_SIZE / PAGE_SIZE as u64) {
             let va = s.base() + i * PAGE_SIZE as u64;
             let e = pte(va)?;
-            e.store(
-                (pa + i * PAGE_SIZE as u64)
-                    | VALID
-                    | PAGE
-                    | ATTR_NORMAL
-                    | SH_INNER
-                    | AF
-                    | PXN
-                    | UXN,
-                Ordering::Release,
-            );
+            e.store(mk_kernel_pte(pa + i * PAGE_SIZE as u64), Ordering::Release);
         }
-        // SAFETY: barrier only: the new entries are visible to the walker.
-        unsafe { core::arch::asm!("dsb ishst", "isb", options(nostack)) };
+        // The stack is used as soon as this returns, possibly by this CPU's
+        // next instructions.
+        kernel_pte_sync();
         Ok(s)
     }
 

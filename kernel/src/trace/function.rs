@@ -59,25 +59,8 @@ static STACKTRACE: AtomicU64 = AtomicU64::new(0);
 macro_rules! ftrace {
     ($f:ident) => {
         if $crate::trace::active($crate::trace::FUNC_BIT) {
-            let (pc, lr, fp): (usize, usize, usize);
-            // SAFETY: reads registers only.
-            unsafe {
-                core::arch::asm!(
-                    "adr {0}, .",
-                    "mov {1}, x30",
-                    "mov {2}, x29",
-                    out(reg) pc,
-                    out(reg) lr,
-                    out(reg) fp,
-                    options(nomem, nostack, preserves_flags)
-                )
-            };
-            $crate::trace::function::trace_function(
-                $crate::trace::function::Fn::$f,
-                pc,
-                lr,
-                fp,
-            );
+            let (pc, lr, fp) = $crate::mcount_regs!();
+            $crate::trace::function::trace_function($crate::trace::function::Fn::$f, pc, lr, fp);
         }
     };
 }

@@ -30,6 +30,17 @@ pub struct Soc {
     pub bcm2711: bool,
 }
 
+impl Soc {
+    /// The SoC's name, as `/proc/cpuinfo`'s `Hardware` line gives it.
+    pub const fn name(&self) -> &'static str {
+        if self.bcm2711 {
+            "BCM2711"
+        } else {
+            "BCM2837"
+        }
+    }
+}
+
 /// The Pi 3's SoC.
 pub const BCM2837: Soc = Soc {
     periph: 0x3F00_0000,

@@ -10,6 +10,19 @@ pub fn smp_processor_id_raw() -> usize {
     (MPIDR_EL1.get() & 0xff) as usize
 }
 
+/// Points this core's per-CPU base (`TPIDR_EL1`) at `base` (Linux's
+/// `set_my_cpu_offset`). Set first thing on each core.
+#[inline]
+pub fn set_my_cpu_offset(base: u64) {
+    TPIDR_EL1.set(base);
+}
+
+/// This core's per-CPU base (`__my_cpu_offset`): one register read.
+#[inline(always)]
+pub fn my_cpu_offset() -> u64 {
+    TPIDR_EL1.get()
+}
+
 /// The running task's descriptor, kept in `SP_EL0` while the CPU is in
 /// the kernel (Linux arm64's `get_current`). One instruction, and the
 /// register moves with the task: a task preempted and migrated between

@@ -228,7 +228,7 @@ fn el1_sync(regs: &mut PtRegs) {
     if esr::class(esr) == esr::ec::UNKNOWN {
         // SAFETY: ELR points at the kernel instruction that trapped.
         let insn = unsafe { core::ptr::read_volatile(regs.pc as *const u32) };
-        if power::semihosting_missing(insn) {
+        if crate::arch::semihosting::semihosting_missing(insn) {
             regs.pc += 4;
             return;
         }

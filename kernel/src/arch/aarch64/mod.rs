@@ -2,10 +2,14 @@
 //! report, the MMU set-up, the generic timer, CPU primitives and memcpy.
 
 pub mod backtrace;
+pub mod barrier;
 pub mod context;
 pub mod cpu;
 pub mod exception;
 pub mod mmu;
+pub mod pgtable;
+pub mod semihosting;
+pub mod smp_spin_table;
 pub mod timer;
 
 // The first instructions of the image (see boot/start.S and linker/kernel.ld).
