@@ -327,6 +327,23 @@ impl<'a> Entries<'a> {
     }
 }
 
+/// The length of the one archive at the start of `buf`: up to the end of
+/// its `TRAILER!!!` entry and that entry's padding (what follows may be
+/// NULs, another archive or a compressed one).
+pub fn archive_len(buf: &[u8]) -> Result<usize, CpioError> {
+    let mut pos = 0;
+    loop {
+        if pos >= buf.len() {
+            return Err(CpioError::MissingTrailer { offset: buf.len() });
+        }
+        let (entry, next) = parse_entry(buf, pos)?;
+        pos = next.min(buf.len());
+        if entry.name == TRAILER {
+            return Ok(pos);
+        }
+    }
+}
+
 /// Parses the entry whose header starts at `offset`; returns it (with the
 /// raw name) and the offset just past its padded data.
 fn parse_entry(buf: &[u8], offset: usize) -> Result<(Entry<'_>, usize), CpioError> {
