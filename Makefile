@@ -103,6 +103,9 @@ run: deps kernel dtbs
 
 # Every runner writes a results file; test-summary adds them up, prints the
 # closing `N passed, N failed, N skipped` line and fails if anything failed.
+# ktest-runner also writes NAME.ktap, one KTAP document over all its QEMU
+# runs that `kunit.py parse` reads (tools/kunit-check.sh checks them), beside
+# NAME-console.log, the raw console with every restart appended.
 test: deps kernel kernel-test dtbs chainloader
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@echo "== host unit tests (cargo test) =="
@@ -113,25 +116,31 @@ test: deps kernel kernel-test dtbs chainloader
 		|| { cat $(RESULTS)/lint.log; printf 'passed 0\nfailed 1\nskipped 0\n' > $(RESULTS)/lint.txt; }
 	@echo "== in-kernel suites on raspi3b =="
 	-$(RUNNER) --board rpi3 --kernel build/kernel8-test.img --dtb build/rpi3.dtb \
-		--results $(RESULTS)/rpi3.txt --log $(RESULTS)/rpi3-console.log
+		--results $(RESULTS)/rpi3.txt --ktap $(RESULTS)/rpi3.ktap \
+		--log $(RESULTS)/rpi3-console.log
 	@echo "== in-kernel suites on raspi4b =="
 	-$(RUNNER) --board rpi4 --kernel build/kernel8-test.img --dtb build/rpi4.dtb \
-		--results $(RESULTS)/rpi4.txt --log $(RESULTS)/rpi4-console.log
+		--results $(RESULTS)/rpi4.txt --ktap $(RESULTS)/rpi4.ktap \
+		--log $(RESULTS)/rpi4-console.log
 	@echo "== user space on raspi3b: usertests and the C (glibc) programs =="
 	-$(RUNNER) --board rpi3 --kernel build/kernel8.img --dtb build/rpi3.dtb \
 		--append "lockdep init=/init -- /bin/usertests" \
-		--results $(RESULTS)/user-rpi3.txt --log $(RESULTS)/user-rpi3-console.log
+		--results $(RESULTS)/user-rpi3.txt --ktap $(RESULTS)/user-rpi3.ktap \
+		--log $(RESULTS)/user-rpi3-console.log
 	@echo "== user space on raspi4b =="
 	-$(RUNNER) --board rpi4 --kernel build/kernel8.img --dtb build/rpi4.dtb \
 		--append "lockdep init=/init -- /bin/usertests" \
-		--results $(RESULTS)/user-rpi4.txt --log $(RESULTS)/user-rpi4-console.log
+		--results $(RESULTS)/user-rpi4.txt --ktap $(RESULTS)/user-rpi4.ktap \
+		--log $(RESULTS)/user-rpi4-console.log
 	@echo "== fault injection (fail_alloc=) under fork, exec, exit, pipes, files, mmap =="
 	-$(RUNNER) --board rpi3 --kernel build/kernel8.img --dtb build/rpi3.dtb \
 		--append "fail_alloc=1,20,0,-1,task-filter init=/init -- /bin/faultinject" \
-		--results $(RESULTS)/fail-rpi3.txt --log $(RESULTS)/fail-rpi3-console.log
+		--results $(RESULTS)/fail-rpi3.txt --ktap $(RESULTS)/fail-rpi3.ktap \
+		--log $(RESULTS)/fail-rpi3-console.log
 	-$(RUNNER) --board rpi4 --kernel build/kernel8.img --dtb build/rpi4.dtb \
 		--append "fail_alloc=3,100,0,-1,task-filter init=/init -- /bin/faultinject" \
-		--results $(RESULTS)/fail-rpi4.txt --log $(RESULTS)/fail-rpi4-console.log
+		--results $(RESULTS)/fail-rpi4.txt --ktap $(RESULTS)/fail-rpi4.ktap \
+		--log $(RESULTS)/fail-rpi4-console.log
 	@echo "== the system-call fuzzer: a fixed seed, 200,000 calls on each board =="
 	-@$(MAKE) --no-print-directory fuzz-test
 	@echo "== the same user programs on Linux's ABI (qemu-aarch64 user mode): proves the tests =="

@@ -14,6 +14,7 @@
 use std::fmt;
 
 use crate::counts::Counts;
+use crate::kunit_check::{self, END_MARKERS};
 
 /// One level of KTAP indentation, as KUnit prints it.
 pub const INDENT: &str = "    ";
@@ -129,20 +130,28 @@ impl fmt::Display for KtapLine {
 
 /// Writes `# <text>` with control characters escaped: diagnostics can quote
 /// raw console output, which must not smuggle in terminal escapes or line
-/// breaks that would change the document's structure.
+/// breaks that would change the document's structure. For the same reason
+/// the phrases at which kunit.py stops reading (a quoted `reboot: System
+/// halted` would end the document there) lose their colon to `\x3a`.
 fn fmt_diagnostic(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
     f.write_str("#")?;
     if !text.is_empty() {
         f.write_str(" ")?;
     }
+    let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_control() && c != '\t' {
-            write!(f, "\\x{:02x}", c as u32)?;
+            escaped.push_str(&format!("\\x{:02x}", c as u32));
         } else {
-            write!(f, "{c}")?;
+            escaped.push(c);
         }
     }
-    Ok(())
+    for marker in END_MARKERS {
+        if escaped.contains(marker) {
+            escaped = escaped.replace(marker, &marker.replacen(':', "\\x3a", 1));
+        }
+    }
+    f.write_str(&escaped)
 }
 
 /// A KTAP line and how deeply it is nested (0 = top level).
@@ -346,7 +355,7 @@ impl SuiteReport {
         TestResult {
             ok: self.outcome() != Outcome::Fail,
             number: self.number,
-            name: self.name.clone(),
+            name: ktap_name(&self.name),
             directive,
         }
     }
@@ -383,35 +392,192 @@ impl SuiteReport {
         notes
     }
 
-    /// Appends this suite, nested block then result line, to `out`.
+    /// The nested failure line the runner adds when its verdict counts a
+    /// failure that no nested result shows (see [`Self::counts`]): a
+    /// TIMEOUT or ERROR, missing results, or the kernel's own `not ok`.
+    /// kunit.py sums nested results only, so without this line it would
+    /// count the suite as passed. Its name says why.
+    fn verdict_test(&self) -> Option<(&'static str, Option<Directive>)> {
+        let nested = self.nested_counts();
+        if self.tests().next().is_none()
+            || self.outcome() != Outcome::Fail
+            || (self.abort.is_none() && nested.failed > 0)
+        {
+            return None;
+        }
+        Some(match self.abort {
+            Some(Abort::Timeout) => ("timeout", Some(Directive::Timeout)),
+            Some(Abort::Error) => ("error", Some(Directive::Error)),
+            None if self.missing_results() > 0 => ("missing_results", None),
+            None => ("suite_verdict", None),
+        })
+    }
+
+    /// For each item, whether a deeper line must be quoted rather than
+    /// re-emitted: the lines a test printed below its result level form a
+    /// subtest block that kunit.py checks like any other, so they are kept
+    /// as KTAP only when they end in their test's result line and pass
+    /// [`kunit_check`] on their own. The rest (the unfinished block of a
+    /// suite that hung) become diagnostics.
+    fn quoted_nested(&self) -> Vec<bool> {
+        let mut quoted = vec![false; self.items.len()];
+        let mut group: Vec<usize> = Vec::new();
+        for (i, item) in self.items.iter().enumerate() {
+            match item {
+                BlockItem::Nested { .. } => group.push(i),
+                BlockItem::Test(test) => {
+                    if !group.is_empty() && !self.valid_group(&group, test) {
+                        group.iter().for_each(|&g| quoted[g] = true);
+                    }
+                    group.clear();
+                }
+                _ => {}
+            }
+        }
+        group.iter().for_each(|&g| quoted[g] = true);
+        quoted
+    }
+
+    /// Whether the deeper lines at `group` and `test`'s result line make a
+    /// valid KTAP test on their own.
+    fn valid_group(&self, group: &[usize], test: &TestResult) -> bool {
+        let mut text = String::from("KTAP version 1\n1..1\n");
+        for &i in group {
+            if let BlockItem::Nested { depth, line } = &self.items[i] {
+                text.push_str(&format!("{}{line}\n", INDENT.repeat(*depth)));
+            }
+        }
+        let result = TestResult {
+            number: 1,
+            ..ktap_result(test)
+        };
+        text.push_str(&format!("{result}\n"));
+        kunit_check::check(&text).errors.is_empty()
+    }
+
+    /// Diagnostics on what the re-emitted block changed from the kernel's
+    /// (its plan, its numbering, quoted lines), so that nothing is lost.
+    fn render_notes(&self, quoted: &[bool]) -> Vec<String> {
+        let mut notes = Vec::new();
+        let printed = self.tests().count();
+        if let Some(plan) = self.plan() {
+            // A completed suite with missing results already has its note.
+            if plan != printed && (self.abort.is_some() || plan < printed) {
+                notes.push(format!(
+                    "{}: the kernel announced 1..{plan} and printed {printed} result(s){}",
+                    self.name,
+                    if printed > 0 {
+                        "; the plan above counts the result lines present"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+        let renumbered: Vec<String> = self
+            .tests()
+            .enumerate()
+            .filter(|(i, t)| t.number != i + 1)
+            .map(|(i, t)| format!("{} as {}", i + 1, t.number))
+            .collect();
+        if !renumbered.is_empty() {
+            notes.push(format!(
+                "{}: renumbered from 1; the kernel numbered result {}",
+                self.name,
+                renumbered.join(", ")
+            ));
+        }
+        if quoted.iter().any(|&q| q) {
+            notes.push(format!(
+                "{}: deeper lines without a complete subtest block are quoted with `|`",
+                self.name
+            ));
+        }
+        notes
+    }
+
+    /// Appends this suite, nested block then result line, to `out`, in the
+    /// form `kunit.py parse` reads without an error whatever the kernel
+    /// printed: the block's plan counts the result lines present, they are
+    /// numbered from 1, the runner's verdict has its own line
+    /// ([`Self::verdict_test`]), and a suite with no result lines at all is
+    /// a plain test (a nested block with none is `0 tests run!`).
     pub fn render(&self, out: &mut String) {
-        let mut line = |depth: usize, line: &KtapLine| {
+        let quoted = self.quoted_nested();
+        let verdict = self.verdict_test();
+        let count = self.tests().count() + usize::from(verdict.is_some());
+        let mut lines: Vec<(usize, KtapLine)> = Vec::new();
+        if count > 0 {
+            lines.push((1, KtapLine::Version));
+            lines.push((1, KtapLine::Subtest(ktap_name(&self.name))));
+            lines.push((1, KtapLine::Plan(count)));
+        }
+        let mut number = 0;
+        for (item, &quote) in self.items.iter().zip(&quoted) {
+            match item {
+                BlockItem::Plan(_) => {}
+                BlockItem::Test(test) => {
+                    number += 1;
+                    let result = TestResult {
+                        number,
+                        ..ktap_result(test)
+                    };
+                    lines.push((1, KtapLine::Result(result)));
+                }
+                BlockItem::Diagnostic(text) => lines.push((1, KtapLine::Diagnostic(text.clone()))),
+                BlockItem::Nested { depth, line } if quote => lines.push((
+                    1,
+                    KtapLine::Diagnostic(format!("| {}{line}", INDENT.repeat(*depth))),
+                )),
+                BlockItem::Nested { depth, line } => lines.push((1 + depth, line.clone())),
+            }
+        }
+        for note in self.render_notes(&quoted).iter().chain(&self.notes) {
+            lines.push((1, KtapLine::Diagnostic(note.clone())));
+        }
+        if let Some((name, directive)) = verdict {
+            lines.push((
+                1,
+                KtapLine::Result(TestResult {
+                    ok: false,
+                    number: count,
+                    name: name.to_string(),
+                    directive,
+                }),
+            ));
+        }
+        for text in &self.trailer {
+            lines.push((0, KtapLine::Diagnostic(text.clone())));
+        }
+        lines.push((0, KtapLine::Result(self.result_line())));
+        for (depth, line) in lines {
             for _ in 0..depth {
                 out.push_str(INDENT);
             }
             out.push_str(&line.to_string());
             out.push('\n');
-        };
-        line(1, &KtapLine::Version);
-        line(1, &KtapLine::Subtest(self.name.clone()));
-        for item in &self.items {
-            match item {
-                BlockItem::Plan(n) => line(1, &KtapLine::Plan(*n)),
-                BlockItem::Test(test) => line(1, &KtapLine::Result(test.clone())),
-                BlockItem::Diagnostic(text) => line(1, &KtapLine::Diagnostic(text.clone())),
-                BlockItem::Nested {
-                    depth,
-                    line: nested,
-                } => line(1 + depth, nested),
-            }
         }
-        for note in &self.notes {
-            line(1, &KtapLine::Diagnostic(note.clone()));
-        }
-        for text in &self.trailer {
-            line(0, &KtapLine::Diagnostic(text.clone()));
-        }
-        line(0, &KtapLine::Result(self.result_line()));
+    }
+}
+
+/// A name kunit.py can read back: it takes the text between the number and
+/// ` # ` as the name and reads `ok 1` with none as no result at all.
+fn ktap_name(name: &str) -> String {
+    if name.is_empty() {
+        "unnamed".to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+/// A nested result as the document prints it: `not ok` whenever the runner
+/// counts it failed (`ok 1 x # ERROR` would pass in kunit.py), and never
+/// without a name.
+fn ktap_result(test: &TestResult) -> TestResult {
+    TestResult {
+        ok: test.outcome() != Outcome::Fail,
+        name: ktap_name(&test.name),
+        ..test.clone()
     }
 }
 
@@ -571,9 +737,12 @@ impl Collector {
                 None
             }
             KtapLine::Subtest(name) => {
-                // Not where KTAP puts it; keep it as the prose it then is.
+                // Not where KTAP puts it; keep it as the prose it then is,
+                // worded so that no parser takes it for a header again.
                 if let Some(block) = &mut self.open {
-                    block.trailer.push(format!("Subtest: {name}"));
+                    block
+                        .trailer
+                        .push(format!("a `# Subtest: {name}` line at the top level"));
                 }
                 None
             }

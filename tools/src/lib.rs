@@ -3,7 +3,8 @@
 //!
 //! The binaries in `src/bin/` only parse their arguments and print; the logic
 //! lives here so it can be unit-tested: KTAP parsing and re-emission
-//! (`ktap`), driving QEMU with deadlines (`runner`), the harness self-check
+//! (`ktap`), the rules `kunit.py parse` holds its documents to
+//! (`kunit_check`), driving QEMU with deadlines (`runner`), the harness self-check
 //! (`selfcheck`), the serial kernel sender (`chainboot`), the closing summary of `make test` (`summary`), the DTB
 //! (`dtb`), the initramfs archive (`initramfs`), and the ftrace tools
 //! (`trace`), the benchmark report of `make bench` (`bench`), and where
@@ -17,6 +18,7 @@ pub mod counts;
 pub mod dtb;
 pub mod initramfs;
 pub mod ktap;
+pub mod kunit_check;
 pub mod qemu_monitor;
 pub mod runner;
 pub mod selfcheck;

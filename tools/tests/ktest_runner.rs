@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{fake_qemu, read, run_runner, scratch_dir, stdout};
+use common::{assert_kunit_clean, fake_qemu, read, run_runner, scratch_dir, stdout};
 
 #[test]
 fn passing_run_is_re_emitted_and_counted() {
@@ -32,6 +32,7 @@ EOF
 exit 0"#,
     );
     let output = run_runner(&dir, &qemu, &["--append", "loglevel=7"]);
+    assert_kunit_clean(&dir, &output);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     assert_eq!(
         stdout(&output),
@@ -127,6 +128,7 @@ EOF
 exit 1"#,
     );
     let output = run_runner(&dir, &qemu, &[]);
+    assert_kunit_clean(&dir, &output);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let out = stdout(&output);
     assert!(
@@ -177,6 +179,7 @@ fn hang_is_a_timeout_and_later_suites_still_run() {
     let qemu = fake_qemu(&dir, "qemu", HANG_IN_SUITE_2);
     let started = std::time::Instant::now();
     let output = run_runner(&dir, &qemu, &["--timeout", "2"]);
+    assert_kunit_clean(&dir, &output);
     assert!(
         started.elapsed().as_secs() < 30,
         "took {:?}",
@@ -233,6 +236,7 @@ echo "qemu: fatal: pretend" >&2
 exit 3"#,
     );
     let output = run_runner(&dir, &qemu, &["--timeout", "5"]);
+    assert_kunit_clean(&dir, &output);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let out = stdout(&output);
     assert!(out.contains("    ok 1 survives\n"), "{out}");
@@ -272,9 +276,12 @@ esac
 exit 9"#,
     );
     let output = run_runner(&dir, &qemu, &["--timeout", "5"]);
+    assert_kunit_clean(&dir, &output);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let out = stdout(&output);
-    assert!(out.contains("    # Subtest: suite2\n"), "{out}");
+    // Suite 2 printed nothing, so it is a plain test: a nested block
+    // without results would be `0 tests run!` to kunit.py.
+    assert!(!out.contains("# Subtest: suite2"), "{out}");
     assert!(
         out.contains("    # | Kernel panic - not syncing: between suites\n"),
         "{out}"
@@ -295,6 +302,7 @@ fn exit_before_all_results_is_an_error_even_with_status_zero() {
 exit 0"#,
     );
     let output = run_runner(&dir, &qemu, &["--timeout", "5"]);
+    assert_kunit_clean(&dir, &output);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let out = stdout(&output);
     assert!(
@@ -323,6 +331,7 @@ echo "task:usertests state:S pid: 7"
 exec sleep 1000"#,
     );
     let output = run_runner(&dir, &qemu, &["--timeout", "1"]);
+    assert_kunit_clean(&dir, &output);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let out = stdout(&output);
     // BREAK through QEMU's multiplexer (Ctrl-A b), then the key.
@@ -348,6 +357,7 @@ fn kernel_that_never_prints_its_plan_is_a_boot_timeout() {
 exec sleep 1000"#,
     );
     let output = run_runner(&dir, &qemu, &["--boot-timeout", "1", "--timeout", "30"]);
+    assert_kunit_clean(&dir, &output);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let out = stdout(&output);
     assert_eq!(
@@ -356,8 +366,6 @@ exec sleep 1000"#,
 # pikern in-kernel tests on raspi3b
 KTAP version 1
 1..1
-    KTAP version 1
-    # Subtest: boot
     # TIMEOUT: no KTAP plan within 1 s of starting QEMU; QEMU killed
     # last 1 console line(s):
     # | [    0.000001] pikern: stuck in early boot
@@ -391,6 +399,7 @@ fn qemu_exiting_before_the_plan_is_a_boot_error() {
         "echo 'qemu: could not load kernel' >&2; exit 1",
     );
     let output = run_runner(&dir, &qemu, &[]);
+    assert_kunit_clean(&dir, &output);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let out = stdout(&output);
     assert!(
@@ -410,6 +419,7 @@ fn qemu_exiting_before_the_plan_is_a_boot_error() {
 fn missing_qemu_is_a_boot_error() {
     let dir = scratch_dir("no_qemu");
     let output = run_runner(&dir, &dir.join("no-such-qemu"), &[]);
+    assert_kunit_clean(&dir, &output);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let out = stdout(&output);
     assert!(out.contains("could not start"), "{out}");
@@ -428,6 +438,7 @@ exec sleep 1000"#,
     );
     let started = std::time::Instant::now();
     let output = run_runner(&dir, &qemu, &["--timeout", "1"]);
+    assert_kunit_clean(&dir, &output);
     assert!(
         started.elapsed().as_secs() < 20,
         "took {:?}",
@@ -452,6 +463,7 @@ fn selected_suites_are_passed_to_the_kernel() {
         r#"printf 'KTAP version 1\n1..1\n    # Subtest: timer\n    1..1\n    ok 1 a\nok 1 timer\n'"#,
     );
     let output = run_runner(&dir, &qemu, &["--suites", "timer,console"]);
+    assert_kunit_clean(&dir, &output);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     assert!(read(dir.join("args.1")).contains("\nktest=timer,console ktest_from=1\n"));
 }
@@ -479,6 +491,7 @@ fn kernel_ignoring_ktest_from_still_terminates_with_every_suite_reported() {
 exit 3"#,
     );
     let output = run_runner(&dir, &qemu, &["--timeout", "5"]);
+    assert_kunit_clean(&dir, &output);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let out = stdout(&output);
     assert!(out.contains("\nok 1 one\n"), "{out}");
@@ -490,4 +503,109 @@ exit 3"#,
         "{out}"
     );
     assert!(out.ends_with("# raspi3b: pass:1 fail:2 skip:0\n"), "{out}");
+}
+
+/// The recorded console of real `ktest-runner` runs on raspi3b (QEMU
+/// 9, `--timeout 5`), replayed: the runner must turn each into one
+/// document that kunit.py reads without an error, with the counts the
+/// recorded run reported. The raw logs themselves are what kunit.py
+/// rejects once a restart appended a second KTAP document.
+fn replay(name: &str, log: &str) -> (String, String) {
+    let dir = scratch_dir(name);
+    let log = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/ktap")
+        .join(log);
+    let qemu = common::replay_qemu(&dir, &log);
+    let output = run_runner(&dir, &qemu, &["--timeout", "2"]);
+    let doc = assert_kunit_clean(&dir, &output);
+    let raw = pikern_tools::kunit_check::check(&read(&log));
+    // Only a normal run's raw log reads cleanly.
+    if name != "replay_normal" {
+        assert!(
+            raw.errors
+                .iter()
+                .any(|e| e.contains("Expected test number 1 but found")),
+            "the recorded log should trip kunit.py: {:?}",
+            raw.errors
+        );
+    }
+    (doc, read(dir.join("results")))
+}
+
+#[test]
+fn recorded_normal_run_is_one_clean_document() {
+    let (doc, results) = replay("replay_normal", "normal-rpi3-console.log");
+    assert_eq!(results, "passed 8\nfailed 0\nskipped 0\n");
+    assert!(doc.contains("\nok 3 selftest_pass\n"), "{doc}");
+    let raw = pikern_tools::kunit_check::check(&read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/ktap/normal-rpi3-console.log"),
+    ));
+    assert_eq!(raw.errors, Vec::<String>::new());
+}
+
+#[test]
+fn recorded_hang_and_restart_merge_into_one_document() {
+    let (doc, results) = replay("replay_hang", "hang-rpi3-console.log");
+    assert_eq!(results, "passed 5\nfailed 1\nskipped 0\n");
+    // Suite 1 from the first run, 3 from the restart, 2 the runner's.
+    assert!(doc.contains("    ok 4 full_input_buffer_drops_instead_of_overwriting\n# console: pass:4 fail:0 skip:0 total:4\nok 1 console\n"), "{doc}");
+    assert!(
+        doc.contains("\nnot ok 2 selftest_hang # TIMEOUT\n"),
+        "{doc}"
+    );
+    assert!(
+        doc.contains(
+            "    ok 1 passes\n# selftest_pass: pass:1 fail:0 skip:0 total:1\nok 3 selftest_pass\n"
+        ),
+        "{doc}"
+    );
+    assert_eq!(doc.matches("KTAP version 1\n1..").count(), 1, "{doc}");
+}
+
+#[test]
+fn recorded_crash_and_restart_merge_into_one_document() {
+    let (doc, results) = replay("replay_crash", "crash-rpi3-console.log");
+    assert_eq!(results, "passed 5\nfailed 1\nskipped 0\n");
+    assert!(doc.contains("\nnot ok 2 selftest_crash # ERROR\n"), "{doc}");
+    assert!(doc.contains("\nok 3 selftest_pass\n"), "{doc}");
+}
+
+#[test]
+fn recorded_hang_crash_and_two_restarts_merge_into_one_document() {
+    let (doc, results) = replay("replay_restarts", "restarts-rpi3-console.log");
+    assert_eq!(results, "passed 1\nfailed 3\nskipped 0\n");
+    for line in [
+        "\nnot ok 1 selftest_fail\n",
+        "\nnot ok 2 selftest_hang # TIMEOUT\n",
+        "\nnot ok 3 selftest_crash # ERROR\n",
+        "\nok 4 selftest_pass\n",
+    ] {
+        assert!(doc.contains(line), "{line:?} in\n{doc}");
+    }
+}
+
+/// A suite that hangs after some of its tests: the block keeps them, its
+/// plan counts what is there, and the runner's TIMEOUT is a nested
+/// failure, so kunit.py counts it as the runner does.
+#[test]
+fn partial_block_of_a_hung_suite_gets_the_timeout_as_its_last_test() {
+    let dir = scratch_dir("hang_partial");
+    let qemu = fake_qemu(&dir, "qemu", HANG_IN_SUITE_2);
+    let output = run_runner(&dir, &qemu, &["--timeout", "2"]);
+    let doc = assert_kunit_clean(&dir, &output);
+    let start = doc.find("    # Subtest: sleepy\n").expect("sleepy block");
+    let block = &doc[start..doc.find("not ok 2 sleepy # TIMEOUT\n").unwrap()];
+    assert!(
+        block.starts_with("    # Subtest: sleepy\n    1..2\n    ok 1 before_the_hang\n"),
+        "{block}"
+    );
+    assert!(
+        block.ends_with("    not ok 2 timeout # TIMEOUT\n"),
+        "{block}"
+    );
+    assert!(
+        block.contains("the kernel announced 1..2 and printed 1 result(s)"),
+        "{block}"
+    );
 }

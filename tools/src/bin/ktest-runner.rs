@@ -13,13 +13,14 @@ use std::process::ExitCode;
 use pikern_tools::board::Board;
 use pikern_tools::cli::{parse_seconds, Arg, Args};
 use pikern_tools::counts::Counts;
+use pikern_tools::kunit_check;
 use pikern_tools::runner::{self, RunConfig};
 use pikern_tools::selfcheck;
 
 const USAGE: &str = "\
 usage: ktest-runner [selfcheck | --selfcheck] --board rpi3|rpi4 --kernel IMG --dtb DTB
                     [--suites all|name1,name2] [--timeout SECS] [--boot-timeout SECS]
-                    [--results FILE] [--log FILE] [--qemu PATH] [--append TEXT]
+                    [--results FILE] [--ktap FILE] [--log FILE] [--qemu PATH] [--append TEXT]
 
 Runs QEMU with `ktest=<suites> ktest_from=<k>` on the kernel command line and
 prints the kernel's KTAP results, re-emitted, then `# <machine>: pass:X fail:Y skip:Z`.
@@ -28,7 +29,11 @@ A suite that hangs (no progress within --timeout, default 120 s; 60 s to boot,
 QEMU is restarted at the next suite. Exit status 0 iff nothing failed.
 
   --results FILE  write `passed X`, `failed Y`, `skipped Z` lines
-  --log FILE      write the raw console of every QEMU run
+  --ktap FILE     write the KTAP document printed on stdout: one document for
+                  all QEMU runs (suites before a hang from the first, after it
+                  from the restart), which `kunit.py parse` reads without error
+  --log FILE      write the raw console of every QEMU run, restarts appended
+                  (several KTAP documents in a row: not for kunit.py)
   --qemu PATH     QEMU executable (default qemu-system-aarch64)
   --append TEXT   extra kernel command-line text
 
@@ -40,6 +45,7 @@ struct Options {
     selfcheck: bool,
     config: RunConfig,
     results: Option<PathBuf>,
+    ktap: Option<PathBuf>,
     log: Option<PathBuf>,
 }
 
@@ -48,6 +54,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
     let (mut board, mut kernel, mut dtb) = (None, None, None);
     let (mut suites, mut timeout, mut boot_timeout) = (None, None, None);
     let (mut results, mut log, mut qemu, mut append) = (None, None, None, None);
+    let mut ktap = None;
     while let Some(arg) = args.next_arg()? {
         let flag = match arg {
             Arg::Positional(p) if p == "selfcheck" => {
@@ -67,6 +74,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
             "--timeout" => timeout = Some(parse_seconds(&flag, &args.value(&flag)?)?),
             "--boot-timeout" => boot_timeout = Some(parse_seconds(&flag, &args.value(&flag)?)?),
             "--results" => results = Some(PathBuf::from(args.value(&flag)?)),
+            "--ktap" => ktap = Some(PathBuf::from(args.value(&flag)?)),
             "--log" => log = Some(PathBuf::from(args.value(&flag)?)),
             "--qemu" => qemu = Some(PathBuf::from(args.value(&flag)?)),
             "--append" => append = Some(args.value(&flag)?),
@@ -107,6 +115,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
         selfcheck,
         config,
         results,
+        ktap,
         log,
     }))
 }
@@ -144,6 +153,18 @@ fn run(options: Options) -> Result<Counts, String> {
         (doc.render(machine), doc.counts())
     };
     log.flush().map_err(|e| format!("writing the log: {e}"))?;
+    // The document is built to pass kunit.py's checks in every case; should
+    // some kernel output defeat that, say so rather than hand on a document
+    // that kunit.py misreads.
+    for error in kunit_check::check(&text).errors {
+        eprintln!(
+            "ktest-runner: warning: the KTAP document breaks a rule of kunit.py parse: {error}"
+        );
+    }
+    if let Some(path) = &options.ktap {
+        std::fs::write(path, &text)
+            .map_err(|e| format!("writing the KTAP document {}: {e}", path.display()))?;
+    }
     print!("{text}");
     io::stdout()
         .flush()
@@ -165,13 +186,14 @@ fn main() -> ExitCode {
         }
     };
     let results = options.results.clone();
+    let ktap = options.ktap.clone();
     match run(options) {
         Ok(counts) if counts.failed == 0 => ExitCode::SUCCESS,
         Ok(_) => ExitCode::FAILURE,
         Err(err) => {
             eprintln!("ktest-runner: {err}");
             // Leave no stale "all passed" behind for test-summary to read.
-            if let Some(path) = results {
+            for path in [results, ktap].into_iter().flatten() {
                 let _ = std::fs::remove_file(path);
             }
             ExitCode::FAILURE

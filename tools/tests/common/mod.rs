@@ -54,6 +54,8 @@ pub fn run_runner(dir: &Path, qemu: &Path, extra: &[&str]) -> Output {
         .arg(qemu)
         .arg("--results")
         .arg(dir.join("results"))
+        .arg("--ktap")
+        .arg(dir.join("ktap"))
         .arg("--log")
         .arg(dir.join("console.log"))
         .args(extra)
@@ -68,4 +70,63 @@ pub fn stdout(output: &Output) -> String {
 pub fn read(path: impl AsRef<Path>) -> String {
     let path = path.as_ref();
     fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// Checks the KTAP document a runner wrote to `dir/ktap`: it is what the
+/// runner printed, it passes kunit.py's rules (`kunit_check`), and kunit.py
+/// would count what the runner's results file says (a crashed test is a
+/// failure there). Returns the document.
+pub fn assert_kunit_clean(dir: &Path, output: &Output) -> String {
+    use pikern_tools::counts::Counts;
+    let doc = read(dir.join("ktap"));
+    assert_eq!(doc, stdout(output), "--ktap FILE differs from stdout");
+    let report = pikern_tools::kunit_check::check(&doc);
+    assert!(
+        report.errors.is_empty(),
+        "kunit.py would report errors: {:#?}\n{doc}",
+        report.errors
+    );
+    let runner = Counts::parse_results_file(&read(dir.join("results"))).unwrap();
+    let kunit = Counts {
+        passed: report.counts.passed,
+        failed: report.counts.failed + report.counts.crashed,
+        skipped: report.counts.skipped,
+    };
+    assert_eq!(
+        kunit, runner,
+        "kunit.py's counts against the runner's\n{doc}"
+    );
+    doc
+}
+
+/// A fake QEMU that replays a console log `ktest-runner --log` recorded
+/// from real QEMU runs: asked for `ktest_from=K`, it prints what the
+/// recorded run started at K printed, up to the runner's SysRq request
+/// (`sysrq: ...`, output the replay's runner will ask for itself), and
+/// ends as that run ended: killed at a deadline (it then sleeps), or
+/// exiting with the recorded status. QEMU's stderr goes back to stderr.
+pub fn replay_qemu(dir: &Path, log: &Path) -> PathBuf {
+    let body = format!(
+        r#"awk -v k="$K" '
+/^===== ktest-runner: run [0-9]+ on / {{ on = index($0, " ktest_from=" k " ") > 0; cut = 0; next }}
+/^===== ktest-runner: / {{ if (on) print "@end " $0; on = 0; next }}
+on && /^sysrq: / {{ cut = 1 }}
+on && !cut {{ print }}
+' '{log}' > "$DIR/replay.$K"
+end=$(sed -n 's/^@end //p' "$DIR/replay.$K")
+sed '/^@end /d' "$DIR/replay.$K" | while IFS= read -r line; do
+    case "$line" in
+    "qemu stderr: "*) printf '%s\n' "${{line#qemu stderr: }}" >&2 ;;
+    *) printf '%s\n' "$line" ;;
+    esac
+done
+status=$(printf '%s' "$end" | sed -n 's/.*exit status: \([0-9]*\).*/\1/p')
+case "$end" in
+*deadline*) exec sleep 1000 ;;
+*"exit status: "*) exit "$status" ;;
+esac
+exit 9"#,
+        log = log.display()
+    );
+    fake_qemu(dir, "replay-qemu", &body)
 }

@@ -142,7 +142,7 @@ fn round(i: u32) -> Result<(), String> {
 
 fn main(args: &[&str]) -> i32 {
     let rounds: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(300);
-    println!("KTAP version 1\n1..1\n    # Subtest: fault_inject\n    1..4");
+    println!("KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: fault_inject\n    1..4");
     let mut fails = 0;
     let mut result = |n: u32, ok: bool, name: &str| {
         println!("    {} {n} {name}", if ok { "ok" } else { "not ok" });
