@@ -1,11 +1,15 @@
-//! Filling `/` from initramfs images (cpio "newc"): the one built into the
-//! kernel image from `user/`, then the one the firmware or QEMU loaded
-//! (`-initrd`, found through the DTB), whose files are added on top.
+//! Filling `/` from initramfs images (Linux's `init/initramfs.c`): the one
+//! built into the kernel image from `user/`, then the one the firmware or
+//! QEMU loaded (`-initrd`, found through the DTB), whose files are added on
+//! top. An image is one or more cpio "newc" archives, plain or compressed
+//! (gzip, zstd, xz, lzma, lz4), concatenated; `libkernel::fs::initramfs`
+//! reads and checks it whole first, so a bad image changes nothing.
 
 use super::{ramfs, Inode, InodeKind};
 use alloc::string::String;
 use alloc::vec::Vec;
-use libkernel::{fs::cpio, uapi};
+use libkernel::fs::initramfs::Initramfs;
+use libkernel::uapi;
 
 /// The initramfs built into the image (empty if none was built).
 static BUILTIN: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/initramfs.cpio"));
@@ -17,18 +21,22 @@ pub fn unpack_builtin() {
     }
 }
 
-/// Unpacks `image` into `/`; a malformed archive stops with a message (what
-/// was unpacked so far stays).
+/// Unpacks `image` into `/`. A corrupt, truncated or unknown image is
+/// refused whole with the offset and the reason; the files already in `/`
+/// (the built-in initramfs) stay, and boot goes on.
 pub fn unpack(what: &str, image: &[u8]) {
+    // A decompression bomb must not take the memory the system needs:
+    // at most half of what is free, as the files are copied once more.
+    let limit = crate::mm::page_alloc::nr_free_pages() * crate::mm::PAGE_SIZE / 2;
+    let archive = match Initramfs::parse(image, limit) {
+        Ok(a) => a,
+        Err(err) => {
+            println!("initramfs: {what}: unpacking failed: {err}; nothing from it was unpacked");
+            return;
+        }
+    };
     let mut files = 0;
-    for e in cpio::entries(image) {
-        let e = match e {
-            Ok(e) => e,
-            Err(err) => {
-                println!("initramfs: {what}: {err}; stopped");
-                break;
-            }
-        };
+    for e in archive.entries() {
         if e.name == "." || e.name.is_empty() {
             continue;
         }
@@ -51,5 +59,10 @@ pub fn unpack(what: &str, image: &[u8]) {
             println!("initramfs: {what}: cannot create {path}: errno {}", err.0);
         }
     }
-    println!("initramfs: {what}: {files} files, {} bytes", image.len());
+    println!(
+        "initramfs: {what}: {files} files, {} bytes ({}, {} bytes unpacked)",
+        image.len(),
+        archive.describe(),
+        archive.unpacked_size()
+    );
 }
