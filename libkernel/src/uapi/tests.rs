@@ -217,7 +217,12 @@ fn syscall_table_matches_the_spec_and_has_no_duplicates() {
     // Rows in strictly increasing number order: no number twice, and the
     // table reads like unistd.h.
     for pair in SYSCALLS.windows(2) {
-        assert!(pair[0].nr < pair[1].nr, "{} then {}", pair[0].name, pair[1].name);
+        assert!(
+            pair[0].nr < pair[1].nr,
+            "{} then {}",
+            pair[0].name,
+            pair[1].name
+        );
     }
 }
 
@@ -227,7 +232,11 @@ fn the_syscall_table_describes_what_the_kernel_implements() {
     assert!(read.implemented);
     assert_eq!(
         read.args,
-        &[("fd", ArgKind::Fd), ("buf", ArgKind::Buf), ("count", ArgKind::Len)]
+        &[
+            ("fd", ArgKind::Fd),
+            ("buf", ArgKind::Buf),
+            ("count", ArgKind::Len)
+        ]
     );
     let mmap = syscall_desc(nr::MMAP).unwrap();
     assert_eq!(mmap.args.len(), 6);
@@ -236,7 +245,14 @@ fn the_syscall_table_describes_what_the_kernel_implements() {
     // No Linux call takes more than six register arguments.
     assert!(SYSCALLS.iter().all(|d| d.args.len() <= 6));
     // Every implemented call but the argument-less ones names its arguments.
-    let no_args = ["sched_yield", "rt_sigreturn", "getpid", "getppid", "getuid", "geteuid"];
+    let no_args = [
+        "sched_yield",
+        "rt_sigreturn",
+        "getpid",
+        "getppid",
+        "getuid",
+        "geteuid",
+    ];
     let no_args2 = ["getgid", "getegid", "gettid"];
     for d in SYSCALLS.iter().filter(|d| d.implemented) {
         let bare = no_args.contains(&d.name) || no_args2.contains(&d.name);
@@ -285,6 +301,17 @@ fn errno_and_signal_names() {
     assert_eq!(signal_name(17), Some("SIGCHLD"));
     assert_eq!((SIGKILL, SIGSEGV, SIGTERM, SIGSTOP), (9, 11, 15, 19));
     assert_eq!(signal_name(0), None);
+    // Shells print these when a job dies (`sh`'s "Terminated").
+    assert_eq!(signal_desc(SIGTERM), Some("Terminated"));
+    assert_eq!(signal_desc(SIGSEGV), Some("Segmentation fault"));
+    assert_eq!(signal_desc(0), None);
+    assert_eq!(signal_desc(SIGRTMIN), None);
+    for sig in 1..SIGRTMIN {
+        assert!(
+            signal_name(sig).is_some() && signal_desc(sig).is_some(),
+            "standard signal {sig} lacks a name or a description"
+        );
+    }
 }
 
 #[test]

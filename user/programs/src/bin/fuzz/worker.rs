@@ -176,7 +176,7 @@ const IMPLEMENTED: &[usize] = &[
 
 /// Signals the kernel raises for faults: a worker dying of one of these
 /// was broken by the kernel (workers never send them to other processes).
-pub const FAULT_SIGNALS: [i32; 7] = [SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, 31];
+pub const FAULT_SIGNALS: [u32; 7] = [SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGSYS];
 
 /// Paths any call may use; opened without write access or `O_CREAT`.
 const SYSTEM_PATHS: &[&str] = &[
@@ -246,8 +246,8 @@ extern "C" fn fault_handler(sig: i32, _info: usize, uc: usize) {
     if sys::getpid() != WORKER_PID.load(core::sync::atomic::Ordering::Relaxed) {
         // A child (any signal may be sent to those) just after fork.
         // SAFETY: SIG_DFL runs no code.
-        let _ = unsafe { sys::rt_sigaction(sig, Some(&dfl), None) };
-        let _ = sys::kill(sys::getpid(), sig);
+        let _ = unsafe { sys::rt_sigaction(sig as u32, Some(&dfl), None) };
+        let _ = sys::kill(sys::getpid(), sig as u32);
         return;
     }
     // struct ucontext: uc_mcontext at 176; regs[31], sp, pc after 8 bytes.
@@ -268,7 +268,7 @@ extern "C" fn fault_handler(sig: i32, _info: usize, uc: usize) {
     let _ = sys::write(REPORT_FD, &rec[..8 + b.n]);
     // SAFETY: SIG_DFL runs no code; the return re-faults into the default
     // action.
-    let _ = unsafe { sys::rt_sigaction(sig, Some(&dfl), None) };
+    let _ = unsafe { sys::rt_sigaction(sig as u32, Some(&dfl), None) };
 }
 
 /// A system call about to be made.
@@ -407,7 +407,7 @@ impl Worker {
         WORKER_IDX.store(idx, core::sync::atomic::Ordering::Relaxed);
         WORKER_PID.store(w.me, core::sync::atomic::Ordering::Relaxed);
         let mut fault = sys::SigAction::handler(noop_handler, SA_SIGINFO | SA_NODEFER);
-        fault.sa_handler = fault_handler as *const () as usize;
+        fault.sa_handler = fault_handler as *const () as u64;
         for sig in [SIGSEGV, SIGBUS, SIGILL] {
             // SAFETY: fault_handler only reads its frame and makes system
             // calls.
@@ -623,7 +623,7 @@ impl Worker {
             return self.rng.pick(&[0, SIGCHLD as u64, SIGCONT as u64, 23, 28]);
         }
         loop {
-            let s = self.rng.below(65) as i32;
+            let s = self.rng.below(65) as u32;
             if any || !FAULT_SIGNALS.contains(&s) {
                 return s as u64;
             }
@@ -1225,8 +1225,8 @@ impl Worker {
                 }
                 let act = if self.rng.chance(70) {
                     let handler = self.rng.pick(&[
-                        SIG_DFL as u64,
-                        SIG_IGN as u64,
+                        SIG_DFL,
+                        SIG_IGN,
                         noop_handler as *const () as u64,
                     ]);
                     let any = self.rng.next() & 0xffff_ffff;
@@ -1244,10 +1244,10 @@ impl Worker {
                     put_u64(off + 8, flags);
                     put_u64(
                         off + 16,
-                        pikern_rt::sys::SigAction::handler(noop_handler, 0).sa_restorer as u64,
+                        pikern_rt::sys::SigAction::handler(noop_handler, 0).sa_restorer,
                     );
                     put_u64(off + 24, self.rng.next());
-                    if [SIGPIPE, SIGSEGV, SIGBUS, SIGILL].contains(&(sig as i32)) {
+                    if [SIGPIPE, SIGSEGV, SIGBUS, SIGILL].contains(&(sig as u32)) {
                         // Those keep the worker's own dispositions.
                         sig = SIGUSR1 as u64;
                     }
