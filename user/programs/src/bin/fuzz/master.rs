@@ -389,7 +389,7 @@ fn remove_dir(slot: usize) {
             continue;
         };
         if sys::unlinkat(AT_FDCWD, c, 0).is_err() {
-            let _ = sys::unlinkat(AT_FDCWD, c, 0x200);
+            let _ = sys::unlinkat(AT_FDCWD, c, AT_REMOVEDIR);
         }
     }
 }
