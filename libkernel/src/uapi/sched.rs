@@ -36,3 +36,8 @@ pub const CLONE_DETACHED: u64 = 0x40_0000;
 pub const CLONE_UNTRACED: u64 = 0x80_0000;
 /// Store the child's tid at `child_tid` in the child.
 pub const CLONE_CHILD_SETTID: u64 = 0x100_0000;
+/// New PID namespace (pikern has none: user space sees it refused or
+/// ignored, and the fuzzer sets it at random).
+pub const CLONE_NEWPID: u64 = 0x2000_0000;
+/// New network namespace (as `CLONE_NEWPID`).
+pub const CLONE_NEWNET: u64 = 0x4000_0000;

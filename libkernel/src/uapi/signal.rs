@@ -1,10 +1,10 @@
 //! `asm-generic/signal.h`: signal numbers, masks and `sigprocmask` operations.
 
-/// Declares the signal constants and the name table.
+/// Declares the signal constants, the name table and the description table.
 macro_rules! signals {
-    ($($name:ident = $val:literal,)*) => {
+    ($($name:ident = $val:literal, $desc:literal;)*) => {
         $(
-            #[doc = concat!("Signal `", stringify!($name), "`.")]
+            #[doc = concat!("Signal `", stringify!($name), "`: ", $desc, ".")]
             pub const $name: u32 = $val;
         )*
 
@@ -15,41 +15,52 @@ macro_rules! signals {
                 _ => None,
             }
         }
+
+        /// The C library's description of a signal (`strsignal`:
+        /// `"Terminated"`, `"Segmentation fault"`), what a shell prints
+        /// when the signal kills a job.
+        pub fn signal_desc(sig: u32) -> Option<&'static str> {
+            match sig {
+                $($val => Some($desc),)*
+                _ => None,
+            }
+        }
     };
 }
 
+// The descriptions are glibc's `strsignal` texts.
 signals! {
-    SIGHUP = 1,
-    SIGINT = 2,
-    SIGQUIT = 3,
-    SIGILL = 4,
-    SIGTRAP = 5,
-    SIGABRT = 6,
-    SIGBUS = 7,
-    SIGFPE = 8,
-    SIGKILL = 9,
-    SIGUSR1 = 10,
-    SIGSEGV = 11,
-    SIGUSR2 = 12,
-    SIGPIPE = 13,
-    SIGALRM = 14,
-    SIGTERM = 15,
-    SIGSTKFLT = 16,
-    SIGCHLD = 17,
-    SIGCONT = 18,
-    SIGSTOP = 19,
-    SIGTSTP = 20,
-    SIGTTIN = 21,
-    SIGTTOU = 22,
-    SIGURG = 23,
-    SIGXCPU = 24,
-    SIGXFSZ = 25,
-    SIGVTALRM = 26,
-    SIGPROF = 27,
-    SIGWINCH = 28,
-    SIGIO = 29,
-    SIGPWR = 30,
-    SIGSYS = 31,
+    SIGHUP = 1, "Hangup";
+    SIGINT = 2, "Interrupt";
+    SIGQUIT = 3, "Quit";
+    SIGILL = 4, "Illegal instruction";
+    SIGTRAP = 5, "Trace/breakpoint trap";
+    SIGABRT = 6, "Aborted";
+    SIGBUS = 7, "Bus error";
+    SIGFPE = 8, "Floating point exception";
+    SIGKILL = 9, "Killed";
+    SIGUSR1 = 10, "User defined signal 1";
+    SIGSEGV = 11, "Segmentation fault";
+    SIGUSR2 = 12, "User defined signal 2";
+    SIGPIPE = 13, "Broken pipe";
+    SIGALRM = 14, "Alarm clock";
+    SIGTERM = 15, "Terminated";
+    SIGSTKFLT = 16, "Stack fault";
+    SIGCHLD = 17, "Child exited";
+    SIGCONT = 18, "Continued";
+    SIGSTOP = 19, "Stopped (signal)";
+    SIGTSTP = 20, "Stopped";
+    SIGTTIN = 21, "Stopped (tty input)";
+    SIGTTOU = 22, "Stopped (tty output)";
+    SIGURG = 23, "Urgent I/O condition";
+    SIGXCPU = 24, "CPU time limit exceeded";
+    SIGXFSZ = 25, "File size limit exceeded";
+    SIGVTALRM = 26, "Virtual timer expired";
+    SIGPROF = 27, "Profiling timer expired";
+    SIGWINCH = 28, "Window changed";
+    SIGIO = 29, "I/O possible";
+    SIGPWR = 30, "Power failure";
+    SIGSYS = 31, "Bad system call";
 }
 
 /// `SIGIOT` is `SIGABRT`.

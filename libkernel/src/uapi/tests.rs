@@ -301,6 +301,17 @@ fn errno_and_signal_names() {
     assert_eq!(signal_name(17), Some("SIGCHLD"));
     assert_eq!((SIGKILL, SIGSEGV, SIGTERM, SIGSTOP), (9, 11, 15, 19));
     assert_eq!(signal_name(0), None);
+    // Shells print these when a job dies (`sh`'s "Terminated").
+    assert_eq!(signal_desc(SIGTERM), Some("Terminated"));
+    assert_eq!(signal_desc(SIGSEGV), Some("Segmentation fault"));
+    assert_eq!(signal_desc(0), None);
+    assert_eq!(signal_desc(SIGRTMIN), None);
+    for sig in 1..SIGRTMIN {
+        assert!(
+            signal_name(sig).is_some() && signal_desc(sig).is_some(),
+            "standard signal {sig} lacks a name or a description"
+        );
+    }
 }
 
 #[test]

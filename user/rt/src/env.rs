@@ -99,14 +99,14 @@ pub fn envp_raw() -> *const *const u8 {
 }
 
 /// The auxiliary vector's `(type, value)` pairs, `AT_NULL` excluded.
-pub fn auxv() -> impl Iterator<Item = (usize, usize)> {
+pub fn auxv() -> impl Iterator<Item = (u64, usize)> {
     let mut p = AUXV.load(Ordering::Relaxed) as *const usize;
     core::iter::from_fn(move || {
         if p.is_null() {
             return None;
         }
         // SAFETY: p walks the auxv pairs, stopping at the AT_NULL entry.
-        let (ty, val) = unsafe { (*p, *p.add(1)) };
+        let (ty, val) = unsafe { (*p as u64, *p.add(1)) };
         if ty == crate::consts::AT_NULL {
             return None;
         }
@@ -117,7 +117,7 @@ pub fn auxv() -> impl Iterator<Item = (usize, usize)> {
 }
 
 /// The value of auxv entry `ty` (`AT_PAGESZ`, ...).
-pub fn getauxval(ty: usize) -> Option<usize> {
+pub fn getauxval(ty: u64) -> Option<usize> {
     auxv().find(|&(t, _)| t == ty).map(|(_, v)| v)
 }
 

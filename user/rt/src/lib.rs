@@ -12,7 +12,8 @@
 //! - [`syscall`]: raw `svc #0` system calls and the arm64 call numbers.
 //! - [`sys`]: typed wrappers returning `Result<usize, Errno>`, with the
 //!   Linux structures they use ([`sys::Stat`], [`sys::Timespec`], ...).
-//! - [`errno`], [`consts`]: Linux error numbers and flag values.
+//! - [`errno`], [`consts`] (re-exporting [`uapi`], libkernel's one table of
+//!   Linux ABI numbers): error numbers, flag values, system-call numbers.
 //! - [`print!`], [`println!`], [`eprint!`], [`eprintln!`]: formatted output
 //!   to fd 1 / fd 2, one `write` per call.
 //! - a `#[global_allocator]` on `brk` ([`heap`]) and a panic handler that
@@ -30,6 +31,9 @@
 extern crate alloc;
 
 pub mod consts;
+/// The Linux ABI tables themselves (`uapi::SYSCALLS`, `uapi::signal_name`,
+/// ...), the one home [`consts`] re-exports from.
+pub use libkernel::uapi;
 pub mod env;
 pub mod errno;
 pub mod heap;

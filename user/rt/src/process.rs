@@ -15,7 +15,7 @@ use core::ptr;
 pub fn fork() -> Result<i32, Errno> {
     // SAFETY: without CLONE_VM the child gets a copy of the address space
     // and continues on its own copy of this stack: nothing is shared.
-    unsafe { sys::clone(SIGCHLD as usize, 0, ptr::null_mut(), 0, ptr::null_mut()) }
+    unsafe { sys::clone(SIGCHLD as u64, 0, ptr::null_mut(), 0, ptr::null_mut()) }
 }
 
 /// A `wait4` status word.
@@ -40,8 +40,8 @@ impl WaitStatus {
     }
 
     /// `WTERMSIG`: the signal that killed it.
-    pub fn term_signal(self) -> Option<i32> {
-        self.signaled().then_some(self.0 & 0x7f)
+    pub fn term_signal(self) -> Option<u32> {
+        self.signaled().then_some((self.0 & 0x7f) as u32)
     }
 
     /// `WCOREDUMP`: the kernel reported a core dump.
@@ -58,7 +58,7 @@ impl WaitStatus {
     pub fn shell_status(self) -> i32 {
         match (self.exit_code(), self.term_signal()) {
             (Some(code), _) => code,
-            (None, Some(sig)) => 128 + sig,
+            (None, Some(sig)) => 128 + sig as i32,
             _ => 255,
         }
     }

@@ -174,16 +174,16 @@ pub struct RLimit {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SigAction {
     /// `SIG_DFL`, `SIG_IGN` or a handler address.
-    pub sa_handler: usize,
+    pub sa_handler: u64,
     pub sa_flags: u64,
     /// Where the handler returns: code that calls `rt_sigreturn`.
-    pub sa_restorer: usize,
+    pub sa_restorer: u64,
     pub sa_mask: u64,
 }
 
 impl SigAction {
     /// An action with a plain disposition (`SIG_DFL` or `SIG_IGN`).
-    pub const fn disposition(handler: usize) -> SigAction {
+    pub const fn disposition(handler: u64) -> SigAction {
         SigAction {
             sa_handler: handler,
             sa_flags: 0,
@@ -196,16 +196,16 @@ impl SigAction {
     /// `rt_sigreturn` trampoline (so no vDSO is needed).
     pub fn handler(handler: extern "C" fn(i32), flags: u64) -> SigAction {
         SigAction {
-            sa_handler: handler as usize,
+            sa_handler: handler as usize as u64,
             sa_flags: flags | crate::consts::SA_RESTORER,
-            sa_restorer: crate::start::sigreturn_trampoline(),
+            sa_restorer: crate::start::sigreturn_trampoline() as u64,
             sa_mask: 0,
         }
     }
 }
 
 /// The bit of signal `sig` in a 64-bit signal set.
-pub const fn sigbit(sig: i32) -> u64 {
+pub const fn sigbit(sig: u32) -> u64 {
     1u64 << (sig - 1)
 }
 
@@ -333,9 +333,6 @@ pub struct DirentIter<'a> {
     pub malformed: bool,
 }
 
-/// Size of the fixed part of `struct linux_dirent64`.
-pub const DIRENT64_HEADER: usize = 19;
-
 impl<'a> DirentIter<'a> {
     /// Parses the first `len` bytes of a `getdents64` buffer.
     pub fn new(buf: &'a [u8]) -> Self {
@@ -356,17 +353,17 @@ impl<'a> Iterator for DirentIter<'a> {
             return None;
         }
         let u64_at = |o: usize| u64::from_le_bytes(rest[o..o + 8].try_into().unwrap());
-        if rest.len() < DIRENT64_HEADER + 1 {
+        if rest.len() < crate::consts::DIRENT64_NAME_OFFSET + 1 {
             self.malformed = true;
             return None;
         }
         let reclen = u16::from_le_bytes([rest[16], rest[17]]);
         let r = reclen as usize;
-        if r < DIRENT64_HEADER + 1 || r > rest.len() {
+        if r < crate::consts::DIRENT64_NAME_OFFSET + 1 || r > rest.len() {
             self.malformed = true;
             return None;
         }
-        let name_area = &rest[DIRENT64_HEADER..r];
+        let name_area = &rest[crate::consts::DIRENT64_NAME_OFFSET..r];
         let Some(name_len) = name_area.iter().position(|&b| b == 0) else {
             self.malformed = true;
             return None;
@@ -726,7 +723,7 @@ pub fn prlimit64(
 /// pointers must be valid as the flags require. Plain `SIGCHLD` (a fork) is
 /// always sound: use [`crate::process::fork`].
 pub unsafe fn clone(
-    flags: usize,
+    flags: u64,
     newsp: usize,
     parent_tid: *mut i32,
     tls: usize,
@@ -736,7 +733,7 @@ pub unsafe fn clone(
     let r = unsafe {
         syscall5(
             nr::CLONE,
-            flags,
+            flags as usize,
             newsp,
             parent_tid as usize,
             tls,
@@ -758,9 +755,9 @@ pub fn wait4(pid: i32, status: Option<&mut i32>, options: u32) -> SysResult<i32>
 ///
 /// Careful: `pid` 0 signals the whole process group and -1 every process
 /// the caller may signal.
-pub fn kill(pid: i32, sig: i32) -> SysResult {
+pub fn kill(pid: i32, sig: u32) -> SysResult {
     // SAFETY: no memory is involved.
-    res(unsafe { syscall2(nr::KILL, int(pid), int(sig)) })
+    res(unsafe { syscall2(nr::KILL, int(pid), sig as usize) })
 }
 
 /// `rt_sigaction(sig, act, oldact, 8)`.
@@ -769,7 +766,7 @@ pub fn kill(pid: i32, sig: i32) -> SysResult {
 /// A handler in `act` runs asynchronously, on this thread's stack, whenever
 /// the signal arrives: it must be async-signal-safe.
 pub unsafe fn rt_sigaction(
-    sig: i32,
+    sig: u32,
     act: Option<&SigAction>,
     old: Option<&mut SigAction>,
 ) -> SysResult {
@@ -777,7 +774,7 @@ pub unsafe fn rt_sigaction(
     res(unsafe {
         syscall4(
             nr::RT_SIGACTION,
-            int(sig),
+            sig as usize,
             opt_ptr(act),
             opt_mut(old),
             crate::consts::SIGSET_SIZE,

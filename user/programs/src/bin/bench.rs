@@ -272,7 +272,7 @@ fn exec_loop(n: u64) -> Result<(), Errno> {
 fn reap(pid: i32, code: i32) -> Result<(), Errno> {
     let (p, st) = process::waitpid(pid, 0)?;
     let ok = if code < 0 {
-        st.term_signal() == Some(-code)
+        st.term_signal() == Some(code.unsigned_abs())
     } else {
         st.exit_code() == Some(code)
     };
@@ -314,7 +314,7 @@ impl Sleepers {
             sys::kill(pid, SIGKILL)?;
         }
         for &pid in &self.pids {
-            reap(pid, -SIGKILL)?;
+            reap(pid, -(SIGKILL as i32))?;
         }
         sys::close(self.fds[0])?;
         sys::close(self.fds[1])?;

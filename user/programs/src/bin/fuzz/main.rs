@@ -24,6 +24,12 @@
 //! with random flags, jumps into the kernel) run in short-lived children
 //! of the workers, at most [`worker::MAX_CHILDREN`] at a time.
 //!
+//! Which call a worker makes next is a table of `(call, weight,
+//! generator)` rows ([`gen::TABLE`]); the names, the list of implemented
+//! calls and the argument kinds come from libkernel's system-call table
+//! (`uapi::SYSCALLS`), so a call added there is fuzzed without a change
+//! here (docs/robustness.md, "How a system call gets fuzzed").
+//!
 //! Output is KTAP (three suites: `warmup`, `fuzz`, `accounting`) so
 //! `ktest-runner` can enforce deadlines; the human summary lines start with
 //! `fuzz:`. Exit status 0 iff no worker died of a fault, no call returned
@@ -34,6 +40,7 @@
 
 extern crate alloc;
 
+mod gen;
 mod master;
 mod meminfo;
 mod rng;

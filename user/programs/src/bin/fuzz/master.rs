@@ -55,7 +55,7 @@ fn sleep_ms(ms: u64) {
     let _ = sys::nanosleep(&sys::Timespec::from_ms(ms), None);
 }
 
-fn sig_name(sig: i32) -> &'static str {
+fn sig_name(sig: u32) -> &'static str {
     pikern_rt::signal::name(sig).unwrap_or("SIG?")
 }
 
@@ -185,7 +185,7 @@ fn fuzz(o: &Options, count: u64, first_idx: u64, t: &mut Tally, slots: &mut [Opt
             drain(&mut s, t);
             let _ = sys::close(s.rfd);
             if let Some(sig) = status.term_signal() {
-                t.by_signal[sig.clamp(0, 64) as usize] += 1;
+                t.by_signal[sig.min(64) as usize] += 1;
                 if FAULT_SIGNALS.contains(&sig) {
                     t.fault_deaths += 1;
                     println!(
@@ -389,7 +389,7 @@ fn remove_dir(slot: usize) {
             continue;
         };
         if sys::unlinkat(AT_FDCWD, c, 0).is_err() {
-            let _ = sys::unlinkat(AT_FDCWD, c, 0x200);
+            let _ = sys::unlinkat(AT_FDCWD, c, AT_REMOVEDIR);
         }
     }
 }
@@ -439,7 +439,7 @@ fn print_summary(o: &Options, t: &Tally) {
     }
     for (sig, &n) in t.by_signal.iter().enumerate().take(32) {
         if n > 0 {
-            let _ = write!(line, ", {n} killed by {}", sig_name(sig as i32));
+            let _ = write!(line, ", {n} killed by {}", sig_name(sig as u32));
         }
     }
     let rt: u64 = t.by_signal[32..].iter().sum();

@@ -229,7 +229,7 @@ fn main(_args: &[&str]) -> i32 {
     status
 }
 
-fn query_signal(sig: i32) -> Option<SigAction> {
+fn query_signal(sig: u32) -> Option<SigAction> {
     let mut old = SigAction::default();
     // SAFETY: only reads the current action.
     unsafe { sys::rt_sigaction(sig, None, Some(&mut old)) }
@@ -237,12 +237,12 @@ fn query_signal(sig: i32) -> Option<SigAction> {
         .map(|_| old)
 }
 
-fn set_disposition(sig: i32, handler: usize) {
+fn set_disposition(sig: u32, handler: u64) {
     // SAFETY: SIG_DFL and SIG_IGN run no code in this process.
     let _ = unsafe { sys::rt_sigaction(sig, Some(&SigAction::disposition(handler)), None) };
 }
 
-fn ignore_if(sig: i32, ignore: bool) {
+fn ignore_if(sig: u32, ignore: bool) {
     set_disposition(sig, if ignore { SIG_IGN } else { SIG_DFL });
 }
 
@@ -784,7 +784,7 @@ impl Shell {
             if sig == SIGINT {
                 let _ = io::write_all(2, b"\n");
                 if !self.interactive {
-                    self.exit_request = Some(128 + SIGINT);
+                    self.exit_request = Some(128 + SIGINT as i32);
                 }
             } else if sig != SIGPIPE {
                 let core = if result.core_dumped() {
@@ -933,7 +933,7 @@ impl Shell {
                     }
                     Err(Errno::EINTR) => {
                         if INTERRUPTED.swap(false, Ordering::SeqCst) {
-                            return 128 + SIGINT;
+                            return 128 + SIGINT as i32;
                         }
                     }
                     Err(_) => break,

@@ -178,16 +178,16 @@ fn cow_stack() -> TestResult {
 fn cow_heap() -> TestResult {
     let mut boxed = Box::new(0u64);
     // 64 KiB on the brk heap: one cell per page.
-    let mut pages = vec![0u64; 16 * PAGE_SIZE / 8];
+    let mut pages = vec![0u64; 16 * PAGE / 8];
     let mut cells = vec![&mut *boxed as *mut u64];
     for p in 0..16 {
-        cells.push(&mut pages[p * PAGE_SIZE / 8] as *mut u64);
+        cells.push(&mut pages[p * PAGE / 8] as *mut u64);
     }
     cow_roundtrip(&cells)
 }
 
 fn cow_mmap() -> TestResult {
-    let len = 4 * PAGE_SIZE;
+    let len = 4 * PAGE;
     // SAFETY: a fresh private anonymous mapping, unmapped below.
     let base = ok!(unsafe {
         sys::mmap(
@@ -201,7 +201,7 @@ fn cow_mmap() -> TestResult {
     });
     let cells: Vec<*mut u64> = (0..4)
         // SAFETY: page p of the 4-page mapping.
-        .map(|p| unsafe { base.add(p * PAGE_SIZE + 8) }.cast::<u64>())
+        .map(|p| unsafe { base.add(p * PAGE + 8) }.cast::<u64>())
         .collect();
     let r = cow_roundtrip(&cells);
     // SAFETY: nothing uses the mapping any more.
@@ -423,7 +423,7 @@ unsafe fn vfork_store_and_go(
     argv: *const *const u8,
 ) -> isize {
     static EMPTY_ENV: [usize; 1] = [0];
-    let flags = CLONE_VM | CLONE_VFORK | SIGCHLD as usize;
+    let flags = CLONE_VM | CLONE_VFORK | SIGCHLD as u64;
     let ret: isize;
     // SAFETY: the caller keeps the pointers valid. The child shares this
     // stack (newsp 0, as vfork): it uses registers only, never sp, and
@@ -735,7 +735,7 @@ fn nanosleep_interrupted_by_signal() -> TestResult {
             let r = sys::nanosleep(&Timespec::from_ms(5_000), Some(&mut rem));
             let slept_ms = (process::monotonic_ns() - t0) / 1_000_000;
             check_err!(r, Errno::EINTR);
-            check_eq!(GOT_SIGNAL.load(Ordering::SeqCst), SIGUSR1);
+            check_eq!(GOT_SIGNAL.load(Ordering::SeqCst), SIGUSR1 as i32);
             check!(slept_ms < 4_000, "slept {slept_ms} ms of 5000");
             let rem_ms = rem.as_ns() / 1_000_000;
             check!(
@@ -853,8 +853,7 @@ fn orphan_exit_signal_becomes_sigchld() -> TestResult {
     child_passed(in_child(|| {
         // SAFETY: without CLONE_VM the new process runs on its own copy
         // of this stack, as after fork.
-        let b =
-            ok!(unsafe { sys::clone(SIGTERM as usize, 0, ptr::null_mut(), 0, ptr::null_mut()) });
+        let b = ok!(unsafe { sys::clone(SIGTERM as u64, 0, ptr::null_mut(), 0, ptr::null_mut()) });
         if b == 0 {
             // Outlive the parent, so init adopts this process.
             let _ = process::sleep_ms(50);

@@ -576,7 +576,7 @@ fn pipe_nonblock_eagain() -> TestResult {
 /// `F_GETFD`/`F_SETFD` report and change close-on-exec.
 fn fcntl_setfl_nonblock_and_cloexec() -> TestResult {
     let (r, _w) = pipe_or_skip!(O_CLOEXEC);
-    check_eq!(ok!(sys::fcntl(r.raw(), F_GETFD, 0)), FD_CLOEXEC);
+    check_eq!(ok!(sys::fcntl(r.raw(), F_GETFD, 0)), FD_CLOEXEC as usize);
     ok!(sys::fcntl(r.raw(), F_SETFD, 0));
     check_eq!(ok!(sys::fcntl(r.raw(), F_GETFD, 0)), 0);
     check_eq!(

@@ -85,7 +85,7 @@ fn brk_grow_touch_shrink() -> TestResult {
         "brk({:#x}) = {grown:#x}: did not grow",
         base + BRK_GROW
     );
-    for off in (0..BRK_GROW).step_by(PAGE_SIZE) {
+    for off in (0..BRK_GROW).step_by(PAGE) {
         let p = (base + off) as *mut u64;
         // SAFETY: [base, base + BRK_GROW) was just added to the break.
         unsafe {
@@ -107,7 +107,7 @@ fn brk_grow_touch_shrink() -> TestResult {
 
 fn brk_regrown_memory_is_zero() -> TestResult {
     let base = sys::brk_current();
-    let p = (base + PAGE_SIZE) as *mut u64;
+    let p = (base + PAGE) as *mut u64;
     // SAFETY: grow, write, release, grow again: the range is ours while the
     // break covers it, and nothing else uses it.
     unsafe {
@@ -166,10 +166,10 @@ fn brk_released_memory_faults() -> TestResult {
 }
 
 fn mmap_anonymous_rw() -> TestResult {
-    let len = 3 * PAGE_SIZE;
+    let len = 3 * PAGE;
     let p = ok!(map_anon(len));
     check!(
-        (p as usize).is_multiple_of(PAGE_SIZE),
+        (p as usize).is_multiple_of(PAGE),
         "mmap returned unaligned {p:?}"
     );
     // SAFETY: p maps len read-write bytes until the munmap below.
@@ -210,28 +210,18 @@ fn mmap_large_region() -> TestResult {
 fn mmap_errors() -> TestResult {
     // SAFETY: every request below is invalid and must map nothing.
     unsafe {
-        check_err!(
-            sys::mmap(0, PAGE_SIZE, RW, MAP_ANONYMOUS, -1, 0),
-            Errno::EINVAL
-        );
+        check_err!(sys::mmap(0, PAGE, RW, MAP_ANONYMOUS, -1, 0), Errno::EINVAL);
         check_err!(sys::mmap(0, 0, RW, MAP_ANON_PRIVATE, -1, 0), Errno::EINVAL);
         check_err!(
-            sys::mmap(0, PAGE_SIZE, RW, MAP_ANON_PRIVATE, -1, 100),
+            sys::mmap(0, PAGE, RW, MAP_ANON_PRIVATE, -1, 100),
             Errno::EINVAL
         );
         check_err!(
-            sys::mmap(
-                0x1234_5001,
-                PAGE_SIZE,
-                RW,
-                MAP_ANON_PRIVATE | MAP_FIXED,
-                -1,
-                0
-            ),
+            sys::mmap(0x1234_5001, PAGE, RW, MAP_ANON_PRIVATE | MAP_FIXED, -1, 0),
             Errno::EINVAL
         );
         check_err!(
-            sys::mmap(0, PAGE_SIZE, PROT_READ, MAP_PRIVATE, 999, 0),
+            sys::mmap(0, PAGE, PROT_READ, MAP_PRIVATE, 999, 0),
             Errno::EBADF
         );
     }
@@ -239,15 +229,15 @@ fn mmap_errors() -> TestResult {
 }
 
 fn munmap_errors() -> TestResult {
-    let p = ok!(map_anon(PAGE_SIZE));
+    let p = ok!(map_anon(PAGE));
     // SAFETY: invalid requests change nothing; the final one releases the
     // page, which is not used afterwards.
     unsafe {
-        check_err!(sys::munmap(p.wrapping_add(1), PAGE_SIZE), Errno::EINVAL);
+        check_err!(sys::munmap(p.wrapping_add(1), PAGE), Errno::EINVAL);
         check_err!(sys::munmap(p, 0), Errno::EINVAL);
-        ok!(sys::munmap(p, PAGE_SIZE));
+        ok!(sys::munmap(p, PAGE));
         // Unmapping nothing is not an error.
-        ok!(sys::munmap(p, PAGE_SIZE));
+        ok!(sys::munmap(p, PAGE));
     }
     Ok(())
 }
@@ -265,14 +255,14 @@ fn munmapped_memory_faults() -> TestResult {
 }
 
 fn mmap_fixed_replaces() -> TestResult {
-    let p = ok!(map_anon(2 * PAGE_SIZE));
+    let p = ok!(map_anon(2 * PAGE));
     // SAFETY: p maps two pages; MAP_FIXED replaces the second, which we own.
     unsafe {
-        ptr::write_bytes(p, 0xaa, 2 * PAGE_SIZE);
-        let second = p.add(PAGE_SIZE);
+        ptr::write_bytes(p, 0xaa, 2 * PAGE);
+        let second = p.add(PAGE);
         let q = ok!(sys::mmap(
             second as usize,
-            PAGE_SIZE,
+            PAGE,
             RW,
             MAP_ANON_PRIVATE | MAP_FIXED,
             -1,
@@ -281,21 +271,21 @@ fn mmap_fixed_replaces() -> TestResult {
         check_eq!(q, second);
         check_eq!(q.read_volatile(), 0);
         check_eq!(p.read_volatile(), 0xaa);
-        check_eq!(p.add(PAGE_SIZE - 1).read_volatile(), 0xaa);
-        ok!(sys::munmap(p, 2 * PAGE_SIZE));
+        check_eq!(p.add(PAGE - 1).read_volatile(), 0xaa);
+        ok!(sys::munmap(p, 2 * PAGE));
     }
     Ok(())
 }
 
 fn prot_none_faults() -> TestResult {
     // SAFETY: a fresh mapping nobody else uses.
-    let p = ok!(unsafe { sys::mmap(0, PAGE_SIZE, PROT_NONE, MAP_ANON_PRIVATE, -1, 0) }) as usize;
+    let p = ok!(unsafe { sys::mmap(0, PAGE, PROT_NONE, MAP_ANON_PRIVATE, -1, 0) }) as usize;
     let st = crashing_child(|| {
         // SAFETY: deliberately reads a PROT_NONE page; must die of SIGSEGV.
         unsafe { (p as *const u8).read_volatile() };
     });
     // SAFETY: unused from here on.
-    ok!(unsafe { sys::munmap(p as *mut u8, PAGE_SIZE) });
+    ok!(unsafe { sys::munmap(p as *mut u8, PAGE) });
     child_killed_by(st, SIGSEGV)
 }
 
@@ -303,12 +293,12 @@ fn prot_none_faults() -> TestResult {
 /// the kernel refuses it as a buffer, yet its contents come back with
 /// PROT_READ (it was once left readable by the hardware mapping).
 fn mprotect_none_hides_a_present_page() -> TestResult {
-    let p = ok!(map_anon(PAGE_SIZE));
+    let p = ok!(map_anon(PAGE));
     // SAFETY: the page is ours; the child's read of it while PROT_NONE is
     // the fault under test.
     unsafe {
         p.write_volatile(0x5a);
-        ok!(sys::mprotect(p, PAGE_SIZE, PROT_NONE));
+        ok!(sys::mprotect(p, PAGE, PROT_NONE));
         let addr = p as usize;
         let st = crashing_child(|| {
             core::hint::black_box((addr as *const u8).read_volatile());
@@ -318,45 +308,45 @@ fn mprotect_none_hides_a_present_page() -> TestResult {
         let w = sys::write(null, core::slice::from_raw_parts(p, 1));
         let _ = sys::close(null);
         check_err!(w, Errno::EFAULT);
-        ok!(sys::mprotect(p, PAGE_SIZE, PROT_READ));
+        ok!(sys::mprotect(p, PAGE, PROT_READ));
         check_eq!(p.read_volatile(), 0x5a);
-        ok!(sys::munmap(p, PAGE_SIZE));
+        ok!(sys::munmap(p, PAGE));
     }
     Ok(())
 }
 
 fn mprotect_read_only_then_write_faults() -> TestResult {
-    let p = ok!(map_anon(PAGE_SIZE));
+    let p = ok!(map_anon(PAGE));
     // SAFETY: the page is ours; it is only written while writable, and the
     // child's write to it while read-only is the fault under test.
     unsafe {
         p.write_volatile(0x42);
-        ok!(sys::mprotect(p, PAGE_SIZE, PROT_READ));
+        ok!(sys::mprotect(p, PAGE, PROT_READ));
         check_eq!(p.read_volatile(), 0x42);
         let addr = p as usize;
         let st = crashing_child(|| (addr as *mut u8).write_volatile(0x43));
         child_killed_by(st, SIGSEGV)?;
         check_eq!(p.read_volatile(), 0x42);
-        ok!(sys::mprotect(p, PAGE_SIZE, RW));
+        ok!(sys::mprotect(p, PAGE, RW));
         p.write_volatile(0x44);
         check_eq!(p.read_volatile(), 0x44);
-        ok!(sys::munmap(p, PAGE_SIZE));
+        ok!(sys::munmap(p, PAGE));
     }
     Ok(())
 }
 
 fn mprotect_errors() -> TestResult {
-    let p = ok!(map_anon(PAGE_SIZE));
+    let p = ok!(map_anon(PAGE));
     let gone = ok!(unmapped_address()) as *mut u8;
     // SAFETY: invalid requests change nothing; then the page is released.
     unsafe {
         check_err!(
-            sys::mprotect(p.wrapping_add(1), PAGE_SIZE, PROT_READ),
+            sys::mprotect(p.wrapping_add(1), PAGE, PROT_READ),
             Errno::EINVAL
         );
-        check_err!(sys::mprotect(p, PAGE_SIZE, 0x80000), Errno::EINVAL);
-        check_err!(sys::mprotect(gone, PAGE_SIZE, PROT_READ), Errno::ENOMEM);
-        ok!(sys::munmap(p, PAGE_SIZE));
+        check_err!(sys::mprotect(p, PAGE, 0x80000), Errno::EINVAL);
+        check_err!(sys::mprotect(gone, PAGE, PROT_READ), Errno::ENOMEM);
+        ok!(sys::munmap(p, PAGE));
     }
     Ok(())
 }
@@ -366,8 +356,8 @@ fn mprotect_errors() -> TestResult {
 /// mapped outside any area (leaked at exit). Linux returns 0 and changes
 /// nothing.
 fn mprotect_of_nothing_changes_nothing() -> TestResult {
-    let p = ok!(map_anon(2 * PAGE_SIZE));
-    let second = p.wrapping_add(PAGE_SIZE);
+    let p = ok!(map_anon(2 * PAGE));
+    let second = p.wrapping_add(PAGE);
     // SAFETY: both pages are ours until the munmap at the end; the child
     // only writes the second page.
     unsafe {
@@ -382,7 +372,7 @@ fn mprotect_of_nothing_changes_nothing() -> TestResult {
         );
         second.write_volatile(3);
         check_eq!(second.read_volatile(), 3);
-        ok!(sys::munmap(p, 2 * PAGE_SIZE));
+        ok!(sys::munmap(p, 2 * PAGE));
     }
     Ok(())
 }

@@ -205,7 +205,7 @@ fn kill_errors() -> TestResult {
     check_err!(sys::kill(0x3fff_fff0, 0), Errno::ESRCH);
     check_err!(sys::kill(0x3fff_fff0, SIGKILL), Errno::ESRCH);
     check_err!(sys::kill(sys::getpid(), 1000), Errno::EINVAL);
-    check_err!(sys::kill(sys::getpid(), -1), Errno::EINVAL);
+    check_err!(sys::kill(sys::getpid(), -1i32 as u32), Errno::EINVAL);
     // A reaped child is gone.
     let pid = ok!(spawn_exiting(0, 0));
     ok!(wait_for(pid));
@@ -215,8 +215,8 @@ fn kill_errors() -> TestResult {
 
 fn clone_bad_flags_einval() -> TestResult {
     for flags in [
-        CLONE_THREAD | SIGCHLD as usize,
-        CLONE_SIGHAND | SIGCHLD as usize,
+        CLONE_THREAD | SIGCHLD as u64,
+        CLONE_SIGHAND | SIGCHLD as u64,
     ] {
         // SAFETY: these flag sets are invalid without CLONE_VM and must be
         // refused; should a broken kernel create a child anyway, it only
@@ -225,7 +225,7 @@ fn clone_bad_flags_einval() -> TestResult {
             Err(Errno::EINVAL) => {}
             Ok(0) => sys::exit(0),
             Ok(pid) => {
-                let _ = process::waitpid(pid, WALL);
+                let _ = process::waitpid(pid, __WALL);
                 fail!("clone({flags:#x}) created pid {pid}, expected EINVAL");
             }
             Err(e) => fail!("clone({flags:#x}) = {e:?}, expected EINVAL"),
@@ -237,7 +237,7 @@ fn clone_bad_flags_einval() -> TestResult {
 fn clone_glibc_fork_flags() -> TestResult {
     // glibc's fork: CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD
     // with a child tid pointer (0x01200011).
-    let flags = CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD as usize;
+    let flags = CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD as u64;
     check_eq!(flags, 0x0120_0011);
     let mut child_tid: i32 = 0;
     let ctid = &mut child_tid as *mut i32;

@@ -207,14 +207,14 @@ fn wait_status_decoding() -> TestResult {
     let exited = WaitStatus(42 << 8);
     check_eq!(exited.exit_code(), Some(42));
     check!(exited.exited() && !exited.signaled(), "{exited:?}");
-    let killed = WaitStatus(SIGSEGV);
+    let killed = WaitStatus(SIGSEGV as i32);
     check_eq!(killed.term_signal(), Some(SIGSEGV));
     check!(!killed.exited() && !killed.core_dumped(), "{killed:?}");
-    let core = WaitStatus(SIGSEGV | 0x80);
+    let core = WaitStatus(SIGSEGV as i32 | 0x80);
     check!(core.core_dumped(), "{core:?}");
     check_eq!(core.term_signal(), Some(SIGSEGV));
-    check_eq!(core.shell_status(), 128 + SIGSEGV);
-    let stopped = WaitStatus((SIGSTOP << 8) | 0x7f);
+    check_eq!(core.shell_status(), 128 + SIGSEGV as i32);
+    let stopped = WaitStatus((SIGSTOP as i32) << 8 | 0x7f);
     check!(
         stopped.stopped() && !stopped.signaled() && !stopped.exited(),
         "{stopped:?}"

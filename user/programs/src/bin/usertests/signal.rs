@@ -27,7 +27,7 @@ pub static SUITE: Suite = Suite {
     ],
 };
 
-fn query(sig: i32) -> Result<SigAction, Errno> {
+fn query(sig: u32) -> Result<SigAction, Errno> {
     let mut old = SigAction::default();
     // SAFETY: only reads the current action.
     unsafe { sys::rt_sigaction(sig, None, Some(&mut old)) }.map(|_| old)
@@ -204,13 +204,13 @@ fn handler_runs_and_returns() -> TestResult {
                 fail!("{name} changed across a signal handler: {before:#x} -> {after:#x}")
             }
         }
-        check_eq!(HANDLED.swap(0, Ordering::SeqCst), SIGUSR1);
+        check_eq!(HANDLED.swap(0, Ordering::SeqCst), SIGUSR1 as i32);
         let n = fp_registers_clobbered_by(nr::KILL, me, SIGUSR1 as usize, 5);
         check!(
             n == 0,
             "{n} FP/SIMD doublewords changed across a signal handler"
         );
-        check_eq!(HANDLED.load(Ordering::SeqCst), SIGUSR1);
+        check_eq!(HANDLED.load(Ordering::SeqCst), SIGUSR1 as i32);
         check_eq!(sys::read_tpidr_el0(), 0x7777);
         Ok(())
     }))

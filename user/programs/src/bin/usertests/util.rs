@@ -13,6 +13,10 @@ use pikern_rt::{env, Errno};
 /// system calls given it must fail with `EFAULT`.
 pub const KERNEL_ADDR: usize = 0xffff_0000_0000_0000;
 
+/// The page size (uapi's `PAGE_SIZE`, a `u64`) as a `usize`, for slice
+/// lengths and pointer arithmetic.
+pub const PAGE: usize = PAGE_SIZE as usize;
+
 /// Where the ELF image is linked (user/user.ld).
 pub const IMAGE_BASE: usize = 0x40_0000;
 
@@ -158,7 +162,7 @@ pub fn child_passed(st: Result<WaitStatus, Errno>) -> TestResult {
 }
 
 /// Checks a child was killed by signal `sig`.
-pub fn child_killed_by(st: Result<WaitStatus, Errno>, sig: i32) -> TestResult {
+pub fn child_killed_by(st: Result<WaitStatus, Errno>, sig: u32) -> TestResult {
     match st {
         Ok(st) if st.term_signal() == Some(sig) => Ok(()),
         Ok(st) => fail!("child {st:?}, expected killed by signal {sig}"),
@@ -168,7 +172,7 @@ pub fn child_killed_by(st: Result<WaitStatus, Errno>, sig: i32) -> TestResult {
 
 /// Sends `sig` to a child: refuses pids that are not a specific other
 /// process (0 and -1 would signal whole groups, 1 is init).
-pub fn signal_child(pid: i32, sig: i32) -> Result<usize, Errno> {
+pub fn signal_child(pid: i32, sig: u32) -> Result<usize, Errno> {
     if pid <= 1 || pid == sys::getpid() {
         return Err(Errno::EINVAL);
     }
@@ -181,13 +185,13 @@ pub fn unmapped_address() -> Result<usize, Errno> {
     unsafe {
         let p = sys::mmap(
             0,
-            PAGE_SIZE,
+            PAGE,
             PROT_READ | PROT_WRITE,
             MAP_PRIVATE | MAP_ANONYMOUS,
             -1,
             0,
         )?;
-        sys::munmap(p, PAGE_SIZE)?;
+        sys::munmap(p, PAGE)?;
         Ok(p as usize)
     }
 }

@@ -1,0 +1,253 @@
+//! Generators for the file-system calls (`fs/` in Linux): descriptors,
+//! paths, reads and writes, directories, pipes.
+//!
+//! Reads write into scratch or a hostile address; paths that create or
+//! remove stay in the worker's own directory; system paths are opened
+//! without write access; pipes stay non-blocking (a blocking read on one
+//! would hang the worker).
+
+use crate::worker::{put_u64, Call, Worker, ARENA, ARENA_LEN, SCRATCH, SCRATCH_LEN, USER_VA_END};
+use pikern_rt::consts::*;
+use pikern_rt::syscall::nr;
+
+/// `read(fd, buf, count)`.
+pub fn read(w: &mut Worker, c: &mut Call) {
+    let len = w.len();
+    c.a[0] = w.fd();
+    c.a[1] = w.wptr(len).0;
+    c.a[2] = len;
+}
+
+/// `write(fd, buf, count)`: `buf` may also be the read-only text.
+pub fn write(w: &mut Worker, c: &mut Call) {
+    let len = w.len();
+    c.a[0] = w.fd();
+    c.a[1] = w.rptr(len);
+    c.a[2] = len;
+}
+
+/// `readv`/`writev(fd, iov, iovcnt)`: an iovec array in the last page of
+/// scratch whose entries point anywhere a read or write may.
+pub fn readv_writev(w: &mut Worker, c: &mut Call) {
+    let cnt = w.rng.pick(&[0, 1, 2, 3, 8, 1024, 1025, u64::MAX, 1 << 32]);
+    c.a[0] = w.fd();
+    c.a[1] = if w.rng.chance(70) {
+        for i in 0..8usize {
+            let len = if w.rng.chance(70) {
+                w.rng.below(512)
+            } else {
+                w.len()
+            };
+            let p = if c.nr == nr::READV as u64 {
+                w.wptr(len).0
+            } else {
+                w.rptr(len)
+            };
+            let at = (SCRATCH_LEN as usize - 4096) + 16 * i;
+            put_u64(at, p);
+            put_u64(at + 8, len);
+        }
+        SCRATCH + SCRATCH_LEN - 4096
+    } else {
+        w.hostile()
+    };
+    c.a[2] = cnt;
+}
+
+/// `openat(dirfd, path, flags, mode)`: system paths without write access.
+pub fn openat(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.dirfd();
+    let (p, system) = w.any_path();
+    c.a[1] = p;
+    c.a[2] = w.open_flags(system);
+    c.a[3] = w.rng.pick(&[0o644, 0o777, 0, 0o7777, u64::MAX]);
+    if system && c.a[0] != AT_FDCWD as u64 && w.rng.chance(50) {
+        c.a[0] = AT_FDCWD as u64;
+    }
+}
+
+/// `close(fd)`.
+pub fn close(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.fd();
+}
+
+/// `lseek(fd, offset, whence)`.
+pub fn lseek(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.fd();
+    c.a[1] = match w.rng.below(6) {
+        0 => 0,
+        1 => w.rng.below(200_000),
+        2 => -1i64 as u64,
+        3 => i64::MAX as u64,
+        4 => i64::MIN as u64,
+        _ => w.rng.next(),
+    };
+    c.a[2] = w.rng.pick(&[0, 1, 2, 3, 4, u64::MAX]);
+}
+
+/// `newfstatat(dirfd, path, statbuf, flags)`.
+pub fn newfstatat(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.dirfd();
+    c.a[1] = w.any_path().0;
+    let (p, k) = w.wptr(STAT_SIZE as u64);
+    c.a[2] = p;
+    c.a[3] = w.rng.pick(&[
+        0,
+        AT_SYMLINK_NOFOLLOW as u64,
+        AT_EMPTY_PATH as u64,
+        AT_NO_AUTOMOUNT as u64,
+        (AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_SYMLINK_NOFOLLOW) as u64,
+        u64::MAX,
+        AT_REMOVEDIR as u64,
+    ]);
+    c.kout = k;
+}
+
+/// `fstat(fd, statbuf)`.
+pub fn fstat(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.fd();
+    let (p, k) = w.wptr(STAT_SIZE as u64);
+    c.a[1] = p;
+    c.kout = k;
+}
+
+/// `getdents64(fd, dirp, count)`.
+pub fn getdents64(w: &mut Worker, c: &mut Call) {
+    let len = w.len();
+    c.a[0] = w.fd();
+    c.a[1] = w.wptr(len).0;
+    c.a[2] = len;
+}
+
+/// `ioctl(fd, cmd, arg)`: the terminal requests, or any number.
+pub fn ioctl(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.fd();
+    let any = w.rng.next();
+    c.a[1] = w.rng.pick(&[
+        TCGETS as u64,
+        TCSETS as u64,
+        TIOCGWINSZ as u64,
+        TIOCGPGRP as u64,
+        TIOCSPGRP as u64,
+        TCSETSW as u64,
+        any,
+    ]);
+    c.a[2] = w.wptr(64).0;
+}
+
+/// `dup(fd)`.
+pub fn dup(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.fd();
+}
+
+/// `dup3(oldfd, newfd, flags)`: `newfd` is never a protected descriptor.
+pub fn dup3(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.fd();
+    c.a[1] = w.fd();
+    c.a[2] = w.rng.pick(&[0, O_CLOEXEC as u64, 1, u64::MAX]);
+}
+
+/// `fcntl(fd, cmd, arg)`.
+pub fn fcntl(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.fd();
+    c.a[1] = w.rng.pick(&[
+        F_DUPFD as u64,
+        F_GETFD as u64,
+        F_SETFD as u64,
+        F_GETFL as u64,
+        F_SETFL as u64,
+        F_DUPFD_CLOEXEC as u64,
+        F_DUPFD_CLOEXEC as u64 + 1,
+        9,
+        u64::MAX,
+    ]);
+    c.a[2] = w.rng.pick(&[
+        0,
+        1,
+        3,
+        40,
+        249,
+        255,
+        256,
+        1 << 40,
+        u64::MAX,
+        O_NONBLOCK as u64,
+    ]);
+    if c.a[1] == F_SETFL as u64 {
+        // Pipes stay non-blocking, or a read could hang the worker.
+        c.a[2] |= O_NONBLOCK as u64;
+    }
+}
+
+/// `getcwd(buf, size)`: a kernel `buf` must fail when the path fits.
+pub fn getcwd(w: &mut Worker, c: &mut Call) {
+    let len = w.len();
+    let (p, k) = w.wptr(len);
+    c.a[0] = p;
+    c.a[1] = len;
+    c.kout = k && len >= 4096;
+}
+
+/// `chdir(path)`.
+pub fn chdir(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.any_path().0;
+}
+
+/// `readlinkat(dirfd, path, buf, bufsiz)`: half the time the one symlink
+/// (`/proc/self`).
+pub fn readlinkat(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.dirfd();
+    c.a[1] = if w.rng.chance(50) {
+        w.set_path("/proc/self")
+    } else {
+        w.any_path().0
+    };
+    let len = w.len();
+    c.a[2] = w.wptr(len).0;
+    c.a[3] = len;
+}
+
+/// `mkdirat(dirfd, path, mode)` / `unlinkat(dirfd, path, flags)`: only in
+/// the worker's directory, or a path that must fail.
+pub fn mkdirat_unlinkat(w: &mut Worker, c: &mut Call) {
+    let p = w.destructive_path();
+    // A relative path only with a descriptor that names nothing.
+    let relative = p < USER_VA_END && p == w.path.as_ptr() as u64 && w.path[0] != b'/';
+    c.a[0] = if relative { w.bad_dirfd() } else { w.dirfd() };
+    c.a[1] = p;
+    c.a[2] = if c.nr == nr::MKDIRAT as u64 {
+        w.rng.pick(&[0o755, 0, 0o7777, u64::MAX])
+    } else {
+        let rm = AT_REMOVEDIR as u64;
+        w.rng.pick(&[0, rm, rm, 1, u64::MAX])
+    };
+}
+
+/// `pipe2(fds, flags)`: the descriptors are learnt from scratch afterwards
+/// (`Worker::after`), so a pipe the worker could not learn is never made.
+pub fn pipe2(w: &mut Worker, c: &mut Call) {
+    let (p, k) = if w.rng.chance(75) {
+        (SCRATCH + (w.rng.below(SCRATCH_LEN / 8 - 1) * 8), false)
+    } else {
+        let p = w.hostile();
+        // Never a pipe whose descriptors the worker cannot learn (a
+        // blocking read on it would hang the worker).
+        if (ARENA..ARENA + ARENA_LEN).contains(&p) || (SCRATCH..SCRATCH + SCRATCH_LEN).contains(&p)
+        {
+            (0, false)
+        } else {
+            (p, p >= USER_VA_END)
+        }
+    };
+    c.a[0] = p;
+    c.a[1] = w.rng.pick(&[
+        0,
+        O_NONBLOCK as u64,
+        (O_NONBLOCK | O_CLOEXEC) as u64,
+        O_CLOEXEC as u64,
+        1,
+        u64::MAX,
+        O_NONBLOCK as u64,
+    ]);
+    c.kout = k;
+}
