@@ -19,40 +19,15 @@ impl Errno {
     }
 }
 
+/// `Errno` constants for every row of libkernel's errno table.
 macro_rules! errnos {
-    ($($name:ident: $doc:literal),* $(,)?) => {
+    ($($name:ident = $val:literal, $desc:literal;)*) => {
         $(
-            #[doc = $doc]
+            #[doc = $desc]
+            #[allow(dead_code)]
             pub const $name: Errno = Errno(uapi::$name);
         )*
     };
 }
 
-errnos! {
-    EPERM: "Operation not permitted.",
-    ENOENT: "No such file or directory.",
-    ESRCH: "No such process.",
-    EINTR: "Interrupted system call.",
-    EIO: "I/O error.",
-    E2BIG: "Argument list too long.",
-    ENOEXEC: "Exec format error.",
-    EBADF: "Bad file descriptor.",
-    ECHILD: "No child processes.",
-    EAGAIN: "Try again (resource temporarily exhausted).",
-    ENOMEM: "Out of memory.",
-    EACCES: "Permission denied.",
-    EFAULT: "Bad address.",
-    EBUSY: "Device or resource busy.",
-    EEXIST: "File exists.",
-    ENOTDIR: "Not a directory.",
-    EISDIR: "Is a directory.",
-    EINVAL: "Invalid argument.",
-    EMFILE: "Too many open files.",
-    ENOTTY: "Not a typewriter (inappropriate ioctl).",
-    ESPIPE: "Illegal seek.",
-    EPIPE: "Broken pipe.",
-    ERANGE: "Result out of range.",
-    ENAMETOOLONG: "File name too long.",
-    ENOSYS: "Function not implemented.",
-    ENOTEMPTY: "Directory not empty.",
-}
+libkernel::errno_table!(errnos);

@@ -314,7 +314,9 @@ fn gunzip(input: &[u8], max: usize) -> Result<(Vec<u8>, usize), String> {
     let size = u32::from_le_bytes([trailer[4], trailer[5], trailer[6], trailer[7]]);
     let actual = !crate::bsp::chainload::crc32_update(!0, &out);
     if actual != crc {
-        return Err(format!("CRC-32 is {actual:#010x}, trailer says {crc:#010x}"));
+        return Err(format!(
+            "CRC-32 is {actual:#010x}, trailer says {crc:#010x}"
+        ));
     }
     if size != out.len() as u32 {
         return Err(format!("size is {}, trailer says {size}", out.len()));
@@ -423,7 +425,18 @@ mod tests {
     /// gzip with stored (uncompressed) deflate blocks: a valid stream
     /// built without a compressor, to test the container handling.
     fn gzip_stored(data: &[u8], name: Option<&str>) -> Vec<u8> {
-        let mut g = vec![0x1f, 0x8b, 8, if name.is_some() { 8 } else { 0 }, 0, 0, 0, 0, 0, 3];
+        let mut g = vec![
+            0x1f,
+            0x8b,
+            8,
+            if name.is_some() { 8 } else { 0 },
+            0,
+            0,
+            0,
+            0,
+            0,
+            3,
+        ];
         if let Some(n) = name {
             g.extend_from_slice(n.as_bytes());
             g.push(0);
@@ -491,8 +504,10 @@ mod tests {
     fn zstd_and_xz_members_are_read_and_end_where_their_data_ends() {
         use lzma_rust2::Write;
         let a = archive(&[("etc/passwd", b"root:x:0:0::/root:/bin/sh\n")]);
-        let zst = ruzstd::encoding::compress_to_vec(&a[..], ruzstd::encoding::CompressionLevel::Fastest);
-        let mut w = lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(6)).unwrap();
+        let zst =
+            ruzstd::encoding::compress_to_vec(&a[..], ruzstd::encoding::CompressionLevel::Fastest);
+        let mut w =
+            lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(6)).unwrap();
         w.write_all(&a).unwrap();
         let xz = w.finish().unwrap();
         let mut image = zst.clone();
@@ -543,7 +558,10 @@ mod tests {
         assert!(e.reason.contains("magic"), "{e}");
         // A compressed member whose content is not cpio.
         let e = Initramfs::parse(&gzip(b"hello"), 1 << 20).unwrap_err();
-        assert!(e.to_string().starts_with("gzip data at offset 0: cpio:"), "{e}");
+        assert!(
+            e.to_string().starts_with("gzip data at offset 0: cpio:"),
+            "{e}"
+        );
         // A bound on the decompressed size.
         let big = archive(&[("big", &[0u8; 300_000])]);
         let e = Initramfs::parse(&gzip(&big), 100_000).unwrap_err();
