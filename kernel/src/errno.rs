@@ -9,6 +9,16 @@ use libkernel::uapi;
 #[repr(transparent)]
 pub struct Errno(pub i32);
 
+impl core::fmt::Display for Errno {
+    /// The C library's message (`Exec format error`), as a shell prints it.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match uapi::errno_desc(self.0) {
+            Some(d) => f.write_str(d),
+            None => write!(f, "errno {}", self.0),
+        }
+    }
+}
+
 /// What a system call returns: a value, or the error it fails with.
 pub type SysResult = Result<i64, Errno>;
 

@@ -91,7 +91,7 @@ fn run_init_program() {
     argv.extend(cl.init_args());
     println!("init: running {path}");
     let e = crate::exec::kernel_execve(path, &argv, &["HOME=/", "TERM=linux", "PATH=/bin"]);
-    println!("init: cannot run {path}: errno {}", e.0);
+    println!("init: cannot run {path}: {e}");
 }
 
 /// init's main loop: sleep until a child is a zombie, reap it.

@@ -82,7 +82,7 @@ fn run_user_as(
                 .make_it_fail
                 .store(make_it_fail, Ordering::Relaxed);
             let e = crate::exec::kernel_execve(args[0], &args, &["PATH=/bin"]);
-            200 + e.0
+            200 + e.errno().0
         },
         "usertest",
     )

@@ -507,12 +507,18 @@ fn check_load(ph: &Phdr, index: usize, bias: u64, file_len: usize) -> Result<Loa
     if filesz > memsz {
         return Err(NoExec::FileszOverMemsz { index });
     }
-    match offset.checked_add(filesz) {
-        Some(end) if end <= file_len as u64 => {}
-        _ => return Err(NoExec::SegmentOutOfFile { index }),
-    }
-    if vaddr % PAGE_SIZE != offset % PAGE_SIZE {
-        return Err(NoExec::Misaligned { index });
+    // A segment with no file bytes (all `.bss`) maps nothing from the
+    // file: GNU ld gives it an offset past the end of a file that has no
+    // data, which Linux ignores, and so does this.
+    let offset = if filesz == 0 { 0 } else { offset };
+    if filesz > 0 {
+        match offset.checked_add(filesz) {
+            Some(end) if end <= file_len as u64 => {}
+            _ => return Err(NoExec::SegmentOutOfFile { index }),
+        }
+        if vaddr % PAGE_SIZE != offset % PAGE_SIZE {
+            return Err(NoExec::Misaligned { index });
+        }
     }
     let overflow = NoExec::AddressOverflow { index };
     let start = vaddr.checked_add(bias).ok_or(overflow)?;
@@ -729,6 +735,24 @@ mod tests {
     }
 
     #[test]
+    fn a_bss_only_segment_past_the_end_of_the_file_loads() {
+        // What `aarch64-linux-gnu-gcc -static -nostdlib` with all data in
+        // .bss gives at 64 KiB max-page-size: p_filesz 0, p_offset beyond
+        // the file, vaddr and offset not congruent.
+        let phdrs = [
+            load(PF_R | PF_X, 0, 0x40_0000, 0x100, 0x100),
+            load(PF_R | PF_W, 0x1_0100, 0x41_0108, 0, 0x2000),
+            other(PT_GNU_STACK, PF_R | PF_W, 0),
+        ];
+        let bytes = build(ET_EXEC, 0x40_0080, &phdrs, 0x100);
+        let img = parse_exec(&bytes).expect("runs on Linux");
+        assert_eq!(img.segments.len(), 2);
+        assert_eq!(img.segments[1].filesz, 0);
+        assert_eq!(img.segments[1].file_range(), 0..0);
+        assert_eq!(img.brk_start, 0x41_3000);
+    }
+
+    #[test]
     fn static_pie_is_loaded_at_the_fixed_base() {
         let mut phdrs = vec![other(PT_PHDR, PF_R, 0x40)];
         phdrs.extend([
@@ -923,7 +947,7 @@ mod tests {
             NoExec::Unsorted { index: 1 }
         );
         assert_eq!(
-            with(vec![text, load(PF_R, 0, 0x40_0fff, 0, 0x10)]),
+            with(vec![text, load(PF_R, 0, 0x40_0fff, 0x10, 0x10)]),
             NoExec::Misaligned { index: 1 }
         );
         assert_eq!(
