@@ -67,11 +67,7 @@ impl core::fmt::Display for ExecError {
 
 /// Loads `path` into a new address space for the current task and
 /// switches to it (`do_execve`). On error nothing has changed.
-pub fn do_execve(
-    path: &[u8],
-    argv: &[Vec<u8>],
-    envp: &[Vec<u8>],
-) -> Result<ExecStart, ExecError> {
+pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<ExecStart, ExecError> {
     crate::ftrace!(do_execve);
     let me = task::current();
     let cwd = me.cwd.lock().clone();
@@ -208,7 +204,10 @@ pub fn sys_execve(path: u64, argv: u64, envp: u64, regs: &mut PtRegs) -> SysResu
             if let ExecError::Elf(why) = &e {
                 // The reason goes to the trace (a `print` event next to the
                 // syscall), where a student looking at a failed exec reads.
-                let line = alloc::format!("execve: {}: {why}", alloc::string::String::from_utf8_lossy(&p));
+                let line = alloc::format!(
+                    "execve: {}: {why}",
+                    alloc::string::String::from_utf8_lossy(&p)
+                );
                 crate::trace::events::print(line.as_bytes());
             }
             return Err(e.errno());

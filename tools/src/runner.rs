@@ -61,6 +61,9 @@ pub struct RunConfig {
     pub qemu: PathBuf,
     /// Extra kernel command-line text appended after ours.
     pub append: String,
+    /// An initramfs image for QEMU's `-initrd` (the board firmware's
+    /// `initramfs` line): added on top of the built-in one.
+    pub initrd: Option<PathBuf>,
 }
 
 impl RunConfig {
@@ -76,6 +79,7 @@ impl RunConfig {
             boot_timeout: Duration::from_secs(60),
             qemu: PathBuf::from("qemu-system-aarch64"),
             append: String::new(),
+            initrd: None,
         }
     }
 
@@ -91,7 +95,12 @@ impl RunConfig {
 
     /// QEMU's arguments for a run that starts at suite `from`.
     pub fn qemu_args(&self, from: usize) -> Vec<OsString> {
-        qemu_args(self.board, &self.kernel, &self.dtb, &self.cmdline(from))
+        let mut args = qemu_args(self.board, &self.kernel, &self.dtb, &self.cmdline(from));
+        if let Some(initrd) = &self.initrd {
+            args.push("-initrd".into());
+            args.push(initrd.into());
+        }
+        args
     }
 }
 

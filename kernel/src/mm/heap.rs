@@ -107,7 +107,18 @@ fn large_order(layout: Layout) -> usize {
 fn alloc_large(layout: Layout) -> *mut u8 {
     let order = large_order(layout);
     if order > MAX_ORDER {
-        return null_mut();
+        // Over the largest block: single pages, virtually contiguous.
+        if layout.align() > PAGE_SIZE {
+            return null_mut();
+        }
+        return match super::vmalloc::vmalloc(layout.size()) {
+            Ok(p) => {
+                LARGE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
+                LIVE_BY_SIZE[bucket(layout.size())].fetch_add(1, Ordering::Relaxed);
+                p
+            }
+            Err(_) => null_mut(),
+        };
     }
     match page_alloc::__alloc_pages(order) {
         Ok(pa) => {
@@ -120,7 +131,11 @@ fn alloc_large(layout: Layout) -> *mut u8 {
 }
 
 fn free_large(ptr: *mut u8, layout: Layout) {
-    let _ = page_alloc::free_pages(crate::mm::virt_to_phys(ptr as usize), large_order(layout));
+    if super::vmalloc::is_vmalloc_addr(ptr as usize) {
+        super::vmalloc::vfree(ptr, layout.size());
+    } else {
+        let _ = page_alloc::free_pages(crate::mm::virt_to_phys(ptr as usize), large_order(layout));
+    }
     LARGE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
     LIVE_BY_SIZE[bucket(layout.size())].fetch_sub(1, Ordering::Relaxed);
 }

@@ -11,6 +11,7 @@ pub mod page_alloc;
 pub mod syscalls;
 pub mod uaccess;
 pub mod vm;
+pub mod vmalloc;
 pub mod vmap_stack;
 
 use crate::arch::mmu;

@@ -8,8 +8,9 @@
 //! entry recognises an overflowed stack pointer in two instructions and
 //! switches to a per-CPU emergency stack to report it.
 
-use crate::arch::mmu::{self, table_at};
-use crate::arch::pgtable::{kernel_pte_sync, mk_kernel_pte, mk_table, pte_phys, pte_present};
+use super::vmalloc::kernel_pte as pte;
+use crate::arch::mmu;
+use crate::arch::pgtable::{kernel_pte_sync, mk_kernel_pte};
 use crate::errno::{Errno, ENOMEM};
 use crate::mm::{page_alloc, PAGE_SIZE};
 use crate::sync::IrqSpinLock;
@@ -64,30 +65,6 @@ fn alloc_slot() -> Option<usize> {
 
 fn free_slot(i: usize) {
     SLOTS.lock()[i / 64] &= !(1 << (i % 64));
-}
-
-/// The level-3 entry for kernel address `va`, creating tables on the way.
-fn pte(va: u64) -> Result<&'static core::sync::atomic::AtomicU64, Errno> {
-    let mut table = mmu::kernel_l1();
-    for shift in [30u32, 21] {
-        let e = &table_at(table)[((va >> shift) & 511) as usize];
-        let d = e.load(Ordering::Acquire);
-        table = if pte_present(d) {
-            pte_phys(d)
-        } else {
-            let t = mmu::alloc_table()?;
-            // Concurrent mappers may race to create the same table: keep
-            // the first and give ours back.
-            match e.compare_exchange(0, mk_table(t), Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => t,
-                Err(other) => {
-                    let _ = page_alloc::free_pages(t, 0);
-                    pte_phys(other)
-                }
-            }
-        };
-    }
-    Ok(&table_at(table)[((va >> 12) & 511) as usize])
 }
 
 /// A mapped stack: its slot and the physical block behind it.

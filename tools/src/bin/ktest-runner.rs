@@ -21,6 +21,7 @@ const USAGE: &str = "\
 usage: ktest-runner [selfcheck | --selfcheck] --board rpi3|rpi4 --kernel IMG --dtb DTB
                     [--suites all|name1,name2] [--timeout SECS] [--boot-timeout SECS]
                     [--results FILE] [--ktap FILE] [--log FILE] [--qemu PATH] [--append TEXT]
+                    [--initrd FILE]
 
 Runs QEMU with `ktest=<suites> ktest_from=<k>` on the kernel command line and
 prints the kernel's KTAP results, re-emitted, then `# <machine>: pass:X fail:Y skip:Z`.
@@ -36,6 +37,7 @@ QEMU is restarted at the next suite. Exit status 0 iff nothing failed.
                   (several KTAP documents in a row: not for kunit.py)
   --qemu PATH     QEMU executable (default qemu-system-aarch64)
   --append TEXT   extra kernel command-line text
+  --initrd FILE   an initramfs image, passed to QEMU as -initrd
 
 selfcheck: runs the suites selftest_fail,selftest_hang,selftest_crash,selftest_pass
 (--timeout defaults to 15 s; --suites is not allowed) and prints a KTAP suite
@@ -54,6 +56,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
     let (mut board, mut kernel, mut dtb) = (None, None, None);
     let (mut suites, mut timeout, mut boot_timeout) = (None, None, None);
     let (mut results, mut log, mut qemu, mut append) = (None, None, None, None);
+    let mut initrd = None;
     let mut ktap = None;
     while let Some(arg) = args.next_arg()? {
         let flag = match arg {
@@ -78,6 +81,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
             "--log" => log = Some(PathBuf::from(args.value(&flag)?)),
             "--qemu" => qemu = Some(PathBuf::from(args.value(&flag)?)),
             "--append" => append = Some(args.value(&flag)?),
+            "--initrd" => initrd = Some(PathBuf::from(args.value(&flag)?)),
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -108,6 +112,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
     if let Some(qemu) = qemu {
         config.qemu = qemu;
     }
+    config.initrd = initrd;
     if let Some(append) = append {
         config.append = append;
     }

@@ -7,6 +7,8 @@
 //! usertests [--slow] [SUITE...]    run all suites, or only the named ones
 //! ```
 //!
+//! `initrd` and `initrd_refused` run only when named (see `initrd.rs`).
+//!
 //! `--slow` also runs the tests that take long (the seed's 6-second
 //! `raspbian_fork_c`).
 //!
@@ -36,6 +38,7 @@ mod spawn;
 mod abi;
 mod fork;
 mod fs;
+mod initrd;
 mod mem;
 mod proc;
 mod procfs;
@@ -68,6 +71,10 @@ static SUITES: &[&ktap::Suite] = &[
     &programs::SUITE,
 ];
 
+/// Suites that run only when named: they check what a particular boot
+/// set up (`tools/initrd-test.sh` boots with an external initramfs).
+static ON_REQUEST: &[&ktap::Suite] = &[&initrd::SUITE, &initrd::REFUSED];
+
 static SLOW: AtomicBool = AtomicBool::new(false);
 
 /// True with `--slow`: run the tests that take seconds.
@@ -92,10 +99,16 @@ fn main(args: &[&str]) -> i32 {
         .iter()
         .copied()
         .filter(|s| wanted.is_empty() || wanted.contains(&s.name))
+        .chain(
+            ON_REQUEST
+                .iter()
+                .copied()
+                .filter(|s| wanted.contains(&s.name)),
+        )
         .collect();
     if selected.len() < wanted.len() {
         eprintln!("usertests: unknown suite; suites are:");
-        for s in SUITES {
+        for s in SUITES.iter().chain(ON_REQUEST) {
             eprintln!("  {}", s.name);
         }
         return 2;

@@ -73,8 +73,12 @@ pub fn remove_all(paths: &[&str]) {
     }
 }
 
-/// Where program `name` is installed: this program's directory.
+/// Where program `name` is installed: this program's directory (an
+/// absolute `name` is taken as it is).
 pub fn program_path(name: &str) -> String {
+    if name.starts_with('/') {
+        return String::from(name);
+    }
     let me = self_path().to_str().unwrap_or("/bin/usertests");
     match me.rsplit_once('/') {
         Some((dir, _)) => format!("{dir}/{name}"),
