@@ -218,6 +218,13 @@ pub enum Event {
     },
 }
 
+/// A parsed field's value (see [`Event::fields`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldValue {
+    Text(String),
+    Int(i64),
+}
+
 /// The user-space annotations Perfetto understands in a trace marker.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Marker<'a> {
@@ -522,6 +529,65 @@ impl Event {
                 }
             }
             _ => Ok(()),
+        }
+    }
+
+    /// The fields by their Linux names (`TP_STRUCT__entry`'s, which the
+    /// text may print under another: `group` as `grp=`), as parsed; empty
+    /// for a trace marker or an unknown event. `prev_state` is its text.
+    pub fn fields(&self) -> Vec<(&'static str, FieldValue)> {
+        use FieldValue::{Int, Text};
+        let t = |s: &str| Text(s.to_string());
+        let n = |v: i64| Int(v);
+        match self {
+            Event::Switch(s) => vec![
+                ("prev_comm", t(&s.prev_comm)),
+                ("prev_pid", n(s.prev_pid.into())),
+                ("prev_prio", n(s.prev_prio.into())),
+                ("prev_state", Text(s.prev_state.to_string())),
+                ("next_comm", t(&s.next_comm)),
+                ("next_pid", n(s.next_pid.into())),
+                ("next_prio", n(s.next_prio.into())),
+            ],
+            Event::Wakeup(w) => vec![
+                ("comm", t(&w.comm)),
+                ("pid", n(w.pid.into())),
+                ("prio", n(w.prio.into())),
+                ("target_cpu", n(w.target_cpu.into())),
+            ],
+            Event::Migrate(m) => vec![
+                ("comm", t(&m.comm)),
+                ("pid", n(m.pid.into())),
+                ("prio", n(m.prio.into())),
+                ("orig_cpu", n(m.orig_cpu.into())),
+                ("dest_cpu", n(m.dest_cpu.into())),
+            ],
+            Event::Fork(f) => vec![
+                ("parent_comm", t(&f.comm)),
+                ("parent_pid", n(f.pid.into())),
+                ("child_comm", t(&f.child_comm)),
+                ("child_pid", n(f.child_pid.into())),
+            ],
+            Event::Process(p) => vec![
+                ("comm", t(&p.comm)),
+                ("pid", n(p.pid.into())),
+                ("prio", n(p.prio.into())),
+            ],
+            Event::Exec(e) => vec![
+                ("filename", t(&e.filename)),
+                ("pid", n(e.pid.into())),
+                ("old_pid", n(e.old_pid.into())),
+            ],
+            Event::Signal(s) => vec![
+                ("sig", n(s.sig.into())),
+                ("errno", n(s.errno.into())),
+                ("code", n(s.code.into())),
+                ("comm", t(&s.comm)),
+                ("pid", n(s.pid.into())),
+                ("group", n(s.grp.into())),
+                ("result", n(s.res.into())),
+            ],
+            Event::Mark(_) | Event::Other { .. } => Vec::new(),
         }
     }
 
