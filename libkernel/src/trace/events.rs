@@ -8,7 +8,7 @@
 //! name then starts on a payload word, and an entry packs into whole words
 //! (no field straddles two), which keeps recording on the context-switch
 //! path to a few register moves. The printed text is Linux's, field for
-//! field. Adding an event: docs/walkthrough.md, "Adding a trace event".
+//! field. Adding an event: docs/trace-events.md.
 
 use super::trace_events::{declare_event_class, trace_events, Helper};
 #[allow(unused_imports)]
