@@ -253,6 +253,42 @@ fn tracefs_files_configure_tracing() -> TestResult {
     Ok(())
 }
 
+fn every_event_has_its_format_and_id_file() -> TestResult {
+    for ev in libkernel::trace::EVENTS {
+        let dir = format!("/sys/kernel/tracing/events/{}/{}", ev.system, ev.name);
+        let read = |file: &str| -> Result<alloc::string::String, Fail> {
+            let p = format!("{dir}/{file}");
+            let f = crate::fs::open("/", p.as_bytes(), 0, 0)
+                .map_err(|e| Fail::Failed(format!("open {p}: {}", e.0)))?;
+            let mut text = alloc::vec::Vec::new();
+            let mut buf = [0u8; 256];
+            // Small reads: a reader that goes through the file in pieces
+            // gets it whole.
+            loop {
+                let n = f
+                    .read(&mut buf)
+                    .map_err(|e| Fail::Failed(format!("read {p}: {}", e.0)))?;
+                if n == 0 {
+                    break;
+                }
+                text.extend_from_slice(&buf[..n]);
+            }
+            Ok(alloc::string::String::from_utf8_lossy(&text).into_owned())
+        };
+        let format = read("format")?;
+        let head = format!("name: {}\nID: {}\nformat:\n", ev.name, ev.id);
+        kassert!(format.starts_with(&head), "{dir}/format starts:\n{format}");
+        let fmt = format!("\nprint fmt: \"{}\"", ev.class.fmt);
+        kassert!(
+            format.contains(&fmt),
+            "{dir}/format has no `{fmt}`:\n{format}"
+        );
+        kassert_eq!(format, ev.format_file());
+        kassert_eq!(read("id")?, format!("{}\n", ev.id));
+    }
+    Ok(())
+}
+
 /// The tracer suite.
 pub const SUITE: Suite = Suite {
     name: "trace",
@@ -276,6 +312,10 @@ pub const SUITE: Suite = Suite {
         TestCase {
             name: "tracefs_files_configure_tracing",
             run: tracefs_files_configure_tracing,
+        },
+        TestCase {
+            name: "every_event_has_its_format_and_id_file",
+            run: every_event_has_its_format_and_id_file,
         },
     ],
     manual: false,

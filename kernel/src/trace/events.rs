@@ -1,6 +1,8 @@
-//! The trace events, fired where Linux fires them (`include/trace/events/
-//! sched.h`, `signal.h`). Each checks its enable bit first; the payload
-//! layouts match the formatting in `libkernel::trace`.
+//! The trace events' hooks, fired where Linux fires them (`include/trace/
+//! events/sched.h`, `signal.h`). Each event is declared once, in
+//! `libkernel::trace::events`; a hook here only checks its enable bit and
+//! fills in the declared fields from the task (Linux's `TP_fast_assign`),
+//! and the generated `Entry::pack` lays them out.
 //!
 //! As in Linux (a static key in front of an out-of-line tracepoint), only
 //! the enable check is inlined at the call site; recording is a separate,
@@ -10,7 +12,12 @@
 use super::{active, record_words};
 use crate::task::{Task, EXIT_DEAD, EXIT_ZOMBIE, TASK_DEAD};
 use core::sync::atomic::Ordering;
-use libkernel::trace::{id, pair, PayloadWriter, STATE_PREEMPTED};
+use libkernel::trace::events::{
+    sched_migrate_task, sched_process_exec, sched_process_fork, sched_process_template,
+    sched_switch, sched_wakeup_template, signal_generate,
+};
+use libkernel::trace::trace_events::chars;
+use libkernel::trace::{id, PayloadWriter, STATE_PREEMPTED};
 
 #[inline(always)]
 fn on(ev: u16) -> bool {
@@ -42,19 +49,16 @@ fn record_sched_switch(prev: &Task, next: &Task, preempt: bool) {
     } else {
         (st & 0xf) as i32
     };
-    let (pc, nc) = (prev.comm_words(), next.comm_words());
-    record_words(
-        id::SCHED_SWITCH,
-        [
-            pc[0],
-            pc[1],
-            nc[0],
-            nc[1],
-            pair(prev.pid, prio(prev)),
-            pair(state, next.pid),
-            pair(prio(next), 0),
-        ],
-    );
+    let e = sched_switch::Entry {
+        prev_comm: prev.comm_words(),
+        next_comm: next.comm_words(),
+        prev_pid: prev.pid,
+        prev_prio: prio(prev),
+        prev_state: state,
+        next_pid: next.pid,
+        next_prio: prio(next),
+    };
+    record_words(id::SCHED_SWITCH, e.pack());
 }
 
 #[inline(always)]
@@ -67,8 +71,13 @@ fn wake_event(ev: u16, p: &Task, cpu: usize) {
 #[cold]
 #[inline(never)]
 fn record_wake_event(ev: u16, p: &Task, cpu: usize) {
-    let c = p.comm_words();
-    record_words(ev, [c[0], c[1], pair(p.pid, prio(p)), pair(cpu as i32, 0)]);
+    let e = sched_wakeup_template::Entry {
+        comm: p.comm_words(),
+        pid: p.pid,
+        prio: prio(p),
+        target_cpu: cpu as i32,
+    };
+    record_words(ev, e.pack());
 }
 
 /// `sched_waking`: a wake-up starts (in the waker's context).
@@ -100,16 +109,14 @@ pub fn sched_migrate_task(p: &Task, orig: usize, dest: usize) {
 #[cold]
 #[inline(never)]
 fn record_migrate_task(p: &Task, orig: usize, dest: usize) {
-    let c = p.comm_words();
-    record_words(
-        id::SCHED_MIGRATE_TASK,
-        [
-            c[0],
-            c[1],
-            pair(p.pid, prio(p)),
-            pair(orig as i32, dest as i32),
-        ],
-    );
+    let e = sched_migrate_task::Entry {
+        comm: p.comm_words(),
+        pid: p.pid,
+        prio: prio(p),
+        orig_cpu: orig as i32,
+        dest_cpu: dest as i32,
+    };
+    record_words(id::SCHED_MIGRATE_TASK, e.pack());
 }
 
 /// `sched_process_fork`, in `copy_process` (the child's comm is the
@@ -124,11 +131,13 @@ pub fn sched_process_fork(parent: &Task, child: &Task) {
 #[cold]
 #[inline(never)]
 fn record_process_fork(parent: &Task, child: &Task) {
-    let (pc, cc) = (parent.comm_words(), child.comm_words());
-    record_words(
-        id::SCHED_PROCESS_FORK,
-        [pc[0], pc[1], cc[0], cc[1], pair(parent.pid, child.pid)],
-    );
+    let e = sched_process_fork::Entry {
+        parent_comm: parent.comm_words(),
+        child_comm: child.comm_words(),
+        parent_pid: parent.pid,
+        child_pid: child.pid,
+    };
+    record_words(id::SCHED_PROCESS_FORK, e.pack());
 }
 
 /// `sched_process_exec`, after a successful exec.
@@ -136,10 +145,12 @@ pub fn sched_process_exec(filename: &[u8], pid: i32, old_pid: i32) {
     if !on(id::SCHED_PROCESS_EXEC) {
         return;
     }
-    let mut w = PayloadWriter::default().i32(pid).i32(old_pid);
-    let n = filename.len().min(libkernel::trace::PAYLOAD - 9);
-    w.bytes(&filename[..n]);
-    record_words(id::SCHED_PROCESS_EXEC, w.finish_words());
+    let e = sched_process_exec::Entry {
+        pid,
+        old_pid,
+        filename: chars(filename),
+    };
+    record_words(id::SCHED_PROCESS_EXEC, e.pack());
 }
 
 #[inline(always)]
@@ -152,8 +163,12 @@ fn comm_pid_prio(ev: u16, t: &Task, pid: i32) {
 #[cold]
 #[inline(never)]
 fn record_comm_pid_prio(ev: u16, t: &Task, pid: i32) {
-    let c = t.comm_words();
-    record_words(ev, [c[0], c[1], pair(pid, prio(t))]);
+    let e = sched_process_template::Entry {
+        comm: t.comm_words(),
+        pid,
+        prio: prio(t),
+    };
+    record_words(ev, e.pack());
 }
 
 /// `sched_process_exit`, in `do_exit` before the parent is told.
@@ -186,17 +201,16 @@ pub fn signal_generate(sig: u32, code: i32, to: &Task, res: i32) {
 #[cold]
 #[inline(never)]
 fn record_signal_generate(sig: u32, code: i32, to: &Task, res: i32) {
-    let c = to.comm_words();
-    record_words(
-        id::SIGNAL_GENERATE,
-        [
-            c[0],
-            c[1],
-            pair(sig as i32, 0),
-            pair(code, to.pid),
-            pair(1, res),
-        ],
-    );
+    let e = signal_generate::Entry {
+        comm: to.comm_words(),
+        sig: sig as i32,
+        errno: 0,
+        code,
+        pid: to.pid,
+        group: 1,
+        result: res,
+    };
+    record_words(id::SIGNAL_GENERATE, e.pack());
 }
 
 /// `tracing_mark_write`: text a user program wrote to `trace_marker`.

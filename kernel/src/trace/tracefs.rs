@@ -1,8 +1,10 @@
 //! `/sys/kernel/tracing` (Linux's tracefs): the files users and scripts
 //! configure tracing with, exactly as on Linux: `tracing_on`,
 //! `current_tracer`, `trace`, `trace_pipe`, `set_event`,
-//! `events/<subsys>/<event>/enable`, `set_ftrace_filter`, `trace_marker`,
-//! `buffer_size_kb`, `options/{stacktrace,sym-offset}`.
+//! `events/<subsys>/<event>/{enable,format,id}`, `set_ftrace_filter`,
+//! `trace_marker`, `buffer_size_kb`, `options/{stacktrace,sym-offset}`.
+//! The events and their `format` files come from their declarations in
+//! `libkernel::trace::events`.
 
 use super::function;
 use crate::errno::*;
@@ -13,7 +15,8 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
-use libkernel::{trace::EVENTS, uapi};
+use libkernel::trace::{TraceEvent, EVENTS};
+use libkernel::uapi;
 
 type ReadFn = fn() -> String;
 type WriteFn = fn(&str) -> Result<(), Errno>;
@@ -160,13 +163,13 @@ pub fn apply_set_event(word: &str) -> bool {
     };
     let (sys, ev) = match w.split_once(':') {
         Some((s, e)) => (s, e),
-        None if EVENTS.iter().any(|(s, _, _)| *s == w) => (w, "*"),
+        None if EVENTS.iter().any(|e| e.system == w) => (w, "*"),
         None => ("*", w),
     };
     let mut any = false;
-    for (s, e, id) in EVENTS {
-        if function::glob(sys, s) && function::glob(ev, e) {
-            super::set_event(*id, on);
+    for e in EVENTS {
+        if function::glob(sys, e.system) && function::glob(ev, e.name) {
+            super::set_event(e.id, on);
             any = true;
         }
     }
@@ -176,8 +179,8 @@ pub fn apply_set_event(word: &str) -> bool {
 fn enabled_events() -> String {
     EVENTS
         .iter()
-        .filter(|(_, _, id)| super::event_enabled(*id))
-        .map(|(s, e, _)| format!("{s}:{e}\n"))
+        .filter(|e| super::event_enabled(e.id))
+        .map(|e| format!("{}:{}\n", e.system, e.name))
         .collect()
 }
 
@@ -255,7 +258,7 @@ impl DirOps for TracingRoot {
                 || {
                     EVENTS
                         .iter()
-                        .map(|(s, e, _)| format!("{s}:{e}\n"))
+                        .map(|e| format!("{}:{}\n", e.system, e.name))
                         .collect()
                 },
                 None,
@@ -319,24 +322,24 @@ impl DirOps for TracingRoot {
 /// `events/` (None), `events/<subsys>/` (Some(subsys)).
 struct EventsDir(Option<&'static str>);
 /// `events/<subsys>/<event>/`.
-struct EventDir(u16);
+struct EventDir(&'static TraceEvent);
 
 impl DirOps for EventsDir {
     fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
         match self.0 {
             None => {
-                let (sys, _, _) = EVENTS.iter().find(|(s, _, _)| *s == name)?;
+                let e = EVENTS.iter().find(|e| e.system == name)?;
                 Some(Inode::new(
                     uapi::S_IFDIR | 0o755,
-                    InodeKind::PseudoDir(Arc::new(EventsDir(Some(sys)))),
+                    InodeKind::PseudoDir(Arc::new(EventsDir(Some(e.system)))),
                 ))
             }
             Some(sys) if name == "enable" => Some(subsys_enable(sys)),
             Some(sys) => {
-                let (_, _, id) = EVENTS.iter().find(|(s, e, _)| *s == sys && *e == name)?;
+                let e = EVENTS.iter().find(|e| e.system == sys && e.name == name)?;
                 Some(Inode::new(
                     uapi::S_IFDIR | 0o755,
-                    InodeKind::PseudoDir(Arc::new(EventDir(*id))),
+                    InodeKind::PseudoDir(Arc::new(EventDir(e))),
                 ))
             }
         }
@@ -346,9 +349,9 @@ impl DirOps for EventsDir {
         match self.0 {
             None => {
                 let mut v: Vec<(String, u64, u8)> = Vec::new();
-                for (s, _, _) in EVENTS {
-                    if !v.iter().any(|(n, _, _)| n == s) {
-                        v.push((String::from(*s), 0, uapi::DT_DIR));
+                for e in EVENTS {
+                    if !v.iter().any(|(n, _, _)| n == e.system) {
+                        v.push((String::from(e.system), 0, uapi::DT_DIR));
                     }
                 }
                 v
@@ -356,8 +359,8 @@ impl DirOps for EventsDir {
             Some(sys) => {
                 let mut v: Vec<(String, u64, u8)> = EVENTS
                     .iter()
-                    .filter(|(s, _, _)| *s == sys)
-                    .map(|(_, e, _)| (String::from(*e), 0, uapi::DT_DIR))
+                    .filter(|e| e.system == sys)
+                    .map(|e| (String::from(e.name), 0, uapi::DT_DIR))
                     .collect();
                 v.push((String::from("enable"), 0, uapi::DT_REG));
                 v
@@ -411,19 +414,63 @@ fn subsys_enable(sys: &str) -> Arc<Inode> {
     enable_inode(
         EVENTS
             .iter()
-            .filter(|(s, _, _)| *s == sys)
-            .map(|(_, _, id)| *id)
+            .filter(|e| e.system == sys)
+            .map(|e| e.id)
             .collect(),
     )
 }
 
+/// `format` and `id` of an event: text made from its declaration when
+/// read, as Linux's `f_show` makes it.
+struct EventText {
+    event: &'static TraceEvent,
+    format: bool,
+}
+
+impl FileOps for EventText {
+    fn read(&self, _: &Inode, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        let text = if self.format {
+            self.event.format_file()
+        } else {
+            format!("{}\n", self.event.id)
+        };
+        let t = &text.as_bytes()[(off as usize).min(text.len())..];
+        let n = t.len().min(buf.len());
+        buf[..n].copy_from_slice(&t[..n]);
+        Ok(n)
+    }
+
+    fn write(&self, _: &Inode, _: u64, _: &[u8]) -> Result<usize, Errno> {
+        Err(EACCES)
+    }
+}
+
+const EVENT_FILES: [&str; 3] = ["enable", "format", "id"];
+
 impl DirOps for EventDir {
     fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
-        (name == "enable").then(|| enable_inode(alloc::vec![self.0]))
+        let text = |format| {
+            Inode::new(
+                uapi::S_IFREG | 0o444,
+                InodeKind::Special(Arc::new(EventText {
+                    event: self.0,
+                    format,
+                })),
+            )
+        };
+        match name {
+            "enable" => Some(enable_inode(alloc::vec![self.0.id])),
+            "format" => Some(text(true)),
+            "id" => Some(text(false)),
+            _ => None,
+        }
     }
 
     fn readdir(&self) -> Vec<(String, u64, u8)> {
-        alloc::vec![(String::from("enable"), 0, uapi::DT_REG)]
+        EVENT_FILES
+            .iter()
+            .map(|n| (String::from(*n), 0, uapi::DT_REG))
+            .collect()
     }
 }
 

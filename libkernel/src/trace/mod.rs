@@ -13,59 +13,51 @@ use alloc::vec::Vec;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-/// Event ids (the kernel's, not Linux's numbers).
-#[allow(missing_docs)]
+pub mod events;
+pub mod trace_events;
+
+pub use events::{prev_state_str, EVENTS, STATE_PREEMPTED};
+pub use trace_events::TraceEvent;
+
+/// Record ids: the declared events' ([`events`]), then the tracer's own
+/// entries (Linux's `kernel/trace/trace_entries.h`), which are always on
+/// with their tracer and have no `enable` file.
 pub mod id {
-    pub const SCHED_SWITCH: u16 = 1;
-    pub const SCHED_WAKING: u16 = 2;
-    pub const SCHED_WAKEUP: u16 = 3;
-    pub const SCHED_WAKEUP_NEW: u16 = 4;
-    pub const SCHED_MIGRATE_TASK: u16 = 5;
-    pub const SCHED_PROCESS_FORK: u16 = 6;
-    pub const SCHED_PROCESS_EXEC: u16 = 7;
-    pub const SCHED_PROCESS_EXIT: u16 = 8;
-    pub const SCHED_PROCESS_WAIT: u16 = 9;
-    pub const SCHED_PROCESS_FREE: u16 = 10;
-    pub const SIGNAL_GENERATE: u16 = 11;
-    pub const PRINT: u16 = 12;
-    pub const FUNCTION: u16 = 13;
-    pub const STACK_TRACE: u16 = 14;
+    pub use super::events::id::*;
+    /// `tracing_mark_write`: text written to `trace_marker`.
+    pub const PRINT: u16 = LAST_EVENT + 1;
+    /// A function-tracer entry: ip and parent ip.
+    pub const FUNCTION: u16 = LAST_EVENT + 2;
+    /// A stack trace: a count, then return addresses.
+    pub const STACK_TRACE: u16 = LAST_EVENT + 3;
 }
 
-/// Payload words an event uses (its fields' bytes, rounded up to words).
+// The kernel keeps an enable bit per id below bit 31 (its function-tracer
+// bit).
+const _: () = assert!(
+    id::STACK_TRACE < 31,
+    "too many trace events for the enable mask"
+);
+
+/// The declared event with id `ev`.
+pub fn event(ev: u16) -> Option<&'static TraceEvent> {
+    EVENTS
+        .get((ev as usize).wrapping_sub(1))
+        .filter(|e| e.id == ev)
+}
+
+/// Payload words an entry uses (its fields' bytes, rounded up to words).
 /// Only these are written into a ring slot (a recorded event costs little
 /// more than its stores); the rest of the slot keeps an older entry's
 /// words, which [`Record::from_words`] clears when it reads the slot.
-pub const fn payload_words(ev: u16) -> usize {
-    match ev {
-        // Two names, then five i32 fields.
-        id::SCHED_SWITCH => 7,
-        // A name, then three or four i32 fields.
-        id::SCHED_WAKING | id::SCHED_WAKEUP | id::SCHED_WAKEUP_NEW | id::SCHED_MIGRATE_TASK => 4,
-        // Two names and two pids; a name and six i32 fields.
-        id::SCHED_PROCESS_FORK | id::SIGNAL_GENERATE => 5,
-        // A name, pid and prio.
-        id::SCHED_PROCESS_EXIT | id::SCHED_PROCESS_WAIT | id::SCHED_PROCESS_FREE => 3,
+pub fn payload_words(ev: u16) -> usize {
+    match event(ev) {
+        Some(e) => e.class.words,
         // ip and parent ip.
-        id::FUNCTION => 2,
-        _ => PAYLOAD / 8,
+        None if ev == id::FUNCTION => 2,
+        None => PAYLOAD / 8,
     }
 }
-
-/// `(subsystem, name, id)` of every event that can be enabled.
-pub const EVENTS: &[(&str, &str, u16)] = &[
-    ("sched", "sched_switch", id::SCHED_SWITCH),
-    ("sched", "sched_waking", id::SCHED_WAKING),
-    ("sched", "sched_wakeup", id::SCHED_WAKEUP),
-    ("sched", "sched_wakeup_new", id::SCHED_WAKEUP_NEW),
-    ("sched", "sched_migrate_task", id::SCHED_MIGRATE_TASK),
-    ("sched", "sched_process_fork", id::SCHED_PROCESS_FORK),
-    ("sched", "sched_process_exec", id::SCHED_PROCESS_EXEC),
-    ("sched", "sched_process_exit", id::SCHED_PROCESS_EXIT),
-    ("sched", "sched_process_wait", id::SCHED_PROCESS_WAIT),
-    ("sched", "sched_process_free", id::SCHED_PROCESS_FREE),
-    ("signal", "signal_generate", id::SIGNAL_GENERATE),
-];
 
 /// Header flag: IRQs were masked.
 pub const FLAG_IRQS_OFF: u8 = 1;
@@ -304,21 +296,12 @@ pub fn merge(per_cpu: Vec<(Vec<Record>, u64)>) -> Vec<Item> {
 
 // ---- payload encoding -------------------------------------------------
 
-/// Two i32 fields in one payload word, `a` at the lower address: the hot
-/// events build their payloads from whole words with this (every name
-/// field starts on a word boundary, see [`format_item`]'s readers), which
-/// is a couple of instructions per field.
-#[inline(always)]
-pub const fn pair(a: i32, b: i32) -> u64 {
-    a as u32 as u64 | (b as u32 as u64) << 32
-}
-
-/// Writes event fields into a payload, in the little-endian byte layout
-/// [`PayloadReader`] reads back, but kept as the eight words a ring slot
-/// holds. Every method is `#[inline(always)]` and works on whole words:
-/// at a trace site the field offsets are constants, so a payload folds
-/// into a few shifts and register moves instead of byte copies (an
-/// earlier byte-array writer compiled to five `memcpy` calls per event).
+/// Writes a payload field after field, in little-endian byte order, as
+/// the eight words a ring slot holds: what the tracer's own entries
+/// (`trace_marker` text, stack traces) are built with. Declared events are
+/// packed by their generated `Entry::pack` instead. Every method is
+/// `#[inline(always)]` and works on whole words, so with constant offsets
+/// a payload folds into shifts and register moves, not byte copies.
 #[derive(Clone, Copy, Default)]
 pub struct PayloadWriter {
     w: [u64; PAYLOAD / 8],
@@ -394,58 +377,17 @@ impl PayloadWriter {
     }
 }
 
+/// Reads the tracer's own entries (function, stack trace) back.
 struct PayloadReader<'a> {
     b: &'a [u8; PAYLOAD],
     pos: usize,
 }
 
 impl PayloadReader<'_> {
-    fn comm(&mut self) -> &str {
-        let c = &self.b[self.pos..self.pos + 16];
-        self.pos += 16;
-        let n = c.iter().position(|&x| x == 0).unwrap_or(16);
-        core::str::from_utf8(&c[..n]).unwrap_or("?")
-    }
-    fn i32(&mut self) -> i32 {
-        let v = i32::from_le_bytes(self.b[self.pos..self.pos + 4].try_into().unwrap_or([0; 4]));
-        self.pos += 4;
-        v
-    }
     fn u64(&mut self) -> u64 {
         let v = u64::from_le_bytes(self.b[self.pos..self.pos + 8].try_into().unwrap_or([0; 8]));
         self.pos += 8;
         v
-    }
-}
-
-/// `prev_state` bit: the task was preempted while runnable (`R+`).
-pub const STATE_PREEMPTED: i32 = 0x8000;
-
-/// Linux's `prev_state` text for a state mask (TASK_* bits 0-3, EXIT_DEAD
-/// 0x10, EXIT_ZOMBIE 0x20, parked 0x40, idle 0x80; `STATE_PREEMPTED`).
-pub fn prev_state_str(state: i32) -> String {
-    if state & STATE_PREEMPTED != 0 {
-        return String::from("R+");
-    }
-    let letters = [
-        (1, "S"),
-        (2, "D"),
-        (4, "T"),
-        (8, "t"),
-        (0x10, "X"),
-        (0x20, "Z"),
-        (0x40, "P"),
-        (0x80, "I"),
-    ];
-    let v: Vec<&str> = letters
-        .iter()
-        .filter(|(b, _)| state & b != 0)
-        .map(|(_, l)| *l)
-        .collect();
-    if v.is_empty() {
-        String::from("R")
-    } else {
-        v.join("|")
     }
 }
 
@@ -645,78 +587,14 @@ pub fn format_item(out: &mut String, item: &Item, syms: Option<&Kallsyms>, sym_o
         b: &r.payload,
         pos: 0,
     };
+    if let Some(ev) = event(r.id) {
+        out.push_str(ev.name);
+        out.push_str(": ");
+        ev.print(out, &r.payload);
+        out.push('\n');
+        return;
+    }
     match r.id {
-        id::SCHED_SWITCH => {
-            let prev = String::from(p.comm());
-            let next = String::from(p.comm());
-            let (ppid, pprio, pstate) = (p.i32(), p.i32(), p.i32());
-            let (npid, nprio) = (p.i32(), p.i32());
-            let _ = writeln!(
-                out,
-                "sched_switch: prev_comm={prev} prev_pid={ppid} prev_prio={pprio} prev_state={} ==> next_comm={next} next_pid={npid} next_prio={nprio}",
-                prev_state_str(pstate)
-            );
-        }
-        id::SCHED_WAKING | id::SCHED_WAKEUP | id::SCHED_WAKEUP_NEW => {
-            let name = match r.id {
-                id::SCHED_WAKING => "sched_waking",
-                id::SCHED_WAKEUP => "sched_wakeup",
-                _ => "sched_wakeup_new",
-            };
-            let comm = String::from(p.comm());
-            let (pid, prio, target) = (p.i32(), p.i32(), p.i32());
-            let _ = writeln!(
-                out,
-                "{name}: comm={comm} pid={pid} prio={prio} target_cpu={target:03}"
-            );
-        }
-        id::SCHED_MIGRATE_TASK => {
-            let comm = String::from(p.comm());
-            let (pid, prio, orig, dest) = (p.i32(), p.i32(), p.i32(), p.i32());
-            let _ = writeln!(
-                out,
-                "sched_migrate_task: comm={comm} pid={pid} prio={prio} orig_cpu={orig} dest_cpu={dest}"
-            );
-        }
-        id::SCHED_PROCESS_FORK => {
-            let comm = String::from(p.comm());
-            let child = String::from(p.comm());
-            let (pid, cpid) = (p.i32(), p.i32());
-            let _ = writeln!(
-                out,
-                "sched_process_fork: comm={comm} pid={pid} child_comm={child} child_pid={cpid}"
-            );
-        }
-        id::SCHED_PROCESS_EXEC => {
-            let pid = p.i32();
-            let old = p.i32();
-            let f = &r.payload[8..];
-            let n = f.iter().position(|&b| b == 0).unwrap_or(f.len());
-            let _ = writeln!(
-                out,
-                "sched_process_exec: filename={} pid={pid} old_pid={old}",
-                core::str::from_utf8(&f[..n]).unwrap_or("?")
-            );
-        }
-        id::SCHED_PROCESS_EXIT | id::SCHED_PROCESS_WAIT | id::SCHED_PROCESS_FREE => {
-            let name = match r.id {
-                id::SCHED_PROCESS_EXIT => "sched_process_exit",
-                id::SCHED_PROCESS_WAIT => "sched_process_wait",
-                _ => "sched_process_free",
-            };
-            let comm = String::from(p.comm());
-            let (pid, prio) = (p.i32(), p.i32());
-            let _ = writeln!(out, "{name}: comm={comm} pid={pid} prio={prio}");
-        }
-        id::SIGNAL_GENERATE => {
-            let comm = String::from(p.comm());
-            let (sig, errno, code) = (p.i32(), p.i32(), p.i32());
-            let (pid, grp, res) = (p.i32(), p.i32(), p.i32());
-            let _ = writeln!(
-                out,
-                "signal_generate: sig={sig} errno={errno} code={code} comm={comm} pid={pid} grp={grp} res={res}"
-            );
-        }
         id::PRINT => {
             let n = r.payload.iter().position(|&b| b == 0).unwrap_or(PAYLOAD);
             let text = String::from_utf8_lossy(&r.payload[..n]);
@@ -820,25 +698,18 @@ mod tests {
     }
 
     #[test]
-    fn words_built_with_pair_match_the_writer() {
-        let w = |c: &str| {
-            let b = comm(c);
-            [
-                u64::from_le_bytes(b[..8].try_into().unwrap()),
-                u64::from_le_bytes(b[8..].try_into().unwrap()),
-            ]
-        };
-        let (p, n) = (w("raspbian_fork"), w("swapper/3"));
-        let words = [
-            p[0],
-            p[1],
-            n[0],
-            n[1],
-            pair(17120, 120),
-            pair(-1, 0),
-            pair(120, 0),
-            0,
-        ];
+    fn generated_packing_matches_the_writer_field_by_field() {
+        let w = |c: &str| trace_events::comm_words(&comm(c));
+        let words = events::sched_switch::Entry {
+            prev_comm: w("raspbian_fork"),
+            next_comm: w("swapper/3"),
+            prev_pid: 17120,
+            prev_prio: 120,
+            prev_state: -1,
+            next_pid: 0,
+            next_prio: 120,
+        }
+        .pack();
         let writer = PayloadWriter::default()
             .comm(&comm("raspbian_fork"))
             .comm(&comm("swapper/3"))
@@ -848,12 +719,14 @@ mod tests {
             .i32(0)
             .i32(120)
             .finish_words();
-        assert_eq!(words, writer);
+        assert_eq!(words[..], writer[..7]);
+        assert_eq!(events::sched_switch::WORDS, 7);
     }
 
     #[test]
     fn no_event_is_formatted_from_words_past_its_payload() {
-        for &(_, _, ev) in EVENTS.iter().chain(&[("", "", id::FUNCTION)]) {
+        let ids = EVENTS.iter().map(|e| e.id).chain([id::FUNCTION]);
+        for ev in ids {
             let mut full = rec(ev, 5, "t", [0x31; PAYLOAD]);
             full.payload[PAYLOAD - 1] = 0;
             let mut cut = full;

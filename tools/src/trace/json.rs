@@ -17,8 +17,8 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::signal_name;
 use super::timeline::Timeline;
+use libkernel::uapi::signal_name;
 
 /// The pid of the "CPUs" process: above Linux's largest pid (`PID_MAX_LIMIT`
 /// is 4194304), so it never meets a task's pid.
@@ -237,7 +237,10 @@ pub fn to_json(t: &Timeline) -> String {
         ));
     }
     for signal in &t.signals {
-        let sig = signal_name(signal.sig).map_or_else(|| signal.sig.to_string(), str::to_string);
+        let sig = u32::try_from(signal.sig)
+            .ok()
+            .and_then(signal_name)
+            .map_or_else(|| signal.sig.to_string(), str::to_string);
         let name = format!("{sig} to {}", t.label(signal.receiver));
         let args = Obj::default()
             .num("sig", signal.sig)

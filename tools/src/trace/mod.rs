@@ -20,47 +20,6 @@ pub mod timeline;
 
 pub use format::{parse_trace, parse_trace_lenient, Error, Trace};
 
-/// The name of signal `sig` (Linux's generic numbering, which arm64 uses).
-pub fn signal_name(sig: i32) -> Option<&'static str> {
-    const NAMES: [&str; 31] = [
-        "SIGHUP",
-        "SIGINT",
-        "SIGQUIT",
-        "SIGILL",
-        "SIGTRAP",
-        "SIGABRT",
-        "SIGBUS",
-        "SIGFPE",
-        "SIGKILL",
-        "SIGUSR1",
-        "SIGSEGV",
-        "SIGUSR2",
-        "SIGPIPE",
-        "SIGALRM",
-        "SIGTERM",
-        "SIGSTKFLT",
-        "SIGCHLD",
-        "SIGCONT",
-        "SIGSTOP",
-        "SIGTSTP",
-        "SIGTTIN",
-        "SIGTTOU",
-        "SIGURG",
-        "SIGXCPU",
-        "SIGXFSZ",
-        "SIGVTALRM",
-        "SIGPROF",
-        "SIGWINCH",
-        "SIGIO",
-        "SIGPWR",
-        "SIGSYS",
-    ];
-    usize::try_from(sig - 1)
-        .ok()
-        .and_then(|i| NAMES.get(i))
-        .copied()
-}
-
 /// The golden trace of the seed's fork experiment, for tests.
 #[cfg(test)]
 pub(crate) const SEED_TRACE: &str = include_str!("../../tests/fixtures/seed_fork.trace");

@@ -8,8 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use super::signal_name;
 use super::timeline::Timeline;
+use libkernel::uapi::signal_name;
 
 /// What the summary says about one task.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -234,7 +234,10 @@ pub fn render(t: &Timeline) -> String {
         let _ = writeln!(out, "  (none)");
     }
     for signal in &t.signals {
-        let name = signal_name(signal.sig).unwrap_or("signal");
+        let name = u32::try_from(signal.sig)
+            .ok()
+            .and_then(signal_name)
+            .unwrap_or("signal");
         let code = code_name(signal.sig, signal.code).map_or_else(
             || signal.code.to_string(),
             |n| format!("{} {n}", signal.code),

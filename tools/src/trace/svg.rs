@@ -16,8 +16,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::signal_name;
 use super::timeline::{Timeline, Wake};
+use libkernel::uapi::signal_name;
 
 const WIDTH: f64 = 1200.0;
 const LEFT: f64 = 90.0;
@@ -229,7 +229,9 @@ pub fn to_svg(t: &Timeline) -> String {
         );
     }
     for signal in &t.signals {
-        let name = signal_name(signal.sig)
+        let name = u32::try_from(signal.sig)
+            .ok()
+            .and_then(signal_name)
             .map_or_else(|| format!("signal {}", signal.sig), str::to_string);
         add(
             signal.cpu,
