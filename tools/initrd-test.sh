@@ -39,8 +39,9 @@ for ps in 4096 65536; do
         -o "$tree/bin/bss-bfd-$ps" user/c/elf/bss_only.c
     programs+=("bss-bfd-$ps")
     if command -v ld.lld >/dev/null; then
-        $CC -O2 -static -nostdlib -ffreestanding -fno-pic -no-pie -fuse-ld=lld \
-            -Wl,-z,max-page-size=$ps -o "$tree/bin/bss-lld-$ps" user/c/elf/bss_only.c
+        # gcc's -fuse-ld=lld looks for a cross-named lld; link directly.
+        $CC -O2 -ffreestanding -fno-pic -c -o "$OUT/bss_only.o" user/c/elf/bss_only.c
+        ld.lld -static -z max-page-size=$ps -e _start -o "$tree/bin/bss-lld-$ps" "$OUT/bss_only.o"
         programs+=("bss-lld-$ps")
     fi
 done

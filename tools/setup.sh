@@ -103,6 +103,11 @@ else
         say "installing sfdisk and mtools (make sdcard writes the SD-card image without root)"
         apt_install fdisk mtools
     fi
+    if ! command -v zstd >/dev/null 2>&1 || ! command -v xz >/dev/null 2>&1 \
+        || ! command -v lz4 >/dev/null 2>&1 || ! command -v ld.lld >/dev/null 2>&1; then
+        say "installing zstd, xz, lz4 and lld (compressed initramfs images and stock ELF layouts for the tests)"
+        apt_install zstd xz-utils lz4 lld
+    fi
     if [ ! -f /usr/share/keyrings/debian-archive-keyring.gpg ]; then
         say "installing Debian's archive keyring (make sdcard verifies the firmware it downloads)"
         apt_install debian-archive-keyring

@@ -1,7 +1,8 @@
 //! Reading an initramfs image as Linux's `init/initramfs.c` does: one or
 //! more cpio "newc" archives, each either plain or compressed (gzip, zstd,
-//! xz, lzma, or LZ4 in the legacy frame `lz4 -l` writes), concatenated,
-//! with NUL padding between them.
+//! xz, or LZ4 in the legacy frame `lz4 -l` writes), concatenated, with NUL
+//! padding between them. The legacy `.lzma` format is recognised and
+//! refused with that reason.
 //!
 //! [`Initramfs::parse`] decompresses and checks the whole image before
 //! anything is unpacked, so a corrupt or truncated image is refused as a
@@ -29,7 +30,7 @@ pub enum Compression {
     Zstd,
     /// xz.
     Xz,
-    /// The legacy `.lzma` format.
+    /// The legacy `.lzma` format (recognised, not decoded).
     Lzma,
     /// LZ4, legacy frame (`lz4 -l`), as Linux's `CONFIG_RD_LZ4` reads it.
     Lz4Legacy,
@@ -248,8 +249,9 @@ fn too_big(max: usize) -> String {
 }
 
 /// gzip: the RFC 1952 header, raw deflate, then CRC-32 and size.
+#[inline(never)] // each keeps its own frame: kernel stacks are 16 KiB
 fn gunzip(input: &[u8], max: usize) -> Result<(Vec<u8>, usize), String> {
-    use miniz_oxide::inflate::core::{decompress, inflate_flags, DecompressorOxide};
+    use miniz_oxide::inflate::core::{decompress, inflate_flags};
     use miniz_oxide::inflate::TINFLStatus;
     const FHCRC: u8 = 2;
     const FEXTRA: u8 = 4;
@@ -278,7 +280,7 @@ fn gunzip(input: &[u8], max: usize) -> Result<(Vec<u8>, usize), String> {
     if pos > input.len() {
         return Err(truncated());
     }
-    let mut state = Box::<DecompressorOxide>::default();
+    let mut state = new_inflater();
     let mut out = vec![0u8; (input.len() * 4).clamp(64 << 10, max.max(1))];
     let (mut in_pos, mut out_pos) = (pos, 0);
     loop {
@@ -324,6 +326,14 @@ fn gunzip(input: &[u8], max: usize) -> Result<(Vec<u8>, usize), String> {
     Ok((out, in_pos + 8))
 }
 
+/// A deflate decoder on the heap. Its own function: the 10 KiB state is
+/// built on the stack before it moves to the box, and that frame is gone
+/// again before the decoding (and its deeper frames) starts.
+#[inline(never)]
+fn new_inflater() -> Box<miniz_oxide::inflate::core::DecompressorOxide> {
+    Box::default()
+}
+
 /// Reads `r` to its end into a vector of at most `max` bytes.
 macro_rules! read_capped {
     ($r:expr, $max:expr) => {{
@@ -344,40 +354,62 @@ macro_rules! read_capped {
 }
 
 /// Zstandard: one frame.
+#[inline(never)] // each keeps its own frame: kernel stacks are 16 KiB
 fn unzstd(input: &[u8], max: usize) -> Result<(Vec<u8>, usize), String> {
     use ruzstd::io::Read;
     let mut rest = input;
-    let mut d = ruzstd::decoding::StreamingDecoder::new(&mut rest).map_err(|e| format!("{e}"))?;
+    let mut d =
+        Box::new(ruzstd::decoding::StreamingDecoder::new(&mut rest).map_err(|e| format!("{e}"))?);
     let out = read_capped!(d, max);
     drop(d);
     Ok((out, input.len() - rest.len()))
 }
 
-/// xz: one stream.
+/// xz: one stream, with CRC-32 or CRC-64 checks (Linux takes CRC-32
+/// only; `xz --check=crc32` is what its documentation asks for).
+#[inline(never)] // each keeps its own frame: kernel stacks are 16 KiB
 fn unxz(input: &[u8], max: usize) -> Result<(Vec<u8>, usize), String> {
-    use lzma_rust2::Read;
-    let mut rest = input;
-    let mut r = lzma_rust2::XzReader::new(&mut rest, false);
-    let out = read_capped!(r, max);
-    drop(r);
-    Ok((out, input.len() - rest.len()))
+    use xz4rust::{XzDecoder, XzNextBlockResult};
+    // Up to 64 MiB of dictionary (`xz -9`); 1 MiB to start with.
+    let mut d = XzDecoder::in_heap_with_alloc_dict_size(1 << 20, 64 << 20);
+    let mut out = Vec::new();
+    let mut chunk = vec![0u8; 64 << 10];
+    let mut pos = 0;
+    loop {
+        let r = d
+            .decode(&input[pos..], &mut chunk)
+            .map_err(|e| format!("{e}"))?;
+        pos += r.input_consumed();
+        let (n, end) = match r {
+            XzNextBlockResult::NeedMoreData(_, n) => (n, false),
+            XzNextBlockResult::EndOfStream(_, n) => (n, true),
+        };
+        if out.len() + n > max {
+            return Err(too_big(max));
+        }
+        out.extend_from_slice(&chunk[..n]);
+        if end {
+            return Ok((out, pos));
+        }
+        if pos >= input.len() && n == 0 {
+            return Err(String::from("truncated xz data"));
+        }
+    }
 }
 
-/// `.lzma`: properties, dictionary size, uncompressed size, LZMA data.
-fn unlzma(input: &[u8], max: usize) -> Result<(Vec<u8>, usize), String> {
-    use lzma_rust2::Read;
-    let mut rest = input;
-    let mut r = lzma_rust2::LzmaReader::new_mem_limit(&mut rest, u32::MAX, None)
-        .map_err(|e| format!("{e:?}"))?;
-    let out = read_capped!(r, max);
-    drop(r);
-    Ok((out, input.len() - rest.len()))
+/// `.lzma` (LZMA alone): refused with the reason; distributions use xz.
+#[inline(never)] // each keeps its own frame: kernel stacks are 16 KiB
+fn unlzma(_input: &[u8], _max: usize) -> Result<(Vec<u8>, usize), String> {
+    Err(String::from(
+        "the legacy .lzma format is not supported; use xz, zstd, gzip or lz4",
+    ))
 }
 
 /// LZ4, legacy frame: the magic, then chunks of (little-endian size, LZ4
 /// block of at most 8 MiB once decompressed), to the end of the data or a
 /// zero size (NUL padding before the next member); the magic again starts
 /// a new stream.
+#[inline(never)] // each keeps its own frame: kernel stacks are 16 KiB
 fn unlz4_legacy(input: &[u8], max: usize) -> Result<(Vec<u8>, usize), String> {
     let mut pos = LZ4_LEGACY_MAGIC.len();
     let mut out = Vec::new();
