@@ -331,7 +331,16 @@ pub fn do_wait(pid: Pid, options: u32) -> Result<Option<(Pid, i32)>, Errno> {
 /// as in Linux's `wait_task_zombie`.
 fn wait_for_child(pid: Pid, options: u32) -> Result<Option<(Pid, i32, Usage)>, Errno> {
     let me = task::current();
-    crate::trace::events::sched_process_wait(&me, if pid == -1 { 0 } else { pid });
+    // Linux records the struct pid waited for, never a negative number:
+    // none for -1 (0), the group for -pgid, the caller's group for 0
+    // (process groups are not modelled yet: its tgid), else the child.
+    let traced = match pid {
+        -1 => 0,
+        0 => me.tgid,
+        p if p < 0 => p.saturating_neg(),
+        p => p,
+    };
+    crate::trace::events::sched_process_wait(&me, traced);
     loop {
         me.wait_chldexit.prepare_to_wait(TASK_INTERRUPTIBLE);
         let (found, zombie) = {
