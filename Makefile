@@ -99,7 +99,7 @@ dtbs: tools
 	$(MKDTB) --board rpi4 -o build/rpi4.dtb
 
 run: deps kernel dtbs
-	@bash tools/run.sh $(MACHINE) build/kernel8.img build/$(BOARD).dtb "$(APPEND)"
+	@INITRD="$(INITRD)" bash tools/run.sh $(MACHINE) build/kernel8.img build/$(BOARD).dtb "$(APPEND)"
 
 # Every runner writes a results file; test-summary adds them up, prints the
 # closing `N passed, N failed, N skipped` line and fails if anything failed.

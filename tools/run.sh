@@ -16,6 +16,11 @@ log="$out/console.log"
 
 qemu_cmd=("$qemu" -M "$machine" -kernel "$kernel" -dtb "$dtb" -append "$append"
     -display none -serial mon:stdio -semihosting)
+# INITRD=file: an initramfs image (cpio, or gzip/zstd/xz/lz4 -l of one)
+# whose files go on top of the built-in ones, as with Linux's -initrd.
+if [ -n "${INITRD:-}" ]; then
+    qemu_cmd+=(-initrd "$INITRD")
+fi
 
 if [ -t 0 ]; then
     echo "pikern: booting on QEMU $machine; quit with Ctrl-A x (console copied to $log)"

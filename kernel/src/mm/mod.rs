@@ -21,12 +21,10 @@ use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use libkernel::mm::buddy::PageMeta;
 use libkernel::mm::range::{self, Range};
 
-/// Bytes in a page.
-pub const PAGE_SIZE: usize = 4096;
+/// Bytes in a page (the layout's, as a `usize` for indexing).
+pub const PAGE_SIZE: usize = libkernel::arch::aarch64::memory::PAGE_SIZE as usize;
 
-/// Start of the linear map: kernel VA = physical address + `PAGE_OFFSET`
-/// (the lowest address TTBR1 translates with a 39-bit upper half).
-pub const PAGE_OFFSET: u64 = 0xFFFF_FF80_0000_0000;
+pub use libkernel::arch::aarch64::memory::PAGE_OFFSET;
 
 static RAM_END: AtomicU64 = AtomicU64::new(0);
 static RAM_TOTAL: AtomicU64 = AtomicU64::new(0);

@@ -17,14 +17,9 @@ use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-/// End of user space (39-bit addresses).
-pub const USER_VA_END: u64 = 1 << 39;
-/// Top of the initial stack.
-pub const STACK_TOP: u64 = USER_VA_END - PAGE_SIZE as u64;
+pub use libkernel::arch::aarch64::memory::{MMAP_BASE, STACK_TOP, USER_VA_END};
 /// Largest stack.
 pub const STACK_MAX: u64 = 8 << 20;
-/// Where anonymous mappings are placed (above static-pie images and brk).
-pub const MMAP_BASE: u64 = 0x40_0000_0000;
 /// Most bytes one process may map (a bound on what user input can make the
 /// kernel allocate).
 pub const MAX_MAPPED: u64 = 512 << 20;

@@ -28,58 +28,13 @@ use core::ops::Range;
 
 use crate::uapi::{ENOEXEC, ENOMEM, PROT_EXEC, PROT_READ, PROT_WRITE};
 
-/// `e_machine` of AArch64.
-pub const EM_AARCH64: u16 = 183;
-/// `e_type`: fixed-address executable.
-pub const ET_EXEC: u16 = 2;
-/// `e_type`: position-independent (shared object or PIE).
-pub const ET_DYN: u16 = 3;
+pub use crate::uapi::elf::*;
 
-/// Program header type: unused entry.
-pub const PT_NULL: u32 = 0;
-/// Program header type: loadable segment.
-pub const PT_LOAD: u32 = 1;
-/// Program header type: dynamic-linking table.
-pub const PT_DYNAMIC: u32 = 2;
-/// Program header type: path of the program interpreter (dynamic linker).
-pub const PT_INTERP: u32 = 3;
-/// Program header type: notes.
-pub const PT_NOTE: u32 = 4;
-/// Program header type: the program header table itself.
-pub const PT_PHDR: u32 = 6;
-/// Program header type: thread-local storage template.
-pub const PT_TLS: u32 = 7;
-/// Program header type: stack permissions (`PF_X` = executable stack).
-pub const PT_GNU_STACK: u32 = 0x6474_e551;
-/// Program header type: read-only after relocation.
-pub const PT_GNU_RELRO: u32 = 0x6474_e552;
-
-/// Segment flag: executable.
-pub const PF_X: u32 = 1;
-/// Segment flag: writable.
-pub const PF_W: u32 = 2;
-/// Segment flag: readable.
-pub const PF_R: u32 = 4;
-
-/// Size of the ELF64 file header.
-pub const EHDR_SIZE: usize = 64;
-/// Size of an ELF64 program header (`e_phentsize` must be this).
-pub const PHDR_SIZE: usize = 56;
 /// Largest program header table accepted, like Linux's `elf_read_phdrs`.
 pub const MAX_PHDRS_BYTES: usize = 65536;
 
-/// Page size segments are mapped with.
-pub const PAGE_SIZE: u64 = 4096;
-/// Lowest user address a segment may use: page 0 stays unmapped so NULL
-/// dereferences fault (Linux's `mmap_min_addr`).
-pub const USER_VA_START: u64 = 0x1000;
-/// End of the user address space: the user half uses 39-bit virtual
-/// addresses (`TTBR0_EL1` with `T0SZ` = 25).
-pub const USER_VA_END: u64 = 1 << 39;
-/// Where a static-pie (`ET_DYN`) image is placed: its `p_vaddr` 0 lands
-/// here. 64 GiB: aligned for any `p_align`, far above the 4 MiB where
-/// `ET_EXEC` programs conventionally start, far below the stack at the top.
-pub const ET_DYN_BASE: u64 = 0x10_0000_0000;
+pub use crate::arch::aarch64::memory::{ET_DYN_BASE, PAGE_SIZE, USER_VA_END, USER_VA_START};
+
 /// Most memory the loadable segments may take in total.
 pub const MAX_IMAGE_SIZE: u64 = 256 << 20;
 

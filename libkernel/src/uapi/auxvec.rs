@@ -55,7 +55,7 @@ pub mod auxv {
     pub const AT_MINSIGSTKSZ: u64 = 51;
 }
 
-/// Page size user space is told about (`AT_PAGESZ`).
-pub const PAGE_SIZE: u64 = 4096;
+/// Page size user space is told about (`AT_PAGESZ`): the arm64 layout's.
+pub use crate::arch::aarch64::memory::PAGE_SIZE;
 /// Clock ticks per second user space is told about (`AT_CLKTCK`).
 pub const USER_HZ: u64 = 100;

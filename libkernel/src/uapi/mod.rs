@@ -19,6 +19,7 @@ mod bytes;
 
 pub mod auxvec;
 pub mod dirent;
+pub mod elf;
 pub mod errno;
 pub mod fcntl;
 pub mod hwcap;
@@ -38,6 +39,7 @@ pub mod wait;
 
 pub use auxvec::*;
 pub use dirent::*;
+pub use elf::*;
 pub use errno::*;
 pub use fcntl::*;
 pub use hwcap::*;

@@ -1,3 +1,4 @@
-//! arm64: exception-syndrome decoding.
+//! arm64: exception-syndrome decoding and the address-space layout.
 
 pub mod esr;
+pub mod memory;

@@ -36,12 +36,9 @@ pub const HIST: usize = 135;
 /// Calls a worker is asked for at most (the master hands out batches).
 pub const MAX_BATCH: u64 = 4000;
 
-/// Where the kernel is mapped (the upper half of a 39-bit address space).
-pub const KERNEL_VA: u64 = 0xffff_ff80_0000_0000;
-/// The end of user space.
-pub const USER_VA_END: u64 = 1 << 39;
-/// Where anonymous mappings go by default.
-pub const MMAP_BASE: u64 = 0x40_0000_0000;
+/// The address-space layout the worker aims its pointers at: the kernel
+/// half (`KERNEL_VA`), the end of user space, the mmap base.
+pub use libkernel::arch::aarch64::memory::{MMAP_BASE, PAGE_OFFSET as KERNEL_VA, USER_VA_END};
 /// The area whose pages the worker maps, unmaps and protects at will.
 pub const ARENA: u64 = 0x30_0000_0000;
 pub const ARENA_LEN: u64 = 64 * 4096;

@@ -34,7 +34,7 @@ pub static SUITE: Suite = Suite {
 };
 
 /// Linux's `PF_KTHREAD`: never set for a user process.
-const PF_KTHREAD: u64 = 0x0020_0000;
+const PF_KTHREAD: u64 = libkernel::sched::PF_KTHREAD as u64;
 
 /// True if `/proc` is there (`/proc/self/stat` opens).
 pub fn available() -> bool {

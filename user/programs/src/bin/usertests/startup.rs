@@ -116,9 +116,7 @@ fn u64_at(b: &[u8], o: usize) -> u64 {
     u64::from_le_bytes(b[o..o + 8].try_into().unwrap())
 }
 
-const PT_LOAD: u32 = 1;
-const PT_GNU_STACK: u32 = 0x6474_e551;
-const PF_X: u32 = 1;
+use pikern_rt::uapi::{PF_X, PT_GNU_STACK, PT_LOAD};
 
 fn auxv_phdr_describes_this_image() -> TestResult {
     let h = ok!(own_elf_header());
