@@ -149,6 +149,7 @@ pub fn init(board: &Board, dt: Option<&DeviceTree>) -> RamInfo {
     .expect("no memory for the kernel page tables");
     mmu::install_kernel_tables();
     vmap_stack::init().expect("no memory for the kernel stack area");
+    vmalloc::init().expect("no memory for the vmalloc area");
     heap::init();
     RamInfo {
         total_bytes: total,

@@ -18,12 +18,25 @@ use core::sync::atomic::{AtomicU64, Ordering};
 /// Start of the area: 128 GiB into the kernel half, between the linear
 /// map and the kernel stacks.
 pub const VMALLOC_START: u64 = 0xFFFF_FFA0_0000_0000;
-/// Its size: 1 GiB, more than any board's RAM a single buffer could use.
-pub const VMALLOC_SIZE: u64 = 1 << 30;
+/// Its size: 256 MiB, a quarter of the smallest board's RAM, for any one
+/// buffer (its page tables, 516 KiB, are made once at boot).
+pub const VMALLOC_SIZE: u64 = 256 << 20;
 const PAGES: usize = (VMALLOC_SIZE / PAGE_SIZE as u64) as usize;
 
 /// One bit per page of the area: set when taken (mapped or guard).
 static USED: IrqSpinLock<[u64; PAGES / 64]> = IrqSpinLock::new([0; PAGES / 64]);
+
+/// Creates every page table of the area up front, so allocating and
+/// freeing never changes how many pages the tables take (free memory
+/// after a big buffer is freed is what it was before).
+pub fn init() -> Result<(), Errno> {
+    let mut va = VMALLOC_START;
+    while va < VMALLOC_START + VMALLOC_SIZE {
+        kernel_pte(va)?;
+        va += 2 << 20;
+    }
+    Ok(())
+}
 
 /// The level-3 entry for kernel address `va`, creating tables on the way
 /// (kept afterwards: the areas come and go, their tables stay).

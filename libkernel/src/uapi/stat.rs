@@ -102,6 +102,11 @@ pub struct Stat {
 pub const STAT_SIZE: usize = 128;
 
 impl Stat {
+    /// The file type bits of `st_mode` (`S_IFREG`, `S_IFDIR`, ...).
+    pub fn file_type(&self) -> u32 {
+        self.st_mode & S_IFMT
+    }
+
     /// The bytes user space sees, little-endian, padding zeroed.
     pub fn to_bytes(&self) -> [u8; STAT_SIZE] {
         let mut w = Writer::<STAT_SIZE>::new();

@@ -38,38 +38,9 @@ fn opt_mut<T>(p: Option<&mut T>) -> usize {
 
 // ---------------------------------------------------------------- structures
 
-/// `struct stat` of the asm-generic ABI (arm64): 128 bytes.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stat {
-    pub st_dev: u64,
-    pub st_ino: u64,
-    pub st_mode: u32,
-    pub st_nlink: u32,
-    pub st_uid: u32,
-    pub st_gid: u32,
-    pub st_rdev: u64,
-    pub __pad1: u64,
-    pub st_size: i64,
-    pub st_blksize: i32,
-    pub __pad2: i32,
-    pub st_blocks: i64,
-    pub st_atime: i64,
-    pub st_atime_nsec: u64,
-    pub st_mtime: i64,
-    pub st_mtime_nsec: u64,
-    pub st_ctime: i64,
-    pub st_ctime_nsec: u64,
-    pub __unused4: u32,
-    pub __unused5: u32,
-}
-
-impl Stat {
-    /// The file type bits of `st_mode` (`S_IFREG`, `S_IFDIR`, ...).
-    pub fn file_type(&self) -> u32 {
-        self.st_mode & crate::consts::S_IFMT
-    }
-}
+/// `struct stat` (arm64, 128 bytes): the kernel library's, which pins
+/// its layout against Linux's in host tests.
+pub use libkernel::uapi::Stat;
 
 /// `struct timespec`.
 #[repr(C)]
