@@ -104,7 +104,7 @@ fn run() -> String {
     // descriptor with the parts it owns on the heap, and the kernel stack
     // (its guard page is address space, not memory).
     let task_bytes = core::mem::size_of::<task::Task>()
-        + core::mem::size_of::<task::FpState>()
+        + core::mem::size_of::<crate::arch::fpsimd::UserFpsimdState>()
         + core::mem::size_of::<[crate::signal::SigAction; 64]>()
         + core::mem::size_of::<[(u64, u64); 16]>();
     line("task_struct", 1, task_bytes as u64, " bytes");

@@ -164,7 +164,7 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
     me.tp_value.store(0, Ordering::Relaxed);
     // SAFETY: the current task's FP state is only used by this CPU while it
     // runs; a fresh program starts with zeroed FP registers.
-    unsafe { **me.fpsimd.get() = task::FpState::default() };
+    unsafe { **me.fpsimd.get() = crate::arch::fpsimd::UserFpsimdState::default() };
     me.clear_child_tid.store(0, Ordering::Relaxed);
     // Handlers do not survive exec; ignored signals do (POSIX).
     crate::signal::flush_signal_handlers(&me);

@@ -1,13 +1,13 @@
-//! Signals (Linux's `kernel/signal.c` and `arch/arm64/kernel/signal.c`): a
-//! pending set and a blocked mask per task, `rt_sigaction` with `SIG_DFL`,
-//! `SIG_IGN` and user handlers, default actions (terminate or ignore),
-//! delivery on the way back to user space with a Linux-layout signal frame
-//! (`rt_sigframe`: siginfo, ucontext, sigcontext with the FP/SIMD record),
-//! `rt_sigreturn`, and waking an interruptible sleeper. A handler returns
-//! through its `sa_restorer` (C libraries always set `SA_RESTORER`).
+//! Signals (Linux's `kernel/signal.c`): a pending set and a blocked mask
+//! per task, `rt_sigaction` with `SIG_DFL`, `SIG_IGN` and user handlers,
+//! default actions (terminate or ignore), delivery on the way back to user
+//! space, and waking an interruptible sleeper. The signal frame a handler
+//! runs on and `rt_sigreturn` are the architecture's
+//! (`arch/aarch64/signal.rs`). A handler returns through its `sa_restorer`
+//! (C libraries always set `SA_RESTORER`).
 
 use crate::arch::exception::PtRegs;
-use crate::errno::{Errno, EFAULT, EINVAL, ESRCH};
+use crate::errno::{Errno, EINVAL, ESRCH};
 use crate::mm::uaccess::{copy_from_user, copy_to_user};
 use crate::task::{self, Pid, Task, TASK_INTERRUPTIBLE};
 use alloc::sync::Arc;
@@ -18,6 +18,9 @@ pub use libkernel::uapi::{
     SIGTRAP,
 };
 use libkernel::uapi::{SA_NODEFER, SA_RESETHAND, SIG_DFL, SIG_IGN};
+
+/// `rt_sigreturn` undoes the signal frame, which is the architecture's.
+pub use crate::arch::signal::sys_rt_sigreturn;
 
 /// The dispositions of all 64 signals (`sighand_struct`'s action table):
 /// shared by a parent and its forked children until one of them changes a
@@ -155,7 +158,9 @@ pub fn do_signal(regs: &mut PtRegs) {
             SIG_DFL if default_ignored(sig) => continue,
             SIG_DFL => {}
             _ => {
-                if setup_rt_frame(&me, regs, sig, &act).is_ok() {
+                let set = me.blocked.load(Ordering::Relaxed);
+                if crate::arch::signal::setup_rt_frame(&me, sig, &act, set, regs).is_ok() {
+                    signal_delivered(&me, sig, &act);
                     return;
                 }
                 // No room for the frame: the process dies of SIGSEGV.
@@ -169,70 +174,10 @@ pub fn do_signal(regs: &mut PtRegs) {
     }
 }
 
-// Offsets in the arm64 `struct rt_sigframe`.
-const SIGINFO_SIZE: u64 = 128;
-const UC_SIGMASK: u64 = 40;
-const UC_MCONTEXT: u64 = 176;
-const MC_REGS: u64 = 8;
-const MC_SP: u64 = MC_REGS + 31 * 8;
-const MC_PC: u64 = MC_SP + 8;
-const MC_PSTATE: u64 = MC_PC + 8;
-const MC_RESERVED: u64 = 288;
-const FPSIMD_MAGIC: u32 = 0x4650_8001;
-const FPSIMD_CTX_SIZE: u32 = 528;
-const FRAME_SIZE: u64 = SIGINFO_SIZE + UC_MCONTEXT + MC_RESERVED + 4096;
-
-/// Builds the signal frame on the user stack and points the registers at
-/// the handler (`setup_rt_frame`).
-fn setup_rt_frame(
-    me: &Arc<Task>,
-    regs: &mut PtRegs,
-    sig: u32,
-    act: &SigAction,
-) -> Result<(), Errno> {
-    let frame = (regs.sp.checked_sub(FRAME_SIZE + 16).ok_or(EFAULT)?) & !15;
-    let uc = frame + SIGINFO_SIZE;
-    let mc = uc + UC_MCONTEXT;
-    let mut buf = alloc::vec![0u8; FRAME_SIZE as usize];
-    let put = |buf: &mut [u8], off: u64, v: &[u8]| {
-        buf[off as usize..off as usize + v.len()].copy_from_slice(v);
-    };
-    // siginfo: signo, errno, code (SI_USER = 0).
-    put(&mut buf, 0, &(sig as i32).to_le_bytes());
-    put(
-        &mut buf,
-        SIGINFO_SIZE + UC_SIGMASK,
-        &me.blocked.load(Ordering::Relaxed).to_le_bytes(),
-    );
-    let m = SIGINFO_SIZE + UC_MCONTEXT;
-    for (i, r) in regs.regs.iter().enumerate() {
-        put(&mut buf, m + MC_REGS + 8 * i as u64, &r.to_le_bytes());
-    }
-    put(&mut buf, m + MC_SP, &regs.sp.to_le_bytes());
-    put(&mut buf, m + MC_PC, &regs.pc.to_le_bytes());
-    put(&mut buf, m + MC_PSTATE, &regs.pstate.to_le_bytes());
-    // The FP/SIMD record, then an empty terminator record.
-    crate::arch::context::fpsimd_preserve_current(me);
-    // SAFETY: the current task's FP state, just saved by this CPU.
-    let fp = unsafe { **me.fpsimd.get() };
-    let r = m + MC_RESERVED;
-    put(&mut buf, r, &FPSIMD_MAGIC.to_le_bytes());
-    put(&mut buf, r + 4, &FPSIMD_CTX_SIZE.to_le_bytes());
-    put(&mut buf, r + 8, &fp.fpsr.to_le_bytes());
-    put(&mut buf, r + 12, &fp.fpcr.to_le_bytes());
-    for (i, v) in fp.vregs.iter().enumerate() {
-        put(&mut buf, r + 16 + 16 * i as u64, &v.to_le_bytes());
-    }
-    copy_to_user(frame, &buf)?;
-
-    regs.regs[0] = sig as u64;
-    regs.regs[1] = frame;
-    regs.regs[2] = uc;
-    regs.regs[29] = 0;
-    regs.regs[30] = act.restorer;
-    regs.sp = frame;
-    regs.pc = act.handler;
-    let _ = mc;
+/// A handler is about to run (`signal_delivered`): block its `sa_mask` and,
+/// unless `SA_NODEFER`, the signal itself; `SA_RESETHAND` makes this the
+/// handler's only run.
+fn signal_delivered(me: &Task, sig: u32, act: &SigAction) {
     let mut block = act.mask;
     if act.flags & SA_NODEFER == 0 {
         block |= bit(sig);
@@ -242,52 +187,13 @@ fn setup_rt_frame(
     if act.flags & SA_RESETHAND != 0 {
         Arc::make_mut(&mut me.sigactions.lock())[sig as usize - 1] = SigAction::default();
     }
-    Ok(())
 }
 
-/// `rt_sigreturn`: restores the registers, FP state and signal mask saved
-/// in the frame at the user stack pointer.
-pub fn sys_rt_sigreturn(regs: &mut PtRegs) -> Result<i64, Errno> {
-    let me = task::current();
-    let frame = regs.sp;
-    let mut buf = alloc::vec![0u8; FRAME_SIZE as usize];
-    if let Err(e) = copy_from_user(&mut buf, frame) {
-        force_sig(SIGSEGV);
-        return Err(e);
-    }
-    let get = |off: u64| {
-        u64::from_le_bytes(
-            buf[off as usize..off as usize + 8]
-                .try_into()
-                .unwrap_or([0; 8]),
-        )
-    };
-    let m = SIGINFO_SIZE + UC_MCONTEXT;
-    for i in 0..31 {
-        regs.regs[i] = get(m + MC_REGS + 8 * i as u64);
-    }
-    regs.sp = get(m + MC_SP);
-    regs.pc = get(m + MC_PC);
-    // Only the condition flags may come from user memory: never a kernel
-    // exception level or masked interrupts.
-    regs.pstate = get(m + MC_PSTATE) & 0xf000_0000;
-    let mask = get(SIGINFO_SIZE + UC_SIGMASK) & !(bit(SIGKILL) | bit(SIGSTOP));
-    me.blocked.store(mask, Ordering::Relaxed);
-    let r = m + MC_RESERVED;
-    let magic = u32::from_le_bytes(buf[r as usize..r as usize + 4].try_into().unwrap_or([0; 4]));
-    if magic == FPSIMD_MAGIC {
-        let mut fp = task::FpState {
-            fpsr: get(r + 8) as u32,
-            fpcr: (get(r + 8) >> 32) as u32,
-            ..Default::default()
-        };
-        for (i, v) in fp.vregs.iter_mut().enumerate() {
-            let o = (r + 16 + 16 * i as u64) as usize;
-            *v = u128::from_le_bytes(buf[o..o + 16].try_into().unwrap_or([0; 16]));
-        }
-        crate::arch::context::fpsimd_restore_current(&me, &fp);
-    }
-    Ok(regs.regs[0] as i64)
+/// Replaces the current task's blocked set (`set_current_blocked`, for
+/// `rt_sigreturn`): `SIGKILL` and `SIGSTOP` can never be blocked.
+pub fn set_current_blocked(me: &Task, set: u64) {
+    me.blocked
+        .store(set & !(bit(SIGKILL) | bit(SIGSTOP)), Ordering::Relaxed);
 }
 
 /// `kill(pid, sig)`: pid > 0 one process; 0 or -1 every user process but

@@ -312,7 +312,7 @@ pub struct Task {
     /// User thread pointer (TPIDR_EL0), saved while switched out.
     pub tp_value: AtomicU64,
     /// FP/SIMD registers of a user task, saved while switched out.
-    pub fpsimd: UnsafeCell<Box<FpState>>,
+    pub fpsimd: UnsafeCell<Box<crate::arch::fpsimd::UserFpsimdState>>,
     /// `set_tid_address` / `CLONE_CHILD_CLEARTID` pointer.
     pub clear_child_tid: AtomicU64,
     /// Address of the user registers of the system call the task is in, 0
@@ -434,7 +434,7 @@ impl Task {
             files: IrqSpinLock::new(None),
             cwd: IrqSpinLock::new(alloc::string::String::from("/")),
             tp_value: AtomicU64::new(0),
-            fpsimd: UnsafeCell::new(Box::new(FpState::default())),
+            fpsimd: UnsafeCell::new(Box::default()),
             clear_child_tid: AtomicU64::new(0),
             syscall_regs: AtomicU64::new(0),
             pending: AtomicU64::new(0),
@@ -580,18 +580,6 @@ fn initial_rlimits() -> [(u64, u64); uapi::RLIM_NLIMITS as usize] {
     // the task limit run out.
     r[uapi::RLIMIT_NPROC as usize] = (512, 512);
     r
-}
-
-/// FP/SIMD state of a user task: q0-q31, FPSR, FPCR.
-#[repr(C, align(16))]
-#[derive(Clone, Copy, Default)]
-pub struct FpState {
-    /// The vector registers.
-    pub vregs: [u128; 32],
-    /// FPSR.
-    pub fpsr: u32,
-    /// FPCR.
-    pub fpcr: u32,
 }
 
 impl Task {

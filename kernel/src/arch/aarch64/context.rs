@@ -2,16 +2,13 @@
 //! (Linux's `struct cpu_context` and `cpu_switch_to`).
 
 core::arch::global_asm!(include_str!("switch.S"), options(raw));
-core::arch::global_asm!(include_str!("fpsimd.S"), options(raw));
 
-use crate::task::{FpState, Task};
+use super::fpsimd::{
+    fpsimd_load_state, fpsimd_preserve_current_state, fpsimd_save_state, UserFpsimdState,
+};
+use crate::task::Task;
 use aarch64_cpu::registers::{Readable, Writeable, TPIDRRO_EL0, TPIDR_EL0};
 use core::sync::atomic::Ordering;
-
-extern "C" {
-    fn fpsimd_save_state(st: *mut FpState);
-    fn fpsimd_load_state(st: *const FpState);
-}
 
 /// Hands the user-visible CPU state from `prev` to `next` (`__switch_to`):
 /// the thread pointer, the FP/SIMD registers and the user page tables.
@@ -38,27 +35,16 @@ pub fn switch_user_state(prev: &Task, next: &Task) {
 /// Clears the live user thread pointer and FP/SIMD registers (exec).
 pub fn reset_user_cpu_state() {
     TPIDR_EL0.set(0);
-    let zero = FpState::default();
+    let zero = UserFpsimdState::default();
     // SAFETY: loads zeros into this CPU's FP registers, which belong to the
     // current (exec'ing) task.
     unsafe { fpsimd_load_state(&zero) };
 }
 
-/// Loads `fp` into the current task's live FP registers (rt_sigreturn).
-pub fn fpsimd_restore_current(t: &Task, fp: &FpState) {
-    // SAFETY: `t` is the running task on this CPU; its saved copy and the
-    // live registers both get the new values.
-    unsafe {
-        **t.fpsimd.get() = *fp;
-        fpsimd_load_state(fp);
-    }
-}
-
-/// Saves the current task's FP state into its descriptor (before fork
-/// copies it).
+/// Saves the current task's FP state and thread pointer into its
+/// descriptor (before fork copies them).
 pub fn fpsimd_preserve_current(t: &Task) {
-    // SAFETY: `t` is the running task on this CPU.
-    unsafe { fpsimd_save_state(&mut **t.fpsimd.get()) };
+    fpsimd_preserve_current_state(t);
     t.tp_value.store(TPIDR_EL0.get(), Ordering::Relaxed);
 }
 

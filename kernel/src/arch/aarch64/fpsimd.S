@@ -6,7 +6,8 @@
 .arch_extension simd
 .section .text, "ax"
 
-// fpsimd_save_state(FpState *x0)
+// fpsimd_save_state(struct user_fpsimd_state *x0): UserFpsimdState, whose
+// layout (q0-q31 at 0, FPSR and FPCR at 512) libkernel pins in a test.
 .global fpsimd_save_state
 fpsimd_save_state:
     stp     q0, q1, [x0, #32 * 0]
@@ -31,7 +32,7 @@ fpsimd_save_state:
     stp     w1, w2, [x3]
     ret
 
-// fpsimd_load_state(const FpState *x0)
+// fpsimd_load_state(const struct user_fpsimd_state *x0)
 .global fpsimd_load_state
 fpsimd_load_state:
     ldp     q0, q1, [x0, #32 * 0]

@@ -1,14 +1,17 @@
 //! AArch64 (ARMv8.0-A, Cortex-A53/A72): exception vectors, the exception
-//! report, the MMU set-up, the generic timer, CPU primitives and memcpy.
+//! report, the MMU set-up, the generic timer, CPU primitives, the FP/SIMD
+//! state, the signal frame and memcpy.
 
 pub mod backtrace;
 pub mod barrier;
 pub mod context;
 pub mod cpu;
 pub mod exception;
+pub mod fpsimd;
 pub mod mmu;
 pub mod pgtable;
 pub mod semihosting;
+pub mod signal;
 pub mod smp_spin_table;
 pub mod timer;
 

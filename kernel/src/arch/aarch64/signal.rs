@@ -1,0 +1,96 @@
+//! The arm64 half of signal delivery (Linux's `arch/arm64/kernel/signal.c`):
+//! building the `rt_sigframe` on the user stack and pointing the registers
+//! at the handler (`setup_rt_frame`), and undoing it at `rt_sigreturn`
+//! (`restore_sigframe`). Which signal to deliver, the handler table, masks
+//! and `SA_*` flags are generic (`kernel/src/signal.rs`); the frame's
+//! layout is in libkernel (`arch/aarch64/signal.rs`), pinned to Linux's by
+//! host tests.
+
+use super::exception::PtRegs;
+use super::fpsimd;
+use crate::errno::{Errno, EFAULT};
+use crate::mm::uaccess::{copy_from_user, copy_to_user};
+use crate::signal::{force_sig, set_current_blocked, SigAction, SIGSEGV};
+use crate::task::{self, Task};
+use libkernel::arch::aarch64::signal::{
+    SigFrame, RT_SIGFRAME_INFO, RT_SIGFRAME_SIZE, RT_SIGFRAME_UC,
+};
+
+/// Room left above the frame where Linux puts a frame record (`{fp, lr}`)
+/// for unwinders; pikern leaves it unwritten and starts the handler with
+/// x29 = 0.
+const FRAME_RECORD_SIZE: u64 = 16;
+
+/// The PSTATE bits a frame may set at `rt_sigreturn`: the condition flags
+/// N, Z, C and V. Never an exception level or masked interrupts.
+const PSR_NZCV_MASK: u64 = 0xf000_0000;
+
+/// Builds the signal frame for `sig` on the user stack, saving the
+/// interrupted registers, the FP/SIMD state and the blocked set `set`, and
+/// points the registers at `act`'s handler (`setup_rt_frame` and
+/// `setup_return`): x0 = the signal, x1 = the `siginfo`, x2 = the
+/// `ucontext`, x30 = `sa_restorer`, which calls `rt_sigreturn`.
+pub fn setup_rt_frame(
+    me: &Task,
+    sig: u32,
+    act: &SigAction,
+    set: u64,
+    regs: &mut PtRegs,
+) -> Result<(), Errno> {
+    let frame = (regs
+        .sp
+        .checked_sub(RT_SIGFRAME_SIZE as u64 + FRAME_RECORD_SIZE)
+        .ok_or(EFAULT)?)
+        & !15;
+    let sf = SigFrame {
+        signo: sig,
+        sigmask: set,
+        regs: regs.regs,
+        sp: regs.sp,
+        pc: regs.pc,
+        pstate: regs.pstate,
+        fpsimd: Some(fpsimd::fpsimd_current_state(me)),
+    };
+    // On the heap: the frame is more than a quarter of the kernel stack.
+    let mut buf = alloc::vec![0u8; RT_SIGFRAME_SIZE];
+    sf.write(&mut buf);
+    copy_to_user(frame, &buf)?;
+
+    regs.regs[0] = sig as u64;
+    regs.regs[1] = frame + RT_SIGFRAME_INFO as u64;
+    regs.regs[2] = frame + RT_SIGFRAME_UC as u64;
+    regs.regs[29] = 0;
+    regs.regs[30] = act.restorer;
+    regs.sp = frame;
+    regs.pc = act.handler;
+    Ok(())
+}
+
+/// Puts back what the frame saved: registers (PSTATE only its condition
+/// flags), the blocked set and, when the frame has its record, the FP/SIMD
+/// registers.
+fn restore_sigframe(me: &Task, regs: &mut PtRegs, sf: &SigFrame) {
+    regs.regs = sf.regs;
+    regs.sp = sf.sp;
+    regs.pc = sf.pc;
+    regs.pstate = sf.pstate & PSR_NZCV_MASK;
+    set_current_blocked(me, sf.sigmask);
+    if let Some(fp) = &sf.fpsimd {
+        fpsimd::fpsimd_update_current_state(me, fp);
+    }
+}
+
+/// `rt_sigreturn`: the handler's `sa_restorer` calls it with the stack
+/// pointer back at the frame; returns the interrupted x0, so the return
+/// path leaves every register as it was. An unreadable frame is a
+/// `SIGSEGV`.
+pub fn sys_rt_sigreturn(regs: &mut PtRegs) -> Result<i64, Errno> {
+    let me = task::current();
+    let mut buf = alloc::vec![0u8; RT_SIGFRAME_SIZE];
+    if let Err(e) = copy_from_user(&mut buf, regs.sp) {
+        force_sig(SIGSEGV);
+        return Err(e);
+    }
+    restore_sigframe(&me, regs, &SigFrame::read(&buf));
+    Ok(regs.regs[0] as i64)
+}
