@@ -9,7 +9,7 @@ use crate::fork::{kernel_thread, CLONE_FILES, CLONE_FS};
 use crate::kthread::{kthread_run, kthread_run_on};
 use crate::sched::wait::msleep;
 use crate::task::{self, EXIT_ZOMBIE, TASK_INTERRUPTIBLE};
-use crate::{console, power, ps};
+use crate::{power, ps, tty};
 use alloc::boxed::Box;
 use alloc::string::String;
 use core::sync::atomic::Ordering;
@@ -135,10 +135,10 @@ fn kshell() -> i32 {
     let mut line = String::new();
     print!("pikern> ");
     loop {
-        let Ok(c) = console::getc_blocking() else {
+        let Ok(c) = tty::getc_blocking() else {
             continue;
         };
-        console::echo(c);
+        tty::echo(c);
         match c {
             b'\r' | b'\n' => {
                 match line.trim() {

@@ -2,7 +2,7 @@
 //! dispatches timer ticks, IPIs and the console UART.
 
 use crate::bsp::{self, IrqSource};
-use crate::{console, percpu, preempt, smp, timer};
+use crate::{percpu, preempt, smp, timer, tty};
 use libkernel::preempt::HARDIRQ_OFFSET;
 
 /// Handles every pending interrupt of this core (called from the vectors),
@@ -17,7 +17,7 @@ pub fn handle_irq() {
         match irq.source {
             IrqSource::Timer => timer::timer_interrupt(),
             IrqSource::Ipi => smp::ipi_interrupt(),
-            IrqSource::Uart => console::uart_rx_interrupt(),
+            IrqSource::Uart => tty::uart_rx_interrupt(),
             IrqSource::Other(_) => {}
         }
         chip.eoi(irq);

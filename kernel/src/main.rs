@@ -17,8 +17,9 @@
 
 extern crate alloc;
 
+// print!/println! are declared in printk and used everywhere after it.
 #[macro_use]
-pub mod console;
+pub mod printk;
 
 pub mod arch;
 pub mod bench;
@@ -56,6 +57,7 @@ pub mod task;
 pub mod time;
 pub mod timer;
 pub mod trace;
+pub mod tty;
 pub mod watchdog;
 
 #[cfg(feature = "ktest")]

@@ -1,7 +1,7 @@
 //! Kernel panics and oopses: one report on the console, every core stopped,
 //! and under QEMU an exit status the test runner turns into `# ERROR`.
 
-use crate::{arch, console, power, smp};
+use crate::{arch, power, printk, smp};
 use alloc::string::String;
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
@@ -35,7 +35,7 @@ pub fn warn_report(text: &str, selftest: bool) {
         return;
     }
     WARNINGS.fetch_add(1, Ordering::Relaxed);
-    console::write_bytes(text.as_bytes());
+    printk::write_bytes(text.as_bytes());
 }
 
 /// Runs `f`, which should provoke a report, and returns the report it
@@ -66,8 +66,8 @@ pub fn die(report: impl FnOnce(&mut dyn Write) -> fmt::Result) -> ! {
     smp::stop_other_cpus();
     // The holder of the console (if another core) is being stopped.
     crate::time::udelay(2000);
-    console::force_unlock();
-    console::with_raw(|out| {
+    printk::force_unlock();
+    printk::with_raw(|out| {
         let _ = out.write_str("\n");
         let _ = report(out);
         let _ = out.write_str("---[ end Kernel panic ]---\n");

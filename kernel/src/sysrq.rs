@@ -26,13 +26,13 @@ pub fn handle_sysrq(key: u8) -> bool {
     match key {
         b't' => show_state(false),
         b'w' => show_state(true),
-        b'l' => crate::console::with_raw(|out| {
+        b'l' => crate::printk::with_raw(|out| {
             let _ = writeln!(out, "sysrq: Show CPUs");
             let _ = show_cpus(out);
         }),
         b'z' => crate::trace::ftrace_dump(),
         _ => {
-            crate::console::with_raw(|out| writeln!(out, "{HELP}").ok());
+            crate::printk::with_raw(|out| writeln!(out, "{HELP}").ok());
             return false;
         }
     }
@@ -43,7 +43,7 @@ pub fn handle_sysrq(key: u8) -> bool {
 /// per task like Linux's `sched_show_task`, with the call trace of each
 /// task that is switched out, then the CPUs.
 fn show_state(blocked_only: bool) {
-    crate::console::with_raw(|out| {
+    crate::printk::with_raw(|out| {
         let _ = write_state(out, blocked_only);
     });
 }

@@ -166,7 +166,7 @@ fn check_hard(c: usize, now: u64, limit: u64, freq: u64) {
     if silent > limit && !w.hard_reported.swap(true, Ordering::Relaxed) {
         HARDLOCKUPS.fetch_add(1, Ordering::Relaxed);
         let pc = w.last_pc.load(Ordering::Relaxed);
-        crate::console::with_raw(|out| {
+        crate::printk::with_raw(|out| {
             let _ = writeln!(
                 out,
                 "watchdog: Watchdog detected hard LOCKUP on cpu {c}\n\
@@ -177,7 +177,7 @@ fn check_hard(c: usize, now: u64, limit: u64, freq: u64) {
                 crate::trace::kallsyms::lookup_text(pc as usize)
             );
         });
-        let _ = crate::console::with_raw(|out| write_rq_owners(out));
+        let _ = crate::printk::with_raw(|out| write_rq_owners(out));
         crate::trace::ftrace_dump();
     }
 }
@@ -206,7 +206,7 @@ pub fn spinlock_lockup(name: crate::lockdep::ClassName, lock: usize, owner: Opti
     let cpu = percpu::smp_processor_id();
     let (comm, pid) = crate::task::with_current_raw(|t| (t.comm(), t.pid))
         .unwrap_or((crate::task::Comm([0; 16]), 0));
-    crate::console::with_raw(|out| {
+    crate::printk::with_raw(|out| {
         let _ = writeln!(
             out,
             "BUG: spinlock lockup suspected on CPU#{cpu}, {}/{pid}",
@@ -248,7 +248,7 @@ fn write_last_tick(out: &mut dyn core::fmt::Write, cpu: usize) -> core::fmt::Res
 pub fn on_cpu_wait_report(p: &crate::task::Task) {
     let cpu = percpu::smp_processor_id();
     let on = p.task_cpu();
-    crate::console::with_raw(|out| {
+    crate::printk::with_raw(|out| {
         let _ = writeln!(
             out,
             "BUG: on_cpu wait suspected on CPU#{cpu}: {}/{} still on CPU#{on} after 1s",
@@ -264,7 +264,7 @@ pub fn on_cpu_wait_report(p: &crate::task::Task) {
 
 fn report_soft(cpu: usize, secs: u64, regs: Option<&PtRegs>) {
     let me = crate::task::current();
-    crate::console::with_raw(|out| {
+    crate::printk::with_raw(|out| {
         let _ = writeln!(
             out,
             "watchdog: BUG: soft lockup - CPU#{cpu} stuck for {secs}s! [{}:{}]",

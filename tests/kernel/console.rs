@@ -1,7 +1,7 @@
-//! Console: the log prefix, whole messages kept together across cores, and
-//! the interrupt-fed input buffer.
+//! Console: printk's log prefix and whole messages kept together across
+//! cores, and the tty's interrupt-fed input buffer.
 
-use crate::console;
+use crate::{printk, tty};
 
 use crate::ktest::{Suite, TestCase, TestResult};
 use crate::{smp, time};
@@ -9,11 +9,11 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 fn prefix_has_linux_printk_format() -> TestResult {
     kassert_eq!(
-        console::format_prefix(12_345_678).as_str(),
+        printk::format_prefix(12_345_678).as_str(),
         "[    0.012345] "
     );
     kassert_eq!(
-        console::format_prefix(98_765_432_100_999).as_str(),
+        printk::format_prefix(98_765_432_100_999).as_str(),
         "[98765.432100] "
     );
     Ok(())
@@ -31,7 +31,7 @@ fn another_cpu_waits_for_a_whole_message() -> TestResult {
         return Err(crate::ktest::Fail::Skipped("CPU1 offline"));
     }
     PRINTED.store(false, Ordering::Release);
-    let blocked = console::with_raw(|out| {
+    let blocked = printk::with_raw(|out| {
         let _ = out.write_str("console test: CPU0 holds the console\n");
         smp::call_on_cpu(1, print_from_cpu1, false);
         // CPU1 must not get its line out while this message is open.
@@ -51,32 +51,32 @@ fn another_cpu_waits_for_a_whole_message() -> TestResult {
 }
 
 fn received_bytes_come_out_in_order() -> TestResult {
-    while console::getc().is_some() {}
+    while tty::getc().is_some() {}
     for &b in b"hello" {
-        console::rx_push(b);
+        tty::rx_push(b);
     }
     let mut got = [0u8; 5];
     for g in got.iter_mut() {
-        *g = console::getc().unwrap_or(0);
+        *g = tty::getc().unwrap_or(0);
     }
     kassert_eq!(&got, b"hello");
-    kassert_eq!(console::getc(), None);
+    kassert_eq!(tty::getc(), None);
     Ok(())
 }
 
 fn full_input_buffer_drops_instead_of_overwriting() -> TestResult {
-    while console::getc().is_some() {}
-    let dropped_before = console::rx_dropped();
-    for i in 0..console::RX_SIZE + 10 {
-        console::rx_push(i as u8);
+    while tty::getc().is_some() {}
+    let dropped_before = tty::rx_dropped();
+    for i in 0..tty::RX_SIZE + 10 {
+        tty::rx_push(i as u8);
     }
-    kassert_eq!(console::rx_dropped() - dropped_before, 10);
-    kassert_eq!(console::getc(), Some(0));
+    kassert_eq!(tty::rx_dropped() - dropped_before, 10);
+    kassert_eq!(tty::getc(), Some(0));
     let mut n = 1;
-    while console::getc().is_some() {
+    while tty::getc().is_some() {
         n += 1;
     }
-    kassert_eq!(n, console::RX_SIZE);
+    kassert_eq!(n, tty::RX_SIZE);
     Ok(())
 }
 

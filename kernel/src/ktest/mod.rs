@@ -110,7 +110,7 @@ impl core::fmt::Write for ConsoleOut {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
         self.line.push_str(s);
         if let Some(end) = self.line.rfind('\n') {
-            crate::console::raw(format_args!("{}", &self.line[..=end]));
+            crate::printk::raw(format_args!("{}", &self.line[..=end]));
             self.line.drain(..=end);
         }
         Ok(())

@@ -220,7 +220,7 @@ fn tp_printk(cpu: usize, ring: &Ring, idx: u64) {
         kallsyms::table().as_ref(),
         true,
     );
-    crate::console::write_bytes(s.as_bytes());
+    crate::printk::write_bytes(s.as_bytes());
 }
 
 /// A record as read from a ring, its time turned from counter ticks into
@@ -343,14 +343,14 @@ pub fn ftrace_dump() {
     let text = trace_text();
     let dashes = "---------------------------------";
     let empty = !text.lines().any(|l| !l.starts_with('#'));
-    crate::console::write_bytes(b"Dumping ftrace buffer:\n");
-    crate::console::write_bytes(dashes.as_bytes());
-    crate::console::write_bytes(b"\n");
+    crate::printk::write_bytes(b"Dumping ftrace buffer:\n");
+    crate::printk::write_bytes(dashes.as_bytes());
+    crate::printk::write_bytes(b"\n");
     if empty {
-        crate::console::write_bytes(b"   (ftrace buffer empty)\n");
+        crate::printk::write_bytes(b"   (ftrace buffer empty)\n");
     } else {
-        crate::console::write_bytes(text.as_bytes());
+        crate::printk::write_bytes(text.as_bytes());
     }
-    crate::console::write_bytes(dashes.as_bytes());
-    crate::console::write_bytes(b"\n");
+    crate::printk::write_bytes(dashes.as_bytes());
+    crate::printk::write_bytes(b"\n");
 }
