@@ -9,12 +9,13 @@ use crate::errno::SysResult;
 use crate::errno::*;
 use crate::fs::{self, InodeKind};
 use crate::mm::uaccess::{copy_strings, strncpy_from_user};
-use crate::mm::vm::{MmStruct, PROT_READ, PROT_WRITE, STACK_MAX, STACK_TOP};
+use crate::mm::vm::{MmStruct, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_MAX, STACK_TOP};
 use crate::mm::PAGE_SIZE;
 use crate::task::{self, PF_FORKNOEXEC, PF_KTHREAD};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
+use libkernel::arch::aarch64::memory::SIGTRAMP_BASE;
 use libkernel::exec::{elf, user_stack};
 use libkernel::uapi;
 
@@ -95,9 +96,20 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
         }
         let stack_start = STACK_TOP - STACK_MAX;
         MmStruct::add_vma(&mut inner, stack_start, STACK_TOP, PROT_READ | PROT_WRITE)?;
+        MmStruct::add_vma(
+            &mut inner,
+            SIGTRAMP_BASE,
+            SIGTRAMP_BASE + PAGE_SIZE as u64,
+            PROT_READ | PROT_EXEC,
+        )?;
         inner.start_brk = img.brk_start;
         inner.brk = img.brk_start;
     }
+    mm.map_shared_page(
+        SIGTRAMP_BASE,
+        crate::arch::signal::sigtramp_page()?,
+        PROT_READ | PROT_EXEC,
+    )?;
     // Copy the file-backed part of every segment; the rest is zero-filled
     // on first touch.
     for m in img.mappings() {

@@ -4,20 +4,21 @@
 //! space, and waking an interruptible sleeper. The signal frame a handler
 //! runs on and `rt_sigreturn` are the architecture's
 //! (`arch/aarch64/signal.rs`). A handler returns through its `sa_restorer`
-//! (C libraries always set `SA_RESTORER`).
+//! or, without `SA_RESTORER` (glibc on arm64), the kernel's trampoline
+//! page mapped into every process.
 
 use crate::arch::exception::PtRegs;
-use crate::errno::{Errno, EINVAL, ESRCH};
+use crate::errno::{Errno, SysResult, EINTR, EINVAL, ESRCH};
 use crate::mm::uaccess::{copy_from_user, copy_to_user};
 use crate::task::{self, Pid, Task, TASK_INTERRUPTIBLE};
 use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
 
+use libkernel::uapi::{self, SA_NODEFER, SA_RESETHAND, SIG_DFL, SIG_IGN};
 pub use libkernel::uapi::{
     NSIG, SIGBUS, SIGCHLD, SIGCONT, SIGHUP, SIGILL, SIGINT, SIGKILL, SIGSEGV, SIGSTOP, SIGTERM,
     SIGTRAP,
 };
-use libkernel::uapi::{SA_NODEFER, SA_RESETHAND, SIG_DFL, SIG_IGN};
 
 /// `rt_sigreturn` undoes the signal frame, which is the architecture's.
 pub use crate::arch::signal::sys_rt_sigreturn;
@@ -138,6 +139,56 @@ pub fn signal_pending() -> bool {
     pending & (!t.blocked.load(Ordering::Relaxed) | bit(SIGKILL)) != 0
 }
 
+/// Whether the current task has a handler for `sig` that will run (not
+/// blocked, not the default or ignore action).
+pub fn has_handler(sig: u32) -> bool {
+    let me = task::current();
+    let h = me.sigactions.lock()[sig as usize - 1].handler;
+    h != SIG_DFL && h != SIG_IGN && me.blocked.load(Ordering::Relaxed) & bit(sig) == 0
+}
+
+/// No blocked set is waiting to be restored (a set with `SIGKILL` in it,
+/// which a real one never has).
+pub const NO_SAVED_SIGMASK: u64 = u64::MAX;
+
+/// After a wait with a temporary blocked set: `old` goes back once the
+/// signal that ended the wait has been handled (`set_restore_sigmask`).
+pub fn set_restore_sigmask(me: &Task, old: u64) {
+    me.saved_sigmask.store(old, Ordering::Relaxed);
+}
+
+/// The set [`set_restore_sigmask`] left, taken (at most once).
+fn take_saved_sigmask(me: &Task) -> Option<u64> {
+    match me.saved_sigmask.swap(NO_SAVED_SIGMASK, Ordering::Relaxed) {
+        NO_SAVED_SIGMASK => None,
+        old => Some(old),
+    }
+}
+
+/// `rt_sigsuspend(mask, sigsetsize)`: waits with `mask` blocked until a
+/// signal arrives; always `EINTR`. The old mask comes back after the
+/// handler (its frame holds it), so a signal unblocked only by `mask`
+/// is delivered before the old mask blocks it again.
+pub fn sys_rt_sigsuspend(unewset: u64, sigsetsize: u64) -> SysResult {
+    if sigsetsize != uapi::SIGSET_SIZE as u64 {
+        return Err(EINVAL);
+    }
+    let mask = crate::mm::uaccess::get_user_u64(unewset)?;
+    let me = task::current();
+    let old = me.blocked.load(Ordering::Relaxed);
+    set_current_blocked(&me, mask);
+    while !signal_pending() {
+        task::set_current_state(task::TASK_INTERRUPTIBLE);
+        if signal_pending() {
+            task::set_current_state(task::TASK_RUNNING);
+            break;
+        }
+        crate::sched::schedule();
+    }
+    set_restore_sigmask(&me, old);
+    Err(EINTR)
+}
+
 /// Acts on the current task's pending signals (`do_signal`): ignored ones
 /// are dropped, a handler gets a signal frame, any other ends the process
 /// as killed by that signal.
@@ -147,6 +198,11 @@ pub fn do_signal(regs: &mut PtRegs) {
         let deliverable = me.pending.load(Ordering::Acquire)
             & (!me.blocked.load(Ordering::Relaxed) | bit(SIGKILL));
         if deliverable == 0 {
+            // Nothing handled: a temporary mask ends here
+            // (`restore_saved_sigmask`).
+            if let Some(old) = take_saved_sigmask(&me) {
+                set_current_blocked(&me, old);
+            }
             return;
         }
         let sig = deliverable.trailing_zeros() + 1;
@@ -158,7 +214,10 @@ pub fn do_signal(regs: &mut PtRegs) {
             SIG_DFL if default_ignored(sig) => continue,
             SIG_DFL => {}
             _ => {
-                let set = me.blocked.load(Ordering::Relaxed);
+                // The frame keeps the mask to return to: the saved one
+                // after a temporary-mask wait.
+                let set =
+                    take_saved_sigmask(&me).unwrap_or_else(|| me.blocked.load(Ordering::Relaxed));
                 if crate::arch::signal::setup_rt_frame(&me, sig, &act, set, regs).is_ok() {
                     signal_delivered(&me, sig, &act);
                     return;

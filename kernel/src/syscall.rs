@@ -16,7 +16,7 @@ use core::sync::atomic::Ordering;
 // Where the `sys_*` functions the table names live.
 #[allow(unused_imports)]
 use crate::{
-    drivers::char::random::*, exec::*, exit::*, fork::*, fs::syscalls::*, futex::*,
+    drivers::char::random::*, exec::*, exit::*, fork::*, fs::select::*, fs::syscalls::*, futex::*,
     mm::syscalls::*, reboot::*, sched::core::*, signal::*, sys::*, time::hrtimer::*,
     time::posix_timers::*,
 };

@@ -323,6 +323,11 @@ pub struct Task {
     pub pending: AtomicU64,
     /// Signals blocked.
     pub blocked: AtomicU64,
+    /// The blocked set to put back once a signal has been handled, after
+    /// a call that waits with a temporary one (`rt_sigsuspend`, `ppoll`;
+    /// Linux's `saved_sigmask` with `TIF_RESTORE_SIGMASK`), or
+    /// [`crate::signal::NO_SAVED_SIGMASK`].
+    pub saved_sigmask: AtomicU64,
     /// Signal dispositions (`sighand->action`).
     pub sigactions: IrqSpinLock<crate::signal::SigHand>,
     /// A vfork parent waits here until this child execs or exits.
@@ -439,6 +444,7 @@ impl Task {
             syscall_regs: AtomicU64::new(0),
             pending: AtomicU64::new(0),
             blocked: AtomicU64::new(0),
+            saved_sigmask: AtomicU64::new(crate::signal::NO_SAVED_SIGMASK),
             sigactions: IrqSpinLock::new(crate::signal::default_sighand()),
             vfork_done: IrqSpinLock::new(None),
             rlim: IrqSpinLock::new(default_rlimits()),

@@ -183,6 +183,22 @@ pub fn tty_read(buf: &mut [u8]) -> Result<usize, Errno> {
     Ok(n)
 }
 
+/// `poll()` on `/dev/console`: readable once a byte is buffered; output
+/// never blocks.
+pub fn tty_poll() -> u16 {
+    let input = if RX.lock().len > 0 {
+        uapi::POLLIN | uapi::POLLRDNORM
+    } else {
+        0
+    };
+    input | uapi::POLLOUT | uapi::POLLWRNORM
+}
+
+/// Where readers and pollers of the console wait for input.
+pub fn input_queue() -> &'static WaitQueue {
+    &CONSOLE_WAIT
+}
+
 /// `write()` on `/dev/console`: the bytes go out whole, through printk's
 /// console lock, so they never interleave with a kernel message.
 pub fn tty_write(buf: &[u8]) -> Result<usize, Errno> {

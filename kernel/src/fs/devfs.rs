@@ -23,6 +23,14 @@ impl FileOps for ConsoleDev {
         tty::tty_ioctl(cmd, arg)
     }
 
+    fn poll(&self, _inode: &Inode) -> u16 {
+        tty::tty_poll()
+    }
+
+    fn poll_queue(&self) -> Option<&crate::sched::wait::WaitQueue> {
+        Some(tty::input_queue())
+    }
+
     fn seekable(&self) -> bool {
         false
     }

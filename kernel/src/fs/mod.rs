@@ -12,6 +12,7 @@ pub mod initramfs;
 pub mod pipe;
 pub mod procfs;
 pub mod ramfs;
+pub mod select;
 pub mod syscalls;
 
 use crate::errno::*;
@@ -65,6 +66,17 @@ pub trait FileOps: Send + Sync {
     /// Opened with `O_TRUNC` (a shell's `>`): control files reset here
     /// (`set_event` disables everything, `trace` is cleared).
     fn truncate(&self) {}
+    /// What reading and writing would do now (`POLL*` bits, the file's
+    /// `poll`): by default both are ready, as for files and devices that
+    /// never block.
+    fn poll(&self, _inode: &Inode) -> u16 {
+        uapi::POLLIN | uapi::POLLRDNORM | uapi::POLLOUT | uapi::POLLWRNORM
+    }
+    /// Where a task waits for [`FileOps::poll`]'s answer to change (the
+    /// queue `poll_wait` registers on); `None` if it never changes.
+    fn poll_queue(&self) -> Option<&crate::sched::wait::WaitQueue> {
+        None
+    }
 }
 
 /// A directory whose entries are computed (a pseudo-filesystem).

@@ -125,7 +125,7 @@ impl FileOps for PipeEnd {
             p.wait.wake_up_all();
             if let Some(e) = err {
                 if e == EPIPE {
-                    crate::signal::send_signal(&crate::task::current(), 13 /* SIGPIPE */);
+                    crate::signal::send_signal(&crate::task::current(), uapi::SIGPIPE);
                 }
                 return if done > 0 { Ok(done) } else { Err(e) };
             }
@@ -135,6 +135,36 @@ impl FileOps for PipeEnd {
 
     fn seekable(&self) -> bool {
         false
+    }
+
+    fn poll(&self, _: &Inode) -> u16 {
+        let p = &self.pipe;
+        let len = p.buf.lock().len();
+        if self.write {
+            if p.readers.load(Ordering::Acquire) == 0 {
+                uapi::POLLERR
+            } else if len < PIPE_SIZE {
+                uapi::POLLOUT | uapi::POLLWRNORM
+            } else {
+                0
+            }
+        } else {
+            let data = if len > 0 {
+                uapi::POLLIN | uapi::POLLRDNORM
+            } else {
+                0
+            };
+            let hup = if p.writers.load(Ordering::Acquire) == 0 {
+                uapi::POLLHUP
+            } else {
+                0
+            };
+            data | hup
+        }
+    }
+
+    fn poll_queue(&self) -> Option<&WaitQueue> {
+        Some(&self.pipe.wait)
     }
 }
 

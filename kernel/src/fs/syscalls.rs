@@ -2,7 +2,7 @@
 //! directories. User buffers go through `mm::uaccess`, and every length a
 //! user passes is bounded before the kernel allocates for it.
 
-use super::{lookup_path, FdTable, File, InodeKind};
+use super::{lookup_path, FdTable, File, Inode, InodeKind};
 use crate::errno::SysResult;
 use crate::errno::*;
 use crate::mm::uaccess::{self, copy_from_user, copy_to_user, strncpy_from_user};
@@ -25,7 +25,7 @@ pub fn files() -> Result<Arc<IrqSpinLock<FdTable>>, Errno> {
     files.ok_or(EBADF)
 }
 
-fn fget(fd: i64) -> Result<Arc<File>, Errno> {
+pub(super) fn fget(fd: i64) -> Result<Arc<File>, Errno> {
     let files = files()?;
     let f = files.lock().get(fd);
     f
@@ -375,17 +375,35 @@ pub fn sys_unlinkat(dirfd: i64, path: u64, flags: u32) -> SysResult {
     Ok(0)
 }
 
-/// `mkdirat(dirfd, path, mode)`.
-pub fn sys_mkdirat(dirfd: i64, path: u64, mode: u32) -> SysResult {
-    let p = user_path(path)?;
-    let base = at_base(dirfd, &p)?;
-    let text = core::str::from_utf8(&p).map_err(|_| EINVAL)?;
-    let full = if text.starts_with('/') {
+/// The absolute path `path` names relative to `dirfd` (the `*at` rule).
+fn at_full_path(dirfd: i64, p: &[u8]) -> Result<String, Errno> {
+    let base = at_base(dirfd, p)?;
+    let text = core::str::from_utf8(p).map_err(|_| EINVAL)?;
+    Ok(if text.starts_with('/') {
         String::from(text)
     } else {
         alloc::format!("{}/{}", base.trim_end_matches('/'), text)
-    };
+    })
+}
+
+/// `mkdirat(dirfd, path, mode)`.
+pub fn sys_mkdirat(dirfd: i64, path: u64, mode: u32) -> SysResult {
+    let p = user_path(path)?;
+    let full = at_full_path(dirfd, &p)?;
     let (parent, name) = super::ramfs::parent_of(&full)?;
     super::ramfs::link(&parent, &name, super::ramfs::new_dir(mode))?;
+    Ok(0)
+}
+
+/// `symlinkat(target, newdirfd, linkpath)`: a link holding `target` as
+/// given (not resolved, not checked to exist, as on Linux).
+pub fn sys_symlinkat(target: u64, newdirfd: i64, linkpath: u64) -> SysResult {
+    let t = user_path(target)?;
+    let target = String::from(core::str::from_utf8(&t).map_err(|_| EINVAL)?);
+    let p = user_path(linkpath)?;
+    let full = at_full_path(newdirfd, &p)?;
+    let (parent, name) = super::ramfs::parent_of(&full)?;
+    let link = Inode::new(uapi::S_IFLNK | 0o777, InodeKind::Symlink(target));
+    super::ramfs::link(&parent, &name, link)?;
     Ok(0)
 }

@@ -585,6 +585,20 @@ impl MmStruct {
         Ok(())
     }
 
+    /// Maps the existing user page `pa` at `va` with `prot`, taking a
+    /// reference to it (pages several processes share, as the signal
+    /// trampoline).
+    pub fn map_shared_page(&self, va: u64, pa: u64, prot: u32) -> Result<(), Errno> {
+        let _inner = self.inner.lock();
+        let pte = self.pte(va, true)?.ok_or(ENOMEM)?;
+        if pte_present(pte.load(Ordering::Acquire)) {
+            return Err(EINVAL);
+        }
+        page_alloc::get_page(pa);
+        pte.store(mk_pte(pa, prot), Ordering::Release);
+        Ok(())
+    }
+
     /// Duplicates this address space for fork (`dup_mmap`): the same areas,
     /// and every present page shared read-only and marked copy-on-write in
     /// both. Costs page-table work, not copying, and only where something

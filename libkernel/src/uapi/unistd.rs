@@ -79,7 +79,7 @@ macro_rules! syscall_table {
             MKNODAT mknodat = 33 ();
             MKDIRAT mkdirat = 34 (dfd: Fd, pathname: Path, mode: Mode) => sys_mkdirat;
             UNLINKAT unlinkat = 35 (dfd: Fd, pathname: Path, flag: Flags) => sys_unlinkat;
-            SYMLINKAT symlinkat = 36 ();
+            SYMLINKAT symlinkat = 36 (oldname: Path, newdfd: Fd, newname: Path) => sys_symlinkat;
             LINKAT linkat = 37 ();
             RENAMEAT renameat = 38 ();
             UMOUNT2 umount2 = 39 ();
@@ -112,7 +112,7 @@ macro_rules! syscall_table {
             PWRITEV pwritev = 70 ();
             SENDFILE sendfile = 71 ();
             PSELECT6 pselect6 = 72 ();
-            PPOLL ppoll = 73 ();
+            PPOLL ppoll = 73 (ufds: Ptr, nfds: Len, tsp: Ptr, sigmask: Ptr, sigsetsize: Len) => sys_ppoll;
             READLINKAT readlinkat = 78 (dfd: Fd, pathname: Path, buf: Buf, bufsiz: Len) => sys_readlinkat;
             NEWFSTATAT newfstatat = 79 (dfd: Fd, filename: Path, statbuf: Ptr, flag: Flags) => sys_newfstatat;
             FSTAT fstat = 80 (fd: Fd, statbuf: Ptr) => sys_fstat;
@@ -144,7 +144,7 @@ macro_rules! syscall_table {
             TKILL tkill = 130 (pid: Pid, sig: Signal) => sys_tkill;
             TGKILL tgkill = 131 (tgid: Pid, pid: Pid, sig: Signal) => sys_tgkill;
             SIGALTSTACK sigaltstack = 132 ();
-            RT_SIGSUSPEND rt_sigsuspend = 133 ();
+            RT_SIGSUSPEND rt_sigsuspend = 133 (unewset: Ptr, sigsetsize: Len) => sys_rt_sigsuspend;
             RT_SIGACTION rt_sigaction = 134 (sig: Signal, act: Ptr, oact: Ptr, sigsetsize: Len) => sys_rt_sigaction;
             RT_SIGPROCMASK rt_sigprocmask = 135 (how: Int, nset: Ptr, oset: Ptr, sigsetsize: Len) => sys_rt_sigprocmask;
             RT_SIGPENDING rt_sigpending = 136 ();

@@ -133,6 +133,13 @@ pub fn dcache_clean_inval(addr: usize, len: usize) {
     unsafe { asm!("dsb sy", options(nostack)) };
 }
 
+/// Invalidates every instruction cache of the inner-shareable domain to
+/// the point of unification (`ic ialluis`), after new code was written.
+pub fn icache_inval_all() {
+    // SAFETY: cache maintenance and barriers only.
+    unsafe { asm!("ic ialluis", "dsb ish", "isb", options(nostack)) };
+}
+
 /// Zeroes the 4 KiB page at kernel address `va` (Linux's arm64
 /// `clear_page`): `dc zva` zeroes a whole cache block (64 bytes on the
 /// Cortex-A53/A72) per instruction, where stores clear 16 bytes at most.

@@ -147,6 +147,35 @@ extern "C" fn exception_dispatch(regs: &mut PtRegs, kind: u64) {
     }
 }
 
+/// Says why a user task is about to die of a fault, as arm64 Linux does
+/// with `show_unhandled_signals` (on by default): only when no handler
+/// will catch the signal, and at most 10 lines in 5 seconds, so a program
+/// that crashes in a loop cannot flood the console.
+fn arm64_show_signal(sig: u32, kind: &str, far: u64, esr_val: u64, regs: &PtRegs) {
+    use core::sync::atomic::{AtomicU64, Ordering};
+    static WINDOW: AtomicU64 = AtomicU64::new(0);
+    static PRINTED: AtomicU64 = AtomicU64::new(0);
+    if crate::signal::has_handler(sig) {
+        return;
+    }
+    let now = crate::time::uptime_ns() / 5_000_000_000;
+    if WINDOW.swap(now, Ordering::Relaxed) != now {
+        PRINTED.store(0, Ordering::Relaxed);
+    }
+    if PRINTED.fetch_add(1, Ordering::Relaxed) >= 10 {
+        return;
+    }
+    let me = crate::task::current();
+    println!(
+        "{}[{}]: unhandled {kind} ({sig}) at {far:#018x}, esr {esr_val:#010x}, pc {:#x}, lr {:#x}, sp {:#x}",
+        me.comm(),
+        me.pid,
+        regs.pc,
+        regs.regs[30],
+        regs.sp
+    );
+}
+
 /// A synchronous exception from user space: a system call, a page fault,
 /// or a fault that becomes a signal (`el0_sync`).
 fn el0_sync(regs: &mut PtRegs) {
@@ -166,6 +195,7 @@ fn el0_sync(regs: &mut PtRegs) {
                 crate::mm::vm::Access::Read
             };
             if kind == "alignment fault" {
+                arm64_show_signal(SIGBUS, kind, far, esr_val, regs);
                 force_sig(SIGBUS);
             } else {
                 match crate::mm::fault::do_user_fault(far, access) {
@@ -173,13 +203,22 @@ fn el0_sync(regs: &mut PtRegs) {
                     // No page for a valid access: Linux's out-of-memory
                     // path kills the task rather than blaming its access.
                     Err(crate::errno::ENOMEM) => crate::mm::fault::pagefault_out_of_memory(),
-                    Err(_) => force_sig(SIGSEGV),
+                    Err(_) => {
+                        arm64_show_signal(SIGSEGV, kind, far, esr_val, regs);
+                        force_sig(SIGSEGV)
+                    }
                 }
             }
         }
-        esr::ec::PC_ALIGN | esr::ec::SP_ALIGN => force_sig(SIGBUS),
+        esr::ec::PC_ALIGN | esr::ec::SP_ALIGN => {
+            arm64_show_signal(SIGBUS, "alignment fault", far, esr_val, regs);
+            force_sig(SIGBUS)
+        }
         esr::ec::BRK64 => force_sig(SIGTRAP),
-        _ => force_sig(SIGILL),
+        _ => {
+            arm64_show_signal(SIGILL, "undefined instruction", far, esr_val, regs);
+            force_sig(SIGILL)
+        }
     }
 }
 
