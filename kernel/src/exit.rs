@@ -198,9 +198,9 @@ fn forget_original_parent(tl: &mut crate::pid::TaskList, tsk: &Arc<Task>) {
     }
 }
 
-/// Tells the parent (`do_notify_parent`); returns true if the task should
-/// be reaped at once: no exit signal, or the parent ignores SIGCHLD (as
-/// kthreadd does for kernel threads).
+/// Tells the parent (`do_notify_parent`): sends it the exit signal; returns
+/// true if the task should be reaped at once: no exit signal, or the
+/// parent ignores SIGCHLD (as kthreadd does for kernel threads).
 fn do_notify_parent(tsk: &Task) -> bool {
     let sig = tsk.exit_signal.load(Ordering::Relaxed);
     let parent = tsk.family.lock().parent.upgrade();
@@ -217,7 +217,10 @@ fn do_notify_parent(tsk: &Task) -> bool {
                 } else {
                     1
                 };
-                crate::trace::events::signal_generate(sig as u32, cld, &p, autoreap as i32);
+                // A real signal: a handler runs, `sigsuspend` returns (a
+                // shell's `wait` sleeps in it). Ignored (SIG_IGN, or the
+                // default action) it is only traced, as Linux discards it.
+                crate::signal::send_signal_code(&p, sig as u32, cld);
             }
             autoreap
         }

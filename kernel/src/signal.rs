@@ -81,7 +81,7 @@ fn bit(sig: u32) -> u64 {
 fn default_ignored(sig: u32) -> bool {
     matches!(
         sig,
-        SIGCHLD | SIGCONT | 23 /* SIGURG */ | 28 /* SIGWINCH */
+        SIGCHLD | SIGCONT | uapi::SIGURG | uapi::SIGWINCH
     )
 }
 
@@ -97,15 +97,29 @@ fn sig_ignored(t: &Task, sig: u32) -> bool {
 /// Marks `sig` pending for `t` and wakes it if it sleeps interruptibly
 /// (`send_signal`). Returns false if the signal is ignored.
 pub fn send_signal(t: &Arc<Task>, sig: u32) -> bool {
+    send_signal_code(t, sig, 0)
+}
+
+/// [`send_signal`] with the `si_code` the trace event shows (`CLD_EXITED`
+/// and `CLD_KILLED` for a child's `SIGCHLD`, 0 for `kill`).
+pub fn send_signal_code(t: &Arc<Task>, sig: u32, code: i32) -> bool {
     if sig == 0 || sig > NSIG {
         return false;
     }
     if sig_ignored(t, sig) {
-        crate::trace::events::signal_generate(sig, 0, t, 1);
+        crate::trace::events::signal_generate(sig, code, t, 1);
         return false;
     }
     let was = t.pending.fetch_or(bit(sig), Ordering::SeqCst);
-    crate::trace::events::signal_generate(sig, 0, t, if was & bit(sig) != 0 { 2 } else { 0 });
+    crate::trace::events::signal_generate(sig, code, t, if was & bit(sig) != 0 { 2 } else { 0 });
+    // Pairs with the fence in `set_current_state` that a sleeper executes
+    // after changing its blocked set (`rt_sigsuspend`, `ppoll`) and before
+    // it looks at `pending`: either it sees this signal, or this load sees
+    // its new mask and wakes it. Without the fence the load could be older
+    // than the store above on arm64, and both sides would miss each other
+    // (a shell waiting in sigsuspend for a SIGCHLD that had come: found by
+    // busybox's `wait`).
+    core::sync::atomic::fence(Ordering::SeqCst);
     if t.blocked.load(Ordering::Relaxed) & bit(sig) == 0 || sig == SIGKILL {
         crate::sched::core::try_to_wake_up(t, TASK_INTERRUPTIBLE);
     }
