@@ -79,10 +79,7 @@ fn bit(sig: u32) -> u64 {
 
 /// Signals whose default action is to do nothing.
 fn default_ignored(sig: u32) -> bool {
-    matches!(
-        sig,
-        SIGCHLD | SIGCONT | uapi::SIGURG | uapi::SIGWINCH
-    )
+    matches!(sig, SIGCHLD | SIGCONT | uapi::SIGURG | uapi::SIGWINCH)
 }
 
 /// Would `t` ignore `sig` (`sig_ignored`)? Then it is not even queued.

@@ -204,10 +204,21 @@ pub fn mount(path: &str, ops: Arc<dyn DirOps>) -> Result<(), Errno> {
 /// Resolves `path` relative to `cwd` (or `/` if absolute), following
 /// symbolic links (at most 8 deep).
 pub fn lookup_path(cwd: &str, path: &[u8]) -> Result<Arc<Inode>, Errno> {
-    lookup_depth(cwd, path, 0)
+    lookup_depth(cwd, path, 0, true)
 }
 
-fn lookup_depth(cwd: &str, path: &[u8], depth: usize) -> Result<Arc<Inode>, Errno> {
+/// As [`lookup_path`], but a symbolic link as the last component is
+/// returned itself (`AT_SYMLINK_NOFOLLOW`, `lstat`).
+pub fn lookup_path_nofollow(cwd: &str, path: &[u8]) -> Result<Arc<Inode>, Errno> {
+    lookup_depth(cwd, path, 0, false)
+}
+
+fn lookup_depth(
+    cwd: &str,
+    path: &[u8],
+    depth: usize,
+    follow_last: bool,
+) -> Result<Arc<Inode>, Errno> {
     if depth > 8 {
         return Err(Errno(uapi::ELOOP));
     }
@@ -226,7 +237,9 @@ fn lookup_depth(cwd: &str, path: &[u8], depth: usize) -> Result<Arc<Inode>, Errn
             }
         }
     }
-    for comp in split.components {
+    let count = split.components.len();
+    for (i, comp) in split.components.into_iter().enumerate() {
+        let last = i + 1 == count;
         match comp {
             libkernel::fs::path::Component::Parent => {
                 if stack.len() > 1 {
@@ -237,9 +250,10 @@ fn lookup_depth(cwd: &str, path: &[u8], depth: usize) -> Result<Arc<Inode>, Errn
                 let name = core::str::from_utf8(n).map_err(|_| ENOENT)?;
                 let cur = stack.last().ok_or(ENOENT)?.clone();
                 let next = cur.lookup(name)?;
-                if let InodeKind::Symlink(target) = &next.kind {
+                let follow = follow_last || !last || split.must_be_dir;
+                if let (InodeKind::Symlink(target), true) = (&next.kind, follow) {
                     let base = path_of(&stack);
-                    let resolved = lookup_depth(&base, target.as_bytes(), depth + 1)?;
+                    let resolved = lookup_depth(&base, target.as_bytes(), depth + 1, true)?;
                     stack.push(resolved);
                 } else {
                     stack.push(next);

@@ -174,8 +174,7 @@ fn put_stat(inode: &super::Inode, buf: u64) -> SysResult {
 
 /// `newfstatat(dirfd, path, statbuf, flags)`.
 pub fn sys_newfstatat(dirfd: i64, path: u64, buf: u64, flags: u32) -> SysResult {
-    // AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH
-    if flags & !(0x100 | 0x800 | uapi::AT_EMPTY_PATH) != 0 {
+    if flags & !(uapi::AT_SYMLINK_NOFOLLOW | uapi::AT_NO_AUTOMOUNT | uapi::AT_EMPTY_PATH) != 0 {
         return Err(EINVAL);
     }
     let p = user_path(path)?;
@@ -183,7 +182,11 @@ pub fn sys_newfstatat(dirfd: i64, path: u64, buf: u64, flags: u32) -> SysResult 
         return put_stat(&fget(dirfd)?.inode, buf);
     }
     let base = at_base(dirfd, &p)?;
-    let inode = lookup_path(&base, &p)?;
+    let inode = if flags & uapi::AT_SYMLINK_NOFOLLOW != 0 {
+        super::lookup_path_nofollow(&base, &p)?
+    } else {
+        lookup_path(&base, &p)?
+    };
     put_stat(&inode, buf)
 }
 
@@ -395,12 +398,115 @@ pub fn sys_mkdirat(dirfd: i64, path: u64, mode: u32) -> SysResult {
     Ok(0)
 }
 
+/// `faccessat(dirfd, path, mode)`: `faccessat2` without flags.
+pub fn sys_faccessat(dirfd: i64, path: u64, mode: u32) -> SysResult {
+    sys_faccessat2(dirfd, path, mode, 0)
+}
+
+/// `faccessat2(dirfd, path, mode, flags)`: whether the caller may read,
+/// write or execute `path` (`F_OK`: whether it exists). Everything runs
+/// as root, which may read and write anything and execute what has an
+/// execute bit or is a directory.
+pub fn sys_faccessat2(dirfd: i64, path: u64, mode: u32, flags: u32) -> SysResult {
+    let all = uapi::R_OK | uapi::W_OK | uapi::X_OK;
+    let known = uapi::AT_EACCESS | uapi::AT_SYMLINK_NOFOLLOW | uapi::AT_EMPTY_PATH;
+    if mode & !all != 0 || flags & !known != 0 {
+        return Err(EINVAL);
+    }
+    let p = user_path(path)?;
+    let inode = if p.is_empty() && flags & uapi::AT_EMPTY_PATH != 0 {
+        fget(dirfd)?.inode.clone()
+    } else {
+        let base = at_base(dirfd, &p)?;
+        if flags & uapi::AT_SYMLINK_NOFOLLOW != 0 {
+            super::lookup_path_nofollow(&base, &p)?
+        } else {
+            lookup_path(&base, &p)?
+        }
+    };
+    if mode & uapi::X_OK != 0 && !inode.is_dir() && inode.mode & 0o111 == 0 {
+        return Err(EACCES);
+    }
+    Ok(0)
+}
+
+/// `renameat(olddirfd, oldpath, newdirfd, newpath)`.
+pub fn sys_renameat(olddfd: i64, oldname: u64, newdfd: i64, newname: u64) -> SysResult {
+    sys_renameat2(olddfd, oldname, newdfd, newname, 0)
+}
+
+/// `RENAME_NOREPLACE`: fail with `EEXIST` instead of replacing.
+const RENAME_NOREPLACE: u32 = 1;
+
+/// `renameat2(olddirfd, oldpath, newdirfd, newpath, flags)`: moves a name
+/// (`RENAME_NOREPLACE` is the one flag taken). A file replaces a file, a
+/// directory an empty directory; a directory cannot move into itself.
+pub fn sys_renameat2(
+    olddfd: i64,
+    oldname: u64,
+    newdfd: i64,
+    newname: u64,
+    flags: u32,
+) -> SysResult {
+    if flags & !RENAME_NOREPLACE != 0 {
+        return Err(EINVAL);
+    }
+    let (o, n) = (user_path(oldname)?, user_path(newname)?);
+    if o.is_empty() || n.is_empty() {
+        return Err(ENOENT);
+    }
+    let old = at_full_path(olddfd, &o)?;
+    let new = at_full_path(newdfd, &n)?;
+    let (op, oname) = super::ramfs::parent_of(&old).map_err(|_| EBUSY)?;
+    let (np, nname) = super::ramfs::parent_of(&new).map_err(|_| EBUSY)?;
+    if nname.len() > uapi::NAME_MAX {
+        return Err(ENAMETOOLONG);
+    }
+    let (InodeKind::Dir(od), InodeKind::Dir(nd)) = (&op.kind, &np.kind) else {
+        return Err(EXDEV);
+    };
+    let src = od.lock().get(&oname).cloned().ok_or(ENOENT)?;
+    if Arc::ptr_eq(&op, &np) && oname == nname {
+        return Ok(0);
+    }
+    if src.is_dir()
+        && new
+            .trim_end_matches('/')
+            .starts_with(&alloc::format!("{}/", old.trim_end_matches('/')))
+    {
+        return Err(EINVAL);
+    }
+    // Bound first: the directory's lock must be released before a child
+    // directory's is taken below.
+    let existing = nd.lock().get(&nname).cloned();
+    if let Some(dst) = existing {
+        if flags & RENAME_NOREPLACE != 0 {
+            return Err(EEXIST);
+        }
+        match (src.is_dir(), &dst.kind) {
+            (true, InodeKind::Dir(c)) if !c.lock().is_empty() => return Err(ENOTEMPTY),
+            (true, InodeKind::Dir(_)) => {}
+            (true, _) => return Err(ENOTDIR),
+            (false, InodeKind::Dir(_) | InodeKind::PseudoDir(_)) => return Err(EISDIR),
+            _ => {}
+        }
+    }
+    // One directory lock at a time: the name leaves its old directory,
+    // then enters the new one (replacing what was there).
+    od.lock().remove(&oname);
+    nd.lock().insert(nname, src);
+    Ok(0)
+}
+
 /// `symlinkat(target, newdirfd, linkpath)`: a link holding `target` as
 /// given (not resolved, not checked to exist, as on Linux).
 pub fn sys_symlinkat(target: u64, newdirfd: i64, linkpath: u64) -> SysResult {
     let t = user_path(target)?;
     let target = String::from(core::str::from_utf8(&t).map_err(|_| EINVAL)?);
     let p = user_path(linkpath)?;
+    if p.is_empty() || t.is_empty() {
+        return Err(ENOENT);
+    }
     let full = at_full_path(newdirfd, &p)?;
     let (parent, name) = super::ramfs::parent_of(&full)?;
     let link = Inode::new(uapi::S_IFLNK | 0o777, InodeKind::Symlink(target));

@@ -8,7 +8,8 @@
 
 use crate::arch::mmu::{self, table_at};
 use crate::arch::pgtable::{
-    mk_pte, mk_table, pte_cow, pte_mkcow, pte_modify, pte_phys, pte_present, pte_sync, pte_write,
+    mk_pte, mk_table, pte_cow, pte_mkcow, pte_mkshared, pte_modify, pte_phys, pte_present,
+    pte_sync, pte_write,
 };
 use crate::errno::{Errno, EFAULT, EINVAL, ENOMEM};
 use crate::mm::{page_alloc, phys_to_virt, PAGE_SIZE};
@@ -595,7 +596,7 @@ impl MmStruct {
             return Err(EINVAL);
         }
         page_alloc::get_page(pa);
-        pte.store(mk_pte(pa, prot), Ordering::Release);
+        pte.store(pte_mkshared(mk_pte(pa, prot)), Ordering::Release);
         Ok(())
     }
 

@@ -81,7 +81,7 @@ macro_rules! syscall_table {
             UNLINKAT unlinkat = 35 (dfd: Fd, pathname: Path, flag: Flags) => sys_unlinkat;
             SYMLINKAT symlinkat = 36 (oldname: Path, newdfd: Fd, newname: Path) => sys_symlinkat;
             LINKAT linkat = 37 ();
-            RENAMEAT renameat = 38 ();
+            RENAMEAT renameat = 38 (olddfd: Fd, oldname: Path, newdfd: Fd, newname: Path) => sys_renameat;
             UMOUNT2 umount2 = 39 ();
             MOUNT mount = 40 ();
             STATFS statfs = 43 ();
@@ -89,7 +89,7 @@ macro_rules! syscall_table {
             TRUNCATE truncate = 45 ();
             FTRUNCATE ftruncate = 46 ();
             FALLOCATE fallocate = 47 ();
-            FACCESSAT faccessat = 48 ();
+            FACCESSAT faccessat = 48 (dfd: Fd, filename: Path, mode: Mode) => sys_faccessat;
             CHDIR chdir = 49 (filename: Path) => sys_chdir;
             FCHDIR fchdir = 50 ();
             CHROOT chroot = 51 ();
@@ -198,7 +198,7 @@ macro_rules! syscall_table {
             MADVISE madvise = 233 ();
             WAIT4 wait4 = 260 (upid: Pid, stat_addr: Ptr, options: Flags, ru: Ptr) => sys_wait4;
             PRLIMIT64 prlimit64 = 261 (pid: Pid, resource: Int, new_rlim: Ptr, old_rlim: Ptr) => sys_prlimit64;
-            RENAMEAT2 renameat2 = 276 ();
+            RENAMEAT2 renameat2 = 276 (olddfd: Fd, oldname: Path, newdfd: Fd, newname: Path, flags: Flags) => sys_renameat2;
             GETRANDOM getrandom = 278 (buf: Buf, count: Len, flags: Flags) => sys_getrandom;
             MEMFD_CREATE memfd_create = 279 ();
             MEMBARRIER membarrier = 283 ();
@@ -207,7 +207,7 @@ macro_rules! syscall_table {
             PIDFD_OPEN pidfd_open = 434 ();
             CLONE3 clone3 = 435 ();
             CLOSE_RANGE close_range = 436 ();
-            FACCESSAT2 faccessat2 = 439 ();
+            FACCESSAT2 faccessat2 = 439 (dfd: Fd, filename: Path, mode: Mode, flags: Flags) => sys_faccessat2;
         }
     };
 }

@@ -83,6 +83,15 @@ pub const fn pte_mkcow(d: u64) -> u64 {
     }
 }
 
+/// The entry for a page several address spaces share read-only (the
+/// signal trampoline): marked copy-on-write even when not writable, so an
+/// `mprotect` that allows writing gives the writer its own copy instead of
+/// letting it change everyone's page.
+#[inline]
+pub const fn pte_mkshared(d: u64) -> u64 {
+    d | AP_RO | SW_COW
+}
+
 /// The entry with new protection `prot` (`pte_modify`): same page, and a
 /// copy-on-write share stays read-only until its first write.
 #[inline]

@@ -251,3 +251,82 @@ pub fn pipe2(w: &mut Worker, c: &mut Call) {
     ]);
     c.kout = k;
 }
+
+/// The `dirfd` for path `p` as `mkdirat` picks it: a relative path only
+/// with a descriptor that names nothing, so nothing outside the worker's
+/// own directory is touched.
+fn dirfd_for(w: &mut Worker, p: u64) -> u64 {
+    let relative = p < USER_VA_END && p == w.path.as_ptr() as u64 && w.path[0] != b'/';
+    if relative {
+        w.bad_dirfd()
+    } else {
+        w.dirfd()
+    }
+}
+
+/// `symlinkat(target, newdirfd, linkpath)`: a link (to anything) made in
+/// the worker's directory, or at a name that must fail.
+pub fn symlinkat(w: &mut Worker, c: &mut Call) {
+    // The target is only a string: any name, or an unreadable pointer.
+    c.a[0] = if w.rng.chance(80) {
+        w.set_path("../a")
+    } else {
+        w.unreadable()
+    };
+    let p = w.destructive_path();
+    c.a[1] = dirfd_for(w, p);
+    c.a[2] = p;
+}
+
+/// `renameat(olddirfd, old, newdirfd, new[, flags])`: only the worker's
+/// own files move (or names that cannot), to its own names or to names
+/// that must fail (`/bin`, `/proc/1`, ...).
+pub fn renameat(w: &mut Worker, c: &mut Call) {
+    let old = if w.rng.chance(75) {
+        let s = w.rng.pick(crate::gen::args::OWN_NAMES);
+        w.own_path(s)
+    } else {
+        w.unreadable()
+    };
+    c.a[0] = dirfd_for(w, old);
+    c.a[1] = old;
+    // The second path overwrites the worker's path buffer: an absolute
+    // one, or one of its own names again.
+    let new = w.destructive_path();
+    c.a[2] = dirfd_for(w, new);
+    c.a[3] = new;
+    c.a[4] = w.rng.pick(&[0, 0, 1, 2, u64::MAX]);
+}
+
+/// `ppoll(fds, nfds, timeout, sigmask, sigsetsize)`: a few of the worker's
+/// descriptors (and bad ones); the timeout is never NULL, so the call
+/// never waits longer than it says.
+pub fn ppoll(w: &mut Worker, c: &mut Call) {
+    let n = w.rng.below(6);
+    let (p, _) = w.wptr(n * 8);
+    if (SCRATCH..SCRATCH + SCRATCH_LEN).contains(&p) && p % 8 == 0 {
+        for i in 0..n {
+            let fd = w.fd() as u32 as u64;
+            let events = w.rng.pick(&[1u64, 4, 5, 0x41, 0xffff, 0]);
+            put_u64((p - SCRATCH + i * 8) as usize, fd | (events << 32));
+        }
+    }
+    c.a[0] = p;
+    c.a[1] = if w.rng.chance(5) {
+        w.rng.pick(&[1 << 20, u64::MAX])
+    } else {
+        n
+    };
+    let t = w.timespec();
+    // NULL would wait for ever: a worker must come back (1 µs instead).
+    c.a[2] = if t == 0 {
+        let off = (SCRATCH_LEN - 16) as usize;
+        put_u64(off, 0);
+        put_u64(off + 8, 1000);
+        SCRATCH + off as u64
+    } else {
+        t
+    };
+    c.a[3] = if w.rng.chance(70) { 0 } else { w.rptr(8) };
+    c.a[4] = w.rng.pick(&[8, 8, 4, 0, u64::MAX]);
+}

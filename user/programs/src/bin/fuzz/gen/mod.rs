@@ -119,6 +119,12 @@ pub static TABLE: &[Row] = &[
     row(nr::MKDIRAT, 10, fs::mkdirat_unlinkat),
     row(nr::UNLINKAT, 10, fs::mkdirat_unlinkat),
     row(nr::PIPE2, 20, fs::pipe2),
+    row(nr::SYMLINKAT, 5, fs::symlinkat),
+    row(nr::RENAMEAT, 5, fs::renameat),
+    row(nr::RENAMEAT2, 5, fs::renameat),
+    row(nr::PPOLL, 10, fs::ppoll),
+    by_kind(nr::FACCESSAT, 5, 0),
+    by_kind(nr::FACCESSAT2, 5, 0),
     // proc: 80, and the identity getters 17.
     row(nr::EXECVE, 10, proc::execve),
     row(nr::WAIT4, 30, proc::wait4),
@@ -146,6 +152,8 @@ pub static TABLE: &[Row] = &[
     row(nr::RT_SIGACTION, 30, signal::rt_sigaction),
     row(nr::RT_SIGPROCMASK, 20, signal::rt_sigprocmask),
     never(nr::RT_SIGRETURN, ENDS_CALLER),
+    // Sleeps until a signal comes, which nothing promises a worker.
+    never(nr::RT_SIGSUSPEND, AVOID),
     // mm: 60.
     row(nr::BRK, 10, mm::brk),
     row(nr::MMAP, 30, mm::mmap),
