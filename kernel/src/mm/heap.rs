@@ -104,6 +104,8 @@ fn large_order(layout: Layout) -> usize {
         .trailing_zeros() as usize
 }
 
+#[cold]
+#[inline(never)]
 fn alloc_large(layout: Layout) -> *mut u8 {
     let order = large_order(layout);
     if order > MAX_ORDER {
@@ -130,6 +132,8 @@ fn alloc_large(layout: Layout) -> *mut u8 {
     }
 }
 
+#[cold]
+#[inline(never)]
 fn free_large(ptr: *mut u8, layout: Layout) {
     if super::vmalloc::is_vmalloc_addr(ptr as usize) {
         super::vmalloc::vfree(ptr, layout.size());
