@@ -25,7 +25,7 @@ nl='
 $BB rm -rf "$T" && $BB mkdir -p "$T" || exit 1
 cd "$T" || exit 1
 echo "KTAP version 1"
-echo "1..24"
+echo "1..26"
 
 check read_in_a_pipe "y" "$(echo 'x y z' | { read p q r; echo "$q"; })"
 check wait_for_a_background_job "5" "$( (exit 5) & p=$!; wait $p; echo $?)"
@@ -54,6 +54,8 @@ check uname_m "aarch64" "$($BB uname -m)"
 check id_u "0" "$($BB id -u)"
 check date_epoch "1" "$(d=$($BB date +%s); [ "$d" -ge 0 ] && echo 1)"
 check sleep_fraction "ok" "$($BB sleep 0.1 && echo ok)"
+check dev_zero "4" "$($BB head -c 4 /dev/zero | $BB wc -c | $BB tr -d ' ')"
+check dev_urandom "16" "$($BB head -c 16 /dev/urandom | $BB wc -c | $BB tr -d ' ')"
 check kill_a_sleeper "143" "$($BB sleep 10 & p=$!; $BB kill $p; wait $p; echo $?)"
 cd /
 $BB rm -rf "$T"

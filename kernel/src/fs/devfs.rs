@@ -1,5 +1,6 @@
-//! Device files: `/dev/console` (the console tty, `tty.rs`: reads wait for
-//! typed input, writes go to the screen) and `/dev/null`.
+//! Device files: `/dev/console` and `/dev/tty` (the console tty, `tty.rs`:
+//! reads wait for typed input, writes go to the screen), `/dev/null`,
+//! `/dev/zero`, `/dev/random` and `/dev/urandom`.
 
 use super::{ramfs, FileOps, Inode, InodeKind};
 use crate::errno::*;
@@ -48,6 +49,37 @@ impl FileOps for NullDev {
     }
 }
 
+/// Reads zeros, swallows everything (`/dev/zero`).
+pub struct ZeroDev;
+
+impl FileOps for ZeroDev {
+    fn read(&self, _: &Inode, _: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        buf.fill(0);
+        Ok(buf.len())
+    }
+    fn write(&self, _: &Inode, _: u64, buf: &[u8]) -> Result<usize, Errno> {
+        Ok(buf.len())
+    }
+}
+
+/// Reads the kernel's random bytes, never blocking (`/dev/urandom` and
+/// `/dev/random`, which Linux no longer makes block once seeded); writes
+/// are accepted and not mixed in.
+pub struct RandomDev;
+
+impl FileOps for RandomDev {
+    fn read(&self, _: &Inode, _: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        for chunk in buf.chunks_mut(8) {
+            let r = crate::drivers::char::random::get_random_u64().to_le_bytes();
+            chunk.copy_from_slice(&r[..chunk.len()]);
+        }
+        Ok(buf.len())
+    }
+    fn write(&self, _: &Inode, _: u64, buf: &[u8]) -> Result<usize, Errno> {
+        Ok(buf.len())
+    }
+}
+
 fn chrdev(major: u32, minor: u32, ops: Arc<dyn FileOps>) -> Arc<Inode> {
     Arc::new(Inode {
         ino: super::alloc_ino(),
@@ -71,4 +103,10 @@ pub fn init() {
     let _ = ramfs::mkdir_p("/dev");
     let _ = ramfs::install("/dev/console", console_inode());
     let _ = ramfs::install("/dev/null", chrdev(1, 3, Arc::new(NullDev)));
+    let _ = ramfs::install("/dev/zero", chrdev(1, 5, Arc::new(ZeroDev)));
+    let _ = ramfs::install("/dev/random", chrdev(1, 8, Arc::new(RandomDev)));
+    let _ = ramfs::install("/dev/urandom", chrdev(1, 9, Arc::new(RandomDev)));
+    // The controlling terminal is the console for every process (no
+    // sessions yet): the same device, under the name programs ask for.
+    let _ = ramfs::install("/dev/tty", console_inode());
 }
