@@ -12,6 +12,10 @@ pub struct Timespec {
 
 impl Timespec {
     /// The bytes user space sees.
+    // Inline: every clock call and sleep copies one out; across the crate
+    // boundary it would be a call (and identical code folding makes it
+    // `Rlimit64::to_bytes`'s).
+    #[inline]
     pub fn to_bytes(&self) -> [u8; 16] {
         let mut w = Writer::<16>::new();
         w.u64(self.tv_sec as u64);
