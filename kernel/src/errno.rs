@@ -41,3 +41,16 @@ macro_rules! errnos {
 }
 
 libkernel::errno_table!(errnos);
+
+/// Kernel-internal: a system call interrupted by a signal is restarted if
+/// no handler runs, or the handler has `SA_RESTART`; otherwise `EINTR`
+/// (include/linux/errno.h). Never seen by user space.
+pub const ERESTARTSYS: Errno = Errno(512);
+/// Kernel-internal: always restarted, handler or not.
+pub const ERESTARTNOINTR: Errno = Errno(513);
+/// Kernel-internal: restarted if no handler runs, else `EINTR`.
+pub const ERESTARTNOHAND: Errno = Errno(514);
+/// Kernel-internal: like [`ERESTARTNOHAND`], but the restart calls
+/// `restart_syscall`, which continues from the task's restart block (a
+/// sleep goes on for the time left).
+pub const ERESTART_RESTARTBLOCK: Errno = Errno(516);

@@ -52,6 +52,10 @@ pub fn do_exit(code: i32) -> ! {
     crate::trace::events::sched_process_exit(&tsk);
     exit_mm(&tsk);
     exit_files(&tsk);
+    if crate::sys::is_session_leader(&tsk) {
+        // The terminal's session ends: its foreground group is hung up.
+        crate::tty::disassociate_ctty(true);
+    }
     exit_notify(&tsk);
     tsk.flags.fetch_or(PF_EXITPIDONE, Ordering::Relaxed);
     drop(tsk);
@@ -144,16 +148,25 @@ pub fn sys_wait4(pid: i64, status: u64, options: u32, rusage: u64) -> Result<i64
 #[no_mangle]
 pub fn exit_notify(tsk: &Arc<Task>) {
     crate::ftrace!(exit_notify);
-    let autoreap = {
+    let (autoreap, orphaned) = {
         let mut tl = TASKLIST.lock();
+        // Groups this exit orphans, with stopped jobs: they get SIGHUP and
+        // SIGCONT, or nothing would ever continue them.
+        let mut orphaned = [0; 2];
+        let n = orphaned_by_exit(&tl, tsk, &mut orphaned);
         forget_original_parent(&mut tl, tsk);
         let autoreap = do_notify_parent(tsk);
         tsk.exit_state.store(
             if autoreap { EXIT_DEAD } else { EXIT_ZOMBIE },
             Ordering::SeqCst,
         );
-        autoreap
+        (autoreap, (orphaned, n))
     };
+    let (groups, n) = orphaned;
+    for &pgrp in &groups[..n] {
+        let _ = crate::signal::kill_pgrp(pgrp, crate::signal::SIGHUP);
+        let _ = crate::signal::kill_pgrp(pgrp, crate::signal::SIGCONT);
+    }
     // An autoreaped task leaves its parent's children before the parent is
     // woken: a parent waiting for its last child must find none and get
     // ECHILD (woken first, it could see the child still listed, sleep
@@ -165,6 +178,91 @@ pub fn exit_notify(tsk: &Arc<Task>) {
     if let Some(parent) = parent {
         parent.wait_chldexit.wake_up_all();
     }
+}
+
+/// Process groups the exit of `tsk` leaves orphaned with stopped jobs
+/// (`kill_orphaned_pgrp`, for the task itself and, once, for its
+/// children's groups): a group is orphaned when no member has a parent in
+/// another group of the same session, the shell that could continue it.
+/// At most two are reported: the task's own and one of its children's
+/// (a shell's jobs are each a group, but only stopped ones count, and a
+/// second pass at the next exit catches the rest).
+fn orphaned_by_exit(tl: &crate::pid::TaskList, tsk: &Arc<Task>, out: &mut [Pid; 2]) -> usize {
+    let mut n = 0;
+    let session = tsk.session.load(Ordering::Relaxed);
+    let pgrp = tsk.pgrp.load(Ordering::Relaxed);
+    // The task was its group's link outside: its parent is in another
+    // group of the same session.
+    if let Some(parent) = tl.find(tsk.real_parent_pid.load(Ordering::Relaxed)) {
+        if parent.pgrp.load(Ordering::Relaxed) != pgrp
+            && parent.session.load(Ordering::Relaxed) == session
+            && will_become_orphaned_pgrp(tl, pgrp, Some(tsk))
+            && has_stopped_jobs(tl, pgrp)
+        {
+            out[n] = pgrp;
+            n += 1;
+        }
+    }
+    // A child in another group of the session, whose link was this task.
+    for c in tsk.family.lock().children.values() {
+        let cp = c.pgrp.load(Ordering::Relaxed);
+        if n < out.len()
+            && !out[..n].contains(&cp)
+            && cp != pgrp
+            && c.session.load(Ordering::Relaxed) == session
+            && c.exit_state.load(Ordering::Relaxed) == 0
+            && will_become_orphaned_pgrp(tl, cp, Some(tsk))
+            && has_stopped_jobs(tl, cp)
+        {
+            out[n] = cp;
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Whether group `pgrp` has no member (other than `ignored`, which is
+/// exiting) whose parent is in another group of the same session
+/// (`will_become_orphaned_pgrp`). A parent that is init, or exiting,
+/// links nothing.
+pub fn will_become_orphaned_pgrp(
+    tl: &crate::pid::TaskList,
+    pgrp: Pid,
+    ignored: Option<&Arc<Task>>,
+) -> bool {
+    for p in tl.each_in_pgrp(pgrp) {
+        if ignored.is_some_and(|i| Arc::ptr_eq(i, p)) || p.exit_state.load(Ordering::Relaxed) != 0 {
+            continue;
+        }
+        let ppid = p.real_parent_pid.load(Ordering::Relaxed);
+        if ppid == 1 {
+            continue;
+        }
+        let Some(rp) = tl.find(ppid) else { continue };
+        if ignored.is_some_and(|i| Arc::ptr_eq(i, &rp)) {
+            continue;
+        }
+        if rp.pgrp.load(Ordering::Relaxed) != pgrp
+            && rp.session.load(Ordering::Relaxed) == p.session.load(Ordering::Relaxed)
+        {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether the caller's process group is orphaned
+/// (`is_current_pgrp_orphaned`): then the terminal's job-control stop
+/// signals are not sent to it, since no shell could continue it.
+pub fn is_current_pgrp_orphaned() -> bool {
+    let pgrp = task::with_current(|t| t.pgrp.load(Ordering::Relaxed));
+    will_become_orphaned_pgrp(&TASKLIST.lock(), pgrp, None)
+}
+
+/// Whether a member of `pgrp` is stopped by a signal (`has_stopped_jobs`).
+fn has_stopped_jobs(tl: &crate::pid::TaskList, pgrp: Pid) -> bool {
+    tl.each_in_pgrp(pgrp)
+        .any(|t| t.jobctl.load(Ordering::Relaxed) & task::JOBCTL_STOPPED != 0)
 }
 
 /// The children of an exiting task go to init (`forget_original_parent`);

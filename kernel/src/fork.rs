@@ -196,6 +196,12 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
         }
         parent.family.lock().children.insert(p.clone());
         tl.attach(p.clone());
+        // The child starts in its parent's process group and session.
+        tl.set_groups(
+            &p,
+            parent.pgrp.load(Ordering::Relaxed),
+            parent.session.load(Ordering::Relaxed),
+        );
     }
     crate::trace::events::sched_process_fork(&parent, &p);
     Ok(p)

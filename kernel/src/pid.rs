@@ -21,7 +21,17 @@ pub struct TaskList {
     table: Vec<Option<Arc<Task>>>,
     /// Tasks in the table.
     len: usize,
+    /// Per pid number: tasks whose process group / session it is. A number
+    /// stays allocated while a task has it or a group or session is named
+    /// by it (Linux keeps `struct pid` alive for `PIDTYPE_PGID` and
+    /// `PIDTYPE_SID` users): a new process never joins a group by chance.
+    groups: Vec<[u16; 2]>,
 }
+
+/// Index into [`TaskList`]'s per-pid group counts.
+const PGRP: usize = 0;
+/// Index into [`TaskList`]'s per-pid group counts.
+const SESSION: usize = 1;
 
 /// The task list lock: taken before any task's `family` lock.
 pub static TASKLIST: IrqSpinLock<TaskList> = IrqSpinLock::named(
@@ -30,6 +40,7 @@ pub static TASKLIST: IrqSpinLock<TaskList> = IrqSpinLock::named(
         pids: PidAllocator::new(libkernel::pid::PID_MAX_DEFAULT),
         table: Vec::new(),
         len: 0,
+        groups: Vec::new(),
     },
 );
 
@@ -61,14 +72,94 @@ impl TaskList {
         }
     }
 
-    /// Removes `pid` from the table and frees the number.
+    /// Removes `pid` from the table, leaves its process group and session,
+    /// and frees the number unless a group or session still has it.
     pub fn detach(&mut self, pid: Pid) -> Option<Arc<Task>> {
         let t = self.table.get_mut(pid as usize).and_then(Option::take);
-        if t.is_some() {
+        if let Some(t) = &t {
             self.len -= 1;
-            self.pids.free(pid);
+            self.put_group(t.pgrp.load(Ordering::Relaxed), PGRP);
+            self.put_group(t.session.load(Ordering::Relaxed), SESSION);
+            self.maybe_free(pid);
         }
         t
+    }
+
+    /// Puts `t` in process group `pgrp` and session `session` (`attach_pid`
+    /// / `change_pid` for `PIDTYPE_PGID` and `PIDTYPE_SID`); `t` must be
+    /// attached. Group 0 is the kernel's (init and kernel threads start in
+    /// it, as in Linux) and is not counted.
+    pub fn set_groups(&mut self, t: &Task, pgrp: Pid, session: Pid) {
+        let (old_pgrp, old_session) = (
+            t.pgrp.swap(pgrp, Ordering::Relaxed),
+            t.session.swap(session, Ordering::Relaxed),
+        );
+        self.get_group(pgrp, PGRP);
+        self.get_group(session, SESSION);
+        self.put_group(old_pgrp, PGRP);
+        self.put_group(old_session, SESSION);
+        self.maybe_free(old_pgrp);
+        self.maybe_free(old_session);
+    }
+
+    /// Tasks whose process group is `pgrp`.
+    pub fn pgrp_members(&self, pgrp: Pid) -> usize {
+        self.group_count(pgrp, PGRP)
+    }
+
+    /// Tasks whose session is `session`.
+    pub fn session_members(&self, session: Pid) -> usize {
+        self.group_count(session, SESSION)
+    }
+
+    /// The tasks of process group `pgrp` (`do_each_pid_task(PIDTYPE_PGID)`),
+    /// zombies included: the walk stops once all are found.
+    pub fn each_in_pgrp(&self, pgrp: Pid) -> impl Iterator<Item = &Arc<Task>> {
+        let n = self.pgrp_members(pgrp);
+        self.iter()
+            .filter(move |t| t.pgrp.load(Ordering::Relaxed) == pgrp)
+            .take(n)
+    }
+
+    fn group_count(&self, id: Pid, kind: usize) -> usize {
+        usize::try_from(id)
+            .ok()
+            .and_then(|i| self.groups.get(i))
+            .map_or(0, |g| usize::from(g[kind]))
+    }
+
+    fn get_group(&mut self, id: Pid, kind: usize) {
+        if id <= 0 {
+            return;
+        }
+        if self.groups.len() <= id as usize {
+            self.groups
+                .resize(libkernel::pid::PID_MAX_DEFAULT.max(id as usize + 1), [0; 2]);
+        }
+        self.groups[id as usize][kind] += 1;
+    }
+
+    fn put_group(&mut self, id: Pid, kind: usize) {
+        if let Some(g) = usize::try_from(id)
+            .ok()
+            .and_then(|i| self.groups.get_mut(i))
+        {
+            if id > 0 {
+                g[kind] -= 1;
+            }
+        }
+    }
+
+    /// Frees number `pid` once no task has it and no group or session is
+    /// named by it.
+    fn maybe_free(&mut self, pid: Pid) {
+        if pid > 0
+            && self.find(pid).is_none()
+            && self.pgrp_members(pid) == 0
+            && self.session_members(pid) == 0
+        {
+            self.pids.free(pid);
+        }
     }
 
     /// The task with `pid`.

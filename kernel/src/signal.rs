@@ -266,39 +266,71 @@ pub fn set_current_blocked(me: &Task, set: u64) {
         .store(set & !(bit(SIGKILL) | bit(SIGSTOP)), Ordering::Relaxed);
 }
 
-/// `kill(pid, sig)`: pid > 0 one process; 0 or -1 every user process but
-/// init (process groups are not modelled); sig 0 only checks existence.
+/// `kill(pid, sig)`: pid > 0 one process; 0 the caller's process group;
+/// -1 every user process but init and the caller; < -1 the group `-pid`.
+/// sig 0 only checks existence.
 pub fn sys_kill(pid: i64, sig: i64) -> Result<i64, Errno> {
     if !(0..=NSIG as i64).contains(&sig) {
         return Err(EINVAL);
     }
     let sig = sig as u32;
-    if pid > 0 {
-        let t = crate::pid::find_task_by_pid(pid as Pid).ok_or(ESRCH)?;
-        if sig != 0 && t.exit_state.load(Ordering::Relaxed) == 0 {
-            send_signal(&t, sig);
+    match pid {
+        p if p > 0 => {
+            let t = crate::pid::find_task_by_pid(p as Pid).ok_or(ESRCH)?;
+            if sig != 0 && t.exit_state.load(Ordering::Relaxed) == 0 {
+                send_signal(&t, sig);
+            }
+            Ok(0)
         }
-        return Ok(0);
+        0 => kill_pgrp(task::with_current(|t| t.pgrp.load(Ordering::Relaxed)), sig),
+        -1 => {
+            let me = task::current();
+            let mut n = 0;
+            for t in crate::pid::all_tasks() {
+                if t.pid <= 1 || !t.is_user() || Arc::ptr_eq(&t, &me) {
+                    continue;
+                }
+                n += 1;
+                if sig != 0 {
+                    send_signal(&t, sig);
+                }
+            }
+            if n == 0 {
+                Err(ESRCH)
+            } else {
+                Ok(0)
+            }
+        }
+        p => kill_pgrp(Pid::try_from(-p).map_err(|_| ESRCH)?, sig),
     }
-    let me = task::current();
-    let mut n = 0;
-    for t in crate::pid::all_tasks() {
-        if t.pid <= 1 || !t.is_user() || (pid == -1 && Arc::ptr_eq(&t, &me)) {
-            continue;
-        }
-        if pid < -1 && t.pid != (-pid) as Pid {
-            continue;
-        }
-        n += 1;
-        if sig != 0 {
-            send_signal(&t, sig);
+}
+
+/// Sends `sig` to every process of group `pgrp` (`kill_pgrp`, as a
+/// terminal's Ctrl-C or `kill(-pgrp)` does); `ESRCH` if the group has
+/// none. Group 0 (the kernel's) is never signalled.
+pub fn kill_pgrp(pgrp: Pid, sig: u32) -> Result<i64, Errno> {
+    if pgrp <= 0 {
+        return Err(ESRCH);
+    }
+    // Collected under the task list lock, signalled after it: a wake-up
+    // takes runqueue locks.
+    let members: alloc::vec::Vec<Arc<Task>> = crate::pid::TASKLIST
+        .lock()
+        .each_in_pgrp(pgrp)
+        .filter(|t| t.pid == t.tgid)
+        .cloned()
+        .collect();
+    if members.is_empty() {
+        return Err(ESRCH);
+    }
+    if sig != 0 {
+        for t in &members {
+            if t.exit_state.load(Ordering::Relaxed) == 0 {
+                send_signal(t, sig);
+            }
         }
     }
-    if n == 0 {
-        Err(ESRCH)
-    } else {
-        Ok(0)
-    }
+    Ok(0)
 }
 
 /// `tkill(tid, sig)`: one task, never a group: a `tid` of 0 or below is

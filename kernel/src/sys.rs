@@ -6,6 +6,7 @@ use crate::exit;
 use crate::mm::uaccess::{copy_from_user, copy_to_user, put_user_u32};
 use crate::pid::find_process_by_pid;
 use crate::task::{self, Pid};
+use core::sync::atomic::Ordering;
 use libkernel::uapi;
 
 /// `getpid`: the thread-group id.
@@ -134,4 +135,81 @@ pub fn sys_getpriority(which: u32, who: Pid) -> SysResult {
     }
     // Linux returns 20 - nice so the value is never negative.
     Ok((20 - find_process_by_pid(who)?.nice()) as i64)
+}
+
+/// `setpgid(pid, pgid)`: moves process `pid` (0: the caller) into group
+/// `pgid` (0: a new group named by `pid`), with Linux's rules: only the
+/// caller or a child of its that has not exec'd, in the caller's session;
+/// never a session leader; the group must exist in that session unless
+/// it is a new one.
+pub fn sys_setpgid(pid: Pid, pgid: Pid) -> SysResult {
+    let me = task::current();
+    let pid = if pid == 0 { me.tgid } else { pid };
+    let pgid = if pgid == 0 { pid } else { pgid };
+    if pgid < 0 {
+        return Err(EINVAL);
+    }
+    let mut tl = crate::pid::TASKLIST.lock();
+    let p = tl.find(pid).ok_or(ESRCH)?;
+    if p.pid != p.tgid {
+        return Err(EINVAL);
+    }
+    let my_session = me.session.load(Ordering::Relaxed);
+    if p.real_parent_pid.load(Ordering::Relaxed) == me.tgid && p.pid != me.pid {
+        if p.session.load(Ordering::Relaxed) != my_session {
+            return Err(EPERM);
+        }
+        if p.flags() & task::PF_FORKNOEXEC == 0 {
+            return Err(EACCES);
+        }
+    } else if p.pid != me.pid {
+        return Err(ESRCH);
+    }
+    if is_session_leader(&p) {
+        return Err(EPERM);
+    }
+    if pgid != pid
+        && !tl
+            .each_in_pgrp(pgid)
+            .any(|t| t.session.load(Ordering::Relaxed) == my_session)
+    {
+        return Err(EPERM);
+    }
+    if p.pgrp.load(Ordering::Relaxed) != pgid {
+        let session = p.session.load(Ordering::Relaxed);
+        tl.set_groups(&p, pgid, session);
+    }
+    Ok(0)
+}
+
+/// Whether `p` leads its session (`signal->leader`: it called `setsid`).
+pub fn is_session_leader(p: &task::Task) -> bool {
+    p.session.load(Ordering::Relaxed) == p.pid
+}
+
+/// `getpgid(pid)`: the process group of `pid` (0: the caller).
+pub fn sys_getpgid(pid: Pid) -> SysResult {
+    Ok(i64::from(
+        find_process_by_pid(pid)?.pgrp.load(Ordering::Relaxed),
+    ))
+}
+
+/// `getsid(pid)`: the session of `pid` (0: the caller).
+pub fn sys_getsid(pid: Pid) -> SysResult {
+    Ok(i64::from(
+        find_process_by_pid(pid)?.session.load(Ordering::Relaxed),
+    ))
+}
+
+/// `setsid()`: the caller leads a new session and a new process group,
+/// both named by its pid, with no controlling terminal. `EPERM` if a
+/// process group already has its pid (it leads one).
+pub fn sys_setsid() -> SysResult {
+    let me = task::current();
+    let mut tl = crate::pid::TASKLIST.lock();
+    if tl.pgrp_members(me.tgid) > 0 {
+        return Err(EPERM);
+    }
+    tl.set_groups(&me, me.tgid, me.tgid);
+    Ok(i64::from(me.tgid))
 }

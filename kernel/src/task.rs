@@ -286,6 +286,15 @@ pub struct Task {
     /// lock): `getppid` reads it without locking, as Linux reads
     /// `real_parent->tgid` under RCU.
     pub real_parent_pid: AtomicI32,
+    /// Its process group (`task_pgrp`): the pid of the group's leader.
+    /// Changed only under the task list lock, which counts the users of
+    /// the number ([`crate::pid::TaskList::set_groups`]); read without it.
+    pub pgrp: AtomicI32,
+    /// Its session (`task_session`), likewise.
+    pub session: AtomicI32,
+    /// Job-control state (`signal->flags`' `SIGNAL_STOP_*` and
+    /// `group_exit_code`): `JOBCTL_*` bits, the stop signal in bits 8-15.
+    pub jobctl: AtomicU32,
     /// Children's exits wake this (`signal->wait_chldexit`).
     pub wait_chldexit: WaitQueue,
     /// Its kernel stack, until `put_task_stack`.
@@ -351,6 +360,19 @@ pub struct Task {
     /// means the memory is back, give or take the descriptor's own block.
     _counted: TaskCount,
 }
+
+/// [`Task::jobctl`]: stopped by a signal (`SIGNAL_STOP_STOPPED`).
+pub const JOBCTL_STOPPED: u32 = 1 << 0;
+/// [`Task::jobctl`]: the stop not yet reported to `wait4(WUNTRACED)`.
+pub const JOBCTL_STOP_UNREPORTED: u32 = 1 << 1;
+/// [`Task::jobctl`]: continued, not yet reported to `wait4(WCONTINUED)`
+/// (`SIGNAL_STOP_CONTINUED`).
+pub const JOBCTL_CONTINUED: u32 = 1 << 2;
+/// [`Task::jobctl`]: the parent is still to get its `CLD_CONTINUED`
+/// `SIGCHLD` (`SIGNAL_CLD_CONTINUED`), sent by the task itself once it runs.
+pub const JOBCTL_CLD_CONTINUED: u32 = 1 << 3;
+/// [`Task::jobctl`]: where the stop signal is kept (`group_exit_code`).
+pub const JOBCTL_STOP_SIG_SHIFT: u32 = 8;
 
 /// One descriptor's share of [`NR_TASKS`] (see `Task::_counted`).
 struct TaskCount;
@@ -427,6 +449,9 @@ impl Task {
                 },
             ),
             real_parent_pid: AtomicI32::new(0),
+            pgrp: AtomicI32::new(0),
+            session: AtomicI32::new(0),
+            jobctl: AtomicU32::new(0),
             wait_chldexit: WaitQueue::new(),
             stack_refcount: AtomicU32::new(stack.is_some() as u32),
             stack: IrqSpinLock::new(stack),

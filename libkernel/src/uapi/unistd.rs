@@ -163,10 +163,10 @@ macro_rules! syscall_table {
             SETRESGID setresgid = 149 ();
             GETRESGID getresgid = 150 ();
             TIMES times = 153 ();
-            SETPGID setpgid = 154 ();
-            GETPGID getpgid = 155 ();
-            GETSID getsid = 156 ();
-            SETSID setsid = 157 ();
+            SETPGID setpgid = 154 (pid: Pid, pgid: Pid) => sys_setpgid;
+            GETPGID getpgid = 155 (pid: Pid) => sys_getpgid;
+            GETSID getsid = 156 (pid: Pid) => sys_getsid;
+            SETSID setsid = 157 () => sys_setsid;
             GETGROUPS getgroups = 158 ();
             SETGROUPS setgroups = 159 ();
             UNAME uname = 160 (name: Ptr) => sys_newuname;
