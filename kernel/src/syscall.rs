@@ -68,17 +68,37 @@ macro_rules! from_reg {
 
 from_reg!(u64, i64, u32, i32, usize);
 
+/// A register as the C type of an argument of kind `$kind`: descriptors,
+/// pids and signals are `int` in Linux's prototypes, so only the low 32
+/// bits count (`SYSCALL_DEFINE` truncates them). glibc's assembly stubs
+/// leave `kill(-pgrp)`'s pid zero-extended in `x0`; read as 64 bits it
+/// would be a large positive pid.
+macro_rules! arg_reg {
+    (Fd, $v:expr) => {
+        $v as i32 as i64 as u64
+    };
+    (Pid, $v:expr) => {
+        $v as i32 as i64 as u64
+    };
+    (Signal, $v:expr) => {
+        $v as i32 as i64 as u64
+    };
+    ($other:ident, $v:expr) => {
+        $v
+    };
+}
+
 /// Calls `$f` with one register per table argument, in order, and the
 /// saved registers last when the row says `+ regs`.
 macro_rules! call_sys {
     ($f:ident, $a:ident, $r:ident, ($($arg:ident : $kind:ident),*)) => {
-        call_sys!(@ $f, $a, [], [0 1 2 3 4 5], [$($arg)*], ())
+        call_sys!(@ $f, $a, [], [0 1 2 3 4 5], [$($kind)*], ())
     };
     ($f:ident, $a:ident, $r:ident, ($($arg:ident : $kind:ident),*) $_regs:ident) => {
-        call_sys!(@ $f, $a, [], [0 1 2 3 4 5], [$($arg)*], ($r))
+        call_sys!(@ $f, $a, [], [0 1 2 3 4 5], [$($kind)*], ($r))
     };
-    (@ $f:ident, $a:ident, [$($done:expr),*], [$i:tt $($is:tt)*], [$x:ident $($xs:ident)*], $tail:tt) => {
-        call_sys!(@ $f, $a, [$($done,)* FromReg::from_reg($a[$i])], [$($is)*], [$($xs)*], $tail)
+    (@ $f:ident, $a:ident, [$($done:expr),*], [$i:tt $($is:tt)*], [$k:ident $($ks:ident)*], $tail:tt) => {
+        call_sys!(@ $f, $a, [$($done,)* FromReg::from_reg(arg_reg!($k, $a[$i]))], [$($is)*], [$($ks)*], $tail)
     };
     (@ $f:ident, $a:ident, [$($done:expr),*], [$($is:tt)*], [], ()) => {
         $f($($done),*)

@@ -24,6 +24,7 @@ pub static SUITE: Suite = Suite {
     tests: tests![
         hello_rust,
         hello_c,
+        jobctl_c,
         raspbian_fork_rust,
         raspbian_fork_c_seed,
         sh_c_redirect_then_cat,
@@ -95,6 +96,28 @@ fn hello_c() -> TestResult {
     let out = run("hello_c", &[], None)?;
     let want = format!("hello from C (glibc static): pid {}, malloc ok\n", out.pid);
     check_output(&out, &want)
+}
+
+/// user/c/jobctl.c (glibc): process groups and sessions, kill(-pgrp)
+/// polled with waitpid(WNOHANG) as issue 18's program did, stop and
+/// continue with WUNTRACED/WCONTINUED, SIGCHLD's siginfo, SA_RESTART, a
+/// sleep across a stop, sigaltstack, sigtimedwait/sigqueue. Ten checks,
+/// all passing on Linux (qemu-aarch64) too.
+fn jobctl_c() -> TestResult {
+    let out = run("jobctl_c", &[], None)?;
+    let oks = out.lines().iter().filter(|l| l.starts_with("ok ")).count();
+    if out.status.exit_code() != Some(0)
+        || oks != 10
+        || !out.stdout.ends_with("jobctl: 10/10 passed\n")
+    {
+        fail!(
+            "{:?}; stdout {:?}; stderr {:?}",
+            out.status,
+            out.stdout,
+            out.stderr
+        );
+    }
+    Ok(())
 }
 
 // ------------------------------------------------------- raspbian_fork
