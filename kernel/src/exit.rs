@@ -52,6 +52,7 @@ pub fn do_exit(code: i32) -> ! {
     crate::trace::events::sched_process_exit(&tsk);
     exit_mm(&tsk);
     exit_files(&tsk);
+    crate::time::itimer::itimer_cancel(&tsk);
     if crate::sys::is_session_leader(&tsk) {
         // The terminal's session ends: its foreground group is hung up.
         crate::tty::disassociate_ctty(true);
@@ -279,6 +280,25 @@ fn has_stopped_jobs(tl: &crate::pid::TaskList, pgrp: Pid) -> bool {
         .any(|t| t.jobctl.load(Ordering::Relaxed) & task::JOBCTL_STOPPED != 0)
 }
 
+/// Who adopts an exiting task's children (`find_new_reaper`): the nearest
+/// living ancestor that is a child subreaper (`PR_SET_CHILD_SUBREAPER`),
+/// else init.
+fn find_new_reaper(tl: &crate::pid::TaskList, tsk: &Arc<Task>) -> Option<Arc<Task>> {
+    let mut ppid = tsk.real_parent_pid.load(Ordering::Relaxed);
+    // Bounded: a parent chain is at most as long as the task list.
+    for _ in 0..tl.len() {
+        if ppid <= 1 {
+            break;
+        }
+        let Some(a) = tl.find(ppid) else { break };
+        if a.child_subreaper.load(Ordering::Relaxed) && a.flags() & PF_EXITING == 0 {
+            return Some(a);
+        }
+        ppid = a.real_parent_pid.load(Ordering::Relaxed);
+    }
+    tl.find(1).filter(|r| !Arc::ptr_eq(r, tsk))
+}
+
 /// The children of an exiting task go to init (`forget_original_parent`);
 /// init is woken if one of them is already a zombie.
 fn forget_original_parent(tl: &mut crate::pid::TaskList, tsk: &Arc<Task>) {
@@ -286,7 +306,7 @@ fn forget_original_parent(tl: &mut crate::pid::TaskList, tsk: &Arc<Task>) {
     if children.is_empty() {
         return;
     }
-    let reaper = tl.find(1).filter(|r| !Arc::ptr_eq(r, tsk));
+    let reaper = find_new_reaper(tl, tsk);
     let Some(reaper) = reaper else {
         return;
     };
@@ -297,6 +317,11 @@ fn forget_original_parent(tl: &mut crate::pid::TaskList, tsk: &Arc<Task>) {
         if c.exit_signal.load(Ordering::Relaxed) > 0 {
             c.exit_signal
                 .store(crate::signal::SIGCHLD as i32, Ordering::Relaxed);
+        }
+        // PR_SET_PDEATHSIG: told that its parent died.
+        let pdeath = c.pdeath_signal.load(Ordering::Relaxed);
+        if pdeath > 0 && c.exit_state.load(Ordering::Relaxed) == 0 {
+            crate::signal::send_sig_priv(&c, pdeath as u32);
         }
         let mut fam = c.family.lock();
         fam.real_parent = Arc::downgrade(&reaper);

@@ -176,6 +176,10 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
         .store(parent.blocked.load(Ordering::Relaxed), Ordering::Relaxed);
     let sas = *parent.sas.lock();
     *p.sas.lock() = sas;
+    p.no_new_privs.store(
+        parent.no_new_privs.load(Ordering::Relaxed),
+        Ordering::Relaxed,
+    );
     if let Some((regs, newsp)) = user_regs {
         if let Err(e) = copy_mm(clone_flags, &p, &parent) {
             // Undo what was set up so far, the pid included (Linux's

@@ -181,3 +181,42 @@ macro_rules! println {
     () => { $crate::printk::log(format_args!("")) };
     ($($arg:tt)*) => { $crate::printk::log(format_args!($($arg)*)) };
 }
+
+/// A message allowed at most `burst` times per `interval_s` seconds
+/// (`struct ratelimit_state`, `DEFAULT_RATELIMIT_BURST` 10 in 5 s): a
+/// program that faults or calls a missing system call in a loop cannot
+/// flood the console.
+pub struct RateLimit {
+    window: core::sync::atomic::AtomicU64,
+    printed: core::sync::atomic::AtomicU64,
+    interval_s: u64,
+    burst: u64,
+}
+
+impl RateLimit {
+    /// Linux's default: 10 messages per 5 seconds.
+    pub const fn new() -> Self {
+        RateLimit {
+            window: core::sync::atomic::AtomicU64::new(0),
+            printed: core::sync::atomic::AtomicU64::new(0),
+            interval_s: 5,
+            burst: 10,
+        }
+    }
+
+    /// Whether one more message may be printed now (`__ratelimit`).
+    pub fn allow(&self) -> bool {
+        use core::sync::atomic::Ordering;
+        let now = crate::time::uptime_ns() / (self.interval_s * 1_000_000_000);
+        if self.window.swap(now, Ordering::Relaxed) != now {
+            self.printed.store(0, Ordering::Relaxed);
+        }
+        self.printed.fetch_add(1, Ordering::Relaxed) < self.burst
+    }
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self::new()
+    }
+}

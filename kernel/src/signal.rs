@@ -102,6 +102,11 @@ fn default_ignored(sig: u32) -> bool {
 
 /// Would `t` ignore `sig` (`sig_ignored`)? Then it is not even queued.
 fn sig_ignored(t: &Task, sig: u32) -> bool {
+    // Kernel threads take no signal from anyone (Linux's kthreadd runs
+    // `ignore_signals`): queued, it would never be handled.
+    if t.flags() & task::PF_KTHREAD != 0 {
+        return true;
+    }
     if sig == SIGKILL || sig == SIGSTOP {
         return false;
     }
@@ -221,6 +226,15 @@ fn flush_sigqueue_mask(t: &Task, mask: u64) {
 fn drop_queued(q: &mut alloc::vec::Vec<KernelSiginfo>, mask: u64) {
     if !q.is_empty() {
         q.retain(|i| bit(i.signo) & mask == 0);
+        release_empty_queue(q);
+    }
+}
+
+/// An empty queue gives its memory back: a long-lived process (init, a
+/// shell) would otherwise keep the largest queue it ever had.
+fn release_empty_queue(q: &mut alloc::vec::Vec<KernelSiginfo>) {
+    if q.is_empty() && q.capacity() != 0 {
+        *q = alloc::vec::Vec::new();
     }
 }
 
@@ -242,6 +256,7 @@ fn dequeue_signal(me: &Task, mask: u64) -> Option<KernelSiginfo> {
     if sig < uapi::SIGRTMIN || !q.iter().any(|i| i.signo == sig) {
         me.pending.fetch_and(!bit(sig), Ordering::AcqRel);
     }
+    release_empty_queue(&mut q);
     if sig_kernel_stop(sig) {
         // Cancelled by a SIGCONT that comes before the stop is done.
         me.jobctl

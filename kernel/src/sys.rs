@@ -6,6 +6,7 @@ use crate::exit;
 use crate::mm::uaccess::{copy_from_user, copy_to_user, put_user_u32};
 use crate::pid::find_process_by_pid;
 use crate::task::{self, Pid};
+use alloc::string::String;
 use core::sync::atomic::Ordering;
 use libkernel::uapi;
 
@@ -212,4 +213,63 @@ pub fn sys_setsid() -> SysResult {
     }
     tl.set_groups(&me, me.tgid, me.tgid);
     Ok(i64::from(me.tgid))
+}
+
+/// `prctl(option, arg2, arg3, arg4, arg5)`: the process's name
+/// (`PR_SET_NAME`/`PR_GET_NAME`), the signal for its parent's death,
+/// whether it reaps orphaned descendants (`PR_SET_CHILD_SUBREAPER`),
+/// dumpability and `no_new_privs`. Others are `EINVAL`, as Linux answers
+/// an unknown option.
+pub fn sys_prctl(option: i32, arg2: u64, _arg3: u64, _arg4: u64, _arg5: u64) -> SysResult {
+    let me = task::current();
+    match option as u32 {
+        uapi::PR_SET_NAME => {
+            // Up to 15 bytes, the rest cut off (TASK_COMM_LEN - 1).
+            let mut b = match crate::mm::uaccess::strncpy_from_user(arg2, 15) {
+                Ok(v) => v,
+                Err(ENAMETOOLONG) => {
+                    let mut v = alloc::vec![0u8; 15];
+                    copy_from_user(&mut v, arg2)?;
+                    v
+                }
+                Err(e) => return Err(e),
+            };
+            b.truncate(15);
+            me.set_comm(&String::from_utf8_lossy(&b));
+            Ok(0)
+        }
+        uapi::PR_GET_NAME => {
+            // The 16-byte, NUL-padded name as stored.
+            copy_to_user(arg2, &me.comm().0)?;
+            Ok(0)
+        }
+        uapi::PR_SET_PDEATHSIG => {
+            let sig = i32::try_from(arg2).map_err(|_| EINVAL)?;
+            if !(0..=uapi::NSIG as i32).contains(&sig) {
+                return Err(EINVAL);
+            }
+            me.pdeath_signal.store(sig, Ordering::Relaxed);
+            Ok(0)
+        }
+        uapi::PR_GET_PDEATHSIG => {
+            put_user_u32(arg2, me.pdeath_signal.load(Ordering::Relaxed) as u32)?;
+            Ok(0)
+        }
+        uapi::PR_GET_DUMPABLE => Ok(1),
+        uapi::PR_SET_DUMPABLE if arg2 <= 1 => Ok(0),
+        uapi::PR_SET_CHILD_SUBREAPER => {
+            me.child_subreaper.store(arg2 != 0, Ordering::Relaxed);
+            Ok(0)
+        }
+        uapi::PR_GET_CHILD_SUBREAPER => {
+            put_user_u32(arg2, u32::from(me.child_subreaper.load(Ordering::Relaxed)))?;
+            Ok(0)
+        }
+        uapi::PR_SET_NO_NEW_PRIVS if arg2 == 1 => {
+            me.no_new_privs.store(true, Ordering::Relaxed);
+            Ok(0)
+        }
+        uapi::PR_GET_NO_NEW_PRIVS => Ok(i64::from(me.no_new_privs.load(Ordering::Relaxed))),
+        _ => Err(EINVAL),
+    }
 }

@@ -18,7 +18,7 @@ use core::sync::atomic::Ordering;
 use crate::{
     drivers::char::random::*, exec::*, exit::*, fork::*, fs::select::*, fs::syscalls::*, futex::*,
     mm::syscalls::*, reboot::*, sched::core::*, signal::*, sys::*, time::hrtimer::*,
-    time::posix_timers::*,
+    time::itimer::*, time::posix_timers::*,
 };
 
 /// Runs the system call described by `regs` and stores its result
@@ -115,10 +115,34 @@ macro_rules! syscall_dispatch {
         fn dispatch(n: usize, a: [u64; 6], regs: &mut PtRegs) -> SysResult {
             match n {
                 $($($nr => call_sys!($sys, a, regs, $args $($regs)?),)?)*
-                _ => Err(ENOSYS),
+                _ => sys_ni_syscall(n),
             }
         }
     };
 }
 
 libkernel::syscall_table!(syscall_dispatch);
+
+/// A system call pikern does not implement (`sys_ni_syscall`): `-ENOSYS`,
+/// and the first one a process makes is named on the console, rate
+/// limited, so a program that fails for want of a call says which.
+#[cold]
+#[inline(never)]
+fn sys_ni_syscall(n: usize) -> SysResult {
+    static LIMIT: crate::printk::RateLimit = crate::printk::RateLimit::new();
+    // glibc registers rseq in every process and takes -ENOSYS as a kernel
+    // built without CONFIG_RSEQ: not worth a line per process.
+    if n == libkernel::uapi::nr::RSEQ {
+        return Err(ENOSYS);
+    }
+    let me = task::current();
+    if !me.ni_syscall_noted.swap(true, Ordering::Relaxed) && LIMIT.allow() {
+        println!(
+            "{}[{}]: system call {} ({n}) is not implemented: -ENOSYS",
+            me.comm(),
+            me.tgid,
+            libkernel::uapi::syscall_name(n).unwrap_or("unknown"),
+        );
+    }
+    Err(ENOSYS)
+}

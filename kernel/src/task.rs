@@ -361,6 +361,19 @@ pub struct Task {
     pub nvcsw: AtomicU64,
     /// Involuntary context switches (`nivcsw`).
     pub nivcsw: AtomicU64,
+    /// `ITIMER_REAL` (`alarm`), not inherited by children.
+    pub itimer_real: IrqSpinLock<crate::time::itimer::ItimerReal>,
+    /// The signal sent to this process when its parent dies
+    /// (`PR_SET_PDEATHSIG`), 0 for none.
+    pub pdeath_signal: AtomicI32,
+    /// Orphaned descendants are reparented to this process, not to init
+    /// (`PR_SET_CHILD_SUBREAPER`).
+    pub child_subreaper: AtomicBool,
+    /// `PR_SET_NO_NEW_PRIVS` was set (inherited, never cleared).
+    pub no_new_privs: AtomicBool,
+    /// The process has made an unimplemented system call and was named on
+    /// the console for it (once per process).
+    pub ni_syscall_noted: AtomicBool,
     /// Fault injection applies to this task under `task-filter`
     /// (`/proc/PID/make-it-fail`; inherited by children).
     pub make_it_fail: AtomicBool,
@@ -506,6 +519,18 @@ impl Task {
             rlim: IrqSpinLock::new(default_rlimits()),
             nvcsw: AtomicU64::new(0),
             nivcsw: AtomicU64::new(0),
+            itimer_real: IrqSpinLock::named(
+                "&p->itimer_real",
+                crate::time::itimer::ItimerReal {
+                    expires: 0,
+                    interval: 0,
+                    handle: None,
+                },
+            ),
+            pdeath_signal: AtomicI32::new(0),
+            child_subreaper: AtomicBool::new(false),
+            no_new_privs: AtomicBool::new(false),
+            ni_syscall_noted: AtomicBool::new(false),
             make_it_fail: AtomicBool::new(false),
             children_usage: [const { AtomicU64::new(0) }; 3],
             _counted: TaskCount::new(),

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -440,6 +442,106 @@ static void wait_for_a_group(void)
     report(!why[0], "waitpid(-pgid) and waitpid(0) wait for a process group", why);
 }
 
+static void prctl_name_pdeathsig_subreaper(void)
+{
+    char why[160] = "", name[16] = "";
+    char old[16] = "";
+    prctl(PR_GET_NAME, old);
+    if (prctl(PR_SET_NAME, "a-very-long-name-cut") != 0 || prctl(PR_GET_NAME, name) != 0 ||
+        strcmp(name, "a-very-long-nam") != 0)
+        snprintf(why, sizeof why, "PR_GET_NAME gave \"%s\"", name);
+    prctl(PR_SET_NAME, old);
+    /* A subreaper adopts its grandchild when the child dies, and the
+     * grandchild's PR_SET_PDEATHSIG signal tells it so. */
+    int fds[2];
+    if (!why[0] && pipe(fds) < 0)
+        snprintf(why, sizeof why, "pipe: %s", strerror(errno));
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    int sub = 0;
+    prctl(PR_GET_CHILD_SUBREAPER, &sub);
+    if (!why[0] && sub != 1)
+        snprintf(why, sizeof why, "PR_GET_CHILD_SUBREAPER gave %d", sub);
+    pid_t child = fork();
+    if (child == 0) {
+        pid_t gc = fork();
+        if (gc == 0) {
+            sigset_t block, old;
+            sigemptyset(&block);
+            sigaddset(&block, SIGUSR1);
+            sigprocmask(SIG_BLOCK, &block, &old);
+            signal(SIGUSR1, on_usr1);
+            prctl(PR_SET_PDEATHSIG, SIGUSR1);
+            char c = 'r';
+            if (write(fds[1], &c, 1) != 1)
+                _exit(3);
+            alarm(10);
+            while (!got_usr1)
+                sigsuspend(&old);
+            /* Adopted by the subreaper, not by init. */
+            _exit(getppid() == 1 ? 9 : 0);
+        }
+        char c;
+        if (read(fds[0], &c, 1) != 1)
+            _exit(4);
+        _exit(0);
+    }
+    int st = 0;
+    waitpid(child, &st, 0);
+    /* The grandchild is now ours: wait for it. */
+    pid_t r = wait(&st);
+    if (!why[0] && (r <= 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0))
+        snprintf(why, sizeof why, "grandchild: wait gave %d status %#x", r, st);
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+    close(fds[0]);
+    close(fds[1]);
+    report(!why[0], "prctl: PR_SET_NAME, PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER", why);
+}
+
+static volatile sig_atomic_t alarms;
+static void on_alrm(int sig)
+{
+    (void)sig;
+    alarms++;
+}
+
+static void itimer_real_and_alarm(void)
+{
+    char why[160] = "";
+    struct sigaction sa = {0};
+    sa.sa_handler = on_alrm;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGALRM, &sa, NULL);
+    alarms = 0;
+    struct itimerval it = {{0, 50000}, {0, 100000}}, cur;
+    if (setitimer(ITIMER_REAL, &it, NULL) != 0)
+        snprintf(why, sizeof why, "setitimer: %s", strerror(errno));
+    getitimer(ITIMER_REAL, &cur);
+    if (!why[0] && (cur.it_interval.tv_usec != 50000 || cur.it_value.tv_sec != 0 ||
+                    cur.it_value.tv_usec <= 0 || cur.it_value.tv_usec > 100000))
+        snprintf(why, sizeof why, "getitimer: interval %ld value %ld.%06ld",
+                 (long)cur.it_interval.tv_usec, (long)cur.it_value.tv_sec,
+                 (long)cur.it_value.tv_usec);
+    /* Periodic: at least 3 in 500 ms (about 9 are due). */
+    double end = now_ms() + 500;
+    while (now_ms() < end)
+        usleep(10000);
+    int seen = alarms;
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &off, NULL);
+    if (!why[0] && seen < 3)
+        snprintf(why, sizeof why, "%d SIGALRMs in 500 ms with a 50 ms interval", seen);
+    usleep(150000);
+    if (!why[0] && alarms != seen)
+        snprintf(why, sizeof why, "SIGALRM after the timer was disarmed");
+    /* alarm() reports the seconds left of the previous one. */
+    alarm(5);
+    unsigned left = alarm(0);
+    if (!why[0] && (left < 4 || left > 5))
+        snprintf(why, sizeof why, "alarm(0) after alarm(5) gave %u", left);
+    signal(SIGALRM, SIG_DFL);
+    report(!why[0], "setitimer/getitimer ITIMER_REAL (periodic SIGALRM), alarm", why);
+}
+
 int main(int argc, char **argv)
 {
     static void (*const all[])(void) = {
@@ -453,6 +555,8 @@ int main(int argc, char **argv)
         sigtimedwait_and_sigqueue,
         sessions_and_groups,
         wait_for_a_group,
+        prctl_name_pdeathsig_subreaper,
+        itimer_real_and_alarm,
     };
     int n = sizeof all / sizeof all[0];
     setvbuf(stdout, NULL, _IOLBF, 0);

@@ -4,6 +4,7 @@
 //! under QEMU, 19.2 MHz on a Pi 3, 54 MHz on a Pi 4).
 
 pub mod hrtimer;
+pub mod itimer;
 pub mod posix_timers;
 
 use crate::arch::{cpu, timer};

@@ -71,3 +71,83 @@ pub const CLOCK_MONOTONIC_COARSE: u32 = 6;
 pub const CLOCK_BOOTTIME: u32 = 7;
 /// `clock_nanosleep` flag: the time is absolute.
 pub const TIMER_ABSTIME: u32 = 1;
+
+/// `setitimer`'s real-time timer: `SIGALRM` when it expires (`alarm`).
+pub const ITIMER_REAL: u32 = 0;
+/// The process's user CPU time timer (`SIGVTALRM`).
+pub const ITIMER_VIRTUAL: u32 = 1;
+/// The process's CPU time timer (`SIGPROF`).
+pub const ITIMER_PROF: u32 = 2;
+
+/// `struct itimerval`: the interval, then the time left, as two
+/// `timeval`s (seconds, microseconds), 32 bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Itimerval {
+    /// Reload value, ns (0: one shot).
+    pub interval_ns: u64,
+    /// Time to the next expiry, ns (0: disarmed).
+    pub value_ns: u64,
+}
+
+impl Itimerval {
+    /// Reads a user `itimerval`; `None` for a microsecond field outside
+    /// `0..1e6` or a negative second (`EINVAL`).
+    pub fn from_bytes(b: &[u8; 32]) -> Option<Itimerval> {
+        let w = |i: usize| {
+            let mut v = [0u8; 8];
+            v.copy_from_slice(&b[i * 8..i * 8 + 8]);
+            i64::from_le_bytes(v)
+        };
+        let tv = |s: i64, us: i64| {
+            (s >= 0 && (0..1_000_000).contains(&us)).then(|| {
+                (s as u64)
+                    .saturating_mul(1_000_000_000)
+                    .saturating_add(us as u64 * 1000)
+            })
+        };
+        Some(Itimerval {
+            interval_ns: tv(w(0), w(1))?,
+            value_ns: tv(w(2), w(3))?,
+        })
+    }
+
+    /// The user `itimerval`; a time left below a microsecond but not zero
+    /// reads as 1 µs, so a running timer never looks disarmed.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        let mut b = [0u8; 32];
+        let us = |ns: u64, round_up: bool| {
+            let us = ns / 1000 + u64::from(round_up && ns > 0 && ns < 1000);
+            ((us / 1_000_000) as i64, (us % 1_000_000) as i64)
+        };
+        let (is, iu) = us(self.interval_ns, false);
+        let (vs, vu) = us(self.value_ns, true);
+        for (i, v) in [is, iu, vs, vu].iter().enumerate() {
+            b[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
+        }
+        b
+    }
+}
+
+#[cfg(test)]
+mod itimer_tests {
+    use super::*;
+
+    #[test]
+    fn itimerval_round_trips_and_rejects_bad_microseconds() {
+        let mut b = [0u8; 32];
+        b[0..8].copy_from_slice(&1i64.to_le_bytes());
+        b[8..16].copy_from_slice(&500_000i64.to_le_bytes());
+        b[16..24].copy_from_slice(&2i64.to_le_bytes());
+        let it = Itimerval::from_bytes(&b).unwrap();
+        assert_eq!(it.interval_ns, 1_500_000_000);
+        assert_eq!(it.value_ns, 2_000_000_000);
+        assert_eq!(it.to_bytes(), b);
+        b[8..16].copy_from_slice(&1_000_000i64.to_le_bytes());
+        assert_eq!(Itimerval::from_bytes(&b), None);
+        let tiny = Itimerval {
+            interval_ns: 0,
+            value_ns: 10,
+        };
+        assert_eq!(&tiny.to_bytes()[24..32], &1i64.to_le_bytes());
+    }
+}

@@ -132,8 +132,8 @@ macro_rules! syscall_table {
             SET_ROBUST_LIST set_robust_list = 99 (head: Ptr, len: Len) => sys_set_robust_list;
             GET_ROBUST_LIST get_robust_list = 100 ();
             NANOSLEEP nanosleep = 101 (rqtp: Ptr, rmtp: Ptr) => sys_nanosleep;
-            GETITIMER getitimer = 102 ();
-            SETITIMER setitimer = 103 ();
+            GETITIMER getitimer = 102 (which: Int, value: Ptr) => sys_getitimer;
+            SETITIMER setitimer = 103 (which: Int, value: Ptr, ovalue: Ptr) => sys_setitimer;
             CLOCK_GETTIME clock_gettime = 113 (which_clock: Clock, tp: Ptr) => sys_clock_gettime;
             CLOCK_GETRES clock_getres = 114 (which_clock: Clock, tp: Ptr) => sys_clock_getres;
             CLOCK_NANOSLEEP clock_nanosleep = 115 (which_clock: Clock, flags: Flags, rqtp: Ptr, rmtp: Ptr) => sys_clock_nanosleep;
@@ -176,7 +176,7 @@ macro_rules! syscall_table {
             SETRLIMIT setrlimit = 164 ();
             GETRUSAGE getrusage = 165 (who: Int, ru: Ptr) => sys_getrusage;
             UMASK umask = 166 ();
-            PRCTL prctl = 167 ();
+            PRCTL prctl = 167 (option: Int, arg2: Int, arg3: Int, arg4: Int, arg5: Int) => sys_prctl;
             GETCPU getcpu = 168 (cpup: Ptr, nodep: Ptr, unused: Ptr) => sys_getcpu;
             GETTIMEOFDAY gettimeofday = 169 ();
             SETTIMEOFDAY settimeofday = 170 ();

@@ -152,17 +152,8 @@ extern "C" fn exception_dispatch(regs: &mut PtRegs, kind: u64) {
 /// will catch the signal, and at most 10 lines in 5 seconds, so a program
 /// that crashes in a loop cannot flood the console.
 fn arm64_show_signal(sig: u32, kind: &str, far: u64, esr_val: u64, regs: &PtRegs) {
-    use core::sync::atomic::{AtomicU64, Ordering};
-    static WINDOW: AtomicU64 = AtomicU64::new(0);
-    static PRINTED: AtomicU64 = AtomicU64::new(0);
-    if crate::signal::has_handler(sig) {
-        return;
-    }
-    let now = crate::time::uptime_ns() / 5_000_000_000;
-    if WINDOW.swap(now, Ordering::Relaxed) != now {
-        PRINTED.store(0, Ordering::Relaxed);
-    }
-    if PRINTED.fetch_add(1, Ordering::Relaxed) >= 10 {
+    static LIMIT: crate::printk::RateLimit = crate::printk::RateLimit::new();
+    if crate::signal::has_handler(sig) || !LIMIT.allow() {
         return;
     }
     let me = crate::task::current();

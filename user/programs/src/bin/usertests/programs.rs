@@ -98,17 +98,23 @@ fn hello_c() -> TestResult {
     check_output(&out, &want)
 }
 
+/// The checks jobctl.c makes (its `all[]`).
+const JOBCTL_CHECKS: usize = 12;
+
 /// user/c/jobctl.c (glibc): process groups and sessions, kill(-pgrp)
 /// polled with waitpid(WNOHANG) as issue 18's program did, stop and
 /// continue with WUNTRACED/WCONTINUED, SIGCHLD's siginfo, SA_RESTART, a
-/// sleep across a stop, sigaltstack, sigtimedwait/sigqueue. Ten checks,
-/// all passing on Linux (qemu-aarch64) too.
+/// sleep across a stop, sigaltstack, sigtimedwait/sigqueue, prctl and
+/// ITIMER_REAL: [`JOBCTL_CHECKS`] checks, all passing on Linux
+/// (qemu-aarch64) too.
 fn jobctl_c() -> TestResult {
     let out = run("jobctl_c", &[], None)?;
     let oks = out.lines().iter().filter(|l| l.starts_with("ok ")).count();
     if out.status.exit_code() != Some(0)
-        || oks != 10
-        || !out.stdout.ends_with("jobctl: 10/10 passed\n")
+        || oks != JOBCTL_CHECKS
+        || !out
+            .stdout
+            .ends_with(&format!("jobctl: {JOBCTL_CHECKS}/{JOBCTL_CHECKS} passed\n"))
     {
         fail!(
             "{:?}; stdout {:?}; stderr {:?}",

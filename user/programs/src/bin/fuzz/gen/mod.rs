@@ -154,6 +154,8 @@ pub static TABLE: &[Row] = &[
     never(nr::RT_SIGRETURN, ENDS_CALLER),
     // Sleeps until a signal comes, which nothing promises a worker.
     never(nr::RT_SIGSUSPEND, AVOID),
+    row(nr::SIGALTSTACK, 5, signal::sigaltstack),
+    row(nr::RT_SIGTIMEDWAIT, 5, signal::rt_sigtimedwait),
     // mm: 60.
     row(nr::BRK, 10, mm::brk),
     row(nr::MMAP, 30, mm::mmap),

@@ -116,3 +116,41 @@ fn sigsetsize(w: &mut Worker) -> u64 {
         w.rng.pick(&[0, 4, 16, u64::MAX])
     }
 }
+
+/// `sigaltstack(uss, oss)`: a stack inside the worker's scratch (a frame
+/// then lands on argument bytes only), or one that is too small, disabled
+/// or has bad flags; never one at a garbage address, where a handler's
+/// frame would kill the worker with SIGSEGV (as on Linux).
+pub fn sigaltstack(w: &mut Worker, c: &mut Call) {
+    let off = (SCRATCH_LEN as usize) - 8192 + 128;
+    let size = w.rng.pick(&[SCRATCH_LEN - 8192, 10240, 1024, 0]);
+    let flags = w
+        .rng
+        .pick(&[0, 0, SS_DISABLE, SS_AUTODISARM, SS_ONSTACK, 7].map(|f| f as u64));
+    put_u64(off, SCRATCH);
+    put_u64(off + 8, flags);
+    put_u64(off + 16, size);
+    c.a[0] = if w.rng.chance(70) {
+        SCRATCH + off as u64
+    } else if w.rng.chance(50) {
+        0
+    } else {
+        w.unreadable()
+    };
+    c.a[1] = if w.rng.chance(40) { 0 } else { w.wptr(24).0 };
+}
+
+/// `rt_sigtimedwait(set, info, timeout, sigsetsize)`: always with a
+/// timeout of at most 5 ms (or an invalid one), so the worker cannot wait
+/// for ever for a signal nobody sends.
+pub fn rt_sigtimedwait(w: &mut Worker, c: &mut Call) {
+    let off = (SCRATCH_LEN as usize) - 8192 + 160;
+    put_u64(off, w.rng.next());
+    put_u64(off + 8, 0);
+    let ns = w.rng.below(5_000_000);
+    put_u64(off + 16, w.rng.pick(&[0, ns, 1_000_000_000, u64::MAX]));
+    c.a[0] = SCRATCH + off as u64;
+    c.a[1] = if w.rng.chance(40) { 0 } else { w.wptr(128).0 };
+    c.a[2] = SCRATCH + off as u64 + 8;
+    c.a[3] = sigsetsize(w);
+}
