@@ -43,7 +43,9 @@ impl Measurement {
 }
 
 /// What a measurement is compared with: Linux 6.1 on the same emulated Pi 3
-/// with the same icount flags, pinned to CPU 0, and pikern's target.
+/// with the same icount flags, pinned to CPU 0 (`tools/linux-ref.sh`
+/// measures it and prints these figures beside its own), and pikern's
+/// target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Expected {
     pub name: &'static str,
@@ -177,7 +179,7 @@ pub const EXPECTED: &[Expected] = &[
     e(
         "busybox_sh_true",
         "busybox sh: fork + exec(/bin/true) + wait",
-        "",
+        "418,158",
         Target::None,
     ),
 ];
@@ -334,6 +336,41 @@ pub fn table(ms: &[Measurement]) -> String {
     s
 }
 
+/// The table `tools/linux-ref.sh` prints for a run of `/bin/bench` on
+/// Linux: each expected row that ran, per operation, how much it is over
+/// its base for the rows whose target is a percentage, and the figure
+/// recorded in [`EXPECTED`] (the Linux column of `make bench`).
+pub fn reference_table(ms: &[Measurement]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| operation | iterations | Linux 6.1 per op, this run | over base | recorded |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|");
+    for exp in EXPECTED {
+        // Memory is counted from pikern's own /proc/meminfo lines, which
+        // Linux does not have: no figure to compare.
+        let Some(m) = find(ms, exp.name).filter(|m| m.unit == "ns") else {
+            continue;
+        };
+        let over = match exp.target {
+            Target::PercentOver(base, _) => find(ms, base)
+                .map(|b| format!("{:+.1}%", (m.per_op() / b.per_op() - 1.0) * 100.0))
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {over} | {} |",
+            exp.what,
+            group(m.iterations),
+            per_op_text(m),
+            exp.linux
+        );
+    }
+    s
+}
+
 fn json_str(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
@@ -402,6 +439,30 @@ pub fn civil_date(days: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reference_table_lists_what_ran_with_percentages_over_the_base() {
+        let ms = [
+            m("getppid", 100_000, 46_040_000),
+            m("fork_exit_wait", 2_000, 200_000_000),
+            m("fork_exit_wait_events", 2_000, 220_000_000),
+        ];
+        let t = reference_table(&ms);
+        assert!(
+            t.contains("| null syscall (getppid) | 100,000 | 460 |  | 464 |"),
+            "{t}"
+        );
+        assert!(
+            t.contains("| fork + exit + wait | 2,000 | 100,000 |  | 74,587 |"),
+            "{t}"
+        );
+        assert!(t.contains("| 2,000 | 110,000 | +10.0% | +8.9% |"), "{t}");
+        assert!(
+            !t.contains("sched_yield"),
+            "rows that did not run are left out: {t}"
+        );
+        assert_eq!(t.lines().count(), 2 + 3, "{t}");
+    }
 
     fn m(name: &str, iterations: u64, total: u64) -> Measurement {
         Measurement {

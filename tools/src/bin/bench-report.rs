@@ -20,6 +20,7 @@ usage: bench-report run --board rpi3|rpi4 --kernel IMG --dtb DTB [--quick]
                         [--initrd FILE] [--log FILE] [--json FILE] [--results FILE]
                         [--timeout SECS] [--qemu PATH]
        bench-report report LOG [--board NAME] [--json FILE] [--results FILE] [--quick]
+       bench-report reference LOG
 
 run: boots IMG in QEMU with `-icount shift=0,align=off,sleep=off -seed 1`
 (1 ns of virtual time per guest instruction, the same numbers on every run)
@@ -35,11 +36,16 @@ report: parses the `bench: NAME ITERATIONS TOTAL [UNIT]` lines of LOG, prints
 the table with Linux's figures and pikern's targets, and writes --json.
 Exit status 1 if an expected measurement is missing or not > 0.
 
+reference: the same lines from a run of /bin/bench on Linux
+(tools/linux-ref.sh): per operation, next to the Linux figures recorded in
+the table. Exit status 1 if LOG has no measurement.
+
   --results FILE  write `passed N`, `failed N`, `skipped 0`: one test per
                   expected measurement (present and > 0), one for the run";
 
 struct Options {
     run: bool,
+    reference: bool,
     board: Board,
     kernel: Option<PathBuf>,
     dtb: Option<PathBuf>,
@@ -55,6 +61,7 @@ struct Options {
 fn parse(mut args: Args) -> Result<Option<Options>, String> {
     let mut o = Options {
         run: false,
+        reference: false,
         board: Board::Rpi3,
         kernel: None,
         dtb: None,
@@ -69,11 +76,14 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
     let mut mode = None;
     while let Some(arg) = args.next_arg()? {
         match arg {
-            Arg::Positional(p) if mode.is_none() && (p == "run" || p == "report") => {
+            Arg::Positional(p)
+                if mode.is_none() && (p == "run" || p == "report" || p == "reference") =>
+            {
                 o.run = p == "run";
+                o.reference = p == "reference";
                 mode = Some(p);
             }
-            Arg::Positional(p) if mode.as_deref() == Some("report") => o.log = p.into(),
+            Arg::Positional(p) if mode.as_deref().is_some_and(|m| m != "run") => o.log = p.into(),
             Arg::Positional(p) => return Err(format!("unexpected argument `{p}`")),
             Arg::Flag(f) => match f.as_str() {
                 "--board" => o.board = args.value(&f)?.parse()?,
@@ -92,7 +102,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
         }
     }
     match mode {
-        None => Err("say `run` or `report`".to_string()),
+        None => Err("say `run`, `report` or `reference`".to_string()),
         Some(_) if o.run && (o.kernel.is_none() || o.dtb.is_none()) => {
             Err("run needs --kernel and --dtb".to_string())
         }
@@ -224,6 +234,13 @@ fn main() -> ExitCode {
 }
 
 fn report(o: &Options) -> Result<bool, String> {
+    if o.reference {
+        let log = fs::read_to_string(&o.log)
+            .map_err(|e| format!("cannot read {}: {e}", o.log.display()))?;
+        let ms = bench::parse_log(&log);
+        print!("{}", bench::reference_table(&ms));
+        return Ok(!ms.is_empty());
+    }
     let (log, run_ok) = if o.run {
         let (log, ok) = run_boots(o)?;
         write(&o.log, &log)?;
