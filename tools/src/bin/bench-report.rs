@@ -24,9 +24,10 @@ usage: bench-report run --board rpi3|rpi4 --kernel IMG --dtb DTB [--quick]
 
 run: boots IMG in QEMU with `-icount shift=0,align=off,sleep=off -seed 1`
 (1 ns of virtual time per guest instruction, the same numbers on every run)
-and the command line `bench init=/init -- /bin/bench [-q]`, keeps the console
-(of every boot) in --log (default build/bench-console.log), then reports as `report` does.
---quick runs every measurement with small counts (the smoke test).
+and the command line `bench init=/init -- /bin/bench [-q]`, keeps the
+console (of every boot) in --log (default build/bench-console.log), then
+reports as `report` does. --quick runs every measurement with small counts
+(the smoke test).
 --initrd FILE: an initramfs with Debian's busybox at /bin/busybox, which
 `busybox_sh_true` runs, in a boot of its own with FILE as QEMU's -initrd
 (`/bin/bench --only busybox_sh_true`); the first boot, without FILE, skips
