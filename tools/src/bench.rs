@@ -179,7 +179,7 @@ pub const EXPECTED: &[Expected] = &[
     e(
         "busybox_sh_true",
         "busybox sh: fork + exec(/bin/true) + wait",
-        "418,158",
+        "419,141",
         Target::None,
     ),
 ];
