@@ -31,7 +31,7 @@ endif
 QEMU_RUN = $(QEMU) -M $(MACHINE) -kernel build/kernel8.img -dtb build/$(BOARD).dtb \
 	-append "$(APPEND)" -display none -serial mon:stdio -semihosting
 
-.PHONY: all kernel kernel-test tools dtbs run test bench bench-smoke gdb clippy fmt lint doc clean \
+.PHONY: all kernel kernel-test tools dtbs run test bench bench-smoke bench-initrd gdb clippy fmt lint doc clean \
 	deps setup chainloader chainboot
 
 # Every build target first makes sure the toolchain, the aarch64 targets,
@@ -197,16 +197,27 @@ test: deps kernel kernel-test dtbs chainloader
 # Benchmarks (docs/performance.md): QEMU's virtual clock counts guest
 # instructions (-icount shift=0), so the numbers repeat exactly. Prints the
 # table against the targets and writes build/bench.json.
-bench: deps kernel dtbs
+bench: deps kernel dtbs bench-initrd
 	$(TOOLS_DIR)/bench-report run --board $(BOARD) --kernel build/kernel8.img \
-		--dtb build/$(BOARD).dtb --log build/bench-console.log --json build/bench.json
+		--dtb build/$(BOARD).dtb --initrd $(BENCH_INITRD) \
+		--log build/bench-console.log --json build/bench.json
+
+# Debian's busybox-static (apt, arm64: tools/fetch-debian.sh) alone in an
+# initramfs: bench-report boots it as -initrd for the shell measurement
+# (busybox sh running /bin/true), in a boot of its own.
+BENCH_INITRD := build/bench-initrd.cpio
+bench-initrd: tools
+	@bash tools/fetch-debian.sh busybox-static
+	@rm -rf build/bench-initrd && mkdir -p build/bench-initrd/bin
+	@cp build/debian/busybox-static/bin/busybox build/bench-initrd/bin/busybox
+	@$(MKCPIO) build/bench-initrd -o $(BENCH_INITRD) > /dev/null
 
 # The same measurements with small counts, for make test: every line must
 # be there and > 0 (no thresholds). Writes $(RESULTS)/bench.txt.
-bench-smoke: deps kernel dtbs
+bench-smoke: deps kernel dtbs bench-initrd
 	@mkdir -p $(RESULTS)
 	$(TOOLS_DIR)/bench-report run --quick --board $(BOARD) --kernel build/kernel8.img \
-		--dtb build/$(BOARD).dtb --log $(RESULTS)/bench-console.log \
+		--dtb build/$(BOARD).dtb --initrd $(BENCH_INITRD) --log $(RESULTS)/bench-console.log \
 		--results $(RESULTS)/bench.txt
 
 gdb: deps kernel dtbs

@@ -10,35 +10,47 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use pikern_tools::bench::{self, Measurement, EXPECTED, ICOUNT_ARGS};
+use pikern_tools::bench::{self, Measurement, EXPECTED, ICOUNT_ARGS, WITH_INITRD};
 use pikern_tools::board::Board;
 use pikern_tools::cli::{parse_seconds, Arg, Args};
 use pikern_tools::runner;
 
 const USAGE: &str = "\
 usage: bench-report run --board rpi3|rpi4 --kernel IMG --dtb DTB [--quick]
-                        [--log FILE] [--json FILE] [--results FILE]
+                        [--initrd FILE] [--log FILE] [--json FILE] [--results FILE]
                         [--timeout SECS] [--qemu PATH]
        bench-report report LOG [--board NAME] [--json FILE] [--results FILE] [--quick]
+       bench-report reference LOG
 
 run: boots IMG in QEMU with `-icount shift=0,align=off,sleep=off -seed 1`
 (1 ns of virtual time per guest instruction, the same numbers on every run)
-and the command line `bench init=/init -- /bin/bench [-q]`, keeps the console
-in --log (default build/bench-console.log), then reports as `report` does.
---quick runs every measurement with small counts (the smoke test).
+and the command line `bench init=/init -- /bin/bench [-q]`, keeps the
+console (of every boot) in --log (default build/bench-console.log), then
+reports as `report` does. --quick runs every measurement with small counts
+(the smoke test).
+--initrd FILE: an initramfs with Debian's busybox at /bin/busybox, which
+`busybox_sh_true` runs, in a boot of its own with FILE as QEMU's -initrd
+(`/bin/bench --only busybox_sh_true`); the first boot, without FILE, skips
+it, so every other figure is measured as without FILE.
 
 report: parses the `bench: NAME ITERATIONS TOTAL [UNIT]` lines of LOG, prints
 the table with Linux's figures and pikern's targets, and writes --json.
 Exit status 1 if an expected measurement is missing or not > 0.
+
+reference: the same lines from a run of /bin/bench on Linux
+(tools/linux-ref.sh): per operation, next to the Linux figures recorded in
+the table. Exit status 1 if LOG has no measurement.
 
   --results FILE  write `passed N`, `failed N`, `skipped 0`: one test per
                   expected measurement (present and > 0), one for the run";
 
 struct Options {
     run: bool,
+    reference: bool,
     board: Board,
     kernel: Option<PathBuf>,
     dtb: Option<PathBuf>,
+    initrd: Option<PathBuf>,
     log: PathBuf,
     json: Option<PathBuf>,
     results: Option<PathBuf>,
@@ -50,9 +62,11 @@ struct Options {
 fn parse(mut args: Args) -> Result<Option<Options>, String> {
     let mut o = Options {
         run: false,
+        reference: false,
         board: Board::Rpi3,
         kernel: None,
         dtb: None,
+        initrd: None,
         log: PathBuf::from("build/bench-console.log"),
         json: None,
         results: None,
@@ -63,16 +77,20 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
     let mut mode = None;
     while let Some(arg) = args.next_arg()? {
         match arg {
-            Arg::Positional(p) if mode.is_none() && (p == "run" || p == "report") => {
+            Arg::Positional(p)
+                if mode.is_none() && (p == "run" || p == "report" || p == "reference") =>
+            {
                 o.run = p == "run";
+                o.reference = p == "reference";
                 mode = Some(p);
             }
-            Arg::Positional(p) if mode.as_deref() == Some("report") => o.log = p.into(),
+            Arg::Positional(p) if mode.as_deref().is_some_and(|m| m != "run") => o.log = p.into(),
             Arg::Positional(p) => return Err(format!("unexpected argument `{p}`")),
             Arg::Flag(f) => match f.as_str() {
                 "--board" => o.board = args.value(&f)?.parse()?,
                 "--kernel" => o.kernel = Some(args.value(&f)?.into()),
                 "--dtb" => o.dtb = Some(args.value(&f)?.into()),
+                "--initrd" => o.initrd = Some(args.value(&f)?.into()),
                 "--log" => o.log = args.value(&f)?.into(),
                 "--json" => o.json = Some(args.value(&f)?.into()),
                 "--results" => o.results = Some(args.value(&f)?.into()),
@@ -85,7 +103,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
         }
     }
     match mode {
-        None => Err("say `run` or `report`".to_string()),
+        None => Err("say `run`, `report` or `reference`".to_string()),
         Some(_) if o.run && (o.kernel.is_none() || o.dtb.is_none()) => {
             Err("run needs --kernel and --dtb".to_string())
         }
@@ -93,17 +111,43 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
     }
 }
 
-/// Boots the benchmark and returns its console output and whether QEMU
-/// exited with status 0 in time.
-fn run_qemu(o: &Options) -> Result<(String, bool), String> {
-    let (kernel, dtb) = (o.kernel.as_ref().unwrap(), o.dtb.as_ref().unwrap());
-    let prog = if o.quick {
+/// Boots the benchmark: once, or with --initrd twice: first without it,
+/// exactly as without --initrd (`/bin/bench` skips what needs busybox), so
+/// that the initramfs changes no figure but its own, then with it for each
+/// of [`WITH_INITRD`] alone (`/bin/bench --only NAME`). Returns the
+/// consoles, one after the other, and whether every boot printed `bench:
+/// done` and exited with status 0 in time.
+fn run_boots(o: &Options) -> Result<(String, bool), String> {
+    let bench = if o.quick {
         "/bin/bench -q"
     } else {
         "/bin/bench"
     };
+    let (mut log, mut ok) = run_qemu(o, bench, None)?;
+    for name in WITH_INITRD {
+        let Some(initrd) = &o.initrd else { break };
+        log.push_str(&format!(
+            "bench-report: booting again with -initrd {} for {name}\n",
+            initrd.display()
+        ));
+        let (more, more_ok) = run_qemu(o, &format!("{bench} --only {name}"), Some(initrd))?;
+        log.push_str(&more);
+        ok &= more_ok;
+    }
+    Ok((log, ok))
+}
+
+/// Boots `init=/init -- PROG` (with `initrd` as -initrd, if any) and
+/// returns its console output and whether it printed `bench: done` and
+/// QEMU exited with status 0 in time.
+fn run_qemu(o: &Options, prog: &str, initrd: Option<&PathBuf>) -> Result<(String, bool), String> {
+    let (kernel, dtb) = (o.kernel.as_ref().unwrap(), o.dtb.as_ref().unwrap());
     let cmdline = format!("bench init=/init -- {prog}");
     let mut args = runner::qemu_args(o.board, kernel, dtb, &cmdline);
+    if let Some(initrd) = initrd {
+        args.push("-initrd".into());
+        args.push(initrd.into());
+    }
     args.extend(ICOUNT_ARGS.iter().map(Into::into));
     let mut child = Command::new(&o.qemu)
         .args(&args)
@@ -149,7 +193,8 @@ fn run_qemu(o: &Options) -> Result<(String, bool), String> {
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
     }
-    let ok = child.wait().is_ok_and(|s| s.success());
+    let done = out.lines().any(|l| l.trim_end() == "bench: done");
+    let ok = child.wait().is_ok_and(|s| s.success()) && done;
     Ok((out, ok))
 }
 
@@ -190,8 +235,15 @@ fn main() -> ExitCode {
 }
 
 fn report(o: &Options) -> Result<bool, String> {
+    if o.reference {
+        let log = fs::read_to_string(&o.log)
+            .map_err(|e| format!("cannot read {}: {e}", o.log.display()))?;
+        let ms = bench::parse_log(&log);
+        print!("{}", bench::reference_table(&ms));
+        return Ok(!ms.is_empty());
+    }
     let (log, run_ok) = if o.run {
-        let (log, ok) = run_qemu(o)?;
+        let (log, ok) = run_boots(o)?;
         write(&o.log, &log)?;
         (log, ok)
     } else {
