@@ -174,8 +174,7 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
     );
     p.blocked
         .store(parent.blocked.load(Ordering::Relaxed), Ordering::Relaxed);
-    let sas = *parent.sas.lock();
-    *p.sas.lock() = sas;
+    p.set_sas(&parent.sas());
     p.no_new_privs.store(
         parent.no_new_privs.load(Ordering::Relaxed),
         Ordering::Relaxed,

@@ -791,7 +791,7 @@ fn on_sig_stack(ss: &uapi::SigAltStack, sp: u64) -> bool {
 /// it (`__save_altstack`): `SS_DISABLE` without one, `SS_ONSTACK` while
 /// `sp` is on it, plus `SS_AUTODISARM` if set.
 pub fn save_altstack(t: &Task, sp: u64) -> uapi::SigAltStack {
-    let ss = *t.sas.lock();
+    let ss = t.sas();
     let mode = if ss.size == 0 {
         uapi::SS_DISABLE
     } else if on_sig_stack(&ss, sp) {
@@ -808,10 +808,10 @@ pub fn save_altstack(t: &Task, sp: u64) -> uapi::SigAltStack {
 /// No alternate stack (`sas_ss_reset`): at exec, and while an
 /// `SS_AUTODISARM` stack's handler runs.
 pub fn sas_ss_reset(t: &Task) {
-    *t.sas.lock() = uapi::SigAltStack {
+    t.set_sas(&uapi::SigAltStack {
         flags: uapi::SS_DISABLE,
         ..uapi::SigAltStack::default()
-    };
+    });
 }
 
 /// `rt_sigreturn` puts back the frame's alternate stack
@@ -822,25 +822,24 @@ pub fn restore_altstack(t: &Task, ss: &uapi::SigAltStack, sp: u64) {
 }
 
 fn do_sigaltstack(t: &Task, new: &uapi::SigAltStack, sp: u64) -> Result<(), Errno> {
-    let mut cur = t.sas.lock();
-    if on_sig_stack(&cur, sp) {
+    if on_sig_stack(&t.sas(), sp) {
         return Err(EPERM);
     }
     let mode = new.flags & !uapi::SS_AUTODISARM;
     if mode != 0 && mode != uapi::SS_DISABLE && mode != uapi::SS_ONSTACK {
         return Err(EINVAL);
     }
-    *cur = if mode == uapi::SS_DISABLE {
-        uapi::SigAltStack {
+    if mode == uapi::SS_DISABLE {
+        t.set_sas(&uapi::SigAltStack {
             flags: new.flags,
             ..uapi::SigAltStack::default()
-        }
+        });
     } else {
         if new.size < uapi::MINSIGSTKSZ {
             return Err(ENOMEM);
         }
-        *new
-    };
+        t.set_sas(new);
+    }
     Ok(())
 }
 

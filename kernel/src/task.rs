@@ -344,8 +344,11 @@ pub struct Task {
     /// What `restart_syscall` continues (`restart_block`).
     pub restart_block: IrqSpinLock<crate::signal::RestartBlock>,
     /// The alternate signal stack (`sas_ss_sp`, `sas_ss_size`,
-    /// `sas_ss_flags`).
-    pub sas: IrqSpinLock<libkernel::uapi::SigAltStack>,
+    /// `sas_ss_flags`): only the task itself reads or changes it (and
+    /// `fork` copies the caller's), so it needs no lock.
+    sas_ss_sp: AtomicU64,
+    sas_ss_size: AtomicU64,
+    sas_ss_flags: AtomicI32,
     /// The blocked set to put back once a signal has been handled, after
     /// a call that waits with a temporary one (`rt_sigsuspend`, `ppoll`;
     /// Linux's `saved_sigmask` with `TIF_RESTORE_SIGMASK`), or
@@ -506,13 +509,9 @@ impl Task {
                 "&p->restart_block",
                 crate::signal::RestartBlock::None,
             ),
-            sas: IrqSpinLock::named(
-                "&p->sas",
-                libkernel::uapi::SigAltStack {
-                    flags: libkernel::uapi::SS_DISABLE,
-                    ..libkernel::uapi::SigAltStack::default()
-                },
-            ),
+            sas_ss_sp: AtomicU64::new(0),
+            sas_ss_size: AtomicU64::new(0),
+            sas_ss_flags: AtomicI32::new(libkernel::uapi::SS_DISABLE),
             saved_sigmask: AtomicU64::new(crate::signal::NO_SAVED_SIGMASK),
             sigactions: IrqSpinLock::new(crate::signal::default_sighand()),
             vfork_done: IrqSpinLock::new(None),
@@ -537,6 +536,23 @@ impl Task {
         };
         t.set_comm(comm);
         t
+    }
+
+    /// The alternate signal stack as set (`sigaltstack`).
+    pub fn sas(&self) -> libkernel::uapi::SigAltStack {
+        libkernel::uapi::SigAltStack {
+            sp: self.sas_ss_sp.load(Ordering::Relaxed),
+            flags: self.sas_ss_flags.load(Ordering::Relaxed),
+            size: self.sas_ss_size.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Sets the alternate signal stack (the task itself, or `fork` on its
+    /// new child).
+    pub fn set_sas(&self, ss: &libkernel::uapi::SigAltStack) {
+        self.sas_ss_sp.store(ss.sp, Ordering::Relaxed);
+        self.sas_ss_flags.store(ss.flags, Ordering::Relaxed);
+        self.sas_ss_size.store(ss.size, Ordering::Relaxed);
     }
 
     /// The command name as two little-endian words (trace records).
