@@ -578,9 +578,8 @@ fn set_termios_ioctl(cmd: u32, arg: u64) -> Result<i64, Errno> {
 /// `ioctl()` on the tty (`tty_ioctl`, `tty_mode_ioctl`,
 /// `tty_jobctrl_ioctl`, `n_tty_ioctl`).
 pub fn tty_ioctl(_dev: TtyDev, cmd: u64, arg: u64) -> Result<i64, Errno> {
-    let Ok(cmd) = u32::try_from(cmd) else {
-        return Err(ENOTTY);
-    };
+    // `unsigned int cmd`: the upper half of the register is not looked at.
+    let cmd = cmd as u32;
     match cmd {
         uapi::TCGETS => {
             let t = *TTY.lock().ldisc.termios();
