@@ -135,11 +135,8 @@ fn kshell() -> i32 {
     let mut buf = [0u8; 256];
     loop {
         print!("pikern> ");
-        let n = match tty::tty_read(tty::TtyDev::Console, &mut buf, 0) {
-            Ok(n) => n,
-            // Ctrl-D (a read of 0) or a signal: a new prompt.
-            Err(_) => 0,
-        };
+        // Ctrl-D (a read of 0) or a signal: a new prompt.
+        let n = tty::tty_read(tty::TtyDev::Console, &mut buf, 0).unwrap_or_default();
         let line = core::str::from_utf8(&buf[..n]).unwrap_or("");
         match line.trim() {
             "" => {}

@@ -259,7 +259,11 @@ fn tty_check_change_sig(sig: u32) -> Result<(), Errno> {
         return Ok(());
     }
     if is_ignored(&task::current(), sig) {
-        return if sig == uapi::SIGTTIN { Err(EIO) } else { Ok(()) };
+        return if sig == uapi::SIGTTIN {
+            Err(EIO)
+        } else {
+            Ok(())
+        };
     }
     if crate::exit::is_current_pgrp_orphaned() {
         return Err(EIO);

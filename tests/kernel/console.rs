@@ -77,7 +77,8 @@ fn received_line_is_read_whole_and_edited() -> TestResult {
         kassert_eq!(read_nonblock(&mut buf), Err(crate::errno::EAGAIN));
         // DEL erases, CR ends the line (ICRNL).
         tty::receive_buf(b"\x7flo\r");
-        let n = read_nonblock(&mut buf).map_err(|e| crate::ktest::Fail::Failed(alloc::format!("read: {e:?}")))?;
+        let n = read_nonblock(&mut buf)
+            .map_err(|e| crate::ktest::Fail::Failed(alloc::format!("read: {e:?}")))?;
         kassert_eq!(&buf[..n], b"hello\n");
         Ok(())
     })

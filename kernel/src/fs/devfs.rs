@@ -123,6 +123,12 @@ pub fn init() {
     let _ = ramfs::install("/dev/urandom", chrdev(1, 9, Arc::new(RandomDev)));
     // Linux's numbers: TTYAUX_MAJOR 5 (tty 0, console 1), the PL011's
     // AMBA major 204, minor 64.
-    let _ = ramfs::install("/dev/tty", chrdev(5, 0, Arc::new(TtyFile(TtyDev::CurrentTty))));
-    let _ = ramfs::install("/dev/ttyAMA0", chrdev(204, 64, Arc::new(TtyFile(TtyDev::Serial))));
+    let _ = ramfs::install(
+        "/dev/tty",
+        chrdev(5, 0, Arc::new(TtyFile(TtyDev::CurrentTty))),
+    );
+    let _ = ramfs::install(
+        "/dev/ttyAMA0",
+        chrdev(204, 64, Arc::new(TtyFile(TtyDev::Serial))),
+    );
 }

@@ -663,7 +663,7 @@ impl NTty {
         enum Kill {
             Erase,
             Werase,
-            Kill,
+            Line,
         }
         if self.read_head == self.canon_head {
             return;
@@ -687,7 +687,7 @@ impl NTty {
                 }
                 return;
             }
-            Kill::Kill
+            Kill::Line
         };
         let mut seen_alnums = 0;
         while self.read_head != self.canon_head {

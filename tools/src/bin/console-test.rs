@@ -163,15 +163,18 @@ fn main() -> ExitCode {
             c.send("\x03");
             c.expect(p, 30)
         }),
-        ("ctrl_c_reaches_every_process_of_the_foreground_group", |c, p| {
-            // Both sleeps are in the shell's process group: if only one
-            // got SIGINT the shell would wait 100 s for the other.
-            c.send("sleep 100 | sleep 100\r");
-            std::thread::sleep(Duration::from_secs(2));
-            c.send("\x03");
-            c.expect("^C", 10)?;
-            c.expect(p, 15)
-        }),
+        (
+            "ctrl_c_reaches_every_process_of_the_foreground_group",
+            |c, p| {
+                // Both sleeps are in the shell's process group: if only one
+                // got SIGINT the shell would wait 100 s for the other.
+                c.send("sleep 100 | sleep 100\r");
+                std::thread::sleep(Duration::from_secs(2));
+                c.send("\x03");
+                c.expect("^C", 10)?;
+                c.expect(p, 15)
+            },
+        ),
         ("canonical_mode_edits_and_echoes_lines", |c, p| {
             // cat reads the terminal in its own (canonical) settings: the
             // line discipline echoes, erases (DEL: "\b \b"), kills the
@@ -182,7 +185,10 @@ fn main() -> ExitCode {
             c.send("helo\x7flo\r");
             c.expect("helo\x08 \x08lo\r\nhello\r\n", 30)?;
             c.send("junk\x15world\r");
-            c.expect("junk\x08 \x08\x08 \x08\x08 \x08\x08 \x08world\r\nworld\r\n", 30)?;
+            c.expect(
+                "junk\x08 \x08\x08 \x08\x08 \x08\x08 \x08world\r\nworld\r\n",
+                30,
+            )?;
             // Ctrl-D at a line's start: cat's read returns 0 and it ends.
             c.send("\x04");
             c.expect(p, 30)

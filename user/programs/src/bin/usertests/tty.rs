@@ -72,7 +72,11 @@ impl Term {
             let mut n = 0u32;
             // SAFETY: TIOCSPTLCK reads an int, TIOCGPTN writes one.
             unsafe {
-                ok!(sys::ioctl(m.raw(), TIOCSPTLCK, &zero as *const i32 as usize));
+                ok!(sys::ioctl(
+                    m.raw(),
+                    TIOCSPTLCK,
+                    &zero as *const i32 as usize
+                ));
                 ok!(sys::ioctl(m.raw(), TIOCGPTN, &mut n as *mut u32 as usize));
             }
             let path = ok!(CString::new(format!("/dev/pts/{n}")));
@@ -141,7 +145,8 @@ impl Drop for Term {
 fn ignore(sig: u32) -> SigAction {
     let mut old = SigAction::default();
     // SAFETY: SIG_IGN runs no code.
-    let _ = unsafe { sys::rt_sigaction(sig, Some(&SigAction::disposition(SIG_IGN)), Some(&mut old)) };
+    let _ =
+        unsafe { sys::rt_sigaction(sig, Some(&SigAction::disposition(SIG_IGN)), Some(&mut old)) };
     old
 }
 
@@ -395,7 +400,10 @@ fn background_read_when_ignored_or_orphaned_is_eio() -> TestResult {
         child_passed(mid)?;
         let mut b = [0u8; 1];
         check_eq!(ok!(sys::read(r.0, &mut b)), 1);
-        check!(b[0] == b'y', "a read from an orphaned background group was not EIO");
+        check!(
+            b[0] == b'y',
+            "a read from an orphaned background group was not EIO"
+        );
         Ok(())
     })
 }
