@@ -180,6 +180,7 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
     me.clear_child_tid.store(0, Ordering::Relaxed);
     // Handlers do not survive exec; ignored signals do (POSIX).
     crate::signal::flush_signal_handlers(&me);
+    crate::signal::sas_ss_reset(&me);
     if let Some(files) = me.files.lock().as_ref() {
         files.lock().close_on_exec();
     }

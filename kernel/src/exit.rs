@@ -21,7 +21,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 /// Set once pid 1 exists: from then on its exit is fatal.
 pub static INIT_STARTED: AtomicBool = AtomicBool::new(false);
 
-use libkernel::uapi::{__WALL, __WCLONE, __WNOTHREAD, WCONTINUED, WNOHANG, WUNTRACED};
+use libkernel::uapi::{self, __WALL, __WCLONE, __WNOTHREAD, WCONTINUED, WNOHANG, WUNTRACED};
 
 /// Ends the current task with `code` (`do_exit`). Never returns.
 #[inline(never)]
@@ -113,8 +113,11 @@ pub fn sys_exit_group(code: i32) -> Result<i64, Errno> {
     do_group_exit((code & 0xff) << 8)
 }
 
-/// `wait4(pid, status, options, rusage)`: pid -1 any child, > 0 that one;
-/// `WNOHANG`; the status word as Linux encodes it.
+/// `wait4(pid, status, options, rusage)`: pid -1 any child, > 0 that one,
+/// 0 any in the caller's process group, < -1 any in group `-pid`;
+/// `WNOHANG`; `WUNTRACED` and `WCONTINUED` report a child that stopped or
+/// continued; the status word as Linux encodes it. A signal ends the wait
+/// (`ERESTARTSYS`: restarted unless a handler without `SA_RESTART` runs).
 #[inline(never)]
 #[no_mangle]
 pub fn sys_wait4(pid: i64, status: u64, options: u32, rusage: u64) -> Result<i64, Errno> {
@@ -122,13 +125,13 @@ pub fn sys_wait4(pid: i64, status: u64, options: u32, rusage: u64) -> Result<i64
     if options & !(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE | __WNOTHREAD) != 0 {
         return Err(crate::errno::EINVAL);
     }
-    let pid = match pid {
-        -1 => -1,
-        p if p > 0 => p as Pid,
-        // Process groups are not modelled: 0 and < -1 mean any child.
-        _ => -1,
+    let which = match pid {
+        -1 => WaitFor::Any,
+        p if p > 0 => WaitFor::Pid(Pid::try_from(p).map_err(|_| ECHILD)?),
+        0 => WaitFor::Pgrp(task::with_current(|t| t.pgrp.load(Ordering::Relaxed))),
+        p => WaitFor::Pgrp(Pid::try_from(-p).map_err(|_| ECHILD)?),
     };
-    match wait_for_child(pid, options & WNOHANG)? {
+    match wait_for_child(which, options & (WNOHANG | WUNTRACED | WCONTINUED))? {
         None => Ok(0),
         Some((child, code, usage)) => {
             if status != 0 {
@@ -140,6 +143,17 @@ pub fn sys_wait4(pid: i64, status: u64, options: u32, rusage: u64) -> Result<i64
             Ok(child as i64)
         }
     }
+}
+
+/// Which children a wait is for (`enum pid_type` with its `struct pid`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum WaitFor {
+    /// Any child (`PIDTYPE_MAX`).
+    Any,
+    /// The child with this pid.
+    Pid(Pid),
+    /// Any child in this process group.
+    Pgrp(Pid),
 }
 
 /// Reparents the children, notifies the parent and decides between zombie
@@ -296,9 +310,10 @@ fn forget_original_parent(tl: &mut crate::pid::TaskList, tsk: &Arc<Task>) {
     }
 }
 
-/// Tells the parent (`do_notify_parent`): sends it the exit signal; returns
-/// true if the task should be reaped at once: no exit signal, or the
-/// parent ignores SIGCHLD (as kthreadd does for kernel threads).
+/// Tells the parent (`do_notify_parent`): sends it the exit signal with
+/// the child's status in its `siginfo`; returns true if the task should be
+/// reaped at once: no exit signal, or the parent ignores SIGCHLD (as
+/// kthreadd does for kernel threads).
 fn do_notify_parent(tsk: &Task) -> bool {
     let sig = tsk.exit_signal.load(Ordering::Relaxed);
     let parent = tsk.family.lock().parent.upgrade();
@@ -307,21 +322,38 @@ fn do_notify_parent(tsk: &Task) -> bool {
         Some(p) => {
             let autoreap = sig < 0 || p.sigchld_ignored.load(Ordering::Relaxed);
             if sig > 0 {
-                // si_code: CLD_KILLED (2) if a signal ended it, else
-                // CLD_EXITED (1); res 1 if the parent ignores it.
+                // si_code CLD_KILLED if a signal ended it, else CLD_EXITED
+                // with the exit status (`do_notify_parent`).
                 let code = tsk.exit_code.load(Ordering::Relaxed);
-                let cld = if code & 0x7f != 0 && code & 0xff00 == 0 && tsk.is_user() {
-                    2
+                let (why, status) = if code & 0x7f != 0 && code & 0xff00 == 0 && tsk.is_user() {
+                    (uapi::CLD_KILLED, code & 0x7f)
                 } else {
-                    1
+                    (uapi::CLD_EXITED, (code >> 8) & 0xff)
                 };
+                let mut info = sigchld_info(tsk, why, status);
+                info.signo = sig as u32;
                 // A real signal: a handler runs, `sigsuspend` returns (a
                 // shell's `wait` sleeps in it). Ignored (SIG_IGN, or the
                 // default action) it is only traced, as Linux discards it.
-                crate::signal::send_signal_code(&p, sig as u32, cld);
+                crate::signal::send_signal_info(&p, &info);
             }
             autoreap
         }
+    }
+}
+
+/// The `siginfo` of a `SIGCHLD` about `tsk`: why (`CLD_*`), the status
+/// (exit code or signal), and its CPU time in clock ticks.
+pub fn sigchld_info(tsk: &Task, why: i32, status: i32) -> uapi::KernelSiginfo {
+    let ticks =
+        (tsk.se.sum_exec_runtime.load(Ordering::Relaxed) / (1_000_000_000 / uapi::USER_HZ)) as i64;
+    uapi::KernelSiginfo {
+        signo: crate::signal::SIGCHLD,
+        code: why,
+        pid: tsk.tgid,
+        status,
+        utime: ticks,
+        ..uapi::KernelSiginfo::default()
     }
 }
 
@@ -424,45 +456,97 @@ pub fn rusage_bytes(u: Usage) -> [u8; 144] {
 /// `None` with `WNOHANG` if no child has exited yet, `ECHILD` if there is
 /// no such child.
 pub fn do_wait(pid: Pid, options: u32) -> Result<Option<(Pid, i32)>, Errno> {
-    wait_for_child(pid, options).map(|r| r.map(|(p, code, _)| (p, code)))
+    let which = if pid == -1 {
+        WaitFor::Any
+    } else {
+        WaitFor::Pid(pid)
+    };
+    wait_for_child(which, options).map(|r| r.map(|(p, code, _)| (p, code)))
+}
+
+/// What a waited-for child has to report.
+enum Report {
+    /// It exited: reap it.
+    Zombie(Arc<Task>),
+    /// It stopped (`WUNTRACED`): status `sig << 8 | 0x7f`.
+    Stopped(Arc<Task>, u32),
+    /// It continued (`WCONTINUED`): status `0xffff`.
+    Continued(Arc<Task>),
+}
+
+/// Whether child `c` has something to report to a wait with `options`,
+/// taking the report (`wait_consider_task`: zombie first, then a stop,
+/// then a continue, each reported once).
+fn consider(c: &Arc<Task>, options: u32) -> Option<Report> {
+    if c.exit_state
+        .compare_exchange(EXIT_ZOMBIE, EXIT_DEAD, Ordering::AcqRel, Ordering::Relaxed)
+        .is_ok()
+    {
+        return Some(Report::Zombie(c.clone()));
+    }
+    let j = c.jobctl.load(Ordering::Acquire);
+    if options & WUNTRACED != 0
+        && j & (task::JOBCTL_STOPPED | task::JOBCTL_STOP_UNREPORTED)
+            == (task::JOBCTL_STOPPED | task::JOBCTL_STOP_UNREPORTED)
+        && c.jobctl
+            .fetch_and(!task::JOBCTL_STOP_UNREPORTED, Ordering::AcqRel)
+            & task::JOBCTL_STOP_UNREPORTED
+            != 0
+    {
+        return Some(Report::Stopped(
+            c.clone(),
+            (j >> task::JOBCTL_STOP_SIG_SHIFT) & 0xff,
+        ));
+    }
+    if options & WCONTINUED != 0
+        && j & task::JOBCTL_CONTINUED != 0
+        && c.jobctl
+            .fetch_and(!task::JOBCTL_CONTINUED, Ordering::AcqRel)
+            & task::JOBCTL_CONTINUED
+            != 0
+    {
+        return Some(Report::Continued(c.clone()));
+    }
+    None
 }
 
 /// [`do_wait`], also returning the child's usage with its own reaped
 /// children's. The parent's `RUSAGE_CHILDREN` totals grow by that usage,
 /// as in Linux's `wait_task_zombie`.
-fn wait_for_child(pid: Pid, options: u32) -> Result<Option<(Pid, i32, Usage)>, Errno> {
+fn wait_for_child(which: WaitFor, options: u32) -> Result<Option<(Pid, i32, Usage)>, Errno> {
     let me = task::current();
     // Linux records the struct pid waited for, never a negative number:
-    // none for -1 (0), the group for -pgid, the caller's group for 0
-    // (process groups are not modelled yet: its tgid), else the child.
-    let traced = match pid {
-        -1 => 0,
-        0 => me.tgid,
-        p if p < 0 => p.saturating_neg(),
-        p => p,
+    // none for any child (0), else the pid or the group's pid.
+    let traced = match which {
+        WaitFor::Any => 0,
+        WaitFor::Pid(p) | WaitFor::Pgrp(p) => p,
     };
     crate::trace::events::sched_process_wait(&me, traced);
     loop {
         me.wait_chldexit.prepare_to_wait(TASK_INTERRUPTIBLE);
-        let (found, zombie) = {
+        let (found, report) = {
             let tl = TASKLIST.lock();
             let fam = me.family.lock();
             let mut found = false;
-            let mut zombie = None;
+            let mut report = None;
             // A given pid is one lookup in the pid table, not a walk of
             // every child.
-            let one = if pid == -1 {
-                None
-            } else {
+            let one = match which {
                 // real_parent_pid changes only under the task-list lock,
                 // held here.
-                tl.find(pid)
-                    .filter(|c| c.real_parent_pid.load(Ordering::Relaxed) == me.pid)
+                WaitFor::Pid(pid) => tl
+                    .find(pid)
+                    .filter(|c| c.real_parent_pid.load(Ordering::Relaxed) == me.pid),
+                _ => None,
             };
-            let candidates: &mut dyn Iterator<Item = Arc<Task>> = match one {
-                Some(c) => &mut core::iter::once(c),
-                None if pid == -1 => &mut fam.children.values(),
-                None => &mut core::iter::empty(),
+            let candidates: &mut dyn Iterator<Item = Arc<Task>> = match (one, which) {
+                (Some(c), _) => &mut core::iter::once(c),
+                (None, WaitFor::Any) => &mut fam.children.values(),
+                (None, WaitFor::Pgrp(g)) => &mut fam
+                    .children
+                    .values()
+                    .filter(move |c| c.pgrp.load(Ordering::Relaxed) == g),
+                (None, WaitFor::Pid(_)) => &mut core::iter::empty(),
             };
             for c in candidates {
                 // A child already dead (autoreaped, or being reaped by
@@ -473,26 +557,34 @@ fn wait_for_child(pid: Pid, options: u32) -> Result<Option<(Pid, i32, Usage)>, E
                     continue;
                 }
                 found = true;
-                if c.exit_state
-                    .compare_exchange(EXIT_ZOMBIE, EXIT_DEAD, Ordering::AcqRel, Ordering::Relaxed)
-                    .is_ok()
-                {
-                    zombie = Some(c);
+                report = consider(&c, options);
+                if report.is_some() {
                     break;
                 }
             }
-            (found, zombie)
+            (found, report)
         };
-        if let Some(z) = zombie {
-            me.wait_chldexit.finish_wait();
-            let code = z.exit_code.load(Ordering::Relaxed);
-            let (own, theirs) = (task_usage(&z), children_usage(&z));
-            let usage: Usage = core::array::from_fn(|i| own[i] + theirs[i]);
-            for (acc, v) in me.children_usage.iter().zip(usage) {
-                acc.fetch_add(v, Ordering::Relaxed);
+        match report {
+            Some(Report::Zombie(z)) => {
+                me.wait_chldexit.finish_wait();
+                let code = z.exit_code.load(Ordering::Relaxed);
+                let (own, theirs) = (task_usage(&z), children_usage(&z));
+                let usage: Usage = core::array::from_fn(|i| own[i] + theirs[i]);
+                for (acc, v) in me.children_usage.iter().zip(usage) {
+                    acc.fetch_add(v, Ordering::Relaxed);
+                }
+                release_task(&z);
+                return Ok(Some((z.pid, code, usage)));
             }
-            release_task(&z);
-            return Ok(Some((z.pid, code, usage)));
+            Some(Report::Stopped(c, sig)) => {
+                me.wait_chldexit.finish_wait();
+                return Ok(Some((c.pid, ((sig << 8) | 0x7f) as i32, task_usage(&c))));
+            }
+            Some(Report::Continued(c)) => {
+                me.wait_chldexit.finish_wait();
+                return Ok(Some((c.pid, 0xffff, task_usage(&c))));
+            }
+            None => {}
         }
         if !found {
             me.wait_chldexit.finish_wait();
@@ -501,6 +593,10 @@ fn wait_for_child(pid: Pid, options: u32) -> Result<Option<(Pid, i32, Usage)>, E
         if options & WNOHANG != 0 {
             me.wait_chldexit.finish_wait();
             return Ok(None);
+        }
+        if crate::signal::signal_pending() {
+            me.wait_chldexit.finish_wait();
+            return Err(crate::errno::ERESTARTSYS);
         }
         crate::sched::schedule();
     }

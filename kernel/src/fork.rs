@@ -174,6 +174,8 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
     );
     p.blocked
         .store(parent.blocked.load(Ordering::Relaxed), Ordering::Relaxed);
+    let sas = *parent.sas.lock();
+    *p.sas.lock() = sas;
     if let Some((regs, newsp)) = user_regs {
         if let Err(e) = copy_mm(clone_flags, &p, &parent) {
             // Undo what was set up so far, the pid included (Linux's

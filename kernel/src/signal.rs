@@ -8,16 +8,21 @@
 //! page mapped into every process.
 
 use crate::arch::exception::PtRegs;
-use crate::errno::{Errno, SysResult, EINTR, EINVAL, ESRCH};
+use crate::errno::{
+    Errno, SysResult, EAGAIN, EINTR, EINVAL, ENOMEM, EPERM, ERESTARTNOHAND, ERESTARTNOINTR,
+    ERESTARTSYS, ERESTART_RESTARTBLOCK, ESRCH,
+};
 use crate::mm::uaccess::{copy_from_user, copy_to_user};
 use crate::task::{self, Pid, Task, TASK_INTERRUPTIBLE};
 use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
 
-use libkernel::uapi::{self, SA_NODEFER, SA_RESETHAND, SIG_DFL, SIG_IGN};
+use libkernel::uapi::{
+    self, KernelSiginfo, SA_NOCLDSTOP, SA_NODEFER, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN,
+};
 pub use libkernel::uapi::{
-    NSIG, SIGBUS, SIGCHLD, SIGCONT, SIGHUP, SIGILL, SIGINT, SIGKILL, SIGSEGV, SIGSTOP, SIGTERM,
-    SIGTRAP,
+    NSIG, SIGBUS, SIGCHLD, SIGCONT, SIGHUP, SIGILL, SIGINT, SIGKILL, SIGQUIT, SIGSEGV, SIGSTOP,
+    SIGTERM, SIGTRAP, SIGTSTP, SIGTTIN, SIGTTOU,
 };
 
 /// `rt_sigreturn` undoes the signal frame, which is the architecture's.
@@ -73,9 +78,22 @@ impl SigAction {
     }
 }
 
-fn bit(sig: u32) -> u64 {
+const fn bit(sig: u32) -> u64 {
     1u64 << (sig - 1)
 }
+
+/// The signals that stop a process by default (`SIG_KERNEL_STOP_MASK`).
+const STOP_MASK: u64 = bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU);
+
+/// Whether `sig` stops a process by default (`sig_kernel_stop`).
+fn sig_kernel_stop(sig: u32) -> bool {
+    STOP_MASK & bit(sig) != 0
+}
+
+/// Most `siginfo`s a task keeps queued (`RLIMIT_SIGPENDING`'s role): past
+/// it a signal is still delivered, without its `siginfo` (real-time
+/// signals, which need theirs, fail with `EAGAIN` from `sigqueue`).
+const SIGQUEUE_MAX: usize = 256;
 
 /// Signals whose default action is to do nothing.
 fn default_ignored(sig: u32) -> bool {
@@ -91,24 +109,90 @@ fn sig_ignored(t: &Task, sig: u32) -> bool {
     a.handler == SIG_IGN || (a.handler == SIG_DFL && default_ignored(sig))
 }
 
-/// Marks `sig` pending for `t` and wakes it if it sleeps interruptibly
-/// (`send_signal`). Returns false if the signal is ignored.
-pub fn send_signal(t: &Arc<Task>, sig: u32) -> bool {
-    send_signal_code(t, sig, 0)
+/// The info of a signal a process sends (`SI_USER`, the sender's pid;
+/// pid 0 from an interrupt, where no process sends it).
+fn user_info(sig: u32, code: i32) -> KernelSiginfo {
+    let p = crate::task::current_ptr();
+    // SAFETY: the current task is alive while it runs.
+    let pid = if p.is_null() { 0 } else { unsafe { (*p).tgid } };
+    KernelSiginfo::from_pid(sig, code, pid)
 }
 
-/// [`send_signal`] with the `si_code` the trace event shows (`CLD_EXITED`
-/// and `CLD_KILLED` for a child's `SIGCHLD`, 0 for `kill`).
-pub fn send_signal_code(t: &Arc<Task>, sig: u32, code: i32) -> bool {
+/// Marks `sig` pending for `t` and wakes it if it sleeps interruptibly
+/// (`send_signal`), as sent by the current process (`SI_USER`). Returns
+/// false if the signal is ignored.
+pub fn send_signal(t: &Arc<Task>, sig: u32) -> bool {
+    send_signal_info(t, &user_info(sig, uapi::SI_USER))
+}
+
+/// A signal the kernel sends (`SEND_SIG_PRIV`: `SI_KERNEL`, no sender),
+/// as a terminal's Ctrl-C does.
+pub fn send_sig_priv(t: &Arc<Task>, sig: u32) -> bool {
+    send_signal_info(t, &KernelSiginfo::from_pid(sig, uapi::SI_KERNEL, 0))
+}
+
+/// What sending `sig` does before it is queued (`prepare_signal`): a stop
+/// signal cancels a pending `SIGCONT`; `SIGCONT` cancels pending stop
+/// signals and continues a stopped task, whatever its disposition.
+/// Returns false if the signal is then ignored.
+fn prepare_signal(t: &Arc<Task>, sig: u32) -> bool {
+    if sig_kernel_stop(sig) {
+        flush_sigqueue_mask(t, bit(SIGCONT));
+    } else if sig == SIGCONT {
+        let mut q = t.sigqueue.lock();
+        t.pending.fetch_and(!STOP_MASK, Ordering::SeqCst);
+        drop_queued(&mut q, STOP_MASK);
+        // A stop signal dequeued but not yet acted on is cancelled too
+        // (`JOBCTL_STOP_DEQUEUED`).
+        let j = t
+            .jobctl
+            .fetch_and(!task::JOBCTL_STOP_DEQUEUED, Ordering::SeqCst);
+        if j & task::JOBCTL_STOPPED != 0 {
+            t.jobctl.store(
+                (j & !(task::JOBCTL_STOPPED
+                    | task::JOBCTL_STOP_UNREPORTED
+                    | task::JOBCTL_STOP_DEQUEUED))
+                    | task::JOBCTL_CONTINUED
+                    | task::JOBCTL_CLD_CONTINUED,
+                Ordering::SeqCst,
+            );
+            crate::sched::core::try_to_wake_up(t, task::TASK_STOPPED);
+        }
+    }
+    !sig_ignored(t, sig)
+}
+
+/// Queues a signal with its `siginfo` and wakes the task
+/// (`__send_signal` + `complete_signal`). A standard signal already
+/// pending is not queued twice; real-time ones are, each with its info.
+pub fn send_signal_info(t: &Arc<Task>, info: &KernelSiginfo) -> bool {
+    let sig = info.signo;
     if sig == 0 || sig > NSIG {
         return false;
     }
-    if sig_ignored(t, sig) {
-        crate::trace::events::signal_generate(sig, code, t, 1);
+    if !prepare_signal(t, sig) {
+        crate::trace::events::signal_generate(sig, info.code, t, 1);
         return false;
     }
-    let was = t.pending.fetch_or(bit(sig), Ordering::SeqCst);
-    crate::trace::events::signal_generate(sig, code, t, if was & bit(sig) != 0 { 2 } else { 0 });
+    let was = {
+        let mut q = t.sigqueue.lock();
+        let was = t.pending.load(Ordering::Relaxed);
+        let legacy = sig < uapi::SIGRTMIN;
+        if !(legacy && was & bit(sig) != 0) && q.len() < SIGQUEUE_MAX && q.try_reserve(1).is_ok() {
+            q.push(*info);
+        }
+        t.pending.fetch_or(bit(sig), Ordering::SeqCst)
+    };
+    crate::trace::events::signal_generate(
+        sig,
+        info.code,
+        t,
+        if was & bit(sig) != 0 && sig < uapi::SIGRTMIN {
+            2
+        } else {
+            0
+        },
+    );
     // Pairs with the fence in `set_current_state` that a sleeper executes
     // after changing its blocked set (`rt_sigsuspend`, `ppoll`) and before
     // it looks at `pending`: either it sees this signal, or this load sees
@@ -117,10 +201,53 @@ pub fn send_signal_code(t: &Arc<Task>, sig: u32, code: i32) -> bool {
     // (a shell waiting in sigsuspend for a SIGCHLD that had come: found by
     // busybox's `wait`).
     core::sync::atomic::fence(Ordering::SeqCst);
-    if t.blocked.load(Ordering::Relaxed) & bit(sig) == 0 || sig == SIGKILL {
+    if sig == SIGKILL {
+        // SIGKILL ends a stop too (`TASK_WAKEKILL`).
+        crate::sched::core::try_to_wake_up(t, TASK_INTERRUPTIBLE | task::TASK_STOPPED);
+    } else if t.blocked.load(Ordering::Relaxed) & bit(sig) == 0 {
         crate::sched::core::try_to_wake_up(t, TASK_INTERRUPTIBLE);
     }
     true
+}
+
+/// Removes the signals of `mask` from `t`'s pending set with their queued
+/// infos (`flush_sigqueue_mask`).
+fn flush_sigqueue_mask(t: &Task, mask: u64) {
+    let mut q = t.sigqueue.lock();
+    t.pending.fetch_and(!mask, Ordering::SeqCst);
+    drop_queued(&mut q, mask);
+}
+
+fn drop_queued(q: &mut alloc::vec::Vec<KernelSiginfo>, mask: u64) {
+    if !q.is_empty() {
+        q.retain(|i| bit(i.signo) & mask == 0);
+    }
+}
+
+/// Takes the lowest pending signal of `mask` with its info
+/// (`dequeue_signal`); the pending bit goes when no info of it is left. A
+/// signal pending without an info (queue full, `force_sig`) gets a
+/// kernel-sent one.
+fn dequeue_signal(me: &Task, mask: u64) -> Option<KernelSiginfo> {
+    let mut q = me.sigqueue.lock();
+    let ready = me.pending.load(Ordering::Acquire) & mask;
+    if ready == 0 {
+        return None;
+    }
+    let sig = ready.trailing_zeros() + 1;
+    let info = match q.iter().position(|i| i.signo == sig) {
+        Some(k) => q.remove(k),
+        None => KernelSiginfo::from_pid(sig, uapi::SI_KERNEL, 0),
+    };
+    if sig < uapi::SIGRTMIN || !q.iter().any(|i| i.signo == sig) {
+        me.pending.fetch_and(!bit(sig), Ordering::AcqRel);
+    }
+    if sig_kernel_stop(sig) {
+        // Cancelled by a SIGCONT that comes before the stop is done.
+        me.jobctl
+            .fetch_or(task::JOBCTL_STOP_DEQUEUED, Ordering::SeqCst);
+    }
+    Some(info)
 }
 
 /// A fault in the current task (`force_sig`): if the signal is blocked or
@@ -136,6 +263,25 @@ pub fn force_sig(sig: u32) {
     }
     me.blocked.fetch_and(!bit(sig), Ordering::Relaxed);
     me.pending.fetch_or(bit(sig), Ordering::SeqCst);
+}
+
+/// A memory fault's signal with its `si_code` and address
+/// (`force_sig_fault`): a `SA_SIGINFO` handler reads `si_addr`.
+pub fn force_sig_fault(sig: u32, code: i32, addr: u64) {
+    let me = task::current();
+    {
+        let mut q = me.sigqueue.lock();
+        if me.pending.load(Ordering::Relaxed) & bit(sig) == 0 && q.try_reserve(1).is_ok() {
+            q.push(KernelSiginfo {
+                signo: sig,
+                code,
+                addr,
+                ..KernelSiginfo::default()
+            });
+        }
+    }
+    drop(me);
+    force_sig(sig);
 }
 
 /// Does the current task have a deliverable signal?
@@ -177,7 +323,8 @@ fn take_saved_sigmask(me: &Task) -> Option<u64> {
 }
 
 /// `rt_sigsuspend(mask, sigsetsize)`: waits with `mask` blocked until a
-/// signal arrives; always `EINTR`. The old mask comes back after the
+/// signal arrives; always `EINTR` once a handler ran (restarted if none
+/// did: `ERESTARTNOHAND`). The old mask comes back after the
 /// handler (its frame holds it), so a signal unblocked only by `mask`
 /// is delivered before the old mask blocks it again.
 pub fn sys_rt_sigsuspend(unewset: u64, sigsetsize: u64) -> SysResult {
@@ -197,39 +344,61 @@ pub fn sys_rt_sigsuspend(unewset: u64, sigsetsize: u64) -> SysResult {
         crate::sched::schedule();
     }
     set_restore_sigmask(&me, old);
-    Err(EINTR)
+    Err(ERESTARTNOHAND)
 }
 
-/// Acts on the current task's pending signals (`do_signal`): ignored ones
-/// are dropped, a handler gets a signal frame, any other ends the process
-/// as killed by that signal.
+/// Acts on the current task's pending signals (`do_signal` with
+/// `get_signal`): ignored ones are dropped, stop signals stop the task
+/// until `SIGCONT`, a handler gets a signal frame, any other ends the
+/// process as killed by that signal. A system call the signal interrupted
+/// is restarted or fails with `EINTR`, by Linux's rules.
 pub fn do_signal(regs: &mut PtRegs) {
     let me = task::current();
+    let restart = take_syscall_restart(&me);
     loop {
-        let deliverable = me.pending.load(Ordering::Acquire)
-            & (!me.blocked.load(Ordering::Relaxed) | bit(SIGKILL));
-        if deliverable == 0 {
-            // Nothing handled: a temporary mask ends here
-            // (`restore_saved_sigmask`).
+        if me.jobctl.load(Ordering::Relaxed) & task::JOBCTL_CLD_CONTINUED != 0 {
+            // Continued: the parent hears of it from the task itself, once
+            // it runs (`SIGNAL_CLD_CONTINUED`).
+            me.jobctl
+                .fetch_and(!task::JOBCTL_CLD_CONTINUED, Ordering::SeqCst);
+            do_notify_parent_cldstop(&me, uapi::CLD_CONTINUED, SIGCONT);
+        }
+        let mask = !me.blocked.load(Ordering::Relaxed) | bit(SIGKILL);
+        let Some(info) = dequeue_signal(&me, mask) else {
+            // Nothing handled: the interrupted call starts again, and a
+            // temporary mask ends here (`restore_saved_sigmask`).
+            if let Some(r) = restart {
+                restart_syscall_regs(regs, r);
+            }
             if let Some(old) = take_saved_sigmask(&me) {
                 set_current_blocked(&me, old);
             }
             return;
-        }
-        let sig = deliverable.trailing_zeros() + 1;
-        me.pending.fetch_and(!bit(sig), Ordering::AcqRel);
+        };
+        let sig = info.signo;
         let act = me.sigactions.lock()[sig as usize - 1];
         match act.handler {
             _ if sig == SIGKILL => {}
             SIG_IGN => continue,
             SIG_DFL if default_ignored(sig) => continue,
+            SIG_DFL if sig_kernel_stop(sig) => {
+                // A group no shell can continue is not stopped by the
+                // terminal's signals (POSIX; `is_current_pgrp_orphaned`).
+                if sig == SIGSTOP || !crate::exit::is_current_pgrp_orphaned() {
+                    do_signal_stop(&me, sig);
+                }
+                continue;
+            }
             SIG_DFL => {}
             _ => {
+                if let Some(r) = restart {
+                    handler_restart_regs(regs, r, act.flags);
+                }
                 // The frame keeps the mask to return to: the saved one
                 // after a temporary-mask wait.
                 let set =
                     take_saved_sigmask(&me).unwrap_or_else(|| me.blocked.load(Ordering::Relaxed));
-                if crate::arch::signal::setup_rt_frame(&me, sig, &act, set, regs).is_ok() {
+                if crate::arch::signal::setup_rt_frame(&me, &info, &act, set, regs).is_ok() {
                     signal_delivered(&me, sig, &act);
                     return;
                 }
@@ -241,6 +410,154 @@ pub fn do_signal(regs: &mut PtRegs) {
         drop(me);
         // Default action: terminate; the wait status carries the signal.
         crate::exit::do_group_exit(sig as i32);
+    }
+}
+
+/// Stops the current task for `sig` until `SIGCONT` or `SIGKILL`
+/// (`do_signal_stop`): the parent gets `SIGCHLD` with `CLD_STOPPED` and
+/// `wait4(WUNTRACED)` reports it once. A `SIGCONT` that came after `sig`
+/// was dequeued cancels the stop.
+fn do_signal_stop(me: &Arc<Task>, sig: u32) {
+    {
+        let _q = me.sigqueue.lock();
+        let j = me.jobctl.load(Ordering::SeqCst);
+        if j & task::JOBCTL_STOP_DEQUEUED == 0
+            || me.pending.load(Ordering::SeqCst) & bit(SIGKILL) != 0
+        {
+            return;
+        }
+        let keep = j & !(task::JOBCTL_STOP_DEQUEUED
+            | task::JOBCTL_CONTINUED
+            | task::JOBCTL_CLD_CONTINUED
+            | (0xff << task::JOBCTL_STOP_SIG_SHIFT));
+        me.jobctl.store(
+            keep | task::JOBCTL_STOPPED
+                | task::JOBCTL_STOP_UNREPORTED
+                | (sig << task::JOBCTL_STOP_SIG_SHIFT),
+            Ordering::SeqCst,
+        );
+        // Under the lock a SIGCONT takes: its wake-up finds this state.
+        task::set_current_state(task::TASK_STOPPED);
+    }
+    do_notify_parent_cldstop(me, uapi::CLD_STOPPED, sig);
+    loop {
+        crate::sched::schedule();
+        let _q = me.sigqueue.lock();
+        if me.jobctl.load(Ordering::SeqCst) & task::JOBCTL_STOPPED == 0 {
+            return;
+        }
+        if me.pending.load(Ordering::SeqCst) & bit(SIGKILL) != 0 {
+            me.jobctl.fetch_and(
+                !(task::JOBCTL_STOPPED | task::JOBCTL_STOP_UNREPORTED),
+                Ordering::SeqCst,
+            );
+            return;
+        }
+        task::set_current_state(task::TASK_STOPPED);
+    }
+}
+
+/// Tells the parent that `tsk` stopped or continued
+/// (`do_notify_parent_cldstop`): `SIGCHLD` unless the parent asked for
+/// none with `SA_NOCLDSTOP`, and its `wait4` is woken in any case.
+fn do_notify_parent_cldstop(tsk: &Task, why: i32, sig: u32) {
+    let Some(parent) = tsk.family.lock().real_parent.upgrade() else {
+        return;
+    };
+    let act = parent.sigactions.lock()[SIGCHLD as usize - 1];
+    if act.handler != SIG_IGN && act.flags & SA_NOCLDSTOP == 0 {
+        let info = crate::exit::sigchld_info(tsk, why, sig as i32);
+        send_signal_info(&parent, &info);
+    }
+    parent.wait_chldexit.wake_up_all();
+}
+
+/// A system call that returned one of the `ERESTART*` codes: what it
+/// returned and its first argument, which the return value overwrote.
+#[derive(Clone, Copy)]
+pub struct SyscallRestart {
+    errno: Errno,
+    orig_x0: u64,
+}
+
+/// The system call returns `e` (`-ERESTART*`) because a signal is pending:
+/// `do_signal` decides between restarting it and `EINTR`. With no signal
+/// left to act on (another CPU ignored it meanwhile) it restarts at once.
+#[cold]
+pub fn syscall_interrupted(regs: &mut PtRegs, orig_x0: u64, e: Errno) {
+    let r = SyscallRestart { errno: e, orig_x0 };
+    if signal_pending() {
+        task::with_current(|t| {
+            t.restart_x0.store(orig_x0, Ordering::Relaxed);
+            t.restart_errno.store(e.0, Ordering::Relaxed);
+        });
+        regs.regs[0] = e.as_neg() as u64;
+    } else {
+        restart_syscall_regs(regs, r);
+    }
+}
+
+fn take_syscall_restart(me: &Task) -> Option<SyscallRestart> {
+    match me.restart_errno.swap(0, Ordering::Relaxed) {
+        0 => None,
+        e => Some(SyscallRestart {
+            errno: Errno(e),
+            orig_x0: me.restart_x0.load(Ordering::Relaxed),
+        }),
+    }
+}
+
+/// No handler runs: the call is made again, from its `svc` with its first
+/// argument back; `ERESTART_RESTARTBLOCK` makes `restart_syscall` instead,
+/// which continues from the task's restart block.
+fn restart_syscall_regs(regs: &mut PtRegs, r: SyscallRestart) {
+    if r.errno == ERESTART_RESTARTBLOCK {
+        regs.regs[8] = uapi::nr::RESTART_SYSCALL as u64;
+    } else {
+        regs.regs[0] = r.orig_x0;
+    }
+    regs.pc -= crate::arch::signal::SVC_INSN_SIZE;
+}
+
+/// A handler runs: `EINTR`, unless the call is always restarted
+/// (`ERESTARTNOINTR`) or is `ERESTARTSYS` and the handler has
+/// `SA_RESTART`; then the frame resumes at the `svc`.
+fn handler_restart_regs(regs: &mut PtRegs, r: SyscallRestart, flags: u64) {
+    let again = r.errno == ERESTARTNOINTR || (r.errno == ERESTARTSYS && flags & SA_RESTART != 0);
+    if again {
+        regs.regs[0] = r.orig_x0;
+        regs.pc -= crate::arch::signal::SVC_INSN_SIZE;
+    } else {
+        regs.regs[0] = EINTR.as_neg() as u64;
+    }
+}
+
+/// What `restart_syscall` continues (`struct restart_block`).
+#[derive(Clone, Copy, Debug, Default)]
+pub enum RestartBlock {
+    /// Nothing: `restart_syscall` fails with `EINTR`
+    /// (`do_no_restart_syscall`).
+    #[default]
+    None,
+    /// A sleep until `expires` (monotonic ns), writing the time left to
+    /// `rmtp` if it is interrupted again (`hrtimer_nanosleep_restart`).
+    Nanosleep {
+        /// When the sleep ends.
+        expires: u64,
+        /// Where to write the time left (0: nowhere).
+        rmtp: u64,
+    },
+}
+
+/// `restart_syscall()`: continues the call the task's restart block
+/// describes, once.
+pub fn sys_restart_syscall() -> SysResult {
+    let block = core::mem::take(&mut *task::current().restart_block.lock());
+    match block {
+        RestartBlock::None => Err(EINTR),
+        RestartBlock::Nanosleep { expires, rmtp } => {
+            crate::time::hrtimer::do_nanosleep(expires, rmtp)
+        }
     }
 }
 
@@ -274,15 +591,13 @@ pub fn sys_kill(pid: i64, sig: i64) -> Result<i64, Errno> {
         return Err(EINVAL);
     }
     let sig = sig as u32;
+    let info = user_info(sig, uapi::SI_USER);
     match pid {
-        p if p > 0 => {
-            let t = crate::pid::find_task_by_pid(p as Pid).ok_or(ESRCH)?;
-            if sig != 0 && t.exit_state.load(Ordering::Relaxed) == 0 {
-                send_signal(&t, sig);
-            }
-            Ok(0)
-        }
-        0 => kill_pgrp(task::with_current(|t| t.pgrp.load(Ordering::Relaxed)), sig),
+        p if p > 0 => kill_one(p, &info),
+        0 => kill_pgrp_info(
+            task::with_current(|t| t.pgrp.load(Ordering::Relaxed)),
+            &info,
+        ),
         -1 => {
             let me = task::current();
             let mut n = 0;
@@ -292,7 +607,7 @@ pub fn sys_kill(pid: i64, sig: i64) -> Result<i64, Errno> {
                 }
                 n += 1;
                 if sig != 0 {
-                    send_signal(&t, sig);
+                    send_signal_info(&t, &info);
                 }
             }
             if n == 0 {
@@ -301,14 +616,29 @@ pub fn sys_kill(pid: i64, sig: i64) -> Result<i64, Errno> {
                 Ok(0)
             }
         }
-        p => kill_pgrp(Pid::try_from(-p).map_err(|_| ESRCH)?, sig),
+        p => kill_pgrp_info(Pid::try_from(-p).map_err(|_| ESRCH)?, &info),
     }
 }
 
-/// Sends `sig` to every process of group `pgrp` (`kill_pgrp`, as a
-/// terminal's Ctrl-C or `kill(-pgrp)` does); `ESRCH` if the group has
-/// none. Group 0 (the kernel's) is never signalled.
+/// Signals process `pid` (`kill_pid_info`); a zombie takes nothing.
+fn kill_one(pid: i64, info: &KernelSiginfo) -> SysResult {
+    let t = crate::pid::find_task_by_pid(Pid::try_from(pid).map_err(|_| ESRCH)?).ok_or(ESRCH)?;
+    if info.signo != 0 && t.exit_state.load(Ordering::Relaxed) == 0 {
+        send_signal_info(&t, info);
+    }
+    Ok(0)
+}
+
+/// Sends `sig` from the kernel to every process of group `pgrp`
+/// (`kill_pgrp` with `priv`: a terminal's Ctrl-C, a hang-up, an orphaned
+/// group's `SIGHUP`/`SIGCONT`); `ESRCH` if the group has none.
 pub fn kill_pgrp(pgrp: Pid, sig: u32) -> Result<i64, Errno> {
+    kill_pgrp_info(pgrp, &KernelSiginfo::from_pid(sig, uapi::SI_KERNEL, 0))
+}
+
+/// Sends `info` to every process of group `pgrp` (`__kill_pgrp_info`).
+/// Group 0 (the kernel's) is never signalled.
+fn kill_pgrp_info(pgrp: Pid, info: &KernelSiginfo) -> Result<i64, Errno> {
     if pgrp <= 0 {
         return Err(ESRCH);
     }
@@ -323,10 +653,10 @@ pub fn kill_pgrp(pgrp: Pid, sig: u32) -> Result<i64, Errno> {
     if members.is_empty() {
         return Err(ESRCH);
     }
-    if sig != 0 {
+    if info.signo != 0 {
         for t in &members {
             if t.exit_state.load(Ordering::Relaxed) == 0 {
-                send_signal(t, sig);
+                send_signal_info(t, info);
             }
         }
     }
@@ -336,10 +666,10 @@ pub fn kill_pgrp(pgrp: Pid, sig: u32) -> Result<i64, Errno> {
 /// `tkill(tid, sig)`: one task, never a group: a `tid` of 0 or below is
 /// `EINVAL` (Linux), not the broadcast `kill` would make of it.
 pub fn sys_tkill(tid: i64, sig: i64) -> Result<i64, Errno> {
-    if tid <= 0 {
+    if tid <= 0 || !(0..=NSIG as i64).contains(&sig) {
         return Err(EINVAL);
     }
-    sys_kill(tid, sig)
+    kill_one(tid, &user_info(sig as u32, uapi::SI_TKILL))
 }
 
 /// `tgkill(tgid, tid, sig)`: task `tid` if it is in thread group `tgid`.
@@ -351,7 +681,7 @@ pub fn sys_tgkill(tgid: i64, tid: i64, sig: i64) -> Result<i64, Errno> {
     if i64::from(t.tgid) != tgid {
         return Err(ESRCH);
     }
-    sys_kill(tid, sig)
+    kill_one(tid, &user_info(sig as u32, uapi::SI_TKILL))
 }
 
 /// `rt_sigaction(sig, act, oldact, sigsetsize)`.
@@ -383,7 +713,7 @@ pub fn sys_rt_sigaction(sig: u64, act: u64, oldact: u64, size: u64) -> Result<i6
         Arc::make_mut(&mut me.sigactions.lock())[sig as usize - 1] = a;
         if a.handler == SIG_IGN || (a.handler == SIG_DFL && default_ignored(sig)) {
             // POSIX: setting a pending signal to ignore discards it.
-            me.pending.fetch_and(!bit(sig), Ordering::Relaxed);
+            flush_sigqueue_mask(&me, bit(sig));
         }
         // SIGCHLD ignored means children are reaped automatically.
         if sig == SIGCHLD {
@@ -435,4 +765,182 @@ pub fn flush_signal_handlers(t: &Task) {
             }
         }
     }
+}
+
+/// Whether `sp` is on `t`'s alternate signal stack (`on_sig_stack`).
+fn on_sig_stack(ss: &uapi::SigAltStack, sp: u64) -> bool {
+    ss.size != 0 && sp.wrapping_sub(1).wrapping_sub(ss.sp) < ss.size
+}
+
+/// The alternate stack as a frame's `uc_stack` and `sigaltstack` report
+/// it (`__save_altstack`): `SS_DISABLE` without one, `SS_ONSTACK` while
+/// `sp` is on it, plus `SS_AUTODISARM` if set.
+pub fn save_altstack(t: &Task, sp: u64) -> uapi::SigAltStack {
+    let ss = *t.sas.lock();
+    let mode = if ss.size == 0 {
+        uapi::SS_DISABLE
+    } else if on_sig_stack(&ss, sp) {
+        uapi::SS_ONSTACK
+    } else {
+        0
+    };
+    uapi::SigAltStack {
+        flags: mode | (ss.flags & uapi::SS_AUTODISARM),
+        ..ss
+    }
+}
+
+/// No alternate stack (`sas_ss_reset`): at exec, and while an
+/// `SS_AUTODISARM` stack's handler runs.
+pub fn sas_ss_reset(t: &Task) {
+    *t.sas.lock() = uapi::SigAltStack {
+        flags: uapi::SS_DISABLE,
+        ..uapi::SigAltStack::default()
+    };
+}
+
+/// `rt_sigreturn` puts back the frame's alternate stack
+/// (`restore_altstack`); refused, silently as in Linux, while `sp` is on
+/// the current one.
+pub fn restore_altstack(t: &Task, ss: &uapi::SigAltStack, sp: u64) {
+    let _ = do_sigaltstack(t, ss, sp);
+}
+
+fn do_sigaltstack(t: &Task, new: &uapi::SigAltStack, sp: u64) -> Result<(), Errno> {
+    let mut cur = t.sas.lock();
+    if on_sig_stack(&cur, sp) {
+        return Err(EPERM);
+    }
+    let mode = new.flags & !uapi::SS_AUTODISARM;
+    if mode != 0 && mode != uapi::SS_DISABLE && mode != uapi::SS_ONSTACK {
+        return Err(EINVAL);
+    }
+    *cur = if mode == uapi::SS_DISABLE {
+        uapi::SigAltStack {
+            flags: new.flags,
+            ..uapi::SigAltStack::default()
+        }
+    } else {
+        if new.size < uapi::MINSIGSTKSZ {
+            return Err(ENOMEM);
+        }
+        *new
+    };
+    Ok(())
+}
+
+/// `sigaltstack(uss, uoss)`: reports and sets the alternate signal stack
+/// that `SA_ONSTACK` handlers run on. `EPERM` while running on it,
+/// `ENOMEM` below `MINSIGSTKSZ`.
+pub fn sys_sigaltstack(uss: u64, uoss: u64, regs: &mut PtRegs) -> SysResult {
+    let me = task::current();
+    let new = if uss != 0 {
+        let mut b = [0u8; 24];
+        copy_from_user(&mut b, uss)?;
+        Some(uapi::SigAltStack::from_bytes(&b))
+    } else {
+        None
+    };
+    let old = save_altstack(&me, regs.sp);
+    if let Some(n) = new {
+        do_sigaltstack(&me, &n, regs.sp)?;
+    }
+    if uoss != 0 {
+        copy_to_user(uoss, &old.to_bytes())?;
+    }
+    Ok(0)
+}
+
+/// `rt_sigpending(set, sigsetsize)`: the blocked signals that are pending.
+pub fn sys_rt_sigpending(uset: u64, sigsetsize: u64) -> SysResult {
+    if sigsetsize > uapi::SIGSET_SIZE as u64 {
+        return Err(EINVAL);
+    }
+    let set = task::with_current(|t| {
+        t.pending.load(Ordering::Acquire) & t.blocked.load(Ordering::Relaxed)
+    });
+    copy_to_user(uset, &set.to_le_bytes()[..sigsetsize as usize])?;
+    Ok(0)
+}
+
+/// `rt_sigtimedwait(set, info, timeout, sigsetsize)`: takes a pending
+/// signal of `set` (usually blocked, as `sigwait` wants) without running a
+/// handler; waits for one up to `timeout` (`EAGAIN` when it passes). A
+/// signal outside `set` that arrives meanwhile ends the wait with `EINTR`.
+pub fn sys_rt_sigtimedwait(uset: u64, uinfo: u64, uts: u64, sigsetsize: u64) -> SysResult {
+    if sigsetsize != uapi::SIGSET_SIZE as u64 {
+        return Err(EINVAL);
+    }
+    let set = crate::mm::uaccess::get_user_u64(uset)? & !(bit(SIGKILL) | bit(SIGSTOP));
+    let deadline = if uts != 0 {
+        let mut b = [0u8; 16];
+        copy_from_user(&mut b, uts)?;
+        let ts = uapi::Timespec::from_bytes(&b);
+        if !ts.is_valid() {
+            return Err(EINVAL);
+        }
+        Some(crate::time::uptime_ns().saturating_add(ts.as_ns()))
+    } else {
+        None
+    };
+    let me = task::current();
+    let info = match dequeue_signal(&me, set) {
+        Some(i) => i,
+        None => {
+            // Unblock the set while waiting, so its signals wake this task
+            // (`real_blocked`); blocked again before anything returns.
+            let blocked = me.blocked.load(Ordering::Relaxed);
+            set_current_blocked(&me, blocked & !set);
+            let got = loop {
+                task::set_current_state(TASK_INTERRUPTIBLE);
+                if let Some(i) = dequeue_signal(&me, set) {
+                    task::set_current_state(task::TASK_RUNNING);
+                    break Ok(i);
+                }
+                if signal_pending() {
+                    task::set_current_state(task::TASK_RUNNING);
+                    break Err(EINTR);
+                }
+                match deadline {
+                    Some(d) => {
+                        let now = crate::time::uptime_ns();
+                        if now >= d {
+                            task::set_current_state(task::TASK_RUNNING);
+                            break Err(EAGAIN);
+                        }
+                        crate::sched::wait::schedule_timeout(d - now);
+                    }
+                    None => crate::sched::schedule(),
+                }
+            };
+            set_current_blocked(&me, blocked);
+            got?
+        }
+    };
+    if uinfo != 0 {
+        copy_to_user(uinfo, &info.to_bytes())?;
+    }
+    Ok(i64::from(info.signo))
+}
+
+/// `rt_sigqueueinfo(pid, sig, info)`: sends `sig` with the caller's
+/// `siginfo` (its `si_value` reaches a `SA_SIGINFO` handler). Only the
+/// kernel may claim `SI_USER` or a positive `si_code` to another process.
+pub fn sys_rt_sigqueueinfo(pid: i64, sig: i64, uinfo: u64) -> SysResult {
+    if !(0..=NSIG as i64).contains(&sig) {
+        return Err(EINVAL);
+    }
+    let mut b = [0u8; uapi::SIGINFO_SIZE];
+    copy_from_user(&mut b, uinfo)?;
+    let mut info = KernelSiginfo::from_bytes(&b);
+    let me = task::current();
+    if (info.code >= 0 || info.code == uapi::SI_TKILL) && i64::from(me.tgid) != pid {
+        return Err(EPERM);
+    }
+    info.signo = sig as u32;
+    drop(me);
+    if pid <= 0 {
+        return Err(ESRCH);
+    }
+    kill_one(pid, &info)
 }

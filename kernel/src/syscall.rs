@@ -40,6 +40,11 @@ pub fn invoke_syscall(regs: &mut PtRegs) {
     let r = dispatch(regs.regs[8] as usize, a, regs);
     regs.regs[0] = match r {
         Ok(v) => v as u64,
+        // Interrupted by a signal: restarted or EINTR, as `do_signal`
+        // decides (out of line: never on the fast path).
+        Err(e) if e.0 >= ERESTARTSYS.0 => {
+            return crate::signal::syscall_interrupted(regs, a[0], e);
+        }
         Err(e) => e.as_neg() as u64,
     };
 }

@@ -332,6 +332,20 @@ pub struct Task {
     pub pending: AtomicU64,
     /// Signals blocked.
     pub blocked: AtomicU64,
+    /// The `siginfo`s of pending signals, oldest first (`pending.list`);
+    /// its lock is also Linux's `siglock` for stopping and continuing.
+    pub sigqueue: IrqSpinLock<alloc::vec::Vec<libkernel::uapi::KernelSiginfo>>,
+    /// The first argument of a system call a signal interrupted, which its
+    /// return value overwrote (arm64's `orig_x0`), while
+    /// [`Task::restart_errno`] says it may be restarted.
+    pub restart_x0: AtomicU64,
+    /// The `ERESTART*` code of that call, 0 for none.
+    pub restart_errno: AtomicI32,
+    /// What `restart_syscall` continues (`restart_block`).
+    pub restart_block: IrqSpinLock<crate::signal::RestartBlock>,
+    /// The alternate signal stack (`sas_ss_sp`, `sas_ss_size`,
+    /// `sas_ss_flags`).
+    pub sas: IrqSpinLock<libkernel::uapi::SigAltStack>,
     /// The blocked set to put back once a signal has been handled, after
     /// a call that waits with a temporary one (`rt_sigsuspend`, `ppoll`;
     /// Linux's `saved_sigmask` with `TIF_RESTORE_SIGMASK`), or
@@ -371,6 +385,9 @@ pub const JOBCTL_CONTINUED: u32 = 1 << 2;
 /// [`Task::jobctl`]: the parent is still to get its `CLD_CONTINUED`
 /// `SIGCHLD` (`SIGNAL_CLD_CONTINUED`), sent by the task itself once it runs.
 pub const JOBCTL_CLD_CONTINUED: u32 = 1 << 3;
+/// [`Task::jobctl`]: a stop signal was dequeued and is being acted on; a
+/// `SIGCONT` clears it, cancelling the stop (`JOBCTL_STOP_DEQUEUED`).
+pub const JOBCTL_STOP_DEQUEUED: u32 = 1 << 4;
 /// [`Task::jobctl`]: where the stop signal is kept (`group_exit_code`).
 pub const JOBCTL_STOP_SIG_SHIFT: u32 = 8;
 
@@ -469,6 +486,20 @@ impl Task {
             syscall_regs: AtomicU64::new(0),
             pending: AtomicU64::new(0),
             blocked: AtomicU64::new(0),
+            sigqueue: IrqSpinLock::named("&p->sigqueue", alloc::vec::Vec::new()),
+            restart_x0: AtomicU64::new(0),
+            restart_errno: AtomicI32::new(0),
+            restart_block: IrqSpinLock::named(
+                "&p->restart_block",
+                crate::signal::RestartBlock::None,
+            ),
+            sas: IrqSpinLock::named(
+                "&p->sas",
+                libkernel::uapi::SigAltStack {
+                    flags: libkernel::uapi::SS_DISABLE,
+                    ..libkernel::uapi::SigAltStack::default()
+                },
+            ),
             saved_sigmask: AtomicU64::new(crate::signal::NO_SAVED_SIGMASK),
             sigactions: IrqSpinLock::new(crate::signal::default_sighand()),
             vfork_done: IrqSpinLock::new(None),

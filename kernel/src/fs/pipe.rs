@@ -82,7 +82,7 @@ impl FileOps for PipeEnd {
                 return true;
             }
             if crate::signal::signal_pending() {
-                result = Err(EINTR);
+                result = Err(ERESTARTSYS);
                 return true;
             }
             false
@@ -117,7 +117,7 @@ impl FileOps for PipeEnd {
                     return true;
                 }
                 if crate::signal::signal_pending() {
-                    err = Some(EINTR);
+                    err = Some(ERESTARTSYS);
                     return true;
                 }
                 false

@@ -61,7 +61,8 @@ fn poll_all(watches: &mut [Watch]) -> usize {
 }
 
 /// Waits until a descriptor is ready, `timeout_ns` passes (`None`: no
-/// limit) or a signal arrives (`EINTR`); returns how many are ready.
+/// limit) or a signal arrives (`ERESTARTNOHAND`: `EINTR` once a handler runs,
+/// else the call starts again); returns how many are ready.
 fn do_poll(watches: &mut [Watch], timeout_ns: Option<u64>) -> Result<usize, Errno> {
     let deadline = timeout_ns.map(|ns| time::uptime_ns().saturating_add(ns));
     loop {
@@ -77,7 +78,7 @@ fn do_poll(watches: &mut [Watch], timeout_ns: Option<u64>) -> Result<usize, Errn
             None => None,
         };
         if signal::signal_pending() {
-            return Err(EINTR);
+            return Err(ERESTARTNOHAND);
         }
         let files: Vec<Arc<File>> = watches.iter().filter_map(|w| w.file.clone()).collect();
         let queues: Vec<&WaitQueue> = files.iter().filter_map(|f| file_queue(f)).collect();
@@ -155,7 +156,7 @@ pub fn sys_ppoll(ufds: u64, nfds: u64, tsp: u64, sigmask: u64, sigsetsize: u64) 
     };
     let r = do_poll(&mut watches, timeout_ns);
     if let Some(old) = saved {
-        if r == Err(EINTR) {
+        if r == Err(ERESTARTNOHAND) {
             // The signal is handled under the temporary mask first.
             signal::set_restore_sigmask(&me, old);
         } else {

@@ -12,33 +12,41 @@ pub fn sys_nanosleep(req: u64, rem: u64) -> SysResult {
     hrtimer_nanosleep(&uapi::Timespec::from_bytes(&b), false, rem)
 }
 
-/// An interruptible sleep until `ts` (from boot when `abs`, else from now);
-/// a signal ends it early with `-EINTR` and, for a relative sleep, the time
-/// left in `rem`.
+/// An interruptible sleep until `ts` (from boot when `abs`, else from
+/// now). A signal ends it early: with a handler the call fails `EINTR`
+/// and, for a relative sleep, the time left is in `rem`; without one
+/// (a stop and `SIGCONT`) it goes on for the time left, through
+/// `restart_syscall` (`ERESTART_RESTARTBLOCK`).
 pub fn hrtimer_nanosleep(ts: &uapi::Timespec, abs: bool, rem: u64) -> SysResult {
     if !ts.is_valid() {
         return Err(EINVAL);
     }
-    let ns = (ts.tv_sec as u64)
-        .saturating_mul(1_000_000_000)
-        .saturating_add(ts.tv_nsec as u64);
-    let now = time::uptime_ns();
-    let end = if abs { ns } else { now.saturating_add(ns) };
+    let ns = ts.as_ns();
+    let end = if abs {
+        ns
+    } else {
+        time::uptime_ns().saturating_add(ns)
+    };
+    do_nanosleep(end, if abs { 0 } else { rem })
+}
+
+/// Sleeps until `end` (monotonic ns); interrupted, it writes the time left
+/// to `rem` (if not 0) and leaves the rest to the restart block.
+pub fn do_nanosleep(end: u64, rem: u64) -> SysResult {
     loop {
         let now = time::uptime_ns();
         if now >= end {
             return Ok(0);
         }
         if signal::signal_pending() {
-            if rem != 0 && !abs {
-                let left = end - now;
-                let t = uapi::Timespec {
-                    tv_sec: (left / 1_000_000_000) as i64,
-                    tv_nsec: (left % 1_000_000_000) as i64,
-                };
-                copy_to_user(rem, &t.to_bytes())?;
+            if rem != 0 {
+                copy_to_user(rem, &uapi::Timespec::from_ns(end - now).to_bytes())?;
             }
-            return Err(EINTR);
+            *task::current().restart_block.lock() = signal::RestartBlock::Nanosleep {
+                expires: end,
+                rmtp: rem,
+            };
+            return Err(ERESTART_RESTARTBLOCK);
         }
         task::set_current_state(task::TASK_INTERRUPTIBLE);
         if signal::signal_pending() {

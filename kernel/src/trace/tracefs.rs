@@ -105,7 +105,7 @@ impl FileOps for TracePipe {
                 return Ok(n);
             }
             if crate::signal::signal_pending() {
-                return Err(EINTR);
+                return Err(crate::errno::ERESTARTSYS);
             }
             crate::sched::wait::msleep(20);
         }

@@ -36,6 +36,21 @@ impl Timespec {
     pub fn is_valid(&self) -> bool {
         self.tv_sec >= 0 && (0..1_000_000_000).contains(&self.tv_nsec)
     }
+
+    /// The time in nanoseconds (a valid timespec), saturating.
+    pub fn as_ns(&self) -> u64 {
+        (self.tv_sec as u64)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(self.tv_nsec as u64)
+    }
+
+    /// A duration in nanoseconds as a timespec.
+    pub fn from_ns(ns: u64) -> Self {
+        Timespec {
+            tv_sec: (ns / 1_000_000_000) as i64,
+            tv_nsec: (ns % 1_000_000_000) as i64,
+        }
+    }
 }
 
 /// Wall-clock time, settable.

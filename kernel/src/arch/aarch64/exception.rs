@@ -183,7 +183,17 @@ fn arm64_show_signal(sig: u32, kind: &str, far: u64, esr_val: u64, regs: &PtRegs
 #[inline(never)]
 fn user_fault(sig: u32, kind: &str, far: u64, esr_val: u64, regs: &PtRegs) {
     arm64_show_signal(sig, kind, far, esr_val, regs);
-    crate::signal::force_sig(sig);
+    // si_code as Linux's fault table gives it: a translation fault is an
+    // unmapped address, a permission fault a forbidden access.
+    use crate::signal::{SIGBUS, SIGSEGV};
+    use libkernel::uapi;
+    let code = match sig {
+        SIGSEGV if esr::is_permission_fault(esr_val) => uapi::SEGV_ACCERR,
+        SIGSEGV => uapi::SEGV_MAPERR,
+        SIGBUS => uapi::BUS_ADRALN,
+        _ => uapi::ILL_ILLOPC,
+    };
+    crate::signal::force_sig_fault(sig, code, far);
 }
 
 /// A synchronous exception from user space: a system call, a page fault,

@@ -16,12 +16,16 @@ use libkernel::arch::aarch64::memory::SIGTRAMP_BASE;
 use libkernel::arch::aarch64::signal::{
     SigFrame, RT_SIGFRAME_INFO, RT_SIGFRAME_SIZE, RT_SIGFRAME_UC,
 };
-use libkernel::uapi;
+use libkernel::uapi::{self, KernelSiginfo};
 
 /// Room left above the frame where Linux puts a frame record (`{fp, lr}`)
 /// for unwinders; pikern leaves it unwritten and starts the handler with
 /// x29 = 0.
 const FRAME_RECORD_SIZE: u64 = 16;
+
+/// Size of the `svc #0` instruction: a restarted system call resumes this
+/// far back.
+pub const SVC_INSN_SIZE: u64 = 4;
 
 /// The PSTATE bits a frame may set at `rt_sigreturn`: the condition flags
 /// N, Z, C and V. Never an exception level or masked interrupts.
@@ -34,18 +38,27 @@ const PSR_NZCV_MASK: u64 = 0xf000_0000;
 /// `ucontext`, x30 = `sa_restorer`, which calls `rt_sigreturn`.
 pub fn setup_rt_frame(
     me: &Task,
-    sig: u32,
+    info: &KernelSiginfo,
     act: &SigAction,
     set: u64,
     regs: &mut PtRegs,
 ) -> Result<(), Errno> {
-    let frame = (regs
-        .sp
+    let sig = info.signo;
+    let altstack = crate::signal::save_altstack(me, regs.sp);
+    // `SA_ONSTACK` moves the frame to the alternate stack, unless the task
+    // is already on it (`sigsp`).
+    let sp = if act.flags & uapi::SA_ONSTACK != 0 && altstack.flags == 0 {
+        altstack.sp + altstack.size
+    } else {
+        regs.sp
+    };
+    let frame = (sp
         .checked_sub(RT_SIGFRAME_SIZE as u64 + FRAME_RECORD_SIZE)
         .ok_or(EFAULT)?)
         & !15;
     let sf = SigFrame {
-        signo: sig,
+        info: *info,
+        altstack,
         sigmask: set,
         regs: regs.regs,
         sp: regs.sp,
@@ -58,6 +71,11 @@ pub fn setup_rt_frame(
     sf.write(&mut buf);
     copy_to_user(frame, &buf)?;
 
+    if altstack.flags & uapi::SS_AUTODISARM != 0 {
+        // The handler may switch stacks itself (`sas_ss_reset`); the frame
+        // keeps the stack to put back at `rt_sigreturn`.
+        crate::signal::sas_ss_reset(me);
+    }
     regs.regs[0] = sig as u64;
     regs.regs[1] = frame + RT_SIGFRAME_INFO as u64;
     regs.regs[2] = frame + RT_SIGFRAME_UC as u64;
@@ -121,6 +139,7 @@ fn restore_sigframe(me: &Task, regs: &mut PtRegs, sf: &SigFrame) {
     regs.pc = sf.pc;
     regs.pstate = sf.pstate & PSR_NZCV_MASK;
     set_current_blocked(me, sf.sigmask);
+    crate::signal::restore_altstack(me, &sf.altstack, regs.sp);
     if let Some(fp) = &sf.fpsimd {
         fpsimd::fpsimd_update_current_state(me, fp);
     }

@@ -80,6 +80,12 @@ pub fn fault_status(esr: u64) -> (&'static str, Option<u8>) {
     }
 }
 
+/// For an abort: true for a permission fault (the page is mapped, the
+/// access not allowed), which Linux reports as `SEGV_ACCERR`.
+pub fn is_permission_fault(esr: u64) -> bool {
+    esr & 0x3c == 0x0c
+}
+
 /// For a data abort: true if the faulting access was a write (ISS.WnR).
 pub fn is_write(esr: u64) -> bool {
     esr & (1 << 6) != 0

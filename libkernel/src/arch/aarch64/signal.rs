@@ -12,6 +12,7 @@
 //! reads back at `rt_sigreturn`, turned into and out of the frame's bytes.
 
 use super::fpsimd::UserFpsimdState;
+use crate::uapi::{KernelSiginfo, SigAltStack};
 use core::mem::{offset_of, size_of};
 
 /// `siginfo_t`: 128 bytes; the union of per-signal fields starts at 16.
@@ -130,6 +131,7 @@ pub const RT_SIGFRAME_UC: usize = offset_of!(RtSigframe, uc);
 
 // Offsets in the frame of what pikern writes, derived from the structures.
 const SI_SIGNO: usize = offset_of!(RtSigframe, info.si_signo);
+const UC_STACK: usize = offset_of!(RtSigframe, uc.uc_stack);
 const UC_SIGMASK: usize = offset_of!(RtSigframe, uc.uc_sigmask);
 const MC_REGS: usize = offset_of!(RtSigframe, uc.uc_mcontext.regs);
 const MC_SP: usize = offset_of!(RtSigframe, uc.uc_mcontext.sp);
@@ -149,8 +151,10 @@ const FPSIMD_CONTEXT_SIZE: u32 = size_of::<FpsimdContext>() as u32;
 /// address).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SigFrame {
-    /// `info.si_signo`.
-    pub signo: u32,
+    /// `info`: the signal and why it came.
+    pub info: KernelSiginfo,
+    /// `uc.uc_stack`: the alternate stack in effect when the signal came.
+    pub altstack: SigAltStack,
     /// `uc.uc_sigmask`: the blocked set before the handler ran.
     pub sigmask: u64,
     /// x0-x30.
@@ -189,7 +193,8 @@ impl SigFrame {
     pub fn write(&self, out: &mut [u8]) {
         let out = &mut out[..RT_SIGFRAME_SIZE];
         out.fill(0);
-        put(out, SI_SIGNO, &(self.signo as i32).to_le_bytes());
+        put(out, SI_SIGNO, &self.info.to_bytes());
+        put(out, UC_STACK, &self.altstack.to_bytes());
         put(out, UC_SIGMASK, &self.sigmask.to_le_bytes());
         for (i, r) in self.regs.iter().enumerate() {
             put(out, MC_REGS + 8 * i, &r.to_le_bytes());
@@ -230,7 +235,8 @@ impl SigFrame {
             fp
         });
         SigFrame {
-            signo: get_u32(buf, SI_SIGNO),
+            info: KernelSiginfo::from_bytes(&get(buf, SI_SIGNO)),
+            altstack: SigAltStack::from_bytes(&get(buf, UC_STACK)),
             sigmask: get_u64(buf, UC_SIGMASK),
             regs,
             sp: get_u64(buf, MC_SP),
@@ -279,7 +285,12 @@ mod tests {
 
     fn sample() -> SigFrame {
         let mut f = SigFrame {
-            signo: 10,
+            info: KernelSiginfo::from_pid(10, 0, 3),
+            altstack: SigAltStack {
+                sp: 0x1000,
+                flags: 1,
+                size: 8192,
+            },
             sigmask: 0x8000_0000_0000_0002,
             sp: 0x7fff_f000,
             pc: 0x40_1234,
@@ -336,7 +347,12 @@ mod tests {
         // The end record after the FP/SIMD one, and nothing else written.
         assert_eq!(u64_at(&b, r + 528), 0);
         assert!(b[r + 528..].iter().all(|&x| x == 0));
-        assert!(b[16..128 + 40].iter().all(|&x| x == 0));
+        // si_pid, then zeros to uc_stack (uc at 128: flags, link, stack).
+        assert_eq!(u32_at(&b, 16), 3, "si_pid");
+        assert!(b[20..128 + 16].iter().all(|&x| x == 0));
+        assert_eq!(u64_at(&b, 128 + 16), 0x1000, "ss_sp");
+        assert_eq!(u32_at(&b, 128 + 24), 1, "ss_flags");
+        assert_eq!(u64_at(&b, 128 + 32), 8192, "ss_size");
     }
 
     #[test]
