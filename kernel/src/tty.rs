@@ -26,7 +26,7 @@
 //! Files opened through `/dev/console` are exempt from the read and write
 //! checks, as Linux's `redirected_tty_write` files are.
 
-use crate::errno::{Errno, EAGAIN, EFAULT, EINTR, EINVAL, EIO, ENOTTY, ENXIO, EPERM, ESRCH};
+use crate::errno::{Errno, EAGAIN, EFAULT, EINVAL, EIO, ENOTTY, ENXIO, EPERM, ERESTARTSYS, ESRCH};
 use crate::mm::uaccess::{copy_from_user, copy_to_user, put_user_u32};
 use crate::sched::wait::WaitQueue;
 use crate::task::{self, Pid, Task, TASK_INTERRUPTIBLE};
@@ -80,12 +80,6 @@ static WRITE_WAIT: WaitQueue = WaitQueue::new();
 
 /// A BREAK arrived: the next byte is a magic SysRq key.
 static SYSRQ_ARMED: AtomicBool = AtomicBool::new(false);
-
-/// A wait the tty ends because of a signal. Linux returns `ERESTARTSYS`
-/// (the call restarts after a handler with `SA_RESTART`, or after the
-/// stop `SIGTTIN` causes); until the restart machinery is in this
-/// branch, `EINTR`, which user space already handles.
-const RESTARTSYS: Errno = EINTR;
 
 /// Echoes collected while the tty lock is held, written out in pieces
 /// (a reprinted line can be long).
@@ -269,7 +263,7 @@ fn tty_check_change_sig(sig: u32) -> Result<(), Errno> {
         return Err(EIO);
     }
     let _ = crate::signal::kill_pgrp(pgrp, sig);
-    Err(RESTARTSYS)
+    Err(ERESTARTSYS)
 }
 
 /// `tty_check_change`: may the caller change the terminal's state?
@@ -449,7 +443,7 @@ pub fn tty_read(dev: TtyDev, buf: &mut [u8], file_flags: u32) -> Result<usize, E
                 return Err(EAGAIN);
             }
             if crate::signal::signal_pending() {
-                return Err(RESTARTSYS);
+                return Err(ERESTARTSYS);
             }
             wait_for_input(None);
         }
@@ -487,7 +481,7 @@ pub fn tty_read(dev: TtyDev, buf: &mut [u8], file_flags: u32) -> Result<usize, E
         }
         if crate::signal::signal_pending() {
             if got == 0 {
-                return Err(RESTARTSYS);
+                return Err(ERESTARTSYS);
             }
             break;
         }
@@ -540,7 +534,7 @@ pub fn tty_write(dev: TtyDev, buf: &[u8]) -> Result<usize, Errno> {
             }
             drop(tty);
             if crate::signal::signal_pending() {
-                return if done > 0 { Ok(done) } else { Err(RESTARTSYS) };
+                return if done > 0 { Ok(done) } else { Err(ERESTARTSYS) };
             }
             WRITE_WAIT.wait_event(TASK_INTERRUPTIBLE, || {
                 !TTY.lock().ldisc.stopped() || crate::signal::signal_pending()

@@ -39,6 +39,7 @@ pub static SUITE: Suite = Suite {
         tiocspgrp_checks,
         background_read_gets_sigttin,
         background_read_when_ignored_or_orphaned_is_eio,
+        background_reader_stops_then_reads_in_foreground,
         background_write_with_tostop_gets_sigttou,
         background_tcsets_gets_sigttou,
         canonical_read_edits_lines,
@@ -404,6 +405,47 @@ fn background_read_when_ignored_or_orphaned_is_eio() -> TestResult {
             b[0] == b'y',
             "a read from an orphaned background group was not EIO"
         );
+        Ok(())
+    })
+}
+
+/// A shell's `fg`: a background job that reads is stopped by SIGTTIN;
+/// made the foreground group and continued, its read starts again
+/// (`ERESTARTSYS`) and gets the line typed then.
+fn background_reader_stops_then_reads_in_foreground() -> TestResult {
+    let term = Term::new()?;
+    as_leader(&term, |fd| {
+        let (r, w) = ok!(pipe_pair());
+        let job = match ok!(process::fork()) {
+            0 => {
+                let _ = sys::setpgid(0, 0);
+                let mut b = [0u8; 16];
+                let n = read_fd(fd.raw(), &mut b).unwrap_or(0);
+                let _ = sys::write(w, &b[..n]);
+                sys::exit_group(0)
+            }
+            pid => pid,
+        };
+        let _ = sys::setpgid(job, job);
+        let _ = sys::close(w);
+        let (_, st) = ok!(process::waitpid(job, WUNTRACED));
+        check!(
+            st.stopped(),
+            "the background reader was not stopped: {st:?}"
+        );
+        check_eq!((st.0 >> 8) & 0xff, SIGTTIN as i32);
+        // fg: the job's group gets the terminal, then SIGCONT.
+        ok!(sys::tcsetpgrp(fd.raw(), job));
+        ok!(sys::kill(-job, SIGCONT));
+        term.type_in(fd.raw(), b"resumed\n")?;
+        let mut b = [0u8; 16];
+        let n = ok!(read_to_end(r.0, &mut b));
+        check_eq!(&b[..n], b"resumed\n");
+        check_eq!(ok!(wait_for(job)).exit_code(), Some(0));
+        // The leader takes the terminal back (SIGTTOU blocked: it is in
+        // the background now).
+        ok!(sys::rt_sigprocmask(SIG_BLOCK, Some(&sigbit(SIGTTOU)), None));
+        ok!(sys::tcsetpgrp(fd.raw(), sys::getpid()));
         Ok(())
     })
 }
