@@ -25,6 +25,12 @@
 //!
 //! Files opened through `/dev/console` are exempt from the read and write
 //! checks, as Linux's `redirected_tty_write` files are.
+//!
+//! Not modelled: a process that is not a session leader giving its
+//! terminal up (`TIOCNOTTY` then only succeeds; Linux clears that one
+//! process's link), hanging up the open files when the session ends
+//! (Linux makes their reads return 0 and writes `EIO`), and holding back
+//! echoes while output is stopped (`^S` holds what programs write).
 
 use crate::errno::{Errno, EAGAIN, EFAULT, EINVAL, EIO, ENOTTY, ENXIO, EPERM, ERESTARTSYS, ESRCH};
 use crate::mm::uaccess::{copy_from_user, copy_to_user, put_user_u32};
