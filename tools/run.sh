@@ -6,6 +6,10 @@
 # Without a terminal on stdin (CI, a pipe), what stdin holds is typed into
 # the console followed by Ctrl-D, so the shell sees the end of its input,
 # exits, and init powers the machine off: make run then ends by itself.
+# The Ctrl-D waits until the shell sits at its prompt: typed ahead while
+# the terminal is still in canonical mode it would be an EOF mark, which
+# becomes a NUL byte once the shell switches to raw mode to read its line
+# (as on Linux).
 set -uo pipefail
 machine=$1 kernel=$2 dtb=$3 append=$4
 qemu=${QEMU:-qemu-system-aarch64}
@@ -22,13 +26,28 @@ if [ -n "${INITRD:-}" ]; then
     qemu_cmd+=(-initrd "$INITRD")
 fi
 
+# Returns once the console ends in a shell prompt ("# ") and has been
+# quiet for a second, or the machine powered off, or after 10 minutes.
+wait_for_prompt() {
+    local last="" cur n=0
+    while [ $n -lt 600 ]; do
+        sleep 1
+        n=$((n + 1))
+        grep -q "reboot: " "$log" 2>/dev/null && return
+        cur=$(tail -c 64 "$log" 2>/dev/null)
+        [ "$cur" = "$last" ] && [[ "$cur" == *"# " ]] && return
+        last=$cur
+    done
+}
+
 if [ -t 0 ]; then
     echo "pikern: booting on QEMU $machine; quit with Ctrl-A x (console copied to $log)"
     "${qemu_cmd[@]}" | tee "$log"
     status=${PIPESTATUS[0]}
 else
     echo "pikern: booting on QEMU $machine without a terminal: input then Ctrl-D"
-    { sleep 2; cat; printf '\004'; } | "${qemu_cmd[@]}" | tee "$log"
+    : > "$log"
+    { sleep 2; cat; wait_for_prompt; printf '\004'; } | "${qemu_cmd[@]}" | tee "$log"
     status=${PIPESTATUS[1]}
 fi
 echo

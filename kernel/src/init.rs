@@ -11,7 +11,6 @@ use crate::sched::wait::msleep;
 use crate::task::{self, EXIT_ZOMBIE, TASK_INTERRUPTIBLE};
 use crate::{power, ps, tty};
 use alloc::boxed::Box;
-use alloc::string::String;
 use core::sync::atomic::Ordering;
 use libkernel::uapi::WNOHANG;
 
@@ -128,33 +127,22 @@ fn start_demo_threads() {
     let _ = kthread_run(|| 0, "demo_exits");
 }
 
-/// A tiny console monitor: echoes input, `ps` lists tasks, `poweroff`
-/// ends the machine.
+/// A tiny console monitor: `ps` lists tasks, `poweroff` ends the machine.
+/// It reads the console a line at a time like any program: the line
+/// discipline echoes and edits (canonical mode).
 fn kshell() -> i32 {
     println!("kshell: commands: ps, poweroff (Ctrl-A x quits QEMU)");
-    let mut line = String::new();
-    print!("pikern> ");
+    let mut buf = [0u8; 256];
     loop {
-        let Ok(c) = tty::getc_blocking() else {
-            continue;
-        };
-        tty::echo(c);
-        match c {
-            b'\r' | b'\n' => {
-                match line.trim() {
-                    "" => {}
-                    "ps" => ps::show(),
-                    "poweroff" => power::power_off(0),
-                    other => println!("kshell: {other}: command not found"),
-                }
-                line.clear();
-                print!("pikern> ");
-            }
-            0x7f | 0x08 => {
-                line.pop();
-            }
-            c if c.is_ascii() && !c.is_ascii_control() => line.push(c as char),
-            _ => {}
+        print!("pikern> ");
+        // Ctrl-D (a read of 0) or a signal: a new prompt.
+        let n = tty::tty_read(tty::TtyDev::Console, &mut buf, 0).unwrap_or_default();
+        let line = core::str::from_utf8(&buf[..n]).unwrap_or("");
+        match line.trim() {
+            "" => {}
+            "ps" => ps::show(),
+            "poweroff" => power::power_off(0),
+            other => println!("kshell: {other}: command not found"),
         }
     }
 }

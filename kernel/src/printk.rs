@@ -3,7 +3,9 @@
 //! `[    0.012345] ` prefix, the console lock that keeps each message whole
 //! across cores (and lets a panicking CPU that holds it print again), and
 //! the raw writers the tty, the tracer and the oops report use. Output
-//! only: typed input, Ctrl-C and SysRq are the tty's (`tty.rs`).
+//! only: typed input, Ctrl-C and SysRq are the tty's (`tty.rs`), and so is
+//! the `\n` -> `\r\n` of what programs write (`ONLCR`); the kernel's own
+//! messages get it here.
 
 use crate::{bsp, time};
 use core::fmt::{self, Write};
@@ -145,8 +147,8 @@ pub fn raw(args: fmt::Arguments) {
     let _ = w.write_fmt(args);
 }
 
-/// Writes raw bytes (a user program's output): `\n` becomes `\r\n`, the
-/// whole buffer stays together.
+/// Writes raw kernel bytes (the tracer's dump): `\n` becomes `\r\n`,
+/// the whole buffer stays together.
 pub fn write_bytes(buf: &[u8]) {
     let _g = lock();
     let uart = bsp::board().uart();
@@ -154,6 +156,20 @@ pub fn write_bytes(buf: &[u8]) {
         if b == b'\n' {
             uart.putc(b'\r');
         }
+        uart.putc(b);
+    }
+}
+
+/// Writes bytes exactly as given, the whole buffer together: what the
+/// tty's line discipline has already processed (a program's output after
+/// `OPOST`/`ONLCR`, echoes), so no `\n` -> `\r\n` here.
+pub fn write_raw_bytes(buf: &[u8]) {
+    if buf.is_empty() {
+        return;
+    }
+    let _g = lock();
+    let uart = bsp::board().uart();
+    for &b in buf {
         uart.putc(b);
     }
 }

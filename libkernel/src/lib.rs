@@ -32,4 +32,5 @@ pub mod preempt;
 pub mod sched;
 #[cfg(feature = "alloc")]
 pub mod trace;
+pub mod tty;
 pub mod uapi;

@@ -25,7 +25,7 @@ nl='
 $BB rm -rf "$T" && $BB mkdir -p "$T" || exit 1
 cd "$T" || exit 1
 echo "KTAP version 1"
-echo "1..26"
+echo "1..27"
 
 check read_in_a_pipe "y" "$(echo 'x y z' | { read p q r; echo "$q"; })"
 check wait_for_a_background_job "5" "$( (exit 5) & p=$!; wait $p; echo $?)"
@@ -57,6 +57,9 @@ check sleep_fraction "ok" "$($BB sleep 0.1 && echo ok)"
 check dev_zero "4" "$($BB head -c 4 /dev/zero | $BB wc -c | $BB tr -d ' ')"
 check dev_urandom "16" "$($BB head -c 16 /dev/urandom | $BB wc -c | $BB tr -d ' ')"
 check kill_a_sleeper "143" "$($BB sleep 10 & p=$!; $BB kill $p; wait $p; echo $?)"
+# A new session has no controlling terminal: /dev/tty is ENXIO.
+check dev_tty_after_setsid "sh: can't open /dev/tty: No such device or address" \
+    "$($BB setsid $BB sh -c 'exec 3</dev/tty; echo opened' 2>&1)"
 cd /
 $BB rm -rf "$T"
 echo "# busybox: pass:$((n - fails)) fail:$fails skip:0"

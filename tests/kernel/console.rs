@@ -1,5 +1,6 @@
 //! Console: printk's log prefix and whole messages kept together across
-//! cores, and the tty's interrupt-fed input buffer.
+//! cores, and the tty's input path (what the receive interrupt calls)
+//! through the line discipline to a reader.
 
 use crate::{printk, tty};
 
@@ -50,34 +51,55 @@ fn another_cpu_waits_for_a_whole_message() -> TestResult {
     Ok(())
 }
 
-fn received_bytes_come_out_in_order() -> TestResult {
-    while tty::getc().is_some() {}
-    for &b in b"hello" {
-        tty::rx_push(b);
-    }
-    let mut got = [0u8; 5];
-    for g in got.iter_mut() {
-        *g = tty::getc().unwrap_or(0);
-    }
-    kassert_eq!(&got, b"hello");
-    kassert_eq!(tty::getc(), None);
-    Ok(())
+/// Runs `f` with echo off (the test's typing stays off the KTAP log) and
+/// the input flushed before and after; the settings come back.
+fn quietly(f: impl FnOnce() -> TestResult) -> TestResult {
+    let saved = tty::get_termios();
+    let mut t = saved;
+    t.c_lflag &= !libkernel::uapi::ECHO;
+    tty::set_termios(t);
+    tty::flush_input();
+    let r = f();
+    tty::flush_input();
+    tty::set_termios(saved);
+    r
+}
+
+fn read_nonblock(buf: &mut [u8]) -> Result<usize, crate::errno::Errno> {
+    tty::tty_read(tty::TtyDev::Console, buf, libkernel::uapi::O_NONBLOCK)
+}
+
+fn received_line_is_read_whole_and_edited() -> TestResult {
+    quietly(|| {
+        tty::receive_buf(b"helo");
+        let mut buf = [0u8; 32];
+        // No complete line yet: a non-blocking read finds nothing.
+        kassert_eq!(read_nonblock(&mut buf), Err(crate::errno::EAGAIN));
+        // DEL erases, CR ends the line (ICRNL).
+        tty::receive_buf(b"\x7flo\r");
+        let n = read_nonblock(&mut buf)
+            .map_err(|e| crate::ktest::Fail::Failed(alloc::format!("read: {e:?}")))?;
+        kassert_eq!(&buf[..n], b"hello\n");
+        Ok(())
+    })
 }
 
 fn full_input_buffer_drops_instead_of_overwriting() -> TestResult {
-    while tty::getc().is_some() {}
-    let dropped_before = tty::rx_dropped();
-    for i in 0..tty::RX_SIZE + 10 {
-        tty::rx_push(i as u8);
-    }
-    kassert_eq!(tty::rx_dropped() - dropped_before, 10);
-    kassert_eq!(tty::getc(), Some(0));
-    let mut n = 1;
-    while tty::getc().is_some() {
-        n += 1;
-    }
-    kassert_eq!(n, tty::RX_SIZE);
-    Ok(())
+    quietly(|| {
+        let before = tty::overruns();
+        let size = libkernel::tty::n_tty::N_TTY_BUF_SIZE;
+        for _ in 0..size + 10 {
+            tty::receive_buf(b"a");
+        }
+        // One slot stays free for the line's end.
+        kassert_eq!(tty::overruns() - before, 11);
+        tty::receive_buf(b"\n");
+        let mut buf = alloc::vec![0u8; size + 16];
+        let n = read_nonblock(&mut buf).unwrap_or(0);
+        kassert_eq!(n, size);
+        kassert_eq!(buf[n - 1], b'\n');
+        Ok(())
+    })
 }
 
 /// The console suite.
@@ -93,8 +115,8 @@ pub const SUITE: Suite = Suite {
             run: another_cpu_waits_for_a_whole_message,
         },
         TestCase {
-            name: "received_bytes_come_out_in_order",
-            run: received_bytes_come_out_in_order,
+            name: "received_line_is_read_whole_and_edited",
+            run: received_line_is_read_whole_and_edited,
         },
         TestCase {
             name: "full_input_buffer_drops_instead_of_overwriting",

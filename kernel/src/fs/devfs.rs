@@ -1,27 +1,42 @@
-//! Device files: `/dev/console` and `/dev/tty` (the console tty, `tty.rs`:
-//! reads wait for typed input, writes go to the screen), `/dev/null`,
-//! `/dev/zero`, `/dev/random` and `/dev/urandom`.
+//! Device files: the console tty under its three names (`tty.rs`:
+//! `/dev/console`, `/dev/tty` and `/dev/ttyAMA0`, the PL011 UART both
+//! boards' console is on), `/dev/null`, `/dev/zero`, `/dev/random` and
+//! `/dev/urandom`.
 
 use super::{ramfs, FileOps, Inode, InodeKind};
 use crate::errno::*;
-use crate::tty;
+use crate::tty::{self, TtyDev};
 use alloc::sync::Arc;
 use libkernel::uapi;
 
-/// The console as a file.
-pub struct ConsoleDev;
+/// The console tty as a file, under one of its names.
+pub struct TtyFile(pub TtyDev);
 
-impl FileOps for ConsoleDev {
+impl FileOps for TtyFile {
     fn read(&self, _inode: &Inode, _off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
-        tty::tty_read(buf)
+        tty::tty_read(self.0, buf, 0)
+    }
+
+    fn read_file(
+        &self,
+        _inode: &Inode,
+        _off: u64,
+        buf: &mut [u8],
+        file_flags: u32,
+    ) -> Result<usize, Errno> {
+        tty::tty_read(self.0, buf, file_flags)
     }
 
     fn write(&self, _inode: &Inode, _off: u64, buf: &[u8]) -> Result<usize, Errno> {
-        tty::tty_write(buf)
+        tty::tty_write(self.0, buf)
+    }
+
+    fn open(&self, _inode: &Inode, flags: u32) -> Result<(), Errno> {
+        tty::tty_open(self.0, flags)
     }
 
     fn ioctl(&self, _inode: &Inode, cmd: u64, arg: u64) -> Result<i64, Errno> {
-        tty::tty_ioctl(cmd, arg)
+        tty::tty_ioctl(self.0, cmd, arg)
     }
 
     fn poll(&self, _inode: &Inode) -> u16 {
@@ -94,7 +109,7 @@ static CONSOLE: spin::Once<Arc<Inode>> = spin::Once::new();
 /// The console inode (fds 0, 1, 2 of init).
 pub fn console_inode() -> Arc<Inode> {
     CONSOLE
-        .call_once(|| chrdev(5, 1, Arc::new(ConsoleDev)))
+        .call_once(|| chrdev(5, 1, Arc::new(TtyFile(TtyDev::Console))))
         .clone()
 }
 
@@ -106,7 +121,14 @@ pub fn init() {
     let _ = ramfs::install("/dev/zero", chrdev(1, 5, Arc::new(ZeroDev)));
     let _ = ramfs::install("/dev/random", chrdev(1, 8, Arc::new(RandomDev)));
     let _ = ramfs::install("/dev/urandom", chrdev(1, 9, Arc::new(RandomDev)));
-    // The controlling terminal is the console for every process (no
-    // sessions yet): the same device, under the name programs ask for.
-    let _ = ramfs::install("/dev/tty", console_inode());
+    // Linux's numbers: TTYAUX_MAJOR 5 (tty 0, console 1), the PL011's
+    // AMBA major 204, minor 64.
+    let _ = ramfs::install(
+        "/dev/tty",
+        chrdev(5, 0, Arc::new(TtyFile(TtyDev::CurrentTty))),
+    );
+    let _ = ramfs::install(
+        "/dev/ttyAMA0",
+        chrdev(204, 64, Arc::new(TtyFile(TtyDev::Serial))),
+    );
 }

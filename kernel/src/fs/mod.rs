@@ -51,6 +51,12 @@ pub trait FileOps: Send + Sync {
     ) -> Result<usize, Errno> {
         self.write(inode, off, buf)
     }
+    /// The file is being opened with `O_*` `flags` (a device's `open`:
+    /// a terminal may become the caller's controlling terminal, `/dev/tty`
+    /// fails without one); an error fails the `open`.
+    fn open(&self, _inode: &Inode, _flags: u32) -> Result<(), Errno> {
+        Ok(())
+    }
     /// Device control; `ENOTTY` unless the file is a terminal.
     fn ioctl(&self, _inode: &Inode, _cmd: u64, _arg: u64) -> Result<i64, Errno> {
         Err(ENOTTY)
@@ -579,6 +585,9 @@ pub fn open(cwd: &str, path: &[u8], flags: u32, mode: u32) -> Result<Arc<File>, 
     }
     if inode.is_dir() && flags & 3 != uapi::O_RDONLY {
         return Err(EISDIR);
+    }
+    if let InodeKind::Special(ops) = &inode.kind {
+        ops.open(&inode, flags)?;
     }
     if flags & uapi::O_TRUNC != 0 && flags & 3 != uapi::O_RDONLY {
         match &inode.kind {

@@ -1,7 +1,11 @@
 //! `console-test --board rpi3|rpi4 --kernel IMG --dtb DTB [--results FILE]`:
 //! drives the shell through the emulated UART, as a user at the keyboard
 //! would: run a program, a background job and `wait`, a redirection into
-//! tracefs, a missing command, Ctrl-C of `sleep 100`, `ps` states, `exit`.
+//! tracefs, a missing command, Ctrl-C of `sleep 100` and of a pipeline (the
+//! terminal's foreground process group), `ps` states, the line
+//! discipline's canonical editing and end of file as `cat` reads the
+//! terminal (erase, kill, Ctrl-D), the shell's own raw-mode editing
+//! echoed once, `exit`.
 //! Prints KTAP; each step has a generous deadline (the host may be busy).
 
 use std::io::{Read, Write};
@@ -157,6 +161,43 @@ fn main() -> ExitCode {
             c.send("sleep 100\r");
             std::thread::sleep(Duration::from_secs(2));
             c.send("\x03");
+            c.expect(p, 30)
+        }),
+        (
+            "ctrl_c_reaches_every_process_of_the_foreground_group",
+            |c, p| {
+                // Both sleeps are in the shell's process group: if only one
+                // got SIGINT the shell would wait 100 s for the other.
+                c.send("sleep 100 | sleep 100\r");
+                std::thread::sleep(Duration::from_secs(2));
+                c.send("\x03");
+                c.expect("^C", 10)?;
+                c.expect(p, 15)
+            },
+        ),
+        ("canonical_mode_edits_and_echoes_lines", |c, p| {
+            // cat reads the terminal in its own (canonical) settings: the
+            // line discipline echoes, erases (DEL: "\b \b"), kills the
+            // line (Ctrl-U), and gives cat whole lines.
+            c.send("cat\r");
+            c.expect("cat\r\n", 30)?;
+            std::thread::sleep(Duration::from_millis(500));
+            c.send("helo\x7flo\r");
+            c.expect("helo\x08 \x08lo\r\nhello\r\n", 30)?;
+            c.send("junk\x15world\r");
+            c.expect(
+                "junk\x08 \x08\x08 \x08\x08 \x08\x08 \x08world\r\nworld\r\n",
+                30,
+            )?;
+            // Ctrl-D at a line's start: cat's read returns 0 and it ends.
+            c.send("\x04");
+            c.expect(p, 30)
+        }),
+        ("shell_raw_mode_editing_echoes_once", |c, p| {
+            // The shell edits in raw mode and echoes itself; the line
+            // discipline must not echo the same bytes again.
+            c.send("echo one x\x17\x7f\r");
+            c.expect("echo one x\x08 \x08\x08 \x08\r\none\r\n", 30)?;
             c.expect(p, 30)
         }),
         ("ps_shows_sleeping_and_running", |c, p| {

@@ -469,11 +469,56 @@ pub fn tcsets(fd: i32, t: &Termios) -> SysResult {
 }
 
 /// `ioctl(fd, TIOCSPGRP, &pgrp)`: makes `pgrp` the terminal's foreground
-/// process group. pikern takes any pid and sends Ctrl-C's SIGINT to that
-/// process; Linux wants a process group of the terminal's session.
+/// process group (one of the caller's session, on its controlling
+/// terminal).
 pub fn tcsetpgrp(fd: i32, pgrp: i32) -> SysResult {
     // SAFETY: TIOCSPGRP reads one pid_t from arg, a live local.
     unsafe { ioctl(fd, crate::consts::TIOCSPGRP, &pgrp as *const i32 as usize) }
+}
+
+/// `ioctl(fd, TIOCGPGRP, &pgrp)`: the terminal's foreground process group.
+pub fn tcgetpgrp(fd: i32) -> SysResult<i32> {
+    let mut pgrp = 0i32;
+    // SAFETY: TIOCGPGRP writes one pid_t to arg, a live local.
+    unsafe { ioctl(fd, crate::consts::TIOCGPGRP, &mut pgrp as *mut i32 as usize) }.map(|_| pgrp)
+}
+
+/// `ioctl(fd, TIOCGSID, &sid)`: the session the terminal controls.
+pub fn tcgetsid(fd: i32) -> SysResult<i32> {
+    let mut sid = 0i32;
+    // SAFETY: TIOCGSID writes one pid_t to arg, a live local.
+    unsafe { ioctl(fd, crate::consts::TIOCGSID, &mut sid as *mut i32 as usize) }.map(|_| sid)
+}
+
+/// `ioctl(fd, TIOCSCTTY, steal)`: makes the terminal the calling session
+/// leader's controlling terminal (`steal` 1: even from another session).
+pub fn tiocsctty(fd: i32, steal: usize) -> SysResult {
+    // SAFETY: TIOCSCTTY takes a plain value.
+    unsafe { ioctl(fd, crate::consts::TIOCSCTTY, steal) }
+}
+
+/// `setsid()`: a new session and process group led by the caller.
+pub fn setsid() -> SysResult {
+    // SAFETY: no memory is involved.
+    res(unsafe { syscall0(nr::SETSID) })
+}
+
+/// `setpgid(pid, pgid)`.
+pub fn setpgid(pid: i32, pgid: i32) -> SysResult {
+    // SAFETY: no memory is involved.
+    res(unsafe { syscall2(nr::SETPGID, int(pid), int(pgid)) })
+}
+
+/// `getpgid(pid)`.
+pub fn getpgid(pid: i32) -> SysResult {
+    // SAFETY: no memory is involved.
+    res(unsafe { syscall1(nr::GETPGID, int(pid)) })
+}
+
+/// `getsid(pid)`.
+pub fn getsid(pid: i32) -> SysResult {
+    // SAFETY: no memory is involved.
+    res(unsafe { syscall1(nr::GETSID, int(pid)) })
 }
 
 /// True if `fd` is a terminal (`TCGETS` succeeds), as `isatty` decides.

@@ -7,8 +7,11 @@
 //!
 //! 1. Prints `init: starting PROG`. PROG defaults to `/bin/sh` if that file
 //!    exists, else `/bin/hello`.
-//! 2. Forks; the child execs PROG with argv `[PROG, ARGS...]` and init's
-//!    own environment. If execve fails the child prints
+//! 2. Forks; the child starts a session (`setsid`) whose controlling
+//!    terminal is the console on fd 0 (`TIOCSCTTY`, as busybox's init does
+//!    for its children: opening `/dev/console` never gives one), so PROG's
+//!    Ctrl-C reaches its foreground process group; then it execs PROG with
+//!    argv `[PROG, ARGS...]` and init's own environment. If execve fails the child prints
 //!    `init: cannot run PROG: errno N` on stderr and exits 127.
 //! 3. Loops in `wait4(-1)`, reaping every child, orphans included (as pid 1
 //!    it inherits them; run as any other pid it asks to be their
@@ -98,6 +101,10 @@ fn default_program() -> &'static str {
 
 /// In the forked child: becomes PROG, or reports why not and exits 127.
 fn run_child(prog: &str, prog_args: &[&str]) -> ! {
+    // Errors are harmless: fd 0 may be no terminal (a pipe under a test
+    // harness), or already another session's on a development machine.
+    let _ = sys::setsid();
+    let _ = sys::tiocsctty(0, 0);
     let mut argv: Vec<&str> = Vec::with_capacity(prog_args.len() + 1);
     argv.push(prog);
     argv.extend_from_slice(prog_args);

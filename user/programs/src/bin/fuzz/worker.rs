@@ -199,6 +199,11 @@ pub fn put_u64(off: usize, v: u64) {
     scratch()[off..off + 8].copy_from_slice(&v.to_le_bytes());
 }
 
+/// Writes `b` at `off` in the scratch area (a structure a call reads).
+pub fn put_bytes(off: usize, b: &[u8]) {
+    scratch()[off..off + b.len()].copy_from_slice(b);
+}
+
 fn now_ns() -> u64 {
     sys::clock_gettime(CLOCK_MONOTONIC).map_or(0, |t| t.as_ns())
 }

@@ -1,13 +1,12 @@
 //! Reading command lines: the interactive line editor and the plain
 //! reader for scripts on standard input.
 //!
-//! pikern's console has no line discipline: a read returns the bytes as
-//! typed, nothing is echoed, and Backspace, Ctrl-U, Ctrl-C and Ctrl-D are
-//! ordinary bytes. So the interactive shell does the terminal's job
-//! itself: it echoes what is typed (on stderr, with the prompt, as bash
-//! does) and interprets the editing keys. On Linux the shell puts the
-//! terminal into raw mode while it reads (see `main.rs`), so the same code
-//! sees the same bytes there.
+//! The interactive shell puts the terminal into raw mode while it reads
+//! (see `main.rs`): a read returns the bytes as typed, nothing is echoed,
+//! and Backspace, Ctrl-U, Ctrl-C and Ctrl-D are ordinary bytes. So the
+//! editor does the line discipline's job itself: it echoes what is typed
+//! (on stderr, with the prompt, as bash does) and interprets the editing
+//! keys. Input from a pipe or file reaches it the same way.
 //!
 //! Standard input is read one byte per `read`: the bytes after a line
 //! stay unread, so a command run from that line (or the next line's
@@ -85,8 +84,8 @@ enum Escape {
 /// The interactive line editor.
 pub struct Editor {
     /// Standard input is a terminal: a read of 0 bytes is a Ctrl-D, not
-    /// necessarily the end (pikern's console returns 0 for a Ctrl-D typed
-    /// as the first byte of a read, as a canonical-mode terminal does).
+    /// necessarily the end (a canonical-mode terminal returns 0 for a
+    /// Ctrl-D typed at a line's start).
     tty: bool,
     /// The previous line ended with CR: a following LF belongs to it.
     after_cr: bool,
@@ -126,8 +125,8 @@ impl Editor {
     /// - CR or LF ends the line (CR LF counts once);
     /// - Ctrl-C abandons the line (echoes `^C`);
     /// - Ctrl-D on an empty line is end of input (elsewhere ignored);
-    ///   so is a read of 0 bytes (pikern's console turns Ctrl-D into
-    ///   that); mid-line a read of 0 bytes is ignored on a terminal (a
+    ///   so is a read of 0 bytes (a canonical-mode terminal turns Ctrl-D
+    ///   into that); mid-line a read of 0 bytes is ignored on a terminal (a
     ///   Ctrl-D) and ends the line otherwise (the real end of a file);
     /// - escape sequences and other control bytes are ignored.
     pub fn read_line(&mut self, prompt: &[u8]) -> Line {

@@ -40,39 +40,29 @@
 //!
 //! # Interactive use, Ctrl-C and end of input
 //!
-//! The prompt is `pikern:<cwd># `. pikern's console has no line
-//! discipline, so the shell echoes and edits the line itself (`input.rs`:
+//! The prompt is `pikern:<cwd># `. While a line is read the terminal is
+//! in raw mode (`TCSETS`: no `ICANON`, `ECHO`, `ISIG`, `IEXTEN`, `ICRNL`,
+//! `IXON`) and the shell echoes and edits the line itself (`input.rs`:
 //! Backspace/DEL, Ctrl-W, Ctrl-U, Ctrl-C, Ctrl-D); prompt and echo go to
-//! stderr, as bash's do. On Linux the terminal is switched to raw mode
-//! (`TCSETS`) while a line is read and back to its settings before a
-//! command runs; pikern answers `TCSETS` with `ENOTTY`, which is ignored.
+//! stderr, as bash's do. Before a command runs the terminal gets its own
+//! settings back (the line discipline's canonical mode), and at exit.
 //!
 //! Ctrl-C while typing abandons the line: `^C`, a new prompt, `$?` =
-//! 130. It arrives either as byte 0x03 or, once the shell has registered
-//! itself with the console (below), as a SIGINT that ends the blocked
-//! read with `EINTR`.
+//! 130. In raw mode it arrives as byte 0x03; a SIGINT that ends the
+//! blocked read with `EINTR` (a `kill -INT`) does the same.
 //!
-//! Ctrl-C while a foreground job runs: the shell does not read the
-//! console then (it is blocked in `wait4`, and the job may be reading
-//! it). Instead, before waiting, it registers the job with the kernel:
-//! `ioctl(0, TIOCSPGRP, &job_pid)`, and afterwards `ioctl(0, TIOCSPGRP,
-//! &shell_pid)` (only if the first call succeeded). pikern's console
-//! then sends SIGINT to the registered process when 0x03 arrives instead
-//! of queueing the byte; errors (`ENOTTY`, `EINVAL`; `EPERM` on Linux,
-//! where the job is not a process group) are ignored, and SIGTTOU is
-//! blocked around the calls so a background shell on Linux is not
-//! stopped by them. On Linux the terminal itself sends
-//! SIGINT to the shell's whole process group. Either way the shell
-//! survives: it catches SIGINT with a handler that only sets a flag (its
-//! children get the default action back before exec), so a foreground
-//! job dies and the shell prints a newline and continues. A
+//! Ctrl-C while a foreground job runs: this shell has no job control, so
+//! it and its commands share one process group, the terminal's foreground
+//! group, and the terminal's `ISIG` sends SIGINT to all of them. The
+//! shell survives: it catches SIGINT with a handler that only sets a flag
+//! (its children get the default action back before exec), so a
+//! foreground job dies and the shell prints a newline and continues. A
 //! non-interactive shell whose foreground job died of SIGINT stops with
 //! status 130, as bash does.
 //!
 //! End of input (a read returns 0, or Ctrl-D on an empty line) is `exit`:
-//! the interactive shell prints `exit` and exits with `$?`. pikern's
-//! console makes a read return 0 for Ctrl-D; mid-line that is ignored on
-//! a terminal, as bash ignores Ctrl-D there.
+//! the interactive shell prints `exit` and exits with `$?`. Mid-line a
+//! Ctrl-D is ignored on a terminal, as bash ignores it there.
 //!
 //! An interactive shell ignores SIGQUIT and SIGTERM (as bash does); all
 //! shells reset SIGCHLD to the default, so `wait4` sees their children
@@ -101,7 +91,7 @@ use input::{Editor, Line};
 use parse::{AndOr, Command, Connector, Part, Pipeline, RedirOp, Var, Word};
 use pikern_rt::consts::*;
 use pikern_rt::process::{self, WaitStatus};
-use pikern_rt::sys::{self, sigbit, SigAction, Termios};
+use pikern_rt::sys::{self, SigAction, Termios};
 use pikern_rt::{env, eprintln, io, println, signal, Errno};
 
 pikern_rt::entry!(main);
@@ -129,9 +119,6 @@ struct Target {
 
 struct Shell {
     interactive: bool,
-    /// fd 0 is a terminal and this shell chooses who gets its Ctrl-C
-    /// (not in a background subshell).
-    owns_tty: bool,
     /// The terminal's own settings (Linux): restored after raw-mode reads.
     cooked: Option<Termios>,
     /// `$?`.
@@ -203,7 +190,6 @@ fn main(_args: &[&str]) -> i32 {
     let tty = sys::isatty(0);
     let mut sh = Shell {
         interactive,
-        owns_tty: tty,
         cooked: if interactive && tty {
             sys::tcgets(0).ok()
         } else {
@@ -244,18 +230,6 @@ fn set_disposition(sig: u32, handler: u64) {
 
 fn ignore_if(sig: u32, ignore: bool) {
     set_disposition(sig, if ignore { SIG_IGN } else { SIG_DFL });
-}
-
-/// Runs `f` with SIGTTOU blocked: on Linux a terminal ioctl from a
-/// background process would otherwise stop it.
-fn without_sigttou<R>(f: impl FnOnce() -> R) -> R {
-    let mut old = 0u64;
-    let blocked = sys::rt_sigprocmask(SIG_BLOCK, Some(&sigbit(SIGTTOU)), Some(&mut old)).is_ok();
-    let r = f();
-    if blocked {
-        let _ = sys::rt_sigprocmask(SIG_SETMASK, Some(&old), None);
-    }
-    r
 }
 
 /// `/dev/null` as standard input (background jobs).
@@ -360,7 +334,6 @@ impl Shell {
     /// In a forked child: no prompts, no jobs, no terminal ownership.
     fn become_subshell(&mut self) {
         self.interactive = false;
-        self.owns_tty = false;
         self.cooked = None;
         self.jobs.clear();
     }
@@ -382,18 +355,6 @@ impl Shell {
         if let Some(t) = &self.cooked {
             let _ = sys::tcsets(0, t);
         }
-    }
-
-    /// Makes `pid` the process the console's Ctrl-C goes to; true if the
-    /// kernel accepted.
-    fn give_terminal(&self, pid: i32) -> bool {
-        self.owns_tty && without_sigttou(|| sys::tcsetpgrp(0, pid).is_ok())
-    }
-
-    fn take_terminal(&self) {
-        without_sigttou(|| {
-            let _ = sys::tcsetpgrp(0, sys::getpid());
-        });
     }
 
     // ------------------------------------------------------------- input
@@ -671,11 +632,7 @@ impl Shell {
                 sys::exit_group(1);
             }
         }
-        // A foreground child keeps the terminal: if it turns out to be a
-        // script, its own foreground commands get Ctrl-C.
-        let owns_tty = self.owns_tty && !background;
         self.become_subshell();
-        self.owns_tty = owns_tty;
         if argv.is_empty() {
             sys::exit_group(0);
         }
@@ -759,7 +716,6 @@ impl Shell {
     /// returns the last command's shell status.
     fn wait_foreground(&mut self, pids: &[i32]) -> i32 {
         let last = pids[pids.len() - 1];
-        let gave = self.give_terminal(last);
         let mut result = WaitStatus(0);
         for &pid in pids {
             let st = loop {
@@ -775,9 +731,6 @@ impl Shell {
             if let (true, Some(st)) = (pid == last, st) {
                 result = st;
             }
-        }
-        if gave {
-            self.take_terminal();
         }
         INTERRUPTED.store(false, Ordering::SeqCst);
         if let Some(sig) = result.term_signal() {

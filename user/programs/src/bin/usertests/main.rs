@@ -48,6 +48,7 @@ mod sched;
 mod signal;
 mod startup;
 mod time;
+mod tty;
 
 use core::sync::atomic::{AtomicBool, Ordering};
 use pikern_rt::{eprintln, process};
@@ -66,6 +67,7 @@ static SUITES: &[&ktap::Suite] = &[
     &sched::SUITE,
     &time::SUITE,
     &signal::SUITE,
+    &tty::SUITE,
     &procfs::SUITE,
     &fork::SUITE,
     &programs::SUITE,

@@ -119,20 +119,78 @@ pub fn getdents64(w: &mut Worker, c: &mut Call) {
     c.a[2] = len;
 }
 
-/// `ioctl(fd, cmd, arg)`: the terminal requests, or any number.
+/// Terminal requests that would change what the whole machine's console
+/// does (give the terminal to another session, hang the session up, type
+/// into it, stop its output): never made, even by a random number.
+const TTY_HAZARDS: [u32; 4] = [TIOCSCTTY, TIOCNOTTY, TIOCSTI, TCXONC];
+
+/// `ioctl(fd, cmd, arg)`: the terminal requests, or any number. Requests
+/// that set something set what is already there (the settings `TCGETS`
+/// reads, the foreground group `TIOCGPGRP` reads, the window size), so a
+/// worker never puts the console the master reports on into raw mode,
+/// `TOSTOP` or another foreground group.
 pub fn ioctl(w: &mut Worker, c: &mut Call) {
-    c.a[0] = w.fd();
-    let any = w.rng.next();
-    c.a[1] = w.rng.pick(&[
+    let fd = w.fd();
+    c.a[0] = fd;
+    let mut any = w.rng.next();
+    let setters = [TCSETS, TCSETSW, TCSETSF, TIOCSPGRP, TIOCSWINSZ];
+    if TTY_HAZARDS.contains(&(any as u32)) || setters.contains(&(any as u32)) {
+        any = TCGETS as u64;
+    }
+    let cmd = w.rng.pick(&[
         TCGETS as u64,
         TCSETS as u64,
+        TCSETSW as u64,
+        TCSETSF as u64,
         TIOCGWINSZ as u64,
+        TIOCSWINSZ as u64,
         TIOCGPGRP as u64,
         TIOCSPGRP as u64,
-        TCSETSW as u64,
+        TIOCGSID as u64,
+        FIONREAD as u64,
+        TIOCOUTQ as u64,
+        TCFLSH as u64,
         any,
     ]);
+    c.a[1] = cmd;
     c.a[2] = w.wptr(64).0;
+    let off = (SCRATCH_LEN as usize) - 8192 + 512;
+    let arg = SCRATCH + off as u64;
+    let fd = fd as i32;
+    match cmd as u32 {
+        TCSETS | TCSETSW | TCSETSF => {
+            if let Ok(t) = pikern_rt::sys::tcgets(fd) {
+                // SAFETY: Termios is plain old data (repr(C) integers).
+                let bytes = unsafe {
+                    core::slice::from_raw_parts(
+                        &t as *const _ as *const u8,
+                        core::mem::size_of_val(&t),
+                    )
+                };
+                crate::worker::put_bytes(off, bytes);
+                c.a[2] = arg;
+            }
+        }
+        TIOCSPGRP => {
+            if let Ok(pgrp) = pikern_rt::sys::tcgetpgrp(fd) {
+                put_u64(off, pgrp as u32 as u64);
+                c.a[2] = arg;
+            } else if w.rng.chance(50) {
+                put_u64(off, w.rng.next());
+                c.a[2] = arg;
+            }
+        }
+        TIOCSWINSZ => {
+            let mut ws = [0u8; 8];
+            // SAFETY: TIOCGWINSZ writes 8 bytes into ws.
+            if unsafe { pikern_rt::sys::ioctl(fd, TIOCGWINSZ, ws.as_mut_ptr() as usize) }.is_ok() {
+                crate::worker::put_bytes(off, &ws);
+                c.a[2] = arg;
+            }
+        }
+        TCFLSH => c.a[2] = w.rng.pick(&[TCIFLUSH, TCOFLUSH, TCIOFLUSH, 3, u64::MAX]),
+        _ => {}
+    }
 }
 
 /// `dup(fd)`.
