@@ -213,3 +213,54 @@ pub fn sys_setsid() -> SysResult {
     tl.set_groups(&me, me.tgid, me.tgid);
     Ok(i64::from(me.tgid))
 }
+
+/// `sysinfo(info)`: uptime, load averages, memory (in bytes: `mem_unit`
+/// 1, as Linux gives when the totals fit) and the number of tasks.
+pub fn sys_sysinfo(info: u64) -> SysResult {
+    let ns = crate::time::uptime_ns();
+    let shift = uapi::SI_LOAD_SHIFT - libkernel::sched::loadavg::FSHIFT;
+    let page = crate::mm::PAGE_SIZE as u64;
+    let si = uapi::Sysinfo {
+        // Whole seconds, rounded up as Linux's `do_sysinfo` does.
+        uptime: ns.div_ceil(1_000_000_000) as i64,
+        loads: crate::sched::loadavg::get_avenrun().map(|l| l << shift),
+        totalram: crate::mm::ram_info().total_bytes,
+        freeram: crate::mm::page_alloc::nr_free_pages() as u64 * page,
+        procs: crate::pid::all_tasks().len().min(u16::MAX as usize) as u16,
+        mem_unit: 1,
+        ..Default::default()
+    };
+    copy_to_user(info, &si.to_bytes())?;
+    Ok(0)
+}
+
+/// Nanoseconds as clock ticks (`USER_HZ`).
+fn clock_t(ns: u64) -> i64 {
+    (ns / (1_000_000_000 / uapi::USER_HZ)) as i64
+}
+
+/// `times(buf)`: the caller's and its reaped children's CPU time in
+/// clock ticks (all of it user time: the kernel does not split it);
+/// returns the ticks since boot.
+pub fn sys_times(tbuf: u64) -> SysResult {
+    if tbuf != 0 {
+        let me = task::current();
+        let t = uapi::Tms {
+            tms_utime: clock_t(exit::task_usage(&me)[0]),
+            tms_stime: 0,
+            tms_cutime: clock_t(exit::children_usage(&me)[0]),
+            tms_cstime: 0,
+        };
+        copy_to_user(tbuf, &t.to_bytes())?;
+    }
+    Ok(clock_t(crate::time::uptime_ns()))
+}
+
+/// `getgroups(size, list)`: no supplementary groups (everything runs
+/// as root with none); `EINVAL` for a negative size.
+pub fn sys_getgroups(size: i32, _list: u64) -> SysResult {
+    if size < 0 {
+        return Err(EINVAL);
+    }
+    Ok(0)
+}

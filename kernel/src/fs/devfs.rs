@@ -81,12 +81,28 @@ impl FileOps for RandomDev {
 }
 
 fn chrdev(major: u32, minor: u32, ops: Arc<dyn FileOps>) -> Arc<Inode> {
-    Arc::new(Inode {
-        ino: super::alloc_ino(),
-        mode: uapi::S_IFCHR | 0o666,
-        rdev: uapi::makedev(major, minor),
-        kind: InodeKind::Special(ops),
-    })
+    Inode::new_dev(
+        uapi::S_IFCHR | 0o666,
+        uapi::makedev(major, minor),
+        InodeKind::Special(ops),
+    )
+}
+
+/// The character device `major:minor` as a new inode with permission
+/// bits `perm` (`mknod`), if the kernel has that device.
+pub fn chrdev_node(rdev: u64, perm: u32) -> Option<Arc<Inode>> {
+    let ops: Arc<dyn FileOps> = match (uapi::dev_major(rdev), uapi::dev_minor(rdev)) {
+        (1, 3) => Arc::new(NullDev),
+        (1, 5) => Arc::new(ZeroDev),
+        (1, 8) | (1, 9) => Arc::new(RandomDev),
+        (5, 0) | (5, 1) => Arc::new(ConsoleDev),
+        _ => return None,
+    };
+    Some(Inode::new_dev(
+        uapi::S_IFCHR | perm,
+        rdev,
+        InodeKind::Special(ops),
+    ))
 }
 
 static CONSOLE: spin::Once<Arc<Inode>> = spin::Once::new();
@@ -98,15 +114,22 @@ pub fn console_inode() -> Arc<Inode> {
         .clone()
 }
 
-/// Creates `/dev` and its device files.
-pub fn init() {
-    let _ = ramfs::mkdir_p("/dev");
-    let _ = ramfs::install("/dev/console", console_inode());
-    let _ = ramfs::install("/dev/null", chrdev(1, 3, Arc::new(NullDev)));
-    let _ = ramfs::install("/dev/zero", chrdev(1, 5, Arc::new(ZeroDev)));
-    let _ = ramfs::install("/dev/random", chrdev(1, 8, Arc::new(RandomDev)));
-    let _ = ramfs::install("/dev/urandom", chrdev(1, 9, Arc::new(RandomDev)));
-    // The controlling terminal is the console for every process (no
-    // sessions yet): the same device, under the name programs ask for.
-    let _ = ramfs::install("/dev/tty", console_inode());
+/// The root of devtmpfs (mounted at `/dev`): made with its device files
+/// the first time it is mounted.
+pub fn root() -> Arc<Inode> {
+    let dir = ramfs::new_dir(0o755);
+    let devices = [
+        ("console", console_inode()),
+        ("null", chrdev(1, 3, Arc::new(NullDev))),
+        ("zero", chrdev(1, 5, Arc::new(ZeroDev))),
+        ("random", chrdev(1, 8, Arc::new(RandomDev))),
+        ("urandom", chrdev(1, 9, Arc::new(RandomDev))),
+        // The controlling terminal is the console for every process: the
+        // same device, under the name programs ask for.
+        ("tty", chrdev(5, 0, Arc::new(ConsoleDev))),
+    ];
+    for (name, inode) in devices {
+        let _ = ramfs::link(&dir, name, inode);
+    }
+    dir
 }

@@ -374,7 +374,7 @@ fn cpuinfo(_: Option<&Arc<Task>>) -> String {
 
 /// Mounts `/proc`.
 pub fn init() {
-    if let Err(e) = super::mount("/proc", Arc::new(ProcRoot)) {
+    if let Err(e) = super::namespace::kern_mount("proc", "proc", "/proc") {
         println!("procfs: cannot mount /proc: errno {}", e.0);
     }
 }
