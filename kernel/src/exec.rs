@@ -104,6 +104,13 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
         )?;
         inner.start_brk = img.brk_start;
         inner.brk = img.brk_start;
+        for a in argv {
+            if inner.cmdline.len() + a.len() + 1 > PAGE_SIZE {
+                break;
+            }
+            inner.cmdline.extend_from_slice(a);
+            inner.cmdline.push(0);
+        }
     }
     mm.map_shared_page(
         SIGTRAMP_BASE,

@@ -127,7 +127,8 @@ pub struct Inode {
     gid: AtomicU32,
     /// Names a directory gives this inode (`i_nlink`): hard links of a
     /// file; a directory counts its own `.` and its subdirectories' `..`
-    /// on top (see [`Inode::nlink`]).
+    /// on top (see [`Inode::nlink`]). [`NEVER_LINKED`] until a ramfs
+    /// directory first names it.
     nlink: AtomicU32,
     /// Access, modification and change times (`i_atime`, `i_mtime`,
     /// `i_ctime`).
@@ -138,6 +139,11 @@ pub struct Inode {
     /// Contents.
     pub kind: InodeKind,
 }
+
+/// `Inode::nlink` of an inode no directory has named yet: a computed file,
+/// a device, a pipe, which `stat` shows with one link (an unlinked ramfs
+/// file shows none).
+const NEVER_LINKED: u32 = u32::MAX;
 
 /// Indexes of [`Inode`]'s times.
 const ATIME: usize = 0;
@@ -178,7 +184,7 @@ impl Inode {
             rdev,
             uid: AtomicU32::new(0),
             gid: AtomicU32::new(0),
-            nlink: AtomicU32::new(0),
+            nlink: AtomicU32::new(NEVER_LINKED),
             times: IrqSpinLock::new([now; 3]),
             mounted: AtomicBool::new(false),
             kind,
@@ -268,7 +274,11 @@ impl Inode {
 
     /// One more name for this inode (`inc_nlink`).
     pub fn inc_nlink(&self) {
-        self.nlink.fetch_add(1, Ordering::Relaxed);
+        let _ = self
+            .nlink
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(if n == NEVER_LINKED { 1 } else { n + 1 })
+            });
     }
 
     /// One name fewer (`drop_nlink`).
@@ -276,7 +286,11 @@ impl Inode {
         let _ = self
             .nlink
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                Some(n.saturating_sub(1))
+                Some(if n == NEVER_LINKED {
+                    0
+                } else {
+                    n.saturating_sub(1)
+                })
             });
     }
 
@@ -286,10 +300,10 @@ impl Inode {
         match &self.kind {
             InodeKind::Dir(d) => 2 + d.lock().values().filter(|i| i.is_dir()).count() as u32,
             InodeKind::PseudoDir(_) => 2,
-            // Files no directory names (a pipe, an unlinked open file)
-            // have none; computed files and the devices always one.
-            InodeKind::Special(_) if self.nlink.load(Ordering::Relaxed) == 0 => 1,
-            _ => self.nlink.load(Ordering::Relaxed),
+            _ => match self.nlink.load(Ordering::Relaxed) {
+                NEVER_LINKED => 1,
+                n => n,
+            },
         }
     }
 
@@ -574,11 +588,13 @@ impl File {
             });
     }
 
-    fn readable(&self) -> bool {
+    /// Open for reading (`FMODE_READ`).
+    pub fn readable(&self) -> bool {
         self.flags() & 3 != uapi::O_WRONLY
     }
 
-    fn writable(&self) -> bool {
+    /// Open for writing (`FMODE_WRITE`).
+    pub fn writable(&self) -> bool {
         self.flags() & 3 != uapi::O_RDONLY
     }
 
@@ -911,7 +927,21 @@ pub fn getdents(file: &File, buf_len: usize) -> Result<Vec<u8>, Errno> {
                 (String::from("."), file.inode.ino, uapi::DT_DIR),
                 (String::from(".."), file.inode.ino, uapi::DT_DIR),
             ];
-            v.extend(p.readdir());
+            // An entry must not have inode number 0, which readdir(3)
+            // takes for a deleted one and skips: computed entries that
+            // give none get a number made from their directory and name.
+            v.extend(p.readdir().into_iter().map(|(n, ino, t)| {
+                let ino = if ino != 0 {
+                    ino
+                } else {
+                    n.bytes()
+                        .fold(file.inode.ino ^ 0xcbf2_9ce4_8422_2325, |h, b| {
+                            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+                        })
+                        | (1 << 63)
+                };
+                (n, ino, t)
+            }));
             v
         }
         _ => return Err(ENOTDIR),

@@ -496,21 +496,27 @@ pub fn proc_mounts() -> String {
 }
 
 /// Counts the pages and inodes a ramfs tree holds, not entering mounts.
-fn usage(dir: &Inode, pages: &mut u64, inodes: &mut u64) {
-    *inodes += 1;
-    let InodeKind::Dir(d) = &dir.kind else { return };
-    let children: Vec<Arc<Inode>> = d.lock().values().cloned().collect();
-    for c in children {
-        if c.is_mountpoint() {
+/// A list of directories still to visit, not recursion: a tree may be
+/// deeper than a kernel stack could follow.
+fn usage(root: &Arc<Inode>, pages: &mut u64, inodes: &mut u64) {
+    let mut todo = alloc::vec![root.clone()];
+    loop {
+        let Some(dir) = todo.pop() else { break };
+        *inodes += 1;
+        let InodeKind::Dir(d) = &dir.kind else {
             continue;
-        }
-        match &c.kind {
-            InodeKind::Dir(_) => usage(&c, pages, inodes),
-            InodeKind::File(f) => {
-                *inodes += 1;
-                *pages += (f.lock().len() as u64).div_ceil(crate::mm::PAGE_SIZE as u64);
+        };
+        let children: Vec<Arc<Inode>> = d.lock().values().cloned().collect();
+        for c in children {
+            match &c.kind {
+                _ if c.is_mountpoint() => {}
+                InodeKind::Dir(_) => todo.push(c),
+                InodeKind::File(f) => {
+                    *inodes += 1;
+                    *pages += (f.lock().len() as u64).div_ceil(crate::mm::PAGE_SIZE as u64);
+                }
+                _ => *inodes += 1,
             }
-            _ => *inodes += 1,
         }
     }
 }
@@ -599,4 +605,21 @@ pub fn sys_umount2(name: u64, flags: u32) -> SysResult {
     let path = crate::mm::uaccess::strncpy_from_user(name, uapi::PATH_MAX)?;
     do_umount(&current_cwd(), &path, flags)?;
     Ok(0)
+}
+
+/// Pages the files of the RAM file systems hold (rootfs, tmpfs,
+/// devtmpfs): `/proc/meminfo`'s `Shmem` and `Cached`.
+pub fn shmem_pages() -> u64 {
+    root_mount();
+    let mounts: Vec<Arc<Mount>> = MOUNTS.lock().clone();
+    let mut seen: Vec<&Arc<SuperBlock>> = Vec::new();
+    let mut pages = 0;
+    for m in &mounts {
+        if m.sb.limits.is_some() && !seen.iter().any(|s| Arc::ptr_eq(s, &m.sb)) {
+            seen.push(&m.sb);
+            let mut inodes = 0;
+            usage(&m.sb.root, &mut pages, &mut inodes);
+        }
+    }
+    pages
 }

@@ -943,3 +943,61 @@ pub fn sys_fstatfs(fd: i64, buf: u64) -> SysResult {
     copy_to_user(buf, &st.to_bytes())?;
     Ok(0)
 }
+
+/// `sendfile(out_fd, in_fd, offset, count)`: copies from a file to any
+/// writable descriptor in the kernel. With `offset` (a pointer to a
+/// position) it reads from there and updates it, leaving `in_fd`'s
+/// position alone. The input must be a regular file (`EINVAL`), the output
+/// not `O_APPEND` (`EINVAL`).
+pub fn sys_sendfile(out_fd: i64, in_fd: i64, offset: u64, count: u64) -> SysResult {
+    let input = fget(in_fd)?;
+    let output = fget(out_fd)?;
+    if !input.readable() || !output.writable() {
+        return Err(EBADF);
+    }
+    if !matches!(input.inode.kind, InodeKind::File(_)) || output.flags() & uapi::O_APPEND != 0 {
+        return Err(EINVAL);
+    }
+    let mut pos = if offset != 0 {
+        let p = uaccess::get_user_u64(offset)? as i64;
+        if p < 0 {
+            return Err(EINVAL);
+        }
+        Some(p as u64)
+    } else {
+        None
+    };
+    // Linux moves at most MAX_RW_COUNT per call.
+    let count = count.min(0x7fff_f000) as usize;
+    let mut done = 0;
+    let mut tmp = alloc::vec![0u8; count.min(CHUNK)];
+    while done < count {
+        let want = (count - done).min(CHUNK);
+        let n = match pos {
+            Some(p) => input.read_at(&mut tmp[..want], p)?,
+            None => input.read(&mut tmp[..want])?,
+        };
+        if n == 0 {
+            break;
+        }
+        let w = match output.write(&tmp[..n]) {
+            Ok(w) => w,
+            Err(_) if done > 0 => break,
+            Err(e) => return Err(e),
+        };
+        done += w;
+        if let Some(p) = pos.as_mut() {
+            *p += w as u64;
+        } else if w < n {
+            // What was read and not written goes back.
+            let _ = input.lseek(-((n - w) as i64), uapi::SEEK_CUR);
+        }
+        if w < n {
+            break;
+        }
+    }
+    if let Some(p) = pos {
+        uaccess::put_user_u64(offset, p)?;
+    }
+    Ok(done as i64)
+}

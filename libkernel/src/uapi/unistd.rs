@@ -110,7 +110,7 @@ macro_rules! syscall_table {
             PWRITE64 pwrite64 = 68 (fd: Fd, buf: Buf, count: Len, pos: Int) => sys_pwrite64;
             PREADV preadv = 69 ();
             PWRITEV pwritev = 70 ();
-            SENDFILE sendfile = 71 ();
+            SENDFILE sendfile = 71 (out_fd: Fd, in_fd: Fd, offset: Ptr, count: Len) => sys_sendfile;
             PSELECT6 pselect6 = 72 (n: Len, inp: Ptr, outp: Ptr, exp: Ptr, tsp: Ptr, sig: Ptr) => sys_pselect6;
             PPOLL ppoll = 73 (ufds: Ptr, nfds: Len, tsp: Ptr, sigmask: Ptr, sigsetsize: Len) => sys_ppoll;
             READLINKAT readlinkat = 78 (dfd: Fd, pathname: Path, buf: Buf, bufsiz: Len) => sys_readlinkat;
@@ -137,6 +137,7 @@ macro_rules! syscall_table {
             CLOCK_GETTIME clock_gettime = 113 (which_clock: Clock, tp: Ptr) => sys_clock_gettime;
             CLOCK_GETRES clock_getres = 114 (which_clock: Clock, tp: Ptr) => sys_clock_getres;
             CLOCK_NANOSLEEP clock_nanosleep = 115 (which_clock: Clock, flags: Flags, rqtp: Ptr, rmtp: Ptr) => sys_clock_nanosleep;
+            SYSLOG syslog = 116 (action: Int, buf: Buf, len: Len) => sys_syslog;
             SCHED_SETAFFINITY sched_setaffinity = 122 (pid: Pid, len: Len, user_mask_ptr: Ptr) => sys_sched_setaffinity;
             SCHED_GETAFFINITY sched_getaffinity = 123 (pid: Pid, len: Len, user_mask_ptr: Ptr) => sys_sched_getaffinity;
             SCHED_YIELD sched_yield = 124 () => sys_sched_yield;
