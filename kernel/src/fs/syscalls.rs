@@ -416,6 +416,16 @@ fn at_full_path(dirfd: i64, p: &[u8]) -> Result<String, Errno> {
     })
 }
 
+/// The mount the directory holding absolute `path`'s last component is in.
+fn parent_mount(path: &str) -> Result<Arc<Mount>, Errno> {
+    let dir = path
+        .trim_end_matches('/')
+        .rsplit_once('/')
+        .map_or("", |(d, _)| d);
+    let dir = if dir.is_empty() { "/" } else { dir };
+    Ok(super::kern_path("/", dir.as_bytes(), true)?.mnt)
+}
+
 /// `mkdirat(dirfd, path, mode)`.
 pub fn sys_mkdirat(dirfd: i64, path: u64, mode: u32) -> SysResult {
     let p = user_path(path)?;
@@ -496,6 +506,9 @@ pub fn sys_renameat2(
     let src = od.lock().get(&oname).cloned().ok_or(ENOENT)?;
     if Arc::ptr_eq(&op, &np) && oname == nname {
         return Ok(0);
+    }
+    if !Arc::ptr_eq(&parent_mount(&old)?.sb, &parent_mount(&new)?.sb) {
+        return Err(EXDEV);
     }
     if src.is_mountpoint() {
         return Err(EBUSY);
@@ -598,20 +611,7 @@ pub fn sys_linkat(olddfd: i64, oldname: u64, newdfd: i64, newname: u64, flags: u
     }
     let full = at_full_path(newdfd, &n)?;
     let (parent, name) = super::ramfs::parent_of(&full)?;
-    let nmnt = super::kern_path("/", full.as_bytes(), false)
-        .map(|w| w.mnt)
-        .or_else(|_| {
-            let dir = full
-                .trim_end_matches('/')
-                .rsplit_once('/')
-                .map_or("/", |(d, _)| d);
-            super::kern_path(
-                "/",
-                if dir.is_empty() { b"/" } else { dir.as_bytes() },
-                true,
-            )
-            .map(|w| w.mnt)
-        })?;
+    let nmnt = parent_mount(&full)?;
     if parent.lookup(&name).is_ok() {
         return Err(EEXIST);
     }
