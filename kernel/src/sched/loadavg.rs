@@ -16,7 +16,7 @@ const LOAD_FREQ: u64 = 5 * crate::time::HZ + 1;
 
 /// Called by every tick of CPU 0 with its tick count (`calc_global_load`).
 pub fn calc_global_load_tick(ticks: u64) {
-    if ticks % LOAD_FREQ != 0 {
+    if !ticks.is_multiple_of(LOAD_FREQ) {
         return;
     }
     let active: u64 = NR_RUNNING

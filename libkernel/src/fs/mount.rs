@@ -85,6 +85,11 @@ pub fn memparse(s: &str) -> Option<u64> {
     v.checked_mul(1u64 << shift)
 }
 
+/// A mount option a file system does not take, or a bad value (the
+/// kernel's `EINVAL`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BadOption;
+
 /// tmpfs's options (`shmem_parse_one`): the most pages and inodes it may
 /// hold and its root's mode, owner and group.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -102,32 +107,32 @@ pub struct TmpfsOptions {
 }
 
 impl TmpfsOptions {
-    /// Parses a data string; `Err` (Linux's `EINVAL`) for an option
-    /// tmpfs does not know or a bad value.
-    pub fn parse(data: &str, total_pages: u64, page_size: u64) -> Result<Self, ()> {
+    /// Parses a data string; [`BadOption`] for an option tmpfs does not
+    /// know or a bad value.
+    pub fn parse(data: &str, total_pages: u64, page_size: u64) -> Result<Self, BadOption> {
         let mut o = TmpfsOptions::default();
         for (k, v) in split_options(data) {
             match (k, v) {
                 ("size", Some(v)) => {
                     let pages = match v.strip_suffix('%') {
                         Some(p) => {
-                            let pct: u64 = p.parse().map_err(|_| ())?;
-                            total_pages.checked_mul(pct).ok_or(())? / 100
+                            let pct: u64 = p.parse().map_err(|_| BadOption)?;
+                            total_pages.checked_mul(pct).ok_or(BadOption)? / 100
                         }
-                        None => memparse(v).ok_or(())?.div_ceil(page_size),
+                        None => memparse(v).ok_or(BadOption)?.div_ceil(page_size),
                     };
                     o.max_pages = Some(pages);
                 }
-                ("nr_inodes", Some(v)) => o.max_inodes = Some(memparse(v).ok_or(())?),
+                ("nr_inodes", Some(v)) => o.max_inodes = Some(memparse(v).ok_or(BadOption)?),
                 ("mode", Some(v)) => {
-                    o.mode = Some(u32::from_str_radix(v, 8).map_err(|_| ())? & 0o7777)
+                    o.mode = Some(u32::from_str_radix(v, 8).map_err(|_| BadOption)? & 0o7777)
                 }
-                ("uid", Some(v)) => o.uid = Some(v.parse().map_err(|_| ())?),
-                ("gid", Some(v)) => o.gid = Some(v.parse().map_err(|_| ())?),
+                ("uid", Some(v)) => o.uid = Some(v.parse().map_err(|_| BadOption)?),
+                ("gid", Some(v)) => o.gid = Some(v.parse().map_err(|_| BadOption)?),
                 ("inode64" | "inode32" | "noswap", None) => {}
                 ("huge" | "mpol", Some(_)) => {}
                 (k, _) if is_common_sb_option(k) => {}
-                _ => return Err(()),
+                _ => return Err(BadOption),
             }
         }
         Ok(o)
@@ -161,9 +166,9 @@ mod tests {
                 .max_pages,
             Some(500)
         );
-        assert_eq!(TmpfsOptions::parse("size=1x", 1000, 4096), Err(()));
-        assert_eq!(TmpfsOptions::parse("bogus", 1000, 4096), Err(()));
-        assert_eq!(TmpfsOptions::parse("mode=9", 1000, 4096), Err(()));
+        assert_eq!(TmpfsOptions::parse("size=1x", 1000, 4096), Err(BadOption));
+        assert_eq!(TmpfsOptions::parse("bogus", 1000, 4096), Err(BadOption));
+        assert_eq!(TmpfsOptions::parse("mode=9", 1000, 4096), Err(BadOption));
         assert_eq!(
             TmpfsOptions::parse("", 1000, 4096),
             Ok(TmpfsOptions::default())

@@ -590,9 +590,7 @@ pub fn mknodat(w: &mut Worker, c: &mut Call) {
     }
     // Old-style device numbers: 1:3, 1:5, 1:9, 99:0 (none); never the
     // console (5:x), whose read waits for typing.
-    c.a[3] = w
-        .rng
-        .pick(&[0x103, 0x105, 0x109, 0x6300, 0, u64::MAX & !0xfff00]);
+    c.a[3] = w.rng.pick(&[0x103, 0x105, 0x109, 0x6300, 0, !0xfff00]);
 }
 
 /// `umask(mask)`.
