@@ -1,5 +1,6 @@
 //! `kernel/sys.c`: the small process-wide calls: ids, `uname`,
-//! `getrusage`, `prlimit64`, priorities and `getcpu`.
+//! `getrusage`, `prlimit64`, priorities, `getcpu`, process groups and
+//! sessions, `sysinfo`, `times` and `getgroups`.
 
 use crate::errno::*;
 use crate::exit;

@@ -1,11 +1,14 @@
 //! A small VFS (Linux's `fs/`): inodes in a tree rooted at `/`, open files
 //! with a position, per-process descriptor tables, and path lookup.
 //!
-//! `/` is a RAM filesystem (`ramfs`) filled from the initramfs at boot.
-//! Devices (`/dev/console`, `/dev/null`) and pseudo-filesystems (`/proc`,
-//! `/sys/kernel/tracing` in later work) plug in through two traits:
-//! [`FileOps`] for what reading and writing a file does, [`DirOps`] for a
-//! directory whose entries are computed (mounted with [`mount`]).
+//! `/` is a RAM filesystem (`ramfs`, shown as rootfs) filled from the
+//! initramfs at boot. Inodes keep mode, owner, times and a link count.
+//! Devices and pseudo-filesystems plug in through two traits: [`FileOps`]
+//! for what reading and writing a file does, [`DirOps`] for a directory
+//! whose entries are computed. File systems are mounted on directories
+//! (`namespace`: devtmpfs at `/dev`, proc at `/proc`, tracefs at
+//! `/sys/kernel/tracing`, and whatever `mount` adds); a path walk
+//! ([`kern_path`]) knows which mount it is in.
 
 pub mod devfs;
 pub mod initramfs;
