@@ -84,7 +84,7 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
         InodeKind::Dir(_) | InodeKind::PseudoDir(_) => return Err(EACCES.into()),
         _ => return Err(EACCES.into()),
     };
-    if inode.mode & 0o111 == 0 {
+    if inode.mode() & 0o111 == 0 {
         return Err(EACCES.into());
     }
     let img = elf::parse_exec(&data).map_err(ExecError::Elf)?;
@@ -104,6 +104,13 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
         )?;
         inner.start_brk = img.brk_start;
         inner.brk = img.brk_start;
+        for a in argv {
+            if inner.cmdline.len() + a.len() + 1 > PAGE_SIZE {
+                break;
+            }
+            inner.cmdline.extend_from_slice(a);
+            inner.cmdline.push(0);
+        }
     }
     mm.map_shared_page(
         SIGTRAMP_BASE,

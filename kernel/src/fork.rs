@@ -164,6 +164,8 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
     // and holding both would be a nesting the validator cannot order.
     let cwd = parent.cwd.lock().clone();
     *p.cwd.lock() = cwd;
+    p.umask
+        .store(parent.umask.load(Ordering::Relaxed), Ordering::Relaxed);
     let sigactions = parent.sigactions.lock().clone();
     *p.sigactions.lock() = sigactions;
     let rlim = parent.rlim.lock().clone();

@@ -9,7 +9,7 @@
 
 use crate::{bsp, time};
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 /// Owner of the console: 0 when free, else 1 + the owning CPU. A CPU that
 /// already owns it (a panic inside a print) may print again instead of
@@ -58,7 +58,85 @@ pub fn force_unlock() {
     OWNER.store(0, Ordering::Release);
 }
 
-/// Writes bytes to the UART, turning `\n` into `\r\n`.
+/// The kernel log buffer (`log_buf`): the last [`LOG_BUF_LEN`] bytes of
+/// log messages as `syslog` reads them (`<6>[    0.012345] text\n`).
+/// Bytes, not a lock: a message is written under the console lock, and a
+/// reader racing a writer sees a torn line at worst.
+const LOG_BUF_LEN: usize = 1 << 16;
+static LOG_BUF: [AtomicU8; LOG_BUF_LEN] = [const { AtomicU8::new(0) }; LOG_BUF_LEN];
+/// Bytes ever written to [`LOG_BUF`] (`log_next_seq`, in bytes).
+static LOG_HEAD: AtomicU64 = AtomicU64::new(0);
+/// Where `SYSLOG_ACTION_CLEAR` left the start (`clear_seq`).
+static LOG_CLEAR: AtomicU64 = AtomicU64::new(0);
+/// Where a destructive `SYSLOG_ACTION_READ` got to (`syslog_seq`).
+static LOG_READ: AtomicU64 = AtomicU64::new(0);
+
+fn log_store(bytes: &[u8]) {
+    let mut head = LOG_HEAD.load(Ordering::Relaxed);
+    for &b in bytes {
+        LOG_BUF[head as usize % LOG_BUF_LEN].store(b, Ordering::Relaxed);
+        head += 1;
+    }
+    LOG_HEAD.store(head, Ordering::Release);
+}
+
+/// The log from byte `from` (as counted by [`LOG_HEAD`]) on, at most
+/// `max` bytes, oldest first, and where it ended.
+fn log_read(from: u64, max: usize) -> (alloc::vec::Vec<u8>, u64) {
+    let head = LOG_HEAD.load(Ordering::Acquire);
+    let start = from.max(head.saturating_sub(LOG_BUF_LEN as u64));
+    let start = start.max(head.saturating_sub(max as u64));
+    let v = (start..head)
+        .map(|i| LOG_BUF[i as usize % LOG_BUF_LEN].load(Ordering::Relaxed))
+        .collect();
+    (v, head)
+}
+
+/// `syslog(type, buf, len)` (`do_syslog`): reads the kernel log
+/// (`dmesg`). Actions: 0 close, 1 open, 2 read what no read has taken
+/// yet (without waiting), 3 read all, 4 read all and clear, 5 clear,
+/// 6/7 console logging off/on, 8 console level (1..=8), 9 bytes unread,
+/// 10 the buffer's size.
+pub fn sys_syslog(action: i32, buf: u64, len: i64) -> crate::errno::SysResult {
+    use crate::errno::EINVAL;
+    match action {
+        0 | 1 | 6 | 7 => Ok(0),
+        2..=4 => {
+            if buf == 0 || len < 0 {
+                return Err(EINVAL);
+            }
+            let from = match action {
+                2 => LOG_READ.load(Ordering::Relaxed),
+                _ => LOG_CLEAR.load(Ordering::Relaxed),
+            };
+            let (bytes, end) = log_read(from, len as usize);
+            crate::mm::uaccess::copy_to_user(buf, &bytes)?;
+            match action {
+                2 => LOG_READ.store(end, Ordering::Relaxed),
+                4 => LOG_CLEAR.store(end, Ordering::Relaxed),
+                _ => {}
+            }
+            Ok(bytes.len() as i64)
+        }
+        5 => {
+            LOG_CLEAR.store(LOG_HEAD.load(Ordering::Relaxed), Ordering::Relaxed);
+            Ok(0)
+        }
+        8 if (1..=8).contains(&len) => Ok(0),
+        9 => {
+            let head = LOG_HEAD.load(Ordering::Relaxed);
+            let from = LOG_READ
+                .load(Ordering::Relaxed)
+                .max(head.saturating_sub(LOG_BUF_LEN as u64));
+            Ok((head - from) as i64)
+        }
+        10 => Ok(LOG_BUF_LEN as i64),
+        _ => Err(EINVAL),
+    }
+}
+
+/// Writes bytes to the UART, turning `\n` into `\r\n`; log messages also
+/// go to the log buffer.
 struct Uart {
     /// Print the time prefix before the next character.
     prefix_next: bool,
@@ -71,7 +149,10 @@ impl Write for Uart {
         for b in s.bytes() {
             if self.prefix_next {
                 self.prefix_next = false;
-                write_prefix(uart);
+                write_prefix(uart, self.prefixed);
+            }
+            if self.prefixed {
+                log_store(&[b]);
             }
             if b == b'\n' {
                 uart.putc(b'\r');
@@ -83,8 +164,14 @@ impl Write for Uart {
     }
 }
 
-fn write_prefix(uart: &bsp::pl011::Pl011) {
-    for b in format_prefix(time::uptime_ns()).as_str().bytes() {
+fn write_prefix(uart: &bsp::pl011::Pl011, log: bool) {
+    let p = format_prefix(time::uptime_ns());
+    if log {
+        // Kernel messages are KERN_INFO to `syslog` readers.
+        log_store(b"<6>");
+        log_store(p.as_str().as_bytes());
+    }
+    for b in p.as_str().bytes() {
         uart.putc(b);
     }
 }

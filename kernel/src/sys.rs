@@ -1,5 +1,6 @@
 //! `kernel/sys.c`: the small process-wide calls: ids, `uname`,
-//! `getrusage`, `prlimit64`, priorities and `getcpu`.
+//! `getrusage`, `prlimit64`, priorities, `getcpu`, process groups and
+//! sessions, `sysinfo`, `times` and `getgroups`.
 
 use crate::errno::*;
 use crate::exit;
@@ -272,4 +273,55 @@ pub fn sys_prctl(option: i32, arg2: u64, _arg3: u64, _arg4: u64, _arg5: u64) -> 
         uapi::PR_GET_NO_NEW_PRIVS => Ok(i64::from(me.no_new_privs.load(Ordering::Relaxed))),
         _ => Err(EINVAL),
     }
+}
+
+/// `sysinfo(info)`: uptime, load averages, memory (in bytes: `mem_unit`
+/// 1, as Linux gives when the totals fit) and the number of tasks.
+pub fn sys_sysinfo(info: u64) -> SysResult {
+    let ns = crate::time::uptime_ns();
+    let shift = uapi::SI_LOAD_SHIFT - libkernel::sched::loadavg::FSHIFT;
+    let page = crate::mm::PAGE_SIZE as u64;
+    let si = uapi::Sysinfo {
+        // Whole seconds, rounded up as Linux's `do_sysinfo` does.
+        uptime: ns.div_ceil(1_000_000_000) as i64,
+        loads: crate::sched::loadavg::get_avenrun().map(|l| l << shift),
+        totalram: crate::mm::ram_info().total_bytes,
+        freeram: crate::mm::page_alloc::nr_free_pages() as u64 * page,
+        procs: crate::pid::all_tasks().len().min(u16::MAX as usize) as u16,
+        mem_unit: 1,
+        ..Default::default()
+    };
+    copy_to_user(info, &si.to_bytes())?;
+    Ok(0)
+}
+
+/// Nanoseconds as clock ticks (`USER_HZ`).
+fn clock_t(ns: u64) -> i64 {
+    (ns / (1_000_000_000 / uapi::USER_HZ)) as i64
+}
+
+/// `times(buf)`: the caller's and its reaped children's CPU time in
+/// clock ticks (all of it user time: the kernel does not split it);
+/// returns the ticks since boot.
+pub fn sys_times(tbuf: u64) -> SysResult {
+    if tbuf != 0 {
+        let me = task::current();
+        let t = uapi::Tms {
+            tms_utime: clock_t(exit::task_usage(&me)[0]),
+            tms_stime: 0,
+            tms_cutime: clock_t(exit::children_usage(&me)[0]),
+            tms_cstime: 0,
+        };
+        copy_to_user(tbuf, &t.to_bytes())?;
+    }
+    Ok(clock_t(crate::time::uptime_ns()))
+}
+
+/// `getgroups(size, list)`: no supplementary groups (everything runs
+/// as root with none); `EINVAL` for a negative size.
+pub fn sys_getgroups(size: i32, _list: u64) -> SysResult {
+    if size < 0 {
+        return Err(EINVAL);
+    }
+    Ok(0)
 }

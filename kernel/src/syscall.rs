@@ -16,9 +16,9 @@ use core::sync::atomic::Ordering;
 // Where the `sys_*` functions the table names live.
 #[allow(unused_imports)]
 use crate::{
-    drivers::char::random::*, exec::*, exit::*, fork::*, fs::select::*, fs::syscalls::*, futex::*,
-    mm::syscalls::*, reboot::*, sched::core::*, signal::*, sys::*, time::hrtimer::*,
-    time::itimer::*, time::posix_timers::*,
+    drivers::char::random::*, exec::*, exit::*, fork::*, fs::namespace::*, fs::select::*,
+    fs::syscalls::*, futex::*, mm::syscalls::*, printk::sys_syslog, reboot::*, sched::core::*,
+    signal::*, sys::*, time::hrtimer::*, time::itimer::*, time::posix_timers::*,
 };
 
 /// Runs the system call described by `regs` and stores its result

@@ -318,6 +318,8 @@ pub struct Task {
     pub files: IrqSpinLock<Option<Arc<IrqSpinLock<crate::fs::FdTable>>>>,
     /// Working directory (`fs->pwd`), as an absolute path.
     pub cwd: IrqSpinLock<alloc::string::String>,
+    /// File-creation mask (`fs->umask`), inherited at fork.
+    pub umask: AtomicU32,
     /// User thread pointer (TPIDR_EL0), saved while switched out.
     pub tp_value: AtomicU64,
     /// FP/SIMD registers of a user task, saved while switched out.
@@ -496,6 +498,7 @@ impl Task {
             ttbr0: AtomicU64::new(0),
             files: IrqSpinLock::new(None),
             cwd: IrqSpinLock::new(alloc::string::String::from("/")),
+            umask: AtomicU32::new(0o022),
             tp_value: AtomicU64::new(0),
             fpsimd: UnsafeCell::new(Box::default()),
             clear_child_tid: AtomicU64::new(0),

@@ -31,8 +31,8 @@ impl FileOps for TtyFile {
         tty::tty_write(self.0, buf)
     }
 
-    fn open(&self, _inode: &Inode, flags: u32) -> Result<(), Errno> {
-        tty::tty_open(self.0, flags)
+    fn open(&self, _inode: &Inode, flags: u32) -> Result<Option<Arc<super::File>>, Errno> {
+        tty::tty_open(self.0, flags).map(|()| None)
     }
 
     fn ioctl(&self, _inode: &Inode, cmd: u64, arg: u64) -> Result<i64, Errno> {
@@ -96,12 +96,30 @@ impl FileOps for RandomDev {
 }
 
 fn chrdev(major: u32, minor: u32, ops: Arc<dyn FileOps>) -> Arc<Inode> {
-    Arc::new(Inode {
-        ino: super::alloc_ino(),
-        mode: uapi::S_IFCHR | 0o666,
-        rdev: uapi::makedev(major, minor),
-        kind: InodeKind::Special(ops),
-    })
+    Inode::new_dev(
+        uapi::S_IFCHR | 0o666,
+        uapi::makedev(major, minor),
+        InodeKind::Special(ops),
+    )
+}
+
+/// The character device `major:minor` as a new inode with permission
+/// bits `perm` (`mknod`), if the kernel has that device.
+pub fn chrdev_node(rdev: u64, perm: u32) -> Option<Arc<Inode>> {
+    let ops: Arc<dyn FileOps> = match (uapi::dev_major(rdev), uapi::dev_minor(rdev)) {
+        (1, 3) => Arc::new(NullDev),
+        (1, 5) => Arc::new(ZeroDev),
+        (1, 8) | (1, 9) => Arc::new(RandomDev),
+        (5, 0) => Arc::new(TtyFile(TtyDev::CurrentTty)),
+        (5, 1) => Arc::new(TtyFile(TtyDev::Console)),
+        (204, 64) => Arc::new(TtyFile(TtyDev::Serial)),
+        _ => return None,
+    };
+    Some(Inode::new_dev(
+        uapi::S_IFCHR | perm,
+        rdev,
+        InodeKind::Special(ops),
+    ))
 }
 
 static CONSOLE: spin::Once<Arc<Inode>> = spin::Once::new();
@@ -113,22 +131,26 @@ pub fn console_inode() -> Arc<Inode> {
         .clone()
 }
 
-/// Creates `/dev` and its device files.
-pub fn init() {
-    let _ = ramfs::mkdir_p("/dev");
-    let _ = ramfs::install("/dev/console", console_inode());
-    let _ = ramfs::install("/dev/null", chrdev(1, 3, Arc::new(NullDev)));
-    let _ = ramfs::install("/dev/zero", chrdev(1, 5, Arc::new(ZeroDev)));
-    let _ = ramfs::install("/dev/random", chrdev(1, 8, Arc::new(RandomDev)));
-    let _ = ramfs::install("/dev/urandom", chrdev(1, 9, Arc::new(RandomDev)));
-    // Linux's numbers: TTYAUX_MAJOR 5 (tty 0, console 1), the PL011's
-    // AMBA major 204, minor 64.
-    let _ = ramfs::install(
-        "/dev/tty",
-        chrdev(5, 0, Arc::new(TtyFile(TtyDev::CurrentTty))),
-    );
-    let _ = ramfs::install(
-        "/dev/ttyAMA0",
-        chrdev(204, 64, Arc::new(TtyFile(TtyDev::Serial))),
-    );
+/// The root of devtmpfs (mounted at `/dev`): made with its device files
+/// the first time it is mounted.
+pub fn root() -> Arc<Inode> {
+    let dir = ramfs::new_dir(0o755);
+    let devices = [
+        ("console", console_inode()),
+        ("null", chrdev(1, 3, Arc::new(NullDev))),
+        ("zero", chrdev(1, 5, Arc::new(ZeroDev))),
+        ("random", chrdev(1, 8, Arc::new(RandomDev))),
+        ("urandom", chrdev(1, 9, Arc::new(RandomDev))),
+        // Linux's numbers: TTYAUX_MAJOR 5 (tty 0, console 1), the PL011's
+        // AMBA major 204, minor 64.
+        ("tty", chrdev(5, 0, Arc::new(TtyFile(TtyDev::CurrentTty)))),
+        (
+            "ttyAMA0",
+            chrdev(204, 64, Arc::new(TtyFile(TtyDev::Serial))),
+        ),
+    ];
+    for (name, inode) in devices {
+        let _ = ramfs::link(&dir, name, inode);
+    }
+    dir
 }

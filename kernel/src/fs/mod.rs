@@ -1,14 +1,18 @@
 //! A small VFS (Linux's `fs/`): inodes in a tree rooted at `/`, open files
 //! with a position, per-process descriptor tables, and path lookup.
 //!
-//! `/` is a RAM filesystem (`ramfs`) filled from the initramfs at boot.
-//! Devices (`/dev/console`, `/dev/null`) and pseudo-filesystems (`/proc`,
-//! `/sys/kernel/tracing` in later work) plug in through two traits:
-//! [`FileOps`] for what reading and writing a file does, [`DirOps`] for a
-//! directory whose entries are computed (mounted with [`mount`]).
+//! `/` is a RAM filesystem (`ramfs`, shown as rootfs) filled from the
+//! initramfs at boot. Inodes keep mode, owner, times and a link count.
+//! Devices and pseudo-filesystems plug in through two traits: [`FileOps`]
+//! for what reading and writing a file does, [`DirOps`] for a directory
+//! whose entries are computed. File systems are mounted on directories
+//! (`namespace`: devtmpfs at `/dev`, proc at `/proc`, tracefs at
+//! `/sys/kernel/tracing`, and whatever `mount` adds); a path walk
+//! ([`kern_path`]) knows which mount it is in.
 
 pub mod devfs;
 pub mod initramfs;
+pub mod namespace;
 pub mod pipe;
 pub mod procfs;
 pub mod ramfs;
@@ -21,8 +25,9 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use libkernel::uapi;
+use namespace::Mount;
 
 /// What a file does when read, written or controlled.
 pub trait FileOps: Send + Sync {
@@ -51,12 +56,6 @@ pub trait FileOps: Send + Sync {
     ) -> Result<usize, Errno> {
         self.write(inode, off, buf)
     }
-    /// The file is being opened with `O_*` `flags` (a device's `open`:
-    /// a terminal may become the caller's controlling terminal, `/dev/tty`
-    /// fails without one); an error fails the `open`.
-    fn open(&self, _inode: &Inode, _flags: u32) -> Result<(), Errno> {
-        Ok(())
-    }
     /// Device control; `ENOTTY` unless the file is a terminal.
     fn ioctl(&self, _inode: &Inode, _cmd: u64, _arg: u64) -> Result<i64, Errno> {
         Err(ENOTTY)
@@ -82,6 +81,19 @@ pub trait FileOps: Send + Sync {
     /// queue `poll_wait` registers on); `None` if it never changes.
     fn poll_queue(&self) -> Option<&crate::sched::wait::WaitQueue> {
         None
+    }
+    /// The file is being opened with `O_*` `flags` (`f_op->open`): a
+    /// terminal may become the caller's controlling terminal (`/dev/tty`
+    /// fails without one), a named pipe gives an end of its pipe instead of
+    /// a file on this inode. `Ok(None)`: the usual file; an error fails the
+    /// `open`.
+    fn open(&self, _inode: &Inode, _flags: u32) -> Result<Option<Arc<File>>, Errno> {
+        Ok(None)
+    }
+    /// Whether `fsync` means anything (Linux: `f_op->fsync` is set);
+    /// `EINVAL` otherwise.
+    fn fsync(&self) -> bool {
+        false
     }
 }
 
@@ -111,13 +123,38 @@ pub enum InodeKind {
 pub struct Inode {
     /// Inode number.
     pub ino: u64,
-    /// `S_IF*` type and permission bits.
-    pub mode: u32,
+    /// `S_IF*` type and permission bits (`i_mode`; `chmod` changes the
+    /// permission bits, never the type).
+    mode: AtomicU32,
     /// Device number (character devices).
     pub rdev: u64,
+    /// Owner and group (`i_uid`, `i_gid`).
+    uid: AtomicU32,
+    gid: AtomicU32,
+    /// Names a directory gives this inode (`i_nlink`): hard links of a
+    /// file; a directory counts its own `.` and its subdirectories' `..`
+    /// on top (see [`Inode::nlink`]). [`NEVER_LINKED`] until a ramfs
+    /// directory first names it.
+    nlink: AtomicU32,
+    /// Access, modification and change times (`i_atime`, `i_mtime`,
+    /// `i_ctime`).
+    times: IrqSpinLock<[uapi::Timespec; 3]>,
+    /// The root of a mount (Linux's `DCACHE_MOUNTED`): path lookup asks
+    /// the mount table which mount it entered only at such inodes.
+    mounted: AtomicBool,
     /// Contents.
     pub kind: InodeKind,
 }
+
+/// `Inode::nlink` of an inode no directory has named yet: a computed file,
+/// a device, a pipe, which `stat` shows with one link (an unlinked ramfs
+/// file shows none).
+const NEVER_LINKED: u32 = u32::MAX;
+
+/// Indexes of [`Inode`]'s times.
+const ATIME: usize = 0;
+const MTIME: usize = 1;
+const CTIME: usize = 2;
 
 static NEXT_INO: AtomicU64 = AtomicU64::new(1);
 /// Open files alive (for leak checks).
@@ -128,15 +165,157 @@ pub fn alloc_ino() -> u64 {
     NEXT_INO.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The time a file system stamps now (`current_time`): the real-time
+/// clock, which on a Pi without an RTC counts from boot.
+pub fn current_time() -> uapi::Timespec {
+    let ns = crate::time::uptime_ns();
+    uapi::Timespec {
+        tv_sec: (ns / 1_000_000_000) as i64,
+        tv_nsec: (ns % 1_000_000_000) as i64,
+    }
+}
+
 impl Inode {
-    /// A new inode with a fresh number.
+    /// A new inode with a fresh number, owned by root, stamped now.
     pub fn new(mode: u32, kind: InodeKind) -> Arc<Inode> {
+        Self::new_dev(mode, 0, kind)
+    }
+
+    /// As [`Inode::new`], for a device special file (`rdev`).
+    pub fn new_dev(mode: u32, rdev: u64, kind: InodeKind) -> Arc<Inode> {
+        let now = current_time();
         Arc::new(Inode {
             ino: alloc_ino(),
-            mode,
-            rdev: 0,
+            mode: AtomicU32::new(mode),
+            rdev,
+            uid: AtomicU32::new(0),
+            gid: AtomicU32::new(0),
+            nlink: AtomicU32::new(NEVER_LINKED),
+            times: IrqSpinLock::new([now; 3]),
+            mounted: AtomicBool::new(false),
             kind,
         })
+    }
+
+    /// `i_mode`: the type and permission bits.
+    pub fn mode(&self) -> u32 {
+        self.mode.load(Ordering::Relaxed)
+    }
+
+    /// `chmod`: new permission bits (`S_IALLUGO`), the type kept; the
+    /// change time moves.
+    pub fn set_perm(&self, perm: u32) {
+        let _ = self
+            .mode
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |m| {
+                Some((m & uapi::S_IFMT) | (perm & uapi::S_IALLUGO))
+            });
+        self.touch_ctime();
+    }
+
+    /// `(uid, gid)`.
+    pub fn owner(&self) -> (u32, u32) {
+        (
+            self.uid.load(Ordering::Relaxed),
+            self.gid.load(Ordering::Relaxed),
+        )
+    }
+
+    /// `chown`: `None` keeps that id (Linux's -1). A change of owner by
+    /// root clears set-user-id, and set-group-id when group-execute is
+    /// set, on a non-directory (`should_remove_suid`).
+    pub fn set_owner(&self, uid: Option<u32>, gid: Option<u32>) {
+        if let Some(u) = uid {
+            self.uid.store(u, Ordering::Relaxed);
+        }
+        if let Some(g) = gid {
+            self.gid.store(g, Ordering::Relaxed);
+        }
+        if !self.is_dir() && (uid.is_some() || gid.is_some()) {
+            let _ = self
+                .mode
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |m| {
+                    let mut kill = uapi::S_ISUID;
+                    if m & 0o010 != 0 {
+                        kill |= uapi::S_ISGID;
+                    }
+                    Some(m & !kill)
+                });
+        }
+        self.touch_ctime();
+    }
+
+    /// The times (`[atime, mtime, ctime]`).
+    pub fn times(&self) -> [uapi::Timespec; 3] {
+        *self.times.lock()
+    }
+
+    /// `utimensat`: sets access and modification times (`None` leaves
+    /// one as it is); the change time becomes now.
+    pub fn set_times(&self, atime: Option<uapi::Timespec>, mtime: Option<uapi::Timespec>) {
+        let now = current_time();
+        let mut t = self.times.lock();
+        if let Some(a) = atime {
+            t[ATIME] = a;
+        }
+        if let Some(m) = mtime {
+            t[MTIME] = m;
+        }
+        t[CTIME] = now;
+    }
+
+    /// The contents changed: modification and change times become now
+    /// (`file_update_time`).
+    pub fn touch_mtime(&self) {
+        let now = current_time();
+        let mut t = self.times.lock();
+        t[MTIME] = now;
+        t[CTIME] = now;
+    }
+
+    /// The inode itself changed (mode, owner, links): the change time.
+    pub fn touch_ctime(&self) {
+        self.times.lock()[CTIME] = current_time();
+    }
+
+    /// One more name for this inode (`inc_nlink`).
+    pub fn inc_nlink(&self) {
+        let _ = self
+            .nlink
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(if n == NEVER_LINKED { 1 } else { n + 1 })
+            });
+    }
+
+    /// One name fewer (`drop_nlink`).
+    pub fn drop_nlink(&self) {
+        let _ = self
+            .nlink
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(if n == NEVER_LINKED {
+                    0
+                } else {
+                    n.saturating_sub(1)
+                })
+            });
+    }
+
+    /// `st_nlink`: the names of a file; for a ramfs directory 2 (its name
+    /// and its `.`) plus one `..` per subdirectory, as Linux counts.
+    pub fn nlink(&self) -> u32 {
+        match &self.kind {
+            InodeKind::Dir(d) => 2 + d.lock().values().filter(|i| i.is_dir()).count() as u32,
+            InodeKind::PseudoDir(_) => 2,
+            _ => match self.nlink.load(Ordering::Relaxed) {
+                NEVER_LINKED => 1,
+                n => n,
+            },
+        }
+    }
+
+    /// Whether a mount's root is this inode.
+    pub fn is_mountpoint(&self) -> bool {
+        self.mounted.load(Ordering::Relaxed)
     }
 
     /// True for directories (ramfs or computed).
@@ -163,21 +342,40 @@ impl Inode {
         }
     }
 
-    /// The `stat` of this inode.
-    pub fn stat(&self) -> uapi::Stat {
+    /// The `stat` of this inode on the file system numbered `dev`.
+    pub fn stat(&self, dev: u64) -> uapi::Stat {
         let size = self.size();
+        let (uid, gid) = self.owner();
+        let [a, m, c] = self.times();
+        // Blocks of 512 bytes, as tmpfs counts the pages a file holds.
+        let blocks = match &self.kind {
+            InodeKind::File(_) => size.div_ceil(PAGE_BYTES) * (PAGE_BYTES / 512),
+            _ => 0,
+        };
         uapi::Stat {
+            st_dev: dev,
             st_ino: self.ino,
-            st_mode: self.mode,
-            st_nlink: if self.is_dir() { 2 } else { 1 },
+            st_mode: self.mode(),
+            st_nlink: self.nlink(),
+            st_uid: uid,
+            st_gid: gid,
             st_rdev: self.rdev,
             st_size: size as i64,
-            st_blksize: 4096,
-            st_blocks: size.div_ceil(512) as i64,
+            st_blksize: PAGE_BYTES as i32,
+            st_blocks: blocks as i64,
+            st_atime: a.tv_sec,
+            st_atime_nsec: a.tv_nsec as u64,
+            st_mtime: m.tv_sec,
+            st_mtime_nsec: m.tv_nsec as u64,
+            st_ctime: c.tv_sec,
+            st_ctime_nsec: c.tv_nsec as u64,
             ..uapi::Stat::default()
         }
     }
 }
+
+/// The page size, as file systems count blocks.
+const PAGE_BYTES: u64 = crate::mm::PAGE_SIZE as u64;
 
 /// The root of the filesystem tree.
 static ROOT: spin::Once<Arc<Inode>> = spin::Once::new();
@@ -193,99 +391,157 @@ pub fn root() -> Arc<Inode> {
     .clone()
 }
 
-/// Mounts a computed directory at `path` (created in ramfs if missing).
-pub fn mount(path: &str, ops: Arc<dyn DirOps>) -> Result<(), Errno> {
-    let (parent, name) = ramfs::parent_of(path)?;
-    let dir = Inode::new(uapi::S_IFDIR | 0o555, InodeKind::PseudoDir(ops));
-    match &parent.kind {
-        // Mounting hides whatever directory was there.
-        InodeKind::Dir(d) => {
-            d.lock().insert(name, dir);
-            Ok(())
-        }
-        _ => Err(ENOTDIR),
-    }
-}
-
 /// Resolves `path` relative to `cwd` (or `/` if absolute), following
-/// symbolic links (at most 8 deep).
+/// symbolic links.
 pub fn lookup_path(cwd: &str, path: &[u8]) -> Result<Arc<Inode>, Errno> {
-    lookup_depth(cwd, path, 0, true)
+    Ok(kern_path(cwd, path, true)?.inode)
 }
 
 /// As [`lookup_path`], but a symbolic link as the last component is
 /// returned itself (`AT_SYMLINK_NOFOLLOW`, `lstat`).
 pub fn lookup_path_nofollow(cwd: &str, path: &[u8]) -> Result<Arc<Inode>, Errno> {
-    lookup_depth(cwd, path, 0, false)
+    Ok(kern_path(cwd, path, false)?.inode)
 }
 
-fn lookup_depth(
-    cwd: &str,
-    path: &[u8],
-    depth: usize,
-    follow_last: bool,
-) -> Result<Arc<Inode>, Errno> {
-    if depth > 8 {
-        return Err(Errno(uapi::ELOOP));
+/// Where a path walk ended (Linux's `struct path`: the inode and the
+/// mount it is in), with the directories that led there.
+pub struct Walk {
+    /// The inode.
+    pub inode: Arc<Inode>,
+    /// The mount it was reached in.
+    pub mnt: Arc<Mount>,
+    /// From `/` down to `inode`, each with the name it was reached by.
+    stack: Vec<(Arc<Inode>, String)>,
+}
+
+impl Walk {
+    /// The directory holding the entry the walk ended at (`None` at `/`).
+    pub fn parent(&self) -> Option<&Arc<Inode>> {
+        let n = self.stack.len();
+        (n >= 2).then(|| &self.stack[n - 2].0)
     }
-    let split = libkernel::fs::path::split(path).map_err(|e| Errno(e.errno()))?;
-    // Walk from the root, keeping the chain of parents for `..`.
-    let mut stack: Vec<Arc<Inode>> = alloc::vec![root()];
-    if !split.absolute {
-        let c = libkernel::fs::path::split(cwd.as_bytes()).map_err(|e| Errno(e.errno()))?;
-        for comp in c.components {
-            if let libkernel::fs::path::Component::Normal(n) = comp {
-                let next = stack
-                    .last()
-                    .ok_or(ENOENT)?
-                    .lookup(core::str::from_utf8(n).map_err(|_| ENOENT)?)?;
-                stack.push(next);
+
+    /// The name of that entry (empty at `/`).
+    pub fn name(&self) -> &str {
+        self.stack.last().map_or("", |(_, n)| n.as_str())
+    }
+
+    /// The absolute path, symbolic links resolved, `..` taken physically.
+    pub fn abs_path(&self) -> String {
+        if self.stack.len() <= 1 {
+            return String::from("/");
+        }
+        let mut s = String::new();
+        for (_, name) in &self.stack[1..] {
+            s.push('/');
+            s.push_str(name);
+        }
+        s
+    }
+}
+
+/// Most symbolic links one lookup follows (`MAXSYMLINKS`), and how deeply
+/// a link's target may itself go through links.
+const MAXSYMLINKS: usize = 40;
+const MAX_NESTED_LINKS: usize = 8;
+
+/// A walk under way (Linux's `struct nameidata`).
+struct NameiData {
+    stack: Vec<(Arc<Inode>, String)>,
+    /// The mounts entered, with the depth of `stack` at which each was:
+    /// the last is the one the walk is in.
+    mnts: Vec<(usize, Arc<Mount>)>,
+    links: usize,
+}
+
+impl NameiData {
+    fn new() -> Self {
+        NameiData {
+            stack: alloc::vec![(root(), String::new())],
+            mnts: alloc::vec![(1, namespace::root_mount())],
+            links: 0,
+        }
+    }
+
+    fn push(&mut self, inode: Arc<Inode>, name: &str) {
+        if inode.is_mountpoint() {
+            if let Some(m) = namespace::mount_of(&inode) {
+                self.mnts.push((self.stack.len() + 1, m));
+            }
+        }
+        self.stack.push((inode, String::from(name)));
+    }
+
+    /// `..`: up one directory, never above `/`.
+    fn pop(&mut self) {
+        if self.stack.len() > 1 {
+            self.stack.pop();
+            while self.mnts.len() > 1
+                && self.mnts.last().is_some_and(|(d, _)| *d > self.stack.len())
+            {
+                self.mnts.pop();
             }
         }
     }
-    let count = split.components.len();
-    for (i, comp) in split.components.into_iter().enumerate() {
-        let last = i + 1 == count;
-        match comp {
-            libkernel::fs::path::Component::Parent => {
-                if stack.len() > 1 {
-                    stack.pop();
-                }
-            }
-            libkernel::fs::path::Component::Normal(n) => {
-                let name = core::str::from_utf8(n).map_err(|_| ENOENT)?;
-                let cur = stack.last().ok_or(ENOENT)?.clone();
-                let next = cur.lookup(name)?;
-                let follow = follow_last || !last || split.must_be_dir;
-                if let (InodeKind::Symlink(target), true) = (&next.kind, follow) {
-                    let base = path_of(&stack);
-                    let resolved = lookup_depth(&base, target.as_bytes(), depth + 1, true)?;
-                    stack.push(resolved);
-                } else {
-                    stack.push(next);
+
+    /// Walks `path` from where the walk is (from `/` if it is absolute);
+    /// a symbolic link is followed unless it is the last component and
+    /// `follow_last` is false. Returns whether the path must end at a
+    /// directory (a trailing `/`, `.` or `..`).
+    fn walk(&mut self, path: &[u8], nest: usize, follow_last: bool) -> Result<bool, Errno> {
+        if nest > MAX_NESTED_LINKS {
+            return Err(Errno(uapi::ELOOP));
+        }
+        let split = libkernel::fs::path::split(path).map_err(|e| Errno(e.errno()))?;
+        if split.absolute {
+            self.stack.truncate(1);
+            self.mnts.truncate(1);
+        }
+        let count = split.components.len();
+        for (i, comp) in split.components.into_iter().enumerate() {
+            let last = i + 1 == count;
+            match comp {
+                libkernel::fs::path::Component::Parent => self.pop(),
+                libkernel::fs::path::Component::Normal(n) => {
+                    let name = core::str::from_utf8(n).map_err(|_| ENOENT)?;
+                    let next = self.stack.last().ok_or(ENOENT)?.0.lookup(name)?;
+                    let follow = follow_last || !last || split.must_be_dir;
+                    match (&next.kind, follow) {
+                        (InodeKind::Symlink(target), true) => {
+                            self.links += 1;
+                            if self.links > MAXSYMLINKS {
+                                return Err(Errno(uapi::ELOOP));
+                            }
+                            self.walk(target.as_bytes(), nest + 1, true)?;
+                        }
+                        _ => self.push(next, name),
+                    }
                 }
             }
         }
+        Ok(split.must_be_dir)
     }
-    let last = stack.pop().ok_or(ENOENT)?;
-    if split.must_be_dir && !last.is_dir() {
+}
+
+/// Resolves `path` relative to `cwd` (or `/` if absolute) to an inode and
+/// its mount (`kern_path`); `follow` says whether a symbolic link as the
+/// last component is followed.
+pub fn kern_path(cwd: &str, path: &[u8], follow: bool) -> Result<Walk, Errno> {
+    let mut nd = NameiData::new();
+    if path.first() != Some(&b'/') && !path.is_empty() {
+        nd.walk(cwd.as_bytes(), 0, true)?;
+    }
+    let must_be_dir = nd.walk(path, 0, follow)?;
+    let (inode, _) = nd.stack.last().ok_or(ENOENT)?.clone();
+    if must_be_dir && !inode.is_dir() {
         return Err(ENOTDIR);
     }
-    Ok(last)
-}
-
-/// A crude path for a chain of inodes (used to resolve relative symlinks).
-fn path_of(stack: &[Arc<Inode>]) -> String {
-    let mut s = String::from("/");
-    for w in stack.windows(2) {
-        if let InodeKind::Dir(d) = &w[0].kind {
-            if let Some((name, _)) = d.lock().iter().find(|(_, i)| Arc::ptr_eq(i, &w[1])) {
-                s.push_str(name);
-                s.push('/');
-            }
-        }
-    }
-    s
+    let (_, mnt) = nd.mnts.pop().ok_or(ENOENT)?;
+    Ok(Walk {
+        inode,
+        mnt,
+        stack: nd.stack,
+    })
 }
 
 /// An open file (`struct file`).
@@ -299,17 +555,26 @@ pub struct File {
     flags: AtomicU32,
     /// The absolute path it was opened by (directories: base of `*at`).
     pub path: IrqSpinLock<String>,
+    /// The mount it was opened in (`f_path.mnt`): keeps `umount` from
+    /// taking it away while open; `None` for pipes.
+    pub mnt: Option<Arc<Mount>>,
 }
 
 impl File {
     /// Opens `inode` with `flags`.
     pub fn new(inode: Arc<Inode>, flags: u32) -> Arc<File> {
+        Self::open_at(inode, None, String::new(), flags)
+    }
+
+    /// Opens `inode`, reached at `path` in mount `mnt`, with `flags`.
+    fn open_at(inode: Arc<Inode>, mnt: Option<Arc<Mount>>, path: String, flags: u32) -> Arc<File> {
         NR_FILES.fetch_add(1, Ordering::Relaxed);
         Arc::new(File {
             inode,
             pos: IrqSpinLock::new(0),
             flags: AtomicU32::new(flags),
-            path: IrqSpinLock::new(String::new()),
+            path: IrqSpinLock::new(path),
+            mnt,
         })
     }
 
@@ -329,57 +594,84 @@ impl File {
             });
     }
 
-    fn readable(&self) -> bool {
+    /// Open for reading (`FMODE_READ`).
+    pub fn readable(&self) -> bool {
         self.flags() & 3 != uapi::O_WRONLY
     }
 
-    fn writable(&self) -> bool {
+    /// Open for writing (`FMODE_WRITE`).
+    pub fn writable(&self) -> bool {
         self.flags() & 3 != uapi::O_RDONLY
     }
 
     /// Reads at the file position.
     pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
-        if !self.readable() {
-            return Err(EBADF);
+        if let InodeKind::Special(_) = &self.inode.kind {
+            // Devices may sleep (console input): no lock held.
+            let p = *self.pos.lock();
+            let n = self.read_at(buf, p)?;
+            *self.pos.lock() += n as u64;
+            return Ok(n);
         }
         let mut pos = self.pos.lock();
-        let n = match &self.inode.kind {
-            InodeKind::File(d) => {
-                let d = d.lock();
-                let start = (*pos as usize).min(d.len());
-                let n = buf.len().min(d.len() - start);
-                buf[..n].copy_from_slice(&d[start..start + n]);
-                n
-            }
-            InodeKind::Special(ops) => {
-                let p = *pos;
-                drop(pos);
-                // Devices may sleep (console input): no lock held.
-                let n = ops.read_file(&self.inode, p, buf, self.flags())?;
-                let mut pos = self.pos.lock();
-                *pos += n as u64;
-                return Ok(n);
-            }
-            InodeKind::Dir(_) | InodeKind::PseudoDir(_) => return Err(EISDIR),
-            InodeKind::Symlink(_) => return Err(EINVAL),
-        };
+        let n = self.read_at(buf, *pos)?;
         *pos += n as u64;
         Ok(n)
     }
 
+    /// Reads at `off`, the file position left alone (`pread64`).
+    pub fn read_at(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        if !self.readable() {
+            return Err(EBADF);
+        }
+        match &self.inode.kind {
+            InodeKind::File(d) => {
+                let d = d.lock();
+                let start = usize::try_from(off).unwrap_or(usize::MAX).min(d.len());
+                let n = buf.len().min(d.len() - start);
+                buf[..n].copy_from_slice(&d[start..start + n]);
+                Ok(n)
+            }
+            InodeKind::Special(ops) => ops.read_file(&self.inode, off, buf, self.flags()),
+            InodeKind::Dir(_) | InodeKind::PseudoDir(_) => Err(EISDIR),
+            InodeKind::Symlink(_) => Err(EINVAL),
+        }
+    }
+
     /// Writes at the file position (at the end with `O_APPEND`).
     pub fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        if let InodeKind::Special(_) = &self.inode.kind {
+            let p = *self.pos.lock();
+            let (n, _) = self.do_write(buf, p)?;
+            *self.pos.lock() += n as u64;
+            return Ok(n);
+        }
+        let mut pos = self.pos.lock();
+        let (n, end) = self.do_write(buf, *pos)?;
+        *pos = end;
+        Ok(n)
+    }
+
+    /// Writes at `off` (at the end with `O_APPEND`, as Linux's `pwrite`
+    /// does), the file position left alone (`pwrite64`).
+    pub fn write_at(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        Ok(self.do_write(buf, off)?.0)
+    }
+
+    /// Writes `buf` at `off`; returns the bytes written and where they
+    /// ended.
+    fn do_write(&self, buf: &[u8], off: u64) -> Result<(usize, u64), Errno> {
         if !self.writable() {
             return Err(EBADF);
         }
         match &self.inode.kind {
             InodeKind::File(d) => {
-                let mut pos = self.pos.lock();
                 let mut d = d.lock();
-                if self.flags() & uapi::O_APPEND != 0 {
-                    *pos = d.len() as u64;
-                }
-                let start = *pos as usize;
+                let start = if self.flags() & uapi::O_APPEND != 0 {
+                    d.len()
+                } else {
+                    usize::try_from(off).map_err(|_| Errno(uapi::EFBIG))?
+                };
                 let end = start.checked_add(buf.len()).ok_or(EINVAL)?;
                 if end > ramfs::MAX_FILE_SIZE {
                     return Err(Errno(uapi::EFBIG));
@@ -398,14 +690,15 @@ impl File {
                     d.resize(end, 0);
                 }
                 d[start..end].copy_from_slice(buf);
-                *pos = end as u64;
-                Ok(buf.len())
+                drop(d);
+                if !buf.is_empty() {
+                    self.inode.touch_mtime();
+                }
+                Ok((buf.len(), end as u64))
             }
             InodeKind::Special(ops) => {
-                let p = *self.pos.lock();
-                let n = ops.write_file(&self.inode, p, buf, self.flags())?;
-                *self.pos.lock() += n as u64;
-                Ok(n)
+                let n = ops.write_file(&self.inode, off, buf, self.flags())?;
+                Ok((n, off + n as u64))
             }
             InodeKind::Dir(_) | InodeKind::PseudoDir(_) => Err(EISDIR),
             InodeKind::Symlink(_) => Err(EINVAL),
@@ -568,47 +861,57 @@ impl FdTable {
     }
 }
 
-/// Opens `path` for the current task with `O_*` flags (`do_sys_open`).
+/// Opens `path` for the current task with `O_*` flags (`do_sys_open`);
+/// a file it creates gets permission bits `mode` (the caller has taken
+/// the `umask` off).
 pub fn open(cwd: &str, path: &[u8], flags: u32, mode: u32) -> Result<Arc<File>, Errno> {
-    let inode = match lookup_path(cwd, path) {
-        Ok(i) => {
+    let follow = flags & uapi::O_NOFOLLOW == 0;
+    let w = match kern_path(cwd, path, follow) {
+        Ok(w) => {
             if flags & uapi::O_CREAT != 0 && flags & uapi::O_EXCL != 0 {
                 return Err(EEXIST);
             }
-            i
+            w
         }
-        Err(e) if e == ENOENT && flags & uapi::O_CREAT != 0 => ramfs::create(cwd, path, mode)?,
+        Err(e) if e == ENOENT && flags & uapi::O_CREAT != 0 => {
+            ramfs::create(cwd, path, mode)?;
+            kern_path(cwd, path, follow)?
+        }
         Err(e) => return Err(e),
     };
+    let inode = w.inode.clone();
+    if !follow && matches!(inode.kind, InodeKind::Symlink(_)) {
+        return Err(Errno(uapi::ELOOP));
+    }
     if flags & uapi::O_DIRECTORY != 0 && !inode.is_dir() {
         return Err(ENOTDIR);
     }
     if inode.is_dir() && flags & 3 != uapi::O_RDONLY {
         return Err(EISDIR);
     }
-    if let InodeKind::Special(ops) = &inode.kind {
-        ops.open(&inode, flags)?;
+    let replaced = match &inode.kind {
+        InodeKind::Special(ops) => ops.open(&inode, flags)?,
+        _ => None,
+    };
+    if let Some(f) = replaced {
+        return Ok(f);
     }
     if flags & uapi::O_TRUNC != 0 && flags & 3 != uapi::O_RDONLY {
         match &inode.kind {
-            InodeKind::File(d) => *d.lock() = Vec::new(),
+            InodeKind::File(d) => {
+                *d.lock() = Vec::new();
+                inode.touch_mtime();
+            }
             InodeKind::Special(ops) => ops.truncate(),
             _ => {}
         }
     }
-    let f = File::new(inode, flags);
-    let mut joined = alloc::vec::Vec::from(cwd.as_bytes());
-    joined.push(b'/');
-    joined.extend_from_slice(path);
-    let abs = if path.first() == Some(&b'/') {
-        path
-    } else {
-        &joined[..]
-    };
-    if let Ok(r) = libkernel::fs::path::resolve(&libkernel::fs::path::AbsPath::root(), abs) {
-        *f.path.lock() = String::from_utf8_lossy(r.path.as_bytes()).into_owned();
-    }
-    Ok(f)
+    Ok(File::open_at(
+        inode,
+        Some(w.mnt.clone()),
+        w.abs_path(),
+        flags,
+    ))
 }
 
 /// Fills `buf` with `linux_dirent64` records from position `*pos`;
@@ -623,7 +926,7 @@ pub fn getdents(file: &File, buf_len: usize) -> Result<Vec<u8>, Errno> {
             v.extend(
                 d.lock()
                     .iter()
-                    .map(|(n, i)| (n.clone(), i.ino, uapi::mode_to_dtype(i.mode))),
+                    .map(|(n, i)| (n.clone(), i.ino, uapi::mode_to_dtype(i.mode()))),
             );
             v
         }
@@ -632,7 +935,21 @@ pub fn getdents(file: &File, buf_len: usize) -> Result<Vec<u8>, Errno> {
                 (String::from("."), file.inode.ino, uapi::DT_DIR),
                 (String::from(".."), file.inode.ino, uapi::DT_DIR),
             ];
-            v.extend(p.readdir());
+            // An entry must not have inode number 0, which readdir(3)
+            // takes for a deleted one and skips: computed entries that
+            // give none get a number made from their directory and name.
+            v.extend(p.readdir().into_iter().map(|(n, ino, t)| {
+                let ino = if ino != 0 {
+                    ino
+                } else {
+                    n.bytes()
+                        .fold(file.inode.ino ^ 0xcbf2_9ce4_8422_2325, |h, b| {
+                            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+                        })
+                        | (1 << 63)
+                };
+                (n, ino, t)
+            }));
             v
         }
         _ => return Err(ENOTDIR),
@@ -655,9 +972,13 @@ pub fn getdents(file: &File, buf_len: usize) -> Result<Vec<u8>, Errno> {
     Ok(out)
 }
 
-/// Mounts devfs and unpacks the built-in and external initramfs.
+/// Mounts devtmpfs at `/dev`, unpacks the built-in and external
+/// initramfs, and mounts proc at `/proc`.
 pub fn init(external_initrd: Option<&'static [u8]>) {
-    devfs::init();
+    namespace::root_mount();
+    if let Err(e) = namespace::kern_mount("devtmpfs", "devtmpfs", "/dev") {
+        println!("devtmpfs: cannot mount /dev: errno {}", e.0);
+    }
     initramfs::unpack_builtin();
     if let Some(img) = external_initrd {
         initramfs::unpack("external initramfs", img);

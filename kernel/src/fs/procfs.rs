@@ -150,6 +150,12 @@ impl DirOps for ProcRoot {
                 InodeKind::Special(Arc::new(SysRq)),
             )),
             "uptime" => Some(gen(uptime, None)),
+            "loadavg" => Some(gen(loadavg, None)),
+            "stat" => Some(gen(proc_stat, None)),
+            "mounts" => Some(Inode::new(
+                uapi::S_IFLNK | 0o777,
+                InodeKind::Symlink(String::from("self/mounts")),
+            )),
             "cpuinfo" => Some(gen(cpuinfo, None)),
             "lockdep" => Some(gen(|_| crate::lockdep::proc_show(), None)),
             "bench" if crate::bench::enabled() => Some(gen(|_| crate::bench::report(), None)),
@@ -169,11 +175,19 @@ impl DirOps for ProcRoot {
     }
 
     fn readdir(&self) -> Vec<(String, u64, u8)> {
-        let mut v: Vec<(String, u64, u8)> =
-            ["meminfo", "uptime", "cpuinfo", "fail_alloc", "lockdep"]
-                .iter()
-                .map(|n| (String::from(*n), 0, uapi::DT_REG))
-                .collect();
+        let mut v: Vec<(String, u64, u8)> = [
+            "meminfo",
+            "uptime",
+            "loadavg",
+            "stat",
+            "cpuinfo",
+            "fail_alloc",
+            "lockdep",
+        ]
+        .iter()
+        .map(|n| (String::from(*n), 0, uapi::DT_REG))
+        .collect();
+        v.push((String::from("mounts"), 0, uapi::DT_LNK));
         if crate::bench::enabled() {
             v.push((String::from("bench"), 0, uapi::DT_REG));
         }
@@ -192,6 +206,8 @@ impl DirOps for PidDir {
         match name {
             "stat" => Some(gen(stat, Some(self.0))),
             "status" => Some(gen(status, Some(self.0))),
+            "cmdline" => Some(gen(cmdline, Some(self.0))),
+            "mounts" => Some(gen(|_| super::namespace::proc_mounts(), Some(self.0))),
             "make-it-fail" => Some(knob(make_it_fail_show, make_it_fail_store, Some(self.0))),
             "comm" => Some(gen(
                 |t| format!("{}\n", t.map(|t| t.comm()).unwrap_or(task::Comm([0; 16]))),
@@ -202,10 +218,17 @@ impl DirOps for PidDir {
     }
 
     fn readdir(&self) -> Vec<(String, u64, u8)> {
-        ["stat", "status", "comm", "make-it-fail"]
-            .iter()
-            .map(|n| (String::from(*n), 0, uapi::DT_REG))
-            .collect()
+        [
+            "stat",
+            "status",
+            "cmdline",
+            "comm",
+            "mounts",
+            "make-it-fail",
+        ]
+        .iter()
+        .map(|n| (String::from(*n), 0, uapi::DT_REG))
+        .collect()
     }
 }
 
@@ -219,16 +242,18 @@ fn stat(t: Option<&Arc<Task>>) -> String {
     let run = t.se.sum_exec_runtime.load(Ordering::Relaxed);
     let rss = t.mm.lock().as_ref().map_or(0, |m| m.rss());
     let vsize = t.mm.lock().as_ref().map_or(0, |m| m.inner.lock().mapped);
+    let children = crate::exit::children_usage(t)[0];
     let mut s = format!(
-        "{} ({}) {} {} {} {} 0 -1 {} 0 0 0 0 {} 0 0 0 {} {} 1 0 0 {} {} ",
+        "{} ({}) {} {} {} {} 0 -1 {} 0 0 0 0 {} 0 {} 0 {} {} 1 0 0 {} {} ",
         t.pid,
         t.comm(),
         t.state_char(),
         t.ppid(),
-        t.tgid,
-        t.tgid,
+        t.pgrp.load(Ordering::Relaxed),
+        t.session.load(Ordering::Relaxed),
         t.flags(),
         ticks(run),
+        ticks(children),
         t.prio.load(Ordering::Relaxed) - 100,
         t.nice(),
         vsize,
@@ -282,12 +307,13 @@ fn status(t: Option<&Arc<Task>>) -> String {
         (mapped, m.rss() as u64 * 4096)
     });
     format!(
-        "Name:\t{}\nUmask:\t0022\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\n\
+        "Name:\t{}\nUmask:\t{:04o}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\n\
          TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t{}\nThreads:\t1\n\
          VmSize:\t{} kB\nVmRSS:\t{} kB\nSigPnd:\t{:016x}\nSigBlk:\t{:016x}\n\
          Cpus_allowed:\t{:x}\nCpus_allowed_list:\t{}\nFlags:\t{:#010x}\n\
          voluntary_ctxt_switches:\t{}\nnonvoluntary_ctxt_switches:\t{}\n",
         t.comm(),
+        t.umask.load(Ordering::Relaxed),
         state_name(t.state_char()),
         t.tgid,
         t.pid,
@@ -313,24 +339,111 @@ fn cpu_list(mask: u32) -> String {
     v.join(",")
 }
 
-/// `/proc/meminfo`: Linux's first lines, plus the counters the leak checks
-/// compare.
+/// `/proc/meminfo`: Linux's lines that `free` and `top` read (no swap, no
+/// buffers; file pages are tmpfs's, as `Cached` and `Shmem`), then the
+/// counters the leak checks compare.
 fn meminfo(_: Option<&Arc<Task>>) -> String {
     let c = crate::ps::counters();
-    format!(
-        "MemTotal:       {:8} kB\nMemFree:        {:8} kB\nMemAvailable:   {:8} kB\n\
-         KernelStack:    {:8} kB\nPageTables:     {:8} kB\nUserPages:      {:8} kB\n\
-         HeapUsed:       {:8} bytes\nTasks:          {:8}\nOpenFiles:      {:8}\n",
-        crate::mm::ram_info().total_bytes / 1024,
-        c.free_pages * 4,
-        c.free_pages * 4,
-        c.stacks * 16,
-        crate::mm::vm::PT_PAGES.load(Ordering::Relaxed) * 4,
-        crate::mm::page_alloc::USER_PAGES.load(Ordering::Relaxed) * 4,
+    let file_kb = super::namespace::shmem_pages() * 4;
+    let anon_kb = crate::mm::page_alloc::USER_PAGES.load(Ordering::Relaxed) * 4;
+    let mut s = String::new();
+    for (name, kb) in [
+        (
+            "MemTotal",
+            crate::mm::ram_info().total_bytes as usize / 1024,
+        ),
+        ("MemFree", c.free_pages * 4),
+        ("MemAvailable", c.free_pages * 4),
+        ("Buffers", 0),
+        ("Cached", file_kb as usize),
+        ("SwapCached", 0),
+        ("SwapTotal", 0),
+        ("SwapFree", 0),
+        ("Dirty", 0),
+        ("Writeback", 0),
+        ("AnonPages", anon_kb),
+        ("Mapped", 0),
+        ("Shmem", file_kb as usize),
+        ("Slab", c.heap_bytes / 1024),
+        ("KernelStack", c.stacks * 16),
+        (
+            "PageTables",
+            crate::mm::vm::PT_PAGES.load(Ordering::Relaxed) * 4,
+        ),
+        ("UserPages", anon_kb),
+    ] {
+        let _ = writeln!(s, "{:<16}{kb:8} kB", alloc::format!("{name}:"));
+    }
+    let _ = write!(
+        s,
+        "HeapUsed:       {:8} bytes\nTasks:          {:8}\nOpenFiles:      {:8}\n",
         c.heap_bytes,
         c.tasks,
         super::NR_FILES.load(Ordering::Relaxed),
-    )
+    );
+    s
+}
+
+/// `/proc/loadavg`: the 1, 5 and 15 minute load averages, runnable and
+/// all tasks, and the latest pid.
+fn loadavg(_: Option<&Arc<Task>>) -> String {
+    let mut s = String::new();
+    for l in crate::sched::loadavg::get_avenrun() {
+        let (i, f) = libkernel::sched::loadavg::format_load(l);
+        let _ = write!(s, "{i}.{f:02} ");
+    }
+    let tasks = crate::pid::all_tasks();
+    let last = tasks.iter().map(|t| t.pid).max().unwrap_or(0);
+    let _ = writeln!(
+        s,
+        "{}/{} {last}",
+        crate::sched::loadavg::nr_running(),
+        tasks.len()
+    );
+    s
+}
+
+/// `/proc/stat`: CPU time in clock ticks, all of it busy time as `user`
+/// (the kernel does not split user and system time) and the idle task's
+/// as `idle`, for all CPUs and each; context switches, boot time (the
+/// clock starts at boot) and tasks.
+fn proc_stat(_: Option<&Arc<Task>>) -> String {
+    let up = crate::time::uptime_ns();
+    let mut per_cpu = Vec::new();
+    let mut ctxt = 0;
+    for c in 0..crate::percpu::NR_CPUS {
+        if !crate::smp::cpu_online(c) {
+            continue;
+        }
+        let rq = crate::sched::core::RUNQUEUES[c].lock();
+        ctxt += rq.nr_switches;
+        per_cpu.push((c, up.saturating_sub(rq.idle_ns), rq.idle_ns.min(up)));
+    }
+    let (busy, idle) = per_cpu
+        .iter()
+        .fold((0, 0), |(b, i), (_, cb, ci)| (b + cb, i + ci));
+    let mut s = format!("cpu  {} 0 0 {} 0 0 0 0 0 0\n", ticks(busy), ticks(idle));
+    for (c, b, i) in per_cpu {
+        let _ = writeln!(s, "cpu{c} {} 0 0 {} 0 0 0 0 0 0", ticks(b), ticks(i));
+    }
+    let tasks = crate::pid::all_tasks();
+    let _ = write!(
+        s,
+        "intr 0\nctxt {ctxt}\nbtime 0\nprocesses {}\nprocs_running {}\nprocs_blocked 0\n",
+        tasks.iter().map(|t| t.pid).max().unwrap_or(0),
+        crate::sched::loadavg::nr_running(),
+    );
+    s
+}
+
+/// `/proc/PID/cmdline`: the arguments, each ending in a NUL (empty for
+/// kernel threads, which `ps` then shows as `[comm]`).
+fn cmdline(t: Option<&Arc<Task>>) -> String {
+    let Some(mm) = t.and_then(|t| t.mm.lock().clone()) else {
+        return String::new();
+    };
+    let bytes = mm.inner.lock().cmdline.clone();
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// `/proc/uptime`: seconds since boot, and idle seconds (not tracked: 0).
@@ -374,7 +487,7 @@ fn cpuinfo(_: Option<&Arc<Task>>) -> String {
 
 /// Mounts `/proc`.
 pub fn init() {
-    if let Err(e) = super::mount("/proc", Arc::new(ProcRoot)) {
+    if let Err(e) = super::namespace::kern_mount("proc", "proc", "/proc") {
         println!("procfs: cannot mount /proc: errno {}", e.0);
     }
 }

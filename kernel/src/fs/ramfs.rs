@@ -43,7 +43,10 @@ pub fn link(dir: &Inode, name: &str, inode: Arc<Inode>) -> Result<(), Errno> {
             if d.contains_key(name) {
                 return Err(EEXIST);
             }
+            inode.inc_nlink();
             d.insert(String::from(name), inode);
+            drop(d);
+            dir.touch_mtime();
             Ok(())
         }
         InodeKind::PseudoDir(_) => Err(EACCES),
@@ -113,7 +116,9 @@ pub fn install(path: &str, inode: Arc<Inode>) -> Result<(), Errno> {
                 if old.is_dir() && inode.is_dir() {
                     return Ok(());
                 }
+                old.drop_nlink();
             }
+            inode.inc_nlink();
             d.insert(name, inode);
             Ok(())
         }

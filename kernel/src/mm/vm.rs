@@ -76,6 +76,10 @@ pub struct MmInner {
     pub brk: u64,
     /// Bytes mapped in all areas.
     pub mapped: u64,
+    /// The arguments `execve` was given, each ending in a NUL, at most a
+    /// page (`/proc/PID/cmdline`; Linux reads them from the stack between
+    /// `arg_start` and `arg_end`, this is a copy made at exec).
+    pub cmdline: alloc::vec::Vec<u8>,
 }
 
 /// An address space.
@@ -159,6 +163,7 @@ impl MmStruct {
                 start_brk: 0,
                 brk: 0,
                 mapped: 0,
+                cmdline: alloc::vec::Vec::new(),
             }),
             stack_low: AtomicU64::new(STACK_TOP),
             // A small process has two or three of each.
@@ -614,6 +619,7 @@ impl MmStruct {
             ci.start_brk = inner.start_brk;
             ci.brk = inner.brk;
             ci.mapped = inner.mapped;
+            ci.cmdline = inner.cmdline.clone();
         }
         let mut result = Ok(());
         // The child's level-3 table of the 2 MiB region last copied: pages

@@ -602,6 +602,9 @@ pub fn scheduler_tick() {
         }
     }
     let ticks = percpu::load(&percpu::this_cpu().ticks);
+    if cpu_nr == 0 {
+        super::loadavg::calc_global_load_tick(ticks);
+    }
     if ticks % BALANCE_INTERVAL_TICKS == cpu_nr as u64 % BALANCE_INTERVAL_TICKS {
         load_balance(cpu_nr, false);
     }

@@ -39,6 +39,9 @@ pub struct RunQueue {
     pub nr_running: usize,
     /// Context switches done here.
     pub nr_switches: u64,
+    /// Time the idle task has run here (`cpustat[CPUTIME_IDLE]`, for
+    /// `/proc/stat`), in ns.
+    pub idle_ns: u64,
     /// Uptime in ns read by the last `update_curr` (Linux's
     /// `rq->clock_task`): `pick_next_task`, which always follows it in
     /// `__schedule`, starts the next task's clock from it instead of
@@ -59,6 +62,7 @@ impl RunQueue {
             idle: None,
             nr_running: 0,
             nr_switches: 0,
+            idle_ns: 0,
             clock_task: 0,
             clock_counter: 0,
         }
@@ -148,10 +152,11 @@ impl RunQueue {
         // holding this runqueue's lock.
         let start = se.exec_start.load(Ordering::Relaxed);
         se.exec_start.store(now, Ordering::Relaxed);
+        let delta = now.saturating_sub(start);
         if idle {
+            self.idle_ns += delta;
             return;
         }
-        let delta = now.saturating_sub(start);
         let sum = se.sum_exec_runtime.load(Ordering::Relaxed);
         se.sum_exec_runtime.store(sum + delta, Ordering::Relaxed);
         let vd = policy::calc_delta_fair(delta, se.weight.load(Ordering::Relaxed));

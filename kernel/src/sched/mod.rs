@@ -3,6 +3,7 @@
 
 pub mod core;
 pub mod fair;
+pub mod loadavg;
 pub mod wait;
 
 pub use self::core::{

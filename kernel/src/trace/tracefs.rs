@@ -508,9 +508,7 @@ impl DirOps for OptionsDir {
 
 /// Mounts tracefs at `/sys/kernel/tracing`.
 pub fn init() {
-    if crate::fs::ramfs::mkdir_p("/sys/kernel").is_err()
-        || crate::fs::mount("/sys/kernel/tracing", Arc::new(TracingRoot)).is_err()
-    {
+    if crate::fs::namespace::kern_mount("tracefs", "tracefs", "/sys/kernel/tracing").is_err() {
         println!("tracefs: cannot mount /sys/kernel/tracing");
     }
 }

@@ -1,9 +1,12 @@
 //! The pure half of the file systems: the cpio parser, the initramfs
-//! image (compressed and concatenated archives) and path resolution.
+//! image (compressed and concatenated archives), path resolution and
+//! mount options.
 
 #[cfg(feature = "alloc")]
 pub mod cpio;
 #[cfg(feature = "alloc")]
 pub mod initramfs;
+#[cfg(feature = "alloc")]
+pub mod mount;
 #[cfg(feature = "alloc")]
 pub mod path;

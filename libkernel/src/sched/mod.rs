@@ -4,6 +4,7 @@
 
 #[cfg(feature = "alloc")]
 pub mod fair;
+pub mod loadavg;
 
 // Task states (`state`), Linux 4.19 values.
 /// Running on a CPU or waiting on a runqueue.

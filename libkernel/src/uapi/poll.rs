@@ -14,7 +14,11 @@ pub const POLLHUP: u16 = 0x0010;
 pub const POLLNVAL: u16 = 0x0020;
 /// Normal data to read (as `POLLIN`).
 pub const POLLRDNORM: u16 = 0x0040;
+/// Priority data to read.
+pub const POLLRDBAND: u16 = 0x0080;
 /// Normal data may be written (as `POLLOUT`).
 pub const POLLWRNORM: u16 = 0x0100;
+/// Priority data may be written.
+pub const POLLWRBAND: u16 = 0x0200;
 /// Bytes of `struct pollfd` (`int fd; short events; short revents;`).
 pub const POLLFD_SIZE: usize = 8;

@@ -140,3 +140,122 @@ pub const fn makedev(major: u32, minor: u32) -> u64 {
     let (major, minor) = (major as u64, minor as u64);
     (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & !0xff) << 12) | ((major & !0xfff) << 32)
 }
+
+/// `utimensat`: set this time to now.
+pub const UTIME_NOW: i64 = (1 << 30) - 1;
+/// `utimensat`: leave this time as it is.
+pub const UTIME_OMIT: i64 = (1 << 30) - 2;
+
+/// `statx` mask: `stx_mode`'s type bits.
+pub const STATX_TYPE: u32 = 0x0001;
+/// `statx` mask: `stx_mode`'s permission bits.
+pub const STATX_MODE: u32 = 0x0002;
+/// `statx` mask: `stx_nlink`.
+pub const STATX_NLINK: u32 = 0x0004;
+/// `statx` mask: `stx_uid`.
+pub const STATX_UID: u32 = 0x0008;
+/// `statx` mask: `stx_gid`.
+pub const STATX_GID: u32 = 0x0010;
+/// `statx` mask: `stx_atime`.
+pub const STATX_ATIME: u32 = 0x0020;
+/// `statx` mask: `stx_mtime`.
+pub const STATX_MTIME: u32 = 0x0040;
+/// `statx` mask: `stx_ctime`.
+pub const STATX_CTIME: u32 = 0x0080;
+/// `statx` mask: `stx_ino`.
+pub const STATX_INO: u32 = 0x0100;
+/// `statx` mask: `stx_size`.
+pub const STATX_SIZE: u32 = 0x0200;
+/// `statx` mask: `stx_blocks`.
+pub const STATX_BLOCKS: u32 = 0x0400;
+/// `statx` mask: `stx_mnt_id`.
+pub const STATX_MNT_ID: u32 = 0x1000;
+/// `statx` mask: what `stat` returns.
+pub const STATX_BASIC_STATS: u32 = 0x07ff;
+/// `statx` mask: reserved, `EINVAL`.
+pub const STATX__RESERVED: u32 = 0x8000_0000;
+/// `statx` flags: how to synchronise with a remote server (the mask).
+pub const AT_STATX_SYNC_TYPE: u32 = 0x6000;
+/// `statx` flags: force a sync.
+pub const AT_STATX_FORCE_SYNC: u32 = 0x2000;
+/// `statx` flags: do not sync.
+pub const AT_STATX_DONT_SYNC: u32 = 0x4000;
+/// `statx`: `stx_attributes_mask` bit for `STATX_ATTR_MOUNT_ROOT`.
+pub const STATX_ATTR_MOUNT_ROOT: u64 = 0x0000_2000;
+
+/// `struct statx` (256 bytes): `stat`'s fields with a mask saying which
+/// are filled, and device numbers split into major and minor.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Statx {
+    pub stx_mask: u32,
+    pub stx_blksize: u32,
+    pub stx_attributes: u64,
+    pub stx_nlink: u32,
+    pub stx_uid: u32,
+    pub stx_gid: u32,
+    pub stx_mode: u16,
+    pub stx_ino: u64,
+    pub stx_size: u64,
+    pub stx_blocks: u64,
+    pub stx_attributes_mask: u64,
+    /// atime, btime, ctime, mtime: (seconds, nanoseconds).
+    pub stx_atime: (i64, u32),
+    pub stx_btime: (i64, u32),
+    pub stx_ctime: (i64, u32),
+    pub stx_mtime: (i64, u32),
+    pub stx_rdev_major: u32,
+    pub stx_rdev_minor: u32,
+    pub stx_dev_major: u32,
+    pub stx_dev_minor: u32,
+    pub stx_mnt_id: u64,
+}
+
+/// Size of [`Statx`] in user memory.
+pub const STATX_SIZE_BYTES: usize = 256;
+
+impl Statx {
+    /// The bytes user space sees (`__spare*` zero).
+    pub fn to_bytes(&self) -> [u8; STATX_SIZE_BYTES] {
+        let mut w = Writer::<STATX_SIZE_BYTES>::new();
+        w.u32(self.stx_mask);
+        w.u32(self.stx_blksize);
+        w.u64(self.stx_attributes);
+        w.u32(self.stx_nlink);
+        w.u32(self.stx_uid);
+        w.u32(self.stx_gid);
+        w.bytes(&self.stx_mode.to_le_bytes());
+        w.bytes(&[0; 2]); // __spare0
+        w.u64(self.stx_ino);
+        w.u64(self.stx_size);
+        w.u64(self.stx_blocks);
+        w.u64(self.stx_attributes_mask);
+        for (s, ns) in [
+            self.stx_atime,
+            self.stx_btime,
+            self.stx_ctime,
+            self.stx_mtime,
+        ] {
+            w.u64(s as u64);
+            w.u32(ns);
+            w.u32(0); // __reserved
+        }
+        w.u32(self.stx_rdev_major);
+        w.u32(self.stx_rdev_minor);
+        w.u32(self.stx_dev_major);
+        w.u32(self.stx_dev_minor);
+        w.u64(self.stx_mnt_id);
+        // stx_dio_mem_align .. __spare3: not filled.
+        w.bytes(&[0; STATX_SIZE_BYTES - 0x98]);
+        w.finish()
+    }
+}
+
+/// Linux's `MAJOR` of a `new_encode_dev` number ([`makedev`]'s inverse).
+pub const fn dev_major(dev: u64) -> u32 {
+    (((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff)) as u32
+}
+
+/// Linux's `MINOR` of a `new_encode_dev` number.
+pub const fn dev_minor(dev: u64) -> u32 {
+    ((dev & 0xff) | ((dev >> 12) & !0xff)) as u32
+}

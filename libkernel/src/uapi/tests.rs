@@ -396,3 +396,55 @@ fn timespec_validation() {
     }
     .is_valid());
 }
+
+#[test]
+fn statfs_statx_sysinfo_have_linux_sizes_and_offsets() {
+    let s = Statfs {
+        f_type: TMPFS_MAGIC,
+        f_bsize: 4096,
+        f_blocks: 3,
+        f_fsid: [7, 8],
+        f_namelen: 255,
+        f_frsize: 4096,
+        f_flags: ST_VALID | ST_RELATIME,
+        ..Default::default()
+    };
+    let b = s.to_bytes();
+    let u64_at = |b: &[u8], o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+    let u32_at = |b: &[u8], o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap());
+    assert_eq!(u64_at(&b, 0), 0x0102_1994);
+    assert_eq!(u64_at(&b, 16), 3); // f_blocks
+    assert_eq!(u32_at(&b, 56), 7); // f_fsid
+    assert_eq!(u64_at(&b, 64), 255); // f_namelen
+    assert_eq!(u64_at(&b, 80), 0x1020); // f_flags
+    let x = Statx {
+        stx_mask: STATX_BASIC_STATS,
+        stx_mode: 0o100644,
+        stx_ino: 9,
+        stx_mtime: (-2, 5),
+        stx_dev_minor: 3,
+        stx_mnt_id: 4,
+        ..Default::default()
+    };
+    let b = x.to_bytes();
+    assert_eq!(u32_at(&b, 0), 0x7ff);
+    assert_eq!(u32_at(&b, 28) & 0xffff, 0o100644);
+    assert_eq!(u64_at(&b, 32), 9);
+    assert_eq!(u64_at(&b, 112), -2i64 as u64); // stx_mtime.tv_sec
+    assert_eq!(u32_at(&b, 120), 5);
+    assert_eq!(u32_at(&b, 140), 3); // stx_dev_minor
+    assert_eq!(u64_at(&b, 144), 4); // stx_mnt_id
+    let i = Sysinfo {
+        uptime: 5,
+        totalram: 100,
+        procs: 7,
+        mem_unit: 4096,
+        ..Default::default()
+    };
+    let b = i.to_bytes();
+    assert_eq!(u64_at(&b, 32), 100); // totalram
+    assert_eq!(u32_at(&b, 80) & 0xffff, 7); // procs
+    assert_eq!(u32_at(&b, 104), 4096); // mem_unit
+    assert_eq!(dev_major(makedev(0x123, 0x45678)), 0x123);
+    assert_eq!(dev_minor(makedev(0x123, 0x45678)), 0x45678);
+}

@@ -38,6 +38,7 @@ mod spawn;
 mod abi;
 mod fork;
 mod fs;
+mod fsmeta;
 mod initrd;
 mod mem;
 mod proc;
@@ -62,6 +63,7 @@ static SUITES: &[&ktap::Suite] = &[
     &rt::SUITE,
     &abi::SUITE,
     &fs::SUITE,
+    &fsmeta::SUITE,
     &mem::SUITE,
     &proc::SUITE,
     &sched::SUITE,

@@ -6,7 +6,9 @@
 //! without write access; pipes stay non-blocking (a blocking read on one
 //! would hang the worker).
 
-use crate::worker::{put_u64, Call, Worker, ARENA, ARENA_LEN, SCRATCH, SCRATCH_LEN, USER_VA_END};
+use crate::worker::{
+    put_u64, Call, Worker, ARENA, ARENA_LEN, KERNEL_VA, SCRATCH, SCRATCH_LEN, USER_VA_END,
+};
 use pikern_rt::consts::*;
 use pikern_rt::syscall::nr;
 
@@ -387,4 +389,413 @@ pub fn ppoll(w: &mut Worker, c: &mut Call) {
     };
     c.a[3] = if w.rng.chance(70) { 0 } else { w.rptr(8) };
     c.a[4] = w.rng.pick(&[8, 8, 4, 0, u64::MAX]);
+}
+
+/// A path that names one of the worker's own files (or nothing, or
+/// cannot be read): what a call that changes a file may take.
+fn own_or_failing(w: &mut Worker) -> u64 {
+    match w.rng.below(10) {
+        0..=6 => {
+            let s = w.rng.pick(crate::gen::args::OWN_NAMES);
+            w.own_path(s)
+        }
+        7 => {
+            let s = w
+                .rng
+                .pick(&["/nonexistent/x", "/bin/true/x", "", "/proc/1/nope"]);
+            w.set_path(s)
+        }
+        8 => w.any_path_long(),
+        _ => w.unreadable(),
+    }
+}
+
+/// `linkat(olddirfd, old, newdirfd, new, flags)`: a second name, in the
+/// worker's directory, for one of its files or for a descriptor's file
+/// (`AT_EMPTY_PATH`).
+pub fn linkat(w: &mut Worker, c: &mut Call) {
+    c.a[4] = w.rng.pick(&[
+        0,
+        AT_SYMLINK_FOLLOW as u64,
+        AT_EMPTY_PATH as u64,
+        (AT_EMPTY_PATH | AT_SYMLINK_FOLLOW) as u64,
+        1,
+        u64::MAX,
+    ]);
+    let old = if c.a[4] & AT_EMPTY_PATH as u64 != 0 && w.rng.chance(50) {
+        w.set_path("")
+    } else {
+        own_or_failing(w)
+    };
+    // An empty path links the descriptor's file: never one of the
+    // worker's (a system file under its own name would then be written).
+    c.a[0] = if old == w.path.as_ptr() as u64 && w.path[0] == 0 {
+        w.bad_dirfd()
+    } else {
+        dirfd_for(w, old)
+    };
+    c.a[1] = old;
+    // The new name overwrites the path buffer: copy the old one aside.
+    let old_copy = SCRATCH_LEN as usize - 8192;
+    let s = crate::worker::scratch();
+    let n = w.path.iter().position(|&b| b == 0).unwrap_or(0).min(4000);
+    if old < USER_VA_END && old == w.path.as_ptr() as u64 {
+        s[old_copy..old_copy + n].copy_from_slice(&w.path[..n]);
+        s[old_copy + n] = 0;
+        c.a[1] = SCRATCH + old_copy as u64;
+    }
+    let new = w.destructive_path();
+    c.a[2] = dirfd_for(w, new);
+    c.a[3] = new;
+}
+
+/// Permission bits for `chmod`: every one keeps the execute bits, so a
+/// program the worker runs stays runnable whatever file it hits.
+fn chmod_mode(w: &mut Worker) -> u64 {
+    w.rng
+        .pick(&[0o755, 0o777, 0o4755, 0o1777, 0o111, u64::MAX, 0o170755])
+}
+
+/// `fchmodat(dirfd, path, mode)`: the worker's own files.
+pub fn fchmodat(w: &mut Worker, c: &mut Call) {
+    let p = own_or_failing(w);
+    c.a[0] = dirfd_for(w, p);
+    c.a[1] = p;
+    c.a[2] = chmod_mode(w);
+}
+
+/// `fchmod(fd, mode)`.
+pub fn fchmod(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.fd();
+    c.a[1] = chmod_mode(w);
+}
+
+/// An id for `chown`: root, others, or -1 (unchanged).
+fn chown_id(w: &mut Worker) -> u64 {
+    w.rng.pick(&[0, 1, 1000, u32::MAX as u64, u64::MAX, 65534])
+}
+
+/// `fchownat(dirfd, path, owner, group, flags)`.
+pub fn fchownat(w: &mut Worker, c: &mut Call) {
+    let p = own_or_failing(w);
+    c.a[0] = dirfd_for(w, p);
+    c.a[1] = p;
+    c.a[2] = chown_id(w);
+    c.a[3] = chown_id(w);
+    c.a[4] = w.rng.pick(&[
+        0,
+        AT_SYMLINK_NOFOLLOW as u64,
+        AT_EMPTY_PATH as u64,
+        1,
+        u64::MAX,
+    ]);
+}
+
+/// `fchown(fd, owner, group)`.
+pub fn fchown(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.fd();
+    c.a[1] = chown_id(w);
+    c.a[2] = chown_id(w);
+}
+
+/// `utimensat(dirfd, path, times, flags)`: two timespecs in scratch
+/// (`UTIME_NOW`, `UTIME_OMIT`, negative, out of range), NULL, or an
+/// unreadable pointer; NULL `path` means `dirfd`'s file.
+pub fn utimensat(w: &mut Worker, c: &mut Call) {
+    let p = if w.rng.chance(20) {
+        0
+    } else {
+        own_or_failing(w)
+    };
+    c.a[0] = if p == 0 { w.fd() } else { dirfd_for(w, p) };
+    c.a[1] = p;
+    let off = (SCRATCH_LEN - 48) as usize;
+    for i in 0..2 {
+        let nsec = w.rng.pick(&[
+            0,
+            UTIME_NOW as u64,
+            UTIME_OMIT as u64,
+            999_999_999,
+            1_000_000_000,
+            u64::MAX,
+        ]);
+        put_u64(
+            off + 16 * i,
+            w.rng.pick(&[0, 1_577_934_245, u64::MAX, 1 << 62]),
+        );
+        put_u64(off + 16 * i + 8, nsec);
+    }
+    c.a[2] = match w.rng.below(5) {
+        0 => 0,
+        1 => w.unreadable(),
+        _ => SCRATCH + off as u64,
+    };
+    c.a[3] = w.rng.pick(&[
+        0,
+        AT_SYMLINK_NOFOLLOW as u64,
+        AT_EMPTY_PATH as u64,
+        1,
+        u64::MAX,
+    ]);
+}
+
+/// A file length: empty, small, past a page, over the largest file,
+/// negative.
+fn length(w: &mut Worker) -> u64 {
+    w.rng
+        .pick(&[0, 1, 4097, 100_000, 1 << 40, u64::MAX, i64::MAX as u64])
+}
+
+/// `truncate(path, length)`: the worker's own files (system files are
+/// not regular ramfs files or fail).
+pub fn truncate(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.destructive_path();
+    c.a[1] = length(w);
+}
+
+/// `ftruncate(fd, length)`: system files are never open for writing.
+pub fn ftruncate(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.fd();
+    c.a[1] = length(w);
+}
+
+/// A position for `pread64`/`pwrite64`.
+fn position(w: &mut Worker) -> u64 {
+    w.rng
+        .pick(&[0, 1, 4096, 100_000, u64::MAX, i64::MAX as u64, 1 << 40])
+}
+
+/// `pread64(fd, buf, count, pos)`.
+pub fn pread64(w: &mut Worker, c: &mut Call) {
+    read(w, c);
+    c.a[3] = position(w);
+}
+
+/// `pwrite64(fd, buf, count, pos)`: far positions stay below the largest
+/// file, or fail.
+pub fn pwrite64(w: &mut Worker, c: &mut Call) {
+    write(w, c);
+    c.a[3] = position(w);
+}
+
+/// `fsync`/`fdatasync(fd)`.
+pub fn fsync(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.fd();
+}
+
+/// `statx(dirfd, path, flags, mask, buf)`.
+pub fn statx(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.dirfd();
+    c.a[1] = w.any_path().0;
+    c.a[2] = w.rng.pick(&[
+        0,
+        AT_SYMLINK_NOFOLLOW as u64,
+        AT_EMPTY_PATH as u64,
+        AT_STATX_SYNC_TYPE as u64,
+        AT_STATX_DONT_SYNC as u64,
+        u64::MAX,
+    ]);
+    c.a[3] = w.rng.pick(&[
+        STATX_BASIC_STATS as u64,
+        0,
+        0xfff,
+        STATX__RESERVED as u64,
+        u64::MAX,
+    ]);
+    let (p, k) = w.wptr(STATX_SIZE_BYTES as u64);
+    c.a[4] = p;
+    c.kout = k;
+}
+
+/// `statfs(path, buf)`.
+pub fn statfs(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.any_path().0;
+    let (p, k) = w.wptr(STATFS_SIZE as u64);
+    c.a[1] = p;
+    c.kout = k;
+}
+
+/// `fstatfs(fd, buf)`.
+pub fn fstatfs(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.fd();
+    let (p, k) = w.wptr(STATFS_SIZE as u64);
+    c.a[1] = p;
+    c.kout = k;
+}
+
+/// `mknodat(dirfd, path, mode, dev)`: regular files and devices that never
+/// block (null, zero, urandom, or none) in the worker's directory; never a
+/// named pipe there, whose open would wait for a writer for ever (only at
+/// names that must fail).
+pub fn mknodat(w: &mut Worker, c: &mut Call) {
+    let p = own_or_failing(w);
+    c.a[0] = dirfd_for(w, p);
+    c.a[1] = p;
+    let own = p == w.path.as_ptr() as u64 && w.path[0] == b'/' && w.path.starts_with(b"/tmp/");
+    c.a[2] = w.rng.pick(&[
+        (S_IFREG | 0o644) as u64,
+        0o600,
+        (S_IFCHR | 0o666) as u64,
+        (S_IFBLK | 0o600) as u64,
+        (S_IFSOCK | 0o600) as u64,
+        (S_IFDIR | 0o755) as u64,
+        (S_IFLNK | 0o777) as u64,
+        (S_IFIFO | 0o644) as u64,
+        u64::MAX,
+    ]);
+    if own && c.a[2] as u32 & S_IFMT == S_IFIFO {
+        c.a[2] = (S_IFREG | 0o644) as u64;
+    }
+    // Old-style device numbers: 1:3, 1:5, 1:9, 99:0 (none); never the
+    // console (5:x), whose read waits for typing.
+    c.a[3] = w.rng.pick(&[0x103, 0x105, 0x109, 0x6300, 0, !0xfff00]);
+}
+
+/// `umask(mask)`.
+pub fn umask(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.rng.pick(&[0o022, 0, 0o777, 0o7777, u64::MAX]);
+}
+
+/// `sendfile(out_fd, in_fd, offset, count)`: between the worker's
+/// descriptors (system files are never open for writing), with an offset
+/// in scratch, NULL, or an unreadable one.
+pub fn sendfile(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.fd();
+    c.a[1] = w.fd();
+    let off = (SCRATCH_LEN - 8) as usize;
+    put_u64(off, w.rng.pick(&[0, 10, u64::MAX, 1 << 40]));
+    c.a[2] = match w.rng.below(4) {
+        0 => 0,
+        1 => w.unreadable(),
+        _ => SCRATCH + off as u64,
+    };
+    c.a[3] = w.len();
+}
+
+/// `pselect6(n, readfds, writefds, exceptfds, timeout, sigmask)`: sets of
+/// the worker's descriptors in scratch; the timeout is never NULL (1 µs
+/// instead), so the call always comes back.
+pub fn pselect6(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.rng.pick(&[0, 1, 8, 64, 256, 1024, 1 << 20, u64::MAX]);
+    let base = (SCRATCH_LEN - 4096 + 256) as usize;
+    for i in 0..3usize {
+        let set = base + 128 * i;
+        for k in 0..16 {
+            put_u64(set + 8 * k, 0);
+        }
+        for _ in 0..w.rng.below(4) {
+            let fd = w.fd() as u32 as usize % 1024;
+            let word = set + (fd / 64) * 8;
+            let v = u64::from_le_bytes(
+                crate::worker::scratch()[word..word + 8]
+                    .try_into()
+                    .unwrap_or([0; 8]),
+            );
+            put_u64(word, v | 1 << (fd % 64));
+        }
+        c.a[1 + i] = match w.rng.below(5) {
+            0 => 0,
+            1 => w.unreadable(),
+            _ => SCRATCH + set as u64,
+        };
+    }
+    let t = w.timespec();
+    c.a[4] = if t == 0 {
+        let off = (SCRATCH_LEN - 16) as usize;
+        put_u64(off, 0);
+        put_u64(off + 8, 1000);
+        SCRATCH + off as u64
+    } else {
+        t
+    };
+    let sig = base + 512;
+    put_u64(sig, w.rptr(8));
+    put_u64(sig + 8, w.rng.pick(&[8, 8, 4, u64::MAX]));
+    c.a[5] = match w.rng.below(3) {
+        0 => 0,
+        1 => w.unreadable(),
+        _ => SCRATCH + sig as u64,
+    };
+}
+
+/// `mount(source, target, type, flags, data)`: only calls that must fail,
+/// so the worker never covers a directory (the master could not remove
+/// it) nor remounts a real mount: a real type only on a target that does
+/// not exist or cannot be read, the worker's own directories only with a
+/// type that does not exist (or flags that are refused there: bind,
+/// move, remount and propagation changes of a directory that is no
+/// mount's root).
+pub fn mount(w: &mut Worker, c: &mut Call) {
+    let real = w.rng.chance(50);
+    let t = (SCRATCH_LEN - 4096 + 1024) as usize;
+    let s = crate::worker::scratch();
+    let ty: &[u8] = if real {
+        w.rng.pick(&[
+            &b"tmpfs\0"[..],
+            b"proc\0",
+            b"ramfs\0",
+            b"devtmpfs\0",
+            b"tracefs\0",
+        ])
+    } else {
+        w.rng.pick(&[&b"bogusfs\0"[..], b"\0", b"rootfs\0"])
+    };
+    s[t..t + ty.len()].copy_from_slice(ty);
+    let data = t + 64;
+    let d: &[u8] = w
+        .rng
+        .pick(&[&b"size=1m\0"[..], b"mode=755,bad\0", b"\0", b"size=x\0"]);
+    s[data..data + d.len()].copy_from_slice(d);
+    c.a[0] = w.rng.pick(&[0, SCRATCH + t as u64]);
+    c.a[2] = match w.rng.below(6) {
+        0 => 0,
+        1 => w.unreadable(),
+        _ => SCRATCH + t as u64,
+    };
+    c.a[4] = w.rng.pick(&[0, SCRATCH + data as u64, KERNEL_VA]);
+    let flags = w.rng.pick(&[
+        0,
+        MS_BIND as u64,
+        MS_MOVE as u64,
+        MS_REMOUNT as u64,
+        MS_PRIVATE as u64,
+        (MS_SHARED | MS_SLAVE) as u64,
+        MS_MGC_VAL as u64,
+        MS_NOUSER as u64,
+    ]);
+    let fails_anyway = c.a[2] != SCRATCH + t as u64 || !real || flags != 0;
+    c.a[1] = if fails_anyway && flags != MS_MGC_VAL as u64 && w.rng.chance(70) {
+        let name = w.rng.pick(crate::gen::args::OWN_NAMES);
+        w.own_path(name)
+    } else {
+        let s = w.rng.pick(&["/nonexistent/x", "/bin/true/x", ""]);
+        if w.rng.chance(80) {
+            w.set_path(s)
+        } else {
+            w.unreadable()
+        }
+    };
+    c.a[3] = flags;
+}
+
+/// `umount2(target, flags)`: the worker's own names (never a mount's
+/// root: it mounts nothing), `/` (busy), names that do not exist.
+pub fn umount2(w: &mut Worker, c: &mut Call) {
+    c.a[0] = match w.rng.below(6) {
+        0..=2 => {
+            let s = w.rng.pick(crate::gen::args::OWN_NAMES);
+            w.own_path(s)
+        }
+        3 => w.set_path("/"),
+        4 => w.set_path("/nonexistent"),
+        _ => w.unreadable(),
+    };
+    c.a[1] = w.rng.pick(&[
+        0,
+        MNT_DETACH as u64,
+        MNT_FORCE as u64,
+        MNT_EXPIRE as u64,
+        16,
+        u64::MAX,
+    ]);
 }

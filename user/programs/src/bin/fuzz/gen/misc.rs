@@ -1,4 +1,5 @@
-//! Generators for the calls that fit no subsystem (`uname`, `getrandom`),
+//! Generators for the calls that fit no subsystem (`uname`, `getrandom`,
+//! `sysinfo`, `times`, `getgroups`, `syslog`),
 //! and for garbage system-call numbers.
 
 use super::{callable, row_of, GARBAGE_OK};
@@ -19,6 +20,35 @@ pub fn getrandom(w: &mut Worker, c: &mut Call) {
     c.a[0] = w.wptr(len).0;
     c.a[1] = len;
     c.a[2] = w.rng.pick(&[0, 1, 2, 4, 8, u64::MAX]);
+}
+
+/// `sysinfo(info)`: a kernel `info` must fail.
+pub fn sysinfo(w: &mut Worker, c: &mut Call) {
+    let (p, k) = w.wptr(uapi::SYSINFO_SIZE as u64);
+    c.a[0] = p;
+    c.kout = k;
+}
+
+/// `times(buf)`: NULL is allowed; a kernel `buf` must fail.
+pub fn times(w: &mut Worker, c: &mut Call) {
+    let (p, k) = w.wptr(32);
+    c.a[0] = if w.rng.chance(10) { 0 } else { p };
+    c.kout = k && c.a[0] != 0;
+}
+
+/// `getgroups(size, list)`.
+pub fn getgroups(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.rng.pick(&[0, 1, 65536, u64::MAX, 1 << 31]);
+    c.a[1] = w.wptr(256).0;
+}
+
+/// `syslog(action, buf, len)`: every action; reads into scratch or a
+/// hostile address (none of them waits).
+pub fn syslog(w: &mut Worker, c: &mut Call) {
+    let len = w.len();
+    c.a[0] = w.rng.below(12).wrapping_sub(1);
+    c.a[1] = w.wptr(len).0;
+    c.a[2] = if w.rng.chance(10) { u64::MAX } else { len };
 }
 
 /// A number the kernel does not implement (`ENOSYS`: from the table, past
