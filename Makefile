@@ -11,6 +11,11 @@ QEMU     ?= qemu-system-aarch64
 # The kernel command line. By default init runs /etc/rc: the seed's
 # experiment traced with ftrace, then a shell.
 APPEND   ?= -- /bin/sh /etc/rc
+# What `make run` adds with -initrd: Debian's busybox-static as /bin/sh (so
+# /etc/rc and the interactive shell are busybox's ash, with line editing,
+# history, tab completion and job control) over the built-in programs.
+# INITRD= boots the built-in initramfs alone, with pikern's own shell.
+INITRD   ?= build/userland.cpio.gz
 
 KERNEL_ELF      := target/$(TARGET)/release/pikern
 KERNEL_TEST_ELF := target/ktest/$(TARGET)/release/pikern
@@ -98,15 +103,26 @@ dtbs: tools
 	$(MKDTB) --board rpi3 -o build/rpi3.dtb
 	$(MKDTB) --board rpi4 -o build/rpi4.dtb
 
-run: deps kernel dtbs
+run: deps kernel dtbs $(filter build/userland.cpio.gz,$(INITRD))
 	@INITRD="$(INITRD)" bash tools/run.sh $(MACHINE) build/kernel8.img build/$(BOARD).dtb "$(APPEND)"
+
+# Debian's busybox-static (apt, arm64: tools/fetch-debian.sh) with /bin/sh
+# linked to it, gzip-compressed as distributions ship an initramfs.
+build/userland.cpio.gz: tools
+	@bash tools/fetch-debian.sh busybox-static
+	@rm -rf build/userland && mkdir -p build/userland/bin
+	@cp build/debian/busybox-static/bin/busybox build/userland/bin/busybox
+	@ln -s busybox build/userland/bin/sh
+	@$(MKCPIO) build/userland -o build/userland.cpio > /dev/null
+	@gzip -9 -f build/userland.cpio
+	@echo "built build/userland.cpio.gz (busybox as /bin/sh)"
 
 # Every runner writes a results file; test-summary adds them up, prints the
 # closing `N passed, N failed, N skipped` line and fails if anything failed.
 # ktest-runner also writes NAME.ktap, one KTAP document over all its QEMU
 # runs that `kunit.py parse` reads (tools/kunit-check.sh checks them), beside
 # NAME-console.log, the raw console with every restart appended.
-test: deps kernel kernel-test dtbs chainloader
+test: deps kernel kernel-test dtbs chainloader build/userland.cpio.gz
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@echo "== host unit tests (cargo test) =="
 	-$(CARGO) test 2>&1 | tee $(RESULTS)/host.log
@@ -153,7 +169,8 @@ test: deps kernel kernel-test dtbs chainloader
 	@for b in rpi3 rpi4; do \
 		m=$$( [ $$b = rpi4 ] && echo raspi4b || echo raspi3b ); \
 		echo "== make run without a terminal on $$m: the seed's experiment, its trace checked =="; \
-		if OUT=$(RESULTS)/run-$$b timeout 600 bash tools/run.sh $$m build/kernel8.img build/$$b.dtb \
+		if OUT=$(RESULTS)/run-$$b INITRD=build/userland.cpio.gz timeout 600 bash tools/run.sh \
+			$$m build/kernel8.img build/$$b.dtb \
 			"$(APPEND)" < /dev/null > $(RESULTS)/run-$$b.log 2>&1; then \
 			echo "ok: make run exited 0"; printf 'passed 1\nfailed 0\nskipped 0\n' > $(RESULTS)/run-$$b.txt; \
 		else echo "not ok: make run failed; see $(RESULTS)/run-$$b.log"; tail -20 $(RESULTS)/run-$$b.log; \
@@ -166,6 +183,11 @@ test: deps kernel kernel-test dtbs chainloader
 		--results $(RESULTS)/console-rpi3.txt
 	-$(TOOLS_DIR)/console-test --board rpi4 --kernel build/kernel8.img --dtb build/rpi4.dtb \
 		--results $(RESULTS)/console-rpi4.txt
+	@echo "== busybox's ash as make run gives it: Ctrl-C, Ctrl-Z, jobs, bg, fg, completion, history =="
+	-$(TOOLS_DIR)/console-test --board rpi3 --kernel build/kernel8.img --dtb build/rpi3.dtb \
+		--busybox build/userland.cpio.gz --results $(RESULTS)/console-busybox-rpi3.txt
+	-$(TOOLS_DIR)/console-test --board rpi4 --kernel build/kernel8.img --dtb build/rpi4.dtb \
+		--busybox build/userland.cpio.gz --results $(RESULTS)/console-busybox-rpi4.txt
 	@echo "== the SD card image, built and read back =="
 	-@$(MAKE) --no-print-directory sdcard-check
 	@echo "== real-board paths under QEMU: chainloader, watchdog power off and reboot, UART clock, real DTBs =="
@@ -189,6 +211,7 @@ test: deps kernel kernel-test dtbs chainloader
 		--results $(RESULTS)/fuzz-rpi3.txt --results $(RESULTS)/fuzz-rpi4.txt \
 		--results $(RESULTS)/run-rpi3.txt --results $(RESULTS)/trace-rpi3.txt \
 		--results $(RESULTS)/console-rpi3.txt --results $(RESULTS)/console-rpi4.txt \
+		--results $(RESULTS)/console-busybox-rpi3.txt --results $(RESULTS)/console-busybox-rpi4.txt \
 		--results $(RESULTS)/run-rpi4.txt --results $(RESULTS)/trace-rpi4.txt \
 		--results $(RESULTS)/hw-rpi3.txt --results $(RESULTS)/hw-rpi4.txt \
 		--results $(RESULTS)/sdcard.txt --results $(RESULTS)/bench.txt \

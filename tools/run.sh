@@ -34,7 +34,9 @@ wait_for_prompt() {
         sleep 1
         n=$((n + 1))
         grep -q "reboot: " "$log" 2>/dev/null && return
-        cur=$(tail -c 64 "$log" 2>/dev/null)
+        # busybox's line editing follows its prompt with a cursor-position
+        # query (ESC [6n), which no terminal answers here.
+        cur=$(tail -c 64 "$log" 2>/dev/null | sed 's/\x1b\[6n$//')
         [ "$cur" = "$last" ] && [[ "$cur" == *"# " ]] && return
         last=$cur
     done

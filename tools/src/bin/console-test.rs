@@ -1,4 +1,5 @@
-//! `console-test --board rpi3|rpi4 --kernel IMG --dtb DTB [--results FILE]`:
+//! `console-test --board rpi3|rpi4 --kernel IMG --dtb DTB [--results FILE]
+//! [--busybox INITRD]`:
 //! drives the shell through the emulated UART, as a user at the keyboard
 //! would: run a program, a background job and `wait`, a redirection into
 //! tracefs, a missing command, Ctrl-C of `sleep 100` and of a pipeline (the
@@ -6,6 +7,10 @@
 //! discipline's canonical editing and end of file as `cat` reads the
 //! terminal (erase, kill, Ctrl-D), the shell's own raw-mode editing
 //! echoed once, `exit`.
+//! With `--busybox INITRD` (make's build/userland.cpio.gz: Debian's
+//! busybox as /bin/sh) the shell is busybox's ash, and the steps are job
+//! control as a user drives it: Ctrl-C, Ctrl-Z, `jobs`, `bg`, `fg`, then
+//! tab completion and history.
 //! Prints KTAP; each step has a generous deadline (the host may be busy).
 
 use std::io::{Read, Write};
@@ -75,6 +80,11 @@ fn main() -> ExitCode {
     let kernel = arg(&args, "--kernel").unwrap_or_else(|| "build/kernel8.img".into());
     let dtb = arg(&args, "--dtb").unwrap_or_else(|| format!("build/{board}.dtb"));
     let results = arg(&args, "--results");
+    let busybox = arg(&args, "--busybox");
+    let initrd: Vec<String> = match &busybox {
+        Some(f) => vec!["-initrd".into(), f.clone()],
+        None => vec![],
+    };
     let mut child =
         match Command::new(std::env::var("QEMU").unwrap_or("qemu-system-aarch64".into()))
             .args([
@@ -87,6 +97,7 @@ fn main() -> ExitCode {
                 "-append",
                 "-- /bin/sh",
             ])
+            .args(&initrd)
             .args([
                 "-display",
                 "none",
@@ -126,12 +137,105 @@ fn main() -> ExitCode {
         out,
         seen: 0,
     };
-    let prompt = "pikern:/# ";
-    type Step = (
-        &'static str,
-        fn(&mut Console, &str) -> Result<String, String>,
-    );
-    let steps: Vec<Step> = vec![
+    let (prompt, steps) = if busybox.is_some() {
+        ("/ # ", busybox_steps())
+    } else {
+        ("pikern:/# ", pikern_shell_steps())
+    };
+    run_steps(&mut c, prompt, &steps, &board, results)
+}
+
+/// One step: a name and what it types and expects.
+type Step = (
+    &'static str,
+    fn(&mut Console, &str) -> Result<String, String>,
+);
+
+/// Job control in busybox's ash, typed at the console: the terminal's
+/// signals go to the foreground job's process group, a stopped job is
+/// reported, continued in the background and brought back.
+fn busybox_steps() -> Vec<Step> {
+    vec![
+        ("ash_prompt_appears", |c, p| c.expect(p, 60)),
+        ("ctrl_c_interrupts_the_foreground_job", |c, p| {
+            c.send("sleep 100\r");
+            std::thread::sleep(Duration::from_secs(2));
+            c.send("\x03");
+            c.expect("^C", 10)?;
+            c.expect(p, 15)
+        }),
+        ("ctrl_z_stops_the_foreground_job", |c, p| {
+            c.send("sleep 100\r");
+            std::thread::sleep(Duration::from_secs(2));
+            c.send("\x1a");
+            c.expect("Stopped", 15)?;
+            c.expect(p, 15)
+        }),
+        ("jobs_lists_the_stopped_job", |c, p| {
+            c.send("jobs\r");
+            c.expect("[1]+  Stopped", 15)?;
+            c.expect(p, 15)
+        }),
+        ("ps_shows_it_stopped", |c, p| {
+            c.send("ps -o pid,stat,comm\r");
+            let listing = c.expect(p, 30)?;
+            if listing
+                .lines()
+                .any(|l| l.contains(" T ") && l.contains("sleep"))
+            {
+                Ok(listing)
+            } else {
+                Err(format!("ps did not show sleep as T:\n{listing}"))
+            }
+        }),
+        ("bg_continues_it_in_the_background", |c, p| {
+            c.send("bg\r");
+            c.expect("sleep 100", 15)?;
+            c.expect(p, 15)?;
+            c.send("jobs\r");
+            c.expect("[1]+  Running", 15)?;
+            c.expect(p, 15)
+        }),
+        ("fg_brings_it_back_and_ctrl_c_ends_it", |c, p| {
+            c.send("fg\r");
+            c.expect("sleep 100", 15)?;
+            std::thread::sleep(Duration::from_secs(1));
+            c.send("\x03");
+            c.expect(p, 15)?;
+            c.send("jobs; echo jobs-done\r");
+            let out = c.expect("jobs-done\r\n", 15)?;
+            if out.contains("[1]") {
+                return Err(format!("the job is still listed: {out:?}"));
+            }
+            c.expect(p, 15)
+        }),
+        ("tab_completes_a_command", |c, p| {
+            // `ech` + Tab completes to the one applet that starts so.
+            c.send("ech\t");
+            c.expect("echo ", 15)?;
+            c.send("completed\r");
+            c.expect("completed\r\n", 15)?;
+            c.expect(p, 15)
+        }),
+        ("history_recalls_the_last_line", |c, p| {
+            c.send("echo from-history\r");
+            c.expect("from-history\r\n", 15)?;
+            c.expect(p, 15)?;
+            // Up arrow, Enter: the same line again.
+            c.send("\x1b[A\r");
+            c.expect("from-history\r\n", 15)?;
+            c.expect(p, 15)
+        }),
+        ("exit_powers_off", |c, _| {
+            c.send("exit\r");
+            c.expect("reboot: Power down", 30)
+        }),
+    ]
+}
+
+/// pikern's own shell (/bin/sh of the built-in initramfs).
+fn pikern_shell_steps() -> Vec<Step> {
+    vec![
         ("shell_prompt_appears", |c, p| c.expect(p, 60)),
         ("runs_a_program", |c, p| {
             c.send("hello one two\r");
@@ -223,14 +327,24 @@ fn main() -> ExitCode {
             c.send("exit\r");
             c.expect("reboot: Power down", 30)
         }),
-    ];
+    ]
+}
+
+/// Runs the steps in order and prints KTAP; writes the results file.
+fn run_steps(
+    c: &mut Console,
+    prompt: &str,
+    steps: &[Step],
+    board: &str,
+    results: Option<String>,
+) -> ExitCode {
     println!(
         "KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: console_{board}\n    1..{}",
         steps.len()
     );
     let (mut pass, mut fail) = (0, 0);
     for (i, (name, step)) in steps.iter().enumerate() {
-        match step(&mut c, prompt) {
+        match step(c, prompt) {
             Ok(_) => {
                 pass += 1;
                 println!("    ok {} {name}", i + 1);
