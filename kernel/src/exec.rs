@@ -87,7 +87,12 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
     if inode.mode() & 0o111 == 0 {
         return Err(EACCES.into());
     }
-    let img = elf::parse_exec(&data).map_err(ExecError::Elf)?;
+    let mut img = elf::parse_exec(&data).map_err(ExecError::Elf)?;
+    // Address-space layout randomisation of a static-pie image, unless
+    // the command line says `norandmaps` (Linux's switch).
+    if !crate::cmdline::get().has("norandmaps") {
+        img.randomize(crate::drivers::char::random::get_random_u64());
+    }
     let mm = MmStruct::new()?;
     {
         let mut inner = mm.inner.lock();

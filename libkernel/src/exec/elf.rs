@@ -130,7 +130,39 @@ pub struct ExecImage {
     pub brk_start: u64,
 }
 
+/// How far a static-pie image may be moved up from [`ET_DYN_BASE`]
+/// (`arch_mmap_rnd` with arm64's default 18 bits of 64 KiB): below 16 GiB,
+/// so image and heap stay far under the mmap area.
+pub const ET_DYN_RND_RANGE: u64 = 1 << 34;
+
 impl ExecImage {
+    /// Moves a static-pie image up by `rnd` (random bits), kept to
+    /// [`ET_DYN_RND_RANGE`] and rounded down to the largest segment
+    /// alignment, as Linux's `load_elf_binary` randomises `load_bias`
+    /// (ASLR). An `ET_EXEC` image has fixed addresses and does not move.
+    pub fn randomize(&mut self, rnd: u64) {
+        if self.kind != ExecKind::Dyn {
+            return;
+        }
+        let align = self
+            .segments
+            .iter()
+            .map(|s| s.align.max(PAGE_SIZE))
+            .filter(|a| a.is_power_of_two())
+            .max()
+            .unwrap_or(PAGE_SIZE);
+        let delta = (rnd % ET_DYN_RND_RANGE) & !(align - 1);
+        self.entry += delta;
+        self.load_bias += delta;
+        for seg in &mut self.segments {
+            seg.vaddr += delta;
+        }
+        if self.phdr_vaddr != 0 {
+            self.phdr_vaddr += delta;
+        }
+        self.brk_start += delta;
+    }
+
     /// The pages to map, in order, non-overlapping. A page shared by two
     /// segments gets the union of their permissions (what Linux ends up
     /// with too, as both mappings cover it).
@@ -535,6 +567,40 @@ mod tests {
             memsz: 0,
             align: 8,
         }
+    }
+
+    #[test]
+    fn static_pie_moves_whole_by_an_aligned_random_delta_and_exec_stays() {
+        let mut rw = load(PF_R | PF_W, 0x10000, 0x10000, 0x100, 0x2000);
+        rw.align = 0x10000;
+        let f = build(
+            ET_DYN,
+            0x40,
+            &[load(PF_R | PF_X, 0, 0, 0x200, 0x200), rw],
+            0x10100,
+        );
+        let fixed = parse_exec(&f).unwrap();
+        let mut moved = fixed.clone();
+        moved.randomize(0x1234_5678_9abc);
+        let delta = moved.load_bias - fixed.load_bias;
+        assert_ne!(delta, 0);
+        assert_eq!(delta % 0x10000, 0, "kept to the largest p_align");
+        assert!(delta < ET_DYN_RND_RANGE);
+        assert_eq!(moved.entry, fixed.entry + delta);
+        assert_eq!(moved.brk_start, fixed.brk_start + delta);
+        for (a, b) in moved.segments.iter().zip(&fixed.segments) {
+            assert_eq!(a.vaddr, b.vaddr + delta);
+        }
+        let e = build(
+            ET_EXEC,
+            0x40_0040,
+            &[load(PF_R | PF_X, 0, 0x40_0000, 0x200, 0x200)],
+            0x200,
+        );
+        let mut exec = parse_exec(&e).unwrap();
+        let before = exec.clone();
+        exec.randomize(u64::MAX);
+        assert_eq!(exec, before);
     }
 
     /// An ELF64 little-endian AArch64 file: header, program headers right

@@ -19,6 +19,7 @@ pub static SUITE: Suite = Suite {
         files_links_and_directories_arrive,
         a_later_archive_replaces_an_earlier_file,
         stock_static_programs_run,
+        static_pie_lands_at_a_random_base,
     ],
 };
 
@@ -74,6 +75,31 @@ fn stock_static_programs_run() -> TestResult {
     if !failures.is_empty() {
         fail!("{}", failures.join("; "));
     }
+    Ok(())
+}
+
+/// The glibc static-pie prints where its data landed: each exec moves the
+/// image (ASLR), so eight runs give more than one address, all in the
+/// static-pie area (`ET_DYN_BASE`, up to 16 GiB above it).
+fn static_pie_lands_at_a_random_base() -> TestResult {
+    let mut seen = Vec::new();
+    for _ in 0..8 {
+        let out = run(&format!("{DIR}/bin/static-pie"), &[], None)?;
+        let line = out.stdout.lines().next().unwrap_or("");
+        let Some(hex) = line.strip_prefix("static-pie ok at 0x") else {
+            fail!("unexpected output {:?}", out.stdout);
+        };
+        let addr = ok!(u64::from_str_radix(hex.trim(), 16).map_err(|_| "not hex"));
+        let base = libkernel::arch::aarch64::memory::ET_DYN_BASE;
+        check!(
+            (base..base + (1 << 34) + (1 << 30)).contains(&addr),
+            "{addr:#x} is outside the static-pie area"
+        );
+        if !seen.contains(&addr) {
+            seen.push(addr);
+        }
+    }
+    check!(seen.len() > 1, "eight runs, one address: {seen:x?}");
     Ok(())
 }
 
