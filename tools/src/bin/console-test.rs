@@ -32,6 +32,24 @@ impl Console {
         }
     }
 
+    /// Starts `cmd` in the foreground, types the terminal key `key` 2 s
+    /// later (Ctrl-C, Ctrl-Z), waits for `shown` (if any) and the prompt.
+    fn type_key_during(
+        &mut self,
+        cmd: &str,
+        key: &str,
+        shown: Option<&str>,
+        prompt: &str,
+    ) -> Result<String, String> {
+        self.send(&format!("{cmd}\r"));
+        std::thread::sleep(Duration::from_secs(2));
+        self.send(key);
+        if let Some(s) = shown {
+            self.expect(s, 10)?;
+        }
+        self.expect(prompt, 30)
+    }
+
     /// Waits until `want` appears after what earlier steps consumed.
     fn expect(&mut self, want: &str, secs: u64) -> Result<String, String> {
         let end = Instant::now() + Duration::from_secs(secs);
@@ -145,6 +163,12 @@ fn main() -> ExitCode {
     run_steps(&mut c, prompt, &steps, &board, results)
 }
 
+/// The last step of both shells: `exit` ends init's child, init powers off.
+fn exit_powers_off(c: &mut Console, _prompt: &str) -> Result<String, String> {
+    c.send("exit\r");
+    c.expect("reboot: Power down", 30)
+}
+
 /// One step: a name and what it types and expects.
 type Step = (
     &'static str,
@@ -158,18 +182,10 @@ fn busybox_steps() -> Vec<Step> {
     vec![
         ("ash_prompt_appears", |c, p| c.expect(p, 60)),
         ("ctrl_c_interrupts_the_foreground_job", |c, p| {
-            c.send("sleep 100\r");
-            std::thread::sleep(Duration::from_secs(2));
-            c.send("\x03");
-            c.expect("^C", 10)?;
-            c.expect(p, 15)
+            c.type_key_during("sleep 100", "\x03", Some("^C"), p)
         }),
         ("ctrl_z_stops_the_foreground_job", |c, p| {
-            c.send("sleep 100\r");
-            std::thread::sleep(Duration::from_secs(2));
-            c.send("\x1a");
-            c.expect("Stopped", 15)?;
-            c.expect(p, 15)
+            c.type_key_during("sleep 100", "\x1a", Some("Stopped"), p)
         }),
         ("jobs_lists_the_stopped_job", |c, p| {
             c.send("jobs\r");
@@ -226,10 +242,7 @@ fn busybox_steps() -> Vec<Step> {
             c.expect("from-history\r\n", 15)?;
             c.expect(p, 15)
         }),
-        ("exit_powers_off", |c, _| {
-            c.send("exit\r");
-            c.expect("reboot: Power down", 30)
-        }),
+        ("exit_powers_off", exit_powers_off),
     ]
 }
 
@@ -262,21 +275,14 @@ fn pikern_shell_steps() -> Vec<Step> {
             c.expect(p, 30)
         }),
         ("ctrl_c_interrupts_the_foreground_job", |c, p| {
-            c.send("sleep 100\r");
-            std::thread::sleep(Duration::from_secs(2));
-            c.send("\x03");
-            c.expect(p, 30)
+            c.type_key_during("sleep 100", "\x03", None, p)
         }),
         (
             "ctrl_c_reaches_every_process_of_the_foreground_group",
             |c, p| {
                 // Both sleeps are in the shell's process group: if only one
                 // got SIGINT the shell would wait 100 s for the other.
-                c.send("sleep 100 | sleep 100\r");
-                std::thread::sleep(Duration::from_secs(2));
-                c.send("\x03");
-                c.expect("^C", 10)?;
-                c.expect(p, 15)
+                c.type_key_during("sleep 100 | sleep 100", "\x03", Some("^C"), p)
             },
         ),
         ("canonical_mode_edits_and_echoes_lines", |c, p| {
@@ -323,10 +329,7 @@ fn pikern_shell_steps() -> Vec<Step> {
                 ))
             }
         }),
-        ("exit_powers_off", |c, _| {
-            c.send("exit\r");
-            c.expect("reboot: Power down", 30)
-        }),
+        ("exit_powers_off", exit_powers_off),
     ]
 }
 
