@@ -218,6 +218,55 @@ pub fn lock_release(map: &LockdepMap, instance: usize, ip: usize) {
     }
 }
 
+/// IRQs are about to be unmasked on this CPU (Linux's
+/// `lockdep_hardirqs_on`): the locks the running task still holds are from
+/// now on held with IRQs on, and are checked as if taken so (a lock taken
+/// with IRQs masked and kept across `local_irq_restore` is IRQ-unsafe
+/// too).
+#[inline(always)]
+pub fn hardirqs_on() {
+    if enabled() {
+        __hardirqs_on(crate::this_ip!());
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn __hardirqs_on(ip: usize) {
+    // Already on (a restore to the same state), or in a handler whose
+    // locks are at hard-IRQ level: nothing changes.
+    if !cpu::irqs_disabled() || preempt::in_irq() {
+        return;
+    }
+    let flags = cpu::local_irq_save();
+    let Some(held) = enter() else {
+        cpu::raw_local_irq_restore(flags);
+        return;
+    };
+    if held.depth() == 0 {
+        leave(flags);
+        return;
+    }
+    let mut trace = capture_trace();
+    if trace.len == 0 {
+        trace = Trace::from_slice(&[ip]);
+    }
+    let mut g = GRAPH.lock();
+    let report = dep::mark_held_locks(&mut g, held, &trace).err().map(|rep| {
+        let selftest = rep.new_class().is_some_and(|c| is_selftest(&g, c));
+        let (comm, pid) = who();
+        let text = report_text(held);
+        let _ = dep::write_report(text, &rep, &g, held, (comm.as_str(), pid), &sym);
+        (text, selftest)
+    });
+    drop(g);
+    let report = report.map(|(text, selftest)| (report_string(text), selftest));
+    leave(flags);
+    if let Some((text, selftest)) = report {
+        emit(text, selftest);
+    }
+}
+
 /// The running task's held-lock stack, with this CPU marked as inside the
 /// validator; `None` when it must not validate (re-entered, no task yet,
 /// a task without a stack). IRQs must be masked.
@@ -242,7 +291,7 @@ fn leave(flags: u64) {
     percpu::this_cpu()
         .lockdep_recursion
         .store(false, Ordering::Relaxed);
-    cpu::local_irq_restore(flags);
+    cpu::raw_local_irq_restore(flags);
 }
 
 /// The return addresses of the code taking the lock (the validator's own
@@ -356,7 +405,7 @@ fn __lock_acquire(map: &LockdepMap, instance: usize, subclass: u8, ip: usize) {
     let irqs_enabled = !cpu::irqs_disabled();
     let flags = cpu::local_irq_save();
     let Some(held) = enter() else {
-        cpu::local_irq_restore(flags);
+        cpu::raw_local_irq_restore(flags);
         return;
     };
     let ctx = Ctx {
@@ -394,7 +443,7 @@ fn __lock_acquire(map: &LockdepMap, instance: usize, subclass: u8, ip: usize) {
 fn __lock_release(_map: &LockdepMap, instance: usize, ip: usize) {
     let flags = cpu::local_irq_save();
     let Some(held) = enter() else {
-        cpu::local_irq_restore(flags);
+        cpu::raw_local_irq_restore(flags);
         return;
     };
     let report = dep::lock_release(held, instance).err().map(|rep| {
@@ -432,7 +481,7 @@ pub fn write_held_locks(out: &mut dyn Write) -> fmt::Result {
     }
     let flags = cpu::local_irq_save();
     let Some(held) = enter() else {
-        cpu::local_irq_restore(flags);
+        cpu::raw_local_irq_restore(flags);
         return Ok(());
     };
     let g = GRAPH.lock();
@@ -456,7 +505,7 @@ pub fn held_count() -> usize {
             n
         }
         None => {
-            cpu::local_irq_restore(flags);
+            cpu::raw_local_irq_restore(flags);
             0
         }
     }
@@ -485,7 +534,7 @@ pub fn proc_show() -> String {
             let _ = dep::write_proc_lockdep(&mut s, &g);
         }
         pc.lockdep_recursion.store(nested, Ordering::Relaxed);
-        cpu::local_irq_restore(flags);
+        cpu::raw_local_irq_restore(flags);
         if !s.1 {
             return s.0;
         }

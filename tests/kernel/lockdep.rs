@@ -139,6 +139,152 @@ fn a_lock_taken_in_irq_and_with_irqs_on_is_inconsistent() -> TestResult {
     )
 }
 
+static SAFE: SpinLock<u32> = SpinLock::named("lockdep_selftest_safe", 0);
+static SAFE_INNER: SpinLock<u32> = SpinLock::named("lockdep_selftest_safe_inner", 0);
+static UNSAFE_OUTER: SpinLock<u32> = SpinLock::named("lockdep_selftest_unsafe_outer", 0);
+static UNSAFE: SpinLock<u32> = SpinLock::named("lockdep_selftest_unsafe", 0);
+
+fn take_safe_lock() {
+    let _g = SAFE.lock();
+}
+
+/// SAFE is taken in an IRQ handler, UNSAFE with IRQs on; SAFE_INNER is
+/// taken under SAFE and UNSAFE under UNSAFE_OUTER, both with IRQs masked,
+/// which is fine so far. Taking UNSAFE_OUTER under SAFE_INNER would join
+/// the two chains: an IRQ taking SAFE on a CPU that holds UNSAFE (IRQs on)
+/// can wait for a CPU that holds SAFE (IRQs off) and waits for UNSAFE.
+/// Lockdep reports it as Linux does, with both chains, before it happens.
+fn an_irq_safe_lock_ordered_before_an_irq_unsafe_one_is_reported() -> TestResult {
+    take_captured_report();
+    kassert!(smp::call_on_cpu(2, take_safe_lock, true), "CPU2 offline");
+    kassert!(
+        take_captured_report().is_none(),
+        "taking a lock in an IRQ handler alone was reported"
+    );
+    {
+        let _u = UNSAFE.lock();
+    }
+    let flags = cpu::local_irq_save();
+    {
+        let _s = SAFE.lock();
+        let _i = SAFE_INNER.lock();
+    }
+    {
+        let _o = UNSAFE_OUTER.lock();
+        let _u = UNSAFE.lock();
+    }
+    let ((), r) = expect_report(|| {
+        let _i = SAFE_INNER.lock();
+        let _o = UNSAFE_OUTER.lock();
+    });
+    cpu::local_irq_restore(flags);
+    expect_text(
+        r,
+        "SAFE_INNER then UNSAFE_OUTER",
+        &[
+            "WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected",
+            "is trying to acquire:\n",
+            "which would create a new lock dependency:\n (lockdep_selftest_safe_inner){.} -> (lockdep_selftest_unsafe_outer){.}\n",
+            "but this new dependency connects a HARDIRQ-irq-safe lock:\n (lockdep_selftest_safe){-}\n",
+            "... which became HARDIRQ-irq-safe at:\n",
+            "to a HARDIRQ-irq-unsafe lock:\n (lockdep_selftest_unsafe){+}\n",
+            "Chain exists of:\n  lockdep_selftest_safe --> lockdep_selftest_safe_inner --> lockdep_selftest_unsafe\n",
+            "  <Interrupt>\n    lock(lockdep_selftest_safe);\n",
+            "the dependencies between HARDIRQ-irq-safe lock and the holding lock:\n -> (lockdep_selftest_safe){-} ops: ",
+            "\n-> (lockdep_selftest_safe_inner){.} ops: ",
+            "the dependencies between the lock to be acquired and HARDIRQ-irq-unsafe lock:\n -> (lockdep_selftest_unsafe){+} ops: ",
+            "\n-> (lockdep_selftest_unsafe_outer){.} ops: ",
+            "stack backtrace:",
+        ],
+    )
+}
+
+static REMARKED: SpinLock<u32> = SpinLock::named("lockdep_selftest_remarked", 0);
+
+fn take_remarked_lock() {
+    let _g = REMARKED.lock();
+}
+
+/// A lock taken with IRQs masked is not IRQ-unsafe, until IRQs come back
+/// on while it is still held: from then on an IRQ handler taking it on
+/// this CPU spins for ever. Linux marks the held locks when IRQs are
+/// enabled (`mark_held_locks`); a lock already used in an IRQ handler is
+/// then an inconsistent lock state.
+fn a_lock_held_when_irqs_come_back_on_is_irq_unsafe() -> TestResult {
+    take_captured_report();
+    kassert!(
+        smp::call_on_cpu(3, take_remarked_lock, true),
+        "CPU3 offline"
+    );
+    kassert!(
+        take_captured_report().is_none(),
+        "taking a lock in an IRQ handler alone was reported"
+    );
+    let flags = cpu::local_irq_save();
+    kassert!(
+        !cpu::irqs_disabled_flags(flags),
+        "the test ran with IRQs masked"
+    );
+    let ((), r) = expect_report(|| {
+        let g = REMARKED.lock();
+        cpu::local_irq_restore(flags);
+        drop(g);
+    });
+    kassert!(!cpu::irqs_disabled(), "IRQs stayed masked");
+    expect_text(
+        r,
+        "IRQs enabled with a lock held that an IRQ handler takes",
+        &[
+            "WARNING: inconsistent lock state",
+            "inconsistent {IN-HARDIRQ-W} -> {HARDIRQ-ON-W} usage.",
+            "lockdep_selftest_remarked",
+            "{IN-HARDIRQ-W} state was registered at:",
+            "<Interrupt>",
+            "1 lock held by",
+        ],
+    )
+}
+
+static INVERTED_SAFE: SpinLock<u32> = SpinLock::named("lockdep_selftest_inv_safe", 0);
+static INVERTED_UNSAFE: SpinLock<u32> = SpinLock::named("lockdep_selftest_inv_unsafe", 0);
+
+fn take_inverted_safe_lock() {
+    let _g = INVERTED_SAFE.lock();
+}
+
+/// The order comes first (with IRQs masked, harmless then), the usages
+/// after: INVERTED_UNSAFE is taken with IRQs on, then INVERTED_SAFE in an
+/// IRQ handler. The second usage completes the same deadlock as above and
+/// is reported when it appears ("possible irq lock inversion").
+fn a_lock_turning_irq_safe_above_an_irq_unsafe_one_is_an_inversion() -> TestResult {
+    let flags = cpu::local_irq_save();
+    {
+        let _s = INVERTED_SAFE.lock();
+        let _u = INVERTED_UNSAFE.lock();
+    }
+    cpu::local_irq_restore(flags);
+    {
+        let _u = INVERTED_UNSAFE.lock();
+    }
+    take_captured_report();
+    kassert!(
+        smp::call_on_cpu(1, take_inverted_safe_lock, true),
+        "CPU1 offline"
+    );
+    expect_text(
+        take_captured_report(),
+        "a lock first used in an IRQ handler after it took an IRQ-unsafe lock",
+        &[
+            "WARNING: possible irq lock inversion dependency detected",
+            "just changed the state of lock:",
+            "(lockdep_selftest_inv_safe){-}",
+            "but this lock took another, HARDIRQ-unsafe lock in the past:\n (lockdep_selftest_inv_unsafe){+}\n",
+            "and interrupts could create inverse lock ordering between them.",
+            "the shortest dependencies between 2nd lock and 1st lock:",
+        ],
+    )
+}
+
 fn sleeping_with_a_spin_lock_held_is_reported() -> TestResult {
     let ((), r) = expect_report(|| {
         let _g = SLEEPY.lock();
@@ -287,11 +433,12 @@ fn move_queued_task_leaves_a_queued_task_alone() -> TestResult {
         1 << 3,
     )
     .map_err(|e| failed(format!("kthread: {e:?}")))?;
-    // Catch it queued (woken, not yet running) or running: on_rq set.
-    let mut tries = 0;
+    // Catch it queued (woken, not yet running) or running: on_rq set. It
+    // is for microseconds in each tick it sleeps, so try for a time, not
+    // a number of times (2000 tries missed it on a loaded host).
+    let end = crate::time::uptime_ns() + 3_000_000_000;
     let mut checked = false;
-    while tries < 2000 && !checked {
-        tries += 1;
+    while crate::time::uptime_ns() < end && !checked {
         let _pi = t.pi_lock.lock();
         if t.on_rq.load(Ordering::Acquire) {
             drop(_pi);
@@ -320,6 +467,166 @@ fn move_queued_task_leaves_a_queued_task_alone() -> TestResult {
         bad.is_none(),
         "after the task exited: {}",
         bad.unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// sched_setaffinity moving another task that is queued but not running,
+/// with a sleeping state set (preempted between set_current_state and
+/// schedule(), as any wait loop can be). The move takes it off one
+/// runqueue and puts it on another; a wake-up in between, finding it on
+/// no runqueue, queued it itself, and the move then queued it a second
+/// time. A hook holds the move in that window while another CPU wakes the
+/// task: under the task's pi_lock the wake-up waits for the move.
+fn sched_setaffinity_on_a_queued_task_races_no_wake_up() -> TestResult {
+    use crate::ktest::hooks::{AFFINITY_MOVE_ARRIVED, AFFINITY_MOVE_RELEASE, AFFINITY_MOVE_VICTIM};
+    use crate::task::{TASK_INTERRUPTIBLE, TASK_RUNNING};
+    use core::sync::atomic::AtomicBool;
+    let stop = Arc::new(AtomicBool::new(false));
+    let (s1, s2, s3) = (stop.clone(), stop.clone(), stop.clone());
+    // Keeps CPU 1 busy, so the tick preempts the victim there.
+    let hog = crate::kthread::kthread_run_on(
+        move || {
+            while !s1.load(Ordering::Acquire) {
+                core::hint::spin_loop();
+            }
+            0
+        },
+        "aff_hog",
+        1 << 1,
+    )
+    .map_err(|e| failed(format!("kthread: {e:?}")))?;
+    // Sets a sleeping state and works until preempted, as a wait loop
+    // between set_current_state and schedule() can; then runs on.
+    let victim = crate::kthread::kthread_run_on(
+        move || {
+            let me = crate::task::current();
+            while !s2.load(Ordering::Acquire) {
+                crate::task::set_current_state(TASK_INTERRUPTIBLE);
+                let n = me.nivcsw.load(Ordering::Relaxed);
+                let end = crate::time::uptime_ns() + 20_000_000;
+                while me.nivcsw.load(Ordering::Relaxed) == n
+                    && crate::time::uptime_ns() < end
+                    && !s2.load(Ordering::Acquire)
+                {
+                    core::hint::spin_loop();
+                }
+                crate::task::set_current_state(TASK_RUNNING);
+            }
+            0
+        },
+        "aff_victim",
+        1 << 1,
+    )
+    .map_err(|e| failed(format!("kthread: {e:?}")))?;
+    // Wakes the victim while a move of it waits in the window.
+    let v = victim.clone();
+    let waker = crate::kthread::kthread_run_on(
+        move || {
+            while !s3.load(Ordering::Acquire) {
+                if AFFINITY_MOVE_ARRIVED.load(Ordering::Acquire)
+                    && !AFFINITY_MOVE_RELEASE.load(Ordering::Acquire)
+                {
+                    crate::sched::wake_up_process(&v);
+                    AFFINITY_MOVE_RELEASE.store(true, Ordering::Release);
+                }
+                core::hint::spin_loop();
+            }
+            0
+        },
+        "aff_waker",
+        1 << 3,
+    )
+    .map_err(|e| failed(format!("kthread: {e:?}")))?;
+    let mut arrived = false;
+    for _ in 0..40 {
+        // Queued, not running, a sleeping state set.
+        let caught = wait_until(500, || {
+            victim.state() == TASK_INTERRUPTIBLE
+                && victim.se.rb_key().is_some()
+                && victim.task_cpu() == 1
+        });
+        if !caught {
+            continue;
+        }
+        AFFINITY_MOVE_RELEASE.store(false, Ordering::Release);
+        AFFINITY_MOVE_ARRIVED.store(false, Ordering::Release);
+        AFFINITY_MOVE_VICTIM.store(Arc::as_ptr(&victim) as usize, Ordering::Release);
+        crate::sched::core::sched_setaffinity(&victim, 1 << 2)
+            .map_err(|e| failed(format!("setaffinity: {e:?}")))?;
+        AFFINITY_MOVE_VICTIM.store(0, Ordering::Release);
+        arrived = AFFINITY_MOVE_ARRIVED.load(Ordering::Acquire);
+        if arrived {
+            break;
+        }
+        // Missed it (it ran meanwhile): back to CPU 1 and try again.
+        crate::sched::core::sched_setaffinity(&victim, 1 << 1)
+            .map_err(|e| failed(format!("setaffinity: {e:?}")))?;
+    }
+    let woken = wait_until(1000, || AFFINITY_MOVE_RELEASE.load(Ordering::Acquire));
+    let (places, bad) = scheduler_snapshot(&victim);
+    stop.store(true, Ordering::Release);
+    crate::sched::wake_up_process(&victim);
+    kassert!(
+        arrived,
+        "never caught the victim queued with a sleeping state"
+    );
+    kassert!(woken, "the waker never woke the victim");
+    kassert!(
+        places <= 1,
+        "the victim is in {places} places after a wake-up raced its move"
+    );
+    kassert!(bad.is_none(), "after the move: {}", bad.unwrap_or_default());
+    for t in [&hog, &victim, &waker] {
+        kassert!(
+            wait_until(3000, || Arc::strong_count(t) == 1),
+            "{} did not exit",
+            t.comm()
+        );
+    }
+    Ok(())
+}
+
+/// A task whose new affinity excludes its CPU steps off it through
+/// schedule(); the CPU it leaves queues it on an allowed CPU in
+/// finish_task_switch. That must happen before IRQs come back on there:
+/// after, an IRQ (and whatever it wakes) could run first while the task,
+/// runnable, sat on no runqueue. A hook makes the old CPU wait, IRQs on,
+/// for the task to run on its new CPU.
+fn a_task_switched_out_for_its_affinity_is_queued_before_irqs_come_back() -> TestResult {
+    use crate::ktest::hooks::{MIGRATE_RAN_IN_WINDOW, MIGRATE_VICTIM, MIGRATE_VICTIM_RAN};
+    use core::sync::atomic::AtomicBool;
+    MIGRATE_VICTIM_RAN.store(false, Ordering::Release);
+    MIGRATE_RAN_IN_WINDOW.store(0, Ordering::Release);
+    let go = Arc::new(AtomicBool::new(false));
+    let g2 = go.clone();
+    let victim = crate::kthread::kthread_run_on(
+        move || {
+            while !g2.load(Ordering::Acquire) {
+                crate::sched::wait::msleep(1);
+            }
+            let me = crate::task::current();
+            MIGRATE_VICTIM.store(Arc::as_ptr(&me) as usize, Ordering::Release);
+            let _ = crate::sched::core::sched_setaffinity(&me, 1 << 2);
+            MIGRATE_VICTIM_RAN.store(true, Ordering::Release);
+            0
+        },
+        "migrate_victim",
+        1 << 1,
+    )
+    .map_err(|e| failed(format!("kthread: {e:?}")))?;
+    go.store(true, Ordering::Release);
+    kassert!(
+        wait_until(3000, || MIGRATE_RAN_IN_WINDOW.load(Ordering::Acquire) != 0),
+        "the CPU the victim left never reached the window"
+    );
+    kassert!(
+        MIGRATE_RAN_IN_WINDOW.load(Ordering::Acquire) == 1,
+        "the victim could not run on its new CPU while the CPU it left had IRQs on: it was on no runqueue"
+    );
+    kassert!(
+        wait_until(3000, || Arc::strong_count(&victim) == 1),
+        "the victim did not exit"
     );
     Ok(())
 }
@@ -385,6 +692,18 @@ pub const SUITE: Suite = Suite {
             run: a_lock_taken_in_irq_and_with_irqs_on_is_inconsistent,
         },
         TestCase {
+            name: "an_irq_safe_lock_ordered_before_an_irq_unsafe_one_is_reported",
+            run: an_irq_safe_lock_ordered_before_an_irq_unsafe_one_is_reported,
+        },
+        TestCase {
+            name: "a_lock_held_when_irqs_come_back_on_is_irq_unsafe",
+            run: a_lock_held_when_irqs_come_back_on_is_irq_unsafe,
+        },
+        TestCase {
+            name: "a_lock_turning_irq_safe_above_an_irq_unsafe_one_is_an_inversion",
+            run: a_lock_turning_irq_safe_above_an_irq_unsafe_one_is_an_inversion,
+        },
+        TestCase {
             name: "sleeping_with_a_spin_lock_held_is_reported",
             run: sleeping_with_a_spin_lock_held_is_reported,
         },
@@ -399,6 +718,14 @@ pub const SUITE: Suite = Suite {
         TestCase {
             name: "move_queued_task_leaves_a_queued_task_alone",
             run: move_queued_task_leaves_a_queued_task_alone,
+        },
+        TestCase {
+            name: "sched_setaffinity_on_a_queued_task_races_no_wake_up",
+            run: sched_setaffinity_on_a_queued_task_races_no_wake_up,
+        },
+        TestCase {
+            name: "a_task_switched_out_for_its_affinity_is_queued_before_irqs_come_back",
+            run: a_task_switched_out_for_its_affinity_is_queued_before_irqs_come_back,
         },
         TestCase {
             name: "a_task_freed_in_an_irq_handler_unlinks_its_children_consistently",

@@ -431,6 +431,8 @@ pub fn finish_task_switch(prev: Arc<Task>) {
         move_queued_task(&prev);
     }
     cpu::local_irq_enable();
+    #[cfg(feature = "ktest")]
+    crate::ktest::hooks::finish_task_switch_irqs_on(&prev);
     if prev_state == TASK_DEAD {
         crate::exit::put_task_stack(&prev, true);
     }
@@ -760,6 +762,8 @@ pub fn sched_setaffinity(p: &Arc<Task>, mask: u32) -> Result<(), crate::errno::E
     // wake-ups out; balancing may have moved it meanwhile).
     if p.task_cpu() == src && p.se.rb_key().is_some() && !src_rq.is_curr(p) {
         let tree_ref = src_rq.deactivate_task(p);
+        #[cfg(feature = "ktest")]
+        crate::ktest::hooks::affinity_move(p);
         set_task_cpu(p, dst, src_rq.cfs.min_vruntime, dst_rq.cfs.min_vruntime);
         dst_rq.activate_task(p, Enqueue::Migrated);
         resched_curr(dst_rq);
