@@ -16,8 +16,7 @@
 //! the heap lock.
 
 use super::{page_alloc, phys_to_virt, PAGE_SIZE};
-use crate::arch::cpu;
-use crate::percpu::{self, NR_CPUS};
+use crate::percpu::{IrqsMasked, NR_CPUS};
 use crate::sync::IrqSpinLock;
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;
@@ -132,29 +131,11 @@ static CPU_CACHES: CpuCaches = CpuCaches(
 /// the cache's only user.
 #[inline(always)]
 #[allow(clippy::mut_from_ref)]
-fn this_cpu_cache(_irqs_masked: &IrqsMasked) -> (&'static mut CpuFree, &'static CpuStats) {
-    let c = &CPU_CACHES.0[percpu::smp_processor_id()];
+fn this_cpu_cache(irqs: &IrqsMasked) -> (&'static mut CpuFree, &'static CpuStats) {
+    let c = &CPU_CACHES.0[irqs.cpu()];
     // SAFETY: see CpuCaches; `IrqsMasked` proves IRQs are off, and it is
     // not Send, so its holder stays on this CPU.
     (unsafe { &mut *c.free.get() }, &c.stats)
-}
-
-/// IRQs masked on this CPU for as long as it lives (`local_irq_save` /
-/// `local_irq_restore`).
-struct IrqsMasked(u64, core::marker::PhantomData<*const ()>);
-
-impl IrqsMasked {
-    #[inline(always)]
-    fn new() -> Self {
-        IrqsMasked(cpu::local_irq_save(), core::marker::PhantomData)
-    }
-}
-
-impl Drop for IrqsMasked {
-    #[inline(always)]
-    fn drop(&mut self) {
-        cpu::local_irq_restore(self.0);
-    }
 }
 
 /// Adds `d` to a counter only this CPU writes.
