@@ -19,7 +19,7 @@ use crate::{arch::cpu, smp};
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use libkernel::preempt::HARDIRQ_OFFSET;
 
 static A: SpinLock<u32> = SpinLock::named("lockdep_selftest_A", 0);
@@ -331,7 +331,6 @@ fn proc_lockdep_lists_classes_and_dependencies() -> TestResult {
 fn a_task_in_the_schedule_window_is_not_migrated() -> TestResult {
     use crate::ktest::hooks::{SCHED_ENTRY_ARRIVED, SCHED_ENTRY_LEFT_ON, SCHED_ENTRY_VICTIM};
     use alloc::sync::Arc;
-    use core::sync::atomic::AtomicBool;
     SCHED_ENTRY_ARRIVED.store(false, Ordering::Release);
     SCHED_ENTRY_LEFT_ON.store(0, Ordering::Release);
     let done = Arc::new(AtomicBool::new(false));
@@ -380,6 +379,139 @@ fn a_task_in_the_schedule_window_is_not_migrated() -> TestResult {
     Ok(())
 }
 
+static PE_GO: AtomicBool = AtomicBool::new(false);
+static PE_VICTIM_DONE: AtomicBool = AtomicBool::new(false);
+static PE_TICKS_BEFORE: AtomicU64 = AtomicU64::new(0);
+/// Whether CPU 1 took no tick between disabling preemption and the
+/// request's IPI: then the request came from the other CPU alone.
+static PE_CONCLUSIVE: AtomicBool = AtomicBool::new(false);
+/// CPU 1's tick count when the woken task ran (u64::MAX: not yet), and
+/// whether the victim had left its preempt_enable by then.
+static PE_TICKS_AT_RUN: AtomicU64 = AtomicU64::new(u64::MAX);
+static PE_RAN_AFTER_VICTIM: AtomicBool = AtomicBool::new(false);
+
+/// One try of the test below: Ok(None) if CPU 1 ticked meanwhile (its
+/// own tick may then have asked for the reschedule), else whether the
+/// woken task ran inside the victim's preempt_enable, and how.
+fn preempt_enable_try() -> Result<Option<(bool, String)>, crate::ktest::Fail> {
+    use crate::task::{TASK_INTERRUPTIBLE, TASK_RUNNING};
+    PE_GO.store(false, Ordering::Release);
+    PE_VICTIM_DONE.store(false, Ordering::Release);
+    PE_CONCLUSIVE.store(false, Ordering::Release);
+    PE_TICKS_AT_RUN.store(u64::MAX, Ordering::Release);
+    let sleeper = crate::kthread::kthread_run_on(
+        || {
+            loop {
+                crate::task::set_current_state(TASK_INTERRUPTIBLE);
+                if PE_GO.load(Ordering::Acquire) {
+                    break;
+                }
+                crate::sched::schedule();
+            }
+            crate::task::set_current_state(TASK_RUNNING);
+            PE_RAN_AFTER_VICTIM.store(PE_VICTIM_DONE.load(Ordering::Acquire), Ordering::Release);
+            PE_TICKS_AT_RUN.store(
+                percpu::cpu(1).ticks.load(Ordering::Acquire),
+                Ordering::Release,
+            );
+            0
+        },
+        "pe_sleeper",
+        1 << 1,
+    )
+    .map_err(|e| failed(format!("kthread: {e:?}")))?;
+    let ready = Arc::new(AtomicBool::new(false));
+    let r2 = ready.clone();
+    let victim = crate::kthread::kthread_run_on(
+        move || {
+            // Run a while, so the sleeper's wake-up preempts it.
+            let end = crate::time::uptime_ns() + 30_000_000;
+            while crate::time::uptime_ns() < end {
+                core::hint::spin_loop();
+            }
+            crate::preempt::preempt_disable();
+            let pc = percpu::this_cpu();
+            let (ipis, ticks) = (
+                pc.ipis.load(Ordering::Acquire),
+                pc.ticks.load(Ordering::Acquire),
+            );
+            r2.store(true, Ordering::Release);
+            // The request, then its IPI (handled here: IRQs are on).
+            let end = crate::time::uptime_ns() + 500_000_000;
+            while (!pc.need_resched.load(Ordering::Acquire)
+                || pc.ipis.load(Ordering::Acquire) == ipis)
+                && crate::time::uptime_ns() < end
+            {
+                core::hint::spin_loop();
+            }
+            let now = pc.ticks.load(Ordering::Acquire);
+            PE_CONCLUSIVE.store(
+                now == ticks && pc.need_resched.load(Ordering::Acquire),
+                Ordering::Release,
+            );
+            PE_TICKS_BEFORE.store(now, Ordering::Release);
+            crate::preempt::preempt_enable();
+            PE_VICTIM_DONE.store(true, Ordering::Release);
+            0
+        },
+        "pe_victim",
+        1 << 1,
+    )
+    .map_err(|e| failed(format!("kthread: {e:?}")))?;
+    kassert!(
+        wait_until(3000, || ready.load(Ordering::Acquire)),
+        "the victim never disabled preemption"
+    );
+    PE_GO.store(true, Ordering::Release);
+    crate::sched::wake_up_process(&sleeper);
+    kassert!(
+        wait_until(3000, || PE_TICKS_AT_RUN.load(Ordering::Acquire) != u64::MAX),
+        "the woken task never ran"
+    );
+    for t in [&sleeper, &victim] {
+        kassert!(
+            wait_until(3000, || Arc::strong_count(t) == 1),
+            "{} did not exit",
+            t.comm()
+        );
+    }
+    if !PE_CONCLUSIVE.load(Ordering::Acquire) {
+        return Ok(None);
+    }
+    let (before, at_run) = (
+        PE_TICKS_BEFORE.load(Ordering::Acquire),
+        PE_TICKS_AT_RUN.load(Ordering::Acquire),
+    );
+    let after = PE_RAN_AFTER_VICTIM.load(Ordering::Acquire);
+    let how = format!(
+        "the woken task ran {} ticks after the victim's preempt_enable (victim done first: {after})",
+        at_run.wrapping_sub(before)
+    );
+    // A tick may still land between the switch and the woken task's read
+    // of the count: whether the victim got past preempt_enable first is
+    // what tells.
+    Ok(Some((!after, how)))
+}
+
+/// A wake-up on another CPU asks CPU 1, which has preemption disabled (as
+/// under a spin lock, IRQs on), to reschedule: its IPI folds the request
+/// into the running task's preempt word, and the preempt_enable that ends
+/// the section switches at once, with no tick in between, as the request
+/// was always acted on there. Without the fold only the next IRQ would.
+/// A try in which CPU 1 ticked meanwhile proves nothing (the tick may ask
+/// itself) and is repeated.
+fn a_reschedule_asked_while_preemption_is_off_happens_at_preempt_enable() -> TestResult {
+    for _ in 0..8 {
+        if let Some((ok, how)) = preempt_enable_try()? {
+            kassert!(ok, "{how}: the reschedule waited for a later IRQ");
+            return Ok(());
+        }
+    }
+    Err(failed(String::from(
+        "CPU 1 ticked in every try before the request arrived",
+    )))
+}
+
 /// move_queued_task runs after a task was switched out for its affinity;
 /// if something queued it meanwhile it must not be queued twice.
 /// With every runqueue locked at once (in CPU order): in how many places
@@ -419,7 +551,6 @@ fn scheduler_snapshot(t: &Arc<Task>) -> (usize, Option<String>) {
 }
 
 fn move_queued_task_leaves_a_queued_task_alone() -> TestResult {
-    use core::sync::atomic::AtomicBool;
     let stop = Arc::new(AtomicBool::new(false));
     let s2 = stop.clone();
     let t = crate::kthread::kthread_run_on(
@@ -481,7 +612,6 @@ fn move_queued_task_leaves_a_queued_task_alone() -> TestResult {
 fn sched_setaffinity_on_a_queued_task_races_no_wake_up() -> TestResult {
     use crate::ktest::hooks::{AFFINITY_MOVE_ARRIVED, AFFINITY_MOVE_RELEASE, AFFINITY_MOVE_VICTIM};
     use crate::task::{TASK_INTERRUPTIBLE, TASK_RUNNING};
-    use core::sync::atomic::AtomicBool;
     let stop = Arc::new(AtomicBool::new(false));
     let (s1, s2, s3) = (stop.clone(), stop.clone(), stop.clone());
     // Keeps CPU 1 busy, so the tick preempts the victim there.
@@ -595,7 +725,6 @@ fn sched_setaffinity_on_a_queued_task_races_no_wake_up() -> TestResult {
 /// for the task to run on its new CPU.
 fn a_task_switched_out_for_its_affinity_is_queued_before_irqs_come_back() -> TestResult {
     use crate::ktest::hooks::{MIGRATE_RAN_IN_WINDOW, MIGRATE_VICTIM, MIGRATE_VICTIM_RAN};
-    use core::sync::atomic::AtomicBool;
     MIGRATE_VICTIM_RAN.store(false, Ordering::Release);
     MIGRATE_RAN_IN_WINDOW.store(0, Ordering::Release);
     let go = Arc::new(AtomicBool::new(false));
@@ -710,6 +839,10 @@ pub const SUITE: Suite = Suite {
         TestCase {
             name: "proc_lockdep_lists_classes_and_dependencies",
             run: proc_lockdep_lists_classes_and_dependencies,
+        },
+        TestCase {
+            name: "a_reschedule_asked_while_preemption_is_off_happens_at_preempt_enable",
+            run: a_reschedule_asked_while_preemption_is_off_happens_at_preempt_enable,
         },
         TestCase {
             name: "a_task_in_the_schedule_window_is_not_migrated",

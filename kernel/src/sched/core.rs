@@ -103,10 +103,16 @@ pub fn sched_ready() -> bool {
 /// Asks the task running on `rq`'s CPU to reschedule (`resched_curr`).
 fn resched_curr(rq: &RunQueue) {
     let pc = percpu::cpu(rq.cpu);
+    let local = rq.cpu == percpu::smp_processor_id();
+    if local {
+        // The running task is current (this runqueue is locked here).
+        preempt::set_preempt_need_resched();
+    }
     if pc.need_resched.swap(true, Ordering::AcqRel) {
         return;
     }
-    if rq.cpu != percpu::smp_processor_id() {
+    if !local {
+        // Folded into that CPU's running task on the way out of the IPI.
         smp::send_ipi(rq.cpu, IpiKind::Reschedule);
     }
 }
@@ -288,6 +294,7 @@ pub fn __schedule(preempt: bool, locked: Option<IrqSpinGuard<'static, RunQueue>>
     }
     let next = rq.pick_next_task(&prev, prev_is_idle);
     pc.need_resched.store(false, Ordering::Release);
+    preempt::clear_preempt_need_resched();
     let Some(next) = next else {
         rq.curr = Some(prev);
         return;
