@@ -200,21 +200,22 @@ pub fn init() {
     }
 }
 
-/// Records that `instance` of `map`'s class is being taken at `ip`
-/// (`lock_acquire`): called before spinning, so a deadlock is reported
-/// rather than entered.
+/// Records that `instance` of `map`'s class is being taken here, in the
+/// caller this is inlined into (`lock_acquire`): called before spinning,
+/// so a deadlock is reported rather than entered. The address is taken
+/// only when the validator is on.
 #[inline(always)]
-pub fn lock_acquire(map: &LockdepMap, instance: usize, subclass: u8, ip: usize) {
+pub fn lock_acquire(map: &LockdepMap, instance: usize, subclass: u8) {
     if enabled() {
-        __lock_acquire(map, instance, subclass, ip);
+        __lock_acquire(map, instance, subclass, crate::this_ip!());
     }
 }
 
-/// Records the release of `instance` (`lock_release`).
+/// Records the release of `instance` here (`lock_release`).
 #[inline(always)]
-pub fn lock_release(map: &LockdepMap, instance: usize, ip: usize) {
+pub fn lock_release(map: &LockdepMap, instance: usize) {
     if enabled() {
-        __lock_release(map, instance, ip);
+        __lock_release(map, instance, crate::this_ip!());
     }
 }
 

@@ -112,7 +112,7 @@ impl<T, const IRQ: bool> RawSpinLock<T, IRQ> {
     /// The rest of a lock, once IRQs and preemption are off.
     #[inline(always)]
     fn lock_entered(&self, subclass: u8, flags: u64) -> RawSpinGuard<'_, T, IRQ> {
-        crate::lockdep::lock_acquire(&self.dep_map, self.addr(), subclass, crate::this_ip!());
+        crate::lockdep::lock_acquire(&self.dep_map, self.addr(), subclass);
         let data = match self.inner.try_lock() {
             Some(g) => spin::MutexGuard::leak(g) as *mut T,
             None => self.lock_slowpath(),
@@ -137,12 +137,7 @@ impl<T, const IRQ: bool> RawSpinLock<T, IRQ> {
         let flags = self.enter();
         match self.inner.try_lock() {
             Some(g) => {
-                crate::lockdep::lock_acquire(
-                    &self.dep_map,
-                    self.addr(),
-                    subclass,
-                    crate::this_ip!(),
-                );
+                crate::lockdep::lock_acquire(&self.dep_map, self.addr(), subclass);
                 self.set_owner();
                 Some(RawSpinGuard {
                     lock: self,
@@ -298,7 +293,7 @@ impl<'a, T, const IRQ: bool> RawSpinGuard<'a, T, IRQ> {
     /// the next task releases it with [`RawSpinLock::force_unlock`]
     /// (`prepare_lock_switch`).
     pub fn hand_over(self) {
-        crate::lockdep::lock_release(&self.lock.dep_map, self.lock.addr(), crate::this_ip!());
+        crate::lockdep::lock_release(&self.lock.dep_map, self.lock.addr());
         core::mem::forget(self);
     }
 
@@ -327,7 +322,7 @@ impl<T, const IRQ: bool> Drop for RawSpinGuard<'_, T, IRQ> {
     #[inline(always)]
     fn drop(&mut self) {
         let lock = self.lock;
-        crate::lockdep::lock_release(&lock.dep_map, lock.addr(), crate::this_ip!());
+        crate::lockdep::lock_release(&lock.dep_map, lock.addr());
         // SAFETY: this guard owns the lock; the data pointer is not used
         // after this.
         unsafe { lock.force_unlock() };
