@@ -34,7 +34,7 @@ use alloc::string::String;
 use core::cell::UnsafeCell;
 use core::fmt::{self, Write};
 use core::panic::Location;
-use core::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 use libkernel::lockdep::{self as dep, ClassId, Ctx, Graph, HeldLocks, Report, Trace};
 
 /// Class names of the validator's self-test locks (see the module doc).
@@ -117,39 +117,64 @@ impl Write for TextBuf {
     }
 }
 
-/// A lock's link to its class (Linux's `struct lockdep_map`).
-pub struct LockdepMap {
-    key: &'static Location<'static>,
-    name: Option<&'static str>,
-    /// The class of subclass 0, once registered (id + 1; 0: not yet).
-    class_cache: AtomicU16,
-}
+/// A lock's link to its class (Linux's `struct lockdep_map`), one word
+/// in every lock: where the lock was created (a `Location`), or for a
+/// named lock its name (a `&'static &'static str`, tagged in bit 0). Both
+/// live for ever and are unique to their class, so the word is the
+/// class's key, looked up in the graph's hash when the validator is on.
+pub struct LockdepMap(*const u8);
+
+// SAFETY: the pointer is to immutable static data (a Location or a
+// string reference), never written through.
+unsafe impl Sync for LockdepMap {}
+// SAFETY: as above.
+unsafe impl Send for LockdepMap {}
 
 impl LockdepMap {
-    /// A map for a lock created at `key`, optionally named.
-    pub const fn new(key: &'static Location<'static>, name: Option<&'static str>) -> Self {
-        LockdepMap {
-            key,
-            name,
-            class_cache: AtomicU16::new(0),
+    /// A map for a lock created at `site`, or named `name`.
+    pub const fn new(
+        site: &'static Location<'static>,
+        name: Option<&'static &'static str>,
+    ) -> Self {
+        match name {
+            // Both are at least 4-aligned: bit 0 is free for the tag.
+            Some(n) => LockdepMap((n as *const &str as *const u8).wrapping_add(1)),
+            None => LockdepMap(site as *const Location as *const u8),
         }
+    }
+
+    /// The class key (see the type).
+    fn key(&self) -> usize {
+        self.0 as usize
     }
 
     /// The class name for reports: its given name, else where it was
     /// created.
     pub fn name_hint(&self) -> ClassName {
-        ClassName(self.key, self.name)
+        let p = self.0 as usize;
+        if p & 1 != 0 {
+            // SAFETY: made by `new` from a `&'static &'static str`, plus 1.
+            ClassName::Named(unsafe { *((p - 1) as *const &'static str) })
+        } else {
+            // SAFETY: made by `new` from a `&'static Location`.
+            ClassName::Site(unsafe { &*(p as *const Location<'static>) })
+        }
     }
 }
 
 /// A lock class's printable name (see [`LockdepMap::name_hint`]).
-pub struct ClassName(&'static Location<'static>, Option<&'static str>);
+pub enum ClassName {
+    /// The name the lock was given.
+    Named(&'static str),
+    /// Where an unnamed lock was created.
+    Site(&'static Location<'static>),
+}
 
 impl fmt::Display for ClassName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.1 {
-            Some(n) => f.write_str(n),
-            None => write!(f, "{}:{}", self.0.file(), self.0.line()),
+        match self {
+            ClassName::Named(n) => f.write_str(n),
+            ClassName::Site(l) => write!(f, "{}:{}", l.file(), l.line()),
         }
     }
 }
@@ -360,26 +385,17 @@ fn site_name(g: &Graph, map: &LockdepMap) -> &'static str {
 
 /// `map`'s class for `subclass`, registered on first use.
 fn class_of(g: &mut Graph, map: &LockdepMap, subclass: u8) -> Result<ClassId, Report> {
-    if subclass == 0 {
-        if let Some(id) = map.class_cache.load(Ordering::Relaxed).checked_sub(1) {
-            return Ok(id);
-        }
-    }
-    let key = map.key as *const Location as usize;
-    let id = match g.lookup(key, subclass) {
-        Some(id) => id,
+    let key = map.key();
+    match g.lookup(key, subclass) {
+        Some(id) => Ok(id),
         None => {
-            let name = match map.name {
-                Some(n) => n,
-                None => site_name(g, map),
+            let name = match map.name_hint() {
+                ClassName::Named(n) => n,
+                ClassName::Site(_) => site_name(g, map),
             };
-            g.register(key, subclass, name)?
+            g.register(key, subclass, name)
         }
-    };
-    if subclass == 0 {
-        map.class_cache.store(id + 1, Ordering::Relaxed);
     }
-    Ok(id)
 }
 
 /// A report written in this CPU's buffer, copied to the heap (the graph

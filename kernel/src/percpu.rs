@@ -67,7 +67,7 @@ impl PerCpu {
             trace_ring: AtomicPtr::new(core::ptr::null_mut()),
             next_tick: AtomicU64::new(0),
             irq_regs: AtomicUsize::new(0),
-            fault: crate::sync::IrqSpinLock::named("&pc->fault", None),
+            fault: crate::sync::IrqSpinLock::named(&"&pc->fault", None),
         }
     }
 

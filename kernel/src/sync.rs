@@ -66,18 +66,20 @@ impl<T, const IRQ: bool> RawSpinLock<T, IRQ> {
 
     /// A new unlocked lock with a class name for reports (Linux names a
     /// class after the lock expression: `&rq->lock`, `tasklist_lock`).
+    /// The name is passed by reference (`named(&"&rq->lock", ..)`, a
+    /// static), so the lock keeps one pointer for its class; every lock
+    /// given one name is of one class.
     #[track_caller]
-    pub const fn named(name: &'static str, v: T) -> Self {
+    pub const fn named(name: &'static &'static str, v: T) -> Self {
         Self::with_class(v, Location::caller(), Some(name))
     }
 
-    /// A new unlocked lock of an explicit class: locks created by one
-    /// helper for several objects share it (all runqueue locks are one
-    /// class).
+    /// A new unlocked lock of an explicit class: named, or else of the
+    /// place `key`.
     pub const fn with_class(
         v: T,
         key: &'static Location<'static>,
-        name: Option<&'static str>,
+        name: Option<&'static &'static str>,
     ) -> Self {
         RawSpinLock {
             inner: spin::Mutex::new(v),

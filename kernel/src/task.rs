@@ -440,10 +440,10 @@ impl Task {
                 0
             })),
             held_locks: crate::lockdep::TaskHeldLocks::new(),
-            pi_lock: IrqSpinLock::named("&p->pi_lock", ()),
-            family: IrqSpinLock::named("&p->family", Family::default()),
+            pi_lock: IrqSpinLock::named(&"&p->pi_lock", ()),
+            family: IrqSpinLock::named(&"&p->family", Family::default()),
             sibling: IrqSpinLock::named(
-                "&p->sibling",
+                &"&p->sibling",
                 Sibling {
                     next: None,
                     prev: Weak::new(),

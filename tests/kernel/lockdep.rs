@@ -22,10 +22,10 @@ use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use libkernel::preempt::HARDIRQ_OFFSET;
 
-static A: SpinLock<u32> = SpinLock::named("lockdep_selftest_A", 0);
-static B: SpinLock<u32> = SpinLock::named("lockdep_selftest_B", 0);
-static IRQ_LOCK: SpinLock<u32> = SpinLock::named("lockdep_selftest_irq", 0);
-static SLEEPY: SpinLock<u32> = SpinLock::named("lockdep_selftest_sleep", 0);
+static A: SpinLock<u32> = SpinLock::named(&"lockdep_selftest_A", 0);
+static B: SpinLock<u32> = SpinLock::named(&"lockdep_selftest_B", 0);
+static IRQ_LOCK: SpinLock<u32> = SpinLock::named(&"lockdep_selftest_irq", 0);
+static SLEEPY: SpinLock<u32> = SpinLock::named(&"lockdep_selftest_sleep", 0);
 
 fn expect_text(report: Option<String>, what: &str, wants: &[&str]) -> TestResult {
     let Some(r) = report else {
@@ -48,7 +48,7 @@ fn spin_locks_raise_the_holders_preempt_count() -> TestResult {
         let _a = A.lock();
         kassert_eq!(preempt_count(), 1);
         kassert!(!cpu::irqs_disabled(), "a SpinLock masked IRQs");
-        static I: IrqSpinLock<u32> = IrqSpinLock::named("lockdep_selftest_irqsave", 0);
+        static I: IrqSpinLock<u32> = IrqSpinLock::named(&"lockdep_selftest_irqsave", 0);
         let _i = I.lock();
         kassert_eq!(preempt_count(), 2);
         kassert!(cpu::irqs_disabled(), "an IrqSpinLock left IRQs on");
@@ -139,10 +139,10 @@ fn a_lock_taken_in_irq_and_with_irqs_on_is_inconsistent() -> TestResult {
     )
 }
 
-static SAFE: SpinLock<u32> = SpinLock::named("lockdep_selftest_safe", 0);
-static SAFE_INNER: SpinLock<u32> = SpinLock::named("lockdep_selftest_safe_inner", 0);
-static UNSAFE_OUTER: SpinLock<u32> = SpinLock::named("lockdep_selftest_unsafe_outer", 0);
-static UNSAFE: SpinLock<u32> = SpinLock::named("lockdep_selftest_unsafe", 0);
+static SAFE: SpinLock<u32> = SpinLock::named(&"lockdep_selftest_safe", 0);
+static SAFE_INNER: SpinLock<u32> = SpinLock::named(&"lockdep_selftest_safe_inner", 0);
+static UNSAFE_OUTER: SpinLock<u32> = SpinLock::named(&"lockdep_selftest_unsafe_outer", 0);
+static UNSAFE: SpinLock<u32> = SpinLock::named(&"lockdep_selftest_unsafe", 0);
 
 fn take_safe_lock() {
     let _g = SAFE.lock();
@@ -199,7 +199,7 @@ fn an_irq_safe_lock_ordered_before_an_irq_unsafe_one_is_reported() -> TestResult
     )
 }
 
-static REMARKED: SpinLock<u32> = SpinLock::named("lockdep_selftest_remarked", 0);
+static REMARKED: SpinLock<u32> = SpinLock::named(&"lockdep_selftest_remarked", 0);
 
 fn take_remarked_lock() {
     let _g = REMARKED.lock();
@@ -245,8 +245,8 @@ fn a_lock_held_when_irqs_come_back_on_is_irq_unsafe() -> TestResult {
     )
 }
 
-static INVERTED_SAFE: SpinLock<u32> = SpinLock::named("lockdep_selftest_inv_safe", 0);
-static INVERTED_UNSAFE: SpinLock<u32> = SpinLock::named("lockdep_selftest_inv_unsafe", 0);
+static INVERTED_SAFE: SpinLock<u32> = SpinLock::named(&"lockdep_selftest_inv_safe", 0);
+static INVERTED_UNSAFE: SpinLock<u32> = SpinLock::named(&"lockdep_selftest_inv_unsafe", 0);
 
 fn take_inverted_safe_lock() {
     let _g = INVERTED_SAFE.lock();
@@ -761,7 +761,8 @@ fn a_task_switched_out_for_its_affinity_is_queued_before_irqs_come_back() -> Tes
 }
 
 /// Where the last reference to the parent is dropped (in an IRQ handler).
-static DOOMED: IrqSpinLock<Option<Arc<Task>>> = IrqSpinLock::named("lockdep_selftest_doomed", None);
+static DOOMED: IrqSpinLock<Option<Arc<Task>>> =
+    IrqSpinLock::named(&"lockdep_selftest_doomed", None);
 
 fn drop_doomed() {
     let p = DOOMED.lock().take();

@@ -31,7 +31,7 @@ pub static RUNQUEUES: [IrqSpinLock<RunQueue>; NR_CPUS] =
 /// One runqueue; every runqueue lock is of one class, `&rq->lock` (two are
 /// taken together with `lock_nested`, in CPU order).
 const fn rq_new(cpu: usize) -> IrqSpinLock<RunQueue> {
-    IrqSpinLock::named("&rq->lock", RunQueue::new(cpu))
+    IrqSpinLock::named(&"&rq->lock", RunQueue::new(cpu))
 }
 
 /// Locks this CPU's runqueue (`this_rq_lock`). IRQs are masked and
