@@ -244,6 +244,19 @@ pub fn lock_release(map: &LockdepMap, instance: usize) {
     }
 }
 
+/// [`lock_release`] for a caller that has just seen [`enabled`] (a spin
+/// unlock looks once for the release and the IRQ restore after it).
+#[inline(always)]
+pub fn lock_release_seen_enabled(map: &LockdepMap, instance: usize) {
+    __lock_release(map, instance, crate::this_ip!());
+}
+
+/// [`hardirqs_on`] for a caller that has just seen [`enabled`].
+#[inline(always)]
+pub fn hardirqs_on_seen_enabled() {
+    __hardirqs_on(crate::this_ip!());
+}
+
 /// IRQs are about to be unmasked on this CPU (Linux's
 /// `lockdep_hardirqs_on`): the locks the running task still holds are from
 /// now on held with IRQs on, and are checked as if taken so (a lock taken

@@ -324,12 +324,23 @@ impl<T, const IRQ: bool> Drop for RawSpinGuard<'_, T, IRQ> {
     #[inline(always)]
     fn drop(&mut self) {
         let lock = self.lock;
-        crate::lockdep::lock_release(&lock.dep_map, lock.addr());
+        // Looked at once for the release and for the IRQ restore.
+        let validating = crate::lockdep::enabled();
+        if validating {
+            crate::lockdep::lock_release_seen_enabled(&lock.dep_map, lock.addr());
+        }
         // SAFETY: this guard owns the lock; the data pointer is not used
         // after this.
         unsafe { lock.force_unlock() };
-        // Unlock first, then let IRQs back in, then preemption (which may
-        // reschedule at once if a wake-up asked for it meanwhile).
-        lock.exit(self.flags);
+        // Unlock first, then let IRQs back in (`local_irq_restore`, the
+        // validator told first), then preemption (which may reschedule at
+        // once if a wake-up asked for it meanwhile).
+        if IRQ {
+            if validating && !cpu::irqs_disabled_flags(self.flags) {
+                crate::lockdep::hardirqs_on_seen_enabled();
+            }
+            cpu::raw_local_irq_restore(self.flags);
+        }
+        preempt::preempt_enable();
     }
 }
