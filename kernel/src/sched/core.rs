@@ -218,14 +218,16 @@ fn schedule_bug(prev: &Task, expected: u32) {
 /// charges the time).
 pub fn yield_now() {
     let rq = this_rq_lock();
-    match (&rq.curr, rq.cfs.last_vruntime()) {
-        // Behind everyone queued here, as CFS's yield skips the task.
-        (Some(curr), Some(last)) => {
-            let vr = curr.se.vruntime.load(Ordering::Relaxed);
-            curr.se.vruntime.store(vr.max(last + 1), Ordering::Relaxed);
+    // Nobody queued here (the running task is outside the tree): the
+    // tree's length says so without walking down to its last entry.
+    if rq.cfs.is_empty() {
+        if !need_resched() {
+            return;
         }
-        _ if !need_resched() => return,
-        _ => {}
+    } else if let (Some(curr), Some(last)) = (&rq.curr, rq.cfs.last_vruntime()) {
+        // Behind everyone queued here, as CFS's yield skips the task.
+        let vr = curr.se.vruntime.load(Ordering::Relaxed);
+        curr.se.vruntime.store(vr.max(last + 1), Ordering::Relaxed);
     }
     // Straight on with the lock held, as Linux's do_sched_yield: no second
     // lock round trip. The count __schedule expects: the lock's, and
