@@ -23,6 +23,12 @@ pub fn handle_irq() {
         chip.eoi(irq);
     }
     preempt::preempt_count_sub(HARDIRQ_OFFSET);
+    // A reschedule another CPU (or the watchdog) asked for: into the
+    // interrupted task's preempt word, so its next preempt_enable at
+    // count 0 acts on it (`preempt_fold_need_resched`).
+    if crate::sched::core::need_resched() {
+        preempt::set_preempt_need_resched();
+    }
 }
 
 /// Lets the UART receive interrupt reach core 0.

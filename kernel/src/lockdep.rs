@@ -34,7 +34,7 @@ use alloc::string::String;
 use core::cell::UnsafeCell;
 use core::fmt::{self, Write};
 use core::panic::Location;
-use core::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 use libkernel::lockdep::{self as dep, ClassId, Ctx, Graph, HeldLocks, Report, Trace};
 
 /// Class names of the validator's self-test locks (see the module doc).
@@ -117,39 +117,64 @@ impl Write for TextBuf {
     }
 }
 
-/// A lock's link to its class (Linux's `struct lockdep_map`).
-pub struct LockdepMap {
-    key: &'static Location<'static>,
-    name: Option<&'static str>,
-    /// The class of subclass 0, once registered (id + 1; 0: not yet).
-    class_cache: AtomicU16,
-}
+/// A lock's link to its class (Linux's `struct lockdep_map`), one word
+/// in every lock: where the lock was created (a `Location`), or for a
+/// named lock its name (a `&'static &'static str`, tagged in bit 0). Both
+/// live for ever and are unique to their class, so the word is the
+/// class's key, looked up in the graph's hash when the validator is on.
+pub struct LockdepMap(*const u8);
+
+// SAFETY: the pointer is to immutable static data (a Location or a
+// string reference), never written through.
+unsafe impl Sync for LockdepMap {}
+// SAFETY: as above.
+unsafe impl Send for LockdepMap {}
 
 impl LockdepMap {
-    /// A map for a lock created at `key`, optionally named.
-    pub const fn new(key: &'static Location<'static>, name: Option<&'static str>) -> Self {
-        LockdepMap {
-            key,
-            name,
-            class_cache: AtomicU16::new(0),
+    /// A map for a lock created at `site`, or named `name`.
+    pub const fn new(
+        site: &'static Location<'static>,
+        name: Option<&'static &'static str>,
+    ) -> Self {
+        match name {
+            // Both are at least 4-aligned: bit 0 is free for the tag.
+            Some(n) => LockdepMap((n as *const &str as *const u8).wrapping_add(1)),
+            None => LockdepMap(site as *const Location as *const u8),
         }
+    }
+
+    /// The class key (see the type).
+    fn key(&self) -> usize {
+        self.0 as usize
     }
 
     /// The class name for reports: its given name, else where it was
     /// created.
     pub fn name_hint(&self) -> ClassName {
-        ClassName(self.key, self.name)
+        let p = self.0 as usize;
+        if p & 1 != 0 {
+            // SAFETY: made by `new` from a `&'static &'static str`, plus 1.
+            ClassName::Named(unsafe { *((p - 1) as *const &'static str) })
+        } else {
+            // SAFETY: made by `new` from a `&'static Location`.
+            ClassName::Site(unsafe { &*(p as *const Location<'static>) })
+        }
     }
 }
 
 /// A lock class's printable name (see [`LockdepMap::name_hint`]).
-pub struct ClassName(&'static Location<'static>, Option<&'static str>);
+pub enum ClassName {
+    /// The name the lock was given.
+    Named(&'static str),
+    /// Where an unnamed lock was created.
+    Site(&'static Location<'static>),
+}
 
 impl fmt::Display for ClassName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.1 {
-            Some(n) => f.write_str(n),
-            None => write!(f, "{}:{}", self.0.file(), self.0.line()),
+        match self {
+            ClassName::Named(n) => f.write_str(n),
+            ClassName::Site(l) => write!(f, "{}:{}", l.file(), l.line()),
         }
     }
 }
@@ -200,21 +225,84 @@ pub fn init() {
     }
 }
 
-/// Records that `instance` of `map`'s class is being taken at `ip`
-/// (`lock_acquire`): called before spinning, so a deadlock is reported
-/// rather than entered.
+/// Records that `instance` of `map`'s class is being taken here, in the
+/// caller this is inlined into (`lock_acquire`): called before spinning,
+/// so a deadlock is reported rather than entered. The address is taken
+/// only when the validator is on.
 #[inline(always)]
-pub fn lock_acquire(map: &LockdepMap, instance: usize, subclass: u8, ip: usize) {
+pub fn lock_acquire(map: &LockdepMap, instance: usize, subclass: u8) {
     if enabled() {
-        __lock_acquire(map, instance, subclass, ip);
+        __lock_acquire(map, instance, subclass, crate::this_ip!());
     }
 }
 
-/// Records the release of `instance` (`lock_release`).
+/// Records the release of `instance` here (`lock_release`).
 #[inline(always)]
-pub fn lock_release(map: &LockdepMap, instance: usize, ip: usize) {
+pub fn lock_release(map: &LockdepMap, instance: usize) {
     if enabled() {
-        __lock_release(map, instance, ip);
+        __lock_release(map, instance, crate::this_ip!());
+    }
+}
+
+/// [`lock_release`] for a caller that has just seen [`enabled`] (a spin
+/// unlock looks once for the release and the IRQ restore after it).
+#[inline(always)]
+pub fn lock_release_seen_enabled(map: &LockdepMap, instance: usize) {
+    __lock_release(map, instance, crate::this_ip!());
+}
+
+/// [`hardirqs_on`] for a caller that has just seen [`enabled`].
+#[inline(always)]
+pub fn hardirqs_on_seen_enabled() {
+    __hardirqs_on(crate::this_ip!());
+}
+
+/// IRQs are about to be unmasked on this CPU (Linux's
+/// `lockdep_hardirqs_on`): the locks the running task still holds are from
+/// now on held with IRQs on, and are checked as if taken so (a lock taken
+/// with IRQs masked and kept across `local_irq_restore` is IRQ-unsafe
+/// too).
+#[inline(always)]
+pub fn hardirqs_on() {
+    if enabled() {
+        __hardirqs_on(crate::this_ip!());
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn __hardirqs_on(ip: usize) {
+    // Already on (a restore to the same state), or in a handler whose
+    // locks are at hard-IRQ level: nothing changes.
+    if !cpu::irqs_disabled() || preempt::in_irq() {
+        return;
+    }
+    let flags = cpu::local_irq_save();
+    let Some(held) = enter() else {
+        cpu::raw_local_irq_restore(flags);
+        return;
+    };
+    if held.depth() == 0 {
+        leave(flags);
+        return;
+    }
+    let mut trace = capture_trace();
+    if trace.len == 0 {
+        trace = Trace::from_slice(&[ip]);
+    }
+    let mut g = GRAPH.lock();
+    let report = dep::mark_held_locks(&mut g, held, &trace).err().map(|rep| {
+        let selftest = rep.new_class().is_some_and(|c| is_selftest(&g, c));
+        let (comm, pid) = who();
+        let text = report_text(held);
+        let _ = dep::write_report(text, &rep, &g, held, (comm.as_str(), pid), &sym);
+        (text, selftest)
+    });
+    drop(g);
+    let report = report.map(|(text, selftest)| (report_string(text), selftest));
+    leave(flags);
+    if let Some((text, selftest)) = report {
+        emit(text, selftest);
     }
 }
 
@@ -242,7 +330,7 @@ fn leave(flags: u64) {
     percpu::this_cpu()
         .lockdep_recursion
         .store(false, Ordering::Relaxed);
-    cpu::local_irq_restore(flags);
+    cpu::raw_local_irq_restore(flags);
 }
 
 /// The return addresses of the code taking the lock (the validator's own
@@ -310,26 +398,17 @@ fn site_name(g: &Graph, map: &LockdepMap) -> &'static str {
 
 /// `map`'s class for `subclass`, registered on first use.
 fn class_of(g: &mut Graph, map: &LockdepMap, subclass: u8) -> Result<ClassId, Report> {
-    if subclass == 0 {
-        if let Some(id) = map.class_cache.load(Ordering::Relaxed).checked_sub(1) {
-            return Ok(id);
-        }
-    }
-    let key = map.key as *const Location as usize;
-    let id = match g.lookup(key, subclass) {
-        Some(id) => id,
+    let key = map.key();
+    match g.lookup(key, subclass) {
+        Some(id) => Ok(id),
         None => {
-            let name = match map.name {
-                Some(n) => n,
-                None => site_name(g, map),
+            let name = match map.name_hint() {
+                ClassName::Named(n) => n,
+                ClassName::Site(_) => site_name(g, map),
             };
-            g.register(key, subclass, name)?
+            g.register(key, subclass, name)
         }
-    };
-    if subclass == 0 {
-        map.class_cache.store(id + 1, Ordering::Relaxed);
     }
-    Ok(id)
 }
 
 /// A report written in this CPU's buffer, copied to the heap (the graph
@@ -356,7 +435,7 @@ fn __lock_acquire(map: &LockdepMap, instance: usize, subclass: u8, ip: usize) {
     let irqs_enabled = !cpu::irqs_disabled();
     let flags = cpu::local_irq_save();
     let Some(held) = enter() else {
-        cpu::local_irq_restore(flags);
+        cpu::raw_local_irq_restore(flags);
         return;
     };
     let ctx = Ctx {
@@ -394,7 +473,7 @@ fn __lock_acquire(map: &LockdepMap, instance: usize, subclass: u8, ip: usize) {
 fn __lock_release(_map: &LockdepMap, instance: usize, ip: usize) {
     let flags = cpu::local_irq_save();
     let Some(held) = enter() else {
-        cpu::local_irq_restore(flags);
+        cpu::raw_local_irq_restore(flags);
         return;
     };
     let report = dep::lock_release(held, instance).err().map(|rep| {
@@ -432,7 +511,7 @@ pub fn write_held_locks(out: &mut dyn Write) -> fmt::Result {
     }
     let flags = cpu::local_irq_save();
     let Some(held) = enter() else {
-        cpu::local_irq_restore(flags);
+        cpu::raw_local_irq_restore(flags);
         return Ok(());
     };
     let g = GRAPH.lock();
@@ -456,7 +535,7 @@ pub fn held_count() -> usize {
             n
         }
         None => {
-            cpu::local_irq_restore(flags);
+            cpu::raw_local_irq_restore(flags);
             0
         }
     }
@@ -485,7 +564,7 @@ pub fn proc_show() -> String {
             let _ = dep::write_proc_lockdep(&mut s, &g);
         }
         pc.lockdep_recursion.store(nested, Ordering::Relaxed);
-        cpu::local_irq_restore(flags);
+        cpu::raw_local_irq_restore(flags);
         if !s.1 {
             return s.0;
         }

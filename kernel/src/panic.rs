@@ -19,7 +19,7 @@ static EXPECTING: AtomicI32 = AtomicI32::new(-1);
 
 /// The reports a test provoked, in order.
 static CAPTURED: crate::sync::IrqSpinLock<Option<String>> =
-    crate::sync::IrqSpinLock::named("captured_report", None);
+    crate::sync::IrqSpinLock::named(&"captured_report", None);
 
 /// Prints a report from a check that lets the kernel go on (Linux's
 /// `__warn` and the `BUG: ...` reports that are not fatal). A report that a

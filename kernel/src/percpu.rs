@@ -67,7 +67,7 @@ impl PerCpu {
             trace_ring: AtomicPtr::new(core::ptr::null_mut()),
             next_tick: AtomicU64::new(0),
             irq_regs: AtomicUsize::new(0),
-            fault: crate::sync::IrqSpinLock::named("&pc->fault", None),
+            fault: crate::sync::IrqSpinLock::named(&"&pc->fault", None),
         }
     }
 
@@ -137,4 +137,41 @@ pub fn all() -> impl Iterator<Item = &'static PerCpu> {
 /// Relaxed load helper for counters read by tests and reports.
 pub fn load(c: &AtomicU64) -> u64 {
     c.load(Ordering::Relaxed)
+}
+
+/// IRQs masked on this CPU for as long as it lives (`local_irq_save` ...
+/// `local_irq_restore`): the CPU cannot change, and nothing else on it runs,
+/// so per-CPU data that only its CPU touches (the heap's and the page
+/// allocator's free lists) needs no lock. Not `Send`: it stays on the CPU
+/// that made it.
+pub struct IrqsMasked(u64, core::marker::PhantomData<*const ()>);
+
+impl IrqsMasked {
+    /// Masks IRQs.
+    #[inline(always)]
+    pub fn new() -> Self {
+        IrqsMasked(
+            crate::arch::cpu::local_irq_save(),
+            core::marker::PhantomData,
+        )
+    }
+
+    /// This CPU's number (stable while `self` lives).
+    #[inline(always)]
+    pub fn cpu(&self) -> usize {
+        smp_processor_id()
+    }
+}
+
+impl Default for IrqsMasked {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for IrqsMasked {
+    #[inline(always)]
+    fn drop(&mut self) {
+        crate::arch::cpu::local_irq_restore(self.0);
+    }
 }

@@ -35,7 +35,7 @@ const SESSION: usize = 1;
 
 /// The task list lock: taken before any task's `family` lock.
 pub static TASKLIST: IrqSpinLock<TaskList> = IrqSpinLock::named(
-    "tasklist_lock",
+    &"tasklist_lock",
     TaskList {
         pids: PidAllocator::new(libkernel::pid::PID_MAX_DEFAULT),
         table: Vec::new(),

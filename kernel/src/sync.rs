@@ -66,18 +66,20 @@ impl<T, const IRQ: bool> RawSpinLock<T, IRQ> {
 
     /// A new unlocked lock with a class name for reports (Linux names a
     /// class after the lock expression: `&rq->lock`, `tasklist_lock`).
+    /// The name is passed by reference (`named(&"&rq->lock", ..)`, a
+    /// static), so the lock keeps one pointer for its class; every lock
+    /// given one name is of one class.
     #[track_caller]
-    pub const fn named(name: &'static str, v: T) -> Self {
+    pub const fn named(name: &'static &'static str, v: T) -> Self {
         Self::with_class(v, Location::caller(), Some(name))
     }
 
-    /// A new unlocked lock of an explicit class: locks created by one
-    /// helper for several objects share it (all runqueue locks are one
-    /// class).
+    /// A new unlocked lock of an explicit class: named, or else of the
+    /// place `key`.
     pub const fn with_class(
         v: T,
         key: &'static Location<'static>,
-        name: Option<&'static str>,
+        name: Option<&'static &'static str>,
     ) -> Self {
         RawSpinLock {
             inner: spin::Mutex::new(v),
@@ -112,7 +114,7 @@ impl<T, const IRQ: bool> RawSpinLock<T, IRQ> {
     /// The rest of a lock, once IRQs and preemption are off.
     #[inline(always)]
     fn lock_entered(&self, subclass: u8, flags: u64) -> RawSpinGuard<'_, T, IRQ> {
-        crate::lockdep::lock_acquire(&self.dep_map, self.addr(), subclass, crate::this_ip!());
+        crate::lockdep::lock_acquire(&self.dep_map, self.addr(), subclass);
         let data = match self.inner.try_lock() {
             Some(g) => spin::MutexGuard::leak(g) as *mut T,
             None => self.lock_slowpath(),
@@ -137,12 +139,7 @@ impl<T, const IRQ: bool> RawSpinLock<T, IRQ> {
         let flags = self.enter();
         match self.inner.try_lock() {
             Some(g) => {
-                crate::lockdep::lock_acquire(
-                    &self.dep_map,
-                    self.addr(),
-                    subclass,
-                    crate::this_ip!(),
-                );
+                crate::lockdep::lock_acquire(&self.dep_map, self.addr(), subclass);
                 self.set_owner();
                 Some(RawSpinGuard {
                     lock: self,
@@ -298,7 +295,7 @@ impl<'a, T, const IRQ: bool> RawSpinGuard<'a, T, IRQ> {
     /// the next task releases it with [`RawSpinLock::force_unlock`]
     /// (`prepare_lock_switch`).
     pub fn hand_over(self) {
-        crate::lockdep::lock_release(&self.lock.dep_map, self.lock.addr(), crate::this_ip!());
+        crate::lockdep::lock_release(&self.lock.dep_map, self.lock.addr());
         core::mem::forget(self);
     }
 
@@ -327,12 +324,23 @@ impl<T, const IRQ: bool> Drop for RawSpinGuard<'_, T, IRQ> {
     #[inline(always)]
     fn drop(&mut self) {
         let lock = self.lock;
-        crate::lockdep::lock_release(&lock.dep_map, lock.addr(), crate::this_ip!());
+        // Looked at once for the release and for the IRQ restore.
+        let validating = crate::lockdep::enabled();
+        if validating {
+            crate::lockdep::lock_release_seen_enabled(&lock.dep_map, lock.addr());
+        }
         // SAFETY: this guard owns the lock; the data pointer is not used
         // after this.
         unsafe { lock.force_unlock() };
-        // Unlock first, then let IRQs back in, then preemption (which may
-        // reschedule at once if a wake-up asked for it meanwhile).
-        lock.exit(self.flags);
+        // Unlock first, then let IRQs back in (`local_irq_restore`, the
+        // validator told first), then preemption (which may reschedule at
+        // once if a wake-up asked for it meanwhile).
+        if IRQ {
+            if validating && !cpu::irqs_disabled_flags(self.flags) {
+                crate::lockdep::hardirqs_on_seen_enabled();
+            }
+            cpu::raw_local_irq_restore(self.flags);
+        }
+        preempt::preempt_enable();
     }
 }

@@ -269,10 +269,11 @@ pub struct Task {
     /// the next task on that CPU queues it elsewhere.
     pub migrate_pending: AtomicBool,
     /// Why it may not be preempted now: `preempt_disable` nesting (spin
-    /// locks included) and hard-IRQ depth, laid out as in
-    /// `libkernel::preempt`. Only this task, and IRQs on its CPU (which
-    /// restore it), change it, so plain loads and stores suffice.
-    pub preempt_count: AtomicU32,
+    /// locks included) and hard-IRQ depth in the low half, and the
+    /// inverted need-resched bit above it (`crate::preempt`), laid out as
+    /// in `libkernel::preempt`. Only this task, and IRQs on its CPU (which
+    /// restore the count), change it, so plain loads and stores suffice.
+    pub preempt_count: AtomicU64,
     /// The locks it holds, for the lock validator (`held_locks`); `None`
     /// when the validator is off (see `crate::lockdep`).
     pub held_locks: crate::lockdep::TaskHeldLocks,
@@ -468,16 +469,16 @@ impl Task {
             // A new thread first runs schedule_tail, which drops what its
             // creator's switch held; the boot context (an idle task) holds
             // nothing.
-            preempt_count: AtomicU32::new(if stack.is_some() {
+            preempt_count: AtomicU64::new(libkernel::preempt::preempt_word(if stack.is_some() {
                 libkernel::preempt::FORK_PREEMPT_COUNT
             } else {
                 0
-            }),
+            })),
             held_locks: crate::lockdep::TaskHeldLocks::new(),
-            pi_lock: IrqSpinLock::named("&p->pi_lock", ()),
-            family: IrqSpinLock::named("&p->family", Family::default()),
+            pi_lock: IrqSpinLock::named(&"&p->pi_lock", ()),
+            family: IrqSpinLock::named(&"&p->family", Family::default()),
             sibling: IrqSpinLock::named(
-                "&p->sibling",
+                &"&p->sibling",
                 Sibling {
                     next: None,
                     prev: Weak::new(),

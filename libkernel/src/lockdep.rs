@@ -36,6 +36,9 @@ pub const MAX_LOCK_DEPTH: usize = 24;
 pub const TRACE_DEPTH: usize = 8;
 /// Edges of a circular chain kept in a report.
 pub const MAX_CHAIN: usize = 16;
+/// Classes of a path to an IRQ-safe or IRQ-unsafe class kept in a report
+/// (two such paths fit in one report of under 128 bytes).
+pub const MAX_PATH: usize = 8;
 
 const WORDS: usize = MAX_LOCKDEP_KEYS / 64;
 // Twice the classes, so open addressing never probes far.
@@ -282,6 +285,37 @@ pub enum Report {
     /// "bad unlock balance": `instance` is not held; `ip` is 0 until
     /// [`Report::with_ip`] says where.
     BadUnlock { instance: usize, ip: usize },
+    /// "HARDIRQ-safe -> HARDIRQ-unsafe lock order detected": taking
+    /// `class` under the lock held at `held_index` would add a dependency
+    /// that connects a class used in hard-IRQ context (`safe`: its first
+    /// class, its last the held lock's) to a class taken with IRQs on
+    /// (`unsafe_`: first the new class, last the IRQ-unsafe one). An IRQ
+    /// that takes the safe lock on a CPU holding the unsafe one can then
+    /// wait for a CPU that holds the safe lock with IRQs off and waits for
+    /// the unsafe one.
+    BadIrqDependency {
+        class: ClassId,
+        instance: usize,
+        ip: usize,
+        held_index: u8,
+        ctx: Ctx,
+        safe: Path,
+        unsafe_: Path,
+        trace: Trace,
+    },
+    /// "possible irq lock inversion dependency detected": `class` just
+    /// got usage `new_bit` (taken in an IRQ, or with IRQs on, possibly
+    /// while held when IRQs came back on), and `path` already links it to
+    /// a class with the other usage: from `class` when it became IRQ-safe,
+    /// to `class` when it became IRQ-unsafe.
+    IrqInversion {
+        class: ClassId,
+        instance: usize,
+        ip: usize,
+        new_bit: UsageBit,
+        ctx: Ctx,
+        path: Path,
+    },
 }
 
 impl Report {
@@ -299,7 +333,9 @@ impl Report {
         match *self {
             Report::Recursive { class, .. }
             | Report::Inconsistent { class, .. }
-            | Report::Circular { class, .. } => Some(class),
+            | Report::Circular { class, .. }
+            | Report::BadIrqDependency { class, .. }
+            | Report::IrqInversion { class, .. } => Some(class),
             _ => None,
         }
     }
@@ -465,14 +501,15 @@ impl Graph {
 
     // Breadth-first, as Linux's __bfs, so a reported path is a shortest
     // one. `parent` doubles as the visited set; with a queue slot per class
-    // the queue cannot overflow. Ok when `to` is reached, else Err(number
-    // of classes visited).
+    // the queue cannot overflow. `from` itself is tested too, as Linux's
+    // root entry is. Ok(the first class that `hit` accepts), else
+    // Err(number of classes visited).
     fn bfs(
         adj: &[[u64; WORDS]; MAX_LOCKDEP_KEYS],
         from: ClassId,
-        to: Option<ClassId>,
+        hit: &dyn Fn(ClassId) -> bool,
         parent: &mut [u16; MAX_LOCKDEP_KEYS],
-    ) -> Result<(), usize> {
+    ) -> Result<ClassId, usize> {
         let mut queue = [0u16; MAX_LOCKDEP_KEYS];
         parent.fill(NO_CLASS);
         parent[from as usize] = from;
@@ -481,6 +518,9 @@ impl Graph {
         while head < tail {
             let u = queue[head];
             head += 1;
+            if hit(u) {
+                return Ok(u);
+            }
             for (w, &word) in adj[u as usize].iter().enumerate() {
                 let mut bits = word;
                 while bits != 0 {
@@ -488,9 +528,6 @@ impl Graph {
                     bits &= bits - 1;
                     if parent[v as usize] == NO_CLASS {
                         parent[v as usize] = u;
-                        if to == Some(v) {
-                            return Ok(());
-                        }
                         queue[tail] = v;
                         tail += 1;
                     }
@@ -503,12 +540,12 @@ impl Graph {
     /// Classes reachable from `id`, itself included (Linux's
     /// `lockdep_count_forward_deps`, the FD column).
     pub fn count_forward_deps(&self, id: ClassId) -> usize {
-        Self::bfs(&self.after, id, None, &mut [0; MAX_LOCKDEP_KEYS]).unwrap_err()
+        Self::bfs(&self.after, id, &|_| false, &mut [0; MAX_LOCKDEP_KEYS]).unwrap_err()
     }
 
     /// Classes that reach `id`, itself included (the BD column).
     pub fn count_backward_deps(&self, id: ClassId) -> usize {
-        Self::bfs(&self.before, id, None, &mut [0; MAX_LOCKDEP_KEYS]).unwrap_err()
+        Self::bfs(&self.before, id, &|_| false, &mut [0; MAX_LOCKDEP_KEYS]).unwrap_err()
     }
 
     // Linux's check_noncircular: a path next -> ... -> prev, as
@@ -519,7 +556,7 @@ impl Graph {
         prev: ClassId,
     ) -> Option<([u8; MAX_CHAIN + 1], u8, u16)> {
         let mut parent = [NO_CLASS; MAX_LOCKDEP_KEYS];
-        Self::bfs(&self.after, next, Some(prev), &mut parent).ok()?;
+        Self::bfs(&self.after, next, &|c| c == prev, &mut parent).ok()?;
         let (mut depth, mut v) = (0, prev);
         while v != next {
             v = parent[v as usize];
@@ -534,18 +571,136 @@ impl Graph {
         Some((chain, len as u8, depth as u16))
     }
 
+    // A shortest path from `from` to a class with usage `bit`: forwards
+    // (along "was held when ... was taken") or backwards. The classes are
+    // kept in the graph's order, whichever way the search went.
+    fn find_usage(&self, from: ClassId, bit: UsageBit, forwards: bool) -> Option<Path> {
+        let adj = if forwards { &self.after } else { &self.before };
+        let mut parent = [NO_CLASS; MAX_LOCKDEP_KEYS];
+        let has = |c: ClassId| self.classes[c as usize].usage_mask & (1 << bit) != 0;
+        let found = Self::bfs(adj, from, &has, &mut parent).ok()?;
+        Some(Path::from_tree(&parent, from, found, forwards))
+    }
+
     // Linux's mark_lock + mark_lock_irq for the hardirq state: sets `bit`
-    // and returns the conflicting bit if already set. The check runs only
+    // for the lock `this` and checks it against the class's other usage
+    // ("inconsistent lock state") and against the classes the graph links
+    // it to ("possible irq lock inversion dependency"). The checks run only
     // when a bit is new, so a class is reported once.
-    fn mark_lock(&mut self, class: ClassId, bit: UsageBit, trace: &Trace) -> Option<UsageBit> {
+    fn mark_lock(
+        &mut self,
+        this: &HeldLock,
+        bit: UsageBit,
+        trace: &Trace,
+        ctx: Ctx,
+    ) -> Result<(), Report> {
+        let (class, instance, ip) = (this.class, this.instance, this.ip);
         let c = &mut self.classes[class as usize];
         if c.usage_mask & (1 << bit) != 0 {
-            return None;
+            return Ok(());
         }
         c.usage_mask |= 1 << bit;
         c.usage_traces[bit as usize] = *trace;
         let old_bit = bit ^ 1;
-        (c.usage_mask & (1 << old_bit) != 0).then_some(old_bit)
+        if c.usage_mask & (1 << old_bit) != 0 {
+            return Err(Report::Inconsistent {
+                class,
+                instance,
+                ip,
+                new_bit: bit,
+                old_bit,
+                ctx,
+            });
+        }
+        // Newly used in an IRQ: does it take an IRQ-unsafe lock (Linux's
+        // check_usage_forwards)? Newly taken with IRQs on: is it taken
+        // under an IRQ-safe one (check_usage_backwards)?
+        let forwards = bit == USED_IN_HARDIRQ;
+        match self.find_usage(class, old_bit, forwards) {
+            Some(path) => Err(Report::IrqInversion {
+                class,
+                instance,
+                ip,
+                new_bit: bit,
+                ctx,
+                path,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    // Linux's check_irq_usage: would the new dependency prev -> next
+    // connect a class used in hard-IRQ context (prev or one taken before
+    // it) to a class taken with IRQs on (next or one taken after it)?
+    fn check_irq_usage(&self, prev: ClassId, next: ClassId) -> Option<(Path, Path)> {
+        let safe = self.find_usage(prev, USED_IN_HARDIRQ, false)?;
+        let unsafe_ = self.find_usage(next, ENABLED_HARDIRQ, true)?;
+        Some((safe, unsafe_))
+    }
+}
+
+/// A path in the dependency graph, classes in the graph's order (each
+/// was held when the next was taken), as found by a shortest-path search
+/// from one end. At most [`MAX_PATH`] classes are kept: those nearest
+/// the end the search found; `edges` counts the whole path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Path {
+    nodes: [u8; MAX_PATH],
+    len: u8,
+    edges: u16,
+}
+
+impl Path {
+    // Walks the search tree from `found` back to `root`.
+    fn from_tree(
+        parent: &[u16; MAX_LOCKDEP_KEYS],
+        root: ClassId,
+        found: ClassId,
+        forwards: bool,
+    ) -> Path {
+        let mut p = Path {
+            nodes: [0; MAX_PATH],
+            len: 0,
+            edges: 0,
+        };
+        let mut v = found;
+        loop {
+            if (p.len as usize) < p.nodes.len() {
+                p.nodes[p.len as usize] = v as u8;
+                p.len += 1;
+            }
+            if v == root {
+                break;
+            }
+            v = parent[v as usize];
+            p.edges += 1;
+        }
+        // Walked against the search's direction: a forward search walks
+        // the graph's order backwards.
+        if forwards {
+            p.nodes[..p.len as usize].reverse();
+        }
+        p
+    }
+
+    /// The kept classes, in the graph's order.
+    pub fn classes(&self) -> impl Iterator<Item = ClassId> + '_ {
+        self.nodes[..self.len as usize]
+            .iter()
+            .map(|&c| c as ClassId)
+    }
+
+    /// Edges on the whole path (0: one class).
+    pub fn edges(&self) -> usize {
+        self.edges as usize
+    }
+
+    fn first(&self) -> ClassId {
+        self.nodes[0] as ClassId
+    }
+
+    fn last(&self) -> ClassId {
+        self.nodes[self.len as usize - 1] as ClassId
     }
 }
 
@@ -582,16 +737,14 @@ pub fn lock_acquire(
         (false, true) => Some(ENABLED_HARDIRQ),
         (false, false) => None,
     };
-    if let Some(old_bit) = bit.and_then(|b| graph.mark_lock(class, b, trace)) {
-        let new_bit = old_bit ^ 1;
-        return Err(Report::Inconsistent {
-            class,
-            instance,
-            ip,
-            new_bit,
-            old_bit,
-            ctx,
-        });
+    let this = HeldLock {
+        class,
+        instance,
+        ip,
+        hardirq: ctx.hardirq,
+    };
+    if let Some(b) = bit {
+        graph.mark_lock(&this, b, trace, ctx)?;
     }
     // Newest first, as Linux's check_prevs_add. Unlike Linux every held
     // lock gets its direct edge, not only the newest: with out-of-order
@@ -615,9 +768,39 @@ pub fn lock_acquire(
                 trace,
             });
         }
+        if let Some((safe, unsafe_)) = graph.check_irq_usage(prev.class, class) {
+            return Err(Report::BadIrqDependency {
+                class,
+                instance,
+                ip,
+                held_index: i as u8,
+                ctx,
+                safe,
+                unsafe_,
+                trace: *trace,
+            });
+        }
         graph.add_dep(&prev, class, trace);
     }
     held.push_unchecked(class, instance, ip, ctx.hardirq);
+    Ok(())
+}
+
+/// IRQs are about to be enabled with `held` held (Linux's
+/// `lockdep_hardirqs_on` -> `mark_held_locks`): every lock held in task
+/// context is now held with IRQs on, as if taken so, and is marked
+/// HARDIRQ-ON-W with the stack `trace` that enables them. A lock taken
+/// with IRQs masked and then kept across `local_irq_restore` is otherwise
+/// never seen as IRQ-unsafe.
+pub fn mark_held_locks(graph: &mut Graph, held: &HeldLocks, trace: &Trace) -> Result<(), Report> {
+    // Linux prints the state before the enable: IRQs still off.
+    let ctx = Ctx {
+        hardirq: false,
+        irqs_enabled: false,
+    };
+    for h in held.iter().filter(|h| !h.hardirq) {
+        graph.mark_lock(h, ENABLED_HARDIRQ, trace, ctx)?;
+    }
     Ok(())
 }
 
@@ -701,11 +884,88 @@ fn write_trace(out: &mut dyn Write, t: &Trace, spaces: usize, sym: &SymFn) -> fm
 }
 
 fn write_banner(out: &mut dyn Write, title: &str) -> fmt::Result {
+    write_banner_width(out, title, title.len())
+}
+
+// Linux draws some banners narrower than their title.
+fn write_banner_width(out: &mut dyn Write, title: &str, width: usize) -> fmt::Result {
     out.write_str("\n")?;
-    (0..title.len()).try_for_each(|_| out.write_char('='))?;
+    (0..width).try_for_each(|_| out.write_char('='))?;
     write!(out, "\n{title}\n")?;
-    (0..title.len()).try_for_each(|_| out.write_char('-'))?;
+    (0..width).try_for_each(|_| out.write_char('-'))?;
     out.write_str("\n")
+}
+
+// Linux's print_irq_lock_scenario: how an IRQ that takes `safe` deadlocks
+// against a CPU holding `unsafe_` with IRQs on, through `middle` (the
+// class taken under `safe` on the way to `unsafe_`).
+fn write_irq_scenario(
+    out: &mut dyn Write,
+    g: &Graph,
+    safe: ClassId,
+    unsafe_: ClassId,
+    middle: ClassId,
+) -> fmt::Result {
+    let (s, u, m) = (
+        Name(g.class(safe)),
+        Name(g.class(unsafe_)),
+        Name(g.class(middle)),
+    );
+    if middle != unsafe_ {
+        write!(out, "Chain exists of:\n  {s} --> {m} --> {u}\n\n")?;
+    }
+    writeln!(out, " Possible interrupt unsafe locking scenario:\n")?;
+    writeln!(out, "       CPU0                    CPU1")?;
+    writeln!(out, "       ----                    ----\n  lock({u});")?;
+    writeln!(out, "{CPU1}local_irq_disable();\n{CPU1}lock({s});")?;
+    write!(
+        out,
+        "{CPU1}lock({m});\n  <Interrupt>\n    lock({s});\n{DEADLOCK}"
+    )
+}
+
+// Linux's print_lock_class_header: a class, its usages and where each was
+// first seen, indented by its distance from the search's start.
+fn write_class_header(out: &mut dyn Write, c: &Class, depth: usize, sym: &SymFn) -> fmt::Result {
+    writeln!(out, "{:depth$}->{} ops: {} {{", "", LockName(c), c.ops)?;
+    for bit in [USED_IN_HARDIRQ, ENABLED_HARDIRQ] {
+        if c.usage_mask & (1 << bit) != 0 {
+            writeln!(out, "{:depth$}   {} at:", "", usage_str(bit))?;
+            write_trace(out, c.usage_trace(bit), depth + 4, sym)?;
+        }
+    }
+    writeln!(out, "{:depth$} }}", "")
+}
+
+// Linux's print_shortest_lock_dependencies: the path from the class the
+// search found (the leaf, deepest) back to where it started (the root),
+// each class with the stack that took it next to its neighbour on the
+// path; the root's is the stack of this report. `forwards`: the search
+// went along the graph's order, so the leaf is the path's last class.
+fn write_shortest_deps(
+    out: &mut dyn Write,
+    g: &Graph,
+    path: &Path,
+    forwards: bool,
+    now: &Trace,
+    sym: &SymFn,
+) -> fmt::Result {
+    let n = path.len as usize;
+    let at = |k: usize| path.nodes[k] as ClassId;
+    for step in 0..n {
+        // The leaf first; depth counts edges to the root.
+        let (k, depth) = (if forwards { n - 1 - step } else { step }, n - 1 - step);
+        write_class_header(out, g.class(at(k)), depth, sym)?;
+        writeln!(out, "{:depth$} ... acquired at:", "")?;
+        let dep = match (depth, forwards) {
+            (0, _) => None,
+            (_, true) => g.dep(at(k - 1), at(k)),
+            (_, false) => g.dep(at(k), at(k + 1)),
+        };
+        write_trace(out, dep.map_or(now, |d| &d.trace), 2, sym)?;
+        out.write_str("\n")?;
+    }
+    Ok(())
 }
 
 /// The "N locks held by comm/pid:" block (Linux's
@@ -861,6 +1121,113 @@ pub fn write_report(
                 "{CPU1}lock({p});\n{CPU1}lock({t});\n  lock({s});\n{DEADLOCK}"
             )?;
             write_held_locks(out, held, g, who, sym)
+        }
+        Report::BadIrqDependency {
+            class,
+            instance,
+            ip,
+            held_index,
+            ctx,
+            safe,
+            unsafe_,
+            trace,
+        } => {
+            let he = ctx.irqs_enabled as u8;
+            let Some(prev) = held.as_slice().get(held_index as usize) else {
+                return Ok(());
+            };
+            let (sc, uc) = (safe.first(), unsafe_.last());
+            write_banner_width(
+                out,
+                "WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected",
+                53,
+            )?;
+            writeln!(
+                out,
+                "{comm}/{pid} [HC0[0]:SC0[0]:HE{he}:SE1] is trying to acquire:"
+            )?;
+            writeln!(out, "{}", Lock(g, Some(&lock(class, instance, ip)), sym))?;
+            writeln!(out, "\nand this task is already holding:")?;
+            writeln!(out, "{}", Lock(g, Some(prev), sym))?;
+            writeln!(out, "which would create a new lock dependency:")?;
+            let (p, n) = (LockName(g.class(prev.class)), LockName(g.class(class)));
+            writeln!(out, "{p} ->{n}")?;
+            writeln!(
+                out,
+                "\nbut this new dependency connects a HARDIRQ-irq-safe lock:"
+            )?;
+            writeln!(out, "{}", LockName(g.class(sc)))?;
+            writeln!(out, "\n... which became HARDIRQ-irq-safe at:")?;
+            write_trace(out, g.class(sc).usage_trace(USED_IN_HARDIRQ), 1, sym)?;
+            writeln!(out, "\nto a HARDIRQ-irq-unsafe lock:")?;
+            writeln!(out, "{}", LockName(g.class(uc)))?;
+            writeln!(out, "\n... which became HARDIRQ-irq-unsafe at:\n...")?;
+            write_trace(out, g.class(uc).usage_trace(ENABLED_HARDIRQ), 1, sym)?;
+            writeln!(out, "{OTHER_INFO}")?;
+            let middle = if prev.class == sc { class } else { prev.class };
+            write_irq_scenario(out, g, sc, uc, middle)?;
+            write_held_locks(out, held, g, who, sym)?;
+            writeln!(
+                out,
+                "\nthe dependencies between HARDIRQ-irq-safe lock and the holding lock:"
+            )?;
+            write_shortest_deps(out, g, &safe, false, &trace, sym)?;
+            writeln!(
+                out,
+                "\nthe dependencies between the lock to be acquired and HARDIRQ-irq-unsafe lock:"
+            )?;
+            write_shortest_deps(out, g, &unsafe_, true, &trace, sym)
+        }
+        Report::IrqInversion {
+            class,
+            instance,
+            ip,
+            new_bit,
+            ctx: _,
+            path,
+        } => {
+            // Became IRQ-safe: the path runs from it to an unsafe class.
+            let forwards = new_bit == USED_IN_HARDIRQ;
+            let len = path.len as usize;
+            let (other, middle, safe, unsafe_) = if forwards {
+                let o = path.last();
+                (o, path.nodes[1.min(len - 1)] as ClassId, class, o)
+            } else {
+                let o = path.first();
+                (o, path.nodes[len.saturating_sub(2)] as ClassId, o, class)
+            };
+            write_banner(
+                out,
+                "WARNING: possible irq lock inversion dependency detected",
+            )?;
+            writeln!(out, "{comm}/{pid} just changed the state of lock:")?;
+            writeln!(out, "{}", Lock(g, Some(&lock(class, instance, ip)), sym))?;
+            if forwards {
+                writeln!(
+                    out,
+                    "but this lock took another, HARDIRQ-unsafe lock in the past:"
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "but this lock was taken by another, HARDIRQ-safe lock in the past:"
+                )?;
+            }
+            writeln!(out, "{}", LockName(g.class(other)))?;
+            writeln!(
+                out,
+                "\n\nand interrupts could create inverse lock ordering between them.\n"
+            )?;
+            writeln!(out, "{OTHER_INFO}")?;
+            let middle = if middle == safe { unsafe_ } else { middle };
+            write_irq_scenario(out, g, safe, unsafe_, middle)?;
+            write_held_locks(out, held, g, who, sym)?;
+            writeln!(
+                out,
+                "\nthe shortest dependencies between 2nd lock and 1st lock:"
+            )?;
+            let usage = g.class(class).usage_trace(new_bit);
+            write_shortest_deps(out, g, &path, forwards, usage, sym)
         }
         Report::BadUnlock { instance, ip } => {
             write_banner(out, "WARNING: bad unlock balance detected!")?;
@@ -1143,6 +1510,257 @@ other info that might help us debug this:
         );
         has(&s, " [HC1[1]:SC0[0]:HE0:SE1] takes:\n");
         has(&s, "\n{HARDIRQ-ON-W} state was registered at:\n  f100\n");
+    }
+
+    #[test]
+    fn irq_safe_lock_taking_an_irq_unsafe_lock_is_a_bad_irq_dependency() {
+        let (mut g, id) = graph(&["&safe", "&unsafe"]);
+        let (s, u) = (id[0], id[1]);
+        let mut t = HeldLocks::new();
+        take(&mut g, &mut t, s, 0xa0, 0x100, IRQ).unwrap();
+        lock_release(&mut t, 0xa0).unwrap();
+        take(&mut g, &mut t, u, 0xb0, 0x200, IRQS_ON).unwrap();
+        lock_release(&mut t, 0xb0).unwrap();
+        take(&mut g, &mut t, s, 0xa0, 0x300, TASK).unwrap();
+        let r = take(&mut g, &mut t, u, 0xb0, 0x400, TASK).unwrap_err();
+        let Report::BadIrqDependency { safe, unsafe_, .. } = r else {
+            panic!("{r:?}");
+        };
+        assert_eq!(safe.classes().collect::<Vec<_>>(), [s]);
+        assert_eq!(unsafe_.classes().collect::<Vec<_>>(), [u]);
+        assert!(!g.has_dep(s, u), "the bad edge is not added");
+        let expected = "
+=====================================================
+WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected
+-----------------------------------------------------
+test/7 [HC0[0]:SC0[0]:HE0:SE1] is trying to acquire:
+00000000000000b0 (&unsafe){+}, at: f400
+
+and this task is already holding:
+00000000000000a0 (&safe){-}, at: f300
+which would create a new lock dependency:
+ (&safe){-} -> (&unsafe){+}
+
+but this new dependency connects a HARDIRQ-irq-safe lock:
+ (&safe){-}
+
+... which became HARDIRQ-irq-safe at:
+  f100
+  f101
+
+to a HARDIRQ-irq-unsafe lock:
+ (&unsafe){+}
+
+... which became HARDIRQ-irq-unsafe at:
+...
+  f200
+  f201
+
+other info that might help us debug this:
+
+ Possible interrupt unsafe locking scenario:
+
+       CPU0                    CPU1
+       ----                    ----
+  lock(&unsafe);
+                               local_irq_disable();
+                               lock(&safe);
+                               lock(&unsafe);
+  <Interrupt>
+    lock(&safe);
+
+ *** DEADLOCK ***
+
+1 lock held by test/7:
+ #0: 00000000000000a0 (&safe){-}, at: f300
+
+the dependencies between HARDIRQ-irq-safe lock and the holding lock:
+-> (&safe){-} ops: 2 {
+   IN-HARDIRQ-W at:
+     f100
+     f101
+ }
+ ... acquired at:
+   f400
+   f401
+
+
+the dependencies between the lock to be acquired and HARDIRQ-irq-unsafe lock:
+-> (&unsafe){+} ops: 2 {
+   HARDIRQ-ON-W at:
+     f200
+     f201
+ }
+ ... acquired at:
+   f400
+   f401
+
+";
+        assert_eq!(text(&r, &g, &t), expected);
+    }
+
+    #[test]
+    fn bad_irq_dependency_through_chains_prints_both_chains() {
+        // safe -> P and N -> unsafe exist; P -> N would join them.
+        let (mut g, id) = graph(&["S", "P", "N", "U"]);
+        let (s, p, n, u) = (id[0], id[1], id[2], id[3]);
+        let mut t = HeldLocks::new();
+        take(&mut g, &mut t, s, 0xa0, 0x100, IRQ).unwrap();
+        t.clear();
+        take(&mut g, &mut t, s, 0xa0, 0x150, TASK).unwrap();
+        take(&mut g, &mut t, p, 0xb0, 0x200, TASK).unwrap();
+        t.clear();
+        take(&mut g, &mut t, n, 0xc0, 0x300, TASK).unwrap();
+        take(&mut g, &mut t, u, 0xd0, 0x400, IRQS_ON).unwrap();
+        t.clear();
+        take(&mut g, &mut t, p, 0xb0, 0x500, TASK).unwrap();
+        let r = take(&mut g, &mut t, n, 0xc0, 0x600, TASK).unwrap_err();
+        let Report::BadIrqDependency { safe, unsafe_, .. } = r else {
+            panic!("{r:?}");
+        };
+        assert_eq!(safe.classes().collect::<Vec<_>>(), [s, p]);
+        assert_eq!(unsafe_.classes().collect::<Vec<_>>(), [n, u]);
+        let x = text(&r, &g, &t);
+        has(&x, " (P){.} -> (N){.}\n");
+        has(&x, "a HARDIRQ-irq-safe lock:\n (S){-}\n");
+        has(&x, "a HARDIRQ-irq-unsafe lock:\n (U){+}\n");
+        has(&x, "Chain exists of:\n  S --> P --> U\n");
+        // The safe chain from S (one edge away) to the held P; the unsafe
+        // chain from U back to N, the lock being taken.
+        has(
+            &x,
+            "holding lock:\n -> (S){-} ops: 2 {\n    IN-HARDIRQ-W at:\n      f100\n",
+        );
+        has(
+            &x,
+            "\n  ... acquired at:\n   f200\n   f201\n\n-> (P){.} ops: 2 {\n }\n",
+        );
+        has(
+            &x,
+            " ... acquired at:\n   f600\n   f601\n\n\nthe dependencies between the lock",
+        );
+        has(
+            &x,
+            "unsafe lock:\n -> (U){+} ops: 1 {\n    HARDIRQ-ON-W at:\n      f400\n",
+        );
+        has(
+            &x,
+            "\n  ... acquired at:\n   f400\n   f401\n\n-> (N){.} ops: 2 {\n",
+        );
+        assert!(
+            x.ends_with(" ... acquired at:\n   f600\n   f601\n\n"),
+            "{x}"
+        );
+    }
+
+    #[test]
+    fn locks_never_used_in_irqs_may_take_irq_unsafe_locks() {
+        let (mut g, id) = graph(&["A", "U"]);
+        let mut t = HeldLocks::new();
+        take(&mut g, &mut t, id[1], 0xb0, 0x100, IRQS_ON).unwrap();
+        t.clear();
+        take(&mut g, &mut t, id[0], 0xa0, 0x200, TASK).unwrap();
+        take(&mut g, &mut t, id[1], 0xb0, 0x300, TASK).unwrap();
+        assert!(g.has_dep(id[0], id[1]));
+    }
+
+    #[test]
+    fn a_class_becoming_irq_safe_or_unsafe_after_the_order_is_an_inversion() {
+        // S -> U recorded first; U then taken with IRQs on, S then in an IRQ.
+        let (mut g, id) = graph(&["S", "U"]);
+        let (s, u) = (id[0], id[1]);
+        let mut t = HeldLocks::new();
+        take(&mut g, &mut t, s, 0xa0, 0x100, TASK).unwrap();
+        take(&mut g, &mut t, u, 0xb0, 0x200, TASK).unwrap();
+        t.clear();
+        take(&mut g, &mut t, u, 0xb0, 0x300, IRQS_ON).unwrap();
+        t.clear();
+        let r = take(&mut g, &mut t, s, 0xa0, 0x400, IRQ).unwrap_err();
+        let Report::IrqInversion { new_bit, path, .. } = r else {
+            panic!("{r:?}");
+        };
+        assert_eq!(new_bit, USED_IN_HARDIRQ);
+        assert_eq!(path.classes().collect::<Vec<_>>(), [s, u]);
+        let x = text(&r, &g, &t);
+        let head = "
+========================================================
+WARNING: possible irq lock inversion dependency detected
+--------------------------------------------------------
+test/7 just changed the state of lock:
+00000000000000a0 (S){-}, at: f400
+but this lock took another, HARDIRQ-unsafe lock in the past:
+ (U){+}
+
+
+and interrupts could create inverse lock ordering between them.
+
+
+other info that might help us debug this:
+
+ Possible interrupt unsafe locking scenario:
+";
+        assert!(x.starts_with(head), "{x}");
+        has(
+            &x,
+            "\nthe shortest dependencies between 2nd lock and 1st lock:\n -> (U){+}",
+        );
+        has(
+            &x,
+            " ... acquired at:\n   f200\n   f201\n\n-> (S){-} ops: 2 {\n",
+        );
+
+        // The other way: S used in an IRQ and S -> U recorded; then U is
+        // taken with IRQs on.
+        let (mut g, id) = graph(&["S", "U"]);
+        let (s, u) = (id[0], id[1]);
+        take(&mut g, &mut t, s, 0xa0, 0x100, IRQ).unwrap();
+        t.clear();
+        take(&mut g, &mut t, s, 0xa0, 0x200, TASK).unwrap();
+        take(&mut g, &mut t, u, 0xb0, 0x300, TASK).unwrap();
+        t.clear();
+        let r = take(&mut g, &mut t, u, 0xb0, 0x400, IRQS_ON).unwrap_err();
+        let Report::IrqInversion { new_bit, path, .. } = r else {
+            panic!("{r:?}");
+        };
+        assert_eq!(new_bit, ENABLED_HARDIRQ);
+        assert_eq!(path.classes().collect::<Vec<_>>(), [s, u]);
+        has(
+            &text(&r, &g, &t),
+            "taken by another, HARDIRQ-safe lock in the past:\n (S){-}\n",
+        );
+    }
+
+    #[test]
+    fn a_lock_held_when_irqs_come_back_on_is_marked_irq_unsafe() {
+        let (mut g, id) = graph(&["&l", "&irq"]);
+        let (l, i) = (id[0], id[1]);
+        let mut t = HeldLocks::new();
+        take(&mut g, &mut t, l, 0xa0, 0x100, TASK).unwrap();
+        take(&mut g, &mut t, i, 0xb0, 0x200, IRQ).unwrap();
+        mark_held_locks(&mut g, &t, &Trace::from_slice(&[0x300])).unwrap();
+        assert_eq!(g.class(l).usage(), 1 << ENABLED_HARDIRQ);
+        assert_eq!(g.class(l).usage_trace(ENABLED_HARDIRQ).as_slice(), [0x300]);
+        assert_eq!(g.class(i).usage(), 1 << USED_IN_HARDIRQ, "IRQ locks stay");
+        // Already used in an IRQ: inconsistent when re-marked.
+        let (mut g, id) = graph(&["&l"]);
+        let mut t = HeldLocks::new();
+        take(&mut g, &mut t, id[0], 0xa0, 0x100, IRQ).unwrap();
+        t.clear();
+        take(&mut g, &mut t, id[0], 0xa0, 0x200, TASK).unwrap();
+        let r = mark_held_locks(&mut g, &t, &Trace::from_slice(&[0x300])).unwrap_err();
+        assert!(matches!(
+            r,
+            Report::Inconsistent {
+                new_bit: ENABLED_HARDIRQ,
+                ..
+            }
+        ));
+        let x = text(&r, &g, &t);
+        has(&x, "inconsistent {IN-HARDIRQ-W} -> {HARDIRQ-ON-W} usage.\n");
+        has(
+            &x,
+            "test/7 [HC0[0]:SC0[0]:HE0:SE1] takes:\n00000000000000a0 (&l){?}, at: f200\n",
+        );
     }
 
     #[test]

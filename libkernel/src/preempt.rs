@@ -44,6 +44,21 @@ pub const FORK_PREEMPT_COUNT: u32 = 2 * PREEMPT_OFFSET;
 /// one for the caller's `preempt_disable`, one for the lock.
 pub const SCHEDULE_PREEMPT_COUNT: u32 = 2 * PREEMPT_OFFSET;
 
+/// The bit above the count in the 64-bit preempt word that is *clear*
+/// when a reschedule is pending (arm64 Linux's `PREEMPT_NEED_RESCHED`,
+/// kept inverted): the word is 0 exactly when the task may be preempted
+/// and should be, so `preempt_enable` tests both with one compare.
+pub const PREEMPT_NEED_RESCHED: u64 = 1 << 32;
+
+/// The word of a task that may be preempted and need not be
+/// (`PREEMPT_ENABLED`).
+pub const PREEMPT_ENABLED: u64 = PREEMPT_NEED_RESCHED;
+
+/// A task's preempt word from its count, with no reschedule pending.
+pub const fn preempt_word(count: u32) -> u64 {
+    PREEMPT_ENABLED | count as u64
+}
+
 /// The preempt depth an ftrace line shows in its 4th flag column.
 pub const fn trace_depth(count: u32) -> u8 {
     ((count & PREEMPT_MASK) >> PREEMPT_SHIFT) as u8
@@ -65,6 +80,16 @@ mod tests {
         assert_eq!(HARDIRQ_MASK, 0x000f_0000);
         assert_eq!(PREEMPT_MASK & SOFTIRQ_MASK & HARDIRQ_MASK, 0);
         assert_eq!(HARDIRQ_OFFSET, 0x1_0000);
+    }
+
+    #[test]
+    fn the_word_is_zero_only_with_count_zero_and_a_reschedule_pending() {
+        let resched = |w: u64| w & !PREEMPT_NEED_RESCHED;
+        assert_eq!(preempt_word(0), PREEMPT_ENABLED);
+        assert_ne!(preempt_word(0), 0, "nothing pending: not zero");
+        assert_eq!(resched(preempt_word(0)), 0);
+        assert_ne!(resched(preempt_word(1)), 0, "count 1: not zero");
+        assert_eq!(preempt_word(FORK_PREEMPT_COUNT) as u32, FORK_PREEMPT_COUNT);
     }
 
     #[test]

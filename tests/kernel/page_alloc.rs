@@ -46,7 +46,21 @@ fn allocated_pages_are_usable_memory() -> TestResult {
     Ok(())
 }
 
+/// Leaves free pages on this CPU's list: one allocation refills it with
+/// a batch, the free puts the page back on top.
+fn fill_this_cpus_list() {
+    if let Ok(pa) = page_alloc::alloc_pages(0) {
+        let _ = page_alloc::free_pages(pa, 0);
+    }
+}
+
+/// Every free page can be had, including those waiting on other CPUs'
+/// lists (put there first): running out drains them all (Linux's
+/// drain_all_pages) before it says ENOMEM.
 fn exhaustion_returns_enomem_and_everything_comes_back() -> TestResult {
+    for c in 0..crate::percpu::NR_CPUS {
+        crate::smp::call_on_cpu(c, fill_this_cpus_list, true);
+    }
     let before = page_alloc::nr_free_pages();
     // Chain every free page through its own first word, then free them all.
     let mut head: u64 = 0;
@@ -93,6 +107,27 @@ fn double_and_misaligned_frees_are_refused() -> TestResult {
     Ok(())
 }
 
+/// A single page freed twice is refused, also while it waits on a CPU's
+/// free list (where the buddy allocator cannot see it), and the list is
+/// not corrupted: the page is handed out once.
+fn a_single_page_freed_twice_is_refused_from_the_cpu_list() -> TestResult {
+    let before = page_alloc::nr_free_pages();
+    let pa = page_alloc::alloc_pages(0).map_err(|e| fail(e.0))?;
+    page_alloc::free_pages(pa, 0).map_err(|e| fail(e.0))?;
+    kassert_eq!(page_alloc::free_pages(pa, 0), Err(EINVAL));
+    kassert_eq!(page_alloc::nr_free_pages(), before);
+    // Never handed out by the allocator at all.
+    let in_image = (crate::mm::kernel_end() & !(PAGE_SIZE as u64 - 1)) - PAGE_SIZE as u64;
+    kassert_eq!(page_alloc::free_pages(in_image, 0), Err(EINVAL));
+    let a = page_alloc::alloc_pages(0).map_err(|e| fail(e.0))?;
+    let b = page_alloc::alloc_pages(0).map_err(|e| fail(e.0))?;
+    page_alloc::free_pages(a, 0).map_err(|e| fail(e.0))?;
+    page_alloc::free_pages(b, 0).map_err(|e| fail(e.0))?;
+    kassert!(a != b, "one page handed out twice: {a:#x}");
+    kassert_eq!(page_alloc::nr_free_pages(), before);
+    Ok(())
+}
+
 fn kernel_image_is_never_handed_out() -> TestResult {
     let end = crate::mm::kernel_end();
     let mut got = alloc::vec::Vec::new();
@@ -131,6 +166,10 @@ pub const SUITE: Suite = Suite {
         TestCase {
             name: "double_and_misaligned_frees_are_refused",
             run: double_and_misaligned_frees_are_refused,
+        },
+        TestCase {
+            name: "a_single_page_freed_twice_is_refused_from_the_cpu_list",
+            run: a_single_page_freed_twice_is_refused_from_the_cpu_list,
         },
         TestCase {
             name: "kernel_image_is_never_handed_out",

@@ -48,7 +48,7 @@ pub enum ClockSource {
 struct MboxBuffer([u32; 8]);
 
 static MBOX_BUFFER: crate::sync::IrqSpinLock<MboxBuffer> =
-    crate::sync::IrqSpinLock::named("mbox_buffer", MboxBuffer([0; 8]));
+    crate::sync::IrqSpinLock::named(&"mbox_buffer", MboxBuffer([0; 8]));
 
 /// Routes GPIO 14/15 to the PL011 (ALT0, no pulls).
 pub fn route_console_pins(soc: Soc) {

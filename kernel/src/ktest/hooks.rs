@@ -34,3 +34,63 @@ pub fn schedule_entry() {
     }
     SCHED_ENTRY_LEFT_ON.store(crate::percpu::smp_processor_id() + 1, Ordering::Release);
 }
+
+/// The task (descriptor address) whose move by `sched_setaffinity` from
+/// another task stops between leaving its old runqueue and joining the
+/// new one, once; 0 for none.
+pub static AFFINITY_MOVE_VICTIM: AtomicUsize = AtomicUsize::new(0);
+/// Set when the move has reached the window.
+pub static AFFINITY_MOVE_ARRIVED: AtomicBool = AtomicBool::new(false);
+/// Set by the test when what it races against the move is done.
+pub static AFFINITY_MOVE_RELEASE: AtomicBool = AtomicBool::new(false);
+
+/// How long a move waits in its window for the test's racing action.
+const AFFINITY_WINDOW_NS: u64 = 100_000_000;
+
+/// In `sched_setaffinity`, while `p` is on neither runqueue: waits until
+/// the test has raced something against the move (a wake-up) or the
+/// window closes. Under `p`'s pi_lock that wake-up cannot get in; the old
+/// code held no lock here.
+pub fn affinity_move(p: &crate::task::Task) {
+    let me = p as *const _ as usize;
+    if AFFINITY_MOVE_VICTIM.load(Ordering::Acquire) != me {
+        return;
+    }
+    AFFINITY_MOVE_VICTIM.store(0, Ordering::Release);
+    AFFINITY_MOVE_ARRIVED.store(true, Ordering::Release);
+    let end = crate::time::uptime_ns() + AFFINITY_WINDOW_NS;
+    while crate::time::uptime_ns() < end && !AFFINITY_MOVE_RELEASE.load(Ordering::Acquire) {
+        core::hint::spin_loop();
+    }
+}
+
+/// The task (descriptor address) switched out for its affinity whose
+/// old CPU waits, once IRQs are back on in `finish_task_switch`, for it
+/// to run on its new CPU; 0 for none.
+pub static MIGRATE_VICTIM: AtomicUsize = AtomicUsize::new(0);
+/// Set by the victim when it runs again after the switch.
+pub static MIGRATE_VICTIM_RAN: AtomicBool = AtomicBool::new(false);
+/// 1 if the victim ran while its old CPU waited, 2 if the wait timed out;
+/// 0: the window was not reached.
+pub static MIGRATE_RAN_IN_WINDOW: AtomicUsize = AtomicUsize::new(0);
+
+/// How long the old CPU waits for the victim to run elsewhere.
+const MIGRATE_WINDOW_NS: u64 = 200_000_000;
+
+/// In `finish_task_switch` on the CPU `prev` left, right after IRQs come
+/// back on: `prev` must already be queued where its affinity allows, so
+/// it can run there now. If its move were still to come (it was, after
+/// this point), nothing could run it during the wait.
+pub fn finish_task_switch_irqs_on(prev: &crate::task::Task) {
+    let me = prev as *const _ as usize;
+    if MIGRATE_VICTIM.load(Ordering::Acquire) != me {
+        return;
+    }
+    MIGRATE_VICTIM.store(0, Ordering::Release);
+    let end = crate::time::uptime_ns() + MIGRATE_WINDOW_NS;
+    while crate::time::uptime_ns() < end && !MIGRATE_VICTIM_RAN.load(Ordering::Acquire) {
+        core::hint::spin_loop();
+    }
+    let ran = MIGRATE_VICTIM_RAN.load(Ordering::Acquire);
+    MIGRATE_RAN_IN_WINDOW.store(if ran { 1 } else { 2 }, Ordering::Release);
+}

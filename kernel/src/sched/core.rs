@@ -31,7 +31,7 @@ pub static RUNQUEUES: [IrqSpinLock<RunQueue>; NR_CPUS] =
 /// One runqueue; every runqueue lock is of one class, `&rq->lock` (two are
 /// taken together with `lock_nested`, in CPU order).
 const fn rq_new(cpu: usize) -> IrqSpinLock<RunQueue> {
-    IrqSpinLock::named("&rq->lock", RunQueue::new(cpu))
+    IrqSpinLock::named(&"&rq->lock", RunQueue::new(cpu))
 }
 
 /// Locks this CPU's runqueue (`this_rq_lock`). IRQs are masked and
@@ -103,10 +103,16 @@ pub fn sched_ready() -> bool {
 /// Asks the task running on `rq`'s CPU to reschedule (`resched_curr`).
 fn resched_curr(rq: &RunQueue) {
     let pc = percpu::cpu(rq.cpu);
+    let local = rq.cpu == percpu::smp_processor_id();
+    if local {
+        // The running task is current (this runqueue is locked here).
+        preempt::set_preempt_need_resched();
+    }
     if pc.need_resched.swap(true, Ordering::AcqRel) {
         return;
     }
-    if rq.cpu != percpu::smp_processor_id() {
+    if !local {
+        // Folded into that CPU's running task on the way out of the IPI.
         smp::send_ipi(rq.cpu, IpiKind::Reschedule);
     }
 }
@@ -212,14 +218,16 @@ fn schedule_bug(prev: &Task, expected: u32) {
 /// charges the time).
 pub fn yield_now() {
     let rq = this_rq_lock();
-    match (&rq.curr, rq.cfs.last_vruntime()) {
-        // Behind everyone queued here, as CFS's yield skips the task.
-        (Some(curr), Some(last)) => {
-            let vr = curr.se.vruntime.load(Ordering::Relaxed);
-            curr.se.vruntime.store(vr.max(last + 1), Ordering::Relaxed);
+    // Nobody queued here (the running task is outside the tree): the
+    // tree's length says so without walking down to its last entry.
+    if rq.cfs.is_empty() {
+        if !need_resched() {
+            return;
         }
-        _ if !need_resched() => return,
-        _ => {}
+    } else if let (Some(curr), Some(last)) = (&rq.curr, rq.cfs.last_vruntime()) {
+        // Behind everyone queued here, as CFS's yield skips the task.
+        let vr = curr.se.vruntime.load(Ordering::Relaxed);
+        curr.se.vruntime.store(vr.max(last + 1), Ordering::Relaxed);
     }
     // Straight on with the lock held, as Linux's do_sched_yield: no second
     // lock round trip. The count __schedule expects: the lock's, and
@@ -288,6 +296,7 @@ pub fn __schedule(preempt: bool, locked: Option<IrqSpinGuard<'static, RunQueue>>
     }
     let next = rq.pick_next_task(&prev, prev_is_idle);
     pc.need_resched.store(false, Ordering::Release);
+    preempt::clear_preempt_need_resched();
     let Some(next) = next else {
         rq.curr = Some(prev);
         return;
@@ -431,6 +440,8 @@ pub fn finish_task_switch(prev: Arc<Task>) {
         move_queued_task(&prev);
     }
     cpu::local_irq_enable();
+    #[cfg(feature = "ktest")]
+    crate::ktest::hooks::finish_task_switch_irqs_on(&prev);
     if prev_state == TASK_DEAD {
         crate::exit::put_task_stack(&prev, true);
     }
@@ -763,6 +774,8 @@ pub fn sched_setaffinity(p: &Arc<Task>, mask: u32) -> Result<(), crate::errno::E
     // wake-ups out; balancing may have moved it meanwhile).
     if p.task_cpu() == src && p.se.rb_key().is_some() && !src_rq.is_curr(p) {
         let tree_ref = src_rq.deactivate_task(p);
+        #[cfg(feature = "ktest")]
+        crate::ktest::hooks::affinity_move(p);
         set_task_cpu(p, dst, src_rq.cfs.min_vruntime, dst_rq.cfs.min_vruntime);
         dst_rq.activate_task(p, Enqueue::Migrated);
         resched_curr(dst_rq);

@@ -50,9 +50,19 @@ pub fn set_current(t: usize) {
     unsafe { asm!("msr sp_el0, {}", in(reg) t, options(nomem, nostack, preserves_flags)) };
 }
 
-/// Unmasks IRQs on this core.
+/// Unmasks IRQs on this core, first telling the lock validator, which
+/// marks the locks still held as held with IRQs on (Linux's
+/// `local_irq_enable`: `trace_hardirqs_on`, then the raw unmask).
 #[inline]
 pub fn local_irq_enable() {
+    crate::lockdep::hardirqs_on();
+    raw_local_irq_enable();
+}
+
+/// Unmasks IRQs on this core, unseen by the lock validator (its own
+/// paths).
+#[inline]
+pub fn raw_local_irq_enable() {
     // SAFETY: clearing DAIF.I only lets pending IRQs in; the vectors are set.
     unsafe { asm!("msr daifclr, #2", options(nomem, nostack)) };
 }
@@ -78,10 +88,26 @@ pub fn local_irq_save() -> u64 {
     flags
 }
 
-/// Restores the DAIF saved by [`local_irq_save`].
+/// Restores the DAIF saved by [`local_irq_save`]; as
+/// [`local_irq_enable`] when that unmasks IRQs.
 #[inline]
 pub fn local_irq_restore(flags: u64) {
+    if !irqs_disabled_flags(flags) {
+        crate::lockdep::hardirqs_on();
+    }
+    raw_local_irq_restore(flags);
+}
+
+/// Restores a saved DAIF, unseen by the lock validator (its own paths).
+#[inline]
+pub fn raw_local_irq_restore(flags: u64) {
     DAIF.set(flags);
+}
+
+/// True if `flags` (a saved DAIF) has IRQs masked.
+#[inline]
+pub fn irqs_disabled_flags(flags: u64) -> bool {
+    flags & (1 << 7) != 0
 }
 
 /// Sleeps until an interrupt (or event) arrives.
