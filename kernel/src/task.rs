@@ -506,11 +506,11 @@ impl Task {
             syscall_regs: AtomicU64::new(0),
             pending: AtomicU64::new(0),
             blocked: AtomicU64::new(0),
-            sigqueue: IrqSpinLock::named("&p->sigqueue", alloc::vec::Vec::new()),
+            sigqueue: IrqSpinLock::named(&"&p->sigqueue", alloc::vec::Vec::new()),
             restart_x0: AtomicU64::new(0),
             restart_errno: AtomicI32::new(0),
             restart_block: IrqSpinLock::named(
-                "&p->restart_block",
+                &"&p->restart_block",
                 crate::signal::RestartBlock::None,
             ),
             sas_ss_sp: AtomicU64::new(0),
@@ -523,7 +523,7 @@ impl Task {
             nvcsw: AtomicU64::new(0),
             nivcsw: AtomicU64::new(0),
             itimer_real: IrqSpinLock::named(
-                "&p->itimer_real",
+                &"&p->itimer_real",
                 crate::time::itimer::ItimerReal {
                     expires: 0,
                     interval: 0,

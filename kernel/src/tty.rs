@@ -65,7 +65,7 @@ struct TtyStruct {
 }
 
 static TTY: IrqSpinLock<TtyStruct> = IrqSpinLock::named(
-    "tty_lock",
+    &"tty_lock",
     TtyStruct {
         ldisc: NTty::new(),
         session: 0,

@@ -65,7 +65,7 @@ impl Mount {
 }
 
 /// The mount table in mount order, `/` first (a namespace's `list`).
-static MOUNTS: IrqSpinLock<Vec<Arc<Mount>>> = IrqSpinLock::named("mounts", Vec::new());
+static MOUNTS: IrqSpinLock<Vec<Arc<Mount>>> = IrqSpinLock::named(&"mounts", Vec::new());
 
 /// The root mount, made on first use (path lookup needs it before
 /// `fs::init` has run: the initramfs is unpacked through it).
