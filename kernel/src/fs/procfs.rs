@@ -1,6 +1,6 @@
 //! `/proc` (Linux's `fs/proc/`): a computed directory with one directory
 //! per task holding `stat` and `status` in Linux's formats, plus
-//! `meminfo`, `uptime`, `cpuinfo`, the `self` link, the fault-injection
+//! `meminfo`, `uptime`, `cpuinfo`, `cmdline`, the `self` link, the fault-injection
 //! knobs (`fail_alloc`, `PID/make-it-fail`) and, when booted with `bench`,
 //! `bench` (the in-kernel micro-benchmarks). `ps` reads these,
 //! as Linux's does.
@@ -151,6 +151,10 @@ impl DirOps for ProcRoot {
             )),
             "uptime" => Some(gen(uptime, None)),
             "cpuinfo" => Some(gen(cpuinfo, None)),
+            "cmdline" => Some(gen(
+                |_| format!("{}\n", crate::cmdline::get().as_str()),
+                None,
+            )),
             "lockdep" => Some(gen(|_| crate::lockdep::proc_show(), None)),
             "bench" if crate::bench::enabled() => Some(gen(|_| crate::bench::report(), None)),
             "self" => Some(Inode::new(
@@ -169,11 +173,17 @@ impl DirOps for ProcRoot {
     }
 
     fn readdir(&self) -> Vec<(String, u64, u8)> {
-        let mut v: Vec<(String, u64, u8)> =
-            ["meminfo", "uptime", "cpuinfo", "fail_alloc", "lockdep"]
-                .iter()
-                .map(|n| (String::from(*n), 0, uapi::DT_REG))
-                .collect();
+        let mut v: Vec<(String, u64, u8)> = [
+            "meminfo",
+            "uptime",
+            "cpuinfo",
+            "cmdline",
+            "fail_alloc",
+            "lockdep",
+        ]
+        .iter()
+        .map(|n| (String::from(*n), 0, uapi::DT_REG))
+        .collect();
         if crate::bench::enabled() {
             v.push((String::from("bench"), 0, uapi::DT_REG));
         }
