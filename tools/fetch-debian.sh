@@ -6,33 +6,90 @@
 # build/debian/<package>/ (dpkg-deb -x); the .deb stays in
 # build/debian/debs/. Nothing fetched is committed.
 #
-# usage: tools/fetch-debian.sh PACKAGE...
+# With --source, the source package each binary package was built from, at
+# exactly the version fetched (dpkg-deb's Source: field), is fetched too
+# (apt-get source, which checks it against the signed Sources index and
+# unpacks it with dpkg-source) into build/debian/src/<source>/. For that the
+# private state reads the host's sources with deb-src added beside each deb.
+#
+# usage: tools/fetch-debian.sh [--source] PACKAGE...
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -gt 0 ] || { echo "usage: tools/fetch-debian.sh PACKAGE..." >&2; exit 2; }
-for tool in apt-get dpkg-deb; do
+source_too=0
+if [ "${1:-}" = --source ]; then
+    source_too=1
+    shift
+fi
+[ $# -gt 0 ] || { echo "usage: tools/fetch-debian.sh [--source] PACKAGE..." >&2; exit 2; }
+for tool in apt-get apt-config dpkg-deb; do
     command -v $tool >/dev/null || { echo "fetch-debian: $tool missing (a Debian or Ubuntu host is needed)" >&2; exit 1; }
 done
+[ $source_too = 0 ] || command -v dpkg-source >/dev/null \
+    || { echo "fetch-debian: dpkg-source missing (apt-get install dpkg-dev)" >&2; exit 1; }
 top=$PWD/build/debian
 state=$top/apt
-mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$top/debs"
+mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$top/debs" "$state/sources.list.d"
 touch "$state/status"
+
+# The host's sources (wherever its apt reads them), each with a deb-src
+# twin: one-line .list entries get a deb-src line, deb822 .sources stanzas
+# get deb-src in their Types.
+host_sources() {
+    local SL SP f
+    eval "$(apt-config shell SL Dir::Etc::sourcelist/f SP Dir::Etc::sourceparts/d)"
+    rm -f "$state/sources.list.d/"*
+    : > "$state/sources.list"
+    if [ -f "$SL" ]; then
+        sed -n 's/^[[:space:]]*deb[[:space:]]\(.*\)/deb \1\ndeb-src \1/p' "$SL" > "$state/sources.list"
+    fi
+    for f in "$SP"/*.list; do
+        [ -f "$f" ] || continue
+        sed -n 's/^[[:space:]]*deb[[:space:]]\(.*\)/deb \1\ndeb-src \1/p' "$f" > "$state/sources.list.d/$(basename "$f")"
+    done
+    for f in "$SP"/*.sources; do
+        [ -f "$f" ] || continue
+        sed '/^Types:/{/deb-src/!s/\<deb\>/deb deb-src/}' "$f" > "$state/sources.list.d/$(basename "$f")"
+    done
+}
+host_sources
+
 apt_opts=(
     -o APT::Architecture=arm64 -o APT::Architectures::=arm64
     -o Dir::State="$state" -o Dir::State::Lists="$state/lists"
     -o Dir::State::status="$state/status" -o Dir::Cache="$state/cache"
+    -o Dir::Etc::sourcelist="$state/sources.list"
+    -o Dir::Etc::sourceparts="$state/sources.list.d"
     -o Debug::NoLocking=1 -o APT::Sandbox::User=root
 )
-# The lists are refreshed once a day at most.
-if [ -z "$(find "$state/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -1)" ]; then
+# The lists are refreshed once a day at most (and when the Sources indexes
+# that --source needs are not there yet).
+fresh() { [ -n "$(find "$state/lists" -maxdepth 1 -name "*_$1*" -mtime -1 2>/dev/null | head -1)" ]; }
+if ! fresh Packages || { [ $source_too = 1 ] && ! fresh Sources; }; then
     apt-get "${apt_opts[@]}" -qq update
 fi
 for pkg in "$@"; do
-    if [ -d "$top/$pkg" ]; then
-        continue
+    if [ ! -d "$top/$pkg" ]; then
+        (cd "$top/debs" && apt-get "${apt_opts[@]}" -qq download "$pkg")
+        deb=$(ls -t "$top/debs/${pkg}"_*_arm64.deb | head -1)
+        rm -rf "$top/$pkg.tmp" && dpkg-deb -x "$deb" "$top/$pkg.tmp" && mv "$top/$pkg.tmp" "$top/$pkg"
+        echo "fetch-debian: $pkg: $(basename "$deb")"
     fi
-    (cd "$top/debs" && apt-get "${apt_opts[@]}" -qq download "$pkg")
+    [ $source_too = 1 ] || continue
     deb=$(ls -t "$top/debs/${pkg}"_*_arm64.deb | head -1)
-    rm -rf "$top/$pkg.tmp" && dpkg-deb -x "$deb" "$top/$pkg.tmp" && mv "$top/$pkg.tmp" "$top/$pkg"
-    echo "fetch-debian: $pkg: $(basename "$deb")"
+    # Source: is "name (version)" for a binNMU or a renamed binary,
+    # "name" when they match the binary's, and absent when both do.
+    src=$(dpkg-deb -f "$deb" Source)
+    ver=$(dpkg-deb -f "$deb" Version)
+    case $src in
+    *'('*) ver=${src#*(}; ver=${ver%)}; src=${src%% *} ;;
+    '') src=$pkg ;;
+    esac
+    [ ! -f "$top/src/$src/.version" ] || [ "$(cat "$top/src/$src/.version")" != "$ver" ] || continue
+    rm -rf "$top/src/$src.tmp" && mkdir -p "$top/src/$src.tmp"
+    (cd "$top/src/$src.tmp" && apt-get "${apt_opts[@]}" -qq source "$src=$ver" > unpack.log)
+    dir=$(find "$top/src/$src.tmp" -mindepth 1 -maxdepth 1 -type d | head -1)
+    [ -n "$dir" ] || { echo "fetch-debian: $src=$ver: apt-get source unpacked nothing" >&2; exit 1; }
+    echo "$ver" > "$dir/.version"
+    rm -rf "$top/src/$src" && mv "$dir" "$top/src/$src" && rm -rf "$top/src/$src.tmp"
+    echo "fetch-debian: source $src=$ver in build/debian/src/$src"
 done
