@@ -23,6 +23,8 @@
 #   --list FILE     the applets to run, one a line (# comments allowed);
 #                   default: every built applet the suite has tests for
 #   --timeout SECS  each applet's limit (default 300)
+#   --compare-only  run nothing: compare the logs the last runs left in
+#                   build/busybox-suite/ again
 #
 # Writes RESULTS_DIR/bbsuite-{host,rpi3,rpi4}.txt (passed/failed/skipped
 # lines for test-summary: on a board, failed counts the tests that pass on
@@ -41,7 +43,7 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" = --in-namespace ]; then
     hroot=$2
     mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-    echo ":pikern-aarch64:M::"'\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00'":"'\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff'":$3:PF" \
+    printf '%s\n' ":pikern-aarch64:M::"'\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00'":"'\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff'":$3:PF" \
         > /proc/sys/fs/binfmt_misc/register
     mount -t proc proc "$hroot/proc"
     for d in null zero full random urandom tty; do
@@ -52,13 +54,15 @@ if [ "${1:-}" = --in-namespace ]; then
     exec chroot "$hroot" /init /bin/sh /bb/suite.sh /bb/list "$4" < /dev/null
 fi
 
-usage="usage: tools/busybox-suite.sh [--list FILE] [--timeout SECS] RESULTS_DIR [host] [rpi3] [rpi4]"
+usage="usage: tools/busybox-suite.sh [--list FILE] [--timeout SECS] [--compare-only] RESULTS_DIR [host] [rpi3] [rpi4]"
 LIST=
 LIMIT=300
+COMPARE_ONLY=0
 while [ $# -gt 0 ]; do
     case $1 in
     --list) LIST=${2:?$usage}; shift 2 ;;
     --timeout) LIMIT=${2:?$usage}; shift 2 ;;
+    --compare-only) COMPARE_ONLY=1; shift ;;
     -*) echo "$usage" >&2; exit 2 ;;
     *) break ;;
     esac
@@ -85,61 +89,73 @@ fail_all() { # REASON: every run failed, nothing to compare
 }
 
 # --- the tree: busybox, its links, the suite, its .config -----------------
-if ! bash tools/fetch-debian.sh --source busybox-static > "$OUT/fetch.log" 2>&1; then
-    cat "$OUT/fetch.log"
-    fail_all "busybox-static or its source could not be fetched from Debian's archive"
-fi
-[ -n "$QEMU_USER" ] || fail_all "qemu-aarch64 (QEMU user mode) missing: run tools/setup.sh"
-BB=build/debian/busybox-static/bin/busybox
-SRC=build/debian/src/busybox
 root=$OUT/root
-rm -rf "$root" && mkdir -p "$root"/{bin,bb,tmp,proc,dev,sys,etc,root}
-chmod 1777 "$root/tmp"
-cp "$BB" "$root/bin/busybox"
-mapfile -t applets < <("$QEMU_USER" "$BB" --list)
-[ ${#applets[@]} -gt 100 ] || fail_all "busybox --list under qemu-aarch64 gave ${#applets[@]} applets"
-for a in "${applets[@]}"; do
-    [ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
-done
-printf 'root:x:0:0:root:/root:/bin/sh\n' > "$root/etc/passwd"
-printf 'root:x:0:\n' > "$root/etc/group"
-# bindir for runtest: the binary, the .config Debian's rules make for the
-# static flavour (os/linux, then pkg/static), the suite.
-ln -s ../bin/busybox "$root/bb/busybox"
-cat "$SRC/debian/config/os/linux" "$SRC/debian/config/pkg/static" > "$root/bb/.config"
-cp -a "$SRC/testsuite" "$root/bb/testsuite"
-# As debian/rules does: mdev's tests need a real /dev and /sys to change.
-rm -f "$root/bb/testsuite/mdev.tests"
-# runtest relinks every applet (400 processes) each time it starts; it
-# starts once per applet here, so the links are made once, below, and
-# RUNTEST_KEEP_LINKS skips that step. Nothing else changes.
-sed -i -e 's|^rm -rf "\$LINKSDIR" 2>/dev/null$|[ -n "$RUNTEST_KEEP_LINKS" ] \|\| &|' \
-    -e 's|^for i in \$implemented; do$|[ -n "$RUNTEST_KEEP_LINKS" ] \|\| &|' "$root/bb/testsuite/runtest"
-[ "$(grep -c RUNTEST_KEEP_LINKS "$root/bb/testsuite/runtest")" = 2 ] \
-    || fail_all "runtest changed upstream: its link step was not found"
-mkdir "$root/bb/runtest-tempdir-links"
-for a in busybox "${applets[@]}"; do
-    ln -sf /bb/busybox "$root/bb/runtest-tempdir-links/$a"
-done
-cp tests/busybox/suite.sh "$root/bb/suite.sh"
-# The applets, in runtest's order (busybox, then the built ones), that
-# have tests: a directory of old-style cases or a .tests file.
-if [ -n "$LIST" ]; then
-    sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$LIST" > "$root/bb/list"
-else
+stage_tree() {
+    if ! bash tools/fetch-debian.sh --source busybox-static > "$OUT/fetch.log" 2>&1; then
+        cat "$OUT/fetch.log"
+        fail_all "busybox-static or its source could not be fetched from Debian's archive"
+    fi
+    [ -n "$QEMU_USER" ] || fail_all "qemu-aarch64 (QEMU user mode) missing: run tools/setup.sh"
+    BB=build/debian/busybox-static/bin/busybox
+    SRC=build/debian/src/busybox
+    rm -rf "$root" && mkdir -p "$root"/{bin,bb,tmp,proc,dev,sys,etc,root}
+    chmod 1777 "$root/tmp"
+    cp "$BB" "$root/bin/busybox"
+    mapfile -t applets < <("$QEMU_USER" "$BB" --list)
+    [ ${#applets[@]} -gt 100 ] || fail_all "busybox --list under qemu-aarch64 gave ${#applets[@]} applets"
+    for a in "${applets[@]}"; do
+        [ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
+    done
+    printf 'root:x:0:0:root:/root:/bin/sh\n' > "$root/etc/passwd"
+    printf 'root:x:0:\n' > "$root/etc/group"
+    # bindir for runtest: the binary, the .config Debian's rules make for the
+    # static flavour (os/linux, then pkg/static), the suite.
+    ln -s ../bin/busybox "$root/bb/busybox"
+    cat "$SRC/debian/config/os/linux" "$SRC/debian/config/pkg/static" > "$root/bb/.config"
+    cp -a "$SRC/testsuite" "$root/bb/testsuite"
+    # As debian/rules does: mdev's tests need a real /dev and /sys to change.
+    rm -f "$root/bb/testsuite/mdev.tests"
+    # runtest relinks every applet (400 processes) each time it starts; it
+    # starts once per applet here, so the links are made once, below, and
+    # RUNTEST_KEEP_LINKS skips that step. Nothing else changes.
+    # shellcheck disable=SC2016 # runtest's own $variables
+    sed -i -e 's|^rm -rf "\$LINKSDIR" 2>/dev/null$|[ -n "$RUNTEST_KEEP_LINKS" ] \|\| &|' \
+        -e 's|^for i in \$implemented; do$|[ -n "$RUNTEST_KEEP_LINKS" ] \|\| &|' "$root/bb/testsuite/runtest"
+    [ "$(grep -c RUNTEST_KEEP_LINKS "$root/bb/testsuite/runtest")" = 2 ] \
+        || fail_all "runtest changed upstream: its link step was not found"
+    mkdir "$root/bb/runtest-tempdir-links"
     for a in busybox "${applets[@]}"; do
-        if [ -d "$root/bb/testsuite/$a" ] || [ -f "$root/bb/testsuite/$a.tests" ]; then echo "$a"; fi
-    done | awk '!seen[$0]++' > "$root/bb/list"
-fi
-echo "busybox-suite: $(wc -l < "$root/bb/list") applets, ${LIMIT}s each at most; busybox $(dpkg-deb -f build/debian/debs/busybox-static_*_arm64.deb Version), source $(cat "$SRC/.version")"
+        ln -sf /bb/busybox "$root/bb/runtest-tempdir-links/$a"
+    done
+    cp tests/busybox/suite.sh "$root/bb/suite.sh"
+    # The applets, in runtest's order (busybox, then the built ones), that
+    # have tests: a directory of old-style cases or a .tests file.
+    if [ -n "$LIST" ]; then
+        sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$LIST" > "$root/bb/list"
+    else
+        for a in busybox "${applets[@]}"; do
+            if [ -d "$root/bb/testsuite/$a" ] || [ -f "$root/bb/testsuite/$a.tests" ]; then echo "$a"; fi
+        done | awk '!seen[$0]++' > "$root/bb/list"
+    fi
+    echo "busybox-suite: $(wc -l < "$root/bb/list") applets, ${LIMIT}s each at most; busybox $(dpkg-deb -f build/debian/debs/busybox-static_*_arm64.deb Version), source $(cat "$SRC/.version")"
+}
 
-# --- parsing: a console or output log -> "applet<TAB>case<TAB>STATUS" ------
+# --- parsing: a console or output log -> "applet<TAB>case<TAB>STATUS<TAB>why"
 # A name seen twice in one applet gets " (2)", " (3)"...; the same applet
-# printed again (after a restart) overwrites its earlier lines.
+# printed again (after a restart) overwrites its earlier lines. For a
+# failed case, "why" is the first line of its output that names an error
+# (an errno's text, "can't"), else the first line of the diff's actual
+# output, else the last command an old-style (sh -x -e) case ran, else
+# empty: where to start looking.
 parse() {
     tr -d '\r' < "$1" | awk '
-        /^    # Subtest: / { applet = substr($0, 16); delete seen; next }
+        function flush() {
+            if (open != "") why[open] = (err != "" ? err : plus != "" ? plus : trace)
+            open = ""; err = ""; plus = ""; trace = ""
+        }
+        /^    # Subtest: / { flush(); applet = substr($0, 16); delete seen; next }
         /^    (not )?ok [0-9]+ / && applet != "" {
+            flush()
             line = substr($0, 5)
             status = "PASS"
             if (line ~ /^not ok /) { status = "FAIL"; sub(/^not ok [0-9]+ /, "", line) }
@@ -147,10 +163,25 @@ parse() {
             if (line ~ / # SKIP( untested)?$/) { status = "SKIP"; sub(/ # SKIP( untested)?$/, "", line) }
             name = line
             if (++seen[line] > 1) name = line " (" seen[line] ")"
-            result[applet "\t" name] = status
-            if (!((applet "\t" name) in order)) { order[applet "\t" name] = ++n; keys[n] = applet "\t" name }
+            key = applet "\t" name
+            result[key] = status
+            why[key] = ""
+            if (!(key in order)) { order[key] = ++n; keys[n] = key }
+            if (status == "FAIL") open = key
+            next
         }
-        END { for (i = 1; i <= n; i++) print keys[i] "\t" result[keys[i]] }
+        /^(not )?ok [0-9]+ / { flush(); applet = ""; next }
+        open != "" && /^    # / {
+            text = substr($0, 7)
+            gsub(/\t/, " ", text)
+            if (err == "" && text !~ /^[+-]/ && text ~ /(not implemented|not permitted|No such|Invalid|[Bb]ad |denied|not supported|Inappropriate|[Cc]an.t |[Ii]llegal|[Tt]imed out|Killed|[Ee]rror)/) err = text
+            else if (text ~ /^\+ /) trace = "after: " text
+            else if (plus == "" && text ~ /^\+[^+]/) plus = "output: " text
+        }
+        END {
+            flush()
+            for (i = 1; i <= n; i++) print keys[i] "\t" result[keys[i]] "\t" why[keys[i]]
+        }
     '
 }
 
@@ -166,6 +197,7 @@ reference() {
     rm -rf "$hroot" && cp -a "$root" "$hroot"
     cp build/initramfs/init "$hroot/init"
     rm -f "$sync" && mkfifo -m 666 "$sync"
+    # shellcheck disable=SC2016 # the inner shell's $1 and $@
     unshare --user --mount --pid --fork --kill-child \
         sh -c 'read -r _ < "$1" && shift && exec "$@"' sh "$sync" \
         bash tools/busybox-suite.sh --in-namespace "$hroot" "$QEMU_USER" "$LIMIT" \
@@ -196,10 +228,13 @@ kernel_run() { # BOARD
     cp "$RESULTS/bbsuite-$b-console.log" "$OUT/$b.log"
 }
 
+[ "$COMPARE_ONLY" = 1 ] || stage_tree
 status=0
 for r in "${RUNS[@]}"; do
     start=$SECONDS
-    if [ "$r" = host ]; then
+    if [ "$COMPARE_ONLY" = 1 ]; then
+        [ -f "$OUT/$r.log" ] || { echo "busybox-suite: no $OUT/$r.log to compare"; status=1; continue; }
+    elif [ "$r" = host ]; then
         reference
     else
         if [ ! -f "$OUT/suite.img" ] || [ "$OUT/suite.img" -ot "$root/bb/list" ]; then
@@ -262,7 +297,12 @@ for b in "${boards[@]}"; do
     total=$(($(wc -l < "$RESULTS/bbsuite-compare.txt") - 1))
     printf 'passed %d\nfailed %d\nskipped %d\n' "$bp" "$regress" $((total - bp - regress)) > "$RESULTS/bbsuite-$b.txt"
     echo "== $b: the tests that pass on Linux and not here =="
-    awk -F'\t' -v c=$col '$3 == "PASS" && $c != "PASS" { printf "%-8s %s: %s\n", $c, $1, $2 }' "$RESULTS/bbsuite-compare.txt"
+    awk -F'\t' -v c=$col -v f="$OUT/$b.parsed" '
+        BEGIN { while ((getline l < f) > 0) { split(l, x, "\t"); why[x[1] "\t" x[2]] = x[4] } }
+        $3 == "PASS" && $c != "PASS" {
+            w = why[$1 "\t" $2]
+            printf "%-8s %s: %s%s\n", $c, $1, $2, (w == "" ? "" : "  [" w "]")
+        }' "$RESULTS/bbsuite-compare.txt"
     [ "$extra" = 0 ] || {
         echo "== $b: passing here but not on Linux =="
         awk -F'\t' -v c=$col 'NR > 1 && $3 != "PASS" && $c == "PASS" { printf "%-8s %s: %s\n", $3, $1, $2 }' "$RESULTS/bbsuite-compare.txt"

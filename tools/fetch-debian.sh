@@ -67,15 +67,18 @@ fresh() { [ -n "$(find "$state/lists" -maxdepth 1 -name "*_$1*" -mtime -1 2>/dev
 if ! fresh Packages || { [ $source_too = 1 ] && ! fresh Sources; }; then
     apt-get "${apt_opts[@]}" -qq update
 fi
+newest_deb() { # PACKAGE: the latest .deb of it fetched
+    find "$top/debs" -maxdepth 1 -name "$1_*_arm64.deb" -printf '%T@ %p\n' | sort -n | tail -1 | cut -d' ' -f2-
+}
 for pkg in "$@"; do
     if [ ! -d "$top/$pkg" ]; then
         (cd "$top/debs" && apt-get "${apt_opts[@]}" -qq download "$pkg")
-        deb=$(ls -t "$top/debs/${pkg}"_*_arm64.deb | head -1)
+        deb=$(newest_deb "$pkg")
         rm -rf "$top/$pkg.tmp" && dpkg-deb -x "$deb" "$top/$pkg.tmp" && mv "$top/$pkg.tmp" "$top/$pkg"
         echo "fetch-debian: $pkg: $(basename "$deb")"
     fi
     [ $source_too = 1 ] || continue
-    deb=$(ls -t "$top/debs/${pkg}"_*_arm64.deb | head -1)
+    deb=$(newest_deb "$pkg")
     # Source: is "name (version)" for a binNMU or a renamed binary,
     # "name" when they match the binary's, and absent when both do.
     src=$(dpkg-deb -f "$deb" Source)
