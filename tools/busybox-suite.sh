@@ -42,9 +42,16 @@ cd "$(dirname "$0")/.."
 # with a fresh /proc and the host's basic device nodes, under pikern's init.
 if [ "${1:-}" = --in-namespace ]; then
     hroot=$2
-    mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-    printf '%s\n' ":pikern-aarch64:M::"'\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00'":"'\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff'":$3:PF" \
-        > /proc/sys/fs/binfmt_misc/register
+    # A binfmt_misc of its own needs Linux >= 6.7; before that, a handler
+    # the host registered (qemu-user-binfmt, with P) serves as well.
+    if mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; then
+        printf '%s\n' ":pikern-aarch64:M::"'\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00'":"'\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff'":$3:PF" \
+            > /proc/sys/fs/binfmt_misc/register
+    fi
+    "$hroot/bin/busybox" true || {
+        echo "busybox-suite: this Linux cannot run aarch64 programs through binfmt_misc (needs >= 6.7 for a namespace's own, or a host handler)" >&2
+        exit 1
+    }
     mount -t proc proc "$hroot/proc"
     for d in null zero full random urandom tty; do
         : > "$hroot/dev/$d" && mount --bind "/dev/$d" "$hroot/dev/$d"
@@ -130,12 +137,17 @@ stage_tree() {
     cp tests/busybox/suite.sh "$root/bb/suite.sh"
     # The applets, in runtest's order (busybox, then the built ones), that
     # have tests: a directory of old-style cases or a .tests file.
+    for a in busybox "${applets[@]}"; do
+        if [ -d "$root/bb/testsuite/$a" ] || [ -f "$root/bb/testsuite/$a.tests" ]; then echo "$a"; fi
+    done | awk '!seen[$0]++' > "$OUT/all-applets"
     if [ -n "$LIST" ]; then
         sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$LIST" > "$root/bb/list"
+        local unknown
+        unknown=$(grep -vxF -f "$OUT/all-applets" "$root/bb/list" | tr '\n' ' ' || true)
+        [ -z "$unknown" ] || fail_all "$LIST names applets that are not built or have no tests: $unknown"
+        [ -s "$root/bb/list" ] || fail_all "$LIST names no applets"
     else
-        for a in busybox "${applets[@]}"; do
-            if [ -d "$root/bb/testsuite/$a" ] || [ -f "$root/bb/testsuite/$a.tests" ]; then echo "$a"; fi
-        done | awk '!seen[$0]++' > "$root/bb/list"
+        cp "$OUT/all-applets" "$root/bb/list"
     fi
     echo "busybox-suite: $(wc -l < "$root/bb/list") applets, ${LIMIT}s each at most; busybox $(dpkg-deb -f build/debian/debs/busybox-static_*_arm64.deb Version), source $(cat "$SRC/.version")"
 }
