@@ -37,7 +37,7 @@ QEMU_RUN = $(QEMU) -M $(MACHINE) -kernel build/kernel8.img -dtb build/$(BOARD).d
 	-append "$(APPEND)" -display none -serial mon:stdio -semihosting
 
 .PHONY: all kernel kernel-test tools dtbs run test bench bench-smoke bench-initrd gdb clippy fmt lint doc clean \
-	deps setup chainloader chainboot
+	deps setup chainloader chainboot test-busybox test-busybox-subset
 
 # Every build target first makes sure the toolchain, the aarch64 targets,
 # QEMU and the cross compiler are there (`deps`, a no-op in 0.2 s when they
@@ -216,6 +216,22 @@ test: deps kernel kernel-test dtbs chainloader build/userland.cpio.gz
 		--results $(RESULTS)/hw-rpi3.txt --results $(RESULTS)/hw-rpi4.txt \
 		--results $(RESULTS)/sdcard.txt --results $(RESULTS)/bench.txt \
 		--results $(RESULTS)/selfcheck.txt
+
+# Busybox's own testsuite (issue 18), from Debian's busybox source package,
+# with Debian's busybox-static and its build configuration: on Linux
+# through qemu-aarch64 (the reference), then on both boards; every test
+# that passes on Linux must pass on pikern (tools/busybox-suite.sh).
+# test-busybox runs all of it (an hour or more); test-busybox-subset the
+# applets in tests/busybox/suite-subset.txt, which pass on both. Each writes
+# $(RESULTS)/bbsuite-{host,rpi3,rpi4}.txt and bbsuite-compare.txt.
+BBSUITE_TIMEOUT ?= 300
+test-busybox: deps kernel tools dtbs
+	@mkdir -p $(RESULTS)
+	bash tools/busybox-suite.sh --timeout $(BBSUITE_TIMEOUT) $(RESULTS) host rpi3 rpi4
+
+test-busybox-subset: deps kernel tools dtbs
+	@mkdir -p $(RESULTS)
+	bash tools/busybox-suite.sh --list tests/busybox/suite-subset.txt --timeout 120 $(RESULTS) host rpi3 rpi4
 
 # Benchmarks (docs/performance.md): QEMU's virtual clock counts guest
 # instructions (-icount shift=0), so the numbers repeat exactly. Prints the

@@ -16,7 +16,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 use libkernel::arch::aarch64::memory::SIGTRAMP_BASE;
-use libkernel::exec::{elf, user_stack};
+use libkernel::exec::{elf, script, user_stack};
 use libkernel::uapi;
 
 /// Largest executable file read into memory.
@@ -66,27 +66,54 @@ impl core::fmt::Display for ExecError {
     }
 }
 
-/// Loads `path` into a new address space for the current task and
-/// switches to it (`do_execve`). On error nothing has changed.
-pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<ExecStart, ExecError> {
-    crate::ftrace!(do_execve);
-    let me = task::current();
-    let cwd = me.cwd.lock().clone();
-    let inode = fs::lookup_path(&cwd, path)?;
+/// Reads the executable file at `path` (relative to `cwd`) whole.
+fn read_exec_file(cwd: &str, path: &[u8]) -> Result<Vec<u8>, Errno> {
+    let inode = fs::lookup_path(cwd, path)?;
     let data: Vec<u8> = match &inode.kind {
         InodeKind::File(d) => {
             let d = d.lock();
             if d.len() > MAX_EXEC_FILE {
-                return Err(ENOMEM.into());
+                return Err(ENOMEM);
             }
             d.clone()
         }
-        InodeKind::Dir(_) | InodeKind::PseudoDir(_) => return Err(EACCES.into()),
-        _ => return Err(EACCES.into()),
+        InodeKind::Dir(_) | InodeKind::PseudoDir(_) => return Err(EACCES),
+        _ => return Err(EACCES),
     };
     if inode.mode() & 0o111 == 0 {
-        return Err(EACCES.into());
+        return Err(EACCES);
     }
+    Ok(data)
+}
+
+/// Loads `path` into a new address space for the current task and
+/// switches to it (`do_execve`). On error nothing has changed.
+///
+/// A `#!` script runs its interpreter (`load_script`, Linux's
+/// `fs/binfmt_script.c`): argv becomes `[interpreter, its argument if any,
+/// path, argv[1..]]`, up to [`script::BINPRM_MAX_RECURSION`] interpreters
+/// deep (`ELOOP` past that). The name the task gets and `AT_EXECFN` stay
+/// `path`, as on Linux.
+pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<ExecStart, ExecError> {
+    crate::ftrace!(do_execve);
+    let me = task::current();
+    let cwd = me.cwd.lock().clone();
+    let mut data = read_exec_file(&cwd, path)?;
+    let mut script_argv: Option<Vec<Vec<u8>>> = None;
+    let mut depth = 0;
+    while let Some(line) = script::parse(&data) {
+        depth += 1;
+        if depth > script::BINPRM_MAX_RECURSION {
+            return Err(ELOOP.into());
+        }
+        let sb = line.map_err(Errno)?;
+        let interp = Vec::from(sb.interp);
+        let file = script_argv.as_ref().map_or(path, |a| a[0].as_slice());
+        let next = script::interp_argv(&sb, file, script_argv.as_deref().unwrap_or(argv));
+        data = read_exec_file(&cwd, &interp)?;
+        script_argv = Some(next);
+    }
+    let argv = script_argv.as_deref().unwrap_or(argv);
     let mut img = elf::parse_exec(&data).map_err(ExecError::Elf)?;
     // Address-space layout randomisation of a static-pie image, unless
     // the command line says `norandmaps` (Linux's switch).

@@ -1,6 +1,6 @@
 //! `/proc` (Linux's `fs/proc/`): a computed directory with one directory
 //! per task holding `stat` and `status` in Linux's formats, plus
-//! `meminfo`, `uptime`, `cpuinfo`, the `self` link, the fault-injection
+//! `meminfo`, `uptime`, `cpuinfo`, `cmdline`, the `self` link, the fault-injection
 //! knobs (`fail_alloc`, `PID/make-it-fail`) and, when booted with `bench`,
 //! `bench` (the in-kernel micro-benchmarks). `ps` reads these,
 //! as Linux's does.
@@ -157,6 +157,10 @@ impl DirOps for ProcRoot {
                 InodeKind::Symlink(String::from("self/mounts")),
             )),
             "cpuinfo" => Some(gen(cpuinfo, None)),
+            "cmdline" => Some(gen(
+                |_| format!("{}\n", crate::cmdline::get().as_str()),
+                None,
+            )),
             "lockdep" => Some(gen(|_| crate::lockdep::proc_show(), None)),
             "bench" if crate::bench::enabled() => Some(gen(|_| crate::bench::report(), None)),
             "self" => Some(Inode::new(
@@ -181,6 +185,7 @@ impl DirOps for ProcRoot {
             "loadavg",
             "stat",
             "cpuinfo",
+            "cmdline",
             "fail_alloc",
             "lockdep",
         ]

@@ -1,4 +1,6 @@
-//! The pure half of `execve`: ELF parsing and the initial user stack.
+//! The pure half of `execve`: ELF parsing, `#!` lines and the initial
+//! user stack.
 
 pub mod elf;
+pub mod script;
 pub mod user_stack;

@@ -19,7 +19,8 @@
 //! accept both or skip with a reason.
 //!
 //! Internal modes: `usertests --exec-check ...` is the image the execve
-//! test runs; `usertests --sleep-exit MS CODE` sleeps MS milliseconds and
+//! test runs; `usertests --script-check ...` the interpreter of the `#!`
+//! script test; `usertests --sleep-exit MS CODE` sleeps MS milliseconds and
 //! exits with CODE (the image the vfork test execs).
 
 #![no_std]
@@ -89,6 +90,9 @@ pub fn slow_tests() -> bool {
 fn main(args: &[&str]) -> i32 {
     if args.get(1) == Some(&"--exec-check") {
         return proc::exec_check(args);
+    }
+    if args.get(1).is_some_and(|a| a.starts_with("--script-check")) {
+        return proc::script_check(args);
     }
     if let [_, "--sleep-exit", ms, code] = args {
         let _ = process::sleep_ms(ms.parse().unwrap_or(0));

@@ -37,6 +37,7 @@ pub static SUITE: Suite = Suite {
         execve_directory_eacces,
         execve_bad_pointer_efault,
         execve_self_with_args_and_env,
+        execve_script_runs_its_interpreter,
     ],
 };
 
@@ -435,6 +436,67 @@ fn execve_self_with_args_and_env() -> TestResult {
         }
         Ok(st) => fail!("exec'd child {st:?}, expected exit status {EXEC_CHECK_OK}"),
         Err(e) => fail!("fork/wait: {e:?}"),
+    }
+}
+
+/// A `#!` script: its interpreter (this program, in `--script-check`
+/// mode) runs with argv `[interpreter, the line's argument, the script's
+/// path, the script's argv[1..]]`; an empty `#!` line is `ENOEXEC`.
+fn execve_script_runs_its_interpreter() -> TestResult {
+    let path = format!("/tmp/pikern-usertests-script-{}", sys::getpid());
+    let cpath = ok!(process::cstring(&path));
+    let write_script = |text: &[u8]| -> Result<(), Errno> {
+        let fd = sys::openat(AT_FDCWD, &cpath, O_WRONLY | O_CREAT | O_TRUNC, 0o755)?;
+        let wrote = sys::write(fd, text);
+        sys::close(fd)?;
+        wrote.map(|_| ())
+    };
+    let interp = ok!(self_path().to_str());
+    ok!(write_script(
+        format!("#! {interp}  --script-check  with blanks \n\necho not run\n").as_bytes()
+    ));
+    let st = in_child(|| {
+        let err = process::exec(&path, &["name", "a b", "c"], &[]);
+        sys::exit_group(if err == Errno::ENOEXEC { 200 } else { 201 })
+    });
+    let result = match st {
+        Ok(st) if st.exit_code() == Some(EXEC_CHECK_OK) => Ok(()),
+        Ok(st) if st.exit_code() == Some(200) && on_linux() => {
+            Err("this Linux host cannot execute aarch64 binaries (no binfmt_misc)")
+        }
+        Ok(st) => {
+            let _ = sys::unlinkat(AT_FDCWD, &cpath, 0);
+            fail!("script's child {st:?}, expected exit status {EXEC_CHECK_OK}")
+        }
+        Err(e) => {
+            let _ = sys::unlinkat(AT_FDCWD, &cpath, 0);
+            fail!("fork/wait: {e:?}")
+        }
+    };
+    let empty = write_script(b"#!  \n").map(|()| process::exec(&path, &["name"], &[]));
+    let _ = sys::unlinkat(AT_FDCWD, &cpath, 0);
+    check_eq!(ok!(empty), Errno::ENOEXEC);
+    if let Err(why) = result {
+        skip!("{why}");
+    }
+    Ok(())
+}
+
+/// `usertests --script-check PATH`: the interpreter of the script that
+/// `execve_script_runs_its_interpreter` runs; checks its argv.
+pub fn script_check(args: &[&str]) -> i32 {
+    let want_path = format!("/tmp/pikern-usertests-script-{}", sys::getppid());
+    let ok = args.len() == 5
+        // (AT_EXECFN, which self_path reads, is the script's path here.)
+        && args[0].ends_with("usertests")
+        && args[1] == "--script-check  with blanks"
+        && args[2] == want_path
+        && args[3] == "a b"
+        && args[4] == "c";
+    if ok {
+        EXEC_CHECK_OK
+    } else {
+        1
     }
 }
 

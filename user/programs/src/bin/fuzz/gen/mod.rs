@@ -188,6 +188,7 @@ pub static TABLE: &[Row] = &[
     row(nr::CLOCK_GETRES, 10, time::clock_gettime_getres),
     row(nr::CLOCK_NANOSLEEP, 10, time::clock_nanosleep),
     row(nr::NANOSLEEP, 10, time::nanosleep),
+    row(nr::SETITIMER, 2, time::setitimer),
     // sched: 43.
     row(nr::SCHED_SETAFFINITY, 10, sched::sched_affinity),
     row(nr::SCHED_GETAFFINITY, 10, sched::sched_affinity),

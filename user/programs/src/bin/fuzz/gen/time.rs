@@ -4,7 +4,7 @@
 //! the hostile ones are addresses that cannot be read (readable garbage
 //! could be a valid sleep of years).
 
-use crate::worker::{Call, Worker};
+use crate::worker::{put_u64, Call, Worker, SCRATCH, SCRATCH_LEN};
 
 /// `clock_gettime`/`clock_getres(clock, tp)`: a kernel `tp` must fail for
 /// a valid clock.
@@ -30,4 +30,34 @@ pub fn clock_nanosleep(w: &mut Worker, c: &mut Call) {
     c.a[1] = w.rng.pick(&[0, 1, 2, u64::MAX]);
     c.a[2] = w.timespec();
     c.a[3] = if w.rng.chance(50) { 0 } else { w.wptr(16).0 };
+}
+
+/// `setitimer(which, value, ovalue)`: `ITIMER_REAL` armed for at least
+/// 20 ms with an interval of 0 or at least 50 ms, disarmed, or with a
+/// bad `which` or microsecond field. A garbage `itimerval` could ask for a
+/// SIGALRM every microsecond, and a worker with a handler would then do
+/// nothing but run it (seed 2662858372 stalled so).
+pub fn setitimer(w: &mut Worker, c: &mut Call) {
+    let off = (SCRATCH_LEN as usize) - 8192 + 256;
+    let interval_us = w.rng.pick(&[0, 0, 50_000, 1_000_000]);
+    let value_us = w.rng.pick(&[0, 0, 0, 20_000, 100_000, 2_000_000]);
+    put_u64(off, interval_us / 1_000_000);
+    put_u64(off + 8, interval_us % 1_000_000);
+    put_u64(off + 16, value_us / 1_000_000);
+    // Now and then a microsecond field Linux rejects (EINVAL).
+    put_u64(
+        off + 24,
+        if w.rng.chance(10) {
+            1_000_000
+        } else {
+            value_us % 1_000_000
+        },
+    );
+    c.a[0] = w.rng.pick(&[0, 0, 0, 1, 2, 3, u64::MAX]);
+    c.a[1] = if w.rng.chance(85) {
+        SCRATCH + off as u64
+    } else {
+        0
+    };
+    c.a[2] = if w.rng.chance(50) { 0 } else { w.wptr(32).0 };
 }
