@@ -25,7 +25,7 @@ nl='
 $BB rm -rf "$T" && $BB mkdir -p "$T" || exit 1
 cd "$T" || exit 1
 echo "KTAP version 1"
-echo "1..49"
+echo "1..51"
 
 check read_in_a_pipe "y" "$(echo 'x y z' | { read p q r; echo "$q"; })"
 check wait_for_a_background_job "5" "$( (exit 5) & p=$!; wait $p; echo $?)"
@@ -82,6 +82,10 @@ check kill_a_sleeper "143" "$($BB sleep 10 & p=$!; $BB kill $p; wait $p; echo $?
 # A new session has no controlling terminal: /dev/tty is ENXIO.
 check dev_tty_after_setsid "sh: can't open /dev/tty: No such device or address" \
     "$($BB setsid $BB sh -c 'exec 3</dev/tty; echo opened' 2>&1)"
+check read_gives_the_whole_count "1048576" \
+    "$($BB dd if=/dev/zero bs=1M count=1 2>/dev/null | $BB wc -c)"
+check dev_full_is_enospc "dd: error writing '/dev/full': No space left on device" \
+    "$($BB dd if=/dev/zero of=/dev/full bs=1 count=1 2>&1 | $BB head -n 1)"
 cd /
 $BB rm -rf "$T"
 echo "# busybox: pass:$((n - fails)) fail:$fails skip:0"

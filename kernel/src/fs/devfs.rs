@@ -64,6 +64,23 @@ impl FileOps for NullDev {
     }
 }
 
+/// Reads zeros; every write fails `ENOSPC`, as on a full disk
+/// (`/dev/full`, for testing how programs report write errors).
+pub struct FullDev;
+
+impl FileOps for FullDev {
+    fn read(&self, _: &Inode, _: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        buf.fill(0);
+        Ok(buf.len())
+    }
+    fn read_never_waits(&self) -> bool {
+        true
+    }
+    fn write(&self, _: &Inode, _: u64, _: &[u8]) -> Result<usize, Errno> {
+        Err(ENOSPC)
+    }
+}
+
 /// Reads zeros, swallows everything (`/dev/zero`).
 pub struct ZeroDev;
 
@@ -71,6 +88,9 @@ impl FileOps for ZeroDev {
     fn read(&self, _: &Inode, _: u64, buf: &mut [u8]) -> Result<usize, Errno> {
         buf.fill(0);
         Ok(buf.len())
+    }
+    fn read_never_waits(&self) -> bool {
+        true
     }
     fn write(&self, _: &Inode, _: u64, buf: &[u8]) -> Result<usize, Errno> {
         Ok(buf.len())
@@ -89,6 +109,9 @@ impl FileOps for RandomDev {
             chunk.copy_from_slice(&r[..chunk.len()]);
         }
         Ok(buf.len())
+    }
+    fn read_never_waits(&self) -> bool {
+        true
     }
     fn write(&self, _: &Inode, _: u64, buf: &[u8]) -> Result<usize, Errno> {
         Ok(buf.len())
@@ -109,6 +132,7 @@ pub fn chrdev_node(rdev: u64, perm: u32) -> Option<Arc<Inode>> {
     let ops: Arc<dyn FileOps> = match (uapi::dev_major(rdev), uapi::dev_minor(rdev)) {
         (1, 3) => Arc::new(NullDev),
         (1, 5) => Arc::new(ZeroDev),
+        (1, 7) => Arc::new(FullDev),
         (1, 8) | (1, 9) => Arc::new(RandomDev),
         (5, 0) => Arc::new(TtyFile(TtyDev::CurrentTty)),
         (5, 1) => Arc::new(TtyFile(TtyDev::Console)),
@@ -139,6 +163,7 @@ pub fn root() -> Arc<Inode> {
         ("console", console_inode()),
         ("null", chrdev(1, 3, Arc::new(NullDev))),
         ("zero", chrdev(1, 5, Arc::new(ZeroDev))),
+        ("full", chrdev(1, 7, Arc::new(FullDev))),
         ("random", chrdev(1, 8, Arc::new(RandomDev))),
         ("urandom", chrdev(1, 9, Arc::new(RandomDev))),
         // Linux's numbers: TTYAUX_MAJOR 5 (tty 0, console 1), the PL011's

@@ -90,6 +90,12 @@ pub trait FileOps: Send + Sync {
     fn open(&self, _inode: &Inode, _flags: u32) -> Result<Option<Arc<File>>, Errno> {
         Ok(None)
     }
+    /// Reading never sleeps and always fills the buffer (`/dev/zero`,
+    /// `/dev/urandom`): `read` then gives the whole count at once, as
+    /// Linux's does, rather than one chunk.
+    fn read_never_waits(&self) -> bool {
+        false
+    }
     /// Whether `fsync` means anything (Linux: `f_op->fsync` is set);
     /// `EINVAL` otherwise.
     fn fsync(&self) -> bool {

@@ -70,9 +70,36 @@ pub fn sys_read(fd: i64, buf: u64, count: u64) -> SysResult {
     // input is consumed.
     uaccess::access_user(buf, count.min(CHUNK), Access::Write, |_, _| false)?;
     let mut tmp = alloc::vec![0u8; count.min(CHUNK)];
-    let n = f.read(&mut tmp)?;
-    copy_to_user(buf, &tmp[..n])?;
-    Ok(n as i64)
+    let mut done = 0usize;
+    loop {
+        let want = (count - done).min(CHUNK);
+        let n = match f.read(&mut tmp[..want]) {
+            Ok(n) => n,
+            Err(_) if done > 0 => break,
+            Err(e) => return Err(e),
+        };
+        if let Err(e) = copy_to_user(buf + done as u64, &tmp[..n]) {
+            return if done > 0 { Ok(done as i64) } else { Err(e) };
+        }
+        done += n;
+        // A file or a device that never waits gives the whole count, as
+        // Linux's read does (`dd bs=1M` reads 1 MiB); a pipe or a terminal
+        // returns what it had, never waiting for more.
+        if n < want || done == count || !never_waits(&f) {
+            break;
+        }
+    }
+    Ok(done as i64)
+}
+
+/// Whether reading `f` can never sleep: a regular file, or a device that
+/// says so (`/dev/zero`, `/dev/urandom`).
+fn never_waits(f: &File) -> bool {
+    match &f.inode.kind {
+        InodeKind::File(_) => true,
+        InodeKind::Special(ops) => ops.read_never_waits(),
+        _ => false,
+    }
 }
 
 /// `write(fd, buf, count)`.
