@@ -66,6 +66,21 @@ impl core::fmt::Display for ExecError {
     }
 }
 
+/// `path` (relative to `cwd`) made absolute, `.` and `..` resolved, for
+/// `/proc/PID/exe`; empty if it cannot be.
+fn exe_path(cwd: &str, path: &[u8]) -> alloc::string::String {
+    let mut joined = Vec::new();
+    if path.first() != Some(&b'/') {
+        joined.extend_from_slice(cwd.as_bytes());
+        joined.push(b'/');
+    }
+    joined.extend_from_slice(path);
+    let root = libkernel::fs::path::AbsPath::root();
+    libkernel::fs::path::resolve(&root, &joined)
+        .map(|r| alloc::string::String::from_utf8_lossy(r.path.as_bytes()).into_owned())
+        .unwrap_or_default()
+}
+
 /// Reads the executable file at `path` (relative to `cwd`) whole.
 fn read_exec_file(cwd: &str, path: &[u8]) -> Result<Vec<u8>, Errno> {
     let inode = fs::lookup_path(cwd, path)?;
@@ -99,6 +114,8 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
     let me = task::current();
     let cwd = me.cwd.lock().clone();
     let mut data = read_exec_file(&cwd, path)?;
+    // The file whose code runs: the interpreter, for a script.
+    let mut exe: Vec<u8> = Vec::from(path);
     let mut script_argv: Option<Vec<Vec<u8>>> = None;
     let mut depth = 0;
     while let Some(line) = script::parse(&data) {
@@ -111,6 +128,7 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
         let file = script_argv.as_ref().map_or(path, |a| a[0].as_slice());
         let next = script::interp_argv(&sb, file, script_argv.as_deref().unwrap_or(argv));
         data = read_exec_file(&cwd, &interp)?;
+        exe = interp;
         script_argv = Some(next);
     }
     let argv = script_argv.as_deref().unwrap_or(argv);
@@ -136,6 +154,7 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
         )?;
         inner.start_brk = img.brk_start;
         inner.brk = img.brk_start;
+        inner.exe_path = exe_path(&cwd, &exe);
         for a in argv {
             if inner.cmdline.len() + a.len() + 1 > PAGE_SIZE {
                 break;

@@ -213,6 +213,13 @@ impl DirOps for PidDir {
             "status" => Some(gen(status, Some(self.0))),
             "cmdline" => Some(gen(cmdline, Some(self.0))),
             "mounts" => Some(gen(|_| super::namespace::proc_mounts(), Some(self.0))),
+            // The program the process runs (`proc_exe_link`): busybox
+            // runs its applets again through it.
+            "exe" => {
+                let t = find_task_by_pid(self.0)?;
+                let path = t.mm.lock().as_ref()?.inner.lock().exe_path.clone();
+                (!path.is_empty()).then(|| Inode::new(uapi::S_IFLNK | 0o777, InodeKind::Symlink(path)))
+            }
             "make-it-fail" => Some(knob(make_it_fail_show, make_it_fail_store, Some(self.0))),
             "comm" => Some(gen(
                 |t| format!("{}\n", t.map(|t| t.comm()).unwrap_or(task::Comm([0; 16]))),
@@ -233,6 +240,7 @@ impl DirOps for PidDir {
         ]
         .iter()
         .map(|n| (String::from(*n), 0, uapi::DT_REG))
+        .chain(core::iter::once((String::from("exe"), 0, uapi::DT_LNK)))
         .collect()
     }
 }

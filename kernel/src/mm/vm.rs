@@ -80,6 +80,9 @@ pub struct MmInner {
     /// page (`/proc/PID/cmdline`; Linux reads them from the stack between
     /// `arg_start` and `arg_end`, this is a copy made at exec).
     pub cmdline: alloc::vec::Vec<u8>,
+    /// The executable's absolute path (`mm->exe_file`, what
+    /// `/proc/PID/exe` links to): for a script, its interpreter.
+    pub exe_path: alloc::string::String,
 }
 
 /// An address space.
@@ -164,6 +167,7 @@ impl MmStruct {
                 brk: 0,
                 mapped: 0,
                 cmdline: alloc::vec::Vec::new(),
+                exe_path: alloc::string::String::new(),
             }),
             stack_low: AtomicU64::new(STACK_TOP),
             // A small process has two or three of each.
@@ -620,6 +624,7 @@ impl MmStruct {
             ci.brk = inner.brk;
             ci.mapped = inner.mapped;
             ci.cmdline = inner.cmdline.clone();
+            ci.exe_path = inner.exe_path.clone();
         }
         let mut result = Ok(());
         // The child's level-3 table of the 2 MiB region last copied: pages

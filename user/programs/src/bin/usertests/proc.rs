@@ -15,6 +15,7 @@ use pikern_rt::{env, Errno};
 pub static SUITE: Suite = Suite {
     name: "proc",
     tests: tests![
+        proc_self_exe_names_the_program,
         fork_returns_child_pid,
         exit_status_codes,
         wait4_without_children_echild,
@@ -532,5 +533,23 @@ fn exec_check_inner(args: &[&str]) -> TestResult {
         ok!(unsafe { sys::rt_sigaction(SIGUSR2, None, Some(&mut old)) });
         check_eq!(old.sa_handler, SIG_IGN);
     }
+    Ok(())
+}
+
+/// `/proc/self/exe` links to the running program (busybox runs its applets
+/// again through it); under qemu-aarch64 it names the same file in the
+/// host's tree.
+fn proc_self_exe_names_the_program() -> TestResult {
+    let mut buf = [0u8; 512];
+    let n = ok!(pikern_rt::sys::readlinkat(
+        pikern_rt::consts::AT_FDCWD,
+        c"/proc/self/exe",
+        &mut buf
+    ));
+    let target = core::str::from_utf8(&buf[..n]).unwrap_or("");
+    check!(
+        target.ends_with("/bin/usertests"),
+        "/proc/self/exe -> {target:?}"
+    );
     Ok(())
 }
