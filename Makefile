@@ -152,6 +152,8 @@ test: deps kernel kernel-test dtbs chainloader build/userland.cpio.gz
 	-bash tools/initrd-test.sh $(RESULTS) rpi3 rpi4
 	@echo "== Debian's busybox-static (apt, arm64) as the shell: on Linux (qemu-aarch64), then on both boards =="
 	-bash tools/busybox-test.sh $(RESULTS) rpi3 rpi4
+	@echo "== busybox's own testsuite, 24 applets (make test-busybox runs all): Linux (qemu-aarch64), then both boards =="
+	-@$(MAKE) --no-print-directory test-busybox-subset
 	@echo "== fault injection (fail_alloc=) under fork, exec, exit, pipes, files, mmap =="
 	-$(RUNNER) --board rpi3 --kernel build/kernel8.img --dtb build/rpi3.dtb \
 		--append "fail_alloc=1,20,0,-1,task-filter init=/init -- /bin/faultinject" \
@@ -207,6 +209,8 @@ test: deps kernel kernel-test dtbs chainloader build/userland.cpio.gz
 		--results $(RESULTS)/initrd-rpi3.txt --results $(RESULTS)/initrd-rpi4.txt \
 		--results $(RESULTS)/busybox-host.txt \
 		--results $(RESULTS)/busybox-rpi3.txt --results $(RESULTS)/busybox-rpi4.txt \
+		--results $(RESULTS)/bbsuite-host.txt \
+		--results $(RESULTS)/bbsuite-rpi3.txt --results $(RESULTS)/bbsuite-rpi4.txt \
 		--results $(RESULTS)/fail-rpi3.txt --results $(RESULTS)/fail-rpi4.txt \
 		--results $(RESULTS)/fuzz-rpi3.txt --results $(RESULTS)/fuzz-rpi4.txt \
 		--results $(RESULTS)/run-rpi3.txt --results $(RESULTS)/trace-rpi3.txt \

@@ -108,6 +108,10 @@ else
         say "installing zstd, xz, lz4 and lld (compressed initramfs images and stock ELF layouts for the tests)"
         apt_install zstd xz-utils lz4 lld
     fi
+    if ! command -v dpkg-source >/dev/null 2>&1; then
+        say "installing dpkg-dev (apt-get source unpacks busybox's source, whose testsuite make test runs)"
+        apt_install dpkg-dev
+    fi
     if [ ! -f /usr/share/keyrings/debian-archive-keyring.gpg ]; then
         say "installing Debian's archive keyring (make sdcard verifies the firmware it downloads)"
         apt_install debian-archive-keyring
