@@ -218,7 +218,8 @@ impl DirOps for PidDir {
             "exe" => {
                 let t = find_task_by_pid(self.0)?;
                 let path = t.mm.lock().as_ref()?.inner.lock().exe_path.clone();
-                (!path.is_empty()).then(|| Inode::new(uapi::S_IFLNK | 0o777, InodeKind::Symlink(path)))
+                (!path.is_empty())
+                    .then(|| Inode::new(uapi::S_IFLNK | 0o777, InodeKind::Symlink(path)))
             }
             "make-it-fail" => Some(knob(make_it_fail_show, make_it_fail_store, Some(self.0))),
             "comm" => Some(gen(
