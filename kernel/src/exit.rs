@@ -70,8 +70,13 @@ fn exit_mm(tsk: &Task) {
     let ctid = tsk.clear_child_tid.swap(0, Ordering::Relaxed);
     let mm = tsk.mm.lock().take();
     if let Some(mm) = &mm {
+        // `mm_release`: robust futexes the task held are marked
+        // FUTEX_OWNER_DIED, then the tid word is cleared and a joiner
+        // sleeping on it woken (`pthread_join`).
+        crate::futex::exit_robust_list(tsk, mm);
         if ctid != 0 {
             let _ = mm.write_u32(ctid, 0);
+            crate::futex::futex_wake_tid(mm, ctid);
         }
     }
     crate::fork::vfork_release(tsk);

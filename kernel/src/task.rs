@@ -327,6 +327,9 @@ pub struct Task {
     pub fpsimd: UnsafeCell<Box<crate::arch::fpsimd::UserFpsimdState>>,
     /// `set_tid_address` / `CLONE_CHILD_CLEARTID` pointer.
     pub clear_child_tid: AtomicU64,
+    /// The user's robust-futex list head (`set_robust_list`), walked at
+    /// exit (`exit_robust_list`); 0 for none.
+    pub robust_list: AtomicU64,
     /// Address of the user registers of the system call the task is in, 0
     /// outside one (Linux keeps `pt_regs->syscallno`): an oops report
     /// names the call that was running.
@@ -503,6 +506,7 @@ impl Task {
             tp_value: AtomicU64::new(0),
             fpsimd: UnsafeCell::new(Box::default()),
             clear_child_tid: AtomicU64::new(0),
+            robust_list: AtomicU64::new(0),
             syscall_regs: AtomicU64::new(0),
             pending: AtomicU64::new(0),
             blocked: AtomicU64::new(0),
