@@ -11,7 +11,7 @@ use crate::fs::{self, InodeKind};
 use crate::mm::uaccess::{copy_strings, strncpy_from_user};
 use crate::mm::vm::{MmStruct, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_MAX, STACK_TOP};
 use crate::mm::PAGE_SIZE;
-use crate::task::{self, PF_FORKNOEXEC, PF_KTHREAD};
+use crate::task::{self, Pid, Task, PF_FORKNOEXEC, PF_KTHREAD};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
@@ -218,6 +218,9 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
     )
     .map_err(|_| E2BIG)?;
 
+    // The other threads go, and this one takes the process's pid.
+    let old_pid = de_thread(&me)?;
+
     // Point of no return: switch this task to the new address space.
     let old = me.mm.lock().replace(mm.clone());
     if me.ttbr0.swap(mm.ttbr0(), Ordering::AcqRel) == 0 {
@@ -243,11 +246,99 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
         files.lock().close_on_exec();
     }
     crate::fork::vfork_release(&me);
-    crate::trace::events::sched_process_exec(path, me.pid, me.pid);
+    crate::trace::events::sched_process_exec(path, me.pid(), old_pid);
     Ok(ExecStart {
         pc: img.entry,
         sp: stack.sp,
     })
+}
+
+/// Makes the calling thread the process's only one before it runs a new
+/// program (`de_thread`): every other thread is killed
+/// (`zap_other_threads`) and waited for; a thread that is not the leader
+/// then takes the leader's pid and its place with the parent
+/// (`exchange_tids`, `transfer_pid`), and the old leader, a zombie, is
+/// released. Returns the caller's pid before (for `sched_process_exec`).
+/// Fails with `EAGAIN` if the process is already exiting or another
+/// thread is in `execve`, or if the caller is killed while it waits.
+///
+/// Signal handlers shared with another process through `CLONE_SIGHAND`
+/// without `CLONE_THREAD` stay shared (Linux unshares them here); no C
+/// library makes such tasks.
+#[inline(never)]
+#[no_mangle]
+pub fn de_thread(me: &Arc<Task>) -> Result<Pid, ExecError> {
+    use crate::signal::{thread_group_empty, thread_group_leader};
+    crate::ftrace!(de_thread);
+    let old_pid = me.pid();
+    if thread_group_empty(me) {
+        return Ok(old_pid);
+    }
+    let sig = me.signal.clone();
+    {
+        let _siglock = sig.shared_queue.lock();
+        if sig.group_exit() || sig.group_exec_task.load(Ordering::Relaxed) != 0 {
+            return Err(EAGAIN.into());
+        }
+        sig.group_exec_task.store(old_pid, Ordering::Relaxed);
+        crate::exit::zap_other_threads(&sig);
+    }
+    // Each exiting sibling wakes this once it is released (the leader:
+    // once it is a zombie). Uninterruptible: the siblings are dying.
+    sig.exec_wait.wait_event(task::TASK_UNINTERRUPTIBLE, || {
+        sig.threads.lock().iter().all(|t| {
+            Arc::ptr_eq(t, me)
+                || (thread_group_leader(t) && t.exit_state.load(Ordering::Acquire) != 0)
+        })
+    });
+    if !thread_group_leader(me) {
+        let leader = {
+            let mut tl = crate::pid::TASKLIST.lock();
+            let leader = tl.find(me.tgid);
+            if let Some(leader) = &leader {
+                tl.exchange_pids(me, leader);
+                let (rp, parent, ppid) = {
+                    let fam = leader.family.lock();
+                    (
+                        fam.real_parent.clone(),
+                        fam.parent.clone(),
+                        leader.real_parent_pid.load(Ordering::Relaxed),
+                    )
+                };
+                {
+                    let mut fam = me.family.lock();
+                    fam.real_parent = rp.clone();
+                    fam.parent = parent;
+                }
+                me.real_parent_pid.store(ppid, Ordering::Relaxed);
+                me.exit_signal.store(
+                    leader.exit_signal.swap(-1, Ordering::Relaxed),
+                    Ordering::Relaxed,
+                );
+                if let Some(rp) = rp.upgrade() {
+                    let mut fam = rp.family.lock();
+                    fam.children.remove(leader);
+                    fam.children.insert(me.clone());
+                }
+                {
+                    // The leader is listed first.
+                    let mut threads = sig.threads.lock();
+                    if let Some(i) = threads.iter().position(|t| Arc::ptr_eq(t, me)) {
+                        let t = threads.remove(i);
+                        threads.insert(0, t);
+                    }
+                }
+                leader.exit_state.store(task::EXIT_DEAD, Ordering::SeqCst);
+            }
+            drop(tl);
+            leader
+        };
+        if let Some(leader) = leader {
+            crate::exit::release_task(&leader);
+        }
+    }
+    sig.group_exec_task.store(0, Ordering::Relaxed);
+    Ok(old_pid)
 }
 
 /// Resets the saved user registers for a fresh program.

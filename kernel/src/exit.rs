@@ -29,7 +29,7 @@ use libkernel::uapi::{self, __WALL, __WCLONE, __WNOTHREAD, WCONTINUED, WNOHANG, 
 pub fn do_exit(code: i32) -> ! {
     crate::ftrace!(do_exit);
     let tsk = task::current();
-    if tsk.pid == 1 && INIT_STARTED.load(Ordering::Relaxed) {
+    if tsk.pid() == 1 && INIT_STARTED.load(Ordering::Relaxed) {
         panic!("Attempted to kill init! exitcode=0x{:08x}", code);
     }
     if tsk.flags() & PF_EXITING != 0 {
@@ -38,7 +38,7 @@ pub fn do_exit(code: i32) -> ! {
         println!(
             "Fixing recursive fault but reboot is needed! ({}, pid {})",
             tsk.comm(),
-            tsk.pid
+            tsk.pid()
         );
         tsk.flags.fetch_or(PF_EXITPIDONE, Ordering::Relaxed);
         drop(tsk);
@@ -48,16 +48,24 @@ pub fn do_exit(code: i32) -> ! {
         }
     }
     tsk.flags.fetch_or(PF_EXITING, Ordering::SeqCst);
+    // The last thread out ends the process: what belongs to the process,
+    // not to one thread, goes then.
+    let group_dead = tsk.signal.live.fetch_sub(1, Ordering::AcqRel) == 1;
     tsk.exit_code.store(code, Ordering::Relaxed);
     crate::trace::events::sched_process_exit(&tsk);
     exit_mm(&tsk);
     exit_files(&tsk);
-    crate::time::itimer::itimer_cancel(&tsk);
-    if crate::sys::is_session_leader(&tsk) {
-        // The terminal's session ends: its foreground group is hung up.
-        crate::tty::disassociate_ctty(true);
+    if group_dead {
+        crate::time::itimer::itimer_cancel(&tsk);
+        if let Some(leader) = crate::pid::find_task_by_pid(tsk.tgid) {
+            if crate::sys::is_session_leader(&leader) {
+                // The terminal's session ends: its foreground group is
+                // hung up.
+                crate::tty::disassociate_ctty(true);
+            }
+        }
     }
-    exit_notify(&tsk);
+    exit_notify(&tsk, group_dead);
     tsk.flags.fetch_or(PF_EXITPIDONE, Ordering::Relaxed);
     drop(tsk);
     do_task_dead()
@@ -97,18 +105,60 @@ fn exit_files(tsk: &Task) {
     drop(files);
 }
 
-/// `exit_group(code)` (`do_group_exit`): without threads, the same as
-/// `do_exit` with the wait status already encoded.
+/// Ends the whole process (`do_group_exit`): the first thread to get here
+/// records the status (`SIGNAL_GROUP_EXIT`) and sends every other thread
+/// `SIGKILL` (`zap_other_threads`); each of them then exits through here
+/// with that status. A thread killed by a sibling's `execve` exits with 0.
 #[inline(never)]
 #[no_mangle]
-pub fn do_group_exit(exit_code: i32) -> ! {
+pub fn do_group_exit(mut exit_code: i32) -> ! {
     crate::ftrace!(do_group_exit);
+    let sig = task::with_current(|t| t.signal.clone());
+    if sig.group_exit() {
+        exit_code = sig.group_exit_code.load(Ordering::Relaxed);
+    } else if sig.group_exec_task.load(Ordering::Relaxed) != 0 {
+        exit_code = 0;
+    } else if sig.nr_threads() > 1 {
+        let _siglock = sig.shared_queue.lock();
+        if sig.group_exit() {
+            exit_code = sig.group_exit_code.load(Ordering::Relaxed);
+        } else if sig.group_exec_task.load(Ordering::Relaxed) != 0 {
+            exit_code = 0;
+        } else {
+            sig.group_exit_code.store(exit_code, Ordering::Relaxed);
+            sig.flags
+                .fetch_or(crate::signal::SIGNAL_GROUP_EXIT, Ordering::Release);
+            zap_other_threads(&sig);
+        }
+    }
+    drop(sig);
     do_exit(exit_code)
 }
 
-/// `exit(code)`.
+/// Sends `SIGKILL` to every thread of the process but the caller
+/// (`zap_other_threads`); returns how many were still running.
+#[inline(never)]
+#[no_mangle]
+pub fn zap_other_threads(sig: &crate::signal::SignalStruct) -> usize {
+    crate::ftrace!(zap_other_threads);
+    let me = task::current_ptr();
+    let mut n = 0;
+    sig.for_each_thread(|t| {
+        if core::ptr::eq(Arc::as_ptr(t), me) || t.exit_state.load(Ordering::Relaxed) != 0 {
+            return;
+        }
+        n += 1;
+        t.pending
+            .fetch_or(1 << (crate::signal::SIGKILL - 1), Ordering::SeqCst);
+        crate::sched::core::try_to_wake_up(t, TASK_INTERRUPTIBLE | task::TASK_STOPPED);
+    });
+    n
+}
+
+/// `exit(code)`: ends the calling thread only; the process ends with its
+/// last thread (`pthread_exit`, and every program without threads).
 pub fn sys_exit(code: i32) -> Result<i64, Errno> {
-    do_group_exit((code & 0xff) << 8)
+    do_exit((code & 0xff) << 8)
 }
 
 /// `exit_group(code)`.
@@ -137,7 +187,10 @@ pub fn sys_wait4(pid: i64, status: u64, options: u32, rusage: u64) -> Result<i64
         0 => WaitFor::Pgrp(task::with_current(|t| t.pgrp.load(Ordering::Relaxed))),
         p => WaitFor::Pgrp(Pid::try_from(-p).map_err(|_| ECHILD)?),
     };
-    match wait_for_child(which, options & (WNOHANG | WUNTRACED | WCONTINUED))? {
+    match wait_for_child(
+        which,
+        options & (WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD),
+    )? {
         None => Ok(0),
         Some((child, code, usage)) => {
             if status != 0 {
@@ -166,16 +219,29 @@ pub enum WaitFor {
 /// and immediate release (`exit_notify`).
 #[inline(never)]
 #[no_mangle]
-pub fn exit_notify(tsk: &Arc<Task>) {
+pub fn exit_notify(tsk: &Arc<Task>, group_dead: bool) {
     crate::ftrace!(exit_notify);
     let (autoreap, orphaned) = {
         let mut tl = TASKLIST.lock();
         // Groups this exit orphans, with stopped jobs: they get SIGHUP and
         // SIGCONT, or nothing would ever continue them.
         let mut orphaned = [0; 2];
-        let n = orphaned_by_exit(&tl, tsk, &mut orphaned);
+        let n = if group_dead {
+            orphaned_by_exit(&tl, tsk, &mut orphaned)
+        } else {
+            0
+        };
         forget_original_parent(&mut tl, tsk);
-        let autoreap = do_notify_parent(tsk);
+        // A thread is released at once; the leader waits as a zombie for
+        // the last of its threads (`delay_group_leader`), and only then is
+        // the parent told.
+        let autoreap = if !crate::signal::thread_group_leader(tsk) {
+            true
+        } else if crate::signal::thread_group_empty(tsk) {
+            do_notify_parent(tsk)
+        } else {
+            false
+        };
         tsk.exit_state.store(
             if autoreap { EXIT_DEAD } else { EXIT_ZOMBIE },
             Ordering::SeqCst,
@@ -195,8 +261,14 @@ pub fn exit_notify(tsk: &Arc<Task>) {
     if autoreap {
         release_task(tsk);
     }
+    if tsk.signal.group_exec_task.load(Ordering::Relaxed) != 0 {
+        // A sibling in `execve` waits for this thread to be gone.
+        tsk.signal.exec_wait.wake_up_all();
+    }
     if let Some(parent) = parent {
-        parent.wait_chldexit.wake_up_all();
+        if crate::signal::thread_group_leader(tsk) {
+            parent.signal.wait_chldexit.wake_up_all();
+        }
     }
 }
 
@@ -282,7 +354,7 @@ pub fn is_current_pgrp_orphaned() -> bool {
 /// Whether a member of `pgrp` is stopped by a signal (`has_stopped_jobs`).
 fn has_stopped_jobs(tl: &crate::pid::TaskList, pgrp: Pid) -> bool {
     tl.each_in_pgrp(pgrp)
-        .any(|t| t.jobctl.load(Ordering::Relaxed) & task::JOBCTL_STOPPED != 0)
+        .any(|t| t.signal.jobctl.load(Ordering::Relaxed) & task::JOBCTL_STOPPED != 0)
 }
 
 /// Who adopts an exiting task's children (`find_new_reaper`): the nearest
@@ -304,14 +376,25 @@ fn find_new_reaper(tl: &crate::pid::TaskList, tsk: &Arc<Task>) -> Option<Arc<Tas
     tl.find(1).filter(|r| !Arc::ptr_eq(r, tsk))
 }
 
-/// The children of an exiting task go to init (`forget_original_parent`);
-/// init is woken if one of them is already a zombie.
+/// A thread of `tsk`'s process that is not exiting (`find_alive_thread`).
+fn find_alive_thread(tsk: &Arc<Task>) -> Option<Arc<Task>> {
+    tsk.signal
+        .threads
+        .lock()
+        .iter()
+        .find(|t| !Arc::ptr_eq(t, tsk) && t.flags() & PF_EXITING == 0)
+        .cloned()
+}
+
+/// The children of an exiting task go to another thread of its process,
+/// else to a subreaper or init (`forget_original_parent`); the new parent
+/// is woken if one of them is already a zombie.
 fn forget_original_parent(tl: &mut crate::pid::TaskList, tsk: &Arc<Task>) {
     let children = core::mem::take(&mut tsk.family.lock().children);
     if children.is_empty() {
         return;
     }
-    let reaper = find_new_reaper(tl, tsk);
+    let reaper = find_alive_thread(tsk).or_else(|| find_new_reaper(tl, tsk));
     let Some(reaper) = reaper else {
         return;
     };
@@ -328,15 +411,19 @@ fn forget_original_parent(tl: &mut crate::pid::TaskList, tsk: &Arc<Task>) {
         if pdeath > 0 && c.exit_state.load(Ordering::Relaxed) == 0 {
             crate::signal::send_sig_priv(&c, pdeath as u32);
         }
-        let mut fam = c.family.lock();
-        fam.real_parent = Arc::downgrade(&reaper);
-        c.real_parent_pid.store(reaper.pid, Ordering::Relaxed);
-        fam.parent = Arc::downgrade(&reaper);
+        // Every thread of the child has the new parent (`reparent_leader`
+        // walks them all).
+        c.signal.for_each_thread(|t| {
+            let mut fam = t.family.lock();
+            fam.real_parent = Arc::downgrade(&reaper);
+            t.real_parent_pid.store(reaper.tgid, Ordering::Relaxed);
+            fam.parent = Arc::downgrade(&reaper);
+        });
         zombie |= c.exit_state.load(Ordering::Relaxed) == EXIT_ZOMBIE;
     }
     reaper.family.lock().children.extend(children);
     if zombie {
-        reaper.wait_chldexit.wake_up_all();
+        reaper.signal.wait_chldexit.wake_up_all();
     }
 }
 
@@ -354,7 +441,7 @@ fn do_notify_parent(tsk: &Task) -> bool {
             if sig > 0 {
                 // si_code CLD_KILLED if a signal ended it, else CLD_EXITED
                 // with the exit status (`do_notify_parent`).
-                let code = tsk.exit_code.load(Ordering::Relaxed);
+                let code = exit_status(tsk);
                 let (why, status) = if code & 0x7f != 0 && code & 0xff00 == 0 && tsk.is_user() {
                     (uapi::CLD_KILLED, code & 0x7f)
                 } else {
@@ -369,6 +456,17 @@ fn do_notify_parent(tsk: &Task) -> bool {
             }
             autoreap
         }
+    }
+}
+
+/// The status a process exited with: its group's once a thread ended the
+/// whole process (`SIGNAL_GROUP_EXIT`), else the leader's own, as Linux's
+/// `wait_task_zombie` reads it.
+fn exit_status(p: &Task) -> i32 {
+    if p.signal.group_exit() {
+        p.signal.group_exit_code.load(Ordering::Relaxed)
+    } else {
+        p.exit_code.load(Ordering::Relaxed)
     }
 }
 
@@ -439,15 +537,43 @@ pub fn put_task_struct(tsk: Arc<Task>) {
 pub fn release_task(p: &Arc<Task>) {
     crate::ftrace!(release_task);
     let mut tl = TASKLIST.lock();
-    tl.detach(p.pid);
+    tl.detach(p.pid());
+    // `__unhash_process`: out of the thread list, and a leader out of its
+    // parent's children.
+    p.signal.detach_thread(p);
     // A statement, not the block's tail expression: the `family` guard
     // must go before `tl`, whose drop lets IRQs back in (see the
     // `tail_expr_drop_order` lint in main.rs).
     let parent = p.family.lock().real_parent.upgrade();
-    if let Some(parent) = parent {
-        parent.family.lock().children.remove(p);
+    let mut zap_leader = None;
+    let leader = tl.find(p.tgid).filter(|l| !Arc::ptr_eq(l, p));
+    if crate::signal::thread_group_leader(p) {
+        if let Some(parent) = &parent {
+            parent.family.lock().children.remove(p);
+        }
+    } else if let Some(leader) = leader {
+        // The last thread gone: the zombie leader's parent hears of the
+        // process now, and may reap it at once.
+        if leader.exit_state.load(Ordering::Acquire) == EXIT_ZOMBIE
+            && crate::signal::thread_group_empty(&leader)
+        {
+            let autoreap = do_notify_parent(&leader);
+            if autoreap {
+                leader.exit_state.store(EXIT_DEAD, Ordering::SeqCst);
+            }
+            let lparent = leader.family.lock().parent.upgrade();
+            zap_leader = Some((leader, autoreap, lparent));
+        }
     }
     drop(tl);
+    if let Some((leader, autoreap, lparent)) = zap_leader {
+        if autoreap {
+            release_task(&leader);
+        }
+        if let Some(lp) = lparent {
+            lp.signal.wait_chldexit.wake_up_all();
+        }
+    }
 }
 
 /// CPU time (ns), voluntary and involuntary context switches: what
@@ -508,17 +634,21 @@ enum Report {
 /// taking the report (`wait_consider_task`: zombie first, then a stop,
 /// then a continue, each reported once).
 fn consider(c: &Arc<Task>, options: u32) -> Option<Report> {
-    if c.exit_state
-        .compare_exchange(EXIT_ZOMBIE, EXIT_DEAD, Ordering::AcqRel, Ordering::Relaxed)
-        .is_ok()
+    // A zombie leader whose threads still run is not reaped yet
+    // (`delay_group_leader`).
+    if crate::signal::thread_group_empty(c)
+        && c.exit_state
+            .compare_exchange(EXIT_ZOMBIE, EXIT_DEAD, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
     {
         return Some(Report::Zombie(c.clone()));
     }
-    let j = c.jobctl.load(Ordering::Acquire);
+    let j = c.signal.jobctl.load(Ordering::Acquire);
     if options & WUNTRACED != 0
         && j & (task::JOBCTL_STOPPED | task::JOBCTL_STOP_UNREPORTED)
             == (task::JOBCTL_STOPPED | task::JOBCTL_STOP_UNREPORTED)
-        && c.jobctl
+        && c.signal
+            .jobctl
             .fetch_and(!task::JOBCTL_STOP_UNREPORTED, Ordering::AcqRel)
             & task::JOBCTL_STOP_UNREPORTED
             != 0
@@ -530,7 +660,8 @@ fn consider(c: &Arc<Task>, options: u32) -> Option<Report> {
     }
     if options & WCONTINUED != 0
         && j & task::JOBCTL_CONTINUED != 0
-        && c.jobctl
+        && c.signal
+            .jobctl
             .fetch_and(!task::JOBCTL_CONTINUED, Ordering::AcqRel)
             & task::JOBCTL_CONTINUED
             != 0
@@ -553,79 +684,99 @@ fn wait_for_child(which: WaitFor, options: u32) -> Result<Option<(Pid, i32, Usag
     };
     crate::trace::events::sched_process_wait(&me, traced);
     loop {
-        me.wait_chldexit.prepare_to_wait(TASK_INTERRUPTIBLE);
-        let (found, report) = {
+        me.signal.wait_chldexit.prepare_to_wait(TASK_INTERRUPTIBLE);
+        let mut found = false;
+        let mut report = None;
+        {
             let tl = TASKLIST.lock();
-            let fam = me.family.lock();
-            let mut found = false;
-            let mut report = None;
-            // A given pid is one lookup in the pid table, not a walk of
-            // every child.
-            let one = match which {
-                // real_parent_pid changes only under the task-list lock,
-                // held here.
-                WaitFor::Pid(pid) => tl
-                    .find(pid)
-                    .filter(|c| c.real_parent_pid.load(Ordering::Relaxed) == me.pid),
-                _ => None,
-            };
-            let candidates: &mut dyn Iterator<Item = Arc<Task>> = match (one, which) {
-                (Some(c), _) => &mut core::iter::once(c),
-                (None, WaitFor::Any) => &mut fam.children.values(),
-                (None, WaitFor::Pgrp(g)) => &mut fam
-                    .children
-                    .values()
-                    .filter(move |c| c.pgrp.load(Ordering::Relaxed) == g),
-                (None, WaitFor::Pid(_)) => &mut core::iter::empty(),
-            };
-            for c in candidates {
-                // A child already dead (autoreaped, or being reaped by
-                // another waiter) is not waited for, as in Linux's
-                // wait_consider_task: with only such children left, the
-                // answer is ECHILD, not a sleep nothing would end.
+            // A child already dead (autoreaped, or being reaped by another
+            // waiter) is not waited for, as in Linux's wait_consider_task:
+            // with only such children left, the answer is ECHILD, not a
+            // sleep nothing would end.
+            let mut look = |c: Arc<Task>| {
                 if c.exit_state.load(Ordering::Acquire) == EXIT_DEAD {
-                    continue;
+                    return false;
                 }
                 found = true;
                 report = consider(&c, options);
-                if report.is_some() {
-                    break;
+                report.is_some()
+            };
+            if let WaitFor::Pid(pid) = which {
+                // A given pid is one lookup in the pid table, not a walk
+                // of every child. real_parent_pid changes only under the
+                // task-list lock, held here; it names the parent process,
+                // so any thread of it may wait (unless `__WNOTHREAD`).
+                let one = tl.find(pid).filter(|c| {
+                    let by_me = options & __WNOTHREAD == 0 || {
+                        let rp = c.family.lock().real_parent.as_ptr();
+                        rp == Arc::as_ptr(&me)
+                    };
+                    crate::signal::thread_group_leader(c)
+                        && c.real_parent_pid.load(Ordering::Relaxed) == me.tgid
+                        && by_me
+                });
+                if let Some(c) = one {
+                    look(c);
+                }
+            } else {
+                // The children of every thread of the process
+                // (`do_wait_thread` for each thread), or only the
+                // caller's with `__WNOTHREAD`.
+                let threads = me.signal.threads.lock();
+                let own = core::slice::from_ref(&me);
+                let waiters: &[Arc<Task>] = if options & __WNOTHREAD != 0 || threads.is_empty() {
+                    own
+                } else {
+                    &threads
+                };
+                'walk: for w in waiters {
+                    let fam = w.family.lock();
+                    for c in fam.children.values() {
+                        if let WaitFor::Pgrp(g) = which {
+                            if c.pgrp.load(Ordering::Relaxed) != g {
+                                continue;
+                            }
+                        }
+                        if look(c) {
+                            break 'walk;
+                        }
+                    }
                 }
             }
-            (found, report)
-        };
+            drop(tl);
+        }
         match report {
             Some(Report::Zombie(z)) => {
-                me.wait_chldexit.finish_wait();
-                let code = z.exit_code.load(Ordering::Relaxed);
+                me.signal.wait_chldexit.finish_wait();
+                let code = exit_status(&z);
                 let (own, theirs) = (task_usage(&z), children_usage(&z));
                 let usage: Usage = core::array::from_fn(|i| own[i] + theirs[i]);
                 for (acc, v) in me.children_usage.iter().zip(usage) {
                     acc.fetch_add(v, Ordering::Relaxed);
                 }
                 release_task(&z);
-                return Ok(Some((z.pid, code, usage)));
+                return Ok(Some((z.pid(), code, usage)));
             }
             Some(Report::Stopped(c, sig)) => {
-                me.wait_chldexit.finish_wait();
-                return Ok(Some((c.pid, ((sig << 8) | 0x7f) as i32, task_usage(&c))));
+                me.signal.wait_chldexit.finish_wait();
+                return Ok(Some((c.pid(), ((sig << 8) | 0x7f) as i32, task_usage(&c))));
             }
             Some(Report::Continued(c)) => {
-                me.wait_chldexit.finish_wait();
-                return Ok(Some((c.pid, 0xffff, task_usage(&c))));
+                me.signal.wait_chldexit.finish_wait();
+                return Ok(Some((c.pid(), 0xffff, task_usage(&c))));
             }
             None => {}
         }
         if !found {
-            me.wait_chldexit.finish_wait();
+            me.signal.wait_chldexit.finish_wait();
             return Err(ECHILD);
         }
         if options & WNOHANG != 0 {
-            me.wait_chldexit.finish_wait();
+            me.signal.wait_chldexit.finish_wait();
             return Ok(None);
         }
         if crate::signal::signal_pending() {
-            me.wait_chldexit.finish_wait();
+            me.signal.wait_chldexit.finish_wait();
             return Err(crate::errno::ERESTARTSYS);
         }
         crate::sched::schedule();

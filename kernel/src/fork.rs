@@ -20,8 +20,9 @@ use alloc::sync::Arc;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 pub use libkernel::uapi::{
-    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_PARENT_SETTID,
-    CLONE_SETTLS, CLONE_UNTRACED, CLONE_VFORK, CLONE_VM, CSIGNAL,
+    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_CLEAR_SIGHAND, CLONE_DETACHED, CLONE_FILES,
+    CLONE_FS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PTRACE, CLONE_SETTLS, CLONE_SIGHAND,
+    CLONE_SYSVSEM, CLONE_THREAD, CLONE_UNTRACED, CLONE_VFORK, CLONE_VM, CSIGNAL,
 };
 
 /// Most tasks that may exist at once (Linux's `max_threads`), set at boot
@@ -68,7 +69,7 @@ pub fn _do_fork(args: CloneArgs) -> Result<Pid, Errno> {
     crate::ftrace!(_do_fork);
     let (flags, parent_tid, child_tid) = (args.flags, args.parent_tid, args.child_tid);
     let p = copy_process(args)?;
-    let pid = p.pid;
+    let pid = p.pid();
     if flags & CLONE_CHILD_CLEARTID != 0 {
         p.clear_child_tid.store(child_tid, Ordering::Relaxed);
     }
@@ -123,10 +124,25 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
         tls,
         ..
     } = args;
+    // Linux's checks: a thread shares the signal handlers, which need a
+    // shared address space (handler addresses mean nothing elsewhere).
+    if clone_flags & CLONE_THREAD != 0 && clone_flags & CLONE_SIGHAND == 0 {
+        return Err(EINVAL);
+    }
+    if clone_flags & CLONE_SIGHAND != 0 && clone_flags & CLONE_VM == 0 {
+        return Err(EINVAL);
+    }
+    if clone_flags & CLONE_SIGHAND != 0 && clone_flags & CLONE_CLEAR_SIGHAND != 0 {
+        return Err(EINVAL);
+    }
     if NR_TASKS.load(Ordering::Relaxed) >= MAX_THREADS.load(Ordering::Relaxed) {
         return Err(EAGAIN);
     }
     let parent = task::current();
+    // Init's siblings could not be reaped by anyone.
+    if clone_flags & CLONE_PARENT != 0 && parent.tgid == 1 {
+        return Err(EINVAL);
+    }
     // RLIMIT_NPROC: how many user processes this user may have (all tasks
     // run as root here, so it bounds all user processes); a fork bomb gets
     // EAGAIN long before memory runs out.
@@ -137,7 +153,7 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
         }
     }
     let pid = TASKLIST.lock().alloc_pid()?;
-    let p = match dup_task_struct(&parent, pid, name) {
+    let mut p = match dup_task_struct(&parent, pid, name) {
         Ok(p) => p,
         Err(e) => {
             TASKLIST.lock().free_pid(pid);
@@ -156,18 +172,26 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
         flags |= PF_KTHREAD;
     }
     p.flags.store(flags, Ordering::Relaxed);
+    // A thread tells no one when it exits: its process does, once.
     let sig = (clone_flags & CSIGNAL) as i32;
-    p.exit_signal
-        .store(if sig == 0 { -1 } else { sig }, Ordering::Relaxed);
+    p.exit_signal.store(
+        if clone_flags & CLONE_THREAD != 0 || sig == 0 {
+            -1
+        } else {
+            sig
+        },
+        Ordering::Relaxed,
+    );
+    if clone_flags & CLONE_THREAD != 0 {
+        // The new thread joins the caller's process (`copy_signal` is a
+        // reference; `live` counts it from here on).
+        p.tgid = parent.tgid;
+        p.signal = parent.signal.clone();
+        p.signal.live.fetch_add(1, Ordering::Relaxed);
+    }
     copy_files(clone_flags, &p, &parent);
-    // One lock at a time: the parent's and the child's are of one class,
-    // and holding both would be a nesting the validator cannot order.
-    let cwd = parent.cwd.lock().clone();
-    *p.cwd.lock() = cwd;
-    p.umask
-        .store(parent.umask.load(Ordering::Relaxed), Ordering::Relaxed);
-    let sigactions = parent.sigactions.lock().clone();
-    *p.sigactions.lock() = sigactions;
+    copy_fs(clone_flags, &mut p, &parent);
+    copy_sighand(clone_flags, &mut p, &parent);
     let rlim = parent.rlim.lock().clone();
     *p.rlim.lock() = rlim;
     p.sigchld_ignored.store(
@@ -176,7 +200,11 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
     );
     p.blocked
         .store(parent.blocked.load(Ordering::Relaxed), Ordering::Relaxed);
-    p.set_sas(&parent.sas());
+    // A task sharing the memory but not waiting (a thread) must not share
+    // the alternate signal stack as well (`sas_ss_reset` in copy_process).
+    if clone_flags & (CLONE_VM | CLONE_VFORK) != CLONE_VM {
+        p.set_sas(&parent.sas());
+    }
     p.no_new_privs.store(
         parent.no_new_privs.load(Ordering::Relaxed),
         Ordering::Relaxed,
@@ -195,13 +223,50 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
     let p = Arc::new(p);
     {
         let mut tl = TASKLIST.lock();
+        // A thread or CLONE_PARENT child is a sibling of the caller: its
+        // parent is the caller's (and a thread is nobody's child: its
+        // process is, through the leader).
+        let (real_parent, ppid) = if clone_flags & (CLONE_PARENT | CLONE_THREAD) != 0 {
+            let rp = parent.family.lock().real_parent.clone();
+            (rp, parent.real_parent_pid.load(Ordering::Relaxed))
+        } else {
+            (Arc::downgrade(&parent), parent.tgid)
+        };
+        if clone_flags & CLONE_THREAD != 0 {
+            // Under the thread list lock `zap_other_threads` walks: a
+            // thread made after the process started to exit (or exec)
+            // would escape it.
+            let mut threads = p.signal.threads.lock();
+            if p.signal.group_exit() || p.signal.group_exec_task.load(Ordering::Relaxed) != 0 {
+                drop(threads);
+                drop(tl);
+                abort_thread(&p, pid);
+                return Err(crate::errno::EINTR);
+            }
+            p.signal.attach_thread(&mut threads, p.clone());
+            drop(threads);
+        } else {
+            if clone_flags & CLONE_PARENT != 0 {
+                p.exit_signal.store(
+                    parent.exit_signal.load(Ordering::Relaxed),
+                    Ordering::Relaxed,
+                );
+            }
+            let mut threads = p.signal.threads.lock();
+            p.signal.attach_thread(&mut threads, p.clone());
+            drop(threads);
+        }
         {
             let mut fam = p.family.lock();
-            fam.real_parent = Arc::downgrade(&parent);
-            fam.parent = Arc::downgrade(&parent);
-            p.real_parent_pid.store(parent.pid, Ordering::Relaxed);
+            fam.real_parent = real_parent.clone();
+            fam.parent = real_parent.clone();
+            p.real_parent_pid.store(ppid, Ordering::Relaxed);
         }
-        parent.family.lock().children.insert(p.clone());
+        if clone_flags & CLONE_THREAD == 0 {
+            if let Some(rp) = real_parent.upgrade() {
+                rp.family.lock().children.insert(p.clone());
+            }
+        }
         tl.attach(p.clone());
         // The child starts in its parent's process group and session.
         tl.set_groups(
@@ -212,6 +277,48 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
     }
     crate::trace::events::sched_process_fork(&parent, &p);
     Ok(p)
+}
+
+/// Undoes a thread that may not join its exiting process: the pid goes
+/// back and `live` is as before; the descriptor and its stack go with the
+/// last reference.
+fn abort_thread(p: &Arc<Task>, pid: Pid) {
+    p.signal.live.fetch_sub(1, Ordering::Relaxed);
+    if p.ttbr0.swap(0, Ordering::AcqRel) != 0 {
+        crate::pid::user_process_ended();
+    }
+    p.mm.lock().take();
+    p.files.lock().take();
+    TASKLIST.lock().free_pid(pid);
+}
+
+/// The working directory (`copy_fs`): shared with `CLONE_FS`, else a copy.
+fn copy_fs(clone_flags: u64, p: &mut Task, parent: &Task) {
+    if clone_flags & CLONE_FS != 0 {
+        p.cwd = parent.cwd.clone();
+    } else {
+        // One lock at a time: the parent's and the child's are of one
+        // class, and holding both would be a nesting the validator cannot
+        // order.
+        let cwd = parent.cwd.lock().clone();
+        *p.cwd.lock() = cwd;
+    }
+    p.umask
+        .store(parent.umask.load(Ordering::Relaxed), Ordering::Relaxed);
+}
+
+/// The signal handlers (`copy_sighand`): one table with `CLONE_SIGHAND`,
+/// else a copy (itself copy-on-write), reset by `CLONE_CLEAR_SIGHAND`.
+fn copy_sighand(clone_flags: u64, p: &mut Task, parent: &Task) {
+    if clone_flags & CLONE_SIGHAND != 0 {
+        p.sigactions = parent.sigactions.clone();
+        return;
+    }
+    let sigactions = parent.sigactions.lock().clone();
+    *p.sigactions.lock() = sigactions;
+    if clone_flags & CLONE_CLEAR_SIGHAND != 0 {
+        crate::signal::flush_signal_handlers(p);
+    }
 }
 
 /// Allocates the descriptor and kernel stack, copying what the child
@@ -287,16 +394,26 @@ fn copy_thread(p: &Task, parent: &Task, mut regs: PtRegs, newsp: u64, tls: Optio
     unsafe { *p.thread_ptr() = CpuContext::new_user_child(frame as u64) };
 }
 
-/// Flags of `clone` this kernel implements (fork and vfork as C libraries
-/// issue them); anything else is `EINVAL`.
+/// Flags of `clone` this kernel implements: fork, vfork and threads as C
+/// libraries make them. Namespaces, pidfds and the rest are `EINVAL`.
+/// `CLONE_SYSVSEM` (no System V semaphores to share), `CLONE_DETACHED`
+/// (ignored by Linux too) and `CLONE_PTRACE` (nothing is traced) are
+/// accepted and change nothing.
 const SUPPORTED_CLONE: u64 = CSIGNAL
     | CLONE_VM
     | CLONE_FS
     | CLONE_FILES
+    | CLONE_SIGHAND
+    | CLONE_PTRACE
     | CLONE_VFORK
+    | CLONE_PARENT
+    | CLONE_THREAD
+    | CLONE_SYSVSEM
     | CLONE_SETTLS
     | CLONE_PARENT_SETTID
     | CLONE_CHILD_CLEARTID
+    | CLONE_DETACHED
+    | CLONE_UNTRACED
     | CLONE_CHILD_SETTID;
 
 /// `set_tid_address(tidptr)`: where to clear the thread id (and, with
@@ -304,7 +421,68 @@ const SUPPORTED_CLONE: u64 = CSIGNAL
 pub fn sys_set_tid_address(tidptr: u64) -> SysResult {
     let me = task::current();
     me.clear_child_tid.store(tidptr, Ordering::Relaxed);
-    Ok(me.pid as i64)
+    Ok(me.pid() as i64)
+}
+
+/// `clone3(uargs, size)`: `clone` with its arguments in a `struct
+/// clone_args` (glibc's `pthread_create` tries it first), checked as
+/// Linux's `copy_clone_args_from_user` and `clone3_args_valid` do: a
+/// size below the first version is `EINVAL`, above a page `E2BIG`, and
+/// bytes past the fields this kernel knows must be zero (`E2BIG`).
+#[inline(never)]
+#[no_mangle]
+pub fn sys_clone3(uargs: u64, size: u64, regs: &PtRegs) -> Result<i64, Errno> {
+    use libkernel::uapi::{CloneArgs3, CLONE_ARGS_SIZE_VER0, CLONE_ARGS_SIZE_VER2};
+    crate::ftrace!(sys_clone3);
+    let size = usize::try_from(size).map_err(|_| crate::errno::E2BIG)?;
+    if size > crate::mm::PAGE_SIZE {
+        return Err(crate::errno::E2BIG);
+    }
+    if size < CLONE_ARGS_SIZE_VER0 {
+        return Err(EINVAL);
+    }
+    let mut b = [0u8; CLONE_ARGS_SIZE_VER2];
+    let known = size.min(CLONE_ARGS_SIZE_VER2);
+    crate::mm::uaccess::copy_from_user(&mut b[..known], uargs)?;
+    let mut off = CLONE_ARGS_SIZE_VER2;
+    while off < size {
+        let mut rest = [0u8; 64];
+        let n = (size - off).min(rest.len());
+        crate::mm::uaccess::copy_from_user(&mut rest[..n], uargs + off as u64)?;
+        if rest[..n].iter().any(|&x| x != 0) {
+            return Err(crate::errno::E2BIG);
+        }
+        off += n;
+    }
+    let a = CloneArgs3::from_bytes(&b);
+    let legacy = SUPPORTED_CLONE & !CSIGNAL;
+    if a.flags & !(legacy | CLONE_CLEAR_SIGHAND) != 0
+        || a.exit_signal & !CSIGNAL != 0
+        || a.exit_signal > u64::from(crate::signal::NSIG)
+        || (a.flags & (CLONE_THREAD | CLONE_PARENT) != 0 && a.exit_signal != 0)
+        || (a.stack == 0) != (a.stack_size == 0)
+        || a.set_tid_size != 0
+    {
+        return Err(EINVAL);
+    }
+    let newsp = if a.stack != 0 {
+        a.stack.checked_add(a.stack_size).ok_or(EINVAL)?
+    } else {
+        0
+    };
+    let flags = a.flags | a.exit_signal;
+    let name = task::current().comm();
+    let pid = _do_fork(CloneArgs {
+        flags,
+        name: name.as_str(),
+        thread_fn: None,
+        cpus_allowed: None,
+        user_regs: Some((*regs, newsp)),
+        tls: (flags & CLONE_SETTLS != 0).then_some(a.tls),
+        parent_tid: a.parent_tid,
+        child_tid: a.child_tid,
+    })?;
+    Ok(pid as i64)
 }
 
 /// `clone(flags, newsp, parent_tidptr, tls, child_tidptr)` (arm64 order):
@@ -322,11 +500,6 @@ pub fn sys_clone(
 ) -> Result<i64, Errno> {
     crate::ftrace!(sys_clone);
     if flags & !SUPPORTED_CLONE != 0 {
-        return Err(EINVAL);
-    }
-    // Sharing memory without vfork's wait would need threads (CLONE_THREAD),
-    // which are not implemented.
-    if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
         return Err(EINVAL);
     }
     if flags & CSIGNAL > 64 {

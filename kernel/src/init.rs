@@ -97,7 +97,7 @@ fn run_init_program() {
 fn reap_forever() -> ! {
     let me = task::current();
     loop {
-        me.wait_chldexit.wait_event(TASK_INTERRUPTIBLE, || {
+        me.signal.wait_chldexit.wait_event(TASK_INTERRUPTIBLE, || {
             me.family
                 .lock()
                 .children

@@ -426,7 +426,7 @@ fn sym(out: &mut dyn Write, addr: usize) -> fmt::Result {
 }
 
 fn who() -> (task::Comm, i32) {
-    task::with_current_raw(|t: &Task| (t.comm(), t.pid)).unwrap_or((task::Comm([0; 16]), 0))
+    task::with_current_raw(|t: &Task| (t.comm(), t.pid())).unwrap_or((task::Comm([0; 16]), 0))
 }
 
 #[cold]

@@ -88,7 +88,7 @@ pub fn dying() -> bool {
 /// saved user registers say which (x8) and with what (x0-x5), so a
 /// fuzzer's crash report names the call that killed the kernel.
 pub fn write_syscall(out: &mut dyn Write) -> fmt::Result {
-    let at = crate::task::with_current_raw(|t| (t.pid, t.syscall_regs.load(Ordering::Relaxed)));
+    let at = crate::task::with_current_raw(|t| (t.pid(), t.syscall_regs.load(Ordering::Relaxed)));
     let Some((pid, at)) = at.filter(|&(_, at)| at != 0) else {
         return Ok(());
     };

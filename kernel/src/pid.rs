@@ -62,7 +62,7 @@ impl TaskList {
 
     /// Makes `task` findable by its pid.
     pub fn attach(&mut self, task: Arc<Task>) {
-        let pid = task.pid as usize;
+        let pid = task.pid() as usize;
         if self.table.len() <= pid {
             self.table
                 .resize(libkernel::pid::PID_MAX_DEFAULT.max(pid + 1), None);
@@ -70,6 +70,16 @@ impl TaskList {
         if self.table[pid].replace(task).is_none() {
             self.len += 1;
         }
+    }
+
+    /// Gives `a` the pid of `b` and `b` that of `a`, in the table too
+    /// (`exchange_tids`: a thread that execs takes its leader's pid).
+    pub fn exchange_pids(&mut self, a: &Arc<Task>, b: &Arc<Task>) {
+        let (pa, pb) = (a.pid(), b.pid());
+        self.table[pa as usize] = Some(b.clone());
+        self.table[pb as usize] = Some(a.clone());
+        a.set_pid(pb);
+        b.set_pid(pa);
     }
 
     /// Removes `pid` from the table, leaves its process group and session,
@@ -100,6 +110,18 @@ impl TaskList {
         self.put_group(old_session, SESSION);
         self.maybe_free(old_pgrp);
         self.maybe_free(old_session);
+    }
+
+    /// Puts every thread of `p`'s process in `pgrp` and `session`
+    /// (process groups and sessions are the process's, `signal->pids`).
+    pub fn set_process_groups(&mut self, p: &Arc<Task>, pgrp: Pid, session: Pid) {
+        let threads = p.signal.threads.lock().clone();
+        if threads.is_empty() {
+            self.set_groups(p, pgrp, session);
+        }
+        for t in &threads {
+            self.set_groups(t, pgrp, session);
+        }
     }
 
     /// Tasks whose process group is `pgrp`.

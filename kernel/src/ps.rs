@@ -51,7 +51,7 @@ pub fn format_listing() -> String {
         let _ = writeln!(
             s,
             "{:5} {:5} {} {:3} {:3} {:3} {:#010x} {}",
-            t.pid,
+            t.pid(),
             t.ppid(),
             t.state_char(),
             t.task_cpu(),

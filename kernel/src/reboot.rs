@@ -12,7 +12,7 @@ pub fn sys_reboot(magic1: u32, magic2: u32, cmd: u32, arg: u64) -> SysResult {
     if !uapi::reboot_magic_ok(magic1, magic2) {
         return Err(EINVAL);
     }
-    if task::current().pid != 1 {
+    if task::current().pid() != 1 {
         return Err(EPERM);
     }
     match cmd {

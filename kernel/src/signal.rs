@@ -13,9 +13,12 @@ use crate::errno::{
     ERESTARTSYS, ERESTART_RESTARTBLOCK, ESRCH,
 };
 use crate::mm::uaccess::{copy_from_user, copy_to_user};
+use crate::sched::wait::WaitQueue;
+use crate::sync::IrqSpinLock;
 use crate::task::{self, Pid, Task, TASK_INTERRUPTIBLE};
 use alloc::sync::Arc;
-use core::sync::atomic::Ordering;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 
 use libkernel::uapi::{
     self, KernelSiginfo, SA_NOCLDSTOP, SA_NODEFER, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN,
@@ -27,6 +30,120 @@ pub use libkernel::uapi::{
 
 /// `rt_sigreturn` undoes the signal frame, which is the architecture's.
 pub use crate::arch::signal::sys_rt_sigreturn;
+
+/// What the threads of one process share (`struct signal_struct`): the
+/// thread list, the process-wide pending signals, the group's exit and
+/// its job-control stop. A process without threads has one to itself.
+pub struct SignalStruct {
+    /// Threads that have not yet exited (`live`): the last one to exit
+    /// finds the group dead and releases what the process owns.
+    pub live: AtomicU32,
+    /// The group's threads, the leader first (`thread_head`), until each
+    /// is released: a zombie leader stays listed. Changed only under the
+    /// task list lock.
+    pub threads: IrqSpinLock<Vec<Arc<Task>>>,
+    /// How many `threads` lists (`nr_threads`), readable without its lock
+    /// (a waiter looks at its children's while holding its own).
+    nr_threads: AtomicU32,
+    /// Process-wide pending signals (`shared_pending.signal`): any thread
+    /// that does not block one may take it.
+    pub shared_pending: AtomicU64,
+    /// Their `siginfo`s, oldest first; the lock is also the group's
+    /// `siglock` for stopping and continuing.
+    pub shared_queue: IrqSpinLock<Vec<KernelSiginfo>>,
+    /// `SIGNAL_GROUP_EXIT` once the process is exiting as a whole.
+    pub flags: AtomicU32,
+    /// The status the process exits with once `SIGNAL_GROUP_EXIT` is set
+    /// (`group_exit_code`).
+    pub group_exit_code: AtomicI32,
+    /// The pid of a thread running `execve` that waits for its siblings
+    /// to go (`group_exec_task`), 0 for none.
+    pub group_exec_task: AtomicI32,
+    /// That thread sleeps here; each exiting sibling wakes it.
+    pub exec_wait: WaitQueue,
+    /// Job-control state of the process (`SIGNAL_STOP_*` with the stop
+    /// signal, Linux's `group_exit_code` while stopped): `JOBCTL_STOPPED`,
+    /// `JOBCTL_STOP_UNREPORTED`, `JOBCTL_CONTINUED`, `JOBCTL_CLD_CONTINUED`
+    /// and the signal in bits 8-15.
+    pub jobctl: AtomicU32,
+    /// Children's exits, stops and continues wake this
+    /// (`wait_chldexit`), whichever thread waits.
+    pub wait_chldexit: WaitQueue,
+}
+
+/// [`SignalStruct::flags`]: the whole process is exiting
+/// (`SIGNAL_GROUP_EXIT`).
+pub const SIGNAL_GROUP_EXIT: u32 = 0x4;
+
+impl SignalStruct {
+    /// The state of a new process: one live thread, nothing pending.
+    pub fn new() -> Self {
+        SignalStruct {
+            live: AtomicU32::new(1),
+            threads: IrqSpinLock::named(&"&sig->threads", Vec::new()),
+            nr_threads: AtomicU32::new(0),
+            shared_pending: AtomicU64::new(0),
+            shared_queue: IrqSpinLock::named(&"&sig->siglock", Vec::new()),
+            flags: AtomicU32::new(0),
+            group_exit_code: AtomicI32::new(0),
+            group_exec_task: AtomicI32::new(0),
+            exec_wait: WaitQueue::new(),
+            jobctl: AtomicU32::new(0),
+            wait_chldexit: WaitQueue::new(),
+        }
+    }
+
+    /// Is the process exiting as a whole (`signal_group_exit`)?
+    pub fn group_exit(&self) -> bool {
+        self.flags.load(Ordering::Acquire) & SIGNAL_GROUP_EXIT != 0
+    }
+
+    /// Threads listed (the zombie leader included).
+    pub fn nr_threads(&self) -> usize {
+        self.nr_threads.load(Ordering::Acquire) as usize
+    }
+
+    /// Lists a new thread (`attach_pid`'s `thread_node`; the caller holds
+    /// the task list lock and `threads`' guard).
+    pub fn attach_thread(&self, threads: &mut Vec<Arc<Task>>, t: Arc<Task>) {
+        threads.push(t);
+        self.nr_threads
+            .store(threads.len() as u32, Ordering::Release);
+    }
+
+    /// Unlists a released thread (`__unhash_process`; the caller holds
+    /// the task list lock).
+    pub fn detach_thread(&self, t: &Arc<Task>) {
+        let mut threads = self.threads.lock();
+        threads.retain(|x| !Arc::ptr_eq(x, t));
+        self.nr_threads
+            .store(threads.len() as u32, Ordering::Release);
+    }
+
+    /// Runs `f` on every thread of the group, under the thread list lock
+    /// (`for_each_thread`); `f` must not take the task list lock.
+    pub fn for_each_thread(&self, mut f: impl FnMut(&Arc<Task>)) {
+        for t in self.threads.lock().iter() {
+            f(t);
+        }
+    }
+}
+
+impl Default for SignalStruct {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Is `t` the leader of its thread group (`thread_group_leader`)?
+pub fn thread_group_leader(t: &Task) -> bool {
+    t.pid() == t.tgid
+}
+
+/// Has the group of `t` no thread but `t` listed (`thread_group_empty`)?
+pub fn thread_group_empty(t: &Task) -> bool {
+    t.signal.nr_threads() <= 1
+}
 
 /// The dispositions of all 64 signals (`sighand_struct`'s action table):
 /// shared by a parent and its forked children until one of them changes a
@@ -123,11 +240,17 @@ fn user_info(sig: u32, code: i32) -> KernelSiginfo {
     KernelSiginfo::from_pid(sig, code, pid)
 }
 
-/// Marks `sig` pending for `t` and wakes it if it sleeps interruptibly
-/// (`send_signal`), as sent by the current process (`SI_USER`). Returns
-/// false if the signal is ignored.
+/// Marks `sig` pending for the process of `t` and wakes a thread that
+/// can take it (`send_signal`), as sent by the current process
+/// (`SI_USER`). Returns false if the signal is ignored.
 pub fn send_signal(t: &Arc<Task>, sig: u32) -> bool {
     send_signal_info(t, &user_info(sig, uapi::SI_USER))
+}
+
+/// Sends `sig` to the one thread `t` as from the current process
+/// (`send_sig`: `SIGPIPE` goes to the thread that wrote).
+pub fn send_sig(sig: u32, t: &Arc<Task>) -> bool {
+    send_signal_thread(t, &user_info(sig, uapi::SI_USER))
 }
 
 /// A signal the kernel sends (`SEND_SIG_PRIV`: `SI_KERNEL`, no sender),
@@ -144,54 +267,87 @@ fn prepare_signal(t: &Arc<Task>, sig: u32) -> bool {
     if sig_kernel_stop(sig) {
         flush_sigqueue_mask(t, bit(SIGCONT));
     } else if sig == SIGCONT {
-        let mut q = t.sigqueue.lock();
-        t.pending.fetch_and(!STOP_MASK, Ordering::SeqCst);
+        let sigs = &t.signal;
+        let mut q = sigs.shared_queue.lock();
+        sigs.shared_pending.fetch_and(!STOP_MASK, Ordering::SeqCst);
         drop_queued(&mut q, STOP_MASK);
-        // A stop signal dequeued but not yet acted on is cancelled too
-        // (`JOBCTL_STOP_DEQUEUED`).
-        let j = t
-            .jobctl
-            .fetch_and(!task::JOBCTL_STOP_DEQUEUED, Ordering::SeqCst);
+        let j = sigs.jobctl.load(Ordering::SeqCst);
         if j & task::JOBCTL_STOPPED != 0 {
-            t.jobctl.store(
-                (j & !(task::JOBCTL_STOPPED
-                    | task::JOBCTL_STOP_UNREPORTED
-                    | task::JOBCTL_STOP_DEQUEUED))
+            sigs.jobctl.store(
+                (j & !(task::JOBCTL_STOPPED | task::JOBCTL_STOP_UNREPORTED))
                     | task::JOBCTL_CONTINUED
                     | task::JOBCTL_CLD_CONTINUED,
                 Ordering::SeqCst,
             );
+        }
+        // Every thread: its own stop signals go, a stop dequeued but not
+        // yet acted on is cancelled (`JOBCTL_STOP_DEQUEUED`), one it was
+        // asked to join too, and a stopped thread runs again.
+        sigs.for_each_thread(|th| {
+            flush_private_mask(th, STOP_MASK);
+            th.jobctl.fetch_and(
+                !(task::JOBCTL_STOP_DEQUEUED | task::JOBCTL_STOP_PENDING),
+                Ordering::SeqCst,
+            );
+            crate::sched::core::try_to_wake_up(th, task::TASK_STOPPED);
+        });
+        if sigs.threads.lock().is_empty() {
+            // A task outside any thread list (never in practice for user
+            // processes): continue it alone.
+            flush_private_mask(t, STOP_MASK);
+            t.jobctl.fetch_and(
+                !(task::JOBCTL_STOP_DEQUEUED | task::JOBCTL_STOP_PENDING),
+                Ordering::SeqCst,
+            );
             crate::sched::core::try_to_wake_up(t, task::TASK_STOPPED);
         }
+        drop(q);
     }
     !sig_ignored(t, sig)
 }
 
-/// Queues a signal with its `siginfo` and wakes the task
-/// (`__send_signal` + `complete_signal`). A standard signal already
-/// pending is not queued twice; real-time ones are, each with its info.
+/// Queues a signal for the process of `t` with its `siginfo` and wakes a
+/// thread that can take it (`__send_signal` with `PIDTYPE_TGID` +
+/// `complete_signal`). A standard signal already pending is not queued
+/// twice; real-time ones are, each with its info.
 pub fn send_signal_info(t: &Arc<Task>, info: &KernelSiginfo) -> bool {
+    __send_signal(t, info, true)
+}
+
+/// Queues a signal for the one thread `t` (`PIDTYPE_PID`: `tgkill`,
+/// `pthread_kill`, a fault), which alone may take it.
+pub fn send_signal_thread(t: &Arc<Task>, info: &KernelSiginfo) -> bool {
+    __send_signal(t, info, false)
+}
+
+fn __send_signal(t: &Arc<Task>, info: &KernelSiginfo, group: bool) -> bool {
     let sig = info.signo;
     if sig == 0 || sig > NSIG {
         return false;
     }
     if !prepare_signal(t, sig) {
-        crate::trace::events::signal_generate(sig, info.code, t, 1);
+        crate::trace::events::signal_generate(sig, info.code, t, group, 1);
         return false;
     }
+    let (pending, queue) = if group {
+        (&t.signal.shared_pending, &t.signal.shared_queue)
+    } else {
+        (&t.pending, &t.sigqueue)
+    };
     let was = {
-        let mut q = t.sigqueue.lock();
-        let was = t.pending.load(Ordering::Relaxed);
+        let mut q = queue.lock();
+        let was = pending.load(Ordering::Relaxed);
         let legacy = sig < uapi::SIGRTMIN;
         if !(legacy && was & bit(sig) != 0) && q.len() < SIGQUEUE_MAX && q.try_reserve(1).is_ok() {
             q.push(*info);
         }
-        t.pending.fetch_or(bit(sig), Ordering::SeqCst)
+        pending.fetch_or(bit(sig), Ordering::SeqCst)
     };
     crate::trace::events::signal_generate(
         sig,
         info.code,
         t,
+        group,
         if was & bit(sig) != 0 && sig < uapi::SIGRTMIN {
             2
         } else {
@@ -206,18 +362,58 @@ pub fn send_signal_info(t: &Arc<Task>, info: &KernelSiginfo) -> bool {
     // (a shell waiting in sigsuspend for a SIGCHLD that had come: found by
     // busybox's `wait`).
     core::sync::atomic::fence(Ordering::SeqCst);
-    if sig == SIGKILL {
-        // SIGKILL ends a stop too (`TASK_WAKEKILL`).
-        crate::sched::core::try_to_wake_up(t, TASK_INTERRUPTIBLE | task::TASK_STOPPED);
-    } else if t.blocked.load(Ordering::Relaxed) & bit(sig) == 0 {
-        crate::sched::core::try_to_wake_up(t, TASK_INTERRUPTIBLE);
-    }
+    complete_signal(t, sig, group);
     true
 }
 
-/// Removes the signals of `mask` from `t`'s pending set with their queued
-/// infos (`flush_sigqueue_mask`).
+/// Wakes a thread to take `sig` (`complete_signal`): for a thread signal
+/// that thread; for a process signal `t` if it does not block it, else
+/// another thread that does not. `SIGKILL` to a process reaches every
+/// thread at once (Linux's fatal-signal shortcut), ending stops too.
+fn complete_signal(t: &Arc<Task>, sig: u32, group: bool) {
+    use crate::sched::core::try_to_wake_up;
+    let wants = |th: &Task| {
+        th.blocked.load(Ordering::Relaxed) & bit(sig) == 0 && th.flags() & task::PF_EXITING == 0
+    };
+    if sig == SIGKILL {
+        if group {
+            t.signal.for_each_thread(|th| {
+                th.pending.fetch_or(bit(SIGKILL), Ordering::SeqCst);
+                try_to_wake_up(th, TASK_INTERRUPTIBLE | task::TASK_STOPPED);
+            });
+        }
+        try_to_wake_up(t, TASK_INTERRUPTIBLE | task::TASK_STOPPED);
+    } else if wants(t) {
+        try_to_wake_up(t, TASK_INTERRUPTIBLE);
+    } else if group {
+        let threads = t.signal.threads.lock();
+        if let Some(th) = threads.iter().find(|th| wants(th)) {
+            try_to_wake_up(th, TASK_INTERRUPTIBLE);
+        }
+    }
+}
+
+/// Removes the signals of `mask` from the pending sets of `t`'s process
+/// and of each of its threads, with their queued infos
+/// (`flush_sigqueue_mask` on the shared and every private queue).
 fn flush_sigqueue_mask(t: &Task, mask: u64) {
+    {
+        let mut q = t.signal.shared_queue.lock();
+        t.signal.shared_pending.fetch_and(!mask, Ordering::SeqCst);
+        drop_queued(&mut q, mask);
+    }
+    let mut listed = false;
+    t.signal.for_each_thread(|th| {
+        listed = true;
+        flush_private_mask(th, mask);
+    });
+    if !listed {
+        flush_private_mask(t, mask);
+    }
+}
+
+/// Removes the signals of `mask` from the one thread's own queue.
+fn flush_private_mask(t: &Task, mask: u64) {
     let mut q = t.sigqueue.lock();
     t.pending.fetch_and(!mask, Ordering::SeqCst);
     drop_queued(&mut q, mask);
@@ -243,8 +439,28 @@ fn release_empty_queue(q: &mut alloc::vec::Vec<KernelSiginfo>) {
 /// signal pending without an info (queue full, `force_sig`) gets a
 /// kernel-sent one.
 fn dequeue_signal(me: &Task, mask: u64) -> Option<KernelSiginfo> {
-    let mut q = me.sigqueue.lock();
-    let ready = me.pending.load(Ordering::Acquire) & mask;
+    // The thread's own signals first, then the process's, as Linux.
+    let info = dequeue_from(&me.pending, &me.sigqueue, mask)
+        .or_else(|| dequeue_from(&me.signal.shared_pending, &me.signal.shared_queue, mask))?;
+    if sig_kernel_stop(info.signo) {
+        // Cancelled by a SIGCONT that comes before the stop is done.
+        me.jobctl
+            .fetch_or(task::JOBCTL_STOP_DEQUEUED, Ordering::SeqCst);
+    }
+    Some(info)
+}
+
+/// Takes the lowest signal of `mask` from one pending set and its queue.
+fn dequeue_from(
+    pending: &AtomicU64,
+    queue: &IrqSpinLock<Vec<KernelSiginfo>>,
+    mask: u64,
+) -> Option<KernelSiginfo> {
+    if pending.load(Ordering::Acquire) & mask == 0 {
+        return None;
+    }
+    let mut q = queue.lock();
+    let ready = pending.load(Ordering::Acquire) & mask;
     if ready == 0 {
         return None;
     }
@@ -254,14 +470,9 @@ fn dequeue_signal(me: &Task, mask: u64) -> Option<KernelSiginfo> {
         None => KernelSiginfo::from_pid(sig, uapi::SI_KERNEL, 0),
     };
     if sig < uapi::SIGRTMIN || !q.iter().any(|i| i.signo == sig) {
-        me.pending.fetch_and(!bit(sig), Ordering::AcqRel);
+        pending.fetch_and(!bit(sig), Ordering::AcqRel);
     }
     release_empty_queue(&mut q);
-    if sig_kernel_stop(sig) {
-        // Cancelled by a SIGCONT that comes before the stop is done.
-        me.jobctl
-            .fetch_or(task::JOBCTL_STOP_DEQUEUED, Ordering::SeqCst);
-    }
     Some(info)
 }
 
@@ -277,6 +488,7 @@ pub fn force_sig(sig: u32) {
         }
     }
     me.blocked.fetch_and(!bit(sig), Ordering::Relaxed);
+    // The faulting thread's own signal (`force_sig_info_to_task`).
     me.pending.fetch_or(bit(sig), Ordering::SeqCst);
 }
 
@@ -307,8 +519,10 @@ pub fn signal_pending() -> bool {
     }
     // SAFETY: the current task is alive while it runs.
     let t = unsafe { &*p };
-    let pending = t.pending.load(Ordering::Acquire);
+    let pending =
+        t.pending.load(Ordering::Acquire) | t.signal.shared_pending.load(Ordering::Acquire);
     pending & (!t.blocked.load(Ordering::Relaxed) | bit(SIGKILL)) != 0
+        || t.jobctl.load(Ordering::Relaxed) & task::JOBCTL_STOP_PENDING != 0
 }
 
 /// Whether the current task has a handler for `sig` that will run (not
@@ -371,12 +585,23 @@ pub fn do_signal(regs: &mut PtRegs) {
     let me = task::current();
     let restart = take_syscall_restart(&me);
     loop {
-        if me.jobctl.load(Ordering::Relaxed) & task::JOBCTL_CLD_CONTINUED != 0 {
-            // Continued: the parent hears of it from the task itself, once
-            // it runs (`SIGNAL_CLD_CONTINUED`).
-            me.jobctl
-                .fetch_and(!task::JOBCTL_CLD_CONTINUED, Ordering::SeqCst);
+        if me.signal.jobctl.load(Ordering::Relaxed) & task::JOBCTL_CLD_CONTINUED != 0
+            && me
+                .signal
+                .jobctl
+                .fetch_and(!task::JOBCTL_CLD_CONTINUED, Ordering::SeqCst)
+                & task::JOBCTL_CLD_CONTINUED
+                != 0
+        {
+            // Continued: the parent hears of it from a thread of the
+            // process, once one runs (`SIGNAL_CLD_CONTINUED`).
             do_notify_parent_cldstop(&me, uapi::CLD_CONTINUED, SIGCONT);
+        }
+        if me.jobctl.load(Ordering::Relaxed) & task::JOBCTL_STOP_PENDING != 0 {
+            // Another thread stopped the process: this one joins the stop
+            // (`do_signal_stop` for `JOBCTL_STOP_PENDING`).
+            join_group_stop(&me);
+            continue;
         }
         let mask = !me.blocked.load(Ordering::Relaxed) | bit(SIGKILL);
         let Some(info) = dequeue_signal(&me, mask) else {
@@ -433,36 +658,75 @@ pub fn do_signal(regs: &mut PtRegs) {
 /// `wait4(WUNTRACED)` reports it once. A `SIGCONT` that came after `sig`
 /// was dequeued cancels the stop.
 fn do_signal_stop(me: &Arc<Task>, sig: u32) {
+    let sigs = &me.signal;
     {
-        let _q = me.sigqueue.lock();
-        let j = me.jobctl.load(Ordering::SeqCst);
-        if j & task::JOBCTL_STOP_DEQUEUED == 0
-            || me.pending.load(Ordering::SeqCst) & bit(SIGKILL) != 0
-        {
+        let _siglock = sigs.shared_queue.lock();
+        let j = me
+            .jobctl
+            .fetch_and(!task::JOBCTL_STOP_DEQUEUED, Ordering::SeqCst);
+        if j & task::JOBCTL_STOP_DEQUEUED == 0 || kill_pending(me) {
             return;
         }
-        let keep = j & !(task::JOBCTL_STOP_DEQUEUED
-            | task::JOBCTL_CONTINUED
+        let g = sigs.jobctl.load(Ordering::SeqCst);
+        let keep = g & !(task::JOBCTL_CONTINUED
             | task::JOBCTL_CLD_CONTINUED
             | (0xff << task::JOBCTL_STOP_SIG_SHIFT));
-        me.jobctl.store(
+        sigs.jobctl.store(
             keep | task::JOBCTL_STOPPED
                 | task::JOBCTL_STOP_UNREPORTED
                 | (sig << task::JOBCTL_STOP_SIG_SHIFT),
             Ordering::SeqCst,
         );
+        // The other threads join the stop (`JOBCTL_STOP_PENDING`, with
+        // `signal_wake_up`).
+        sigs.for_each_thread(|th| {
+            if !Arc::ptr_eq(th, me) && th.exit_state.load(Ordering::Relaxed) == 0 {
+                th.jobctl
+                    .fetch_or(task::JOBCTL_STOP_PENDING, Ordering::SeqCst);
+                crate::sched::core::try_to_wake_up(th, TASK_INTERRUPTIBLE);
+            }
+        });
         // Under the lock a SIGCONT takes: its wake-up finds this state.
         task::set_current_state(task::TASK_STOPPED);
     }
     do_notify_parent_cldstop(me, uapi::CLD_STOPPED, sig);
-    loop {
-        crate::sched::schedule();
-        let _q = me.sigqueue.lock();
-        if me.jobctl.load(Ordering::SeqCst) & task::JOBCTL_STOPPED == 0 {
+    stopped(me);
+}
+
+/// A thread told to join its process's stop (`JOBCTL_STOP_PENDING`)
+/// stops too, unless the stop has already ended or it is being killed.
+fn join_group_stop(me: &Arc<Task>) {
+    {
+        let _siglock = me.signal.shared_queue.lock();
+        me.jobctl
+            .fetch_and(!task::JOBCTL_STOP_PENDING, Ordering::SeqCst);
+        if me.signal.jobctl.load(Ordering::SeqCst) & task::JOBCTL_STOPPED == 0 || kill_pending(me) {
             return;
         }
-        if me.pending.load(Ordering::SeqCst) & bit(SIGKILL) != 0 {
-            me.jobctl.fetch_and(
+        task::set_current_state(task::TASK_STOPPED);
+    }
+    stopped(me);
+}
+
+/// Whether `SIGKILL` is pending for the thread or its process.
+fn kill_pending(t: &Task) -> bool {
+    (t.pending.load(Ordering::SeqCst) | t.signal.shared_pending.load(Ordering::SeqCst))
+        & bit(SIGKILL)
+        != 0
+}
+
+/// Sleeps stopped (the caller set `TASK_STOPPED` under the siglock) until
+/// `SIGCONT` ends the process's stop or `SIGKILL` comes.
+fn stopped(me: &Arc<Task>) {
+    let sigs = &me.signal;
+    loop {
+        crate::sched::schedule();
+        let _siglock = sigs.shared_queue.lock();
+        if sigs.jobctl.load(Ordering::SeqCst) & task::JOBCTL_STOPPED == 0 {
+            return;
+        }
+        if kill_pending(me) {
+            sigs.jobctl.fetch_and(
                 !(task::JOBCTL_STOPPED | task::JOBCTL_STOP_UNREPORTED),
                 Ordering::SeqCst,
             );
@@ -484,7 +748,7 @@ fn do_notify_parent_cldstop(tsk: &Task, why: i32, sig: u32) {
         let info = crate::exit::sigchld_info(tsk, why, sig as i32);
         send_signal_info(&parent, &info);
     }
-    parent.wait_chldexit.wake_up_all();
+    parent.signal.wait_chldexit.wake_up_all();
 }
 
 /// A system call that returned one of the `ERESTART*` codes: what it
@@ -617,7 +881,7 @@ pub fn sys_kill(pid: i64, sig: i64) -> Result<i64, Errno> {
             let me = task::current();
             let mut n = 0;
             for t in crate::pid::all_tasks() {
-                if t.pid <= 1 || !t.is_user() || Arc::ptr_eq(&t, &me) {
+                if t.pid() <= 1 || !t.is_user() || !thread_group_leader(&t) || t.tgid == me.tgid {
                     continue;
                 }
                 n += 1;
@@ -635,11 +899,22 @@ pub fn sys_kill(pid: i64, sig: i64) -> Result<i64, Errno> {
     }
 }
 
-/// Signals process `pid` (`kill_pid_info`); a zombie takes nothing.
+/// Signals the process with a thread `pid` (`kill_pid_info`: any
+/// thread's id names its process); a process that has exited takes
+/// nothing. Its zombie leader stands for the threads still running.
 fn kill_one(pid: i64, info: &KernelSiginfo) -> SysResult {
     let t = crate::pid::find_task_by_pid(Pid::try_from(pid).map_err(|_| ESRCH)?).ok_or(ESRCH)?;
-    if info.signo != 0 && t.exit_state.load(Ordering::Relaxed) == 0 {
+    if info.signo != 0 && t.signal.live.load(Ordering::Relaxed) != 0 {
         send_signal_info(&t, info);
+    }
+    Ok(0)
+}
+
+/// Signals the one thread `t` (`do_send_specific`); an exited thread
+/// takes nothing.
+fn kill_thread(t: &Arc<Task>, info: &KernelSiginfo) -> SysResult {
+    if info.signo != 0 && t.exit_state.load(Ordering::Relaxed) == 0 {
+        send_signal_thread(t, info);
     }
     Ok(0)
 }
@@ -662,7 +937,7 @@ fn kill_pgrp_info(pgrp: Pid, info: &KernelSiginfo) -> Result<i64, Errno> {
     let members: alloc::vec::Vec<Arc<Task>> = crate::pid::TASKLIST
         .lock()
         .each_in_pgrp(pgrp)
-        .filter(|t| t.pid == t.tgid)
+        .filter(|t| t.pid() == t.tgid)
         .cloned()
         .collect();
     if members.is_empty() {
@@ -684,7 +959,8 @@ pub fn sys_tkill(tid: i64, sig: i64) -> Result<i64, Errno> {
     if tid <= 0 || !(0..=NSIG as i64).contains(&sig) {
         return Err(EINVAL);
     }
-    kill_one(tid, &user_info(sig as u32, uapi::SI_TKILL))
+    let t = crate::pid::find_task_by_pid(Pid::try_from(tid).map_err(|_| ESRCH)?).ok_or(ESRCH)?;
+    kill_thread(&t, &user_info(sig as u32, uapi::SI_TKILL))
 }
 
 /// `tgkill(tgid, tid, sig)`: task `tid` if it is in thread group `tgid`.
@@ -692,11 +968,11 @@ pub fn sys_tgkill(tgid: i64, tid: i64, sig: i64) -> Result<i64, Errno> {
     if tgid <= 0 || tid <= 0 || !(0..=NSIG as i64).contains(&sig) {
         return Err(EINVAL);
     }
-    let t = crate::pid::find_task_by_pid(tid as Pid).ok_or(ESRCH)?;
+    let t = crate::pid::find_task_by_pid(Pid::try_from(tid).map_err(|_| ESRCH)?).ok_or(ESRCH)?;
     if i64::from(t.tgid) != tgid {
         return Err(ESRCH);
     }
-    kill_one(tid, &user_info(sig as u32, uapi::SI_TKILL))
+    kill_thread(&t, &user_info(sig as u32, uapi::SI_TKILL))
 }
 
 /// `rt_sigaction(sig, act, oldact, sigsetsize)`.
@@ -871,7 +1147,8 @@ pub fn sys_rt_sigpending(uset: u64, sigsetsize: u64) -> SysResult {
         return Err(EINVAL);
     }
     let set = task::with_current(|t| {
-        t.pending.load(Ordering::Acquire) & t.blocked.load(Ordering::Relaxed)
+        (t.pending.load(Ordering::Acquire) | t.signal.shared_pending.load(Ordering::Acquire))
+            & t.blocked.load(Ordering::Relaxed)
     });
     copy_to_user(uset, &set.to_le_bytes()[..sigsetsize as usize])?;
     Ok(0)

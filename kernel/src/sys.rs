@@ -153,18 +153,18 @@ pub fn sys_setpgid(pid: Pid, pgid: Pid) -> SysResult {
     }
     let mut tl = crate::pid::TASKLIST.lock();
     let p = tl.find(pid).ok_or(ESRCH)?;
-    if p.pid != p.tgid {
+    if p.pid() != p.tgid {
         return Err(EINVAL);
     }
     let my_session = me.session.load(Ordering::Relaxed);
-    if p.real_parent_pid.load(Ordering::Relaxed) == me.tgid && p.pid != me.pid {
+    if p.real_parent_pid.load(Ordering::Relaxed) == me.tgid && p.pid() != me.pid() {
         if p.session.load(Ordering::Relaxed) != my_session {
             return Err(EPERM);
         }
         if p.flags() & task::PF_FORKNOEXEC == 0 {
             return Err(EACCES);
         }
-    } else if p.pid != me.pid {
+    } else if p.pid() != me.pid() {
         return Err(ESRCH);
     }
     if is_session_leader(&p) {
@@ -179,14 +179,15 @@ pub fn sys_setpgid(pid: Pid, pgid: Pid) -> SysResult {
     }
     if p.pgrp.load(Ordering::Relaxed) != pgid {
         let session = p.session.load(Ordering::Relaxed);
-        tl.set_groups(&p, pgid, session);
+        tl.set_process_groups(&p, pgid, session);
     }
     Ok(0)
 }
 
-/// Whether `p` leads its session (`signal->leader`: it called `setsid`).
+/// Whether `p`'s process leads its session (`signal->leader`: it called
+/// `setsid`).
 pub fn is_session_leader(p: &task::Task) -> bool {
-    p.session.load(Ordering::Relaxed) == p.pid
+    p.session.load(Ordering::Relaxed) == p.tgid
 }
 
 /// `getpgid(pid)`: the process group of `pid` (0: the caller).
@@ -212,7 +213,7 @@ pub fn sys_setsid() -> SysResult {
     if tl.pgrp_members(me.tgid) > 0 {
         return Err(EPERM);
     }
-    tl.set_groups(&me, me.tgid, me.tgid);
+    tl.set_process_groups(&me, me.tgid, me.tgid);
     Ok(i64::from(me.tgid))
 }
 

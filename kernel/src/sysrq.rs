@@ -88,7 +88,7 @@ fn show_task(out: &mut dyn Write, t: &Task) -> core::fmt::Result {
         t.comm(),
         t.state_char(),
         t.task_cpu(),
-        t.pid,
+        t.pid(),
         t.ppid(),
         t.flags(),
         t.on_rq.load(Ordering::Relaxed) as u8,
@@ -145,7 +145,7 @@ fn show_cpus(out: &mut dyn Write) -> core::fmt::Result {
         let rq = RUNQUEUES[c].try_lock();
         match rq {
             Some(rq) => match rq.curr.as_ref() {
-                Some(t) => writeln!(out, "curr {}:{}", t.comm(), t.pid)?,
+                Some(t) => writeln!(out, "curr {}:{}", t.comm(), t.pid())?,
                 None => writeln!(out, "curr none")?,
             },
             None => match RUNQUEUES[c].owner_cpu() {

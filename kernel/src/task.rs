@@ -9,7 +9,6 @@
 
 use crate::arch::context::CpuContext;
 use crate::percpu;
-use crate::sched::wait::WaitQueue;
 use crate::sync::IrqSpinLock;
 use alloc::boxed::Box;
 use alloc::sync::{Arc, Weak};
@@ -179,7 +178,7 @@ impl Children {
     /// Is the child with `pid` one of these? (A walk: for tests and
     /// reports.)
     pub fn contains_key(&self, pid: &Pid) -> bool {
-        self.values().any(|c| c.pid == *pid)
+        self.values().any(|c| c.pid() == *pid)
     }
 
     /// Every child, oldest first.
@@ -231,9 +230,12 @@ pub struct StackRelease {
 
 /// The task descriptor.
 pub struct Task {
-    /// Process id.
-    pub pid: Pid,
-    /// Thread-group id (the pid of the group leader).
+    /// Its id (`pid`: the thread id user space gets from `gettid`).
+    /// Atomic because a thread that execs takes its leader's id
+    /// (`de_thread`); read it with [`Task::pid`].
+    pid: AtomicI32,
+    /// Thread-group id (the pid of the group leader: what `getpid`
+    /// returns).
     pub tgid: Pid,
     /// The command name, 16 bytes in two words: read without a lock on
     /// every trace event (Linux's tracepoints copy `comm` unlocked too);
@@ -293,11 +295,13 @@ pub struct Task {
     pub pgrp: AtomicI32,
     /// Its session (`task_session`), likewise.
     pub session: AtomicI32,
-    /// Job-control state (`signal->flags`' `SIGNAL_STOP_*` and
-    /// `group_exit_code`): `JOBCTL_*` bits, the stop signal in bits 8-15.
+    /// This thread's part in job control (Linux's per-task `jobctl`):
+    /// `JOBCTL_STOP_DEQUEUED` and `JOBCTL_STOP_PENDING`. The process's
+    /// stop state is in [`crate::signal::SignalStruct::jobctl`].
     pub jobctl: AtomicU32,
-    /// Children's exits wake this (`signal->wait_chldexit`).
-    pub wait_chldexit: WaitQueue,
+    /// What its process's threads share (`signal`): the thread list,
+    /// process-wide pending signals, group exit and stop.
+    pub signal: Arc<crate::signal::SignalStruct>,
     /// Its kernel stack, until `put_task_stack`.
     pub stack: IrqSpinLock<Option<KernelStack>>,
     /// References to the stack (`stack_refcount`).
@@ -317,8 +321,9 @@ pub struct Task {
     pub ttbr0: AtomicU64,
     /// Open files (`files`), shared by reference count.
     pub files: IrqSpinLock<Option<Arc<IrqSpinLock<crate::fs::FdTable>>>>,
-    /// Working directory (`fs->pwd`), as an absolute path.
-    pub cwd: IrqSpinLock<alloc::string::String>,
+    /// Working directory (`fs->pwd`), as an absolute path: one for the
+    /// tasks made with `CLONE_FS` (threads).
+    pub cwd: Arc<IrqSpinLock<alloc::string::String>>,
     /// File-creation mask (`fs->umask`), inherited at fork.
     pub umask: AtomicU32,
     /// User thread pointer (TPIDR_EL0), saved while switched out.
@@ -360,8 +365,9 @@ pub struct Task {
     /// Linux's `saved_sigmask` with `TIF_RESTORE_SIGMASK`), or
     /// [`crate::signal::NO_SAVED_SIGMASK`].
     pub saved_sigmask: AtomicU64,
-    /// Signal dispositions (`sighand->action`).
-    pub sigactions: IrqSpinLock<crate::signal::SigHand>,
+    /// Signal dispositions (`sighand->action`): one table for threads
+    /// made with `CLONE_SIGHAND`.
+    pub sigactions: Arc<IrqSpinLock<crate::signal::SigHand>>,
     /// A vfork parent waits here until this child execs or exits.
     pub vfork_done: IrqSpinLock<Option<Arc<crate::sched::wait::WaitQueue>>>,
     /// Resource limits (`signal->rlim`): (soft, hard) per `RLIMIT_*`.
@@ -397,7 +403,11 @@ pub struct Task {
     _counted: TaskCount,
 }
 
-/// [`Task::jobctl`]: stopped by a signal (`SIGNAL_STOP_STOPPED`).
+/// [`Task::jobctl`]: another thread stopped the process; this one is to
+/// stop too (`JOBCTL_STOP_PENDING`).
+pub const JOBCTL_STOP_PENDING: u32 = 1 << 5;
+/// [`crate::signal::SignalStruct::jobctl`]: stopped by a signal
+/// (`SIGNAL_STOP_STOPPED`).
 pub const JOBCTL_STOPPED: u32 = 1 << 0;
 /// [`Task::jobctl`]: the stop not yet reported to `wait4(WUNTRACED)`.
 pub const JOBCTL_STOP_UNREPORTED: u32 = 1 << 1;
@@ -444,7 +454,7 @@ impl Task {
             None => CpuContext::default(),
         };
         let t = Task {
-            pid,
+            pid: AtomicI32::new(pid),
             tgid: pid,
             comm: [AtomicU64::new(0), AtomicU64::new(0)],
             state: AtomicU32::new(TASK_RUNNING),
@@ -491,7 +501,7 @@ impl Task {
             pgrp: AtomicI32::new(0),
             session: AtomicI32::new(0),
             jobctl: AtomicU32::new(0),
-            wait_chldexit: WaitQueue::new(),
+            signal: Arc::new(crate::signal::SignalStruct::new()),
             stack_refcount: AtomicU32::new(stack.is_some() as u32),
             stack: IrqSpinLock::new(stack),
             stack_release: IrqSpinLock::new(None),
@@ -501,7 +511,7 @@ impl Task {
             mm: IrqSpinLock::new(None),
             ttbr0: AtomicU64::new(0),
             files: IrqSpinLock::new(None),
-            cwd: IrqSpinLock::new(alloc::string::String::from("/")),
+            cwd: Arc::new(IrqSpinLock::new(alloc::string::String::from("/"))),
             umask: AtomicU32::new(0o022),
             tp_value: AtomicU64::new(0),
             fpsimd: UnsafeCell::new(Box::default()),
@@ -521,7 +531,10 @@ impl Task {
             sas_ss_size: AtomicU64::new(0),
             sas_ss_flags: AtomicI32::new(libkernel::uapi::SS_DISABLE),
             saved_sigmask: AtomicU64::new(crate::signal::NO_SAVED_SIGMASK),
-            sigactions: IrqSpinLock::new(crate::signal::default_sighand()),
+            sigactions: Arc::new(IrqSpinLock::named(
+                &"&sighand->siglock",
+                crate::signal::default_sighand(),
+            )),
             vfork_done: IrqSpinLock::new(None),
             rlim: IrqSpinLock::new(default_rlimits()),
             nvcsw: AtomicU64::new(0),
@@ -544,6 +557,18 @@ impl Task {
         };
         t.set_comm(comm);
         t
+    }
+
+    /// Its id (`task_pid_nr`).
+    #[inline]
+    pub fn pid(&self) -> Pid {
+        self.pid.load(Ordering::Relaxed)
+    }
+
+    /// Gives it another id (`de_thread`'s `exchange_tids`; the caller
+    /// holds the task list lock and moves it in the pid table).
+    pub fn set_pid(&self, pid: Pid) {
+        self.pid.store(pid, Ordering::Relaxed);
     }
 
     /// The alternate signal stack as set (`sigaltstack`).
@@ -663,7 +688,7 @@ impl Task {
 
 impl Drop for Task {
     fn drop(&mut self) {
-        if self.pid != 0 {
+        if self.pid() != 0 {
             crate::trace::events::sched_process_free(self);
         }
     }
@@ -780,7 +805,7 @@ pub fn current_pid() -> Pid {
         return 0;
     }
     // SAFETY: as in `current`; only a plain field is read.
-    unsafe { (*p).pid }
+    unsafe { (*p).pid() }
 }
 
 /// The flags (`PF_*`) of the task on this CPU, without touching reference

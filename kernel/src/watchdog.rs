@@ -204,7 +204,7 @@ fn write_rq_owners(out: &mut dyn core::fmt::Write) -> core::fmt::Result {
 #[inline(never)]
 pub fn spinlock_lockup(name: crate::lockdep::ClassName, lock: usize, owner: Option<usize>) {
     let cpu = percpu::smp_processor_id();
-    let (comm, pid) = crate::task::with_current_raw(|t| (t.comm(), t.pid))
+    let (comm, pid) = crate::task::with_current_raw(|t| (t.comm(), t.pid()))
         .unwrap_or((crate::task::Comm([0; 16]), 0));
     crate::printk::with_raw(|out| {
         let _ = writeln!(
@@ -253,7 +253,7 @@ pub fn on_cpu_wait_report(p: &crate::task::Task) {
             out,
             "BUG: on_cpu wait suspected on CPU#{cpu}: {}/{} still on CPU#{on} after 1s",
             p.comm(),
-            p.pid
+            p.pid()
         );
         let _ = write!(out, " CPU#{on}'s ");
         let _ = write_last_tick(out, on);
@@ -269,7 +269,7 @@ fn report_soft(cpu: usize, secs: u64, regs: Option<&PtRegs>) {
             out,
             "watchdog: BUG: soft lockup - CPU#{cpu} stuck for {secs}s! [{}:{}]",
             me.comm(),
-            me.pid
+            me.pid()
         );
         if let Some(r) = regs {
             let _ = writeln!(

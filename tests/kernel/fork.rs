@@ -88,12 +88,12 @@ fn run_user_as(
     )
     .map_err(|e| Fail::Failed(format!("kthread_run: errno {}", e.0)))?;
     let end = time::uptime_ns() + timeout_ms * 1_000_000;
-    while (find_task_by_pid(t.pid).is_some() || Arc::strong_count(&t) > 1)
+    while (find_task_by_pid(t.pid()).is_some() || Arc::strong_count(&t) > 1)
         && time::uptime_ns() < end
     {
         msleep(5);
     }
-    if find_task_by_pid(t.pid).is_some() {
+    if find_task_by_pid(t.pid()).is_some() {
         return Err(Fail::Failed(format!(
             "{} did not finish in {timeout_ms} ms",
             argv[0]
@@ -111,7 +111,10 @@ fn user_process_stack_is_freed_by_next_task() -> TestResult {
         rel.in_finish_task_switch,
         "stack not freed in finish_task_switch"
     );
-    kassert!(rel.by_pid != t.pid, "the dying process freed its own stack");
+    kassert!(
+        rel.by_pid != t.pid(),
+        "the dying process freed its own stack"
+    );
     kassert!(t.mm.lock().is_none(), "address space not released");
     Ok(())
 }

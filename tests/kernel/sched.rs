@@ -17,7 +17,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 fn wait_gone(ts: &[Arc<Task>]) -> bool {
     wait_until(10_000, || {
         ts.iter()
-            .all(|t| crate::pid::find_task_by_pid(t.pid).is_none() && Arc::strong_count(t) == 1)
+            .all(|t| crate::pid::find_task_by_pid(t.pid()).is_none() && Arc::strong_count(t) == 1)
     })
 }
 

@@ -104,7 +104,7 @@ fn idle_tasks_init_and_kthreadd_are_in_place() -> TestResult {
         let idle = rq.lock().idle.clone();
         kassert!(idle.is_some(), "CPU{c} has no idle task");
         let idle = idle.unwrap();
-        kassert_eq!(idle.pid, 0);
+        kassert_eq!(idle.pid(), 0);
         kassert_eq!(idle.comm().as_str(), alloc::format!("swapper/{c}").as_str());
         kassert!(idle.flags() & PF_IDLE != 0, "swapper/{c} lacks PF_IDLE");
     }
@@ -270,7 +270,7 @@ fn returning_kthread_exits_through_do_exit_and_is_autoreaped() -> TestResult {
     // reaps an autoreaped task before do_exit sets PF_EXITPIDONE. Done is
     // when the CPU it died on has switched away and dropped it.
     kassert!(
-        wait_until(2000, || find_task_by_pid(t.pid).is_none()
+        wait_until(2000, || find_task_by_pid(t.pid()).is_none()
             && Arc::strong_count(&t) == 1),
         "kthread was not reaped automatically"
     );
@@ -364,7 +364,7 @@ fn create_exit_cycles(per_cpu: usize) -> Result<usize, Fail> {
     let ok = wait_until(300_000, || {
         workers
             .iter()
-            .all(|w| find_task_by_pid(w.pid).is_none() && Arc::strong_count(w) == 1)
+            .all(|w| find_task_by_pid(w.pid()).is_none() && Arc::strong_count(w) == 1)
     });
     if !ok {
         return Err(Fail::Failed("create/exit workers did not finish".into()));
@@ -507,13 +507,13 @@ fn ps_listing_shows_states() -> TestResult {
     let line_of = |t: &Arc<Task>| {
         listing
             .lines()
-            .find(|l| l.split_whitespace().next() == Some(alloc::format!("{}", t.pid).as_str()))
+            .find(|l| l.split_whitespace().next() == Some(alloc::format!("{}", t.pid()).as_str()))
             .map(alloc::string::String::from)
             .unwrap_or_default()
     };
     let (sp, sl) = (line_of(&spinner), line_of(&sleeper));
     wait_until(2000, || {
-        find_task_by_pid(spinner.pid).is_none() && find_task_by_pid(sleeper.pid).is_none()
+        find_task_by_pid(spinner.pid()).is_none() && find_task_by_pid(sleeper.pid()).is_none()
     });
     kassert!(
         sp.contains(" R ") && sp.contains("ps_spinner"),
@@ -575,7 +575,7 @@ fn sysrq_show_state_tells_where_each_task_sleeps() -> TestResult {
     kassert!(text.contains("cpu#3: nr_running"), "no per-CPU lines");
     kassert!(crate::sysrq::handle_sysrq(b'l'), "l is a command");
     kassert!(!crate::sysrq::handle_sysrq(b'?'), "? is not a command");
-    wait_until(2_000, || find_task_by_pid(t.pid).is_none());
+    wait_until(2_000, || find_task_by_pid(t.pid()).is_none());
     Ok(())
 }
 

@@ -124,7 +124,7 @@ fn concurrent_writers_never_produce_torn_or_duplicate_entries() -> TestResult {
     STOP.store(true, Ordering::Relaxed);
     for w in &ws {
         let gone =
-            crate::ktest::wait_until(5_000, || crate::pid::find_task_by_pid(w.pid).is_none());
+            crate::ktest::wait_until(5_000, || crate::pid::find_task_by_pid(w.pid()).is_none());
         kassert!(gone, "writer did not stop");
     }
     kassert!(checked > 0, "no entries were checked");

@@ -60,7 +60,7 @@ fn spin_until_reported(
     )
     .map_err(|e| failed(alloc::format!("kthread_run_on: errno {}", e.0)))?;
     wait_until(limit_ns / 1_000_000 + 10_000, || {
-        pid::find_task_by_pid(t.pid).is_none()
+        pid::find_task_by_pid(t.pid()).is_none()
     });
     let ns = took.load(Ordering::Relaxed);
     Ok((ns != u64::MAX).then_some(ns))
@@ -124,7 +124,7 @@ fn a_long_preemptible_loop_is_not_a_lockup() -> TestResult {
         )
         .map_err(|e| failed(alloc::format!("kthread_run_on: errno {}", e.0)))?;
         kassert!(
-            wait_until(20_000, || pid::find_task_by_pid(t.pid).is_none()),
+            wait_until(20_000, || pid::find_task_by_pid(t.pid()).is_none()),
             "the busy thread did not finish"
         );
         kassert_eq!(SOFTLOCKUPS.load(Ordering::Relaxed), before);

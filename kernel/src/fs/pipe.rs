@@ -128,7 +128,7 @@ impl FileOps for PipeEnd {
             p.wait.wake_up_all();
             if let Some(e) = err {
                 if e == EPIPE {
-                    crate::signal::send_signal(&crate::task::current(), uapi::SIGPIPE);
+                    crate::signal::send_sig(uapi::SIGPIPE, &crate::task::current());
                 }
                 return if done > 0 { Ok(done) } else { Err(e) };
             }

@@ -137,8 +137,22 @@ impl FileOps for SysRq {
 /// The `/proc` root.
 pub struct ProcRoot;
 
-/// One task's directory.
-struct PidDir(Pid);
+/// One process's directory (`/proc/PID`), or, inside its `task`
+/// directory, one thread's (`/proc/PID/task/TID`, without `task`).
+struct PidDir {
+    pid: Pid,
+    thread: bool,
+}
+
+/// `/proc/PID/task`: a directory per thread of the process.
+struct TaskDir(Pid);
+
+fn pid_dir(pid: Pid, thread: bool) -> Arc<Inode> {
+    Inode::new(
+        uapi::S_IFDIR | 0o555,
+        InodeKind::PseudoDir(Arc::new(PidDir { pid, thread })),
+    )
+}
 
 impl DirOps for ProcRoot {
     fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
@@ -168,12 +182,11 @@ impl DirOps for ProcRoot {
                 InodeKind::Symlink(format!("/proc/{}", task::current().tgid)),
             )),
             _ => {
+                // A thread's id works too, though only processes are
+                // listed (Linux's hidden `/proc/TID`).
                 let pid: Pid = name.parse().ok()?;
                 find_task_by_pid(pid)?;
-                Some(Inode::new(
-                    uapi::S_IFDIR | 0o555,
-                    InodeKind::PseudoDir(Arc::new(PidDir(pid))),
-                ))
+                Some(pid_dir(pid, false))
             }
         }
     }
@@ -198,8 +211,15 @@ impl DirOps for ProcRoot {
         }
         v.push((String::from("self"), 0, uapi::DT_LNK));
         v.push((String::from("sysrq-trigger"), 0, uapi::DT_REG));
+        // Processes only: threads are under their process's `task`.
         for t in crate::pid::all_tasks() {
-            v.push((format!("{}", t.pid), 0x1000 + t.pid as u64, uapi::DT_DIR));
+            if crate::signal::thread_group_leader(&t) {
+                v.push((
+                    format!("{}", t.pid()),
+                    0x1000 + t.pid() as u64,
+                    uapi::DT_DIR,
+                ));
+            }
         }
         v
     }
@@ -207,31 +227,35 @@ impl DirOps for ProcRoot {
 
 impl DirOps for PidDir {
     fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
-        find_task_by_pid(self.0)?;
+        let pid = self.pid;
+        find_task_by_pid(pid)?;
         match name {
-            "stat" => Some(gen(stat, Some(self.0))),
-            "status" => Some(gen(status, Some(self.0))),
-            "cmdline" => Some(gen(cmdline, Some(self.0))),
-            "mounts" => Some(gen(|_| super::namespace::proc_mounts(), Some(self.0))),
+            "stat" => Some(gen(stat, Some(pid))),
+            "status" => Some(gen(status, Some(pid))),
+            "cmdline" => Some(gen(cmdline, Some(pid))),
+            "mounts" => Some(gen(|_| super::namespace::proc_mounts(), Some(pid))),
             // The program the process runs (`proc_exe_link`): busybox
             // runs its applets again through it.
             "exe" => {
-                let t = find_task_by_pid(self.0)?;
+                let t = find_task_by_pid(pid)?;
                 let path = t.mm.lock().as_ref()?.inner.lock().exe_path.clone();
                 (!path.is_empty())
                     .then(|| Inode::new(uapi::S_IFLNK | 0o777, InodeKind::Symlink(path)))
             }
-            "make-it-fail" => Some(knob(make_it_fail_show, make_it_fail_store, Some(self.0))),
-            "comm" => Some(gen(
-                |t| format!("{}\n", t.map(|t| t.comm()).unwrap_or(task::Comm([0; 16]))),
-                Some(self.0),
+            "make-it-fail" => Some(knob(make_it_fail_show, make_it_fail_store, Some(pid))),
+            // Writable, as glibc's `pthread_setname_np` names another
+            // thread through it.
+            "comm" => Some(knob(comm_show, comm_store, Some(pid))),
+            "task" if !self.thread => Some(Inode::new(
+                uapi::S_IFDIR | 0o555,
+                InodeKind::PseudoDir(Arc::new(TaskDir(pid))),
             )),
             _ => None,
         }
     }
 
     fn readdir(&self) -> Vec<(String, u64, u8)> {
-        [
+        let mut v: Vec<(String, u64, u8)> = [
             "stat",
             "status",
             "cmdline",
@@ -242,8 +266,51 @@ impl DirOps for PidDir {
         .iter()
         .map(|n| (String::from(*n), 0, uapi::DT_REG))
         .chain(core::iter::once((String::from("exe"), 0, uapi::DT_LNK)))
-        .collect()
+        .collect();
+        if !self.thread {
+            v.push((String::from("task"), 0, uapi::DT_DIR));
+        }
+        v
     }
+}
+
+impl DirOps for TaskDir {
+    fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
+        let tid: Pid = name.parse().ok()?;
+        let t = find_task_by_pid(tid)?;
+        (t.tgid == self.0).then(|| pid_dir(tid, true))
+    }
+
+    fn readdir(&self) -> Vec<(String, u64, u8)> {
+        let Some(p) = find_task_by_pid(self.0) else {
+            return Vec::new();
+        };
+        let mut v = Vec::new();
+        p.signal.for_each_thread(|t| {
+            v.push((
+                format!("{}", t.pid()),
+                0x1000 + t.pid() as u64,
+                uapi::DT_DIR,
+            ));
+        });
+        v
+    }
+}
+
+/// `/proc/PID/comm`: the task's name.
+fn comm_show(t: Option<&Arc<Task>>) -> String {
+    format!("{}\n", t.map(|t| t.comm()).unwrap_or(task::Comm([0; 16])))
+}
+
+/// Renames the task (`comm_write`), cut to 15 bytes.
+fn comm_store(t: Option<&Arc<Task>>, v: &str) -> Result<(), Errno> {
+    let t = t.ok_or(ESRCH)?;
+    let mut n = v.len().min(15);
+    while !v.is_char_boundary(n) {
+        n -= 1;
+    }
+    t.set_comm(&v[..n]);
+    Ok(())
 }
 
 fn ticks(ns: u64) -> u64 {
@@ -258,8 +325,8 @@ fn stat(t: Option<&Arc<Task>>) -> String {
     let vsize = t.mm.lock().as_ref().map_or(0, |m| m.inner.lock().mapped);
     let children = crate::exit::children_usage(t)[0];
     let mut s = format!(
-        "{} ({}) {} {} {} {} 0 -1 {} 0 0 0 0 {} 0 {} 0 {} {} 1 0 0 {} {} ",
-        t.pid,
+        "{} ({}) {} {} {} {} 0 -1 {} 0 0 0 0 {} 0 {} 0 {} {} {} 0 0 {} {} ",
+        t.pid(),
         t.comm(),
         t.state_char(),
         t.ppid(),
@@ -270,6 +337,7 @@ fn stat(t: Option<&Arc<Task>>) -> String {
         ticks(children),
         t.prio.load(Ordering::Relaxed) - 100,
         t.nice(),
+        t.signal.nr_threads().max(1),
         vsize,
         rss
     );
@@ -322,20 +390,22 @@ fn status(t: Option<&Arc<Task>>) -> String {
     });
     format!(
         "Name:\t{}\nUmask:\t{:04o}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\n\
-         TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t{}\nThreads:\t1\n\
-         VmSize:\t{} kB\nVmRSS:\t{} kB\nSigPnd:\t{:016x}\nSigBlk:\t{:016x}\n\
+         TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t{}\nThreads:\t{}\n\
+         VmSize:\t{} kB\nVmRSS:\t{} kB\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\n\
          Cpus_allowed:\t{:x}\nCpus_allowed_list:\t{}\nFlags:\t{:#010x}\n\
          voluntary_ctxt_switches:\t{}\nnonvoluntary_ctxt_switches:\t{}\n",
         t.comm(),
         t.umask.load(Ordering::Relaxed),
         state_name(t.state_char()),
         t.tgid,
-        t.pid,
+        t.pid(),
         t.ppid(),
         t.files.lock().as_ref().map_or(0, |f| f.lock().count()),
+        t.signal.nr_threads().max(1),
         vm / 1024,
         rss / 1024,
         t.pending.load(Ordering::Relaxed),
+        t.signal.shared_pending.load(Ordering::Relaxed),
         t.blocked.load(Ordering::Relaxed),
         t.cpus_allowed.load(Ordering::Relaxed),
         cpu_list(t.cpus_allowed.load(Ordering::Relaxed)),
@@ -407,7 +477,7 @@ fn loadavg(_: Option<&Arc<Task>>) -> String {
         let _ = write!(s, "{i}.{f:02} ");
     }
     let tasks = crate::pid::all_tasks();
-    let last = tasks.iter().map(|t| t.pid).max().unwrap_or(0);
+    let last = tasks.iter().map(|t| t.pid()).max().unwrap_or(0);
     let _ = writeln!(
         s,
         "{}/{} {last}",
@@ -444,7 +514,7 @@ fn proc_stat(_: Option<&Arc<Task>>) -> String {
     let _ = write!(
         s,
         "intr 0\nctxt {ctxt}\nbtime 0\nprocesses {}\nprocs_running {}\nprocs_blocked 0\n",
-        tasks.iter().map(|t| t.pid).max().unwrap_or(0),
+        tasks.iter().map(|t| t.pid()).max().unwrap_or(0),
         crate::sched::loadavg::nr_running(),
     );
     s

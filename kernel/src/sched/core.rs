@@ -176,7 +176,7 @@ fn might_sleep_report(at: &core::panic::Location<'static>) {
             "in_atomic(): {}, irqs_disabled(): {}, non_block: 0, pid: {}, name: {}",
             (count != 0) as u32,
             cpu::irqs_disabled() as u32,
-            t.pid,
+            t.pid(),
             t.comm().as_str()
         );
         let _ = writeln!(s, "preempt_count: {count:x}, expected: 0");
@@ -204,7 +204,7 @@ fn schedule_bug(prev: &Task, expected: u32) {
         s,
         "BUG: scheduling while atomic: {}/{}/{:#010x}",
         prev.comm().as_str(),
-        prev.pid,
+        prev.pid(),
         preempt_count().wrapping_sub(expected)
     );
     let _ = crate::lockdep::write_held_locks(&mut s);
@@ -350,7 +350,7 @@ fn wait_off_cpu_slow(p: &Task) {
 pub(super) fn sched_state_bug_task(what: &str, p: &Task) -> ! {
     panic!(
         "{what}: pid {} ({}) cpu {} on_rq {} on_cpu {} state {:#x}, on CPU {}",
-        p.pid,
+        p.pid(),
         p.comm(),
         p.task_cpu(),
         p.on_rq.load(Ordering::Relaxed) as u8,
@@ -417,7 +417,7 @@ pub fn finish_task_switch(prev: Arc<Task>) {
     if rq_lock.owner() != Some(Arc::as_ptr(&prev) as usize) {
         panic!(
             "finish_task_switch: CPU {cpu_nr} releasing a runqueue lock prev (pid {}) does not hold (owner {:?})",
-            prev.pid,
+            prev.pid(),
             rq_lock.owner()
         );
     }

@@ -52,10 +52,10 @@ fn record_sched_switch(prev: &Task, next: &Task, preempt: bool) {
     let e = sched_switch::Entry {
         prev_comm: prev.comm_words(),
         next_comm: next.comm_words(),
-        prev_pid: prev.pid,
+        prev_pid: prev.pid(),
         prev_prio: prio(prev),
         prev_state: state,
-        next_pid: next.pid,
+        next_pid: next.pid(),
         next_prio: prio(next),
     };
     record_words(id::SCHED_SWITCH, e.pack());
@@ -73,7 +73,7 @@ fn wake_event(ev: u16, p: &Task, cpu: usize) {
 fn record_wake_event(ev: u16, p: &Task, cpu: usize) {
     let e = sched_wakeup_template::Entry {
         comm: p.comm_words(),
-        pid: p.pid,
+        pid: p.pid(),
         prio: prio(p),
         target_cpu: cpu as i32,
     };
@@ -111,7 +111,7 @@ pub fn sched_migrate_task(p: &Task, orig: usize, dest: usize) {
 fn record_migrate_task(p: &Task, orig: usize, dest: usize) {
     let e = sched_migrate_task::Entry {
         comm: p.comm_words(),
-        pid: p.pid,
+        pid: p.pid(),
         prio: prio(p),
         orig_cpu: orig as i32,
         dest_cpu: dest as i32,
@@ -134,8 +134,8 @@ fn record_process_fork(parent: &Task, child: &Task) {
     let e = sched_process_fork::Entry {
         parent_comm: parent.comm_words(),
         child_comm: child.comm_words(),
-        parent_pid: parent.pid,
-        child_pid: child.pid,
+        parent_pid: parent.pid(),
+        child_pid: child.pid(),
     };
     record_words(id::SCHED_PROCESS_FORK, e.pack());
 }
@@ -174,7 +174,7 @@ fn record_comm_pid_prio(ev: u16, t: &Task, pid: i32) {
 /// `sched_process_exit`, in `do_exit` before the parent is told.
 #[inline(always)]
 pub fn sched_process_exit(t: &Task) {
-    comm_pid_prio(id::SCHED_PROCESS_EXIT, t, t.pid);
+    comm_pid_prio(id::SCHED_PROCESS_EXIT, t, t.pid());
 }
 
 /// `sched_process_wait`: `waiter` waits for `pid` (0: any child).
@@ -186,28 +186,29 @@ pub fn sched_process_wait(waiter: &Task, pid: i32) {
 /// `sched_process_free`: the descriptor is finally released.
 #[inline(always)]
 pub fn sched_process_free(t: &Task) {
-    comm_pid_prio(id::SCHED_PROCESS_FREE, t, t.pid);
+    comm_pid_prio(id::SCHED_PROCESS_FREE, t, t.pid());
 }
 
-/// `signal_generate`: `sig` sent to `to` with `si_code` `code`; `res` 0
+/// `signal_generate`: `sig` sent to `to` with `si_code` `code`, to its
+/// whole process (`grp=1`) or to the one thread (`grp=0`); `res` 0
 /// delivered, 1 ignored, 2 already pending.
 #[inline(always)]
-pub fn signal_generate(sig: u32, code: i32, to: &Task, res: i32) {
+pub fn signal_generate(sig: u32, code: i32, to: &Task, group: bool, res: i32) {
     if on(id::SIGNAL_GENERATE) {
-        record_signal_generate(sig, code, to, res);
+        record_signal_generate(sig, code, to, group, res);
     }
 }
 
 #[cold]
 #[inline(never)]
-fn record_signal_generate(sig: u32, code: i32, to: &Task, res: i32) {
+fn record_signal_generate(sig: u32, code: i32, to: &Task, group: bool, res: i32) {
     let e = signal_generate::Entry {
         comm: to.comm_words(),
         sig: sig as i32,
         errno: 0,
         code,
-        pid: to.pid,
-        group: 1,
+        pid: to.pid(),
+        group: group as i32,
         result: res,
     };
     record_words(id::SIGNAL_GENERATE, e.pack());

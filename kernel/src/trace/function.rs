@@ -23,12 +23,14 @@ macro_rules! traced_functions {
 
 traced_functions! {
     sys_clone = "sys_clone",
+    sys_clone3 = "sys_clone3",
     _do_fork = "_do_fork",
     copy_process = "copy_process",
     dup_task_struct = "dup_task_struct",
     wake_up_new_task = "wake_up_new_task",
     sys_exit_group = "sys_exit_group",
     do_group_exit = "do_group_exit",
+    zap_other_threads = "zap_other_threads",
     do_exit = "do_exit",
     exit_notify = "exit_notify",
     do_task_dead = "do_task_dead",
@@ -41,6 +43,7 @@ traced_functions! {
     sys_wait4 = "sys_wait4",
     sys_execve = "sys_execve",
     do_execve = "do_execve",
+    de_thread = "de_thread",
     try_to_wake_up = "try_to_wake_up",
     set_task_cpu = "set_task_cpu",
 }

@@ -172,7 +172,7 @@ pub fn record_words<const N: usize>(id: u16, payload: [u64; N]) {
             (0, [0u64; 2])
         } else {
             // SAFETY: the current task is alive while it runs here.
-            unsafe { ((*cur).pid, (*cur).comm_words()) }
+            unsafe { ((*cur).pid(), (*cur).comm_words()) }
         };
         let mut f = 0;
         if flags & (1 << 7) != 0 {

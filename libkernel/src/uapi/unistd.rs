@@ -207,7 +207,7 @@ macro_rules! syscall_table {
             STATX statx = 291 (dfd: Fd, filename: Path, flags: Flags, mask: Flags, buffer: Ptr) => sys_statx;
             RSEQ rseq = 293 ();
             PIDFD_OPEN pidfd_open = 434 ();
-            CLONE3 clone3 = 435 ();
+            CLONE3 clone3 = 435 (uargs: Ptr, size: Len) => sys_clone3 + regs;
             CLOSE_RANGE close_range = 436 ();
             FACCESSAT2 faccessat2 = 439 (dfd: Fd, filename: Path, mode: Mode, flags: Flags) => sys_faccessat2;
         }

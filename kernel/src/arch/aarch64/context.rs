@@ -26,7 +26,12 @@ pub fn switch_user_state(prev: &Task, next: &Task) {
         TPIDRRO_EL0.set(0);
         // SAFETY: next is switching in on this CPU (see above).
         unsafe { fpsimd_load_state(&**next.fpsimd.get()) };
-        crate::arch::mmu::set_ttbr0(ttbr0);
+        // Two threads of one process share the tables, which TTBR0
+        // already holds: no address-space switch (Linux's `switch_mm`
+        // returns early when `prev == next`).
+        if prev.ttbr0.load(Ordering::Acquire) != ttbr0 {
+            crate::arch::mmu::set_ttbr0(ttbr0);
+        }
     } else if prev.is_user() {
         crate::arch::mmu::set_ttbr0(crate::arch::mmu::empty_user_table());
     }

@@ -160,7 +160,7 @@ fn arm64_show_signal(sig: u32, kind: &str, far: u64, esr_val: u64, regs: &PtRegs
     println!(
         "{}[{}]: unhandled {kind} ({sig}) at {far:#018x}, esr {esr_val:#010x}, pc {:#x}, lr {:#x}, sp {:#x}",
         me.comm(),
-        me.pid,
+        me.pid(),
         regs.pc,
         regs.regs[30],
         regs.sp
@@ -355,7 +355,7 @@ extern "C" fn handle_stack_overflow(sp: u64) -> ! {
         (crate::task::Comm([0; 16]), 0)
     } else {
         // SAFETY: the current task stays alive while it runs here.
-        unsafe { ((*p).comm(), (*p).pid) }
+        unsafe { ((*p).comm(), (*p).pid()) }
     };
     crate::panic::die(|out| {
         writeln!(

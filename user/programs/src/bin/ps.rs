@@ -1,8 +1,12 @@
 //! `ps`: lists every process, reading `/proc` as Linux's `ps` does.
 //!
 //! ```text
-//! ps
+//! ps [-T | -L]
 //! ```
+//!
+//! With `-T` (or `-L`) every thread gets a line, from
+//! `/proc/<pid>/task/<tid>/stat`, with its process's pid in front (the
+//! `SPID` column is the thread's id), as procps shows threads.
 //!
 //! For each numeric directory of `/proc`, in pid order, reads
 //! `/proc/<pid>/stat` (Linux's one-line format: `pid (comm) state ppid
@@ -38,7 +42,15 @@ use pikern_rt::{eprintln, Errno};
 
 pikern_rt::entry!(main);
 
-fn main(_args: &[&str]) -> i32 {
+fn main(args: &[&str]) -> i32 {
+    let threads = match args.get(1).copied() {
+        None => false,
+        Some("-T" | "-L") => true,
+        Some(other) => {
+            eprintln!("ps: unknown option {other}; usage: ps [-T | -L]");
+            return 1;
+        }
+    };
     let pids = match numeric_entries(c"/proc") {
         Ok(p) => p,
         Err(e) => {
@@ -47,22 +59,43 @@ fn main(_args: &[&str]) -> i32 {
         }
     };
     let mut out = FdWriter::new(1);
-    let _ = writeln!(out, "  PID  PPID S CPU  NI    FLAGS CMD");
+    if threads {
+        let _ = writeln!(out, "  PID  SPID  PPID S CPU  NI    FLAGS CMD");
+    } else {
+        let _ = writeln!(out, "  PID  PPID S CPU  NI    FLAGS CMD");
+    }
     for pid in pids {
-        let path = format!("/proc/{pid}/stat\0");
-        let Ok(path) = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()) else {
+        if !threads {
+            if let Some(line) = stat_line(&format!("/proc/{pid}/stat\0")) {
+                let _ = writeln!(out, "{line}");
+            }
+            continue;
+        }
+        let dir = format!("/proc/{pid}/task\0");
+        let Ok(dir) = core::ffi::CStr::from_bytes_with_nul(dir.as_bytes()) else {
             continue;
         };
-        // Gone since the directory was read: not an error.
-        let Ok(text) = io::read_file(path) else {
+        // Gone since /proc was read: not an error.
+        let Ok(tids) = numeric_entries(dir) else {
             continue;
         };
-        if let Some(line) = format_line(&String::from_utf8_lossy(&text)) {
-            let _ = writeln!(out, "{line}");
+        for tid in tids {
+            if let Some(line) = stat_line(&format!("/proc/{pid}/task/{tid}/stat\0")) {
+                let _ = writeln!(out, "{pid:>5} {line}");
+            }
         }
     }
     let _ = out.flush();
     0
+}
+
+/// The `ps` line of one `stat` file (a NUL-terminated path), `None` if it
+/// is gone (the task exited since its directory was read: not an error)
+/// or malformed.
+fn stat_line(path: &str) -> Option<String> {
+    let path = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()).ok()?;
+    let text = io::read_file(path).ok()?;
+    format_line(&String::from_utf8_lossy(&text))
 }
 
 /// The numeric names in directory `dir`, sorted.
