@@ -10,8 +10,7 @@
  * Each check runs in a forked child of its own with an alarm() watchdog:
  * a kernel that loses a futex wake-up makes that check fail ("hung")
  * instead of stalling the run, and a crash in one check leaves the others
- * to run. The child reports why it failed through a shared page (not a
- * pipe: a grandchild that inherited the pipe could keep it open).
+ * to run.
  *
  * /proc/self/task under qemu-user lists the host's threads, and QEMU
  * runs a helper thread of its own (its RCU thread, re-created after every
@@ -28,6 +27,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -36,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1091,24 +1090,29 @@ static const struct check all[] = {
     {"pthread_kill and tgkill reach one thread; a wrong tgid is ESRCH", pthread_kill_and_tgkill},
 };
 
-/* Runs one check in a child of its own under the watchdog. */
+/* Runs one check in a child of its own under the watchdog. The child
+ * writes why it failed into a pipe and exits; the parent reads the pipe
+ * only after reaping it, without blocking, so a grandchild that inherited
+ * the write end (or a hung check) cannot hold the read up. */
 static void run_check(const struct check *c)
 {
-    char *shared = mmap(NULL, WHY_LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (shared == MAP_FAILED) {
-        report(0, c->name, "mmap of the result page failed");
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) {
+        report(0, c->name, "pipe2 for the result failed");
         return;
     }
-    shared[0] = 0;
     fflush(stdout);
     pid_t p = fork();
     if (p == 0) {
+        close(fds[0]);
         alarm(WATCHDOG_S);
         char why[WHY_LEN] = "";
         c->run(why);
-        memcpy(shared, why, WHY_LEN);
+        if (why[0] && write(fds[1], why, strlen(why)) < 0)
+            _exit(1);
         _exit(why[0] ? 1 : 0);
     }
+    close(fds[1]);
     char why[WHY_LEN] = "";
     int st = 0;
     if (p < 0) {
@@ -1117,13 +1121,13 @@ static void run_check(const struct check *c)
         kill(p, SIGKILL);
         waitpid(p, &st, 0);
         snprintf(why, sizeof why, "did not end after the watchdog's SIGALRM");
-    } else if (shared[0]) {
-        memcpy(why, shared, WHY_LEN);
-        why[WHY_LEN - 1] = 0;
-    } else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        describe(st, why, sizeof why);
+    } else {
+        ssize_t n = read(fds[0], why, sizeof why - 1);
+        why[n > 0 ? n : 0] = 0;
+        if (!why[0] && (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
+            describe(st, why, sizeof why);
     }
-    munmap(shared, WHY_LEN);
+    close(fds[0]);
     report(!why[0], c->name, why);
 }
 
