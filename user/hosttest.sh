@@ -9,7 +9,8 @@
 # raspbian_fork's, raspbian_fork_c's and sh's output, poweroff's refusal
 # to touch this host, and init's contract (exit status, messages, reaping
 # orphans: init runs the host's /bin/sh, since the host cannot exec aarch64
-# binaries itself), then runs usertests, whose KTAP output goes to LOG.
+# binaries itself), then runs usertests, whose KTAP output goes to LOG,
+# and its threads suite (which runs only when named) into LOG-threads.log.
 # usertests runs the other programs of TREE through qemu-aarch64
 # (PIKERN_QEMU_USER), as this host has no binfmt_misc for aarch64.
 # RESULTS gets "passed N / failed N / skipped N": the usertests leaf tests
@@ -134,22 +135,34 @@ if expect init_reaps_orphans 0 "$qemu" "$tree/init" /bin/sh -c '(sleep 0.5; echo
     fi
 fi
 
-# usertests: KTAP; its summary line carries the leaf-test counts. Its
-# stdout is a pipe (as a console would be, and unlike a file, not seekable).
-PIKERN_QEMU_USER=$qemu_path timeout 600 "$qemu" "$tree/bin/usertests" 2>&1 </dev/null | cat >"$log"
-status=${PIPESTATUS[0]}
-summary=$(grep -E '^# usertests: pass:[0-9]+ fail:[0-9]+ skip:[0-9]+' "$log" | tail -n 1)
-if [ -z "$summary" ]; then
-    fail usertests "no summary line (exit status $status); see $log" "$(tail -n 20 "$log")"
-else
+# usertests LOG [SUITE...]: KTAP; its summary line carries the leaf-test
+# counts. Its stdout is a pipe (as a console would be, and unlike a file,
+# not seekable).
+usertests() {
+    local log=$1; shift
+    PIKERN_QEMU_USER=$qemu_path timeout 600 "$qemu" "$tree/bin/usertests" "$@" 2>&1 </dev/null | cat >"$log"
+    local status=${PIPESTATUS[0]}
+    local summary p f s
+    summary=$(grep -E '^# usertests: pass:[0-9]+ fail:[0-9]+ skip:[0-9]+' "$log" | tail -n 1)
+    if [ -z "$summary" ]; then
+        fail usertests "no summary line (exit status $status); see $log" "$(tail -n 20 "$log")"
+        return
+    fi
     read -r p f s < <(sed -E 's/^# usertests: pass:([0-9]+) fail:([0-9]+) skip:([0-9]+).*/\1 \2 \3/' <<<"$summary")
     passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-    echo "usertests: $p passed, $f failed, $s skipped (KTAP log: $log)"
+    echo "usertests${*:+ $*}: $p passed, $f failed, $s skipped (KTAP log: $log)"
     grep -E '^ *not ok|^ *# .*:[0-9]+: ' "$log" || true
     if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
         fail usertests "exit status $status although no test failed"
     fi
-fi
+}
+usertests "$log"
+# Suites that run only when named but hold for Linux too (threads, until
+# pikern has them): each into a log of its own beside LOG, unless the full
+# run had it.
+for suite in threads; do
+    grep -q "^    # Subtest: $suite\$" "$log" || usertests "${log%.log}-$suite.log" "$suite"
+done
 
 # raspbian_fork_c: the seed's C program, 3 lines per process 2 s apart.
 # glibc buffers a non-terminal stdout, so "About to fork" can appear twice.

@@ -20,9 +20,10 @@
 #
 # Initramfs layout: /init; /bin/ with the shell and tools (sh echo cat ls
 # sleep kill ps true false mkdir poweroff reboot), hello, raspbian_fork,
-# usertests, forkloop, faultinject, bench (make bench), fuzz (the system-call
-# fuzzer, user/fuzz.mk), notelf and the C programs <name>_c (hello_c,
-# raspbian_fork_c); /etc/motd and /etc/rc (the boot script: init --
+# raspbian_thread, usertests, forkloop, faultinject, bench (make bench), fuzz
+# (the system-call fuzzer, user/fuzz.mk), notelf and the C programs
+# <name>_c (hello_c, raspbian_fork_c, raspbian_thread_c, jobctl_c,
+# threads_c); /etc/motd and /etc/rc (the boot script: init --
 # /bin/sh /etc/rc); empty /dev and /proc (the kernel fills them); /tmp
 # (mode 1777, for the tests' scratch files). Programs are
 # installed with debug info stripped (the unstripped ELFs stay in target/
@@ -46,7 +47,8 @@ USER_OBJCOPY   ?= $(shell rustc --print sysroot)/lib/rustlib/$(USER_HOST)/bin/ll
 
 USER_RUST_OUT  := target/$(USER_TARGET)/release
 USER_RUST_BINS := sh echo cat ls sleep kill ps true false mkdir poweroff \
-                  hello raspbian_fork usertests forkloop faultinject bench fuzz
+                  hello raspbian_fork raspbian_thread usertests forkloop faultinject \
+                  bench fuzz
 USER_C_SRCS    := $(wildcard $(USER_DIR)/c/*.c)
 USER_C_BINS    := $(patsubst $(USER_DIR)/c/%.c,$(USER_BUILD)/%_c,$(USER_C_SRCS))
 
@@ -67,6 +69,12 @@ $(USER_C_BINS): | deps
 $(USER_BUILD)/%_c: $(USER_DIR)/c/%.c
 	@mkdir -p $(@D)
 	$(USER_CC) $(USER_CFLAGS) -o $@ $<
+
+# The programs that make threads. glibc >= 2.34 has pthreads in libc
+# itself, but -pthread is still how a program says it uses them (it
+# defines _REENTRANT and links -lpthread on an older glibc).
+USER_C_PTHREAD := threads raspbian_thread
+$(patsubst %,$(USER_BUILD)/%_c,$(USER_C_PTHREAD)): USER_CFLAGS += -pthread
 
 user-tree: user-rust user-c
 	rm -rf $(INITRAMFS_DIR)

@@ -22,9 +22,12 @@
 //! - [`env`](mod@env): the arguments, environment and auxiliary vector.
 //! - [`signal`]: signal names and descriptions (`kill -TERM`, "Terminated").
 //! - [`io::read_file`], [`io::read_to_end`]: whole-file reads for tools.
+//! - [`thread`]: `spawn` and `join` on raw `clone(CLONE_THREAD | ...)`
+//!   and a futex, as `pthread_create` / `pthread_join` do.
 //!
-//! Programs are single-threaded: the runtime offers no thread creation and
-//! its heap and start-up state assume one thread per address space.
+//! The runtime itself is single-threaded: its heap and start-up state
+//! assume one thread at a time, so the threads [`thread::spawn`] makes
+//! must not allocate (see there).
 
 #![no_std]
 
@@ -43,6 +46,7 @@ pub mod signal;
 mod start;
 pub mod sys;
 pub mod syscall;
+pub mod thread;
 
 pub use errno::Errno;
 

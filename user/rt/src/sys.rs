@@ -13,6 +13,7 @@ use crate::syscall::{nr, syscall0, syscall1, syscall2, syscall3, syscall4, sysca
 use core::ffi::CStr;
 use core::marker::PhantomData;
 use core::ptr;
+use core::sync::atomic::AtomicI32;
 
 /// Result of a system call.
 pub type SysResult<T = usize> = Result<T, Errno>;
@@ -776,6 +777,13 @@ pub fn kill(pid: i32, sig: u32) -> SysResult {
     res(unsafe { syscall2(nr::KILL, int(pid), sig as usize) })
 }
 
+/// `tgkill(tgid, tid, sig)`: signals one thread, `tid`, which must belong
+/// to thread group (process) `tgid` (`ESRCH` otherwise).
+pub fn tgkill(tgid: i32, tid: i32, sig: u32) -> SysResult {
+    // SAFETY: no memory is involved.
+    res(unsafe { syscall3(nr::TGKILL, int(tgid), int(tid), sig as usize) })
+}
+
 /// `rt_sigaction(sig, act, oldact, 8)`.
 ///
 /// # Safety
@@ -953,6 +961,49 @@ pub fn clock_nanosleep(
 pub fn nanosleep(req: &Timespec, rem: Option<&mut Timespec>) -> SysResult {
     // SAFETY: req is read, rem written.
     res(unsafe { syscall2(nr::NANOSLEEP, req as *const Timespec as usize, opt_mut(rem)) })
+}
+
+// --------------------------------------------------------------------- futexes
+
+// The two operations the runtime uses, from Linux's
+// include/uapi/linux/futex.h; they belong in libkernel::uapi (the one
+// home of ABI numbers) once issue 19's futex work puts the table there.
+
+/// Linux's `FUTEX_WAIT` operation.
+pub const FUTEX_WAIT: u32 = 0;
+/// Linux's `FUTEX_WAKE` operation.
+pub const FUTEX_WAKE: u32 = 1;
+
+/// `futex(word, FUTEX_WAIT, val, timeout)`: sleeps while `*word == val`
+/// until a [`futex_wake`] on the same word, a signal (`EINTR`) or the
+/// relative `timeout` (`ETIMEDOUT`); `EAGAIN` at once if the word no
+/// longer holds `val`. The shared (not `FUTEX_PRIVATE_FLAG`) form, which
+/// the kernel's `CLONE_CHILD_CLEARTID` wake at thread exit uses too.
+pub fn futex_wait(word: &AtomicI32, val: i32, timeout: Option<&Timespec>) -> SysResult {
+    // SAFETY: the kernel only reads the word and the timespec.
+    res(unsafe {
+        syscall4(
+            nr::FUTEX,
+            word.as_ptr() as usize,
+            FUTEX_WAIT as usize,
+            int(val),
+            opt_ptr(timeout),
+        )
+    })
+}
+
+/// `futex(word, FUTEX_WAKE, n)`: wakes at most `n` waiters on `word`;
+/// the number woken.
+pub fn futex_wake(word: &AtomicI32, n: i32) -> SysResult {
+    // SAFETY: FUTEX_WAKE does not access the word's memory.
+    res(unsafe {
+        syscall3(
+            nr::FUTEX,
+            word.as_ptr() as usize,
+            FUTEX_WAKE as usize,
+            int(n),
+        )
+    })
 }
 
 // ------------------------------------------------------------------ scheduling

@@ -7,7 +7,8 @@
 //! usertests [--slow] [SUITE...]    run all suites, or only the named ones
 //! ```
 //!
-//! `initrd` and `initrd_refused` run only when named (see `initrd.rs`).
+//! `initrd` and `initrd_refused` run only when named (see `initrd.rs`),
+//! and so does `threads` until pikern has threads (see `threads.rs`).
 //!
 //! `--slow` also runs the tests that take long (the seed's 6-second
 //! `raspbian_fork_c`).
@@ -49,6 +50,7 @@ mod rt;
 mod sched;
 mod signal;
 mod startup;
+mod threads;
 mod time;
 mod tty;
 
@@ -77,8 +79,10 @@ static SUITES: &[&ktap::Suite] = &[
 ];
 
 /// Suites that run only when named: they check what a particular boot
-/// set up (`tools/initrd-test.sh` boots with an external initramfs).
-static ON_REQUEST: &[&ktap::Suite] = &[&initrd::SUITE, &initrd::REFUSED];
+/// set up (`tools/initrd-test.sh` boots with an external initramfs), or
+/// what pikern cannot do yet: `threads` (issue 19) moves to [`SUITES`]
+/// when the kernel has `CLONE_THREAD`.
+static ON_REQUEST: &[&ktap::Suite] = &[&initrd::SUITE, &initrd::REFUSED, &threads::SUITE];
 
 static SLOW: AtomicBool = AtomicBool::new(false);
 

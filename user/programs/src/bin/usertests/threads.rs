@@ -1,0 +1,233 @@
+//! Suite `threads`: threads of one process (issue 19: `CLONE_THREAD`,
+//! thread groups, futexes), as glibc's pthreads and pikern-rt's
+//! [`pikern_rt::thread`] make them.
+//!
+//! - `threads_c` (user/c/threads.c) must pass all its [`THREADS_CHECKS`]
+//!   checks: mutex, condition variable, barrier, timed waits, `__thread`,
+//!   pid/tid, `/proc/self/task`, signal delivery, exit/exec/fork in a
+//!   thread, 2,000 create+join cycles, tgkill.
+//! - `raspbian_thread_c` and `raspbian_thread`, the thread twins of
+//!   raspbian_fork: their lines share one tgid, have distinct tids, show
+//!   each thread on the CPU it pinned itself to, and the process ends with
+//!   the exiting thread's status 0, reaped once.
+//! - the runtime's own `thread::spawn` / `join`.
+//!
+//! It runs only when named (`usertests threads`) until pikern has
+//! threads; `make user-hosttest` runs it on Linux under qemu-aarch64.
+
+use crate::ktap::{Suite, TestResult};
+use crate::spawn::*;
+use crate::util::*;
+use alloc::format;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicI32, Ordering};
+use pikern_rt::consts::*;
+use pikern_rt::{sys, thread, Errno};
+
+pub static SUITE: Suite = Suite {
+    name: "threads",
+    tests: tests![
+        rt_spawn_and_join,
+        threads_c,
+        raspbian_thread_c,
+        raspbian_thread_rust,
+    ],
+};
+
+// ------------------------------------------------------- pikern-rt threads
+
+const RT_THREADS: usize = 4;
+const RT_LOOPS: i32 = 1000;
+
+static RT_COUNT: AtomicI32 = AtomicI32::new(0);
+static RT_TIDS: [AtomicI32; RT_THREADS] = [const { AtomicI32::new(0) }; RT_THREADS];
+static RT_PIDS: [AtomicI32; RT_THREADS] = [const { AtomicI32::new(0) }; RT_THREADS];
+
+fn rt_worker(i: usize) {
+    RT_TIDS[i].store(sys::gettid(), Ordering::Relaxed);
+    RT_PIDS[i].store(sys::getpid(), Ordering::Relaxed);
+    for _ in 0..RT_LOOPS {
+        RT_COUNT.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// `thread::spawn` makes threads of this process that share its memory,
+/// and `join` returns once each has exited (the tid word cleared and
+/// futex-woken by the kernel). In a child, so that a join that never
+/// returns is killed after 10 s.
+fn rt_spawn_and_join() -> TestResult {
+    let pid = ok!(in_child_async(|| {
+        let mut threads = Vec::new();
+        for i in 0..RT_THREADS {
+            // SAFETY: rt_worker uses atomics only, no heap.
+            match unsafe { thread::spawn(rt_worker, i) } {
+                Ok(t) => threads.push(t),
+                Err(e) => fail!("thread::spawn: {e:?}"),
+            }
+        }
+        let tids: Vec<i32> = threads.iter().map(|t| t.tid()).collect();
+        for t in threads {
+            t.join();
+        }
+        let me = sys::getpid();
+        check_eq!(
+            RT_COUNT.load(Ordering::Relaxed),
+            RT_THREADS as i32 * RT_LOOPS
+        );
+        for i in 0..RT_THREADS {
+            check_eq!(RT_PIDS[i].load(Ordering::Relaxed), me);
+            let tid = RT_TIDS[i].load(Ordering::Relaxed);
+            check!(
+                tid == tids[i],
+                "thread {i}: gettid {tid}, clone said {}",
+                tids[i]
+            );
+            check!(tid != me, "thread {i} has the process's pid as its tid");
+            check!(!tids[..i].contains(&tid), "tid {tid} twice in {tids:?}");
+        }
+        // The threads were not children: nothing to wait for.
+        check_err!(sys::wait4(-1, None, WNOHANG), Errno::ECHILD);
+        Ok(())
+    }));
+    match wait_timeout(pid, 10_000) {
+        Ok(Some(st)) => child_passed(Ok(st)),
+        Ok(None) => fail!("the threads were never joined in 10 s (killed)"),
+        Err(e) => fail!("wait4: {e:?}"),
+    }
+}
+
+// -------------------------------------------------------------- threads_c
+
+/// The checks threads.c makes (its `all[]`).
+const THREADS_CHECKS: usize = 14;
+
+/// user/c/threads.c (glibc's pthreads): [`THREADS_CHECKS`] checks, each
+/// in a child of its own under a 15 s watchdog, all passing on Linux
+/// (qemu-aarch64) too.
+fn threads_c() -> TestResult {
+    let out = spawn("threads_c", &[], None)?.wait(5 * 60_000)?;
+    let oks = out.lines().iter().filter(|l| l.starts_with("ok ")).count();
+    if out.status.exit_code() != Some(0)
+        || oks != THREADS_CHECKS
+        || !out.stdout.ends_with(&format!(
+            "threads: {THREADS_CHECKS}/{THREADS_CHECKS} passed\n"
+        ))
+    {
+        for line in out.lines().iter().filter(|l| l.starts_with("not ok")) {
+            diag!("{line}");
+        }
+        fail!(
+            "{:?}; stdout {:?}; stderr {:?}",
+            out.status,
+            out.stdout,
+            out.stderr
+        );
+    }
+    Ok(())
+}
+
+// -------------------------------------------------------- raspbian_thread
+
+/// Threads each version makes besides main (`-n`).
+const RASPBIAN_THREADS: usize = 3;
+
+/// `raspbian tracing tgid:P tid:T cpu:C ` (the seed's trailing space).
+fn parse_tracing(line: &str) -> Option<(i32, i32, i32)> {
+    let rest = line.strip_prefix("raspbian tracing tgid:")?;
+    let (tgid, rest) = rest.strip_suffix(' ')?.split_once(" tid:")?;
+    let (tid, cpu) = rest.split_once(" cpu:")?;
+    Some((tgid.parse().ok()?, tid.parse().ok()?, cpu.parse().ok()?))
+}
+
+/// The CPUs this process may use, lowest first.
+fn allowed_cpus() -> Vec<i32> {
+    let mut mask = [0u8; 8];
+    if sys::sched_getaffinity(0, &mut mask).is_err() {
+        return Vec::new();
+    }
+    let mask = u64::from_le_bytes(mask);
+    (0..64).filter(|c| mask & (1 << c) != 0).collect()
+}
+
+/// Runs one version with `-n 3 -s 0.2` and checks its output: the first
+/// line, one tracing line from main (tid = tgid = the pid) and one from
+/// each thread (same tgid, distinct tids, thread i on the i-th allowed
+/// CPU), then the exit line of the last thread; status 0 after the
+/// 0.2 s sleep; and no second child to reap (threads are not children).
+fn check_raspbian_thread(name: &str) -> TestResult {
+    let n = format!("{RASPBIAN_THREADS}");
+    let out = spawn(name, &["-n", &n, "-s", "0.2"], None)?.wait(DEFAULT_TIMEOUT_MS)?;
+    check!(
+        out.status.exit_code() == Some(0),
+        "{:?}; stdout {:?}; stderr {:?}",
+        out.status,
+        out.stdout,
+        out.stderr
+    );
+    check_err!(sys::wait4(-1, None, WNOHANG), Errno::ECHILD);
+    let lines = out.lines();
+    check!(
+        lines.len() == RASPBIAN_THREADS + 3,
+        "{} lines, expected {}: {lines:?}",
+        lines.len(),
+        RASPBIAN_THREADS + 3
+    );
+    check_eq!(lines[0], "About to create threads ");
+    let (mut tids, mut cpus) = (Vec::new(), Vec::new());
+    for line in &lines[1..=RASPBIAN_THREADS + 1] {
+        let Some((tgid, tid, cpu)) = parse_tracing(line) else {
+            fail!("malformed line {line:?} in {lines:?}");
+        };
+        check!(
+            tgid == out.pid,
+            "tgid {tgid}, expected the process's pid {}",
+            out.pid
+        );
+        check!(!tids.contains(&tid), "tid {tid} twice: {lines:?}");
+        tids.push(tid);
+        if tid != out.pid {
+            cpus.push(cpu);
+        }
+    }
+    check!(
+        tids.contains(&out.pid),
+        "no line from the main thread (tid {}): {lines:?}",
+        out.pid
+    );
+    // Thread i pinned itself to the (i % count)-th allowed CPU.
+    let allowed = allowed_cpus();
+    if !allowed.is_empty() {
+        let mut want: Vec<i32> = (1..=RASPBIAN_THREADS)
+            .map(|i| allowed[i % allowed.len()])
+            .collect();
+        want.sort_unstable();
+        cpus.sort_unstable();
+        check!(
+            cpus == want,
+            "the threads ran on CPUs {cpus:?}, expected {want:?}"
+        );
+    }
+    let last = lines[RASPBIAN_THREADS + 2];
+    let exiter = last
+        .strip_prefix(&format!("raspbian exit tgid:{} tid:", out.pid))
+        .and_then(|t| t.strip_suffix(' '))
+        .and_then(|t| t.parse::<i32>().ok());
+    check!(
+        exiter.is_some_and(|t| t != out.pid && tids.contains(&t)),
+        "last line {last:?}: expected the exit line of one of the threads {tids:?}"
+    );
+    check!(
+        (190..10_000).contains(&out.elapsed_ms),
+        "the process ended after {} ms, expected a little over 200",
+        out.elapsed_ms
+    );
+    Ok(())
+}
+
+fn raspbian_thread_c() -> TestResult {
+    check_raspbian_thread("raspbian_thread_c")
+}
+
+fn raspbian_thread_rust() -> TestResult {
+    check_raspbian_thread("raspbian_thread")
+}
