@@ -8,9 +8,12 @@ HOST     := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 OBJCOPY   = $(shell rustc --print sysroot)/lib/rustlib/$(HOST)/bin/llvm-objcopy
 CARGO    ?= cargo
 QEMU     ?= qemu-system-aarch64
-# The kernel command line. By default init runs /etc/rc: the seed's
-# experiment traced with ftrace, then a shell.
-APPEND   ?= -- /bin/sh /etc/rc
+# The experiment `make run` traces: fork (the seed's raspbian_fork, /etc/rc)
+# or thread (its thread twin raspbian_thread_c, /etc/rc.thread).
+DEMO     ?= fork
+# The kernel command line. By default init runs /etc/rc (or
+# /etc/rc.thread): the experiment traced with ftrace, then a shell.
+APPEND   ?= -- /bin/sh /etc/rc$(if $(filter thread,$(DEMO)),.thread)
 # What `make run` adds with -initrd: Debian's busybox-static as /bin/sh (so
 # /etc/rc and the interactive shell are busybox's ash, with line editing,
 # history, tab completion and job control) over the built-in programs.

@@ -541,6 +541,12 @@ pub fn release_task(p: &Arc<Task>) {
     // `__unhash_process`: out of the thread list, and a leader out of its
     // parent's children.
     p.signal.detach_thread(p);
+    if !crate::signal::thread_group_leader(p) {
+        // Its process keeps counting what it used (`__exit_signal`).
+        for (acc, v) in p.signal.dead_usage.iter().zip(task_usage(p)) {
+            acc.fetch_add(v, Ordering::Relaxed);
+        }
+    }
     // A statement, not the block's tail expression: the `family` guard
     // must go before `tl`, whose drop lets IRQs back in (see the
     // `tail_expr_drop_order` lint in main.rs).
@@ -587,6 +593,25 @@ pub fn task_usage(t: &Task) -> Usage {
         t.nvcsw.load(Ordering::Relaxed),
         t.nivcsw.load(Ordering::Relaxed),
     ]
+}
+
+/// A whole process's usage (`RUSAGE_SELF`, `thread_group_cputime`): its
+/// threads', the released ones' included.
+pub fn thread_group_usage(t: &Task) -> Usage {
+    let mut u: Usage = core::array::from_fn(|i| t.signal.dead_usage[i].load(Ordering::Relaxed));
+    let mut listed = false;
+    t.signal.for_each_thread(|th| {
+        listed = true;
+        for (acc, v) in u.iter_mut().zip(task_usage(th)) {
+            *acc += v;
+        }
+    });
+    if !listed {
+        for (acc, v) in u.iter_mut().zip(task_usage(t)) {
+            *acc += v;
+        }
+    }
+    u
 }
 
 /// What `RUSAGE_CHILDREN` reports: the reaped children's usage.
@@ -749,7 +774,7 @@ fn wait_for_child(which: WaitFor, options: u32) -> Result<Option<(Pid, i32, Usag
             Some(Report::Zombie(z)) => {
                 me.signal.wait_chldexit.finish_wait();
                 let code = exit_status(&z);
-                let (own, theirs) = (task_usage(&z), children_usage(&z));
+                let (own, theirs) = (thread_group_usage(&z), children_usage(&z));
                 let usage: Usage = core::array::from_fn(|i| own[i] + theirs[i]);
                 for (acc, v) in me.children_usage.iter().zip(usage) {
                     acc.fetch_add(v, Ordering::Relaxed);

@@ -69,6 +69,10 @@ pub struct SignalStruct {
     /// Children's exits, stops and continues wake this
     /// (`wait_chldexit`), whichever thread waits.
     pub wait_chldexit: WaitQueue,
+    /// CPU time and context switches of the threads already released
+    /// (`sum_sched_runtime`, `nvcsw`, `nivcsw`): the process's usage
+    /// keeps them.
+    pub dead_usage: [AtomicU64; 3],
 }
 
 /// [`SignalStruct::flags`]: the whole process is exiting
@@ -90,6 +94,7 @@ impl SignalStruct {
             exec_wait: WaitQueue::new(),
             jobctl: AtomicU32::new(0),
             wait_chldexit: WaitQueue::new(),
+            dead_usage: [const { AtomicU64::new(0) }; 3],
         }
     }
 

@@ -64,9 +64,8 @@ pub fn sys_getcpu(cpup: u64, nodep: u64, _unused: u64) -> SysResult {
 pub fn sys_getrusage(who: i64, usage: u64) -> SysResult {
     let me = task::current();
     let u = match who {
-        w if w == uapi::RUSAGE_SELF as i64 || w == uapi::RUSAGE_THREAD as i64 => {
-            exit::task_usage(&me)
-        }
+        w if w == uapi::RUSAGE_SELF as i64 => exit::thread_group_usage(&me),
+        w if w == uapi::RUSAGE_THREAD as i64 => exit::task_usage(&me),
         w if w == uapi::RUSAGE_CHILDREN as i64 => exit::children_usage(&me),
         _ => return Err(EINVAL),
     };

@@ -67,6 +67,8 @@ pub enum Target {
     AddedAtMost(&'static str, u64),
     /// Per-op equal to this, to one decimal (the calibration loop).
     Exactly(u64),
+    /// Per-op below measurement `base`'s.
+    Below(&'static str),
 }
 
 /// Every line a full run must print, in the order of the table.
@@ -142,6 +144,24 @@ pub const EXPECTED: &[Expected] = &[
         "yield ping-pong, per context switch",
         "3,268",
         Target::AtMost(700),
+    ),
+    e(
+        "yield_pingpong_threads_per_switch",
+        "  ... between two threads of one process",
+        "",
+        Target::Below("yield_pingpong_per_switch"),
+    ),
+    e(
+        "futex_wake_wait_roundtrip",
+        "futex wake + wait round trip, two threads on one CPU",
+        "",
+        Target::None,
+    ),
+    e(
+        "thread_create_join",
+        "pthread-style thread create + join",
+        "",
+        Target::None,
     ),
     e(
         "kernel_trace_site_disabled",
@@ -273,6 +293,13 @@ pub fn check(exp: &Expected, ms: &[Measurement]) -> (String, Option<bool>) {
                 (format!("+{added:.0} (<= {t})"), Some(added <= t as f64))
             }
             None => (format!("<= {t} over {base}"), None),
+        },
+        Target::Below(base) => match find(ms, base) {
+            Some(b) => (
+                format!("< {} ({base})", per_op_text(b)),
+                Some(per < b.per_op()),
+            ),
+            None => (format!("< {base}"), None),
         },
     }
 }

@@ -760,6 +760,18 @@ pub unsafe fn clone(
     res(r).map(|pid| pid as i32)
 }
 
+/// `clone3(args, args.len())`: `args` is a `struct clone_args` (or not:
+/// the kernel checks it). The child's pid in the parent, 0 in the child.
+///
+/// # Safety
+/// As [`clone`], for the flags, stack and tid pointers `args` holds.
+pub unsafe fn clone3(args: &[u8]) -> SysResult<i32> {
+    // SAFETY: the kernel reads `args.len()` bytes of `args`; the rest is
+    // the caller's guarantee.
+    let r = unsafe { syscall2(nr::CLONE3, args.as_ptr() as usize, args.len()) };
+    res(r).map(|pid| pid as i32)
+}
+
 /// `wait4(pid, &status, options, NULL)`: the pid reaped (0 with `WNOHANG`
 /// when no child has changed state).
 pub fn wait4(pid: i32, status: Option<&mut i32>, options: u32) -> SysResult<i32> {

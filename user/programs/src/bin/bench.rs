@@ -13,7 +13,9 @@
 //! said otherwise: a null system call (`getppid`), `clock_gettime`, fork +
 //! exit + wait (alone, with 10 and 100 sleeping processes, unpinned),
 //! `sched_yield` alone and as a ping-pong between two processes (per
-//! context switch, counted with `getrusage`), fork + execve + exit + wait,
+//! context switch, counted with `getrusage`) and between two threads, a
+//! futex wake/wait round trip between two threads, thread create + join,
+//! fork + execve + exit + wait,
 //! the fork loop with `sched:*`/`signal:*` events on and with the function
 //! tracer too, the memory one sleeping process costs, the kernel's own
 //! micro-benchmarks from `/proc/bench` (boot with `bench`), and last a real
@@ -34,9 +36,10 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use pikern_rt::consts::*;
 use pikern_rt::process::{self, monotonic_ns};
-use pikern_rt::{io, println, sys, Errno};
+use pikern_rt::{io, println, sys, thread, Errno};
 
 pikern_rt::entry!(main);
 
@@ -187,6 +190,30 @@ fn run(c: &Counts, want: &dyn Fn(&str) -> bool) -> Result<(), Errno> {
     if want("yield_pingpong_per_switch") {
         let (ns, switches) = yield_ping_pong(c.yields)?;
         report("yield_pingpong_per_switch", switches, ns);
+    }
+    if want("yield_pingpong_threads_per_switch") {
+        let (ns, switches) = yield_ping_pong_threads(c.yields)?;
+        report("yield_pingpong_threads_per_switch", switches, ns);
+    }
+    if want("futex_wake_wait_roundtrip") {
+        report(
+            "futex_wake_wait_roundtrip",
+            c.yields,
+            futex_ping_pong(c.yields)?,
+        );
+    }
+    if want("thread_create_join") {
+        report(
+            "thread_create_join",
+            c.exec,
+            timed(|| {
+                for _ in 0..c.exec {
+                    // SAFETY: the thread function touches no heap.
+                    unsafe { thread::spawn(|_| {}, 0)? }.join();
+                }
+                Ok(())
+            })?,
+        );
     }
     if want("fork_execve_exit_wait") {
         report(
@@ -396,6 +423,76 @@ fn yield_ping_pong(n: u64) -> Result<(u64, u64), Errno> {
     reap(pid, 0)?;
     let theirs = switches(sys::getrusage(RUSAGE_CHILDREN)?) - children_before;
     Ok((ns, (mine + theirs).max(1)))
+}
+
+/// Rounds the second thread of the thread benchmarks runs (it cannot
+/// take arguments from the heap).
+static ROUNDS: AtomicU64 = AtomicU64::new(0);
+/// The futex word of [`futex_ping_pong`]: 1 is the second thread's turn.
+static TURN: AtomicI32 = AtomicI32::new(0);
+
+/// [`yield_ping_pong`] between two threads of this process (both pinned
+/// to CPU 0, as the creator is): no address-space switch. Context
+/// switches of the whole process (`RUSAGE_SELF` counts every thread).
+fn yield_ping_pong_threads(n: u64) -> Result<(u64, u64), Errno> {
+    let switches = |u: sys::RUsage| (u.ru_nvcsw + u.ru_nivcsw) as u64;
+    ROUNDS.store(n, Ordering::Relaxed);
+    let before = switches(sys::getrusage(RUSAGE_SELF)?);
+    // SAFETY: the thread function touches no heap.
+    let t = unsafe {
+        thread::spawn(
+            |_| {
+                for _ in 0..ROUNDS.load(Ordering::Relaxed) {
+                    let _ = sys::sched_yield();
+                }
+            },
+            0,
+        )?
+    };
+    let start = monotonic_ns();
+    for _ in 0..n {
+        sys::sched_yield()?;
+    }
+    let ns = monotonic_ns() - start;
+    t.join();
+    let all = switches(sys::getrusage(RUSAGE_SELF)?) - before;
+    Ok((ns, all.max(1)))
+}
+
+/// Two threads on CPU 0 handing a futex word back and forth: each round
+/// trip is a wake and a wait on each side. Nanoseconds for `n` rounds.
+fn futex_ping_pong(n: u64) -> Result<u64, Errno> {
+    ROUNDS.store(n, Ordering::Relaxed);
+    TURN.store(0, Ordering::SeqCst);
+    // SAFETY: the thread function touches no heap.
+    let t = unsafe {
+        thread::spawn(
+            |_| {
+                for _ in 0..ROUNDS.load(Ordering::Relaxed) {
+                    while TURN.load(Ordering::Acquire) != 1 {
+                        let _ = sys::futex_wait(&TURN, 0, None);
+                    }
+                    TURN.store(0, Ordering::Release);
+                    let _ = sys::futex_wake(&TURN, 1);
+                }
+            },
+            0,
+        )?
+    };
+    let start = monotonic_ns();
+    for _ in 0..n {
+        TURN.store(1, Ordering::Release);
+        sys::futex_wake(&TURN, 1)?;
+        while TURN.load(Ordering::Acquire) == 1 {
+            match sys::futex_wait(&TURN, 1, None) {
+                Ok(_) | Err(Errno::EAGAIN) | Err(Errno::EINTR) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    let ns = monotonic_ns() - start;
+    t.join();
+    Ok(ns)
 }
 
 /// Writes `value` to each file under `/sys/kernel/tracing`.

@@ -17,6 +17,7 @@
 use crate::gen;
 use crate::rng::Rng;
 use core::fmt::Write;
+use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use pikern_rt::consts::*;
 use pikern_rt::sys;
 use pikern_rt::syscall::{nr, syscall6};
@@ -531,7 +532,7 @@ impl Worker {
         let Some(slot) = self.child_slot() else {
             return;
         };
-        let what = self.rng.below(9);
+        let what = self.rng.below(10);
         self.log(format_args!("fork (child does {what})"));
         self.calls += 1;
         self.seq += 1;
@@ -613,6 +614,7 @@ impl Worker {
             7 => {
                 let _ = sys::nanosleep(&sys::Timespec::from_ms(1 + self.rng.below(20)), None);
             }
+            9 => self.thread_storm(),
             _ => {
                 // Exit while holding descriptors, a mapping and a pending
                 // signal.
@@ -620,6 +622,46 @@ impl Worker {
                 let _ = pikern_rt::sys::pipe2(O_NONBLOCK);
                 let _ = sys::kill(sys::getpid(), SIGUSR2);
             }
+        }
+        sys::exit_group(self.rng.below(256) as i32)
+    }
+
+    /// Threads of this child process (as `pthread_create` makes them)
+    /// sleeping on a futex, waking each other, yielding and exiting while
+    /// this thread makes random calls. Then the process ends one of three
+    /// ways: `exit_group` with the threads asleep (`zap_other_threads`),
+    /// `execve` of a real program (`de_thread`), or this thread's `exit`
+    /// alone (`delay_group_leader`) followed by a thread's `exit_group`.
+    fn thread_storm(&mut self) -> ! {
+        let n = 1 + self.rng.below(4) as usize;
+        STORM_END.store(false, Ordering::Relaxed);
+        for i in 0..n {
+            // SAFETY: storm_thread uses atomics and system calls only; its
+            // stack stays mapped until the process ends (never joined).
+            match unsafe { pikern_rt::thread::spawn(storm_thread, i) } {
+                Ok(t) => self.log(format_args!("thread {i}: tid {}", t.tid())),
+                Err(e) => self.log(format_args!("thread {i}: {e}")),
+            }
+        }
+        for _ in 0..20 {
+            if let Some(c) = self.gen_child_call() {
+                self.make(&c);
+            }
+        }
+        match self.rng.below(3) {
+            0 => {
+                self.log(format_args!("execve(/bin/true) from a threaded process"));
+                let argv = [c"true".as_ptr() as *const u8, core::ptr::null()];
+                let envp = [core::ptr::null()];
+                // SAFETY: NULL-terminated arrays of NUL-terminated strings.
+                let _ = unsafe { sys::execve(c"/bin/true", argv.as_ptr(), envp.as_ptr()) };
+            }
+            1 => {
+                self.log(format_args!("exit() of the leader, threads go on"));
+                STORM_END.store(true, Ordering::Release);
+                sys::exit(0);
+            }
+            _ => {}
         }
         sys::exit_group(self.rng.below(256) as i32)
     }
@@ -753,5 +795,39 @@ impl Worker {
         self.path[..n].copy_from_slice(&self.dir[..n]);
         self.path[n] = 0;
         core::ffi::CStr::from_bytes_with_nul(&self.path[..=n]).unwrap_or(c"/tmp")
+    }
+}
+
+/// The futex word [`storm_thread`]s sleep on and wake each other with.
+static STORM_WORD: AtomicI32 = AtomicI32::new(0);
+/// The leader of a thread storm has exited: thread 0 ends the process.
+static STORM_END: AtomicBool = AtomicBool::new(false);
+
+/// One thread of [`Worker::thread_storm`]: futex waits with short
+/// timeouts, wakes, yields; thread 0 ends the process once the leader is
+/// gone, the others may leave early with `exit` (only themselves).
+fn storm_thread(i: usize) {
+    let mut k: u32 = 0;
+    loop {
+        k = k.wrapping_add(1);
+        if i == 0 && STORM_END.load(Ordering::Acquire) {
+            sys::exit_group(3);
+        }
+        match (k + i as u32) % 5 {
+            0 | 1 => {
+                let ts = sys::Timespec::from_ms(1);
+                let _ = sys::futex_wait(&STORM_WORD, 0, Some(&ts));
+            }
+            2 => {
+                let _ = sys::futex_wake(&STORM_WORD, 2);
+            }
+            3 => {
+                let _ = sys::sched_yield();
+            }
+            _ if i != 0 && k > 200 => sys::exit(0),
+            _ => {
+                let _ = sys::gettid();
+            }
+        }
     }
 }
