@@ -40,6 +40,7 @@ mod abi;
 mod fork;
 mod fs;
 mod fsmeta;
+mod futex;
 mod initrd;
 mod mem;
 mod proc;
@@ -70,6 +71,7 @@ static SUITES: &[&ktap::Suite] = &[
     &sched::SUITE,
     &time::SUITE,
     &signal::SUITE,
+    &futex::SUITE,
     &tty::SUITE,
     &procfs::SUITE,
     &fork::SUITE,
