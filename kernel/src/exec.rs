@@ -227,6 +227,11 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
         crate::pid::user_process_started();
     }
     crate::arch::mmu::set_ttbr0(mm.ttbr0());
+    // The old image's robust locks die with it, and its list is no
+    // longer this task's (`futex_exec_release`).
+    if let Some(old) = &old {
+        crate::futex::exit_robust_list(&me, old);
+    }
     drop(old);
     crate::mm::uaccess::copy_to_user(stack.sp, &stack.bytes)?;
 

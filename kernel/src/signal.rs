@@ -831,6 +831,20 @@ pub enum RestartBlock {
         /// Where to write the time left (0: nowhere).
         rmtp: u64,
     },
+    /// A `FUTEX_WAIT` with a timeout, until the same absolute time
+    /// (`futex_wait_restart`).
+    Futex {
+        /// The futex word.
+        uaddr: u64,
+        /// The value the word was expected to hold.
+        val: u32,
+        /// When the wait ends (monotonic ns).
+        time: u64,
+        /// The waiter's bitset.
+        bitset: u32,
+        /// The wait's `FLAGS_*` (`crate::futex`).
+        flags: u32,
+    },
 }
 
 /// `restart_syscall()`: continues the call the task's restart block
@@ -842,6 +856,13 @@ pub fn sys_restart_syscall() -> SysResult {
         RestartBlock::Nanosleep { expires, rmtp } => {
             crate::time::hrtimer::do_nanosleep(expires, rmtp)
         }
+        RestartBlock::Futex {
+            uaddr,
+            val,
+            time,
+            bitset,
+            flags,
+        } => crate::futex::futex_wait_restart(uaddr, val, time, bitset, flags),
     }
 }
 

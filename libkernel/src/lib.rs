@@ -23,6 +23,7 @@ pub mod exec;
 pub mod fault_inject;
 pub mod fdt_nop;
 pub mod fs;
+pub mod futex;
 pub mod ktest;
 #[cfg(feature = "alloc")]
 pub mod lockdep;

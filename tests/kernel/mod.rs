@@ -8,6 +8,7 @@ mod console;
 mod dtb;
 mod exception;
 mod fork;
+mod futex;
 mod heap;
 mod ipi;
 mod lockdep;
@@ -32,6 +33,7 @@ pub static SUITES: &[Suite] = &[
     task::SUITE,
     trace::SUITE,
     fork::SUITE,
+    futex::SUITE,
     watchdog::SUITE,
     lockdep::SUITE,
     selftest::FAIL,

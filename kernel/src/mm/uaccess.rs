@@ -4,6 +4,12 @@
 //! belong to an area that allows the access. Pages are reached through the
 //! kernel's linear map after a software walk (faulting them in as user space
 //! would), so a bad pointer is an `EFAULT`, never a kernel fault.
+//!
+//! Faulting a page in allocates (and copies, for copy-on-write), so code
+//! that holds spin locks uses the no-fault accessors instead (the futex
+//! word reads and atomics): they touch only present pages and fail
+//! `EFAULT` otherwise, and the caller drops its locks, faults the page in
+//! and retries, as Linux does under `pagefault_disable()`.
 
 use crate::errno::{Errno, EFAULT, ENAMETOOLONG};
 use crate::mm::vm::{Access, MmStruct, USER_VA_END};
@@ -18,9 +24,38 @@ fn current_mm() -> Result<Arc<MmStruct>, Errno> {
     mm.ok_or(EFAULT)
 }
 
-/// Calls `f(kernel_chunk, offset)` for each piece of `[uaddr, uaddr+len)`,
-/// page by page, after checking the whole range once.
+/// Calls `f(kernel_chunk, offset)` for each piece of `[uaddr, uaddr+len)`
+/// of the current address space, page by page, after checking the whole
+/// range once.
 pub fn access_user(
+    uaddr: u64,
+    len: usize,
+    access: Access,
+    f: impl FnMut(&mut [u8], usize) -> bool,
+) -> Result<(), Errno> {
+    if len == 0 {
+        // Range checks only: no address space needed.
+        return access_mm_checked(None, uaddr, len, access, f);
+    }
+    let mm = current_mm()?;
+    access_mm_checked(Some(&mm), uaddr, len, access, f)
+}
+
+/// [`access_user`] on address space `mm`, which need not be the current
+/// one: an exiting task's, whose `mm` is already detached
+/// (`exit_robust_list`), or a test's.
+pub fn access_mm(
+    mm: &MmStruct,
+    uaddr: u64,
+    len: usize,
+    access: Access,
+    f: impl FnMut(&mut [u8], usize) -> bool,
+) -> Result<(), Errno> {
+    access_mm_checked(Some(mm), uaddr, len, access, f)
+}
+
+fn access_mm_checked(
+    mm: Option<&MmStruct>,
     uaddr: u64,
     len: usize,
     access: Access,
@@ -30,18 +65,17 @@ pub fn access_user(
     if end > USER_VA_END {
         return Err(EFAULT);
     }
-    if len == 0 {
+    let Some(mm) = mm.filter(|_| len != 0) else {
         return Ok(());
-    }
-    let mm = current_mm()?;
+    };
     let mut done = 0usize;
     while done < len {
         let va = uaddr + done as u64;
         let off = (va as usize) % PAGE_SIZE;
         let n = (PAGE_SIZE - off).min(len - done);
         let pa = mm.translate(va, access)?;
-        // SAFETY: `pa` is a user page of the current address space (kept
-        // alive by `mm`), mapped in the linear map; the chunk stays inside it.
+        // SAFETY: `pa` is a user page of `mm` (kept alive by the caller's
+        // reference), mapped in the linear map; the chunk stays inside it.
         let chunk =
             unsafe { core::slice::from_raw_parts_mut((phys_to_virt(pa) + off) as *mut u8, n) };
         if !f(chunk, done) {
@@ -50,6 +84,74 @@ pub fn access_user(
         done += n;
     }
     Ok(())
+}
+
+/// Copies `dst.len()` bytes from user address `src` of address space `mm`.
+pub fn copy_from_mm(mm: &MmStruct, dst: &mut [u8], src: u64) -> Result<(), Errno> {
+    access_mm(mm, src, dst.len(), Access::Read, |chunk, off| {
+        dst[off..off + chunk.len()].copy_from_slice(chunk);
+        true
+    })
+}
+
+/// Reads the aligned `u32` at `uaddr` of `mm` without faulting a page in
+/// (`__get_user` with page faults disabled): `EFAULT` if the page is not
+/// present. For callers holding spin locks (`futex_get_value_locked`).
+pub fn get_user_u32_nofault(mm: &MmStruct, uaddr: u64) -> Result<u32, Errno> {
+    if !uaddr.is_multiple_of(4) {
+        return Err(EFAULT);
+    }
+    mm.with_page_nofault(uaddr, Access::Read, |kva| {
+        // SAFETY: an aligned word of a present user page, which stays
+        // mapped while `with_page_nofault` holds the mm's lock.
+        unsafe { (kva as *const u32).read_volatile() }
+    })
+}
+
+/// Applies `op` with `oparg` to the aligned user word at `uaddr` of `mm`
+/// atomically, without faulting (`arch_futex_atomic_op_inuser` with page
+/// faults disabled); returns the old value. `EFAULT` if the page is not
+/// present and writable (fault it in with [`fault_in_user_writeable`]),
+/// `EAGAIN` if the exclusive store kept failing.
+pub fn futex_atomic_op_inuser(
+    mm: &MmStruct,
+    uaddr: u64,
+    op: libkernel::futex::AtomicOp,
+    oparg: u32,
+) -> Result<u32, Errno> {
+    if !uaddr.is_multiple_of(4) {
+        return Err(EFAULT);
+    }
+    mm.with_page_nofault(uaddr, Access::Write, |kva| {
+        // SAFETY: an aligned word of a present, writable user page, which
+        // stays mapped while `with_page_nofault` holds the mm's lock.
+        unsafe { crate::arch::futex::futex_atomic_op(op, oparg, kva as *mut u32) }
+    })?
+}
+
+/// Stores `newval` at the aligned user word `uaddr` of `mm` if it holds
+/// `oldval`, without faulting (`futex_atomic_cmpxchg_inatomic`); returns
+/// the value found. Errors as [`futex_atomic_op_inuser`].
+pub fn futex_atomic_cmpxchg_inatomic(
+    mm: &MmStruct,
+    uaddr: u64,
+    oldval: u32,
+    newval: u32,
+) -> Result<u32, Errno> {
+    if !uaddr.is_multiple_of(4) {
+        return Err(EFAULT);
+    }
+    mm.with_page_nofault(uaddr, Access::Write, |kva| {
+        // SAFETY: as in `futex_atomic_op_inuser`.
+        unsafe { crate::arch::futex::futex_atomic_cmpxchg(kva as *mut u32, oldval, newval) }
+    })?
+}
+
+/// Faults the page of `uaddr` in for writing, copying it if it is shared
+/// copy-on-write (`fault_in_user_writeable`): after an `EFAULT` from the
+/// no-fault accessors above.
+pub fn fault_in_user_writeable(mm: &MmStruct, uaddr: u64) -> Result<(), Errno> {
+    mm.translate(uaddr, Access::Write).map(|_| ())
 }
 
 /// Copies `dst.len()` bytes from user address `src`.

@@ -377,6 +377,35 @@ impl MmStruct {
         self.fault_locked(&inner, va, access)
     }
 
+    /// Runs `f` on the linear-map address of user address `va` if its page
+    /// is present and allows `access`, faulting nothing in: `EFAULT`
+    /// otherwise. The lock is held across `f`, so the page cannot be
+    /// unmapped or freed under it. This is the kernel's user access with
+    /// page faults disabled (`pagefault_disable()` and an exception-table
+    /// fixup in Linux), for callers that hold spin locks (the futex hash
+    /// buckets): on `EFAULT` they drop them, fault the page in with
+    /// [`Self::translate`] and retry.
+    pub fn with_page_nofault<R>(
+        &self,
+        va: u64,
+        access: Access,
+        f: impl FnOnce(usize) -> R,
+    ) -> Result<R, Errno> {
+        if va >= USER_VA_END {
+            return Err(EFAULT);
+        }
+        let inner = self.inner.lock();
+        let pte = self.pte(page_floor(va), false)?.ok_or(EFAULT)?;
+        let d = pte.load(Ordering::Acquire);
+        let allowed = pte_present(d)
+            && (access != Access::Write || pte_write(d))
+            && Self::find_vma(&inner, va).is_some_and(|v| v.allows(access));
+        if !allowed {
+            return Err(EFAULT);
+        }
+        Ok(f(phys_to_virt(pte_phys(d)) + (va as usize % PAGE_SIZE)))
+    }
+
     /// Removes the mappings of `[start, end)` and returns their pages.
     fn unmap_pages(&self, start: u64, end: u64) {
         let mut va = start;

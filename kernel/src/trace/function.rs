@@ -46,6 +46,9 @@ traced_functions! {
     de_thread = "de_thread",
     try_to_wake_up = "try_to_wake_up",
     set_task_cpu = "set_task_cpu",
+    do_futex = "do_futex",
+    futex_wait = "futex_wait",
+    futex_wake = "futex_wake",
 }
 
 /// Functions the filter lets through (all when `set_ftrace_filter` is

@@ -128,9 +128,9 @@ macro_rules! syscall_table {
             WAITID waitid = 95 ();
             SET_TID_ADDRESS set_tid_address = 96 (tidptr: Ptr) => sys_set_tid_address;
             UNSHARE unshare = 97 ();
-            FUTEX futex = 98 ();
+            FUTEX futex = 98 (uaddr: Ptr, op: Cmd, val: Int, utime: Ptr, uaddr2: Ptr, val3: Int) => sys_futex;
             SET_ROBUST_LIST set_robust_list = 99 (head: Ptr, len: Len) => sys_set_robust_list;
-            GET_ROBUST_LIST get_robust_list = 100 ();
+            GET_ROBUST_LIST get_robust_list = 100 (pid: Pid, head_ptr: Ptr, len_ptr: Ptr) => sys_get_robust_list;
             NANOSLEEP nanosleep = 101 (rqtp: Ptr, rmtp: Ptr) => sys_nanosleep;
             GETITIMER getitimer = 102 (which: Int, value: Ptr) => sys_getitimer;
             SETITIMER setitimer = 103 (which: Int, value: Ptr, ovalue: Ptr) => sys_setitimer;

@@ -712,6 +712,54 @@ pub unsafe fn set_robust_list(head: usize, len: usize) -> SysResult {
     res(unsafe { syscall2(nr::SET_ROBUST_LIST, head, len) })
 }
 
+/// `get_robust_list(pid, &head, &len)`: task `pid`'s (0: the caller's)
+/// robust-list head and the length it was registered with.
+pub fn get_robust_list(pid: i32) -> SysResult<(usize, usize)> {
+    let (mut head, mut len) = (0usize, 0usize);
+    // SAFETY: both are writable words.
+    res(unsafe {
+        syscall3(
+            nr::GET_ROBUST_LIST,
+            int(pid),
+            &mut head as *mut usize as usize,
+            &mut len as *mut usize as usize,
+        )
+    })
+    .map(|_| (head, len))
+}
+
+/// `futex(uaddr, op, val, timeout, uaddr2, val3)`, the raw call: the
+/// fourth argument is what the command reads there, the address of a
+/// [`Timespec`] for the waits (0 for none) or a count (`val2`) for the
+/// requeue and wake-op commands.
+///
+/// # Safety
+/// The kernel reads the words at `uaddr` and `uaddr2` and the timespec,
+/// if the command uses them, and `FUTEX_WAKE_OP` writes `uaddr2`: each
+/// must be valid for that, or a deliberately bad address the kernel
+/// must refuse.
+pub unsafe fn futex(
+    uaddr: usize,
+    op: u32,
+    val: u32,
+    timeout: usize,
+    uaddr2: usize,
+    val3: u32,
+) -> SysResult {
+    // SAFETY: the caller vouches for the pointers.
+    res(unsafe {
+        syscall6(
+            nr::FUTEX,
+            uaddr,
+            op as usize,
+            val as usize,
+            timeout,
+            uaddr2,
+            val3 as usize,
+        )
+    })
+}
+
 /// `prlimit64(pid, resource, new, old)`.
 pub fn prlimit64(
     pid: i32,
@@ -967,6 +1015,29 @@ pub fn clock_nanosleep(
             opt_mut(rem),
         )
     })
+}
+
+/// `setitimer(which, new, old)`.
+pub fn setitimer(
+    which: u32,
+    new: &libkernel::uapi::Itimerval,
+    old: Option<&mut libkernel::uapi::Itimerval>,
+) -> SysResult {
+    let nb = new.to_bytes();
+    let mut ob = [0u8; 32];
+    // SAFETY: nb is a readable, ob a writable struct itimerval.
+    let r = res(unsafe {
+        syscall3(
+            nr::SETITIMER,
+            which as usize,
+            nb.as_ptr() as usize,
+            ob.as_mut_ptr() as usize,
+        )
+    })?;
+    if let Some(old) = old {
+        *old = libkernel::uapi::Itimerval::from_bytes(&ob).unwrap_or_default();
+    }
+    Ok(r)
 }
 
 /// `nanosleep(req, rem)`.

@@ -1,6 +1,6 @@
 //! AArch64 (ARMv8.0-A, Cortex-A53/A72): exception vectors, the exception
 //! report, the MMU set-up, the generic timer, CPU primitives, the FP/SIMD
-//! state, the signal frame and memcpy.
+//! state, the signal frame, memcpy and the futex atomics.
 
 pub mod backtrace;
 pub mod barrier;
@@ -8,6 +8,7 @@ pub mod context;
 pub mod cpu;
 pub mod exception;
 pub mod fpsimd;
+pub mod futex;
 pub mod mmu;
 pub mod pgtable;
 pub mod semihosting;

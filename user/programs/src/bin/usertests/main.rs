@@ -41,6 +41,7 @@ mod abi;
 mod fork;
 mod fs;
 mod fsmeta;
+mod futex;
 mod initrd;
 mod mem;
 mod proc;
@@ -72,6 +73,7 @@ static SUITES: &[&ktap::Suite] = &[
     &sched::SUITE,
     &time::SUITE,
     &signal::SUITE,
+    &futex::SUITE,
     &tty::SUITE,
     &procfs::SUITE,
     &fork::SUITE,

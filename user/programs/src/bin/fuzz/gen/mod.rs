@@ -13,11 +13,12 @@
 //! child for a call that ends a process, and reaping children.
 //!
 //! The generators live with their subsystem, as the kernel's `sys_*`
-//! functions do: [`fs`], [`mm`], [`proc`], [`signal`], [`time`], [`sched`],
-//! [`misc`]; the argument generators they share are in [`args`].
+//! functions do: [`fs`], [`mm`], [`proc`], [`futex`], [`signal`], [`time`],
+//! [`sched`], [`misc`]; the argument generators they share are in [`args`].
 
 pub mod args;
 pub mod fs;
+pub mod futex;
 pub mod misc;
 pub mod mm;
 pub mod proc;
@@ -157,6 +158,9 @@ pub static TABLE: &[Row] = &[
         ..row(nr::SET_ROBUST_LIST, 10, proc::set_robust_list)
     },
     row(nr::PRLIMIT64, 10, proc::prlimit64),
+    // futex: 15.
+    row(nr::FUTEX, 10, futex::futex),
+    row(nr::GET_ROBUST_LIST, 5, futex::get_robust_list),
     by_kind(nr::GETPID, 3, GARBAGE_OK),
     by_kind(nr::GETTID, 3, GARBAGE_OK),
     by_kind(nr::GETPPID, 3, GARBAGE_OK),
