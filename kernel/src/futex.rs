@@ -818,7 +818,7 @@ fn handle_futex_death(
             let _ = futex_wake(mm, uaddr, FLAGS_SHARED, 1, any);
             return Ok(());
         }
-        if uval & uapi::FUTEX_TID_MASK != tsk.pid as u32 {
+        if uval & uapi::FUTEX_TID_MASK != tsk.pid() as u32 {
             return Ok(());
         }
         let mval = (uval & uapi::FUTEX_WAITERS) | uapi::FUTEX_OWNER_DIED;

@@ -152,7 +152,7 @@ fn wait_done(ws: &[&Waiter]) -> Result<(), Fail> {
     let ok = wait_until(10_000, || {
         ws.iter().all(|w| {
             w.result().is_some()
-                && crate::pid::find_task_by_pid(w.task.pid).is_none()
+                && crate::pid::find_task_by_pid(w.task.pid()).is_none()
                 && Arc::strong_count(&w.task) == 1
         })
     });
@@ -228,7 +228,7 @@ fn wait_and_wake_race_10000_times_without_a_lost_wakeup() -> TestResult {
     }
     let gone = wait_until(10_000, || {
         ts.iter()
-            .all(|t| crate::pid::find_task_by_pid(t.pid).is_none() && Arc::strong_count(t) == 1)
+            .all(|t| crate::pid::find_task_by_pid(t.pid()).is_none() && Arc::strong_count(t) == 1)
     });
     kassert_eq!(errors.load(Ordering::Acquire), 0);
     kassert!(
@@ -733,7 +733,7 @@ fn robust_list_marks_owner_died_and_wakes_at_exit() -> TestResult {
     let s = space(2)?;
     let mm = &s.mm;
     let me = task::current();
-    let pid = me.pid as u32;
+    let pid = me.pid() as u32;
     let list = s.base;
     // struct robust_list_head at `list`; entries are a `next` pointer
     // followed, at futex_offset 8, by the lock word.
