@@ -9,8 +9,7 @@
 # raspbian_fork's, raspbian_fork_c's and sh's output, poweroff's refusal
 # to touch this host, and init's contract (exit status, messages, reaping
 # orphans: init runs the host's /bin/sh, since the host cannot exec aarch64
-# binaries itself), then runs usertests, whose KTAP output goes to LOG,
-# and its threads suite (which runs only when named) into LOG-threads.log.
+# binaries itself), then runs usertests, whose KTAP output goes to LOG.
 # usertests runs the other programs of TREE through qemu-aarch64
 # (PIKERN_QEMU_USER), as this host has no binfmt_misc for aarch64.
 # RESULTS gets "passed N / failed N / skipped N": the usertests leaf tests
@@ -157,12 +156,6 @@ usertests() {
     fi
 }
 usertests "$log"
-# Suites that run only when named but hold for Linux too (threads, until
-# pikern has them): each into a log of its own beside LOG, unless the full
-# run had it.
-for suite in threads; do
-    grep -q "^    # Subtest: $suite\$" "$log" || usertests "${log%.log}-$suite.log" "$suite"
-done
 
 # raspbian_fork_c: the seed's C program, 3 lines per process 2 s apart.
 # glibc buffers a non-terminal stdout, so "About to fork" can appear twice.

@@ -85,6 +85,11 @@ fn do_poll(watches: &mut [Watch], timeout_ns: Option<u64>) -> Result<usize, Errn
         }
         let files: Vec<Arc<File>> = watches.iter().filter_map(|w| w.file.clone()).collect();
         let queues: Vec<&WaitQueue> = files.iter().filter_map(|f| file_queue(f)).collect();
+        // Asleep before the last look, on the files' queues if any: with
+        // none (`pause()` is `ppoll(NULL, 0, NULL, NULL)`) only a signal
+        // or the timeout ends the wait, and schedule() must not return
+        // at once into a busy loop.
+        task::set_current_state(TASK_INTERRUPTIBLE);
         for q in &queues {
             q.prepare_to_wait(TASK_INTERRUPTIBLE);
         }

@@ -77,14 +77,13 @@ static SUITES: &[&ktap::Suite] = &[
     &tty::SUITE,
     &procfs::SUITE,
     &fork::SUITE,
+    &threads::SUITE,
     &programs::SUITE,
 ];
 
 /// Suites that run only when named: they check what a particular boot
-/// set up (`tools/initrd-test.sh` boots with an external initramfs), or
-/// what pikern cannot do yet: `threads` (issue 19) moves to [`SUITES`]
-/// when the kernel has `CLONE_THREAD`.
-static ON_REQUEST: &[&ktap::Suite] = &[&initrd::SUITE, &initrd::REFUSED, &threads::SUITE];
+/// set up (`tools/initrd-test.sh` boots with an external initramfs).
+static ON_REQUEST: &[&ktap::Suite] = &[&initrd::SUITE, &initrd::REFUSED];
 
 static SLOW: AtomicBool = AtomicBool::new(false);
 

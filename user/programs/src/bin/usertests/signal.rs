@@ -7,12 +7,13 @@ use crate::util::*;
 use core::sync::atomic::{AtomicI32, Ordering};
 use pikern_rt::consts::*;
 use pikern_rt::sys::{self, sigbit, SigAction};
-use pikern_rt::syscall::{nr, syscall4};
+use pikern_rt::syscall::{nr, syscall4, syscall5};
 use pikern_rt::Errno;
 
 pub static SUITE: Suite = Suite {
     name: "signal",
     tests: tests![
+        ppoll_without_fds_sleeps,
         sigaction_default_disposition,
         sigaction_set_and_read_back,
         sigaction_errors,
@@ -245,5 +246,31 @@ fn tkill_tgkill_never_broadcast() -> TestResult {
         call(nr::TGKILL, [me as isize, me as isize, 65]),
         Errno::EINVAL
     );
+    Ok(())
+}
+
+/// glibc's `pause()` is `ppoll(NULL, 0, NULL, NULL)` (with its cancel
+/// state in the unused `sigsetsize`): the caller sleeps until a signal,
+/// using no CPU (pikern once went round its poll loop without sleeping),
+/// and `SIGTERM` ends it.
+fn ppoll_without_fds_sleeps() -> TestResult {
+    let pid = ok!(in_child_async(|| {
+        // SAFETY: no descriptors, timeout or mask: nothing is accessed.
+        unsafe { syscall5(nr::PPOLL, 0, 0, 0, 0, 1) };
+        Ok(())
+    }));
+    ok!(sys::nanosleep(&sys::Timespec::from_ms(300), None));
+    let stat = ok!(crate::spawn::read_text(&alloc::format!("/proc/{pid}/stat")));
+    // utime and stime, fields 14 and 15, after the ")" that ends comm.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: alloc::vec::Vec<u64> = rest
+        .split_ascii_whitespace()
+        .map(|w| w.parse().unwrap_or(0))
+        .collect();
+    let ticks = f.get(11).copied().unwrap_or(u64::MAX) + f.get(12).copied().unwrap_or(0);
+    ok!(sys::kill(pid, SIGTERM));
+    child_killed_by(wait_for(pid), SIGTERM)?;
+    // 300 ms of spinning would be 30 ticks; a sleeper has used ~none.
+    check!(ticks <= 10);
     Ok(())
 }

@@ -12,8 +12,7 @@
 //!   the exiting thread's status 0, reaped once.
 //! - the runtime's own `thread::spawn` / `join`.
 //!
-//! It runs only when named (`usertests threads`) until pikern has
-//! threads; `make user-hosttest` runs it on Linux under qemu-aarch64.
+//! `make user-hosttest` runs it on Linux under qemu-aarch64 too.
 
 use crate::ktap::{Suite, TestResult};
 use crate::spawn::*;
