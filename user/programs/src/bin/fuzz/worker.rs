@@ -651,7 +651,7 @@ impl Worker {
         match self.rng.below(3) {
             0 => {
                 self.log(format_args!("execve(/bin/true) from a threaded process"));
-                let argv = [c"true".as_ptr() as *const u8, core::ptr::null()];
+                let argv = [c"true".as_ptr(), core::ptr::null()];
                 let envp = [core::ptr::null()];
                 // SAFETY: NULL-terminated arrays of NUL-terminated strings.
                 let _ = unsafe { sys::execve(c"/bin/true", argv.as_ptr(), envp.as_ptr()) };
