@@ -291,10 +291,13 @@ pub fn de_thread(me: &Arc<Task>) -> Result<Pid, ExecError> {
     // Each exiting sibling wakes this once it is released (the leader:
     // once it is a zombie). Uninterruptible: the siblings are dying.
     sig.exec_wait.wait_event(task::TASK_UNINTERRUPTIBLE, || {
-        sig.threads.lock().iter().all(|t| {
+        let threads = sig.threads.lock();
+        let gone = threads.iter().all(|t| {
             Arc::ptr_eq(t, me)
                 || (thread_group_leader(t) && t.exit_state.load(Ordering::Acquire) != 0)
-        })
+        });
+        drop(threads);
+        gone
     });
     if !thread_group_leader(me) {
         let leader = {
@@ -325,14 +328,8 @@ pub fn de_thread(me: &Arc<Task>) -> Result<Pid, ExecError> {
                     fam.children.remove(leader);
                     fam.children.insert(me.clone());
                 }
-                {
-                    // The leader is listed first.
-                    let mut threads = sig.threads.lock();
-                    if let Some(i) = threads.iter().position(|t| Arc::ptr_eq(t, me)) {
-                        let t = threads.remove(i);
-                        threads.insert(0, t);
-                    }
-                }
+                // The leader is listed first.
+                sig.threads.lock().make_first(me);
                 leader.exit_state.store(task::EXIT_DEAD, Ordering::SeqCst);
             }
             drop(tl);

@@ -57,12 +57,10 @@ pub fn do_exit(code: i32) -> ! {
     exit_files(&tsk);
     if group_dead {
         crate::time::itimer::itimer_cancel(&tsk);
-        if let Some(leader) = crate::pid::find_task_by_pid(tsk.tgid) {
-            if crate::sys::is_session_leader(&leader) {
-                // The terminal's session ends: its foreground group is
-                // hung up.
-                crate::tty::disassociate_ctty(true);
-            }
+        if crate::sys::is_session_leader(&tsk) {
+            // The terminal's session ends: its foreground group is hung
+            // up.
+            crate::tty::disassociate_ctty(true);
         }
     }
     exit_notify(&tsk, group_dead);
@@ -113,7 +111,10 @@ fn exit_files(tsk: &Task) {
 #[no_mangle]
 pub fn do_group_exit(mut exit_code: i32) -> ! {
     crate::ftrace!(do_group_exit);
-    let sig = task::with_current(|t| t.signal.clone());
+    let me = task::current_ptr();
+    // SAFETY: the current task is alive while it runs, and its `signal`
+    // with it.
+    let sig: &crate::signal::SignalStruct = unsafe { &(*me).signal };
     if sig.group_exit() {
         exit_code = sig.group_exit_code.load(Ordering::Relaxed);
     } else if sig.group_exec_task.load(Ordering::Relaxed) != 0 {
@@ -128,10 +129,9 @@ pub fn do_group_exit(mut exit_code: i32) -> ! {
             sig.group_exit_code.store(exit_code, Ordering::Relaxed);
             sig.flags
                 .fetch_or(crate::signal::SIGNAL_GROUP_EXIT, Ordering::Release);
-            zap_other_threads(&sig);
+            zap_other_threads(sig);
         }
     }
-    drop(sig);
     do_exit(exit_code)
 }
 
@@ -378,12 +378,13 @@ fn find_new_reaper(tl: &crate::pid::TaskList, tsk: &Arc<Task>) -> Option<Arc<Tas
 
 /// A thread of `tsk`'s process that is not exiting (`find_alive_thread`).
 fn find_alive_thread(tsk: &Arc<Task>) -> Option<Arc<Task>> {
-    tsk.signal
-        .threads
-        .lock()
+    let threads = tsk.signal.threads.lock();
+    let alive = threads
         .iter()
         .find(|t| !Arc::ptr_eq(t, tsk) && t.flags() & PF_EXITING == 0)
-        .cloned()
+        .cloned();
+    drop(threads);
+    alive
 }
 
 /// The children of an exiting task go to another thread of its process,
@@ -552,7 +553,11 @@ pub fn release_task(p: &Arc<Task>) {
     // `tail_expr_drop_order` lint in main.rs).
     let parent = p.family.lock().real_parent.upgrade();
     let mut zap_leader = None;
-    let leader = tl.find(p.tgid).filter(|l| !Arc::ptr_eq(l, p));
+    let leader = if crate::signal::thread_group_leader(p) {
+        None
+    } else {
+        tl.find(p.tgid).filter(|l| !Arc::ptr_eq(l, p))
+    };
     if crate::signal::thread_group_leader(p) {
         if let Some(parent) = &parent {
             parent.family.lock().children.remove(p);
@@ -599,6 +604,13 @@ pub fn task_usage(t: &Task) -> Usage {
 /// threads', the released ones' included.
 pub fn thread_group_usage(t: &Task) -> Usage {
     let mut u: Usage = core::array::from_fn(|i| t.signal.dead_usage[i].load(Ordering::Relaxed));
+    if t.signal.nr_threads() <= 1 {
+        // One thread (most processes, a reaped zombie): no walk.
+        for (acc, v) in u.iter_mut().zip(task_usage(t)) {
+            *acc += v;
+        }
+        return u;
+    }
     let mut listed = false;
     t.signal.for_each_thread(|th| {
         listed = true;
@@ -749,11 +761,12 @@ fn wait_for_child(which: WaitFor, options: u32) -> Result<Option<(Pid, i32, Usag
                 // caller's with `__WNOTHREAD`.
                 let threads = me.signal.threads.lock();
                 let own = core::slice::from_ref(&me);
-                let waiters: &[Arc<Task>] = if options & __WNOTHREAD != 0 || threads.is_empty() {
-                    own
-                } else {
-                    &threads
-                };
+                let waiters: &mut dyn Iterator<Item = &Arc<Task>> =
+                    if options & __WNOTHREAD != 0 || threads.is_empty() {
+                        &mut own.iter()
+                    } else {
+                        &mut threads.iter()
+                    };
                 'walk: for w in waiters {
                     let fam = w.family.lock();
                     for c in fam.children.values() {

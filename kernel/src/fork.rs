@@ -153,7 +153,12 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
         }
     }
     let pid = TASKLIST.lock().alloc_pid()?;
-    let mut p = match dup_task_struct(&parent, pid, name) {
+    let shared = task::Shared {
+        signal: copy_signal(clone_flags, &parent),
+        sigactions: copy_sighand(clone_flags, &parent),
+        cwd: copy_fs(clone_flags, &parent),
+    };
+    let mut p = match dup_task_struct(&parent, pid, name, shared) {
         Ok(p) => p,
         Err(e) => {
             TASKLIST.lock().free_pid(pid);
@@ -183,15 +188,14 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
         Ordering::Relaxed,
     );
     if clone_flags & CLONE_THREAD != 0 {
-        // The new thread joins the caller's process (`copy_signal` is a
-        // reference; `live` counts it from here on).
+        // The new thread joins the caller's process: `live` counts it
+        // from here on.
         p.tgid = parent.tgid;
-        p.signal = parent.signal.clone();
         p.signal.live.fetch_add(1, Ordering::Relaxed);
     }
     copy_files(clone_flags, &p, &parent);
-    copy_fs(clone_flags, &mut p, &parent);
-    copy_sighand(clone_flags, &mut p, &parent);
+    p.umask
+        .store(parent.umask.load(Ordering::Relaxed), Ordering::Relaxed);
     let rlim = parent.rlim.lock().clone();
     *p.rlim.lock() = rlim;
     p.sigchld_ignored.store(
@@ -292,47 +296,55 @@ fn abort_thread(p: &Arc<Task>, pid: Pid) {
     TASKLIST.lock().free_pid(pid);
 }
 
-/// The working directory (`copy_fs`): shared with `CLONE_FS`, else a copy.
-fn copy_fs(clone_flags: u64, p: &mut Task, parent: &Task) {
-    if clone_flags & CLONE_FS != 0 {
-        p.cwd = parent.cwd.clone();
+/// What the new task shares of the caller's process (`copy_signal`): a
+/// thread all of it, anything else a `signal_struct` of its own.
+fn copy_signal(clone_flags: u64, parent: &Task) -> Arc<crate::signal::SignalStruct> {
+    if clone_flags & CLONE_THREAD != 0 {
+        parent.signal.clone()
     } else {
-        // One lock at a time: the parent's and the child's are of one
-        // class, and holding both would be a nesting the validator cannot
-        // order.
-        let cwd = parent.cwd.lock().clone();
-        *p.cwd.lock() = cwd;
+        Arc::new(crate::signal::SignalStruct::new())
     }
-    p.umask
-        .store(parent.umask.load(Ordering::Relaxed), Ordering::Relaxed);
+}
+
+/// The working directory (`copy_fs`): shared with `CLONE_FS`, else a copy.
+fn copy_fs(clone_flags: u64, parent: &Task) -> Arc<crate::sync::IrqSpinLock<alloc::string::String>> {
+    if clone_flags & CLONE_FS != 0 {
+        parent.cwd.clone()
+    } else {
+        let cwd = parent.cwd.lock().clone();
+        task::Shared::fs(cwd)
+    }
 }
 
 /// The signal handlers (`copy_sighand`): one table with `CLONE_SIGHAND`,
 /// else a copy (itself copy-on-write), reset by `CLONE_CLEAR_SIGHAND`.
-fn copy_sighand(clone_flags: u64, p: &mut Task, parent: &Task) {
+fn copy_sighand(
+    clone_flags: u64,
+    parent: &Task,
+) -> Arc<crate::sync::IrqSpinLock<crate::signal::SigHand>> {
     if clone_flags & CLONE_SIGHAND != 0 {
-        p.sigactions = parent.sigactions.clone();
-        return;
+        return parent.sigactions.clone();
     }
-    let sigactions = parent.sigactions.lock().clone();
-    *p.sigactions.lock() = sigactions;
+    let table = parent.sigactions.lock().clone();
+    let sighand = task::Shared::sighand(table);
     if clone_flags & CLONE_CLEAR_SIGHAND != 0 {
-        crate::signal::flush_signal_handlers(p);
+        crate::signal::flush_handlers_of(&sighand);
     }
+    sighand
 }
 
 /// Allocates the descriptor and kernel stack, copying what the child
 /// inherits (`dup_task_struct`).
 #[inline(never)]
 #[no_mangle]
-pub fn dup_task_struct(orig: &Task, pid: Pid, name: &str) -> Result<Task, Errno> {
+pub fn dup_task_struct(orig: &Task, pid: Pid, name: &str, shared: task::Shared) -> Result<Task, Errno> {
     crate::ftrace!(dup_task_struct);
     // Linux allocates the task_struct from its slab cache here.
     if crate::fault_inject::should_fail_alloc(core::mem::size_of::<Task>()) {
         return Err(crate::errno::ENOMEM);
     }
     let stack = KernelStack::alloc()?;
-    let t = Task::new(pid, name, orig.flags(), Some(stack));
+    let t = Task::new_shared(pid, name, orig.flags(), Some(stack), shared);
     t.make_it_fail
         .store(orig.make_it_fail.load(Ordering::Relaxed), Ordering::Relaxed);
     t.cpus_allowed

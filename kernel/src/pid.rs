@@ -115,7 +115,7 @@ impl TaskList {
     /// Puts every thread of `p`'s process in `pgrp` and `session`
     /// (process groups and sessions are the process's, `signal->pids`).
     pub fn set_process_groups(&mut self, p: &Arc<Task>, pgrp: Pid, session: Pid) {
-        let threads = p.signal.threads.lock().clone();
+        let threads: Vec<Arc<Task>> = p.signal.threads.lock().iter().cloned().collect();
         if threads.is_empty() {
             self.set_groups(p, pgrp, session);
         }

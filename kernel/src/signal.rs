@@ -41,7 +41,7 @@ pub struct SignalStruct {
     /// The group's threads, the leader first (`thread_head`), until each
     /// is released: a zombie leader stays listed. Changed only under the
     /// task list lock.
-    pub threads: IrqSpinLock<Vec<Arc<Task>>>,
+    pub threads: IrqSpinLock<ThreadList>,
     /// How many `threads` lists (`nr_threads`), readable without its lock
     /// (a waiter looks at its children's while holding its own).
     nr_threads: AtomicU32,
@@ -84,7 +84,7 @@ impl SignalStruct {
     pub fn new() -> Self {
         SignalStruct {
             live: AtomicU32::new(1),
-            threads: IrqSpinLock::named(&"&sig->threads", Vec::new()),
+            threads: IrqSpinLock::named(&"&sig->threads", ThreadList::new()),
             nr_threads: AtomicU32::new(0),
             shared_pending: AtomicU64::new(0),
             shared_queue: IrqSpinLock::named(&"&sig->siglock", Vec::new()),
@@ -110,7 +110,7 @@ impl SignalStruct {
 
     /// Lists a new thread (`attach_pid`'s `thread_node`; the caller holds
     /// the task list lock and `threads`' guard).
-    pub fn attach_thread(&self, threads: &mut Vec<Arc<Task>>, t: Arc<Task>) {
+    pub fn attach_thread(&self, threads: &mut ThreadList, t: Arc<Task>) {
         threads.push(t);
         self.nr_threads
             .store(threads.len() as u32, Ordering::Release);
@@ -120,7 +120,7 @@ impl SignalStruct {
     /// the task list lock).
     pub fn detach_thread(&self, t: &Arc<Task>) {
         let mut threads = self.threads.lock();
-        threads.retain(|x| !Arc::ptr_eq(x, t));
+        threads.remove(t);
         self.nr_threads
             .store(threads.len() as u32, Ordering::Release);
     }
@@ -130,6 +130,67 @@ impl SignalStruct {
     pub fn for_each_thread(&self, mut f: impl FnMut(&Arc<Task>)) {
         for t in self.threads.lock().iter() {
             f(t);
+        }
+    }
+}
+
+/// A process's threads (`thread_head`), the leader first. The first is
+/// kept inline: most processes have one thread, and a list allocated on
+/// every fork cost the fork loop an allocation and a free.
+pub struct ThreadList {
+    first: Option<Arc<Task>>,
+    rest: Vec<Arc<Task>>,
+}
+
+impl ThreadList {
+    /// No threads.
+    pub const fn new() -> Self {
+        ThreadList {
+            first: None,
+            rest: Vec::new(),
+        }
+    }
+
+    /// The threads, the leader first.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Task>> {
+        self.first.iter().chain(self.rest.iter())
+    }
+
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.first.is_some() as usize + self.rest.len()
+    }
+
+    /// None listed?
+    pub fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    fn push(&mut self, t: Arc<Task>) {
+        if self.first.is_none() {
+            self.first = Some(t);
+        } else {
+            self.rest.push(t);
+        }
+    }
+
+    fn remove(&mut self, t: &Arc<Task>) {
+        if self.first.as_ref().is_some_and(|f| Arc::ptr_eq(f, t)) {
+            self.first = (!self.rest.is_empty()).then(|| self.rest.remove(0));
+        } else {
+            self.rest.retain(|x| !Arc::ptr_eq(x, t));
+        }
+        if self.rest.is_empty() && self.rest.capacity() != 0 {
+            self.rest = Vec::new();
+        }
+    }
+
+    /// Puts `t` first, as the new leader (`de_thread`).
+    pub fn make_first(&mut self, t: &Arc<Task>) {
+        if let Some(i) = self.rest.iter().position(|x| Arc::ptr_eq(x, t)) {
+            if let Some(first) = self.first.as_mut() {
+                core::mem::swap(first, &mut self.rest[i]);
+            }
         }
     }
 }
@@ -285,25 +346,22 @@ fn prepare_signal(t: &Arc<Task>, sig: u32) -> bool {
                 Ordering::SeqCst,
             );
         }
-        // Every thread: its own stop signals go, a stop dequeued but not
-        // yet acted on is cancelled (`JOBCTL_STOP_DEQUEUED`), one it was
-        // asked to join too, and a stopped thread runs again.
+        // Every thread: its own stop signals go (a sibling's call to join
+        // the stop among them), a stop dequeued but not yet acted on is
+        // cancelled (`JOBCTL_STOP_DEQUEUED`), and a stopped thread runs
+        // again.
         sigs.for_each_thread(|th| {
             flush_private_mask(th, STOP_MASK);
-            th.jobctl.fetch_and(
-                !(task::JOBCTL_STOP_DEQUEUED | task::JOBCTL_STOP_PENDING),
-                Ordering::SeqCst,
-            );
+            th.jobctl
+                .fetch_and(!task::JOBCTL_STOP_DEQUEUED, Ordering::SeqCst);
             crate::sched::core::try_to_wake_up(th, task::TASK_STOPPED);
         });
         if sigs.threads.lock().is_empty() {
             // A task outside any thread list (never in practice for user
             // processes): continue it alone.
             flush_private_mask(t, STOP_MASK);
-            t.jobctl.fetch_and(
-                !(task::JOBCTL_STOP_DEQUEUED | task::JOBCTL_STOP_PENDING),
-                Ordering::SeqCst,
-            );
+            t.jobctl
+                .fetch_and(!task::JOBCTL_STOP_DEQUEUED, Ordering::SeqCst);
             crate::sched::core::try_to_wake_up(t, task::TASK_STOPPED);
         }
         drop(q);
@@ -392,8 +450,10 @@ fn complete_signal(t: &Arc<Task>, sig: u32, group: bool) {
         try_to_wake_up(t, TASK_INTERRUPTIBLE);
     } else if group {
         let threads = t.signal.threads.lock();
-        if let Some(th) = threads.iter().find(|th| wants(th)) {
-            try_to_wake_up(th, TASK_INTERRUPTIBLE);
+        let taker = threads.iter().find(|th| wants(th)).cloned();
+        drop(threads);
+        if let Some(th) = taker {
+            try_to_wake_up(&th, TASK_INTERRUPTIBLE);
         }
     }
 }
@@ -527,7 +587,6 @@ pub fn signal_pending() -> bool {
     let pending =
         t.pending.load(Ordering::Acquire) | t.signal.shared_pending.load(Ordering::Acquire);
     pending & (!t.blocked.load(Ordering::Relaxed) | bit(SIGKILL)) != 0
-        || t.jobctl.load(Ordering::Relaxed) & task::JOBCTL_STOP_PENDING != 0
 }
 
 /// Whether the current task has a handler for `sig` that will run (not
@@ -602,12 +661,6 @@ pub fn do_signal(regs: &mut PtRegs) {
             // process, once one runs (`SIGNAL_CLD_CONTINUED`).
             do_notify_parent_cldstop(&me, uapi::CLD_CONTINUED, SIGCONT);
         }
-        if me.jobctl.load(Ordering::Relaxed) & task::JOBCTL_STOP_PENDING != 0 {
-            // Another thread stopped the process: this one joins the stop
-            // (`do_signal_stop` for `JOBCTL_STOP_PENDING`).
-            join_group_stop(&me);
-            continue;
-        }
         let mask = !me.blocked.load(Ordering::Relaxed) | bit(SIGKILL);
         let Some(info) = dequeue_signal(&me, mask) else {
             // Nothing handled: the interrupted call starts again, and a
@@ -673,6 +726,16 @@ fn do_signal_stop(me: &Arc<Task>, sig: u32) {
             return;
         }
         let g = sigs.jobctl.load(Ordering::SeqCst);
+        if g & task::JOBCTL_STOPPED != 0 {
+            // A sibling stopped the process and sent this thread the
+            // `SIGSTOP` that brought it here: it joins the stop, and the
+            // parent, told once, is not told again (Linux's
+            // `JOBCTL_STOP_PENDING` participation).
+            task::set_current_state(task::TASK_STOPPED);
+            drop(_siglock);
+            stopped(me);
+            return;
+        }
         let keep = g & !(task::JOBCTL_CONTINUED
             | task::JOBCTL_CLD_CONTINUED
             | (0xff << task::JOBCTL_STOP_SIG_SHIFT));
@@ -682,12 +745,12 @@ fn do_signal_stop(me: &Arc<Task>, sig: u32) {
                 | (sig << task::JOBCTL_STOP_SIG_SHIFT),
             Ordering::SeqCst,
         );
-        // The other threads join the stop (`JOBCTL_STOP_PENDING`, with
-        // `signal_wake_up`).
+        // The other threads join the stop: each gets a `SIGSTOP` of its
+        // own (where Linux sets `JOBCTL_STOP_PENDING`), so the return to
+        // user space tests nothing beyond the pending signals.
         sigs.for_each_thread(|th| {
             if !Arc::ptr_eq(th, me) && th.exit_state.load(Ordering::Relaxed) == 0 {
-                th.jobctl
-                    .fetch_or(task::JOBCTL_STOP_PENDING, Ordering::SeqCst);
+                th.pending.fetch_or(bit(SIGSTOP), Ordering::SeqCst);
                 crate::sched::core::try_to_wake_up(th, TASK_INTERRUPTIBLE);
             }
         });
@@ -695,21 +758,6 @@ fn do_signal_stop(me: &Arc<Task>, sig: u32) {
         task::set_current_state(task::TASK_STOPPED);
     }
     do_notify_parent_cldstop(me, uapi::CLD_STOPPED, sig);
-    stopped(me);
-}
-
-/// A thread told to join its process's stop (`JOBCTL_STOP_PENDING`)
-/// stops too, unless the stop has already ended or it is being killed.
-fn join_group_stop(me: &Arc<Task>) {
-    {
-        let _siglock = me.signal.shared_queue.lock();
-        me.jobctl
-            .fetch_and(!task::JOBCTL_STOP_PENDING, Ordering::SeqCst);
-        if me.signal.jobctl.load(Ordering::SeqCst) & task::JOBCTL_STOPPED == 0 || kill_pending(me) {
-            return;
-        }
-        task::set_current_state(task::TASK_STOPPED);
-    }
     stopped(me);
 }
 
@@ -1070,7 +1118,13 @@ pub fn sys_rt_sigprocmask(how: u64, set: u64, oldset: u64, size: u64) -> Result<
 
 /// Resets handlers to `SIG_DFL` at exec (ignored signals stay ignored).
 pub fn flush_signal_handlers(t: &Task) {
-    let mut acts = t.sigactions.lock();
+    flush_handlers_of(&t.sigactions);
+}
+
+/// [`flush_signal_handlers`] on one table (also `clone3`'s
+/// `CLONE_CLEAR_SIGHAND`).
+pub fn flush_handlers_of(sighand: &IrqSpinLock<SigHand>) {
+    let mut acts = sighand.lock();
     // Most programs exec with no handler set: their table stays shared.
     if acts
         .iter()

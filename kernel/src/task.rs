@@ -296,7 +296,7 @@ pub struct Task {
     /// Its session (`task_session`), likewise.
     pub session: AtomicI32,
     /// This thread's part in job control (Linux's per-task `jobctl`):
-    /// `JOBCTL_STOP_DEQUEUED` and `JOBCTL_STOP_PENDING`. The process's
+    /// `JOBCTL_STOP_DEQUEUED`. The process's
     /// stop state is in [`crate::signal::SignalStruct::jobctl`].
     pub jobctl: AtomicU32,
     /// What its process's threads share (`signal`): the thread list,
@@ -403,9 +403,6 @@ pub struct Task {
     _counted: TaskCount,
 }
 
-/// [`Task::jobctl`]: another thread stopped the process; this one is to
-/// stop too (`JOBCTL_STOP_PENDING`).
-pub const JOBCTL_STOP_PENDING: u32 = 1 << 5;
 /// [`crate::signal::SignalStruct::jobctl`]: stopped by a signal
 /// (`SIGNAL_STOP_STOPPED`).
 pub const JOBCTL_STOPPED: u32 = 1 << 0;
@@ -422,6 +419,41 @@ pub const JOBCTL_CLD_CONTINUED: u32 = 1 << 3;
 pub const JOBCTL_STOP_DEQUEUED: u32 = 1 << 4;
 /// [`Task::jobctl`]: where the stop signal is kept (`group_exit_code`).
 pub const JOBCTL_STOP_SIG_SHIFT: u32 = 8;
+
+/// The parts of a task that others may share with it (`signal`,
+/// `sighand`, `fs`), as [`Task::new_shared`] takes them.
+pub struct Shared {
+    /// [`Task::signal`].
+    pub signal: Arc<crate::signal::SignalStruct>,
+    /// [`Task::sigactions`].
+    pub sigactions: Arc<IrqSpinLock<crate::signal::SigHand>>,
+    /// [`Task::cwd`].
+    pub cwd: Arc<IrqSpinLock<alloc::string::String>>,
+}
+
+impl Shared {
+    /// A signal-handler table of its own, holding `table` (itself shared
+    /// copy-on-write).
+    pub fn sighand(table: crate::signal::SigHand) -> Arc<IrqSpinLock<crate::signal::SigHand>> {
+        Arc::new(IrqSpinLock::named(&"&sighand->siglock", table))
+    }
+
+    /// A working directory of its own.
+    pub fn fs(cwd: alloc::string::String) -> Arc<IrqSpinLock<alloc::string::String>> {
+        Arc::new(IrqSpinLock::named(&"&fs->lock", cwd))
+    }
+}
+
+impl Default for Shared {
+    /// A process of its own: no signal pending, default handlers, `/`.
+    fn default() -> Self {
+        Shared {
+            signal: Arc::new(crate::signal::SignalStruct::new()),
+            sigactions: Self::sighand(crate::signal::default_sighand()),
+            cwd: Self::fs(alloc::string::String::from("/")),
+        }
+    }
+}
 
 /// One descriptor's share of [`NR_TASKS`] (see `Task::_counted`).
 struct TaskCount;
@@ -449,6 +481,24 @@ unsafe impl Send for Task {}
 impl Task {
     /// A new descriptor with default scheduling fields.
     pub fn new(pid: Pid, comm: &str, flags: u32, stack: Option<KernelStack>) -> Task {
+        Self::new_shared(pid, comm, flags, stack, Shared::default())
+    }
+
+    /// A new descriptor with the parts it shares with other tasks given
+    /// (fork computes them from the clone flags: one allocation each at
+    /// most, none for what a thread shares).
+    pub fn new_shared(
+        pid: Pid,
+        comm: &str,
+        flags: u32,
+        stack: Option<KernelStack>,
+        shared: Shared,
+    ) -> Task {
+        let Shared {
+            signal,
+            sigactions,
+            cwd,
+        } = shared;
         let ctx = match &stack {
             Some(s) => CpuContext::new_thread(s.top()),
             None => CpuContext::default(),
@@ -501,7 +551,7 @@ impl Task {
             pgrp: AtomicI32::new(0),
             session: AtomicI32::new(0),
             jobctl: AtomicU32::new(0),
-            signal: Arc::new(crate::signal::SignalStruct::new()),
+            signal,
             stack_refcount: AtomicU32::new(stack.is_some() as u32),
             stack: IrqSpinLock::new(stack),
             stack_release: IrqSpinLock::new(None),
@@ -511,7 +561,7 @@ impl Task {
             mm: IrqSpinLock::new(None),
             ttbr0: AtomicU64::new(0),
             files: IrqSpinLock::new(None),
-            cwd: Arc::new(IrqSpinLock::new(alloc::string::String::from("/"))),
+            cwd,
             umask: AtomicU32::new(0o022),
             tp_value: AtomicU64::new(0),
             fpsimd: UnsafeCell::new(Box::default()),
@@ -531,10 +581,7 @@ impl Task {
             sas_ss_size: AtomicU64::new(0),
             sas_ss_flags: AtomicI32::new(libkernel::uapi::SS_DISABLE),
             saved_sigmask: AtomicU64::new(crate::signal::NO_SAVED_SIGMASK),
-            sigactions: Arc::new(IrqSpinLock::named(
-                &"&sighand->siglock",
-                crate::signal::default_sighand(),
-            )),
+            sigactions,
             vfork_done: IrqSpinLock::new(None),
             rlim: IrqSpinLock::new(default_rlimits()),
             nvcsw: AtomicU64::new(0),
