@@ -67,12 +67,13 @@ const FUTEX_HASHSIZE: usize = 256 * crate::percpu::NR_CPUS;
 /// address space differs. A shared futex in a file or `MAP_SHARED`
 /// mapping would be keyed by the object and the offset in it (Linux: the
 /// inode's sequence number and the page index), so that processes mapping
-/// it meet; pikern has no such mappings yet, and [`get_futex_key`] is
+/// it meet; pikern has no such mappings yet, and `get_futex_key` is
 /// where that key would be made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FutexKey {
-    /// The address space, by identity (it outlives its waiters: each
-    /// holds its task, and the task its mm).
+struct FutexKey {
+    /// The address space, by identity: it outlives its waiters, whose
+    /// calls each hold a reference to it, so no other mm can take its
+    /// address while they wait.
     mm: usize,
     /// The word's user address.
     address: u64,
@@ -857,10 +858,14 @@ fn fetch_robust_entry(mm: &MmStruct, uaddr: u64) -> Result<(u64, bool), Errno> {
 /// circular list ends too. The entry being added or removed
 /// (`list_op_pending`) is handled last, once, even if it is on the list.
 pub fn exit_robust_list(tsk: &Task, mm: &MmStruct) {
-    let head = tsk.robust_list.swap(0, Ordering::Relaxed);
+    // Only the task itself registers a list, and it is exiting or
+    // exec'ing here: a plain load and store (no atomic exchange on every
+    // exit of a process that never registered one).
+    let head = tsk.robust_list.load(Ordering::Relaxed);
     if head == 0 {
         return;
     }
+    tsk.robust_list.store(0, Ordering::Relaxed);
     let Ok((mut entry, mut pi)) = fetch_robust_entry(mm, head) else {
         return;
     };

@@ -77,7 +77,7 @@ pub unsafe fn futex_atomic_op(op: AtomicOp, oparg: u32, uaddr: *mut u32) -> Resu
 /// `oldval` if the store was made.
 ///
 /// # Safety
-/// As [`futex_atomic_op`].
+/// As [`futex_atomic_op()`].
 pub unsafe fn futex_atomic_cmpxchg(
     uaddr: *mut u32,
     oldval: u32,
