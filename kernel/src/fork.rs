@@ -307,7 +307,10 @@ fn copy_signal(clone_flags: u64, parent: &Task) -> Arc<crate::signal::SignalStru
 }
 
 /// The working directory (`copy_fs`): shared with `CLONE_FS`, else a copy.
-fn copy_fs(clone_flags: u64, parent: &Task) -> Arc<crate::sync::IrqSpinLock<alloc::string::String>> {
+fn copy_fs(
+    clone_flags: u64,
+    parent: &Task,
+) -> Arc<crate::sync::IrqSpinLock<alloc::string::String>> {
     if clone_flags & CLONE_FS != 0 {
         parent.cwd.clone()
     } else {
@@ -337,7 +340,12 @@ fn copy_sighand(
 /// inherits (`dup_task_struct`).
 #[inline(never)]
 #[no_mangle]
-pub fn dup_task_struct(orig: &Task, pid: Pid, name: &str, shared: task::Shared) -> Result<Task, Errno> {
+pub fn dup_task_struct(
+    orig: &Task,
+    pid: Pid,
+    name: &str,
+    shared: task::Shared,
+) -> Result<Task, Errno> {
     crate::ftrace!(dup_task_struct);
     // Linux allocates the task_struct from its slab cache here.
     if crate::fault_inject::should_fail_alloc(core::mem::size_of::<Task>()) {

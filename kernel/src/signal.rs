@@ -583,10 +583,18 @@ pub fn signal_pending() -> bool {
         return false;
     }
     // SAFETY: the current task is alive while it runs.
-    let t = unsafe { &*p };
-    let pending =
-        t.pending.load(Ordering::Acquire) | t.signal.shared_pending.load(Ordering::Acquire);
-    pending & (!t.blocked.load(Ordering::Relaxed) | bit(SIGKILL)) != 0
+    task_sigpending(unsafe { &*p })
+}
+
+/// Has running task `t` a signal to act on, its own or its process's?
+/// The blocked set never holds `SIGKILL` (every writer strips it), so
+/// `pending & !blocked` is the whole test: the return to user space
+/// makes it after every system call.
+#[inline(always)]
+pub fn task_sigpending(t: &Task) -> bool {
+    (t.pending.load(Ordering::Acquire) | t.signal.shared_pending.load(Ordering::Acquire))
+        & !t.blocked.load(Ordering::Relaxed)
+        != 0
 }
 
 /// Whether the current task has a handler for `sig` that will run (not

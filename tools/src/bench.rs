@@ -148,19 +148,19 @@ pub const EXPECTED: &[Expected] = &[
     e(
         "yield_pingpong_threads_per_switch",
         "  ... between two threads of one process",
-        "",
+        "3,178",
         Target::Below("yield_pingpong_per_switch"),
     ),
     e(
         "futex_wake_wait_roundtrip",
         "futex wake + wait round trip, two threads on one CPU",
-        "",
+        "12,511",
         Target::None,
     ),
     e(
         "thread_create_join",
         "pthread-style thread create + join",
-        "",
+        "56,100",
         Target::None,
     ),
     e(

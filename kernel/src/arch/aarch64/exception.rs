@@ -242,7 +242,9 @@ pub fn el0_svc(regs: &mut PtRegs) {
 #[no_mangle]
 pub extern "C" fn ret_to_user_work(regs: &mut PtRegs) {
     crate::arch::cpu::local_irq_disable();
-    if crate::sched::core::need_resched() || crate::signal::signal_pending() {
+    // SAFETY: a task is returning to user space: it is current, alive.
+    let me = unsafe { &*crate::task::current_ptr() };
+    if crate::sched::core::need_resched() || crate::signal::task_sigpending(me) {
         exit_to_user_mode_loop(regs);
     }
 }
