@@ -36,7 +36,8 @@ BB=$PWD/build/debian/busybox-static/bin/busybox
 
 # The reference: the same binary and script on Linux.
 status=0
-BB="qemu-aarch64 $BB" T=$PWD/$OUT/scratch qemu-aarch64 "$BB" sh tests/busybox/run.sh \
+BB="qemu-aarch64 $BB" T=$PWD/$OUT/scratch RT="qemu-aarch64 $PWD/build/user/raspbian_thread_c" \
+    qemu-aarch64 "$BB" sh tests/busybox/run.sh \
     > "$OUT/host.ktap" 2> "$OUT/host.err" || true
 echo "busybox on Linux (qemu-aarch64): $(counts "$OUT/host.ktap" "$RESULTS/busybox-host.txt")"
 grep -q '^not ok' "$OUT/host.ktap" && { grep -B2 '^not ok' "$OUT/host.ktap"; status=1; }

@@ -4,8 +4,10 @@
 #
 #   BB: the busybox binary (default /bin/busybox)
 #   T:  a scratch directory (default /tmp/bbtest)
+#   RT: the threaded demo (default /bin/raspbian_thread_c)
 BB=${BB:-/bin/busybox}
 T=${T:-/tmp/bbtest}
+RT=${RT:-/bin/raspbian_thread_c}
 n=0
 fails=0
 check() {
@@ -25,7 +27,7 @@ nl='
 $BB rm -rf "$T" && $BB mkdir -p "$T" || exit 1
 cd "$T" || exit 1
 echo "KTAP version 1"
-echo "1..51"
+echo "1..52"
 
 check read_in_a_pipe "y" "$(echo 'x y z' | { read p q r; echo "$q"; })"
 check wait_for_a_background_job "5" "$( (exit 5) & p=$!; wait $p; echo $?)"
@@ -86,6 +88,10 @@ check read_gives_the_whole_count "1048576" \
     "$($BB dd if=/dev/zero bs=1M count=1 2>/dev/null | $BB wc -c)"
 check dev_full_is_enospc "dd: error writing '/dev/full': No space left on device" \
     "$($BB dd if=/dev/zero of=/dev/full bs=1 count=1 2>&1 | $BB head -n 1)"
+# Threads, one line each: raspbian_thread_c runs 4 (main and 3). On
+# Linux under qemu-aarch64 the host shows them too, plus QEMU's own.
+check ps_T_lists_threads "ok" "$($RT -s 2 > /dev/null & $BB sleep 0.5
+    t=$($BB ps -T | $BB grep -c '[r]aspbian_thread'); [ "$t" -ge 4 ] && echo ok || echo "$t"; wait)"
 cd /
 $BB rm -rf "$T"
 echo "# busybox: pass:$((n - fails)) fail:$fails skip:0"
