@@ -27,6 +27,7 @@ pub static SUITE: Suite = Suite {
     name: "threads",
     tests: tests![
         rt_spawn_and_join,
+        per_thread_comm,
         clone_flags_checked,
         threads_c,
         raspbian_thread_c,
@@ -311,4 +312,55 @@ fn clone_flags_checked() -> TestResult {
     check_eq!(ok!(sys::wait4(pid, Some(&mut status), 0)), pid);
     check_eq!(status, 7 << 8);
     Ok(())
+}
+
+// ------------------------------------------------------ per-thread names
+
+static NAMED_TID: AtomicI32 = AtomicI32::new(0);
+static NAMED_GO: AtomicI32 = AtomicI32::new(0);
+
+fn named_worker(_: usize) {
+    // PR_SET_NAME names the calling thread only.
+    let _ = sys::prctl(PR_SET_NAME, c"worker-one".as_ptr() as usize);
+    NAMED_TID.store(sys::gettid(), Ordering::Release);
+    while NAMED_GO.load(Ordering::Acquire) == 0 {
+        let _ = sys::futex_wait(&NAMED_GO, 0, None);
+    }
+}
+
+/// A thread's name is its own: `prctl(PR_SET_NAME)` in a thread shows in
+/// `/proc/self/task/TID/comm` and not in the leader's; writing a thread's
+/// `comm` file renames it (glibc's `pthread_setname_np` for another
+/// thread).
+fn per_thread_comm() -> TestResult {
+    let pid = ok!(in_child_async(|| {
+        NAMED_TID.store(0, Ordering::Relaxed);
+        NAMED_GO.store(0, Ordering::Relaxed);
+        let before = ok!(read_text("/proc/self/comm"));
+        // SAFETY: named_worker uses atomics and system calls only.
+        let t = ok!(unsafe { thread::spawn(named_worker, 0) });
+        while NAMED_TID.load(Ordering::Acquire) == 0 {
+            let _ = sys::sched_yield();
+        }
+        let tid = t.tid();
+        let path = format!("/proc/self/task/{tid}/comm");
+        let named = read_text(&path);
+        let leader = read_text("/proc/self/comm");
+        let renamed = write_file(&path, b"renamed").and_then(|()| read_text(&path));
+        NAMED_GO.store(1, Ordering::Release);
+        let _ = sys::futex_wake(&NAMED_GO, 1);
+        t.join();
+        check_eq!(ok!(named).as_str(), "worker-one\n");
+        check_eq!(ok!(leader), before);
+        check_eq!(ok!(renamed).as_str(), "renamed\n");
+        Ok(())
+    }));
+    match ok!(wait_timeout(pid, 10_000)) {
+        Some(st) => child_passed(Ok(st)),
+        None => {
+            let _ = sys::kill(pid, SIGKILL);
+            let _ = wait_for(pid);
+            fail!("the named thread never ran or was never joined")
+        }
+    }
 }
