@@ -221,7 +221,7 @@ pub enum WaitFor {
 #[no_mangle]
 pub fn exit_notify(tsk: &Arc<Task>, group_dead: bool) {
     crate::ftrace!(exit_notify);
-    let (autoreap, orphaned) = {
+    let (autoreap, told, orphaned) = {
         let mut tl = TASKLIST.lock();
         // Groups this exit orphans, with stopped jobs: they get SIGHUP and
         // SIGCONT, or nothing would ever continue them.
@@ -235,9 +235,11 @@ pub fn exit_notify(tsk: &Arc<Task>, group_dead: bool) {
         // A thread is released at once; the leader waits as a zombie for
         // the last of its threads (`delay_group_leader`), and only then is
         // the parent told.
+        let told =
+            crate::signal::thread_group_leader(tsk) && crate::signal::thread_group_empty(tsk);
         let autoreap = if !crate::signal::thread_group_leader(tsk) {
             true
-        } else if crate::signal::thread_group_empty(tsk) {
+        } else if told {
             do_notify_parent(tsk)
         } else {
             false
@@ -246,7 +248,7 @@ pub fn exit_notify(tsk: &Arc<Task>, group_dead: bool) {
             if autoreap { EXIT_DEAD } else { EXIT_ZOMBIE },
             Ordering::SeqCst,
         );
-        (autoreap, (orphaned, n))
+        (autoreap, told, (orphaned, n))
     };
     let (groups, n) = orphaned;
     for &pgrp in &groups[..n] {
@@ -265,8 +267,11 @@ pub fn exit_notify(tsk: &Arc<Task>, group_dead: bool) {
         // A sibling in `execve` waits for this thread to be gone.
         tsk.signal.exec_wait.wake_up_all();
     }
+    // The parent's wait is woken once the process is over: by the leader
+    // here, or, while its threads run on, by the last of them
+    // (`release_task`).
     if let Some(parent) = parent {
-        if crate::signal::thread_group_leader(tsk) {
+        if told {
             parent.signal.wait_chldexit.wake_up_all();
         }
     }
