@@ -66,7 +66,7 @@ user-c: $(USER_C_BINS)
 
 $(USER_C_BINS): | deps
 
-$(USER_BUILD)/%_c: $(USER_DIR)/c/%.c
+$(USER_BUILD)/%_c: $(USER_DIR)/c/%.c $(wildcard $(USER_DIR)/c/*.h)
 	@mkdir -p $(@D)
 	$(USER_CC) $(USER_CFLAGS) -o $@ $<
 

@@ -490,7 +490,27 @@ pub fn sys_clone3(uargs: u64, size: u64, regs: &PtRegs) -> Result<i64, Errno> {
     } else {
         0
     };
-    let flags = a.flags | a.exit_signal;
+    clone_user(
+        a.flags | a.exit_signal,
+        newsp,
+        a.parent_tid,
+        a.tls,
+        a.child_tid,
+        regs,
+    )
+}
+
+/// What `clone` and `clone3` make of their checked arguments: a copy of
+/// the caller named after it, returning 0 from the same `svc` on `newsp`
+/// (0: the caller's stack).
+fn clone_user(
+    flags: u64,
+    newsp: u64,
+    parent_tid: u64,
+    tls: u64,
+    child_tid: u64,
+    regs: &PtRegs,
+) -> Result<i64, Errno> {
     let name = task::current().comm();
     let pid = _do_fork(CloneArgs {
         flags,
@@ -498,9 +518,9 @@ pub fn sys_clone3(uargs: u64, size: u64, regs: &PtRegs) -> Result<i64, Errno> {
         thread_fn: None,
         cpus_allowed: None,
         user_regs: Some((*regs, newsp)),
-        tls: (flags & CLONE_SETTLS != 0).then_some(a.tls),
-        parent_tid: a.parent_tid,
-        child_tid: a.child_tid,
+        tls: (flags & CLONE_SETTLS != 0).then_some(tls),
+        parent_tid,
+        child_tid,
     })?;
     Ok(pid as i64)
 }
@@ -525,18 +545,7 @@ pub fn sys_clone(
     if flags & CSIGNAL > 64 {
         return Err(EINVAL);
     }
-    let name = task::current().comm();
-    let pid = _do_fork(CloneArgs {
-        flags,
-        name: name.as_str(),
-        thread_fn: None,
-        cpus_allowed: None,
-        user_regs: Some((*regs, newsp)),
-        tls: (flags & CLONE_SETTLS != 0).then_some(tls),
-        parent_tid,
-        child_tid,
-    })?;
-    Ok(pid as i64)
+    clone_user(flags, newsp, parent_tid, tls, child_tid, regs)
 }
 
 /// Lets a vfork parent continue (the child exec'd or is exiting).

@@ -24,26 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures, checks;
+#include "check.h"
 
-static void report(int ok, const char *name, const char *why)
-{
-    checks++;
-    if (ok) {
-        printf("ok %d - %s\n", checks, name);
-    } else {
-        failures++;
-        printf("not ok %d - %s: %s\n", checks, name, why);
-    }
-    fflush(stdout);
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static volatile sig_atomic_t got_usr1;
 static void on_usr1(int sig)

@@ -41,11 +41,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
+
 /* A check's time limit; each should take well under a second. */
 #define WATCHDOG_S 15
 #define WHY_LEN 240
 
-static int failures, checks;
 /* Threads a fresh process has besides its main one: QEMU's own under
  * qemu-user on Linux, 0 on pikern. */
 static int extra_threads;
@@ -60,25 +61,6 @@ static char self_path[512] = "/bin/threads_c";
         if (!why[0])                                                                           \
             snprintf(why, WHY_LEN, __VA_ARGS__);                                               \
     } while (0)
-
-static void report(int ok, const char *name, const char *why)
-{
-    checks++;
-    if (ok) {
-        printf("ok %d - %s\n", checks, name);
-    } else {
-        failures++;
-        printf("not ok %d - %s: %s\n", checks, name, why);
-    }
-    fflush(stdout);
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static void sleep_ms(int ms)
 {

@@ -109,21 +109,7 @@ const JOBCTL_CHECKS: usize = 12;
 /// (qemu-aarch64) too.
 fn jobctl_c() -> TestResult {
     let out = run("jobctl_c", &[], None)?;
-    let oks = out.lines().iter().filter(|l| l.starts_with("ok ")).count();
-    if out.status.exit_code() != Some(0)
-        || oks != JOBCTL_CHECKS
-        || !out
-            .stdout
-            .ends_with(&format!("jobctl: {JOBCTL_CHECKS}/{JOBCTL_CHECKS} passed\n"))
-    {
-        fail!(
-            "{:?}; stdout {:?}; stderr {:?}",
-            out.status,
-            out.stdout,
-            out.stderr
-        );
-    }
-    Ok(())
+    check_c_program(&out, "jobctl", JOBCTL_CHECKS)
 }
 
 // ------------------------------------------------------- raspbian_fork

@@ -382,3 +382,28 @@ impl Drop for Gate {
         }
     }
 }
+
+/// Checks the output of a C check program (user/c/check.h): exit status
+/// 0, `checks` lines starting `ok `, and the last line
+/// `NAME: checks/checks passed`; the failing lines are echoed as
+/// diagnostics.
+pub fn check_c_program(out: &Output, name: &str, checks: usize) -> TestResult {
+    let oks = out.lines().iter().filter(|l| l.starts_with("ok ")).count();
+    if out.status.exit_code() != Some(0)
+        || oks != checks
+        || !out
+            .stdout
+            .ends_with(&alloc::format!("{name}: {checks}/{checks} passed\n"))
+    {
+        for line in out.lines().iter().filter(|l| l.starts_with("not ok")) {
+            diag!("{line}");
+        }
+        fail!(
+            "{:?}; stdout {:?}; stderr {:?}",
+            out.status,
+            out.stdout,
+            out.stderr
+        );
+    }
+    Ok(())
+}

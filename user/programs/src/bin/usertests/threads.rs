@@ -107,24 +107,7 @@ const THREADS_CHECKS: usize = 14;
 /// (qemu-aarch64) too.
 fn threads_c() -> TestResult {
     let out = spawn("threads_c", &[], None)?.wait(5 * 60_000)?;
-    let oks = out.lines().iter().filter(|l| l.starts_with("ok ")).count();
-    if out.status.exit_code() != Some(0)
-        || oks != THREADS_CHECKS
-        || !out.stdout.ends_with(&format!(
-            "threads: {THREADS_CHECKS}/{THREADS_CHECKS} passed\n"
-        ))
-    {
-        for line in out.lines().iter().filter(|l| l.starts_with("not ok")) {
-            diag!("{line}");
-        }
-        fail!(
-            "{:?}; stdout {:?}; stderr {:?}",
-            out.status,
-            out.stdout,
-            out.stderr
-        );
-    }
-    Ok(())
+    check_c_program(&out, "threads", THREADS_CHECKS)
 }
 
 // -------------------------------------------------------- raspbian_thread
