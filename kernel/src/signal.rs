@@ -1027,7 +1027,8 @@ fn kill_pgrp_info(pgrp: Pid, info: &KernelSiginfo) -> Result<i64, Errno> {
     }
     if info.signo != 0 {
         for t in &members {
-            if t.exit_state.load(Ordering::Relaxed) == 0 {
+            // A zombie leader stands for its threads still running.
+            if t.signal.live.load(Ordering::Relaxed) != 0 {
                 send_signal_info(t, info);
             }
         }

@@ -156,14 +156,15 @@ pub fn sys_setpgid(pid: Pid, pgid: Pid) -> SysResult {
         return Err(EINVAL);
     }
     let my_session = me.session.load(Ordering::Relaxed);
-    if p.real_parent_pid.load(Ordering::Relaxed) == me.tgid && p.pid() != me.pid() {
+    // The caller's process is any of its threads' (`same_thread_group`).
+    if p.real_parent_pid.load(Ordering::Relaxed) == me.tgid && p.tgid != me.tgid {
         if p.session.load(Ordering::Relaxed) != my_session {
             return Err(EPERM);
         }
         if p.flags() & task::PF_FORKNOEXEC == 0 {
             return Err(EACCES);
         }
-    } else if p.pid() != me.pid() {
+    } else if p.tgid != me.tgid {
         return Err(ESRCH);
     }
     if is_session_leader(&p) {
