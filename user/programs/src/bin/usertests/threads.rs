@@ -28,6 +28,7 @@ pub static SUITE: Suite = Suite {
     tests: tests![
         rt_spawn_and_join,
         per_thread_comm,
+        process_calls_from_a_thread,
         clone_flags_checked,
         threads_c,
         raspbian_thread_c,
@@ -346,4 +347,61 @@ fn per_thread_comm() -> TestResult {
             fail!("the named thread never ran or was never joined")
         }
     }
+}
+
+// ----------------------------------------- process calls from a thread
+
+/// What the thread of [`process_calls_from_a_thread`] saw: setpgid's
+/// result, then the group, +1 so that 0 means "not yet".
+static PG_RESULT: AtomicI32 = AtomicI32::new(0);
+static PG_GROUP: AtomicI32 = AtomicI32::new(0);
+
+fn pgrp_worker(_: usize) {
+    let r = sys::setpgid(0, 0).map_or(-1, |_| 0);
+    PG_GROUP.store(sys::getpgid(0).map_or(-1, |g| g as i32), Ordering::Relaxed);
+    PG_RESULT.store(r + 1, Ordering::Release);
+    loop {
+        let _ = sys::nanosleep(&sys::Timespec::from_ms(1000), None);
+    }
+}
+
+/// Process groups are the process's: a thread that is not the leader
+/// makes its process a group leader with `setpgid(0, 0)`. After the
+/// leader's own `exit()` the thread runs on, and `kill(-pgrp)` still
+/// reaches the process: it ends killed by that signal, reaped once.
+fn process_calls_from_a_thread() -> TestResult {
+    let pid = ok!(in_child_async(|| {
+        // SAFETY: pgrp_worker uses atomics and system calls only.
+        let _t = ok!(unsafe { thread::spawn(pgrp_worker, 0) });
+        while PG_RESULT.load(Ordering::Acquire) == 0 {
+            let _ = sys::sched_yield();
+        }
+        if PG_RESULT.load(Ordering::Relaxed) != 1
+            || PG_GROUP.load(Ordering::Relaxed) != sys::getpid()
+        {
+            sys::exit_group(3);
+        }
+        // The leader alone: the process lives on in its thread.
+        sys::exit(0)
+    }));
+    // The group exists once the thread has made it.
+    let made = eventually(5_000, || sys::getpgid(pid) == Ok(pid as usize));
+    if !made {
+        let _ = sys::kill(pid, SIGKILL);
+        let _ = wait_for(pid);
+        fail!("setpgid(0, 0) in a thread did not make the process a group leader");
+    }
+    // Not reapable while its thread runs.
+    ok!(sys::nanosleep(&sys::Timespec::from_ms(100), None));
+    check_eq!(ok!(sys::wait4(pid, None, WNOHANG)), 0);
+    ok!(sys::kill(-pid, SIGTERM));
+    match ok!(wait_timeout(pid, 10_000)) {
+        Some(st) => check_eq!(st.term_signal(), Some(SIGTERM)),
+        None => {
+            let _ = sys::kill(pid, SIGKILL);
+            let _ = wait_for(pid);
+            fail!("kill(-pgrp) did not end the process whose leader had exited");
+        }
+    }
+    Ok(())
 }
