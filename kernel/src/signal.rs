@@ -142,6 +142,12 @@ pub struct ThreadList {
     rest: Vec<Arc<Task>>,
 }
 
+impl Default for ThreadList {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl ThreadList {
     /// No threads.
     pub const fn new() -> Self {
