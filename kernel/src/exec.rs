@@ -289,8 +289,10 @@ pub fn de_thread(me: &Arc<Task>) -> Result<Pid, ExecError> {
         crate::exit::zap_other_threads(&sig);
     }
     // Each exiting sibling wakes this once it is released (the leader:
-    // once it is a zombie). Uninterruptible: the siblings are dying.
-    sig.exec_wait.wait_event(task::TASK_UNINTERRUPTIBLE, || {
+    // once it is a zombie). Killable, as Linux's: a sibling that cannot
+    // die soon (stuck in a vfork wait) must not make this thread
+    // unkillable too.
+    let gone = || {
         let threads = sig.threads.lock();
         let gone = threads.iter().all(|t| {
             Arc::ptr_eq(t, me)
@@ -298,7 +300,15 @@ pub fn de_thread(me: &Arc<Task>) -> Result<Pid, ExecError> {
         });
         drop(threads);
         gone
+    };
+    sig.exec_wait.wait_event(task::TASK_INTERRUPTIBLE, || {
+        gone() || crate::signal::kill_pending(me)
     });
+    if !gone() {
+        // Killed: the exec fails, and the kill ends this thread too.
+        sig.group_exec_task.store(0, Ordering::Relaxed);
+        return Err(EAGAIN.into());
+    }
     if !thread_group_leader(me) {
         let leader = {
             let mut tl = crate::pid::TASKLIST.lock();

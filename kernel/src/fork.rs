@@ -86,9 +86,13 @@ pub fn _do_fork(args: CloneArgs) -> Result<Pid, Errno> {
     *p.vfork_done.lock() = vfork_done.clone();
     wake_up_new_task(&p);
     if let Some(done) = vfork_done {
-        // vfork: the parent waits until the child execs or exits.
-        done.wait_event(crate::task::TASK_UNINTERRUPTIBLE, || {
-            p.vfork_done.lock().is_none()
+        // vfork: the parent waits until the child execs or exits, or it
+        // is killed (`wait_for_vfork_done`, a killable wait: a child that
+        // never gets there must not keep its parent unkillable). Only
+        // SIGKILL wakes it early: it is woken for no other signal.
+        let me = task::current();
+        done.wait_event(crate::task::TASK_INTERRUPTIBLE, || {
+            p.vfork_done.lock().is_none() || crate::signal::kill_pending(&me)
         });
     }
     Ok(pid)

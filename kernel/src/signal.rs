@@ -73,6 +73,10 @@ pub struct SignalStruct {
     /// (`sum_sched_runtime`, `nvcsw`, `nivcsw`): the process's usage
     /// keeps them.
     pub dead_usage: [AtomicU64; 3],
+    /// The process's `ITIMER_REAL` (`real_timer`, `alarm`): whichever
+    /// thread set it, it is the process's until the last thread exits;
+    /// not inherited by children.
+    pub itimer_real: IrqSpinLock<crate::time::itimer::ItimerReal>,
 }
 
 /// [`SignalStruct::flags`]: the whole process is exiting
@@ -95,6 +99,14 @@ impl SignalStruct {
             jobctl: AtomicU32::new(0),
             wait_chldexit: WaitQueue::new(),
             dead_usage: [const { AtomicU64::new(0) }; 3],
+            itimer_real: IrqSpinLock::named(
+                &"&sig->itimer_real",
+                crate::time::itimer::ItimerReal {
+                    expires: 0,
+                    interval: 0,
+                    handle: None,
+                },
+            ),
         }
     }
 
@@ -775,8 +787,9 @@ fn do_signal_stop(me: &Arc<Task>, sig: u32) {
     stopped(me);
 }
 
-/// Whether `SIGKILL` is pending for the thread or its process.
-fn kill_pending(t: &Task) -> bool {
+/// Whether `SIGKILL` is pending for the thread or its process
+/// (`fatal_signal_pending`): a killable sleep (`TASK_KILLABLE`) ends.
+pub fn kill_pending(t: &Task) -> bool {
     (t.pending.load(Ordering::SeqCst) | t.signal.shared_pending.load(Ordering::SeqCst))
         & bit(SIGKILL)
         != 0

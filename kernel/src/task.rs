@@ -376,8 +376,6 @@ pub struct Task {
     pub nvcsw: AtomicU64,
     /// Involuntary context switches (`nivcsw`).
     pub nivcsw: AtomicU64,
-    /// `ITIMER_REAL` (`alarm`), not inherited by children.
-    pub itimer_real: IrqSpinLock<crate::time::itimer::ItimerReal>,
     /// The signal sent to this process when its parent dies
     /// (`PR_SET_PDEATHSIG`), 0 for none.
     pub pdeath_signal: AtomicI32,
@@ -586,14 +584,6 @@ impl Task {
             rlim: IrqSpinLock::new(default_rlimits()),
             nvcsw: AtomicU64::new(0),
             nivcsw: AtomicU64::new(0),
-            itimer_real: IrqSpinLock::named(
-                &"&p->itimer_real",
-                crate::time::itimer::ItimerReal {
-                    expires: 0,
-                    interval: 0,
-                    handle: None,
-                },
-            ),
             pdeath_signal: AtomicI32::new(0),
             child_subreaper: AtomicBool::new(false),
             no_new_privs: AtomicBool::new(false),

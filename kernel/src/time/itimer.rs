@@ -22,10 +22,12 @@ pub struct ItimerReal {
     pub handle: Option<timer::TimerHandle>,
 }
 
-/// The timer fired (`it_real_fn`, in the timer interrupt): `SIGALRM`, and
-/// the next period armed from the last expiry, so periods do not drift.
+/// The timer fired (`it_real_fn`, in the timer interrupt): `SIGALRM` to
+/// the process, and the next period armed from the last expiry, so
+/// periods do not drift. `t` is the thread that set it (kept until the
+/// process ends, which cancels it).
 pub fn it_real_fn(t: &Arc<Task>, fired: timer::TimerHandle) {
-    let mut it = t.itimer_real.lock();
+    let mut it = t.signal.itimer_real.lock();
     if it.handle != Some(fired) {
         // Cancelled (and maybe re-armed) while this expiry was on its way.
         return;
@@ -44,9 +46,10 @@ pub fn it_real_fn(t: &Arc<Task>, fired: timer::TimerHandle) {
     signal::send_sig_priv(t, uapi::SIGALRM);
 }
 
-/// Disarms the timer (exit, or `setitimer` with a zero value).
+/// Disarms the process's timer (its last thread's exit, or `setitimer`
+/// with a zero value).
 pub fn itimer_cancel(t: &Task) {
-    let handle = t.itimer_real.lock().handle.take();
+    let handle = t.signal.itimer_real.lock().handle.take();
     if let Some(h) = handle {
         timer::del_timer(h);
     }
@@ -67,7 +70,7 @@ fn current_value(it: &ItimerReal) -> Itimerval {
 /// `getitimer(which, value)`.
 pub fn sys_getitimer(which: i32, value: u64) -> SysResult {
     let v = match which as u32 {
-        uapi::ITIMER_REAL => current_value(&task::current().itimer_real.lock()),
+        uapi::ITIMER_REAL => current_value(&task::current().signal.itimer_real.lock()),
         uapi::ITIMER_VIRTUAL | uapi::ITIMER_PROF => Itimerval::default(),
         _ => return Err(EINVAL),
     };
@@ -91,7 +94,7 @@ pub fn sys_setitimer(which: i32, value: u64, ovalue: u64) -> SysResult {
     let me = task::current();
     itimer_cancel(&me);
     let old = {
-        let mut it = me.itimer_real.lock();
+        let mut it = me.signal.itimer_real.lock();
         let old = Itimerval {
             interval_ns: it.interval,
             value_ns: if it.expires != 0 {

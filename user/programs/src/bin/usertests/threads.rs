@@ -29,6 +29,8 @@ pub static SUITE: Suite = Suite {
         rt_spawn_and_join,
         per_thread_comm,
         process_calls_from_a_thread,
+        ps_t_lists_threads,
+        itimer_is_the_processs,
         clone_flags_checked,
         threads_c,
         raspbian_thread_c,
@@ -402,6 +404,133 @@ fn process_calls_from_a_thread() -> TestResult {
             let _ = wait_for(pid);
             fail!("kill(-pgrp) did not end the process whose leader had exited");
         }
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------ ps -T
+
+static PS_READY: AtomicI32 = AtomicI32::new(0);
+
+fn ps_sleeper(_: usize) {
+    PS_READY.fetch_add(1, Ordering::Release);
+    loop {
+        let _ = sys::nanosleep(&sys::Timespec::from_ms(1000), None);
+    }
+}
+
+/// The project's `ps -T` gives each thread a line, its process's pid
+/// first and its own id (`SPID`) second, from `/proc/PID/task`: a child
+/// with two threads besides its main one has three lines, with three
+/// distinct ids. Plain `ps` lists the process once. (Under qemu-aarch64
+/// the host adds QEMU's own threads: at least three there.)
+fn ps_t_lists_threads() -> TestResult {
+    let pid = ok!(in_child_async(|| {
+        for i in 0..2 {
+            // SAFETY: ps_sleeper uses atomics and system calls only.
+            let _ = ok!(unsafe { thread::spawn(ps_sleeper, i) });
+        }
+        while PS_READY.load(Ordering::Acquire) < 2 {
+            let _ = sys::sched_yield();
+        }
+        // Ready (the parent polls /proc); wait to be killed.
+        loop {
+            let _ = sys::nanosleep(&sys::Timespec::from_ms(1000), None);
+        }
+    }));
+    // The child is ready once its threads exist (polled through /proc).
+    let ready = eventually(5_000, || {
+        read_text(&format!("/proc/{pid}/status")).is_ok_and(|s| {
+            s.lines()
+                .any(|l| l == "Threads:\t3" || (!on_pikern() && l.starts_with("Threads:")))
+        })
+    });
+    let threads = run("ps", &["-T"], None);
+    let plain = run("ps", &[], None);
+    let _ = sys::kill(pid, SIGKILL);
+    let _ = wait_for(pid);
+    check!(ready, "the child never had 3 threads");
+    let (threads, plain) = (threads?, plain?);
+    check_eq!(threads.status.exit_code(), Some(0));
+    let lines = threads.lines();
+    check_eq!(lines[0], "  PID  SPID  PPID S CPU  NI    FLAGS CMD");
+    let p = format!("{pid}");
+    let mine: Vec<Vec<&str>> = lines[1..]
+        .iter()
+        .map(|l| l.split_ascii_whitespace().collect::<Vec<_>>())
+        .filter(|f| f.first() == Some(&p.as_str()))
+        .collect();
+    let mut spids: Vec<&str> = mine.iter().filter_map(|f| f.get(1).copied()).collect();
+    spids.sort_unstable();
+    spids.dedup();
+    if on_pikern() {
+        check!(mine.len() == 3, "lines {mine:?}");
+    } else {
+        check!(mine.len() >= 3, "lines {mine:?}");
+    }
+    check_eq!(spids.len(), mine.len());
+    check!(
+        spids.contains(&p.as_str()),
+        "the leader {p} is not among {spids:?}"
+    );
+    let once = plain
+        .lines()
+        .iter()
+        .filter(|l| l.split_ascii_whitespace().next() == Some(p.as_str()))
+        .count();
+    check_eq!(once, 1);
+    Ok(())
+}
+
+// ------------------------------------------------- the process's itimer
+
+fn itimer_thread(_: usize) {
+    let _ = sys::nanosleep(&sys::Timespec::from_ms(100), None);
+    sys::exit_group(0);
+}
+
+/// Tasks in pikern's `/proc/meminfo` (`Tasks:`), `None` elsewhere.
+fn live_tasks() -> Option<u64> {
+    let text = read_text("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("Tasks:"))?;
+    line.split_ascii_whitespace().nth(1)?.parse().ok()
+}
+
+/// `ITIMER_REAL` belongs to the process (`signal->real_timer`): the
+/// leader arms a 10 ms periodic timer (SIGALRM ignored) and leaves with
+/// `exit()`; its thread ends the process with `exit_group` 100 ms later.
+/// The process is reaped with the thread's status, and the timer ends
+/// with it: on pikern the task count is back where it was (a timer kept
+/// per thread outlived the process, re-arming itself and holding the
+/// leader's descriptor for ever).
+fn itimer_is_the_processs() -> TestResult {
+    let before = live_tasks();
+    let pid = ok!(in_child_async(|| {
+        let ign = sys::SigAction::disposition(SIG_IGN);
+        // SAFETY: SIG_IGN runs no code.
+        ok!(unsafe { sys::rt_sigaction(SIGALRM, Some(&ign), None) });
+        let every = libkernel::uapi::Itimerval {
+            interval_ns: 10_000_000,
+            value_ns: 10_000_000,
+        };
+        ok!(sys::setitimer(libkernel::uapi::ITIMER_REAL, &every, None));
+        // SAFETY: itimer_thread uses system calls only.
+        let _t = ok!(unsafe { thread::spawn(itimer_thread, 0) });
+        sys::exit(0)
+    }));
+    match ok!(wait_timeout(pid, 10_000)) {
+        Some(st) => check_eq!(st.exit_code(), Some(0)),
+        None => {
+            let _ = sys::kill(pid, SIGKILL);
+            let _ = wait_for(pid);
+            fail!("the process never ended");
+        }
+    }
+    if let Some(before) = before {
+        // The leader's descriptor goes with its last reference: at once,
+        // or within a timer period or two.
+        let back = eventually(2_000, || live_tasks() == Some(before));
+        check!(back, "Tasks {before} -> {:?}", live_tasks());
     }
     Ok(())
 }
