@@ -501,7 +501,7 @@ pub fn do_task_dead() -> ! {
     // still queued to run (Linux holds preemption off here too).
     crate::arch::cpu::local_irq_disable();
     crate::preempt::preempt_disable();
-    set_current_state(TASK_DEAD);
+    task::set_special_state(TASK_DEAD);
     let p = task::current_ptr();
     // SAFETY: the current task is alive while it runs.
     unsafe { (*p).flags.fetch_or(PF_NOFREEZE, Ordering::Relaxed) };

@@ -217,6 +217,32 @@ fn get_futex_key(mm: &MmStruct, uaddr: u64, flags: u32) -> Result<FutexKey, Errn
     })
 }
 
+/// One more turn of a retry loop (a word that could not be read or
+/// changed under the bucket lock, faulted in, tried again): a task being
+/// killed stops retrying (`EINTR`: a retry loop must never make a task
+/// unkillable), and a loop that keeps failing is named on the console
+/// (rate limited), since on Linux each turn makes progress. A worker of
+/// the fuzz soak once stayed in a futex call with SIGKILL pending.
+fn retry(tries: &mut u32, what: &str, uaddr: u64) -> Result<(), Errno> {
+    *tries += 1;
+    if task::with_current(crate::signal::kill_pending) {
+        return Err(EINTR);
+    }
+    if tries.is_multiple_of(10_000) {
+        static LIMIT: crate::printk::RateLimit = crate::printk::RateLimit::new();
+        if LIMIT.allow() {
+            println!(
+                "futex: {what} at {uaddr:#x} by {}[{}] retried {} times",
+                task::with_current(|t| t.comm()),
+                task::current_pid(),
+                tries
+            );
+        }
+    }
+    cond_resched();
+    Ok(())
+}
+
 /// Reads the word, faulting its page in (`get_user`): with no lock held.
 fn get_user_u32(mm: &MmStruct, uaddr: u64) -> Result<u32, Errno> {
     let mut b = [0u8; 4];
@@ -242,6 +268,7 @@ fn futex_wait_setup(
     val: u32,
     flags: u32,
 ) -> Result<(FutexKey, usize, Chain), Errno> {
+    let mut tries = 0;
     loop {
         let key = get_futex_key(mm, uaddr, flags)?;
         let hb = futex_hash(&key);
@@ -255,6 +282,7 @@ fn futex_wait_setup(
             Err(_) => {
                 futex_q_unlock(hb, chain);
                 get_user_u32(mm, uaddr)?;
+                retry(&mut tries, "wait", uaddr)?;
             }
         }
     }
@@ -552,6 +580,7 @@ fn futex_requeue(
     if nr_wake < 0 || nr_requeue < 0 {
         return Err(EINVAL);
     }
+    let mut tries = 0;
     loop {
         let key1 = get_futex_key(mm, uaddr1, flags)?;
         let key2 = get_futex_key(mm, uaddr2, flags)?;
@@ -572,6 +601,7 @@ fn futex_requeue(
                 Err(_) => {
                     done(locks);
                     get_user_u32(mm, uaddr1)?;
+                    retry(&mut tries, "cmp_requeue", uaddr1)?;
                     continue;
                 }
             }
@@ -628,6 +658,7 @@ fn futex_wake_op(
     nr_wake2: i32,
     encoded: u32,
 ) -> SysResult {
+    let mut tries = 0;
     loop {
         let key1 = get_futex_key(mm, uaddr1, flags)?;
         let key2 = get_futex_key(mm, uaddr2, flags)?;
@@ -642,7 +673,7 @@ fn futex_wake_op(
                 } else if e != EAGAIN {
                     return Err(e);
                 }
-                cond_resched();
+                retry(&mut tries, "wake_op", uaddr2)?;
                 continue;
             }
         };
@@ -813,7 +844,9 @@ fn handle_futex_death(
     if !uaddr.is_multiple_of(4) {
         return Err(());
     }
-    loop {
+    // Bounded: the task is exiting (SIGKILL may well be pending), and a
+    // word other threads keep changing must not keep it from dying.
+    for _ in 0..ROBUST_DEATH_TRIES {
         let uval = get_user_u32(mm, uaddr).map_err(|_| ())?;
         if pending_op && !pi && uval == 0 {
             let _ = futex_wake(mm, uaddr, FLAGS_SHARED, 1, any);
@@ -842,7 +875,11 @@ fn handle_futex_death(
         }
         return Ok(());
     }
+    Err(())
 }
+
+/// Turns [`handle_futex_death`] gives a word that keeps changing.
+const ROBUST_DEATH_TRIES: u32 = 10_000;
 
 /// A robust-list pointer at `uaddr`: the entry, and its bit 0, which
 /// marks a PI futex (`fetch_robust_entry`).

@@ -757,7 +757,7 @@ fn do_signal_stop(me: &Arc<Task>, sig: u32) {
             // `SIGSTOP` that brought it here: it joins the stop, and the
             // parent, told once, is not told again (Linux's
             // `JOBCTL_STOP_PENDING` participation).
-            task::set_current_state(task::TASK_STOPPED);
+            task::set_special_state(task::TASK_STOPPED);
             drop(_siglock);
             stopped(me);
             return;
@@ -781,7 +781,7 @@ fn do_signal_stop(me: &Arc<Task>, sig: u32) {
             }
         });
         // Under the lock a SIGCONT takes: its wake-up finds this state.
-        task::set_current_state(task::TASK_STOPPED);
+        task::set_special_state(task::TASK_STOPPED);
     }
     do_notify_parent_cldstop(me, uapi::CLD_STOPPED, sig);
     stopped(me);
@@ -812,7 +812,7 @@ fn stopped(me: &Arc<Task>) {
             );
             return;
         }
-        task::set_current_state(task::TASK_STOPPED);
+        task::set_special_state(task::TASK_STOPPED);
     }
 }
 

@@ -856,6 +856,20 @@ pub fn current_flags() -> u32 {
     unsafe { (*p).flags() }
 }
 
+/// Sets a state only this task leaves by itself or by a wake-up meant
+/// for it (`set_special_state`: `TASK_DEAD`, `TASK_STOPPED`), under its
+/// `pi_lock`: a `try_to_wake_up` that saw an older sleeping state and is
+/// about to store `TASK_RUNNING` holds that lock from its check to its
+/// store, so it cannot overwrite this one (a dead task made runnable
+/// again was scheduled after its exit: found by the fuzz soak).
+pub fn set_special_state(state: u32) {
+    let p = current_ptr();
+    // SAFETY: as in `current`.
+    let t = unsafe { &*p };
+    let _pi = t.pi_lock.lock();
+    set_current_state(state);
+}
+
 /// Sets the current task's state with a full barrier, so a wake-up that
 /// races with the caller's condition check is never lost
 /// (`set_current_state`).
