@@ -506,7 +506,9 @@ pub fn sys_clone3(uargs: u64, size: u64, regs: &PtRegs) -> Result<i64, Errno> {
 
 /// What `clone` and `clone3` make of their checked arguments: a copy of
 /// the caller named after it, returning 0 from the same `svc` on `newsp`
-/// (0: the caller's stack).
+/// (0: the caller's stack). Inlined: the trace's stack shows `sys_clone`
+/// under `_do_fork`, as Linux's does (a tail call would leave it out).
+#[inline(always)]
 fn clone_user(
     flags: u64,
     newsp: u64,
