@@ -21,7 +21,7 @@ use libkernel::trace::{id, PayloadWriter, STATE_PREEMPTED};
 
 #[inline(always)]
 fn on(ev: u16) -> bool {
-    active(1 << ev)
+    active(1u64 << ev)
 }
 
 fn prio(t: &Task) -> i32 {

@@ -16,16 +16,21 @@ use crate::arch::cpu;
 use crate::percpu::{self, NR_CPUS};
 use alloc::boxed::Box;
 use alloc::string::String;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use libkernel::trace::{self as core_trace, Item, Record, Ring};
 
-/// Bit per event id (`1 << id`), plus [`FUNC_BIT`]; 0 while tracing is off.
-pub static ACTIVE: AtomicU32 = AtomicU32::new(0);
+/// Bit per event id (`1 << id`, ids below [`FIRST_TRACER_BIT`]), plus the
+/// tracers' bits; 0 while tracing is off.
+pub static ACTIVE: AtomicU64 = AtomicU64::new(0);
 /// The function tracer's bit in [`ACTIVE`].
-pub const FUNC_BIT: u32 = 1 << 31;
+pub const FUNC_BIT: u64 = 1 << 63;
+/// The function_graph tracer's bit in [`ACTIVE`].
+pub const GRAPH_BIT: u64 = 1 << 62;
+/// Event ids must stay below this bit (the ones above are the tracers').
+pub const FIRST_TRACER_BIT: u32 = 62;
 
 static TRACING_ON: AtomicBool = AtomicBool::new(true);
-static EVENTS_ENABLED: AtomicU32 = AtomicU32::new(0);
+static EVENTS_ENABLED: AtomicU64 = AtomicU64::new(0);
 static FUNCTION_TRACER: AtomicBool = AtomicBool::new(false);
 /// Option `sym-offset`: print `+0xoff/0xsize` after symbols.
 pub static OPT_SYM_OFFSET: AtomicBool = AtomicBool::new(true);
@@ -69,16 +74,16 @@ pub fn tracing_on() -> bool {
 /// Enables or disables event `id`.
 pub fn set_event(id: u16, on: bool) {
     if on {
-        EVENTS_ENABLED.fetch_or(1 << id, Ordering::Relaxed);
+        EVENTS_ENABLED.fetch_or(1u64 << id, Ordering::Relaxed);
     } else {
-        EVENTS_ENABLED.fetch_and(!(1 << id), Ordering::Relaxed);
+        EVENTS_ENABLED.fetch_and(!(1u64 << id), Ordering::Relaxed);
     }
     recompute_active();
 }
 
 /// Is event `id` enabled?
 pub fn event_enabled(id: u16) -> bool {
-    EVENTS_ENABLED.load(Ordering::Relaxed) & (1 << id) != 0
+    EVENTS_ENABLED.load(Ordering::Relaxed) & (1u64 << id) != 0
 }
 
 /// Selects the tracer: `function` or `nop`.
@@ -98,7 +103,7 @@ pub fn current_tracer() -> &'static str {
 
 /// Is anything in `mask` being recorded? The one check at every site.
 #[inline(always)]
-pub fn active(mask: u32) -> bool {
+pub fn active(mask: u64) -> bool {
     ACTIVE.load(Ordering::Relaxed) & mask != 0
 }
 

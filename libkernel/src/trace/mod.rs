@@ -32,10 +32,9 @@ pub mod id {
     pub const STACK_TRACE: u16 = LAST_EVENT + 3;
 }
 
-// The kernel keeps an enable bit per id below bit 31 (its function-tracer
-// bit).
+// The kernel keeps an enable bit per id below bit 62 (its tracers' bits).
 const _: () = assert!(
-    id::STACK_TRACE < 31,
+    id::STACK_TRACE < 62,
     "too many trace events for the enable mask"
 );
 
