@@ -14,6 +14,7 @@ use core::fmt::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 pub mod events;
+pub mod filter;
 pub mod trace_events;
 
 pub use events::{prev_state_str, EVENTS, STATE_PREEMPTED};
