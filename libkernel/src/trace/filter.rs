@@ -505,7 +505,11 @@ impl Parser<'_> {
                 if *c == b'-' {
                     self.i += 1;
                 }
-                while self.s.get(self.i).is_some_and(|c| c.is_ascii_alphanumeric()) {
+                while self
+                    .s
+                    .get(self.i)
+                    .is_some_and(|c| c.is_ascii_alphanumeric())
+                {
                     self.i += 1;
                 }
                 // 0xfeedfacedeadbeef is 18 characters.
@@ -731,7 +735,10 @@ mod tests {
         assert!(!on("!prev_pid == 100", &r));
         // && binds tighter than ||.
         assert!(on("prev_pid == 100 || next_pid == 1 && next_pid == 2", &r));
-        assert!(!on("(prev_pid == 100 || next_pid == 1) && next_pid == 2", &r));
+        assert!(!on(
+            "(prev_pid == 100 || next_pid == 1) && next_pid == 2",
+            &r
+        ));
         assert!(on("((((prev_pid == 100))))", &r));
         assert!(on("prev_pid==100&&next_comm~\"s*\"", &r), "no spaces");
     }
@@ -744,7 +751,10 @@ mod tests {
         r.preempt = 2;
         assert!(on("common_pid == 42", &r));
         assert!(on("common_type == 1", &r) == (id::SCHED_SWITCH == 1));
-        assert!(on(&alloc::format!("common_type == {}", id::SCHED_SWITCH), &r));
+        assert!(on(
+            &alloc::format!("common_type == {}", id::SCHED_SWITCH),
+            &r
+        ));
         assert!(on("common_flags & 0x1", &r));
         assert!(on("common_flags & 0x8", &r));
         assert!(!on("common_flags & 0x4", &r));
@@ -792,12 +802,18 @@ mod tests {
         assert_eq!(err("prev_comm == bash").err, FilterErr::InvalidValue);
         assert_eq!(err("prev_comm == \"bash").err, FilterErr::MissingQuote);
         assert_eq!(err("prev_pid == 12z").err, FilterErr::IllegalIntval);
-        assert_eq!(err("prev_pid == 99999999999999999999").err, FilterErr::IllegalIntval);
+        assert_eq!(
+            err("prev_pid == 99999999999999999999").err,
+            FilterErr::IllegalIntval
+        );
         assert_eq!(err("(prev_pid == 1").err, FilterErr::TooManyOpen);
         assert_eq!(err("prev_pid == 1)").err, FilterErr::TooManyClose);
         assert_eq!(err("prev_pid == 1 &&").err, FilterErr::InvalidFilter);
         assert_eq!(err("").err, FilterErr::InvalidFilter);
-        assert_eq!(err("prev_pid == 1 prev_pid == 2").err, FilterErr::InvalidFilter);
+        assert_eq!(
+            err("prev_pid == 1 prev_pid == 2").err,
+            FilterErr::InvalidFilter
+        );
         assert_eq!(err("prev_pid && 1").err, FilterErr::InvalidOp);
         assert_eq!(err(&"(".repeat(100)).err, FilterErr::TooManyOpen);
         let many = alloc::vec!["prev_pid == 1"; MAX_PREDS + 1].join(" || ");
@@ -813,7 +829,12 @@ mod tests {
     #[test]
     fn error_log_points_at_the_byte() {
         let e = err("prev_pid = 1");
-        let s = error_log_entry(12_345_678_000, "event filter parse error", "prev_pid = 1", &e);
+        let s = error_log_entry(
+            12_345_678_000,
+            "event filter parse error",
+            "prev_pid = 1",
+            &e,
+        );
         assert_eq!(
             s,
             "[   12.345678] event filter parse error: error: Invalid operator\n  Command: prev_pid = 1\n                    ^\n"

@@ -15,7 +15,9 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 pub mod events;
 pub mod filter;
+pub mod options;
 pub mod trace_events;
+pub mod trigger;
 
 pub use events::{prev_state_str, EVENTS, STATE_PREEMPTED};
 pub use trace_events::TraceEvent;
@@ -522,8 +524,92 @@ fn comm_str(c: &[u8; 16]) -> &str {
     core::str::from_utf8(&c[..n]).unwrap_or("<...>")
 }
 
+/// How entries print: the options of `trace_options` that change the
+/// text, and the clock's unit.
+#[derive(Clone, Copy)]
+pub struct PrintOpts<'a> {
+    /// `sym-offset`: `+0xoff/0xsize` after symbols.
+    pub sym_offset: bool,
+    /// `sym-addr`: ` <address>` after symbols.
+    pub sym_addr: bool,
+    /// `print-parent`: the caller after a traced function.
+    pub print_parent: bool,
+    /// `irq-info`: the four latency columns (`d.h1`).
+    pub irq_info: bool,
+    /// `context-info`: the `comm-pid [cpu] flags time:` prefix at all.
+    pub context_info: bool,
+    /// `record-tgid`: the thread group id of a pid (`(tgid)` after it);
+    /// `None` when the option is off, and a lookup giving `None` for a
+    /// pid whose group is not known (`(-----)`).
+    pub tgid: Option<&'a dyn Fn(i32) -> Option<i32>>,
+    /// The clock counts nanoseconds (`secs.usecs`); if not (`counter`),
+    /// the raw count is printed.
+    pub time_in_ns: bool,
+}
+
+impl PrintOpts<'_> {
+    /// Linux's defaults, with `sym-offset` as given (what [`format_item`]
+    /// prints).
+    pub fn new(sym_offset: bool) -> PrintOpts<'static> {
+        PrintOpts {
+            sym_offset,
+            sym_addr: false,
+            print_parent: true,
+            irq_info: true,
+            context_info: true,
+            tgid: None,
+            time_in_ns: true,
+        }
+    }
+}
+
 /// The `# tracer:` header of the `trace` file.
 pub fn format_header(out: &mut String, tracer: &str, in_buffer: u64, written: u64, cpus: usize) {
+    format_header_opts(out, tracer, in_buffer, written, cpus, &PrintOpts::new(true));
+}
+
+/// [`format_header`] for the given options: without `irq-info` the
+/// latency legend goes (`print_func_help_header`), with `record-tgid` a
+/// TGID column comes (4.19's text, spaces included).
+pub fn format_header_opts(
+    out: &mut String,
+    tracer: &str,
+    in_buffer: u64,
+    written: u64,
+    cpus: usize,
+    o: &PrintOpts,
+) {
+    let tgid = o.tgid.is_some();
+    if !o.irq_info || tgid {
+        let _ = write!(
+            out,
+            "# tracer: {tracer}\n#\n# entries-in-buffer/entries-written: {in_buffer}/{written}   #P:{cpus}\n#\n"
+        );
+    }
+    if !o.irq_info {
+        let _ = write!(
+            out,
+            "#           TASK-PID   CPU#   {}  TIMESTAMP  FUNCTION\n#              | |       |    {}     |         |\n",
+            if tgid { "TGID     " } else { "" },
+            if tgid { "  |      " } else { "" }
+        );
+        return;
+    }
+    if tgid {
+        let sp = "          ";
+        for l in [
+            "  _-----=> irqs-off",
+            " / _----=> need-resched",
+            "| / _---=> hardirq/softirq",
+            "|| / _--=> preempt-depth",
+            "||| /     delay",
+        ] {
+            let _ = writeln!(out, "#                          {sp}{l}");
+        }
+        out.push_str("#           TASK-PID   CPU#   TGID   ||||    TIMESTAMP  FUNCTION\n");
+        out.push_str("#              | |       |      |    ||||       |         |\n");
+        return;
+    }
     let _ = write!(
         out,
         "# tracer: {tracer}\n#\n# entries-in-buffer/entries-written: {in_buffer}/{written}   #P:{cpus}\n#\n\
@@ -538,7 +624,10 @@ pub fn format_header(out: &mut String, tracer: &str, in_buffer: u64, written: u6
 }
 
 /// The context prefix: `<comm>-<pid> [cpu] flags secs.usecs: `.
-fn format_ctx(out: &mut String, cpu: usize, r: &Record) {
+fn format_ctx(out: &mut String, cpu: usize, r: &Record, o: &PrintOpts) {
+    if !o.context_info {
+        return;
+    }
     let comm = if r.pid == 0 {
         "<idle>"
     } else {
@@ -564,17 +653,45 @@ fn format_ctx(out: &mut String, cpu: usize, r: &Record) {
         0 => '.',
         d => char::from_digit(d as u32, 16).unwrap_or('f'),
     };
-    let _ = write!(
-        out,
-        "{comm:>16}-{:<5} [{cpu:03}] {irq}{nr}{hard}{depth} {:5}.{:06}: ",
-        r.pid,
-        r.ts / 1_000_000_000,
-        (r.ts / 1000) % 1_000_000
-    );
+    let _ = write!(out, "{comm:>16}-{:<5} ", r.pid);
+    if let Some(tgid) = o.tgid {
+        match tgid(r.pid) {
+            Some(t) => {
+                let _ = write!(out, "({t:5}) ");
+            }
+            None => out.push_str("(-----) "),
+        }
+    }
+    let _ = write!(out, "[{cpu:03}] ");
+    if o.irq_info {
+        let _ = write!(out, "{irq}{nr}{hard}{depth}");
+    }
+    if o.time_in_ns {
+        let _ = write!(
+            out,
+            " {:5}.{:06}: ",
+            r.ts / 1_000_000_000,
+            (r.ts / 1000) % 1_000_000
+        );
+    } else {
+        let _ = write!(out, " {:12}: ", r.ts);
+    }
 }
 
 /// Formats one item as the line(s) of the `trace` file, newline included.
 pub fn format_item(out: &mut String, item: &Item, syms: Option<&Kallsyms>, sym_offset: bool) {
+    format_item_opts(out, item, syms, &PrintOpts::new(sym_offset));
+}
+
+fn sym_addr(out: &mut String, o: &PrintOpts, addr: u64) {
+    if o.sym_addr {
+        let _ = write!(out, " <{addr:016x}>");
+    }
+}
+
+/// [`format_item`] with the print options of `trace_options`.
+pub fn format_item_opts(out: &mut String, item: &Item, syms: Option<&Kallsyms>, o: &PrintOpts) {
+    let sym_offset = o.sym_offset;
     let (cpu, r) = match item {
         Item::Lost(cpu, n) => {
             let _ = writeln!(out, "CPU:{cpu} [LOST {n} EVENTS]");
@@ -582,7 +699,7 @@ pub fn format_item(out: &mut String, item: &Item, syms: Option<&Kallsyms>, sym_o
         }
         Item::Entry(cpu, r) => (*cpu, r),
     };
-    format_ctx(out, cpu, r);
+    format_ctx(out, cpu, r, o);
     let mut p = PayloadReader {
         b: &r.payload,
         pos: 0,
@@ -603,8 +720,12 @@ pub fn format_item(out: &mut String, item: &Item, syms: Option<&Kallsyms>, sym_o
         id::FUNCTION => {
             let (ip, parent) = (p.u64(), p.u64());
             format_sym(out, syms, ip, sym_offset);
-            out.push_str(" <-");
-            format_ret_sym(out, syms, parent, sym_offset);
+            sym_addr(out, o, ip);
+            if o.print_parent {
+                out.push_str(" <-");
+                format_ret_sym(out, syms, parent, sym_offset);
+                sym_addr(out, o, parent);
+            }
             out.push('\n');
         }
         id::STACK_TRACE => {
@@ -614,6 +735,7 @@ pub fn format_item(out: &mut String, item: &Item, syms: Option<&Kallsyms>, sym_o
                 let a = p.u64();
                 out.push_str(" => ");
                 format_ret_sym(out, syms, a, sym_offset);
+                sym_addr(out, o, a);
                 out.push('\n');
             }
         }
@@ -800,6 +922,69 @@ mod tests {
             .finish();
         assert!(line(rec(id::SIGNAL_GENERATE, 9, "a", p), 0)
             .ends_with("signal_generate: sig=17 errno=0 code=1 comm=bash pid=1000 grp=1 res=0\n"));
+    }
+
+    #[test]
+    fn print_options_change_the_context_columns() {
+        let p = PayloadWriter::default().u64(0x2014).u64(0x10b0).finish();
+        let r = rec(id::FUNCTION, 7, "sh", p);
+        let tg = |pid: i32| (pid == 7).then_some(5);
+        let mut o = PrintOpts::new(true);
+        let mut s = String::new();
+        o.irq_info = false;
+        format_item_opts(&mut s, &Item::Entry(1, r), None, &o);
+        assert_eq!(
+            s,
+            "              sh-7     [001]   1318.514446: 0x00002014 <-0x000010b0\n"
+        );
+        o.irq_info = true;
+        o.tgid = Some(&tg);
+        o.print_parent = false;
+        o.sym_addr = true;
+        s.clear();
+        format_item_opts(&mut s, &Item::Entry(1, r), None, &o);
+        assert_eq!(
+            s,
+            "              sh-7     (    5) [001] d...  1318.514446: 0x00002014 <0000000000002014>\n"
+        );
+        let mut r2 = r;
+        r2.pid = 8;
+        r2.ts = 123;
+        o.time_in_ns = false;
+        s.clear();
+        format_item_opts(&mut s, &Item::Entry(1, r2), None, &o);
+        assert!(
+            s.starts_with("              sh-8     (-----) [001] d...          123: "),
+            "{s}"
+        );
+        o.context_info = false;
+        s.clear();
+        format_item_opts(&mut s, &Item::Entry(1, r2), None, &o);
+        assert!(s.starts_with("0x00002014"), "{s}");
+    }
+
+    #[test]
+    fn headers_follow_irq_info_and_record_tgid() {
+        let mut s = String::new();
+        format_header(&mut s, "nop", 1, 2, 4);
+        let mut t = String::new();
+        format_header_opts(&mut t, "nop", 1, 2, 4, &PrintOpts::new(true));
+        assert_eq!(s, t);
+        let mut o = PrintOpts::new(true);
+        o.irq_info = false;
+        s.clear();
+        format_header_opts(&mut s, "nop", 1, 2, 4, &o);
+        assert!(s.ends_with("#\n#           TASK-PID   CPU#     TIMESTAMP  FUNCTION\n#              | |       |         |         |\n"), "{s}");
+        let tg = |_: i32| None;
+        o.irq_info = true;
+        o.tgid = Some(&tg);
+        s.clear();
+        format_header_opts(&mut s, "nop", 1, 2, 4, &o);
+        assert!(
+            s.contains("#                                      _-----=> irqs-off\n"),
+            "{s}"
+        );
+        assert!(s.ends_with("#           TASK-PID   CPU#   TGID   ||||    TIMESTAMP  FUNCTION\n#              | |       |      |    ||||       |         |\n"), "{s}");
     }
 
     #[test]
