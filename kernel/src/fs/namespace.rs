@@ -140,6 +140,7 @@ fn tmpfs_default_limits() -> (u64, u64) {
 static PROC_SB: spin::Once<Arc<SuperBlock>> = spin::Once::new();
 static DEVTMPFS_SB: spin::Once<Arc<SuperBlock>> = spin::Once::new();
 static TRACEFS_SB: spin::Once<Arc<SuperBlock>> = spin::Once::new();
+static DEBUGFS_SB: spin::Once<Arc<SuperBlock>> = spin::Once::new();
 
 fn single_sb(
     once: &spin::Once<Arc<SuperBlock>>,
@@ -257,6 +258,17 @@ fn get_tree(fstype: &str, data: &str) -> Result<Arc<SuperBlock>, Errno> {
                 "tracefs",
                 uapi::TRACEFS_MAGIC,
                 || pseudo_root(0o700, Arc::new(crate::trace::tracefs::TracingRoot)),
+                None,
+                "",
+            ))
+        }
+        "debugfs" => {
+            check(&["uid", "gid", "mode"])?;
+            Ok(single_sb(
+                &DEBUGFS_SB,
+                "debugfs",
+                uapi::DEBUGFS_MAGIC,
+                || pseudo_root(0o700, Arc::new(crate::trace::tracefs::DebugfsRoot)),
                 None,
                 "",
             ))

@@ -126,6 +126,8 @@ pub fn sched_process_fork(parent: &Task, child: &Task) {
     if on(id::SCHED_PROCESS_FORK) {
         record_process_fork(parent, child);
     }
+    // `event-fork`: a traced parent's child is traced too.
+    super::event_file::fork(parent.pid(), child.pid());
 }
 
 #[cold]

@@ -7,9 +7,13 @@
 //! [`ACTIVE`] holds a bit per event (and one for the function tracer) and
 //! is zero unless `tracing_on` is set and something is enabled.
 
+pub mod event_file;
 pub mod events;
 pub mod function;
 pub mod kallsyms;
+pub mod options;
+pub mod snapshot;
+pub mod trace_clock;
 pub mod tracefs;
 
 use crate::arch::cpu;
@@ -29,6 +33,8 @@ pub const GRAPH_BIT: u64 = 1 << 62;
 /// Event ids must stay below this bit (the ones above are the tracers').
 pub const FIRST_TRACER_BIT: u32 = 62;
 
+/// What is recorded (ACTIVE without the events that only have triggers).
+static RECORDING: AtomicU64 = AtomicU64::new(0);
 static TRACING_ON: AtomicBool = AtomicBool::new(true);
 static EVENTS_ENABLED: AtomicU64 = AtomicU64::new(0);
 static FUNCTION_TRACER: AtomicBool = AtomicBool::new(false);
@@ -57,7 +63,19 @@ fn recompute_active() {
             a |= FUNC_BIT;
         }
     }
-    ACTIVE.store(a, Ordering::Release);
+    RECORDING.store(a, Ordering::Release);
+    // Events with triggers fire whatever their enable bit and tracing_on
+    // say (Linux's soft-disabled mode); the slow path decides whether
+    // they are also recorded.
+    ACTIVE.store(
+        a | event_file::TRIGGERED.load(Ordering::Relaxed),
+        Ordering::Release,
+    );
+}
+
+/// Is event `ev` being recorded (enabled, and tracing on)?
+pub fn recording(ev: u16) -> bool {
+    RECORDING.load(Ordering::Relaxed) & (1u64 << (ev & 63)) != 0
 }
 
 /// Turns recording on or off (`tracing_on`).
@@ -125,6 +143,7 @@ fn ring_of(pc: &percpu::PerCpu) -> Option<&'static Ring> {
 /// (`trace_buf_size=`, `trace_event=`, `ftrace=`, `ftrace_filter=`,
 /// `ftrace_dump_on_oops`, `tp_printk`).
 pub fn init() {
+    options::init();
     let cl = crate::cmdline::get();
     let entries = cl
         .get_u64("trace_buf_size")
@@ -202,10 +221,23 @@ pub fn record_words<const N: usize>(id: u16, payload: [u64; N]) {
             comm[0],
             comm[1],
         ];
-        // Only the words the event uses are stored (see payload_words).
-        let idx = ring.push_record(&head, &payload);
-        if TP_PRINTK.load(Ordering::Relaxed) {
-            tp_printk(pc.cpu, ring, idx);
+        // Filters, triggers, the pid list and the cpumask: one load
+        // unless one of them concerns this id.
+        let hooked = event_file::HOOKED.load(Ordering::Relaxed) & (1u64 << (id & 63)) != 0;
+        let post = if hooked {
+            event_file::pre_commit(id, pc.cpu, &head, &payload)
+        } else {
+            Some(event_file::Post::default())
+        };
+        if let Some(post) = post {
+            // Only the words the event uses are stored (see payload_words).
+            let idx = ring.push_record(&head, &payload);
+            if TP_PRINTK.load(Ordering::Relaxed) {
+                tp_printk(pc.cpu, ring, idx);
+            }
+            if hooked {
+                event_file::post_commit(post);
+            }
         }
     }
     // Back to the caller's own IRQ state, with the caller's locks: nothing
@@ -233,17 +265,26 @@ fn tp_printk(cpu: usize, ring: &Ring, idx: u64) {
 /// A record as read from a ring, its time turned from counter ticks into
 /// nanoseconds since boot.
 fn in_ns(mut r: Record) -> Record {
-    r.ts = crate::time::cycles_to_ns(r.ts);
+    r.ts = trace_clock::convert(r.ts);
     r
 }
 
-/// All held entries merged by time, from each CPU's `start(cpu)` index on.
-fn collect(start: impl Fn(usize) -> u64) -> (alloc::vec::Vec<Item>, u64, u64) {
+type RingOf<'a> = &'a dyn Fn(usize) -> Option<&'static Ring>;
+
+/// Held entries of the CPUs in `cpus` merged by time, from each CPU's
+/// `start(cpu)` index on (and not before `cleared(cpu)`); with the count
+/// held and the count written since the last clear.
+fn collect_from(
+    rings: RingOf,
+    cleared: &dyn Fn(usize) -> u64,
+    start: &dyn Fn(usize) -> u64,
+    cpus: u64,
+) -> (alloc::vec::Vec<Item>, u64, u64) {
     let mut per_cpu = alloc::vec::Vec::new();
     let (mut held, mut written) = (0, 0);
-    for (c, cleared) in CLEARED.iter().enumerate() {
-        let cleared = cleared.load(Ordering::Relaxed);
-        match ring(c) {
+    for c in 0..NR_CPUS {
+        let cleared = cleared(c);
+        match rings(c).filter(|_| cpus & (1 << c) != 0) {
             Some(r) => {
                 let from = start(c).max(cleared);
                 let (recs, lost) = r.read_from(from);
@@ -257,49 +298,165 @@ fn collect(start: impl Fn(usize) -> u64) -> (alloc::vec::Vec<Item>, u64, u64) {
     (core_trace::merge(per_cpu), held, written)
 }
 
+/// All held entries merged by time, from each CPU's `start(cpu)` index on.
+fn collect(start: impl Fn(usize) -> u64) -> (alloc::vec::Vec<Item>, u64, u64) {
+    collect_from(
+        &ring,
+        &|c| CLEARED[c].load(Ordering::Relaxed),
+        &start,
+        u64::MAX,
+    )
+}
+
 /// Every held entry, merged by time (tests and tools).
 pub fn snapshot() -> alloc::vec::Vec<Item> {
     collect(|_| 0).0
 }
 
-/// The whole `trace` file: header and every held entry.
-pub fn trace_text() -> String {
-    let (items, held, written) = collect(|_| 0);
+/// The thread group of `pid` if it is still alive (`record-tgid`;
+/// Linux keeps a pid-to-tgid map filled at sched_switch, here the task
+/// table is asked when the trace is read).
+fn tgid_of(pid: i32) -> Option<i32> {
+    crate::pid::find_task_by_pid(pid).map(|t| t.tgid)
+}
+
+/// Formats `items` with the current options after the header.
+fn format_trace(items: &[Item], header: Option<(u64, u64)>, with_lost: bool) -> String {
+    let tgid: &dyn Fn(i32) -> Option<i32> = &tgid_of;
+    let o = core_trace::PrintOpts {
+        sym_offset: options::is_set(options::Opt::SYM_OFFSET),
+        sym_addr: options::is_set(options::Opt::SYM_ADDR),
+        print_parent: options::is_set(options::Opt::PRINT_PARENT),
+        irq_info: options::is_set(options::Opt::IRQ_INFO),
+        context_info: options::is_set(options::Opt::CONTEXT_INFO),
+        tgid: options::is_set(options::Opt::RECORD_TGID).then_some(tgid),
+        time_in_ns: trace_clock::in_ns(),
+    };
     let mut s = String::new();
-    core_trace::format_header(
-        &mut s,
-        current_tracer(),
-        held,
-        written,
-        crate::smp::num_online_cpus(),
-    );
+    if let Some((held, written)) = header {
+        core_trace::format_header_opts(
+            &mut s,
+            current_tracer(),
+            held,
+            written,
+            crate::smp::num_online_cpus(),
+            &o,
+        );
+    }
     let syms = kallsyms::table();
-    let sym_off = OPT_SYM_OFFSET.load(Ordering::Relaxed);
-    for it in items.iter().filter(|i| !matches!(i, Item::Lost(..))) {
-        core_trace::format_item(&mut s, it, syms.as_ref(), sym_off);
+    for it in items {
+        if !with_lost && matches!(it, Item::Lost(..)) {
+            continue;
+        }
+        core_trace::format_item_opts(&mut s, it, syms.as_ref(), &o);
     }
     s
 }
 
+/// The whole `trace` file: header and every held entry.
+pub fn trace_text() -> String {
+    trace_text_of(u64::MAX)
+}
+
+/// The `trace` file of the CPUs in `cpus` (`per_cpu/cpuN/trace`).
+pub fn trace_text_of(cpus: u64) -> String {
+    let (items, held, written) =
+        collect_from(&ring, &|c| CLEARED[c].load(Ordering::Relaxed), &|_| 0, cpus);
+    format_trace(&items, Some((held, written)), false)
+}
+
+/// The `snapshot` file: the spare buffer as a trace, or Linux's help
+/// when it holds nothing.
+pub fn snapshot_text() -> String {
+    let (items, held, written) =
+        snapshot::with_rings(|rings| collect_from(rings, &snapshot::cleared, &|_| 0, u64::MAX));
+    if items.iter().any(|i| matches!(i, Item::Entry(..))) {
+        return format_trace(&items, Some((held, written)), false);
+    }
+    alloc::format!("# tracer: {}\n{}", current_tracer(), snapshot::help())
+}
+
 /// Entries not yet consumed by `trace_pipe` (and marks them consumed).
 pub fn consume() -> String {
+    consume_of(u64::MAX)
+}
+
+/// [`consume`] for the CPUs in `cpus` (`per_cpu/cpuN/trace_pipe`).
+pub fn consume_of(cpus: u64) -> String {
     let mut heads = [0u64; NR_CPUS];
     for (c, h) in heads.iter_mut().enumerate() {
         *h = ring(c).map_or(0, |r| r.written());
     }
-    let (items, _, _) = collect(|c| CONSUMED[c].load(Ordering::Relaxed));
+    let (items, _, _) = collect_from(
+        &ring,
+        &|c| CLEARED[c].load(Ordering::Relaxed),
+        &|c| CONSUMED[c].load(Ordering::Relaxed),
+        cpus,
+    );
     for (c, h) in heads.iter().enumerate() {
-        CONSUMED[c].store(*h, Ordering::Relaxed);
+        if cpus & (1 << c) != 0 {
+            CONSUMED[c].store(*h, Ordering::Relaxed);
+        }
     }
-    let syms = kallsyms::table();
+    format_trace(&items, None, true)
+}
+
+/// `per_cpu/cpuN/stats`, in Linux's `tracing_stats_read` format.
+pub fn stats_text(c: usize) -> String {
+    let Some(r) = ring(c) else {
+        return String::new();
+    };
+    let written = r.written();
+    let cleared = CLEARED[c].load(Ordering::Relaxed);
+    let consumed = CONSUMED[c].load(Ordering::Relaxed).max(cleared);
+    let oldest = r.oldest().max(cleared);
+    let overrun = r.oldest().saturating_sub(cleared);
+    let read = consumed.saturating_sub(cleared).min(written);
+    let entries = written.saturating_sub(oldest.max(consumed));
+    let ts = |idx: u64| r.get(idx).map(|rec| in_ns(rec).ts);
+    let secs = |ns: u64| alloc::format!("{:5}.{:06}", ns / 1_000_000_000, (ns / 1000) % 1_000_000);
+    let now = trace_clock::convert(crate::time::uptime_cycles());
+    let mut s = alloc::format!(
+        "entries: {entries}\noverrun: {overrun}\ncommit overrun: 0\nbytes: {}\n",
+        entries * 96
+    );
+    if let Some(t) = (oldest < written).then(|| ts(oldest)).flatten() {
+        if trace_clock::in_ns() {
+            s.push_str(&alloc::format!("oldest event ts: {}\n", secs(t)));
+        } else {
+            s.push_str(&alloc::format!("oldest event ts: {t}\n"));
+        }
+    }
+    if trace_clock::in_ns() {
+        s.push_str(&alloc::format!("now ts: {}\n", secs(now)));
+    } else {
+        s.push_str(&alloc::format!("now ts: {now}\n"));
+    }
+    s.push_str(&alloc::format!("dropped events: 0\nread events: {read}\n"));
+    s
+}
+
+/// `saved_cmdlines`: `pid comm` of every task the held entries name,
+/// most recent last, at most `saved_cmdlines_size` of them.
+pub fn saved_cmdlines(max: usize) -> String {
+    let (items, _, _) = collect(|_| 0);
+    let mut seen: alloc::vec::Vec<(i32, [u8; 16])> = alloc::vec::Vec::new();
+    for it in items.iter().rev() {
+        if let Item::Entry(_, r) = it {
+            if r.pid != 0 && !seen.iter().any(|(p, _)| *p == r.pid) {
+                seen.push((r.pid, r.comm));
+            }
+        }
+    }
+    seen.truncate(max);
+    seen.reverse();
     let mut s = String::new();
-    for it in &items {
-        core_trace::format_item(
-            &mut s,
-            it,
-            syms.as_ref(),
-            OPT_SYM_OFFSET.load(Ordering::Relaxed),
-        );
+    for (pid, comm) in seen {
+        let n = comm.iter().position(|&b| b == 0).unwrap_or(16);
+        s.push_str(&alloc::format!(
+            "{pid} {}\n",
+            core::str::from_utf8(&comm[..n]).unwrap_or("<...>")
+        ));
     }
     s
 }

@@ -7,27 +7,33 @@
 //! `libkernel::trace::events`.
 
 use super::function;
+use super::{event_file, options};
 use crate::errno::*;
 use crate::fs::{DirOps, FileOps, Inode, InodeKind};
 use crate::sync::IrqSpinLock;
+use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use libkernel::trace::options::TRACE_OPTIONS;
 use libkernel::trace::{TraceEvent, EVENTS};
 use libkernel::uapi;
 
 type ReadFn = fn() -> String;
 type WriteFn = fn(&str) -> Result<(), Errno>;
+type DynRead = Box<dyn Fn() -> String + Send + Sync>;
+type DynWrite = Box<dyn Fn(&str) -> Result<(), Errno> + Send + Sync>;
+type DynTrunc = Box<dyn Fn() + Send + Sync>;
 
 /// A control file: its content is generated on read; a write is parsed;
 /// opening with `O_TRUNC` runs `trunc`. Each lookup makes a new one, so
 /// each open file has its own.
 struct Control {
-    read: ReadFn,
-    write: Option<WriteFn>,
-    trunc: Option<fn()>,
+    read: DynRead,
+    write: Option<DynWrite>,
+    trunc: Option<DynTrunc>,
     /// The text being read, so a reader going through a long file in
     /// pieces sees one consistent version (regenerated at offset 0). It
     /// belongs to this open file: it used to be one global, which two
@@ -56,7 +62,7 @@ impl FileOps for Control {
     }
 
     fn write(&self, _: &Inode, _: u64, buf: &[u8]) -> Result<usize, Errno> {
-        let w = self.write.ok_or(EACCES)?;
+        let w = self.write.as_ref().ok_or(EACCES)?;
         let text = core::str::from_utf8(buf).map_err(|_| EINVAL)?;
         w(text)?;
         Ok(buf.len())
@@ -67,7 +73,7 @@ impl FileOps for Control {
     }
 
     fn truncate(&self) {
-        if let Some(t) = self.trunc {
+        if let Some(t) = &self.trunc {
             t();
         }
     }
@@ -78,6 +84,15 @@ fn control(read: ReadFn, write: Option<WriteFn>) -> Arc<Inode> {
 }
 
 fn control_trunc(read: ReadFn, write: Option<WriteFn>, trunc: Option<fn()>) -> Arc<Inode> {
+    control_dyn(
+        Box::new(read),
+        write.map(|w| Box::new(w) as DynWrite),
+        trunc.map(|t| Box::new(t) as DynTrunc),
+    )
+}
+
+/// A control file whose functions capture something (an event's id).
+fn control_dyn(read: DynRead, write: Option<DynWrite>, trunc: Option<DynTrunc>) -> Arc<Inode> {
     let mode = if write.is_some() { 0o644 } else { 0o444 };
     Inode::new(
         uapi::S_IFREG | mode,
@@ -90,13 +105,14 @@ fn control_trunc(read: ReadFn, write: Option<WriteFn>, trunc: Option<fn()>) -> A
     )
 }
 
-/// `trace_pipe`: reads consume, and block until there is something.
-struct TracePipe;
+/// `trace_pipe`: reads consume, and block until there is something. Of
+/// the CPUs in its mask (one, for `per_cpu/cpuN/trace_pipe`).
+struct TracePipe(u64);
 
 impl FileOps for TracePipe {
     fn read(&self, _: &Inode, _: u64, buf: &mut [u8]) -> Result<usize, Errno> {
         loop {
-            let text = super::consume();
+            let text = super::consume_of(self.0);
             if !text.is_empty() {
                 // What does not fit is dropped, as a consuming reader of a
                 // short buffer would lose it on Linux too.
@@ -201,7 +217,22 @@ const ROOT_FILES: &[&str] = &[
     "buffer_size_kb",
     "events",
     "options",
+    "per_cpu",
+    "trace_options",
+    "set_event_pid",
+    "error_log",
+    "snapshot",
+    "tracing_cpumask",
+    "trace_clock",
+    "saved_cmdlines",
+    "saved_cmdlines_size",
+    "printk_formats",
+    "tracing_thresh",
+    "README",
 ];
+
+/// Directories among [`ROOT_FILES`].
+const ROOT_DIRS: [&str; 3] = ["events", "options", "per_cpu"];
 
 impl DirOps for TracingRoot {
     fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
@@ -238,7 +269,7 @@ impl DirOps for TracingRoot {
             ),
             "trace_pipe" => Inode::new(
                 uapi::S_IFREG | 0o444,
-                InodeKind::Special(Arc::new(TracePipe)),
+                InodeKind::Special(Arc::new(TracePipe(u64::MAX))),
             ),
             "set_event" => control_trunc(
                 enabled_events,
@@ -300,7 +331,7 @@ impl DirOps for TracingRoot {
                 uapi::S_IFDIR | 0o755,
                 InodeKind::PseudoDir(Arc::new(OptionsDir)),
             ),
-            _ => return None,
+            name => return lookup_more(name),
         })
     }
 
@@ -308,7 +339,7 @@ impl DirOps for TracingRoot {
         ROOT_FILES
             .iter()
             .map(|n| {
-                let t = if *n == "events" || *n == "options" {
+                let t = if ROOT_DIRS.contains(n) {
                     uapi::DT_DIR
                 } else {
                     uapi::DT_REG
@@ -327,6 +358,7 @@ struct EventDir(&'static TraceEvent);
 impl DirOps for EventsDir {
     fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
         match self.0 {
+            None if name == "filter" => Some(filter_many(EVENTS.iter().map(|e| e.id).collect())),
             None => {
                 let e = EVENTS.iter().find(|e| e.system == name)?;
                 Some(Inode::new(
@@ -335,6 +367,13 @@ impl DirOps for EventsDir {
                 ))
             }
             Some(sys) if name == "enable" => Some(subsys_enable(sys)),
+            Some(sys) if name == "filter" => Some(filter_many(
+                EVENTS
+                    .iter()
+                    .filter(|e| e.system == sys)
+                    .map(|e| e.id)
+                    .collect(),
+            )),
             Some(sys) => {
                 let e = EVENTS.iter().find(|e| e.system == sys && e.name == name)?;
                 Some(Inode::new(
@@ -354,6 +393,7 @@ impl DirOps for EventsDir {
                         v.push((String::from(e.system), 0, uapi::DT_DIR));
                     }
                 }
+                v.push((String::from("filter"), 0, uapi::DT_REG));
                 v
             }
             Some(sys) => {
@@ -363,6 +403,7 @@ impl DirOps for EventsDir {
                     .map(|e| (String::from(e.name), 0, uapi::DT_DIR))
                     .collect();
                 v.push((String::from("enable"), 0, uapi::DT_REG));
+                v.push((String::from("filter"), 0, uapi::DT_REG));
                 v
             }
         }
@@ -445,7 +486,7 @@ impl FileOps for EventText {
     }
 }
 
-const EVENT_FILES: [&str; 3] = ["enable", "format", "id"];
+const EVENT_FILES: [&str; 5] = ["enable", "filter", "format", "id", "trigger"];
 
 impl DirOps for EventDir {
     fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
@@ -462,6 +503,27 @@ impl DirOps for EventDir {
             "enable" => Some(enable_inode(alloc::vec![self.0.id])),
             "format" => Some(text(true)),
             "id" => Some(text(false)),
+            "filter" => {
+                let ev = self.0.id;
+                Some(control_dyn(
+                    Box::new(move || event_file::filter_text(ev)),
+                    Some(Box::new(move |s| event_file::set_filter(ev, s))),
+                    None,
+                ))
+            }
+            "trigger" => {
+                let ev = self.0.id;
+                Some(control_dyn(
+                    Box::new(move || event_file::trigger_text(ev)),
+                    Some(Box::new(move |s| {
+                        for line in s.lines() {
+                            event_file::write_trigger(ev, line)?;
+                        }
+                        Ok(())
+                    })),
+                    None,
+                ))
+            }
             _ => None,
         }
     }
@@ -474,41 +536,277 @@ impl DirOps for EventDir {
     }
 }
 
-/// `options/`.
+/// `options/`: a file per row of the options table.
 struct OptionsDir;
 
 impl DirOps for OptionsDir {
     fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
-        Some(match name {
-            "stacktrace" => control(
-                || bool_text(super::OPT_STACKTRACE.load(Ordering::Relaxed)),
-                Some(|s| {
-                    super::OPT_STACKTRACE.store(parse_bool(s)?, Ordering::Relaxed);
-                    Ok(())
-                }),
-            ),
-            "sym-offset" => control(
-                || bool_text(super::OPT_SYM_OFFSET.load(Ordering::Relaxed)),
-                Some(|s| {
-                    super::OPT_SYM_OFFSET.store(parse_bool(s)?, Ordering::Relaxed);
-                    Ok(())
-                }),
-            ),
-            _ => return None,
-        })
+        let i = libkernel::trace::options::find(name)?;
+        Some(control_dyn(
+            Box::new(move || bool_text(options::mask() & (1 << i) != 0)),
+            Some(Box::new(move |s| options::set(i, parse_bool(s)?))),
+            None,
+        ))
     }
 
     fn readdir(&self) -> Vec<(String, u64, u8)> {
-        ["stacktrace", "sym-offset"]
+        TRACE_OPTIONS
             .iter()
-            .map(|n| (String::from(*n), 0, uapi::DT_REG))
+            .map(|o| (String::from(o.name), 0, uapi::DT_REG))
             .collect()
     }
 }
 
-/// Mounts tracefs at `/sys/kernel/tracing`.
+/// A subsystem's or all events' `filter`: written to each event in
+/// `ids` that has the fields; reads back what was last written.
+fn filter_many(ids: Vec<u16>) -> Arc<Inode> {
+    let ids: Arc<Vec<u16>> = Arc::new(ids);
+    let w = ids.clone();
+    control_dyn(
+        Box::new(move || {
+            // Linux shows the subsystem's own string; the events' agree
+            // when it was last set through here.
+            let first = ids.first().map(|id| event_file::filter_text(*id));
+            match first {
+                Some(t) if ids.iter().all(|id| event_file::filter_text(*id) == t) => t,
+                _ => String::from("none\n"),
+            }
+        }),
+        Some(Box::new(move |s| event_file::set_filter_many(&w, s))),
+        None,
+    )
+}
+
+fn parse_u64(s: &str) -> Result<u64, Errno> {
+    s.trim().parse().map_err(|_| EINVAL)
+}
+
+static SAVED_CMDLINES_SIZE: AtomicUsize = AtomicUsize::new(128);
+static TRACING_THRESH: AtomicU64 = AtomicU64::new(0);
+
+/// The root's files added with filters and triggers.
+fn lookup_more(name: &str) -> Option<Arc<Inode>> {
+    Some(match name {
+        "per_cpu" => Inode::new(
+            uapi::S_IFDIR | 0o755,
+            InodeKind::PseudoDir(Arc::new(PerCpuDir(None))),
+        ),
+        "trace_options" => control(
+            options::text,
+            Some(|s| s.split_whitespace().try_for_each(options::apply)),
+        ),
+        "set_event_pid" => control_trunc(
+            event_file::pids_text,
+            Some(|s| {
+                for w in s.split_whitespace() {
+                    let pid: i32 = w.parse().map_err(|_| EINVAL)?;
+                    if pid < 0 {
+                        return Err(EINVAL);
+                    }
+                    event_file::add_pid(pid)?;
+                }
+                Ok(())
+            }),
+            Some(event_file::clear_pids),
+        ),
+        "error_log" => control_trunc(
+            event_file::error_log,
+            Some(|_| {
+                event_file::clear_error_log();
+                Ok(())
+            }),
+            Some(event_file::clear_error_log),
+        ),
+        "snapshot" => control(super::snapshot_text, Some(super::snapshot::write)),
+        "tracing_cpumask" => control(
+            || {
+                format!(
+                    "{:x}\n",
+                    event_file::CPUMASK.load(Ordering::Relaxed) & all_cpus()
+                )
+            },
+            Some(|s| {
+                let t: String = s.trim().chars().filter(|c| *c != ',').collect();
+                let m = u64::from_str_radix(&t, 16).map_err(|_| EINVAL)?;
+                if m & !all_cpus() != 0 {
+                    return Err(EINVAL);
+                }
+                event_file::CPUMASK.store(m, Ordering::Relaxed);
+                event_file::recompute();
+                Ok(())
+            }),
+        ),
+        "trace_clock" => control(super::trace_clock::text, Some(super::trace_clock::set)),
+        "saved_cmdlines" => control(
+            || super::saved_cmdlines(SAVED_CMDLINES_SIZE.load(Ordering::Relaxed)),
+            None,
+        ),
+        "saved_cmdlines_size" => control(
+            || format!("{}\n", SAVED_CMDLINES_SIZE.load(Ordering::Relaxed)),
+            Some(|s| {
+                let n = parse_u64(s)?;
+                // Linux: 1 to PID_MAX_DEFAULT.
+                if n == 0 || n > 32768 {
+                    return Err(EINVAL);
+                }
+                SAVED_CMDLINES_SIZE.store(n as usize, Ordering::Relaxed);
+                Ok(())
+            }),
+        ),
+        // No trace_printk() sites: the file exists and is empty.
+        "printk_formats" => control(String::new, None),
+        "tracing_thresh" => control(
+            || format!("{}\n", TRACING_THRESH.load(Ordering::Relaxed)),
+            Some(|s| {
+                TRACING_THRESH.store(parse_u64(s)?, Ordering::Relaxed);
+                Ok(())
+            }),
+        ),
+        "README" => control(|| String::from(README), None),
+        _ => return None,
+    })
+}
+
+fn all_cpus() -> u64 {
+    (1u64 << crate::percpu::NR_CPUS) - 1
+}
+
+const README: &str = "tracing mini-HOWTO:\n\n\
+# echo 0 > tracing_on : quick way to disable tracing\n\
+# echo 1 > tracing_on : quick way to re-enable tracing\n\n\
+ Important files:\n\
+  trace\t\t\t- The static contents of the buffer\n\
+\t\t\t  To clear the buffer write into this file: echo > trace\n\
+  trace_pipe\t\t- A consuming read to see the contents of the buffer\n\
+  current_tracer\t- function and latency tracers\n\
+  available_tracers\t- list of configured tracers for current_tracer\n\
+  error_log\t- error log for failed commands (that support it)\n\
+  buffer_size_kb\t- view and modify size of per cpu buffer\n\
+  trace_clock\t\t-change the clock used to order events\n\
+       local:   Per cpu clock but may not be synced across CPUs\n\
+      global:   Synced across CPUs but slows tracing down.\n\
+     counter:   Not a clock, but just an increment\n\
+      uptime:   Jiffy counter from time of boot\n\
+        perf:   Same clock that perf events use\n\
+  tracing_cpumask\t- Limit which CPUs to trace\n\
+  trace_marker\t\t- Writes into this file writes into the kernel buffer\n\
+  saved_cmdlines_size\t- echo command number in here to store comm-pid list\n\
+  snapshot\t\t- Like 'trace' but shows the content of the static\n\
+\t\t\t  snapshot buffer. Read the contents for more\n\
+\t\t\t  information\n\
+  set_event\t\t- Enables events by name written into it\n\
+\t\t\t  Can enable module events via: :mod:<module>\n\
+  events/\t\t- Directory containing all trace event subsystems:\n\
+      enable\t\t- Write 0/1 to enable/disable tracing of all events\n\
+  events/<system>/\t- Directory containing all trace events for <system>:\n\
+      enable\t\t- Write 0/1 to enable/disable tracing of all <system>\n\
+\t\t\t  events\n\
+      filter\t\t- If set, only events passing filter are traced\n\
+  events/<system>/<event>/\t- Directory containing control files for\n\
+\t\t\t  <event>:\n\
+      enable\t\t- Write 0/1 to enable/disable tracing of <event>\n\
+      filter\t\t- If set, only events passing filter are traced\n\
+      trigger\t\t- If set, a command to perform when event is hit\n\
+\t    Format: <trigger>[:count][if <filter>]\n\
+\t   trigger: traceon, traceoff\n\
+\t            enable_event:<system>:<event>\n\
+\t            disable_event:<system>:<event>\n\
+\t\t    stacktrace\n\
+\t\t    snapshot\n\
+\t   example: echo traceoff > events/block/block_unplug/trigger\n\
+\t            echo traceoff:3 > events/block/block_unplug/trigger\n\
+\t            echo 'enable_event:kmem:kmalloc:3 if nr_rq > 1' > \\\n\
+\t                  events/block/block_unplug/trigger\n\
+\t   The first disables tracing every time block_unplug is hit.\n\
+\t   The second disables tracing the first 3 times block_unplug is hit.\n\
+\t   The third enables the kmalloc event the first 3 times block_unplug\n\
+\t     is hit and has value of greater than 1 for the 'nr_rq' event field.\n\
+\t   Like function triggers, the counter is only decremented if it\n\
+\t    enabled or disabled tracing.\n\
+\t   To remove a trigger without a count:\n\
+\t     echo '!<trigger> > <system>/<event>/trigger\n\
+\t   To remove a trigger with a count:\n\
+\t     echo '!<trigger>:0 > <system>/<event>/trigger\n\
+\t   Filters can be ignored when removing a trigger.\n";
+
+/// `per_cpu/` (None) and `per_cpu/cpuN/` (Some(N)).
+struct PerCpuDir(Option<usize>);
+
+const PER_CPU_FILES: [&str; 3] = ["trace", "trace_pipe", "stats"];
+
+impl DirOps for PerCpuDir {
+    fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
+        match self.0 {
+            None => {
+                let n: usize = name.strip_prefix("cpu")?.parse().ok()?;
+                if n >= crate::percpu::NR_CPUS || !crate::smp::cpu_online(n) {
+                    return None;
+                }
+                Some(Inode::new(
+                    uapi::S_IFDIR | 0o755,
+                    InodeKind::PseudoDir(Arc::new(PerCpuDir(Some(n)))),
+                ))
+            }
+            Some(c) => Some(match name {
+                "trace" => control_dyn(
+                    Box::new(move || super::trace_text_of(1 << c)),
+                    Some(Box::new(move |_| {
+                        super::clear();
+                        Ok(())
+                    })),
+                    Some(Box::new(super::clear)),
+                ),
+                "trace_pipe" => Inode::new(
+                    uapi::S_IFREG | 0o444,
+                    InodeKind::Special(Arc::new(TracePipe(1 << c))),
+                ),
+                "stats" => control_dyn(Box::new(move || super::stats_text(c)), None, None),
+                // "trace_pipe_raw": helper "tracedat" adds it here.
+                _ => return None,
+            }),
+        }
+    }
+
+    fn readdir(&self) -> Vec<(String, u64, u8)> {
+        match self.0 {
+            None => (0..crate::percpu::NR_CPUS)
+                .filter(|c| crate::smp::cpu_online(*c))
+                .map(|c| (format!("cpu{c}"), 0, uapi::DT_DIR))
+                .collect(),
+            Some(_) => PER_CPU_FILES
+                .iter()
+                .map(|n| (String::from(*n), 0, uapi::DT_REG))
+                .collect(),
+        }
+    }
+}
+
+/// The root of debugfs: its `tracing` directory is tracefs, at the path
+/// Linux 4.19 and the book use (`/sys/kernel/debug/tracing`).
+pub struct DebugfsRoot;
+
+impl DirOps for DebugfsRoot {
+    fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
+        (name == "tracing").then(|| {
+            Inode::new(
+                uapi::S_IFDIR | 0o700,
+                InodeKind::PseudoDir(Arc::new(TracingRoot)),
+            )
+        })
+    }
+
+    fn readdir(&self) -> Vec<(String, u64, u8)> {
+        alloc::vec![(String::from("tracing"), 0, uapi::DT_DIR)]
+    }
+}
+
+/// Mounts tracefs at `/sys/kernel/tracing`, and debugfs (with tracefs
+/// as its `tracing`) at `/sys/kernel/debug`.
 pub fn init() {
     if crate::fs::namespace::kern_mount("tracefs", "tracefs", "/sys/kernel/tracing").is_err() {
         println!("tracefs: cannot mount /sys/kernel/tracing");
+    }
+    if crate::fs::namespace::kern_mount("debugfs", "debugfs", "/sys/kernel/debug").is_err() {
+        println!("debugfs: cannot mount /sys/kernel/debug");
     }
 }

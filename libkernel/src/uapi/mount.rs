@@ -71,6 +71,8 @@ pub const PROC_SUPER_MAGIC: u64 = 0x9fa0;
 pub const PIPEFS_MAGIC: u64 = 0x5049_5045;
 /// `f_type` of tracefs.
 pub const TRACEFS_MAGIC: u64 = 0x7472_6163;
+/// `f_type` of debugfs.
+pub const DEBUGFS_MAGIC: u64 = 0x6462_6720;
 
 /// `statfs.f_flags`: the fields are valid (`ST_VALID`).
 pub const ST_VALID: u64 = 0x0020;
