@@ -18,6 +18,7 @@ mod selftest;
 mod task;
 mod timer;
 mod trace;
+mod tracefs;
 mod watchdog;
 
 /// Every suite, in the order `ktest=all` runs them.
@@ -32,6 +33,7 @@ pub static SUITES: &[Suite] = &[
     sched::SUITE,
     task::SUITE,
     trace::SUITE,
+    tracefs::SUITE,
     fork::SUITE,
     futex::SUITE,
     watchdog::SUITE,

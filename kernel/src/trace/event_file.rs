@@ -271,6 +271,11 @@ pub fn write_trigger(ev: u16, line: &str) -> Result<(), Errno> {
         }
         EINVAL
     })?;
+    // A snapshot trigger needs the spare buffer, which Linux allocates
+    // when the trigger is set (`tracing_alloc_snapshot_instance`).
+    if !remove && t.cmd == TriggerCmd::Snapshot {
+        super::snapshot::alloc();
+    }
     update(ev, |f| {
         let at = f.triggers.iter().position(|x| x.t.cmd.same(&t.cmd));
         match (remove, at) {
@@ -367,6 +372,32 @@ fn fork_listed(parent: i32, child: i32) {
     if options::is_set(Opt::EVENT_FORK) && pid_listed(parent) {
         let _ = add_pid(child);
     }
+}
+
+/// When a task is freed, its pid leaves the list (Linux's
+/// `event_filter_pid_sched_process_exit`), so a reused pid is not traced.
+#[inline]
+pub fn free(pid: i32) {
+    if NR_PIDS.load(Ordering::Relaxed) > 0 {
+        remove_pid(pid);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn remove_pid(pid: i32) {
+    let guard = UPDATE.lock();
+    let n = NR_PIDS.load(Ordering::Relaxed).min(MAX_PIDS);
+    if let Some(i) = PIDS[..n]
+        .iter()
+        .position(|p| p.load(Ordering::Relaxed) == pid)
+    {
+        // The last one takes its place; a reader may see either.
+        PIDS[i].store(PIDS[n - 1].load(Ordering::Relaxed), Ordering::Relaxed);
+        NR_PIDS.store(n - 1, Ordering::Release);
+    }
+    drop(guard);
+    recompute();
 }
 
 /// Is the entry about a listed task? A switch counts if either side is

@@ -189,6 +189,7 @@ pub fn sched_process_wait(waiter: &Task, pid: i32) {
 #[inline(always)]
 pub fn sched_process_free(t: &Task) {
     comm_pid_prio(id::SCHED_PROCESS_FREE, t, t.pid());
+    super::event_file::free(t.pid());
 }
 
 /// `signal_generate`: `sig` sent to `to` with `si_code` `code`, to its
