@@ -221,28 +221,42 @@ pub fn record_words<const N: usize>(id: u16, payload: [u64; N]) {
             comm[0],
             comm[1],
         ];
-        // Filters, triggers, the pid list and the cpumask: one load
-        // unless one of them concerns this id.
-        let hooked = event_file::HOOKED.load(Ordering::Relaxed) & (1u64 << (id & 63)) != 0;
-        let post = if hooked {
-            event_file::pre_commit(id, pc.cpu, &head, &payload)
+        // Filters, triggers, the pid list and the cpumask: one load and
+        // a branch unless one of them concerns this id.
+        if event_file::HOOKED.load(Ordering::Relaxed) & (1u64 << (id & 63)) != 0 {
+            record_hooked(id, pc.cpu, ring, &head, &payload);
         } else {
-            Some(event_file::Post::default())
-        };
-        if let Some(post) = post {
             // Only the words the event uses are stored (see payload_words).
             let idx = ring.push_record(&head, &payload);
             if TP_PRINTK.load(Ordering::Relaxed) {
                 tp_printk(pc.cpu, ring, idx);
-            }
-            if hooked {
-                event_file::post_commit(post);
             }
         }
     }
     // Back to the caller's own IRQ state, with the caller's locks: nothing
     // new for the validator to mark.
     cpu::raw_local_irq_restore(flags);
+}
+
+/// [`record_words`] for an id with a filter, triggers or another check
+/// ([`event_file`]): out of line, so the common path stays short.
+#[cold]
+#[inline(never)]
+fn record_hooked<const N: usize>(
+    id: u16,
+    cpu: usize,
+    ring: &Ring,
+    head: &[u64; 4],
+    payload: &[u64; N],
+) {
+    let Some(post) = event_file::pre_commit(id, cpu, head, payload) else {
+        return;
+    };
+    let idx = ring.push_record(head, payload);
+    if TP_PRINTK.load(Ordering::Relaxed) {
+        tp_printk(cpu, ring, idx);
+    }
+    event_file::post_commit(post);
 }
 
 /// `tp_printk`: the entry also goes to the console as it is recorded. Out
