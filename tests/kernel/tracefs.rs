@@ -174,9 +174,13 @@ fn bad_filter_is_refused_and_the_old_one_kept() -> TestResult {
     write("events/sched/filter", "pid == 77")?;
     let wake = read("events/sched/sched_wakeup/filter")?;
     let switch = read(f)?;
+    let sys = read("events/sched/filter")?;
     write("events/sched/filter", "0")?;
     kassert_eq!(wake.as_str(), "pid == 77\n");
     kassert_eq!(switch.as_str(), "none\n");
+    kassert_eq!(sys.as_str(), "pid == 77\n");
+    kassert_eq!(read("events/sched/filter")?.as_str(), "none\n");
+    kassert_eq!(read("events/sched/sched_wakeup/filter")?.as_str(), "none\n");
     refused("events/sched/filter", "nosuch == 1")?;
     Ok(())
 }

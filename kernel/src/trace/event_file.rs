@@ -206,11 +206,38 @@ pub fn set_filter(ev: u16, text: &str) -> Result<(), Errno> {
     })
 }
 
+/// What was last written to a subsystem's `filter` (`""`: `events/filter`).
+static SYSTEM_FILTERS: SpinLock<Vec<(&'static str, String)>> = SpinLock::new(Vec::new());
+
+/// A subsystem's `filter` file: its last expression, or `none`.
+pub fn system_filter_text(sys: &str) -> String {
+    let f = SYSTEM_FILTERS.lock();
+    let t = f
+        .iter()
+        .find(|(s, _)| *s == sys)
+        .map_or(String::from("none\n"), |(_, t)| alloc::format!("{t}\n"));
+    drop(f);
+    t
+}
+
 /// Sets `text` as the filter of every event in `evs` that has the fields
-/// it names (a subsystem's `filter`, or `events/filter`); `EINVAL` if it
-/// fits none.
-pub fn set_filter_many(evs: &[u16], text: &str) -> Result<(), Errno> {
+/// it names (subsystem `sys`'s `filter`, or `events/filter`); `EINVAL` if
+/// it fits none.
+pub fn set_filter_many(sys: &'static str, evs: &[u16], text: &str) -> Result<(), Errno> {
     let t = text.trim();
+    let r = set_filter_each(evs, t);
+    if r.is_ok() {
+        let mut f = SYSTEM_FILTERS.lock();
+        f.retain(|(s, _)| *s != sys);
+        if !t.is_empty() && t != "0" {
+            f.push((sys, String::from(t)));
+        }
+        drop(f);
+    }
+    r
+}
+
+fn set_filter_each(evs: &[u16], t: &str) -> Result<(), Errno> {
     let mut ok = 0;
     let mut first_err = None;
     for &ev in evs {

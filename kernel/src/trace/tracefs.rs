@@ -358,7 +358,9 @@ struct EventDir(&'static TraceEvent);
 impl DirOps for EventsDir {
     fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
         match self.0 {
-            None if name == "filter" => Some(filter_many(EVENTS.iter().map(|e| e.id).collect())),
+            None if name == "filter" => {
+                Some(filter_many("", EVENTS.iter().map(|e| e.id).collect()))
+            }
             None => {
                 let e = EVENTS.iter().find(|e| e.system == name)?;
                 Some(Inode::new(
@@ -368,6 +370,7 @@ impl DirOps for EventsDir {
             }
             Some(sys) if name == "enable" => Some(subsys_enable(sys)),
             Some(sys) if name == "filter" => Some(filter_many(
+                sys,
                 EVENTS
                     .iter()
                     .filter(|e| e.system == sys)
@@ -557,22 +560,13 @@ impl DirOps for OptionsDir {
     }
 }
 
-/// A subsystem's or all events' `filter`: written to each event in
-/// `ids` that has the fields; reads back what was last written.
-fn filter_many(ids: Vec<u16>) -> Arc<Inode> {
-    let ids: Arc<Vec<u16>> = Arc::new(ids);
-    let w = ids.clone();
+/// A subsystem's (`sys`) or all events' (`""`) `filter`: written to each
+/// event in `ids` that has the fields; reads back what was last written
+/// there, as Linux keeps the subsystem's own string.
+fn filter_many(sys: &'static str, ids: Vec<u16>) -> Arc<Inode> {
     control_dyn(
-        Box::new(move || {
-            // Linux shows the subsystem's own string; the events' agree
-            // when it was last set through here.
-            let first = ids.first().map(|id| event_file::filter_text(*id));
-            match first {
-                Some(t) if ids.iter().all(|id| event_file::filter_text(*id) == t) => t,
-                _ => String::from("none\n"),
-            }
-        }),
-        Some(Box::new(move |s| event_file::set_filter_many(&w, s))),
+        Box::new(move || event_file::system_filter_text(sys)),
+        Some(Box::new(move |s| event_file::set_filter_many(sys, &ids, s))),
         None,
     )
 }

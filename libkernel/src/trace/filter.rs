@@ -15,7 +15,6 @@
 
 use super::trace_events::{Field, FieldValue};
 use super::{Record, FLAG_HARDIRQ, FLAG_IRQS_OFF, FLAG_NEED_RESCHED, PAYLOAD};
-use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -150,19 +149,35 @@ enum Value {
     Str(String),
 }
 
+/// One `field op value` test.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Node {
-    Pred { src: Source, op: Op, val: Value },
-    And(Box<Node>, Box<Node>),
-    Or(Box<Node>, Box<Node>),
-    Not(Box<Node>),
+struct Pred {
+    src: Source,
+    op: Op,
+    val: Value,
+}
+
+/// A step of the compiled expression, in postfix order (Linux also
+/// compiles a filter into a flat program, `struct prog_entry`): no
+/// recursion when a record is tested, whatever the nesting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Instr {
+    /// Push the result of predicate `n`.
+    Pred(usize),
+    /// Pop two, push both.
+    And,
+    /// Pop two, push either.
+    Or,
+    /// Negate the top.
+    Not,
 }
 
 /// A parsed expression, ready to test records of one event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Filter {
     text: String,
-    root: Node,
+    preds: Vec<Pred>,
+    prog: Vec<Instr>,
 }
 
 /// Linux's `TRACE_FLAG_*` bits, what `common_flags` compares against.
@@ -184,27 +199,100 @@ pub struct FilterRecord<'a> {
 }
 
 impl Filter {
-    /// Parses `text` against an event's `fields`.
+    /// Parses `text` against an event's `fields`: a shunting-yard pass
+    /// (no recursion, so no nesting can exhaust a kernel stack) into a
+    /// postfix program.
     pub fn parse(text: &str, fields: &[Field]) -> Result<Filter, ParseError> {
+        #[derive(Clone, Copy, PartialEq, Eq)]
+        enum Tok {
+            Open(usize),
+            And,
+            Or,
+            Not,
+        }
         let mut p = Parser {
             s: text.as_bytes(),
             i: 0,
             fields,
-            preds: 0,
         };
-        let root = p.expr(0)?;
-        p.skip_ws();
-        if p.i < p.s.len() {
-            let err = if p.s[p.i] == b')' {
-                FilterErr::TooManyClose
+        let (mut preds, mut prog, mut ops) = (Vec::new(), Vec::new(), Vec::new());
+        let mut depth = 0;
+        let mut want_operand = true;
+        // Moves operators that bind at least as tightly as `min` (Not
+        // over And over Or) from the stack to the program.
+        let pop = |ops: &mut Vec<Tok>, prog: &mut Vec<Instr>, min: Tok| {
+            while let Some(&t) = ops.last() {
+                let ok = match (t, min) {
+                    (Tok::Not, _) => true,
+                    (Tok::And, Tok::And | Tok::Or) => true,
+                    (Tok::Or, Tok::Or) => true,
+                    _ => false,
+                };
+                if !ok {
+                    break;
+                }
+                ops.pop();
+                prog.push(match t {
+                    Tok::Not => Instr::Not,
+                    Tok::And => Instr::And,
+                    _ => Instr::Or,
+                });
+            }
+        };
+        loop {
+            p.skip_ws();
+            let at = p.i;
+            let Some(&c) = p.s.get(at) else { break };
+            if want_operand {
+                if c == b'!' && p.s.get(at + 1) != Some(&b'=') {
+                    p.i += 1;
+                    ops.push(Tok::Not);
+                } else if c == b'(' {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return p.err(FilterErr::TooManyOpen, at);
+                    }
+                    p.i += 1;
+                    ops.push(Tok::Open(at));
+                } else {
+                    if preds.len() >= MAX_PREDS {
+                        return p.err(FilterErr::TooManyPreds, at);
+                    }
+                    preds.push(p.pred()?);
+                    prog.push(Instr::Pred(preds.len() - 1));
+                    want_operand = false;
+                }
+            } else if p.eat(b"&&") {
+                pop(&mut ops, &mut prog, Tok::And);
+                ops.push(Tok::And);
+                want_operand = true;
+            } else if p.eat(b"||") {
+                pop(&mut ops, &mut prog, Tok::Or);
+                ops.push(Tok::Or);
+                want_operand = true;
+            } else if p.eat(b")") {
+                pop(&mut ops, &mut prog, Tok::Or);
+                match ops.pop() {
+                    Some(Tok::Open(_)) => depth -= 1,
+                    _ => return p.err(FilterErr::TooManyClose, at),
+                }
+                // A group is an operand: a `!` before it applies now.
+                pop(&mut ops, &mut prog, Tok::Not);
             } else {
-                FilterErr::InvalidFilter
-            };
-            return Err(ParseError { err, pos: p.i });
+                return p.err(FilterErr::InvalidFilter, at);
+            }
+        }
+        if want_operand {
+            return p.err(FilterErr::InvalidFilter, p.i);
+        }
+        pop(&mut ops, &mut prog, Tok::Or);
+        if let Some(Tok::Open(at)) = ops.last() {
+            return p.err(FilterErr::TooManyOpen, *at);
         }
         Ok(Filter {
             text: String::from(text.trim()),
-            root,
+            preds,
+            prog,
         })
     }
 
@@ -215,16 +303,32 @@ impl Filter {
 
     /// Does the record pass?
     pub fn matches(&self, r: &FilterRecord) -> bool {
-        eval(&self.root, r)
-    }
-}
-
-fn eval(n: &Node, r: &FilterRecord) -> bool {
-    match n {
-        Node::And(a, b) => eval(a, r) && eval(b, r),
-        Node::Or(a, b) => eval(a, r) || eval(b, r),
-        Node::Not(a) => !eval(a, r),
-        Node::Pred { src, op, val } => pred(src, *op, val, r),
+        // Each predicate pushes one value, so MAX_PREDS bound the stack.
+        let mut stack = [false; MAX_PREDS];
+        let mut sp = 0;
+        for ins in &self.prog {
+            match *ins {
+                Instr::Pred(n) => {
+                    let p = &self.preds[n];
+                    if let Some(slot) = stack.get_mut(sp) {
+                        *slot = pred(&p.src, p.op, &p.val, r);
+                    }
+                    sp += 1;
+                }
+                Instr::Not if sp > 0 => stack[sp - 1] = !stack[sp - 1],
+                Instr::And if sp > 1 => {
+                    sp -= 1;
+                    stack[sp - 1] &= stack[sp];
+                }
+                Instr::Or if sp > 1 => {
+                    sp -= 1;
+                    stack[sp - 1] |= stack[sp];
+                }
+                // The parser never builds these.
+                _ => return false,
+            }
+        }
+        sp == 1 && stack[0]
     }
 }
 
@@ -373,7 +477,6 @@ struct Parser<'a> {
     s: &'a [u8],
     i: usize,
     fields: &'a [Field],
-    preds: usize,
 }
 
 impl Parser<'_> {
@@ -397,46 +500,7 @@ impl Parser<'_> {
         }
     }
 
-    /// `or := and ('||' and)*`
-    fn expr(&mut self, depth: usize) -> Result<Node, ParseError> {
-        let mut n = self.and(depth)?;
-        while self.eat(b"||") {
-            n = Node::Or(Box::new(n), Box::new(self.and(depth)?));
-        }
-        Ok(n)
-    }
-
-    /// `and := unary ('&&' unary)*`
-    fn and(&mut self, depth: usize) -> Result<Node, ParseError> {
-        let mut n = self.unary(depth)?;
-        while self.eat(b"&&") {
-            n = Node::And(Box::new(n), Box::new(self.unary(depth)?));
-        }
-        Ok(n)
-    }
-
-    /// `unary := '!' unary | '(' or ')' | pred`
-    fn unary(&mut self, depth: usize) -> Result<Node, ParseError> {
-        if depth >= MAX_DEPTH {
-            return self.err(FilterErr::TooManyOpen, self.i);
-        }
-        self.skip_ws();
-        if self.s.get(self.i) == Some(&b'!') && self.s.get(self.i + 1) != Some(&b'=') {
-            self.i += 1;
-            return Ok(Node::Not(Box::new(self.unary(depth + 1)?)));
-        }
-        if self.eat(b"(") {
-            let open = self.i - 1;
-            let n = self.expr(depth + 1)?;
-            if !self.eat(b")") {
-                return self.err(FilterErr::TooManyOpen, open);
-            }
-            return Ok(n);
-        }
-        self.pred()
-    }
-
-    fn pred(&mut self) -> Result<Node, ParseError> {
+    fn pred(&mut self) -> Result<Pred, ParseError> {
         self.skip_ws();
         let start = self.i;
         while self
@@ -448,8 +512,7 @@ impl Parser<'_> {
         }
         if self.i == start {
             let err = match self.s.get(self.i) {
-                None => FilterErr::InvalidFilter,
-                Some(b')') => FilterErr::TooManyClose,
+                None | Some(b')') => FilterErr::InvalidFilter,
                 Some(_) => FilterErr::InvalidOp,
             };
             return self.err(err, self.i);
@@ -467,10 +530,6 @@ impl Parser<'_> {
         })?;
         self.skip_ws();
         let vpos = self.i;
-        self.preds += 1;
-        if self.preds > MAX_PREDS {
-            return self.err(FilterErr::TooManyPreds, start);
-        }
         let val = match self.s.get(self.i) {
             Some(&q) if q == b'"' || q == b'\'' => {
                 if !src.is_string() {
@@ -525,7 +584,7 @@ impl Parser<'_> {
             }
             _ => return self.err(FilterErr::InvalidValue, vpos),
         };
-        Ok(Node::Pred { src, op, val })
+        Ok(Pred { src, op, val })
     }
 
     fn op(&mut self) -> Option<Op> {
@@ -741,6 +800,35 @@ mod tests {
         ));
         assert!(on("((((prev_pid == 100))))", &r));
         assert!(on("prev_pid==100&&next_comm~\"s*\"", &r), "no spaces");
+    }
+
+    #[test]
+    fn negated_groups_and_deep_nesting() {
+        let r = switch_rec("bash", 100, "sh", 7);
+        assert!(!on("!(prev_pid == 100 || next_pid == 1)", &r));
+        assert!(on("!(prev_pid == 1) && !(next_pid == 1)", &r));
+        assert!(on("!!(prev_pid == 100)", &r));
+        assert!(on(
+            "!(!(prev_pid == 100) || next_pid == 1) && next_pid == 7",
+            &r
+        ));
+        let deep = alloc::format!(
+            "{}prev_pid == 100{}",
+            "(".repeat(MAX_DEPTH),
+            ")".repeat(MAX_DEPTH)
+        );
+        assert!(on(&deep, &r));
+        let deeper = alloc::format!("({deep})");
+        assert_eq!(err(&deeper).err, FilterErr::TooManyOpen);
+        assert_eq!(err("()").err, FilterErr::InvalidFilter);
+        assert_eq!(
+            err("(prev_pid == 1)(next_pid == 1)").err,
+            FilterErr::InvalidFilter
+        );
+        assert_eq!(err("!").err, FilterErr::InvalidFilter);
+        // A long chain is evaluated without recursion.
+        let chain = alloc::vec!["prev_pid == 100"; MAX_PREDS].join(" && ");
+        assert!(on(&chain, &r));
     }
 
     #[test]
