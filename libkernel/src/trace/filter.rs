@@ -222,12 +222,10 @@ impl Filter {
         // over And over Or) from the stack to the program.
         let pop = |ops: &mut Vec<Tok>, prog: &mut Vec<Instr>, min: Tok| {
             while let Some(&t) = ops.last() {
-                let ok = match (t, min) {
-                    (Tok::Not, _) => true,
-                    (Tok::And, Tok::And | Tok::Or) => true,
-                    (Tok::Or, Tok::Or) => true,
-                    _ => false,
-                };
+                let ok = matches!(
+                    (t, min),
+                    (Tok::Not, _) | (Tok::And, Tok::And | Tok::Or) | (Tok::Or, Tok::Or)
+                );
                 if !ok {
                     break;
                 }
