@@ -349,6 +349,44 @@ fn per_cpu_trace_and_cpumask_select_cpus() -> TestResult {
     Ok(())
 }
 
+fn mark_many() {
+    for i in 0..5000 {
+        trace::events::print(format!("nooverwrite {i}").as_bytes());
+    }
+}
+
+fn nooverwrite_keeps_the_oldest_and_counts_drops() -> TestResult {
+    write("options/overwrite", "0")?;
+    write("trace", "")?;
+    crate::smp::call_on_cpu(1, mark_many, true);
+    let stats = read("per_cpu/cpu1/stats")?;
+    let text = read("per_cpu/cpu1/trace")?;
+    write("options/overwrite", "1")?;
+    write("trace", "")?;
+    let num = |key: &str| -> u64 {
+        stats
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(u64::MAX)
+    };
+    let (entries, dropped) = (num("entries:"), num("dropped events:"));
+    kassert!(
+        entries < 5000 && dropped == 5000 - entries,
+        "stats:\n{stats}"
+    );
+    kassert_eq!(num("overrun:"), 0);
+    kassert!(
+        text.contains("nooverwrite 0\n"),
+        "the oldest entry was overwritten"
+    );
+    kassert!(
+        !text.contains("nooverwrite 4999\n"),
+        "a full buffer took more"
+    );
+    Ok(())
+}
+
 fn set_event_pid_limits_events_to_listed_tasks() -> TestResult {
     let was = start_switches()?;
     // The listed thread must exist first: start it, list it, then look.
@@ -495,6 +533,10 @@ pub const SUITE: Suite = Suite {
         TestCase {
             name: "per_cpu_trace_and_cpumask_select_cpus",
             run: per_cpu_trace_and_cpumask_select_cpus,
+        },
+        TestCase {
+            name: "nooverwrite_keeps_the_oldest_and_counts_drops",
+            run: nooverwrite_keeps_the_oldest_and_counts_drops,
         },
         TestCase {
             name: "set_event_pid_limits_events_to_listed_tasks",

@@ -54,6 +54,8 @@ static UPDATE: SpinLock<()> = SpinLock::new(());
 const MAX_PIDS: usize = 64;
 static PIDS: [AtomicI32; MAX_PIDS] = [const { AtomicI32::new(0) }; MAX_PIDS];
 static NR_PIDS: AtomicUsize = AtomicUsize::new(0);
+/// Per CPU: entries dropped because the buffer was full (`nooverwrite`).
+pub static DROPPED: [AtomicU64; NR_CPUS] = [const { AtomicU64::new(0) }; NR_CPUS];
 /// `tracing_cpumask`.
 pub static CPUMASK: AtomicU64 = AtomicU64::new(u64::MAX);
 
@@ -85,6 +87,7 @@ pub fn recompute() {
     let global = NR_PIDS.load(Ordering::Relaxed) > 0
         || CPUMASK.load(Ordering::Relaxed) & all_cpus() != all_cpus()
         || options::is_set(Opt::STACKTRACE)
+        || !options::is_set(Opt::OVERWRITE)
         || options::is_set(Opt::FUNC_STACKTRACE);
     if global {
         hooked = u64::MAX;
@@ -483,10 +486,27 @@ fn take(left: &AtomicI64) -> bool {
 /// and decides whether it is recorded (`None`: drop it).
 #[cold]
 #[inline(never)]
-pub fn pre_commit(ev: u16, cpu: usize, head: &[u64; 4], payload: &[u64]) -> Option<Post> {
+pub fn pre_commit(
+    ev: u16,
+    cpu: usize,
+    ring: &libkernel::trace::Ring,
+    head: &[u64; 4],
+    payload: &[u64],
+) -> Option<Post> {
     let mut post = Post::default();
     if CPUMASK.load(Ordering::Relaxed) & (1 << cpu) == 0 {
         return None;
+    }
+    // `nooverwrite`: a full buffer keeps what it has and drops the new
+    // entry (Linux's producer/consumer mode), counting it for `stats`.
+    if !options::is_set(Opt::OVERWRITE) {
+        let unread = super::CLEARED[cpu]
+            .load(Ordering::Relaxed)
+            .max(super::CONSUMED[cpu].load(Ordering::Relaxed));
+        if ring.written().saturating_sub(unread) >= ring.capacity() {
+            DROPPED[cpu].fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
     }
     let mut w = [0u64; WORDS];
     w[..4].copy_from_slice(head);

@@ -249,7 +249,7 @@ fn record_hooked<const N: usize>(
     head: &[u64; 4],
     payload: &[u64; N],
 ) {
-    let Some(post) = event_file::pre_commit(id, cpu, head, payload) else {
+    let Some(post) = event_file::pre_commit(id, cpu, ring, head, payload) else {
         return;
     };
     let idx = ring.push_record(head, payload);
@@ -446,7 +446,10 @@ pub fn stats_text(c: usize) -> String {
     } else {
         s.push_str(&alloc::format!("now ts: {now}\n"));
     }
-    s.push_str(&alloc::format!("dropped events: 0\nread events: {read}\n"));
+    s.push_str(&alloc::format!(
+        "dropped events: {}\nread events: {read}\n",
+        event_file::DROPPED[c].load(Ordering::Relaxed)
+    ));
     s
 }
 
@@ -481,6 +484,7 @@ pub fn clear() {
         let head = ring(c).map_or(0, |r| r.written());
         CLEARED[c].store(head, Ordering::Relaxed);
         CONSUMED[c].store(head, Ordering::Relaxed);
+        event_file::DROPPED[c].store(0, Ordering::Relaxed);
     }
 }
 
