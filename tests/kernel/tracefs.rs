@@ -244,12 +244,23 @@ fn stacktrace_trigger_adds_a_stack_entry() -> TestResult {
         .iter()
         .position(|l| l.contains("next_comm=stk_probe"))
         .ok_or_else(|| Fail::Failed(format!("no switch to stk_probe:\n{text}")))?;
+    // The next entry of that CPU (others' may come between, by time).
+    let cpu = ls[at]
+        .split(']')
+        .next()
+        .and_then(|h| h.rsplit('[').next())
+        .unwrap_or("?");
+    let tag = format!("[{cpu}]");
+    let next = ls[at + 1..]
+        .iter()
+        .position(|l| l.contains(&tag))
+        .map(|i| at + 1 + i);
     kassert!(
-        ls.get(at + 1).is_some_and(|l| l.ends_with("<stack trace>")),
-        "no stack trace after the event:\n{text}"
+        next.is_some_and(|n| ls[n].ends_with("<stack trace>")),
+        "no stack trace after the event on {tag}:\n{text}"
     );
     kassert!(
-        ls.get(at + 2).is_some_and(|l| l.starts_with(" => ")),
+        next.is_some_and(|n| ls.get(n + 1).is_some_and(|l| l.starts_with(" => "))),
         "stack trace without frames:\n{text}"
     );
     kassert_eq!(text.matches("<stack trace>").count(), 1);
