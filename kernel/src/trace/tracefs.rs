@@ -1,10 +1,14 @@
-//! `/sys/kernel/tracing` (Linux's tracefs): the files users and scripts
-//! configure tracing with, exactly as on Linux: `tracing_on`,
-//! `current_tracer`, `trace`, `trace_pipe`, `set_event`,
-//! `events/<subsys>/<event>/{enable,format,id}`, `set_ftrace_filter`,
-//! `trace_marker`, `buffer_size_kb`, `options/{stacktrace,sym-offset}`.
+//! `/sys/kernel/tracing` (Linux's tracefs), also `tracing/` in debugfs at
+//! `/sys/kernel/debug`: the files users and scripts configure tracing
+//! with, exactly as on Linux: `tracing_on`, `current_tracer`, `trace`,
+//! `trace_pipe`, `set_event`, `set_event_pid`,
+//! `events/<subsys>/<event>/{enable,filter,format,id,trigger}`,
+//! `set_ftrace_filter`, `trace_marker`, `buffer_size_kb`, `trace_options`
+//! and `options/*`, `per_cpu/cpuN/{trace,trace_pipe,stats}`, `snapshot`,
+//! `tracing_cpumask`, `trace_clock`, `saved_cmdlines`, `error_log`...
 //! The events and their `format` files come from their declarations in
-//! `libkernel::trace::events`.
+//! `libkernel::trace::events`; filters and triggers are kept in
+//! [`super::event_file`].
 
 use super::function;
 use super::{event_file, options};
