@@ -335,6 +335,13 @@ fn per_cpu_trace_and_cpumask_select_cpus() -> TestResult {
         "per_cpu/cpu1/trace:\n{one}"
     );
     kassert!(one.contains("percpu mark 1"), "{one}");
+    // Emptying one CPU's file leaves the others.
+    write("per_cpu/cpu1/trace", "")?;
+    let after = read("trace")?;
+    kassert!(
+        !after.contains("percpu mark 1") && after.contains("percpu mark 0"),
+        "{after}"
+    );
     kassert!(
         stats.starts_with("entries: ")
             && stats.contains("\noverrun: 0\ncommit overrun: 0\nbytes: ")
@@ -466,6 +473,10 @@ fn options_change_the_trace_text() -> TestResult {
         "{all}"
     );
     refused("trace_options", "nosuch")?;
+    write("options/markers", "0")?;
+    let r = try_write("trace_marker", "no markers");
+    write("options/markers", "1")?;
+    kassert!(r == Err(crate::errno::EINVAL), "nomarkers: {r:?}");
     refused("options/irq-info", "2")?;
     Ok(())
 }

@@ -480,7 +480,12 @@ pub fn saved_cmdlines(max: usize) -> String {
 
 /// Empties the buffers (`echo > trace`).
 pub fn clear() {
-    for c in 0..NR_CPUS {
+    clear_cpus(u64::MAX);
+}
+
+/// Empties the buffers of the CPUs in `cpus` (`echo > per_cpu/cpuN/trace`).
+pub fn clear_cpus(cpus: u64) {
+    for c in (0..NR_CPUS).filter(|c| cpus & (1 << c) != 0) {
         let head = ring(c).map_or(0, |r| r.written());
         CLEARED[c].store(head, Ordering::Relaxed);
         CONSUMED[c].store(head, Ordering::Relaxed);

@@ -149,6 +149,10 @@ impl FileOps for Marker {
     }
 
     fn write(&self, _: &Inode, _: u64, buf: &[u8]) -> Result<usize, Errno> {
+        // `nomarkers`: the file refuses writes (Linux's tracing_mark_write).
+        if !options::is_set(options::Opt::MARKERS) {
+            return Err(EINVAL);
+        }
         super::events::print(buf);
         Ok(buf.len())
     }
@@ -749,10 +753,10 @@ impl DirOps for PerCpuDir {
                 "trace" => control_dyn(
                     Box::new(move || super::trace_text_of(1 << c)),
                     Some(Box::new(move |_| {
-                        super::clear();
+                        super::clear_cpus(1 << c);
                         Ok(())
                     })),
-                    Some(Box::new(super::clear)),
+                    Some(Box::new(move || super::clear_cpus(1 << c))),
                 ),
                 "trace_pipe" => Inode::new(
                     uapi::S_IFREG | 0o444,
