@@ -19,7 +19,7 @@
 # (after the standard files, so it may replace them).
 #
 # Initramfs layout: /init; /bin/ with the shell and tools (sh echo cat ls
-# sleep kill ps true false mkdir poweroff reboot), hello, raspbian_fork,
+# sleep kill ps true false mkdir mount poweroff reboot), hello, raspbian_fork,
 # raspbian_thread, usertests, forkloop, faultinject, bench (make bench), fuzz
 # (the system-call fuzzer, user/fuzz.mk), notelf and the C programs
 # <name>_c (hello_c, raspbian_fork_c, raspbian_thread_c, jobctl_c,
@@ -46,7 +46,7 @@ USER_HOST      ?= $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 USER_OBJCOPY   ?= $(shell rustc --print sysroot)/lib/rustlib/$(USER_HOST)/bin/llvm-objcopy
 
 USER_RUST_OUT  := target/$(USER_TARGET)/release
-USER_RUST_BINS := sh echo cat ls sleep kill ps true false mkdir poweroff \
+USER_RUST_BINS := sh echo cat ls sleep kill ps true false mkdir mount poweroff \
                   hello raspbian_fork raspbian_thread usertests forkloop faultinject \
                   bench fuzz
 USER_C_SRCS    := $(wildcard $(USER_DIR)/c/*.c)

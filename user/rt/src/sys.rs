@@ -555,6 +555,29 @@ pub fn chdir(path: &CStr) -> SysResult {
     res(unsafe { syscall1(nr::CHDIR, path.as_ptr() as usize) })
 }
 
+/// `mount(source, target, fstype, flags, data)`; `data` is the
+/// comma-separated option string, or none.
+pub fn mount(
+    source: &CStr,
+    target: &CStr,
+    fstype: &CStr,
+    flags: u64,
+    data: Option<&CStr>,
+) -> SysResult {
+    // SAFETY: the strings are NUL-terminated and only read; data may be
+    // null, which the kernel takes as no options.
+    res(unsafe {
+        syscall5(
+            nr::MOUNT,
+            source.as_ptr() as usize,
+            target.as_ptr() as usize,
+            fstype.as_ptr() as usize,
+            flags as usize,
+            data.map_or(0, |d| d.as_ptr() as usize),
+        )
+    })
+}
+
 /// `mkdirat(dirfd, path, mode)`.
 pub fn mkdirat(dirfd: i32, path: &CStr, mode: u32) -> SysResult {
     // SAFETY: path is NUL-terminated and only read.
