@@ -8,6 +8,7 @@ mod console;
 mod dtb;
 mod exception;
 mod fork;
+mod ftrace;
 mod futex;
 mod heap;
 mod ipi;
@@ -32,6 +33,7 @@ pub static SUITES: &[Suite] = &[
     sched::SUITE,
     task::SUITE,
     trace::SUITE,
+    ftrace::SUITE,
     fork::SUITE,
     futex::SUITE,
     watchdog::SUITE,

@@ -5,7 +5,8 @@
 use crate::ktest::{Fail, Suite, TestCase, TestResult};
 use crate::percpu::{self, NR_CPUS};
 use crate::sched::wait::msleep;
-use crate::trace::{self, function};
+use crate::trace;
+use crate::trace::ftrace::{self, List};
 use alloc::format;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -185,14 +186,17 @@ fn enable_disable_and_function_filter_work() -> TestResult {
 
     // Function tracer with a filter: only the selected function appears.
     trace::clear();
-    function::clear_filter();
-    kassert_eq!(function::add_filter("do_exi*"), 1);
-    trace::set_function_tracer(true);
+    ftrace::clear(List::Filter);
+    let n = ftrace::apply(List::Filter, "do_exi*").map_err(|e| Fail::Failed(format!("{e:?}")))?;
+    kassert!(n >= 1, "do_exi* matched nothing");
+    trace::set_current_tracer("function").map_err(|e| Fail::Failed(format!("{e:?}")))?;
     let _ = crate::kthread::kthread_run(|| 0, "ftrace_probe");
     msleep(50);
-    trace::set_function_tracer(false);
-    function::clear_filter();
+    trace::set_tracing_on(false);
     let text = trace::trace_text();
+    trace::set_tracing_on(true);
+    trace::set_current_tracer("nop").map_err(|e| Fail::Failed(format!("{e:?}")))?;
+    ftrace::clear(List::Filter);
     trace::clear();
     kassert!(text.contains(" do_exit+0x"), "no do_exit line:\n{text}");
     kassert!(

@@ -14,6 +14,7 @@ use core::fmt::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 pub mod events;
+pub mod graph;
 pub mod trace_events;
 
 pub use events::{prev_state_str, EVENTS, STATE_PREEMPTED};
@@ -30,11 +31,16 @@ pub mod id {
     pub const FUNCTION: u16 = LAST_EVENT + 2;
     /// A stack trace: a count, then return addresses.
     pub const STACK_TRACE: u16 = LAST_EVENT + 3;
+    /// A function_graph entry: function, depth.
+    pub const FUNCGRAPH_ENTRY: u16 = LAST_EVENT + 4;
+    /// A function_graph return: function, call time (ticks; ns once read),
+    /// depth, overrun.
+    pub const FUNCGRAPH_EXIT: u16 = LAST_EVENT + 5;
 }
 
 // The kernel keeps an enable bit per id below bit 62 (its tracers' bits).
 const _: () = assert!(
-    id::STACK_TRACE < 62,
+    id::FUNCGRAPH_EXIT < 62,
     "too many trace events for the enable mask"
 );
 
@@ -54,6 +60,8 @@ pub fn payload_words(ev: u16) -> usize {
         Some(e) => e.class.words,
         // ip and parent ip.
         None if ev == id::FUNCTION => 2,
+        None if ev == id::FUNCGRAPH_ENTRY => 2,
+        None if ev == id::FUNCGRAPH_EXIT => 4,
         None => PAYLOAD / 8,
     }
 }
@@ -605,6 +613,25 @@ pub fn format_item(out: &mut String, item: &Item, syms: Option<&Kallsyms>, sym_o
             out.push_str(" <-");
             format_ret_sym(out, syms, parent, sym_offset);
             out.push('\n');
+        }
+        id::FUNCGRAPH_ENTRY | id::FUNCGRAPH_EXIT => {
+            // Outside the graph tracer's own output: Linux's raw
+            // `funcgraph_entry`/`funcgraph_exit` text.
+            let (func, second) = (p.u64(), p.u64());
+            let arrow = if r.id == id::FUNCGRAPH_ENTRY {
+                "-->"
+            } else {
+                "<--"
+            };
+            out.push_str(arrow);
+            out.push(' ');
+            format_sym(out, syms, func, false);
+            let depth = if r.id == id::FUNCGRAPH_ENTRY {
+                second
+            } else {
+                p.u64()
+            };
+            let _ = writeln!(out, " ({depth})");
         }
         id::STACK_TRACE => {
             out.push_str("<stack trace>\n");
