@@ -23,10 +23,11 @@ pub static INIT_STARTED: AtomicBool = AtomicBool::new(false);
 
 use libkernel::uapi::{self, __WALL, __WCLONE, __WNOTHREAD, WCONTINUED, WNOHANG, WUNTRACED};
 
-/// Ends the current task with `code` (`do_exit`). Never returns.
+/// Ends the current task with `code` (`do_exit`). Never returns. Callers
+/// that end with the call use `noreturn_call!` (see there why).
 #[inline(never)]
 #[no_mangle]
-pub fn do_exit(code: i32) -> ! {
+pub extern "C" fn do_exit(code: i32) -> ! {
     let tsk = task::current();
     if tsk.pid() == 1 && INIT_STARTED.load(Ordering::Relaxed) {
         panic!("Attempted to kill init! exitcode=0x{:08x}", code);
@@ -108,7 +109,7 @@ fn exit_files(tsk: &Task) {
 /// with that status. A thread killed by a sibling's `execve` exits with 0.
 #[inline(never)]
 #[no_mangle]
-pub fn do_group_exit(mut exit_code: i32) -> ! {
+pub extern "C" fn do_group_exit(mut exit_code: i32) -> ! {
     let me = task::current_ptr();
     // SAFETY: the current task is alive while it runs, and its `signal`
     // with it.
@@ -130,7 +131,7 @@ pub fn do_group_exit(mut exit_code: i32) -> ! {
             zap_other_threads(sig);
         }
     }
-    do_exit(exit_code)
+    crate::noreturn_call!(do_exit, exit_code)
 }
 
 /// Sends `SIGKILL` to every thread of the process but the caller
@@ -155,14 +156,14 @@ pub fn zap_other_threads(sig: &crate::signal::SignalStruct) -> usize {
 /// `exit(code)`: ends the calling thread only; the process ends with its
 /// last thread (`pthread_exit`, and every program without threads).
 pub fn sys_exit(code: i32) -> Result<i64, Errno> {
-    do_exit((code & 0xff) << 8)
+    crate::noreturn_call!(do_exit, (code & 0xff) << 8)
 }
 
 /// `exit_group(code)`.
 #[inline(never)]
 #[no_mangle]
 pub fn sys_exit_group(code: i32) -> Result<i64, Errno> {
-    do_group_exit((code & 0xff) << 8)
+    crate::noreturn_call!(do_group_exit, (code & 0xff) << 8)
 }
 
 /// `wait4(pid, status, options, rusage)`: pid -1 any child, > 0 that one,
