@@ -14,6 +14,8 @@ use core::fmt::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 pub mod events;
+pub mod ring_buffer_page;
+pub mod trace_entries;
 pub mod trace_events;
 
 pub use events::{prev_state_str, EVENTS, STATE_PREEMPTED};
@@ -474,6 +476,14 @@ impl<'a> Kallsyms<'a> {
             .map(|i| self.entry(i))
             .find(|e| self.name(e.2) == name)
             .map(|e| e.0)
+    }
+
+    /// Every symbol: (address, size, name), in address order.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, u64, &'a str)> + '_ {
+        (0..self.count).map(|i| {
+            let (addr, size, name) = self.entry(i);
+            (addr, size, self.name(name))
+        })
     }
 
     /// Number of symbols.
