@@ -10,6 +10,7 @@
 pub mod events;
 pub mod function;
 pub mod kallsyms;
+pub mod raw;
 pub mod tracefs;
 
 use crate::arch::cpu;

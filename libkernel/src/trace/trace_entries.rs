@@ -123,8 +123,14 @@ pub fn raw_entry(r: &Record, out: &mut Vec<u8>) -> bool {
             let n = word(&r.payload, 0).min(PAYLOAD as u64 / 8 - 1) as usize;
             out.extend_from_slice(&(n as i32).to_le_bytes());
             out.extend_from_slice(&[0; 4]);
+            // A stack shorter than the array ends with ULONG_MAX, as
+            // Linux's save_stack_trace() ends it (readers stop there).
             for i in 0..FTRACE_STACK_ENTRIES {
-                let a = if i < n { word(&r.payload, 1 + i) } else { 0 };
+                let a = match i.cmp(&n) {
+                    core::cmp::Ordering::Less => word(&r.payload, 1 + i),
+                    core::cmp::Ordering::Equal => u64::MAX,
+                    core::cmp::Ordering::Greater => 0,
+                };
                 out.extend_from_slice(&a.to_le_bytes());
             }
         }
@@ -206,7 +212,8 @@ mod tests {
         assert_eq!(&out[8..12], &2i32.to_le_bytes());
         assert_eq!(&out[16..24], &0xau64.to_le_bytes());
         assert_eq!(&out[24..32], &0xbu64.to_le_bytes());
-        assert!(out[32..].iter().all(|&b| b == 0));
+        assert_eq!(&out[32..40], &u64::MAX.to_le_bytes());
+        assert!(out[40..].iter().all(|&b| b == 0));
 
         let mut w = PayloadWriter::default();
         w.bytes(b"hello\n");
