@@ -503,6 +503,49 @@ mod tests {
         assert_eq!(&evs[0].data[..2], &id::SCHED_WAKEUP.to_le_bytes());
     }
 
+    const TRACE: &str = "# tracer: function\n#\n\
+              sh-3     [001] ....     0.232427: _do_fork+0x34/0x714 <-sys_clone+0x13c/0x174\n\
+              sh-3     [001] ....     0.232821: <stack trace>\n \
+=> _do_fork+0x58/0x714\n => sys_clone+0x13c/0x174\n\
+          <idle>-0     [000] d..2     0.237674: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R+ ==> next_comm=sh next_pid=4 next_prio=120\n\
+              sh-3     [001] ....     0.238000: tracing_mark_write: hello\n";
+
+    const REPORT: &str = "cpus=4\n\
+              sh-3     [001]     0.232427: function:              _do_fork <-- sys_clone\n\
+              sh-3     [001]     0.232821: kernel_stack:         \t=> _do_fork\n\
+\t=> sys_clone\n\t=> 0xffffffffffffffff\n\t=> 0x0\n\
+          <idle>-0     [000]     0.237674: sched_switch:         prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R+ ==> next_comm=sh next_pid=4 next_prio=120\n\
+   raspbian_fork-3     [001]     0.238000: print:                0x0: hello\n";
+
+    #[test]
+    fn a_report_that_shows_the_same_entries_passes() {
+        let o = check_report(TRACE, REPORT);
+        assert!(o.iter().all(|o| o.passed), "{:?}", o);
+        assert_eq!(shown_in_report(REPORT)[1].body, "_do_fork\nsys_clone\n");
+        assert_eq!(shown_in_trace(TRACE)[0].body, "_do_fork <-- sys_clone");
+    }
+
+    #[test]
+    fn a_report_that_differs_says_where() {
+        let late = REPORT.replace("0.237674", "0.237675");
+        let o = check_report(TRACE, &late);
+        assert!(o[0].passed && !o[1].passed, "{:?}", o);
+        assert!(
+            o[1].found[1].contains("0.237674 [000] pid 0 sched_switch"),
+            "{:?}",
+            o[1]
+        );
+        let field = REPORT.replace("next_pid=4", "next_pid=5");
+        let o = check_report(TRACE, &field);
+        assert!(o[1].passed && !o[2].passed, "{:?}", o);
+        let short = REPORT.lines().take(2).collect::<Vec<_>>().join("\n");
+        assert!(!check_report(TRACE, &short)[0].passed);
+        assert!(
+            !check_report("", "")[0].passed,
+            "nothing to compare is a failure"
+        );
+    }
+
     #[test]
     fn missing_pieces_are_named() {
         let mut files = sample_files();
