@@ -71,7 +71,7 @@ mod decode {
     /// Decodes one base64 line.
     pub fn decode_line(line: &str) -> Option<Vec<u8>> {
         let b = line.as_bytes();
-        if b.len() % 4 != 0 {
+        if !b.len().is_multiple_of(4) {
             return None;
         }
         let mut out = Vec::new();

@@ -154,7 +154,7 @@ pub fn write(input: &Input) -> Result<Vec<u8>, String> {
             .iter()
             .find(|(c, _)| *c == cpu)
             .map_or(&[][..], |(_, d)| *d);
-        if data.len() % PAGE_SIZE != 0 {
+        if !data.len().is_multiple_of(PAGE_SIZE) {
             return Err(format!("cpu{cpu}: {} bytes is not whole pages", data.len()));
         }
         events(data).map_err(|e| format!("cpu{cpu}: {e}"))?;
