@@ -391,6 +391,43 @@ fn trace_pipe_raw_gives_linux_pages_and_consumes_them() -> TestResult {
     Ok(())
 }
 
+fn late_marker() -> i32 {
+    msleep(100);
+    trace::events::print(b"raw late");
+    0
+}
+
+fn trace_pipe_raw_blocks_until_there_is_a_page() -> TestResult {
+    use libkernel::trace::ring_buffer_page::{parse_page, PAGE_SIZE};
+    trace::clear();
+    let cpu = NR_CPUS - 1;
+    let p = format!("/sys/kernel/tracing/per_cpu/cpu{cpu}/trace_pipe_raw");
+    let f = open_tracefs(&p, false)?;
+    let t = crate::kthread::kthread_run_on(late_marker, "trace_late", 1 << cpu)
+        .map_err(|e| Fail::Failed(format!("errno {}", e.0)))?;
+    let start = crate::time::uptime_ns();
+    let mut page = alloc::vec![0u8; PAGE_SIZE];
+    let n = f
+        .read(&mut page)
+        .map_err(|e| Fail::Failed(format!("read {p}: {}", e.0)))?;
+    let waited = crate::time::uptime_ns() - start;
+    kassert_eq!(n, PAGE_SIZE);
+    kassert!(
+        waited >= 50_000_000,
+        "the read returned after {waited} ns, before the entry"
+    );
+    let (events, _) = parse_page(&page).ok_or(Fail::Failed(format!("{p}: malformed page")))?;
+    kassert!(
+        events
+            .iter()
+            .any(|e| e.data[16..].starts_with(b"raw late\0")),
+        "the page lacks the entry it waited for"
+    );
+    let gone = crate::ktest::wait_until(5_000, || crate::pid::find_task_by_pid(t.pid()).is_none());
+    kassert!(gone, "the marker thread did not end");
+    Ok(())
+}
+
 /// The tracer suite.
 pub const SUITE: Suite = Suite {
     name: "trace",
@@ -422,6 +459,10 @@ pub const SUITE: Suite = Suite {
         TestCase {
             name: "trace_pipe_raw_gives_linux_pages_and_consumes_them",
             run: trace_pipe_raw_gives_linux_pages_and_consumes_them,
+        },
+        TestCase {
+            name: "trace_pipe_raw_blocks_until_there_is_a_page",
+            run: trace_pipe_raw_blocks_until_there_is_a_page,
         },
     ],
     manual: false,
