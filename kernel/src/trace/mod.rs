@@ -12,6 +12,7 @@ pub mod ftrace;
 pub mod function;
 pub mod graph;
 pub mod kallsyms;
+pub mod raw;
 pub mod tracefs;
 
 use crate::arch::cpu;

@@ -209,6 +209,7 @@ const ROOT_FILES: &[&str] = &[
     "buffer_size_kb",
     "events",
     "options",
+    "per_cpu",
 ];
 
 impl DirOps for TracingRoot {
@@ -308,6 +309,10 @@ impl DirOps for TracingRoot {
                 uapi::S_IFDIR | 0o755,
                 InodeKind::PseudoDir(Arc::new(OptionsDir)),
             ),
+            "per_cpu" => Inode::new(
+                uapi::S_IFDIR | 0o755,
+                InodeKind::PseudoDir(Arc::new(super::raw::PerCpuDir)),
+            ),
             _ => return None,
         })
     }
@@ -316,7 +321,7 @@ impl DirOps for TracingRoot {
         ROOT_FILES
             .iter()
             .map(|n| {
-                let t = if *n == "events" || *n == "options" {
+                let t = if matches!(*n, "events" | "options" | "per_cpu") {
                     uapi::DT_DIR
                 } else {
                     uapi::DT_REG
@@ -336,6 +341,9 @@ impl DirOps for EventsDir {
     fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
         match self.0 {
             None => {
+                if let Some(inode) = super::raw::events_lookup(name) {
+                    return Some(inode);
+                }
                 let e = EVENTS.iter().find(|e| e.system == name)?;
                 Some(Inode::new(
                     uapi::S_IFDIR | 0o755,
@@ -361,6 +369,10 @@ impl DirOps for EventsDir {
                     if !v.iter().any(|(n, _, _)| n == e.system) {
                         v.push((String::from(e.system), 0, uapi::DT_DIR));
                     }
+                }
+                v.push((String::from("ftrace"), 0, uapi::DT_DIR));
+                for f in super::raw::EVENTS_FILES {
+                    v.push((String::from(f), 0, uapi::DT_REG));
                 }
                 v
             }

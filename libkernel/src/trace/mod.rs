@@ -15,6 +15,8 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 pub mod events;
 pub mod graph;
+pub mod ring_buffer_page;
+pub mod trace_entries;
 pub mod trace_events;
 
 pub use events::{prev_state_str, EVENTS, STATE_PREEMPTED};
@@ -484,6 +486,14 @@ impl<'a> Kallsyms<'a> {
             .map(|e| e.0)
     }
 
+    /// Every symbol: (address, size, name), in address order.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, u64, &'a str)> + '_ {
+        (0..self.count).map(|i| {
+            let (addr, size, name) = self.entry(i);
+            (addr, size, self.name(name))
+        })
+    }
+
     /// Number of symbols.
     pub fn len(&self) -> usize {
         self.count
@@ -571,12 +581,15 @@ fn format_ctx(out: &mut String, cpu: usize, r: &Record) {
         0 => '.',
         d => char::from_digit(d as u32, 16).unwrap_or('f'),
     };
+    // Microseconds rounded to the nearest, as Linux's ns2usecs() does
+    // (trace-cmd rounds the same way: the two agree on every entry).
+    let us = r.ts.saturating_add(500) / 1000;
     let _ = write!(
         out,
         "{comm:>16}-{:<5} [{cpu:03}] {irq}{nr}{hard}{depth} {:5}.{:06}: ",
         r.pid,
-        r.ts / 1_000_000_000,
-        (r.ts / 1000) % 1_000_000
+        us / 1_000_000,
+        us % 1_000_000
     );
 }
 
@@ -826,6 +839,15 @@ mod tests {
             .finish();
         assert!(line(rec(id::SIGNAL_GENERATE, 9, "a", p), 0)
             .ends_with("signal_generate: sig=17 errno=0 code=1 comm=bash pid=1000 grp=1 res=0\n"));
+    }
+
+    #[test]
+    fn timestamps_round_to_the_nearest_microsecond_as_linux() {
+        let mut r = rec(id::SCHED_WAKEUP, 1, "a", [0; PAYLOAD]);
+        r.ts = 1_999_999_600;
+        assert!(line(r, 0).contains(" 2.000000: "), "{}", line(r, 0));
+        r.ts = 1_000_001_499;
+        assert!(line(r, 0).contains(" 1.000001: "), "{}", line(r, 0));
     }
 
     #[test]
