@@ -521,7 +521,7 @@ extern "C" fn ftrace_handler(ip: usize, parent: *mut usize, fp: usize) {
     let Some((daif, pc)) = recursion_trylock() else {
         return;
     };
-    handle(ip, parent, fp, daif, pc);
+    handle(ip, parent, fp, daif);
     recursion_unlock(daif, pc);
 }
 
@@ -529,7 +529,7 @@ extern "C" fn ftrace_handler(ip: usize, parent: *mut usize, fp: usize) {
 /// function's IRQ state.
 #[patchable_function_entry(prefix_nops = 0, entry_nops = 0)]
 #[inline(never)]
-fn handle(ip: usize, parent: *mut usize, fp: usize, daif: u64, pc: &crate::percpu::PerCpu) {
+fn handle(ip: usize, parent: *mut usize, fp: usize, daif: u64) {
     let Some(s) = sites() else { return };
     let func = ip - 4;
     let Some(i) = site_index(s, func) else { return };
@@ -544,16 +544,13 @@ fn handle(ip: usize, parent: *mut usize, fp: usize, daif: u64, pc: &crate::percp
     if active & (FUNC_BIT | GRAPH_BIT) == 0 {
         return;
     }
-    // The pid the record will carry (the runqueue's current, which a
-    // context switch changes at a different instruction than SP_EL0).
-    let rq_cur = pc.current_task();
-    let pid = if rq_cur.is_null() {
+    let cur = crate::arch::cpu::get_current();
+    let pid = if cur == 0 {
         0
     } else {
-        // SAFETY: the runqueue's current task is alive while it runs here.
-        unsafe { (*rq_cur).pid() }
+        // SAFETY: SP_EL0 holds the running task while in the kernel.
+        unsafe { (*(cur as *const crate::task::Task)).pid() }
     };
-    let cur = crate::arch::cpu::get_current();
     if !pid_traced(pid) {
         return;
     }

@@ -212,7 +212,10 @@ pub fn record_words<const N: usize>(id: u16, payload: [u64; N]) {
 pub fn record_words_irqflags<const N: usize>(id: u16, payload: [u64; N], flags: u64) {
     let pc = percpu::this_cpu();
     if let Some(ring) = ring_of(pc) {
-        let cur = pc.current_task();
+        // `current` (SP_EL0), as Linux's common_pid: the task whose code
+        // runs, also between the runqueue's switch of `curr` and the
+        // switch of stacks.
+        let cur = cpu::get_current() as *const crate::task::Task;
         let (pid, comm) = if cur.is_null() {
             (0, [0u64; 2])
         } else {
