@@ -541,7 +541,9 @@ fn handle(ip: usize, parent: *mut usize, fp: usize, daif: u64) {
         super::set_tracing_on(true);
     }
     let active = super::ACTIVE.load(Ordering::Relaxed);
-    if active & (FUNC_BIT | GRAPH_BIT) == 0 {
+    // `func:stacktrace` records with any tracer, as Linux's probe does.
+    let stack = f & FL_STACKTRACE != 0 && super::tracing_on();
+    if active & (FUNC_BIT | GRAPH_BIT) == 0 && !stack {
         return;
     }
     let cur = crate::arch::cpu::get_current();
@@ -559,8 +561,10 @@ fn handle(ip: usize, parent: *mut usize, fp: usize, daif: u64) {
     let ret = unsafe { *parent };
     let filtered = NR_FILTER.load(Ordering::Relaxed) == 0 || f & FL_FILTER != 0;
     if active & FUNC_BIT != 0 && filtered {
-        let stack = f & FL_STACKTRACE != 0 && take_count(&s.counts[i]);
-        super::function::trace_function(ip, ret, fp, stack, daif);
+        super::function::trace_function(ip, ret, daif);
+    }
+    if stack && take_count(&s.counts[i]) {
+        super::function::record_stack(ret, fp, daif);
     }
     if active & GRAPH_BIT != 0 && filtered && cur != 0 {
         // SAFETY: SP_EL0 holds the running task while in the kernel, and
