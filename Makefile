@@ -39,7 +39,7 @@ endif
 QEMU_RUN = $(QEMU) -M $(MACHINE) -kernel build/kernel8.img -dtb build/$(BOARD).dtb \
 	-append "$(APPEND)" -display none -serial mon:stdio -semihosting
 
-.PHONY: all kernel kernel-test tools dtbs run test bench bench-smoke bench-initrd gdb clippy fmt lint doc clean \
+.PHONY: all kernel kernel-test tools dtbs run test trace-dat bench bench-smoke bench-initrd gdb clippy fmt lint doc clean \
 	deps setup chainloader chainboot test-busybox test-busybox-subset
 
 # Every build target first makes sure the toolchain, the aarch64 targets,
@@ -182,6 +182,8 @@ test: deps kernel kernel-test dtbs chainloader build/userland.cpio.gz
 			printf 'passed 0\nfailed 1\nskipped 0\n' > $(RESULTS)/run-$$b.txt; fi; \
 		$(TOOLS_DIR)/pikern-trace expect $(RESULTS)/run-$$b/console.log --results $(RESULTS)/trace-$$b.txt \
 			| grep -E '^(ok|not ok)' ; \
+		echo "== its trace.dat read by trace-cmd report and KernelShark on $$m =="; \
+		bash tools/tracedat-test.sh $(RESULTS)/run-$$b $(RESULTS)/tracedat-$$b.txt | grep -E '^(ok|not ok|skip)'; \
 	done
 	@echo "== the shell driven through the console, as typed at a keyboard =="
 	-$(TOOLS_DIR)/console-test --board rpi3 --kernel build/kernel8.img --dtb build/rpi3.dtb \
@@ -220,6 +222,7 @@ test: deps kernel kernel-test dtbs chainloader build/userland.cpio.gz
 		--results $(RESULTS)/console-rpi3.txt --results $(RESULTS)/console-rpi4.txt \
 		--results $(RESULTS)/console-busybox-rpi3.txt --results $(RESULTS)/console-busybox-rpi4.txt \
 		--results $(RESULTS)/run-rpi4.txt --results $(RESULTS)/trace-rpi4.txt \
+		--results $(RESULTS)/tracedat-rpi3.txt --results $(RESULTS)/tracedat-rpi4.txt \
 		--results $(RESULTS)/hw-rpi3.txt --results $(RESULTS)/hw-rpi4.txt \
 		--results $(RESULTS)/sdcard.txt --results $(RESULTS)/bench.txt \
 		--results $(RESULTS)/selfcheck.txt
@@ -265,6 +268,14 @@ bench-smoke: deps kernel dtbs bench-initrd
 	$(TOOLS_DIR)/bench-report run --quick --board $(BOARD) --kernel build/kernel8.img \
 		--dtb build/$(BOARD).dtb --initrd $(BENCH_INITRD) --log $(RESULTS)/bench-console.log \
 		--results $(RESULTS)/bench.txt
+
+# build/trace.dat (trace-cmd's format) from the last `make run`'s console
+# (make run writes it too), then the checks make test runs on it: trace-cmd
+# report agrees with build/trace.txt, KernelShark draws it
+# (build/kernelshark.png).
+trace-dat: tools
+	$(TOOLS_DIR)/pikern-trace dat build/console.log --kernel build/kernel8.img -o build/trace.dat
+	bash tools/tracedat-test.sh build build/tracedat.txt
 
 gdb: deps kernel dtbs
 	@echo "QEMU waits for gdb on :1234. In another terminal:"

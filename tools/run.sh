@@ -64,13 +64,23 @@ fi
 "$trace_tool" json "$out/trace.txt" -o "$out/trace.json" || exit 1
 "$trace_tool" svg "$out/trace.txt" -o "$out/trace.svg" || exit 1
 "$trace_tool" summary "$out/trace.txt" > "$out/trace-summary.txt" || exit 1
+# /bin/tracedump (run by /etc/rc after the text dump) sent the same
+# entries as trace_pipe_raw pages: trace-cmd's trace.dat.
+dat_msg=""
+if grep -q "^tracefs-dump: end" "$log"; then
+    "$trace_tool" dat "$log" --kernel "$kernel" -o "$out/trace.dat" || exit 1
+    dat_msg="
+  $out/trace.dat            trace-cmd's format (from trace_pipe_raw):
+                              trace-cmd report $out/trace.dat
+                              kernelshark $out/trace.dat"
+fi
 cat <<MSG
 
-The trace of the run, in four forms:
+The trace of the run:
   $out/trace.txt            Linux ftrace text (what /sys/kernel/tracing/trace shows)
   $out/trace-perfetto.txt   open it at https://ui.perfetto.dev (Open trace file)
   $out/trace.json           Chrome trace events: ui.perfetto.dev or chrome://tracing
   $out/trace.svg            a timeline picture: open it in any web browser
-  $out/trace-summary.txt    run times, CPUs, wake-up latencies, the process tree
+  $out/trace-summary.txt    run times, CPUs, wake-up latencies, the process tree$dat_msg
 MSG
 exit "$status"

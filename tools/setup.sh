@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what pikern needs on a Debian/Ubuntu machine: QEMU with raspi3b and
 # raspi4b (>= 9.0; on bookworm from bookworm-backports), the aarch64 cross
-# compiler for the C test programs, sfdisk and mtools for `make sdcard`, and
+# compiler for the C test programs, sfdisk and mtools for `make sdcard`,
+# trace-cmd and KernelShark (with Xvfb and ImageMagick, to test them), and
 # the Rust targets/components pinned in rust-toolchain.toml. Says what it does; without root it prints the commands.
 set -euo pipefail
 
@@ -111,6 +112,11 @@ else
     if ! command -v dpkg-source >/dev/null 2>&1; then
         say "installing dpkg-dev (apt-get source unpacks busybox's source, whose testsuite make test runs)"
         apt_install dpkg-dev
+    fi
+    if ! command -v trace-cmd >/dev/null 2>&1 || ! command -v kernelshark >/dev/null 2>&1 \
+        || ! command -v xvfb-run >/dev/null 2>&1 || ! command -v import >/dev/null 2>&1; then
+        say "installing trace-cmd, KernelShark, Xvfb and ImageMagick (make test opens build/trace.dat with them)"
+        apt_install trace-cmd kernelshark xvfb xauth imagemagick
     fi
     if [ ! -f /usr/share/keyrings/debian-archive-keyring.gpg ]; then
         say "installing Debian's archive keyring (make sdcard verifies the firmware it downloads)"

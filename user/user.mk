@@ -21,7 +21,8 @@
 # Initramfs layout: /init; /bin/ with the shell and tools (sh echo cat ls
 # sleep kill ps true false mkdir mount poweroff reboot), hello, raspbian_fork,
 # raspbian_thread, usertests, forkloop, faultinject, bench (make bench), fuzz
-# (the system-call fuzzer, user/fuzz.mk), notelf and the C programs
+# (the system-call fuzzer, user/fuzz.mk), tracedump (the binary trace over
+# the console, for trace.dat), notelf and the C programs
 # <name>_c (hello_c, raspbian_fork_c, raspbian_thread_c, jobctl_c,
 # threads_c); /etc/motd and /etc/rc (the boot script: init --
 # /bin/sh /etc/rc); empty /dev and /proc (the kernel fills them); /tmp
@@ -48,7 +49,7 @@ USER_OBJCOPY   ?= $(shell rustc --print sysroot)/lib/rustlib/$(USER_HOST)/bin/ll
 USER_RUST_OUT  := target/$(USER_TARGET)/release
 USER_RUST_BINS := sh echo cat ls sleep kill ps true false mkdir mount poweroff \
                   hello raspbian_fork raspbian_thread usertests forkloop faultinject \
-                  bench fuzz
+                  bench fuzz tracedump
 USER_C_SRCS    := $(wildcard $(USER_DIR)/c/*.c)
 USER_C_BINS    := $(patsubst $(USER_DIR)/c/%.c,$(USER_BUILD)/%_c,$(USER_C_SRCS))
 

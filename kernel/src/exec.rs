@@ -109,8 +109,8 @@ fn read_exec_file(cwd: &str, path: &[u8]) -> Result<Vec<u8>, Errno> {
 /// path, argv[1..]]`, up to [`script::BINPRM_MAX_RECURSION`] interpreters
 /// deep (`ELOOP` past that). The name the task gets and `AT_EXECFN` stay
 /// `path`, as on Linux.
+#[inline(never)]
 pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<ExecStart, ExecError> {
-    crate::ftrace!(do_execve);
     let me = task::current();
     let cwd = me.cwd.lock().clone();
     let mut data = read_exec_file(&cwd, path)?;
@@ -274,7 +274,6 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
 #[no_mangle]
 pub fn de_thread(me: &Arc<Task>) -> Result<Pid, ExecError> {
     use crate::signal::{thread_group_empty, thread_group_leader};
-    crate::ftrace!(de_thread);
     let old_pid = me.pid();
     if thread_group_empty(me) {
         return Ok(old_pid);
@@ -367,8 +366,8 @@ fn start_thread(regs: &mut PtRegs, start: &ExecStart) {
 }
 
 /// `execve(path, argv, envp)`.
+#[inline(never)]
 pub fn sys_execve(path: u64, argv: u64, envp: u64, regs: &mut PtRegs) -> SysResult {
-    crate::ftrace!(sys_execve);
     let p = strncpy_from_user(path, uapi::PATH_MAX)?;
     let argv = copy_strings(argv, 16384, 128 * 1024)?;
     let envp = copy_strings(envp, 16384, 128 * 1024)?;

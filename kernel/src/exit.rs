@@ -23,11 +23,11 @@ pub static INIT_STARTED: AtomicBool = AtomicBool::new(false);
 
 use libkernel::uapi::{self, __WALL, __WCLONE, __WNOTHREAD, WCONTINUED, WNOHANG, WUNTRACED};
 
-/// Ends the current task with `code` (`do_exit`). Never returns.
+/// Ends the current task with `code` (`do_exit`). Never returns. Callers
+/// that end with the call use `noreturn_call!` (see there why).
 #[inline(never)]
 #[no_mangle]
-pub fn do_exit(code: i32) -> ! {
-    crate::ftrace!(do_exit);
+pub extern "C" fn do_exit(code: i32) -> ! {
     let tsk = task::current();
     if tsk.pid() == 1 && INIT_STARTED.load(Ordering::Relaxed) {
         panic!("Attempted to kill init! exitcode=0x{:08x}", code);
@@ -109,8 +109,7 @@ fn exit_files(tsk: &Task) {
 /// with that status. A thread killed by a sibling's `execve` exits with 0.
 #[inline(never)]
 #[no_mangle]
-pub fn do_group_exit(mut exit_code: i32) -> ! {
-    crate::ftrace!(do_group_exit);
+pub extern "C" fn do_group_exit(mut exit_code: i32) -> ! {
     let me = task::current_ptr();
     // SAFETY: the current task is alive while it runs, and its `signal`
     // with it.
@@ -132,7 +131,7 @@ pub fn do_group_exit(mut exit_code: i32) -> ! {
             zap_other_threads(sig);
         }
     }
-    do_exit(exit_code)
+    crate::noreturn_call!(do_exit, exit_code)
 }
 
 /// Sends `SIGKILL` to every thread of the process but the caller
@@ -140,7 +139,6 @@ pub fn do_group_exit(mut exit_code: i32) -> ! {
 #[inline(never)]
 #[no_mangle]
 pub fn zap_other_threads(sig: &crate::signal::SignalStruct) -> usize {
-    crate::ftrace!(zap_other_threads);
     let me = task::current_ptr();
     let mut n = 0;
     sig.for_each_thread(|t| {
@@ -158,15 +156,14 @@ pub fn zap_other_threads(sig: &crate::signal::SignalStruct) -> usize {
 /// `exit(code)`: ends the calling thread only; the process ends with its
 /// last thread (`pthread_exit`, and every program without threads).
 pub fn sys_exit(code: i32) -> Result<i64, Errno> {
-    do_exit((code & 0xff) << 8)
+    crate::noreturn_call!(do_exit, (code & 0xff) << 8)
 }
 
 /// `exit_group(code)`.
 #[inline(never)]
 #[no_mangle]
 pub fn sys_exit_group(code: i32) -> Result<i64, Errno> {
-    crate::ftrace!(sys_exit_group);
-    do_group_exit((code & 0xff) << 8)
+    crate::noreturn_call!(do_group_exit, (code & 0xff) << 8)
 }
 
 /// `wait4(pid, status, options, rusage)`: pid -1 any child, > 0 that one,
@@ -177,7 +174,6 @@ pub fn sys_exit_group(code: i32) -> Result<i64, Errno> {
 #[inline(never)]
 #[no_mangle]
 pub fn sys_wait4(pid: i64, status: u64, options: u32, rusage: u64) -> Result<i64, Errno> {
-    crate::ftrace!(sys_wait4);
     if options & !(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE | __WNOTHREAD) != 0 {
         return Err(crate::errno::EINVAL);
     }
@@ -220,7 +216,6 @@ pub enum WaitFor {
 #[inline(never)]
 #[no_mangle]
 pub fn exit_notify(tsk: &Arc<Task>, group_dead: bool) {
-    crate::ftrace!(exit_notify);
     let (autoreap, told, orphaned) = {
         let mut tl = TASKLIST.lock();
         // Groups this exit orphans, with stopped jobs: they get SIGHUP and
@@ -495,7 +490,6 @@ pub fn sigchld_info(tsk: &Task, why: i32, status: i32) -> uapi::KernelSiginfo {
 #[inline(never)]
 #[no_mangle]
 pub fn do_task_dead() -> ! {
-    crate::ftrace!(do_task_dead);
     // No preemption from here on: a task preempted after becoming
     // TASK_DEAD would have its stack freed by finish_task_switch while it is
     // still queued to run (Linux holds preemption off here too).
@@ -514,7 +508,6 @@ pub fn do_task_dead() -> ! {
 #[inline(never)]
 #[no_mangle]
 pub fn put_task_stack(tsk: &Task, in_finish_task_switch: bool) {
-    crate::ftrace!(put_task_stack);
     if tsk.stack_refcount.fetch_sub(1, Ordering::AcqRel) != 1 {
         return;
     }
@@ -532,7 +525,6 @@ pub fn put_task_stack(tsk: &Task, in_finish_task_switch: bool) {
 #[inline(never)]
 #[no_mangle]
 pub fn put_task_struct(tsk: Arc<Task>) {
-    crate::ftrace!(put_task_struct);
     drop(tsk);
 }
 
@@ -541,7 +533,6 @@ pub fn put_task_struct(tsk: Arc<Task>) {
 #[inline(never)]
 #[no_mangle]
 pub fn release_task(p: &Arc<Task>) {
-    crate::ftrace!(release_task);
     let mut tl = TASKLIST.lock();
     tl.detach(p.pid());
     // `__unhash_process`: out of the thread list, and a leader out of its

@@ -66,7 +66,6 @@ pub struct CloneArgs<'a> {
 #[inline(never)]
 #[no_mangle]
 pub fn _do_fork(args: CloneArgs) -> Result<Pid, Errno> {
-    crate::ftrace!(_do_fork);
     let (flags, parent_tid, child_tid) = (args.flags, args.parent_tid, args.child_tid);
     let p = copy_process(args)?;
     let pid = p.pid();
@@ -118,7 +117,6 @@ pub fn kernel_thread(f: ThreadFn, name: &str, clone_flags: u64) -> Result<Pid, E
 #[inline(never)]
 #[no_mangle]
 pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
-    crate::ftrace!(copy_process);
     let CloneArgs {
         flags: clone_flags,
         name,
@@ -350,7 +348,6 @@ pub fn dup_task_struct(
     name: &str,
     shared: task::Shared,
 ) -> Result<Task, Errno> {
-    crate::ftrace!(dup_task_struct);
     // Linux allocates the task_struct from its slab cache here.
     if crate::fault_inject::should_fail_alloc(core::mem::size_of::<Task>()) {
         return Err(crate::errno::ENOMEM);
@@ -457,7 +454,6 @@ pub fn sys_set_tid_address(tidptr: u64) -> SysResult {
 #[no_mangle]
 pub fn sys_clone3(uargs: u64, size: u64, regs: &PtRegs) -> Result<i64, Errno> {
     use libkernel::uapi::{CloneArgs3, CLONE_ARGS_SIZE_VER0, CLONE_ARGS_SIZE_VER2};
-    crate::ftrace!(sys_clone3);
     let size = usize::try_from(size).map_err(|_| crate::errno::E2BIG)?;
     if size > crate::mm::PAGE_SIZE {
         return Err(crate::errno::E2BIG);
@@ -544,7 +540,6 @@ pub fn sys_clone(
     child_tid: u64,
     regs: &PtRegs,
 ) -> Result<i64, Errno> {
-    crate::ftrace!(sys_clone);
     if flags & !SUPPORTED_CLONE != 0 {
         return Err(EINVAL);
     }

@@ -401,7 +401,6 @@ pub fn futex_wait(
     abs_time: Option<u64>,
     bitset: u32,
 ) -> SysResult {
-    crate::ftrace!(futex_wait);
     let r = __futex_wait(mm, uaddr, flags, val, abs_time, bitset);
     match (r, abs_time) {
         (Err(e), Some(time)) if e == ERESTARTSYS => {
@@ -460,7 +459,6 @@ fn wake_matching(
 #[inline(never)]
 #[no_mangle]
 pub fn futex_wake(mm: &MmStruct, uaddr: u64, flags: u32, nr_wake: i32, bitset: u32) -> SysResult {
-    crate::ftrace!(futex_wake);
     if bitset == 0 {
         return Err(EINVAL);
     }
@@ -710,7 +708,6 @@ pub fn do_futex(
     val2: u32,
     val3: u32,
 ) -> SysResult {
-    crate::ftrace!(do_futex);
     let cmd = op & uapi::FUTEX_CMD_MASK;
     let mut flags = 0;
     if op & uapi::FUTEX_PRIVATE_FLAG == 0 {

@@ -165,5 +165,5 @@ extern "C" fn kthread_entry() -> ! {
         Some(f) => f(),
         None => 0,
     };
-    do_exit(code)
+    crate::noreturn_call!(do_exit, code)
 }

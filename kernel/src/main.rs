@@ -9,6 +9,9 @@
 
 #![no_std]
 #![no_main]
+// `#[patchable_function_entry]` marks the function tracer's own entry points
+// notrace (see .cargo/config.toml for why the stable compiler accepts it).
+#![feature(patchable_function_entry)]
 // A lock guard made in a block's tail expression outlives the block's
 // locals in Rust 2021: an `IrqSpinLock` guard dropped after an outer one
 // ran with IRQs on under a spin lock (the `release_task` hard lockup).

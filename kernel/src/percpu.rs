@@ -48,6 +48,9 @@ pub struct PerCpu {
     /// This core's trace ring (null before `trace::init`): one load from
     /// the per-CPU data on every recorded event.
     pub trace_ring: AtomicPtr<libkernel::trace::Ring>,
+    /// The function tracer runs on this CPU: functions it calls, traced
+    /// too, leave its handler at once (Linux's `ftrace_test_recursion`).
+    pub ftrace_recursion: AtomicBool,
     fault: crate::sync::IrqSpinLock<Option<FaultRecord>>,
 }
 
@@ -65,6 +68,7 @@ impl PerCpu {
             need_resched: AtomicBool::new(false),
             lockdep_recursion: AtomicBool::new(false),
             trace_ring: AtomicPtr::new(core::ptr::null_mut()),
+            ftrace_recursion: AtomicBool::new(false),
             next_tick: AtomicU64::new(0),
             irq_regs: AtomicUsize::new(0),
             fault: crate::sync::IrqSpinLock::named(&"&pc->fault", None),
@@ -116,6 +120,20 @@ pub fn this_cpu() -> &'static PerCpu {
     // SAFETY: TPIDR_EL1 is only ever set by init_this_cpu to an element of
     // PER_CPU, a static that lives forever, first thing on each core.
     unsafe { &*p }
+}
+
+/// The `PerCpu` a `TPIDR_EL1` value points at, if it points at one (the
+/// function tracer's handler asks before the core's set-up is certain).
+/// Inline, with no call: the handler runs it before its recursion bit.
+#[inline(always)]
+pub fn from_base(base: usize) -> Option<&'static PerCpu> {
+    let first = PER_CPU.as_ptr() as usize;
+    let size = core::mem::size_of::<PerCpu>();
+    if base < first || base >= first + NR_CPUS * size || !(base - first).is_multiple_of(size) {
+        return None;
+    }
+    // SAFETY: `base` is the address of an element of PER_CPU, a static.
+    Some(unsafe { &*(base as *const PerCpu) })
 }
 
 /// Another core's `PerCpu`.

@@ -728,12 +728,12 @@ pub fn do_signal(regs: &mut PtRegs) {
                 }
                 // No room for the frame: the process dies of SIGSEGV.
                 drop(me);
-                crate::exit::do_group_exit(SIGSEGV as i32);
+                crate::noreturn_call!(crate::exit::do_group_exit, SIGSEGV as i32);
             }
         }
         drop(me);
         // Default action: terminate; the wait status carries the signal.
-        crate::exit::do_group_exit(sig as i32);
+        crate::noreturn_call!(crate::exit::do_group_exit, sig as i32);
     }
 }
 

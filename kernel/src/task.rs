@@ -390,6 +390,8 @@ pub struct Task {
     /// Fault injection applies to this task under `task-filter`
     /// (`/proc/PID/make-it-fail`; inherited by children).
     pub make_it_fail: AtomicBool,
+    /// The function_graph tracer's return stack (Linux's `ret_stack`).
+    pub ret_stack: crate::trace::graph::RetStackPtr,
     /// Reaped children's (and their reaped children's) CPU time, voluntary
     /// and involuntary switches, for `RUSAGE_CHILDREN` (Linux's
     /// `signal->cutime`, `cnvcsw`, `cnivcsw`, added up in `wait_task_zombie`).
@@ -589,6 +591,7 @@ impl Task {
             no_new_privs: AtomicBool::new(false),
             ni_syscall_noted: AtomicBool::new(false),
             make_it_fail: AtomicBool::new(false),
+            ret_stack: crate::trace::graph::RetStackPtr::new(),
             children_usage: [const { AtomicU64::new(0) }; 3],
             _counted: TaskCount::new(),
         };

@@ -33,5 +33,6 @@ pub mod preempt;
 pub mod sched;
 #[cfg(feature = "alloc")]
 pub mod trace;
+pub mod trace_dump;
 pub mod tty;
 pub mod uapi;

@@ -8,6 +8,7 @@ mod console;
 mod dtb;
 mod exception;
 mod fork;
+mod ftrace;
 mod futex;
 mod heap;
 mod ipi;
@@ -34,6 +35,7 @@ pub static SUITES: &[Suite] = &[
     task::SUITE,
     trace::SUITE,
     tracefs::SUITE,
+    ftrace::SUITE,
     fork::SUITE,
     futex::SUITE,
     watchdog::SUITE,

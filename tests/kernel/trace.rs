@@ -5,7 +5,8 @@
 use crate::ktest::{Fail, Suite, TestCase, TestResult};
 use crate::percpu::{self, NR_CPUS};
 use crate::sched::wait::msleep;
-use crate::trace::{self, function};
+use crate::trace;
+use crate::trace::ftrace::{self, List};
 use alloc::format;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -185,14 +186,17 @@ fn enable_disable_and_function_filter_work() -> TestResult {
 
     // Function tracer with a filter: only the selected function appears.
     trace::clear();
-    function::clear_filter();
-    kassert_eq!(function::add_filter("do_exi*"), 1);
-    trace::set_function_tracer(true);
+    ftrace::clear(List::Filter);
+    let n = ftrace::apply(List::Filter, "do_exi*").map_err(|e| Fail::Failed(format!("{e:?}")))?;
+    kassert!(n >= 1, "do_exi* matched nothing");
+    trace::set_current_tracer("function").map_err(|e| Fail::Failed(format!("{e:?}")))?;
     let _ = crate::kthread::kthread_run(|| 0, "ftrace_probe");
     msleep(50);
-    trace::set_function_tracer(false);
-    function::clear_filter();
+    trace::set_tracing_on(false);
     let text = trace::trace_text();
+    trace::set_tracing_on(true);
+    trace::set_current_tracer("nop").map_err(|e| Fail::Failed(format!("{e:?}")))?;
+    ftrace::clear(List::Filter);
     trace::clear();
     kassert!(text.contains(" do_exit+0x"), "no do_exit line:\n{text}");
     kassert!(
@@ -289,6 +293,145 @@ fn every_event_has_its_format_and_id_file() -> TestResult {
     Ok(())
 }
 
+fn mark_raw() {
+    let t = format!("raw cpu{}", percpu::smp_processor_id());
+    trace::events::print(t.as_bytes());
+}
+
+/// Opens a tracefs file (`O_NONBLOCK` if asked).
+fn open_tracefs(p: &str, nonblock: bool) -> Result<alloc::sync::Arc<crate::fs::File>, Fail> {
+    let flags = if nonblock {
+        libkernel::uapi::O_NONBLOCK
+    } else {
+        0
+    };
+    crate::fs::open("/", p.as_bytes(), flags, 0)
+        .map_err(|e| Fail::Failed(format!("open {p}: {}", e.0)))
+}
+
+fn trace_pipe_raw_gives_linux_pages_and_consumes_them() -> TestResult {
+    use libkernel::trace::ring_buffer_page::{header_page, parse_page, PAGE_SIZE};
+    trace::clear();
+    let cpu = NR_CPUS - 1;
+    for _ in 0..3 {
+        if cpu == percpu::smp_processor_id() {
+            mark_raw();
+        } else {
+            crate::smp::call_on_cpu(cpu, mark_raw, true);
+        }
+    }
+    let p = format!("/sys/kernel/tracing/per_cpu/cpu{cpu}/trace_pipe_raw");
+    let f = open_tracefs(&p, true)?;
+    // Read in small pieces: the file hands out one page across reads.
+    let mut page = Vec::new();
+    let mut buf = [0u8; 1000];
+    while page.len() < PAGE_SIZE {
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| Fail::Failed(format!("read {p}: {}", e.0)))?;
+        kassert!(n > 0, "{p}: short page ({} bytes)", page.len());
+        page.extend_from_slice(&buf[..n]);
+    }
+    kassert_eq!(page.len(), PAGE_SIZE);
+    let (events, missed) = parse_page(&page).ok_or(Fail::Failed(format!("{p}: malformed page")))?;
+    kassert_eq!(missed, None);
+    let want = format!("raw cpu{cpu}\0");
+    let ours: Vec<_> = events
+        .iter()
+        .filter(|e| e.data[..2] == id::PRINT.to_le_bytes())
+        .collect();
+    kassert_eq!(ours.len(), 3);
+    for e in &ours {
+        // struct print_entry: ip at 8, then the text.
+        kassert!(
+            e.data[16..].starts_with(want.as_bytes()),
+            "entry text {:?}",
+            &e.data[16..]
+        );
+    }
+    kassert!(ours.windows(2).all(|w| w[0].ts <= w[1].ts), "times go back");
+    // Consumed: nothing more, and O_NONBLOCK says so at once.
+    let again = f.read(&mut buf);
+    kassert!(
+        matches!(again, Err(crate::errno::EAGAIN)),
+        "second read: {again:?}"
+    );
+    // The text trace_pipe shares the consumed index.
+    kassert!(
+        !trace::consume().contains(&format!("raw cpu{cpu}")),
+        "trace_pipe saw them again"
+    );
+    // The files that describe the pages.
+    let read_all = |p: &str| -> Result<alloc::string::String, Fail> {
+        let f = open_tracefs(p, false)?;
+        let mut b = alloc::vec![0u8; 4096];
+        let n = f
+            .read(&mut b)
+            .map_err(|e| Fail::Failed(format!("read {p}: {}", e.0)))?;
+        Ok(alloc::string::String::from_utf8_lossy(&b[..n]).into_owned())
+    };
+    kassert_eq!(
+        read_all("/sys/kernel/tracing/events/header_page")?,
+        header_page()
+    );
+    kassert!(
+        read_all("/sys/kernel/tracing/events/header_event")?
+            .starts_with("# compressed entry header\n"),
+        "header_event"
+    );
+    let print = read_all("/sys/kernel/tracing/events/ftrace/print/format")?;
+    kassert!(
+        print.starts_with(&format!("name: print\nID: {}\n", id::PRINT)),
+        "{print}"
+    );
+    kassert!(
+        open_tracefs(
+            &format!("/sys/kernel/tracing/per_cpu/cpu{NR_CPUS}/trace_pipe_raw"),
+            true
+        )
+        .is_err(),
+        "a CPU that does not exist has a buffer"
+    );
+    Ok(())
+}
+
+fn late_marker() -> i32 {
+    msleep(100);
+    trace::events::print(b"raw late");
+    0
+}
+
+fn trace_pipe_raw_blocks_until_there_is_a_page() -> TestResult {
+    use libkernel::trace::ring_buffer_page::{parse_page, PAGE_SIZE};
+    trace::clear();
+    let cpu = NR_CPUS - 1;
+    let p = format!("/sys/kernel/tracing/per_cpu/cpu{cpu}/trace_pipe_raw");
+    let f = open_tracefs(&p, false)?;
+    let t = crate::kthread::kthread_run_on(late_marker, "trace_late", 1 << cpu)
+        .map_err(|e| Fail::Failed(format!("errno {}", e.0)))?;
+    let start = crate::time::uptime_ns();
+    let mut page = alloc::vec![0u8; PAGE_SIZE];
+    let n = f
+        .read(&mut page)
+        .map_err(|e| Fail::Failed(format!("read {p}: {}", e.0)))?;
+    let waited = crate::time::uptime_ns() - start;
+    kassert_eq!(n, PAGE_SIZE);
+    kassert!(
+        waited >= 50_000_000,
+        "the read returned after {waited} ns, before the entry"
+    );
+    let (events, _) = parse_page(&page).ok_or(Fail::Failed(format!("{p}: malformed page")))?;
+    kassert!(
+        events
+            .iter()
+            .any(|e| e.data[16..].starts_with(b"raw late\0")),
+        "the page lacks the entry it waited for"
+    );
+    let gone = crate::ktest::wait_until(5_000, || crate::pid::find_task_by_pid(t.pid()).is_none());
+    kassert!(gone, "the marker thread did not end");
+    Ok(())
+}
+
 /// The tracer suite.
 pub const SUITE: Suite = Suite {
     name: "trace",
@@ -316,6 +459,14 @@ pub const SUITE: Suite = Suite {
         TestCase {
             name: "every_event_has_its_format_and_id_file",
             run: every_event_has_its_format_and_id_file,
+        },
+        TestCase {
+            name: "trace_pipe_raw_gives_linux_pages_and_consumes_them",
+            run: trace_pipe_raw_gives_linux_pages_and_consumes_them,
+        },
+        TestCase {
+            name: "trace_pipe_raw_blocks_until_there_is_a_page",
+            run: trace_pipe_raw_blocks_until_there_is_a_page,
         },
     ],
     manual: false,

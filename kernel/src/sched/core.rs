@@ -248,7 +248,6 @@ pub fn yield_now() {
 #[inline(never)]
 #[no_mangle]
 pub fn __schedule(preempt: bool, locked: Option<IrqSpinGuard<'static, RunQueue>>) {
-    crate::ftrace!(__schedule);
     #[cfg(feature = "ktest")]
     if locked.is_none() {
         crate::ktest::hooks::schedule_entry();
@@ -378,7 +377,6 @@ fn sched_state_bug(rq_cpu: usize, cpu_nr: usize) -> ! {
 #[inline(never)]
 #[no_mangle]
 pub fn context_switch(rq: IrqSpinGuard<'_, RunQueue>, prev: Arc<Task>) {
-    crate::ftrace!(context_switch);
     // next is `curr` already, which holds its reference.
     let next = rq.curr.as_deref().expect("next is curr");
     let prev_ctx = prev.thread_ptr();
@@ -407,7 +405,6 @@ pub fn context_switch(rq: IrqSpinGuard<'_, RunQueue>, prev: Arc<Task>) {
 #[inline(never)]
 #[no_mangle]
 pub fn finish_task_switch(prev: Arc<Task>) {
-    crate::ftrace!(finish_task_switch);
     let cpu_nr = percpu::smp_processor_id();
     let rq_lock = &RUNQUEUES[cpu_nr];
     // Only the lock prev's __schedule took on this CPU may be released
@@ -493,8 +490,8 @@ pub fn select_task_rq(p: &Task, prev_cpu: usize) -> usize {
 /// goes through here. Its vruntime is re-based from the old queue's
 /// `min_vruntime` to the new one's.
 #[no_mangle]
+#[inline(never)]
 pub fn set_task_cpu(p: &Task, new_cpu: usize, old_min: u64, new_min: u64) {
-    crate::ftrace!(set_task_cpu);
     let old = p.task_cpu();
     if old != new_cpu {
         let vr = p.se.vruntime.load(Ordering::Relaxed);
@@ -511,8 +508,8 @@ fn min_vruntime_of(c: usize) -> u64 {
 
 /// Wakes `p` if its state is in `state_mask` (`try_to_wake_up`). Returns
 /// false if it was not sleeping in such a state.
+#[inline(never)]
 pub fn try_to_wake_up(p: &Arc<Task>, state_mask: u32) -> bool {
-    crate::ftrace!(try_to_wake_up);
     let _pi = p.pi_lock.lock();
     core::sync::atomic::fence(Ordering::SeqCst);
     if p.state() & state_mask == 0 {
@@ -583,7 +580,6 @@ pub fn wake_up_process(p: &Arc<Task>) -> bool {
 #[inline(never)]
 #[no_mangle]
 pub fn wake_up_new_task(p: &Arc<Task>) {
-    crate::ftrace!(wake_up_new_task);
     let _pi = p.pi_lock.lock();
     p.state.store(TASK_RUNNING, Ordering::SeqCst);
     let target = select_task_rq(p, p.task_cpu());

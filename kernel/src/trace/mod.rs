@@ -9,9 +9,12 @@
 
 pub mod event_file;
 pub mod events;
+pub mod ftrace;
 pub mod function;
+pub mod graph;
 pub mod kallsyms;
 pub mod options;
+pub mod raw;
 pub mod snapshot;
 pub mod trace_clock;
 pub mod tracefs;
@@ -37,7 +40,10 @@ pub const FIRST_TRACER_BIT: u32 = 62;
 static RECORDING: AtomicU64 = AtomicU64::new(0);
 static TRACING_ON: AtomicBool = AtomicBool::new(true);
 static EVENTS_ENABLED: AtomicU64 = AtomicU64::new(0);
-static FUNCTION_TRACER: AtomicBool = AtomicBool::new(false);
+/// The current tracer's bit ([`FUNC_BIT`], [`GRAPH_BIT`]; 0: `nop`).
+static TRACER: AtomicU64 = AtomicU64::new(0);
+/// The tracers `current_tracer` takes, as `available_tracers` lists them.
+pub const TRACERS: [&str; 3] = ["function_graph", "function", "nop"];
 /// Option `sym-offset`: print `+0xoff/0xsize` after symbols.
 pub static OPT_SYM_OFFSET: AtomicBool = AtomicBool::new(true);
 /// Option `stacktrace`: a stack trace after every event.
@@ -59,9 +65,7 @@ fn recompute_active() {
     let mut a = 0;
     if TRACING_ON.load(Ordering::Relaxed) {
         a = EVENTS_ENABLED.load(Ordering::Relaxed);
-        if FUNCTION_TRACER.load(Ordering::Relaxed) {
-            a |= FUNC_BIT;
-        }
+        a |= TRACER.load(Ordering::Relaxed);
     }
     RECORDING.store(a, Ordering::Release);
     // Events with triggers fire whatever their enable bit and tracing_on
@@ -104,18 +108,38 @@ pub fn event_enabled(id: u16) -> bool {
     EVENTS_ENABLED.load(Ordering::Relaxed) & (1u64 << id) != 0
 }
 
-/// Selects the tracer: `function` or `nop`.
-pub fn set_function_tracer(on: bool) {
-    FUNCTION_TRACER.store(on, Ordering::Relaxed);
+/// Selects the tracer (`current_tracer`): patches the functions it traces
+/// in (and the previous tracer's out) before recording starts.
+pub fn set_current_tracer(name: &str) -> Result<(), crate::errno::Errno> {
+    let bit = match name {
+        "function" => FUNC_BIT,
+        "function_graph" => GRAPH_BIT,
+        "nop" => 0,
+        _ => return Err(crate::errno::EINVAL),
+    };
+    if bit == GRAPH_BIT {
+        graph::init_tasks();
+    }
+    // Off first, so no site is half-way between two tracers' records.
+    let changed = TRACER.swap(0, Ordering::Relaxed) != bit;
     recompute_active();
+    if changed {
+        // Linux empties the buffers when the tracer changes: the records
+        // of one tracer mean nothing to the other's output.
+        clear();
+    }
+    ftrace::set_tracer(bit)?;
+    TRACER.store(bit, Ordering::Relaxed);
+    recompute_active();
+    Ok(())
 }
 
 /// The current tracer's name.
 pub fn current_tracer() -> &'static str {
-    if FUNCTION_TRACER.load(Ordering::Relaxed) {
-        "function"
-    } else {
-        "nop"
+    match TRACER.load(Ordering::Relaxed) {
+        FUNC_BIT => "function",
+        GRAPH_BIT => "function_graph",
+        _ => "nop",
     }
 }
 
@@ -159,13 +183,18 @@ pub fn init() {
             tracefs::apply_set_event(e);
         }
     }
+    ftrace::init();
     if let Some(f) = cl.get("ftrace_filter") {
         for name in f.split(',') {
-            function::add_filter(name);
+            if ftrace::apply(ftrace::List::Filter, name).is_err() {
+                crate::println!("ftrace: ftrace_filter: no function matches {name}");
+            }
         }
     }
-    if cl.get("ftrace") == Some("function") {
-        set_function_tracer(true);
+    if let Some(t) = cl.get("ftrace") {
+        if set_current_tracer(t).is_err() {
+            crate::println!("ftrace: ftrace={t}: no such tracer");
+        }
     }
     DUMP_ON_OOPS.store(cl.has("ftrace_dump_on_oops"), Ordering::Relaxed);
     TP_PRINTK.store(cl.has("tp_printk"), Ordering::Relaxed);
@@ -189,9 +218,23 @@ pub fn record(id: u16, payload: [u8; core_trace::PAYLOAD]) {
 #[inline(always)]
 pub fn record_words<const N: usize>(id: u16, payload: [u64; N]) {
     let flags = cpu::local_irq_save();
+    record_words_irqflags(id, payload, flags);
+    // Back to the caller's own IRQ state, with the caller's locks: nothing
+    // new for the validator to mark.
+    cpu::raw_local_irq_restore(flags);
+}
+
+/// [`record_words`] with IRQs already masked, `flags` the DAIF value of
+/// the code the event is about (the function tracer's handler masks IRQs
+/// itself, and reports the traced function's state).
+#[inline(always)]
+pub fn record_words_irqflags<const N: usize>(id: u16, payload: [u64; N], flags: u64) {
     let pc = percpu::this_cpu();
     if let Some(ring) = ring_of(pc) {
-        let cur = pc.current_task();
+        // `current` (SP_EL0), as Linux's common_pid: the task whose code
+        // runs, also between the runqueue's switch of `curr` and the
+        // switch of stacks.
+        let cur = cpu::get_current() as *const crate::task::Task;
         let (pid, comm) = if cur.is_null() {
             (0, [0u64; 2])
         } else {
@@ -233,9 +276,6 @@ pub fn record_words<const N: usize>(id: u16, payload: [u64; N]) {
             }
         }
     }
-    // Back to the caller's own IRQ state, with the caller's locks: nothing
-    // new for the validator to mark.
-    cpu::raw_local_irq_restore(flags);
 }
 
 /// [`record_words`] for an id with a filter, triggers or another check
@@ -280,6 +320,11 @@ fn tp_printk(cpu: usize, ring: &Ring, idx: u64) {
 /// nanoseconds since boot.
 fn in_ns(mut r: Record) -> Record {
     r.ts = trace_clock::convert(r.ts);
+    if r.id == core_trace::id::FUNCGRAPH_EXIT {
+        // The call time, also in ticks.
+        let t = u64::from_le_bytes(r.payload[8..16].try_into().unwrap_or([0; 8]));
+        r.payload[8..16].copy_from_slice(&trace_clock::convert(t).to_le_bytes());
+    }
     r
 }
 
@@ -347,6 +392,14 @@ fn format_trace(items: &[Item], header: Option<(u64, u64)>, with_lost: bool) -> 
         time_in_ns: trace_clock::in_ns(),
     };
     let mut s = String::new();
+    if TRACER.load(Ordering::Relaxed) == GRAPH_BIT {
+        let opts = graph::OPTS.load(Ordering::Relaxed);
+        if header.is_some() {
+            core_trace::graph::format_header(&mut s, opts);
+        }
+        core_trace::graph::format_trace(&mut s, items, kallsyms::table().as_ref(), opts);
+        return s;
+    }
     if let Some((held, written)) = header {
         core_trace::format_header_opts(
             &mut s,

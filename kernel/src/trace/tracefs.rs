@@ -10,7 +10,9 @@
 //! `libkernel::trace::events`; filters and triggers are kept in
 //! [`super::event_file`].
 
+use super::ftrace::{self, List};
 use super::function;
+use super::graph;
 use super::{event_file, options};
 use crate::errno::*;
 use crate::fs::{DirOps, FileOps, Inode, InodeKind};
@@ -20,7 +22,9 @@ use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::AtomicU32;
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use libkernel::trace::graph::opt as graph_opt;
 use libkernel::trace::options::TRACE_OPTIONS;
 use libkernel::trace::{TraceEvent, EVENTS};
 use libkernel::uapi;
@@ -222,6 +226,11 @@ const ROOT_FILES: &[&str] = &[
     "set_ftrace_filter",
     "available_filter_functions",
     "trace_marker",
+    "set_ftrace_notrace",
+    "set_ftrace_pid",
+    "set_graph_function",
+    "set_graph_notrace",
+    "max_graph_depth",
     "buffer_size_kb",
     "events",
     "options",
@@ -254,19 +263,9 @@ impl DirOps for TracingRoot {
             ),
             "current_tracer" => control(
                 || format!("{}\n", super::current_tracer()),
-                Some(|s| match s.trim() {
-                    "function" => {
-                        super::set_function_tracer(true);
-                        Ok(())
-                    }
-                    "nop" => {
-                        super::set_function_tracer(false);
-                        Ok(())
-                    }
-                    _ => Err(EINVAL),
-                }),
+                Some(|s| super::set_current_tracer(s.trim())),
             ),
-            "available_tracers" => control(|| String::from("function nop\n"), None),
+            "available_tracers" => control(|| format!("{}\n", super::TRACERS.join(" ")), None),
             "trace" => control_trunc(
                 super::trace_text,
                 Some(|_| {
@@ -302,21 +301,31 @@ impl DirOps for TracingRoot {
                 },
                 None,
             ),
-            "set_ftrace_filter" => control_trunc(
-                function::filter_text,
+            "set_ftrace_filter" => ftrace_list(List::Filter),
+            "set_ftrace_notrace" => ftrace_list(List::Notrace),
+            "set_graph_function" => ftrace_list(List::Graph),
+            "set_graph_notrace" => ftrace_list(List::GraphNotrace),
+            "available_filter_functions" => control(ftrace::available_filter_functions, None),
+            "set_ftrace_pid" => control_trunc(
+                ftrace::pids_text,
                 Some(|s| {
                     for w in s.split_whitespace() {
-                        if function::add_filter(w) == 0 {
+                        let pid: i32 = w.parse().map_err(|_| EINVAL)?;
+                        if pid < 0 || !ftrace::add_pid(pid) {
                             return Err(EINVAL);
                         }
                     }
                     Ok(())
                 }),
-                Some(function::clear_filter),
+                Some(ftrace::clear_pids),
             ),
-            "available_filter_functions" => control(
-                || function::NAMES.iter().map(|n| format!("{n}\n")).collect(),
-                None,
+            "max_graph_depth" => control(
+                || format!("{}\n", graph::MAX_DEPTH.load(Ordering::Relaxed)),
+                Some(|s| {
+                    let d: usize = s.trim().parse().map_err(|_| EINVAL)?;
+                    graph::MAX_DEPTH.store(d, Ordering::Relaxed);
+                    Ok(())
+                }),
             ),
             "trace_marker" => {
                 Inode::new(uapi::S_IFREG | 0o222, InodeKind::Special(Arc::new(Marker)))
@@ -370,6 +379,9 @@ impl DirOps for EventsDir {
                 Some(filter_many("", EVENTS.iter().map(|e| e.id).collect()))
             }
             None => {
+                if let Some(inode) = super::raw::events_lookup(name) {
+                    return Some(inode);
+                }
                 let e = EVENTS.iter().find(|e| e.system == name)?;
                 Some(Inode::new(
                     uapi::S_IFDIR | 0o755,
@@ -405,6 +417,10 @@ impl DirOps for EventsDir {
                     }
                 }
                 v.push((String::from("filter"), 0, uapi::DT_REG));
+                v.push((String::from("ftrace"), 0, uapi::DT_DIR));
+                for f in super::raw::EVENTS_FILES {
+                    v.push((String::from(f), 0, uapi::DT_REG));
+                }
                 v
             }
             Some(sys) => {
@@ -547,24 +563,100 @@ impl DirOps for EventDir {
     }
 }
 
+/// One of the function lists (`set_ftrace_filter` and its kin): each word
+/// written is a glob, `!glob` or a command; truncating empties the list.
+fn ftrace_list(list: List) -> Arc<Inode> {
+    let read: ReadFn = match list {
+        List::Filter => || ftrace::list_text(List::Filter),
+        List::Notrace => || ftrace::list_text(List::Notrace),
+        List::Graph => || ftrace::list_text(List::Graph),
+        List::GraphNotrace => || ftrace::list_text(List::GraphNotrace),
+    };
+    let (write, trunc): (WriteFn, fn()) = match list {
+        List::Filter => (
+            |s| apply_list(List::Filter, s),
+            || ftrace::clear(List::Filter),
+        ),
+        List::Notrace => (
+            |s| apply_list(List::Notrace, s),
+            || ftrace::clear(List::Notrace),
+        ),
+        List::Graph => (
+            |s| apply_list(List::Graph, s),
+            || ftrace::clear(List::Graph),
+        ),
+        List::GraphNotrace => (
+            |s| apply_list(List::GraphNotrace, s),
+            || ftrace::clear(List::GraphNotrace),
+        ),
+    };
+    control_trunc(read, Some(write), Some(trunc))
+}
+
+fn apply_list(list: List, s: &str) -> Result<(), Errno> {
+    for w in s.split_whitespace() {
+        ftrace::apply(list, w)?;
+    }
+    Ok(())
+}
+
 /// `options/`: a file per row of the options table.
 struct OptionsDir;
 
 impl DirOps for OptionsDir {
     fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
-        let i = libkernel::trace::options::find(name)?;
-        Some(control_dyn(
-            Box::new(move || bool_text(options::mask() & (1 << i) != 0)),
-            Some(Box::new(move |s| options::set(i, parse_bool(s)?))),
-            None,
+        if let Some(i) = libkernel::trace::options::find(name) {
+            return Some(control_dyn(
+                Box::new(move || bool_text(options::mask() & (1 << i) != 0)),
+                Some(Box::new(move |s| options::set(i, parse_bool(s)?))),
+                None,
+            ));
+        }
+        // The function_graph tracer's options, a word of their own.
+        let bit = graph_opt::by_name(name.strip_prefix("funcgraph-")?)?;
+        Some(Inode::new(
+            uapi::S_IFREG | 0o644,
+            InodeKind::Special(Arc::new(FlagFile(&graph::OPTS, bit))),
         ))
     }
 
     fn readdir(&self) -> Vec<(String, u64, u8)> {
-        TRACE_OPTIONS
+        let mut v: Vec<(String, u64, u8)> = TRACE_OPTIONS
             .iter()
             .map(|o| (String::from(o.name), 0, uapi::DT_REG))
-            .collect()
+            .collect();
+        for (name, _) in graph_opt::NAMES {
+            v.push((format!("funcgraph-{name}"), 0, uapi::DT_REG));
+        }
+        v
+    }
+}
+
+/// An option file backed by one bit of a word of flags (the `funcgraph-*`
+/// options): reads `0`/`1`, takes `0`/`1`.
+struct FlagFile(&'static AtomicU32, u32);
+
+impl FileOps for FlagFile {
+    fn read(&self, _: &Inode, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        let text = bool_text(self.0.load(Ordering::Relaxed) & self.1 != 0);
+        let start = (off as usize).min(text.len());
+        let n = buf.len().min(text.len() - start);
+        buf[..n].copy_from_slice(&text.as_bytes()[start..start + n]);
+        Ok(n)
+    }
+
+    fn write(&self, _: &Inode, _: u64, buf: &[u8]) -> Result<usize, Errno> {
+        let on = parse_bool(core::str::from_utf8(buf).map_err(|_| EINVAL)?)?;
+        if on {
+            self.0.fetch_or(self.1, Ordering::Relaxed);
+        } else {
+            self.0.fetch_and(!self.1, Ordering::Relaxed);
+        }
+        Ok(buf.len())
+    }
+
+    fn seekable(&self) -> bool {
+        true
     }
 }
 
@@ -734,7 +826,7 @@ const README: &str = "tracing mini-HOWTO:\n\n\
 /// `per_cpu/` (None) and `per_cpu/cpuN/` (Some(N)).
 struct PerCpuDir(Option<usize>);
 
-const PER_CPU_FILES: [&str; 3] = ["trace", "trace_pipe", "stats"];
+const PER_CPU_FILES: [&str; 4] = ["trace", "trace_pipe", "trace_pipe_raw", "stats"];
 
 impl DirOps for PerCpuDir {
     fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
@@ -763,7 +855,7 @@ impl DirOps for PerCpuDir {
                     InodeKind::Special(Arc::new(TracePipe(1 << c))),
                 ),
                 "stats" => control_dyn(Box::new(move || super::stats_text(c)), None, None),
-                // "trace_pipe_raw": helper "tracedat" adds it here.
+                "trace_pipe_raw" => super::raw::trace_pipe_raw(c),
                 _ => return None,
             }),
         }

@@ -15,7 +15,10 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 pub mod events;
 pub mod filter;
+pub mod graph;
 pub mod options;
+pub mod ring_buffer_page;
+pub mod trace_entries;
 pub mod trace_events;
 pub mod trigger;
 
@@ -33,11 +36,16 @@ pub mod id {
     pub const FUNCTION: u16 = LAST_EVENT + 2;
     /// A stack trace: a count, then return addresses.
     pub const STACK_TRACE: u16 = LAST_EVENT + 3;
+    /// A function_graph entry: function, depth.
+    pub const FUNCGRAPH_ENTRY: u16 = LAST_EVENT + 4;
+    /// A function_graph return: function, call time (ticks; ns once read),
+    /// depth, overrun.
+    pub const FUNCGRAPH_EXIT: u16 = LAST_EVENT + 5;
 }
 
 // The kernel keeps an enable bit per id below bit 62 (its tracers' bits).
 const _: () = assert!(
-    id::STACK_TRACE < 62,
+    id::FUNCGRAPH_EXIT < 62,
     "too many trace events for the enable mask"
 );
 
@@ -57,6 +65,8 @@ pub fn payload_words(ev: u16) -> usize {
         Some(e) => e.class.words,
         // ip and parent ip.
         None if ev == id::FUNCTION => 2,
+        None if ev == id::FUNCGRAPH_ENTRY => 2,
+        None if ev == id::FUNCGRAPH_EXIT => 4,
         None => PAYLOAD / 8,
     }
 }
@@ -479,6 +489,14 @@ impl<'a> Kallsyms<'a> {
             .map(|e| e.0)
     }
 
+    /// Every symbol: (address, size, name), in address order.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, u64, &'a str)> + '_ {
+        (0..self.count).map(|i| {
+            let (addr, size, name) = self.entry(i);
+            (addr, size, self.name(name))
+        })
+    }
+
     /// Number of symbols.
     pub fn len(&self) -> usize {
         self.count
@@ -667,12 +685,10 @@ fn format_ctx(out: &mut String, cpu: usize, r: &Record, o: &PrintOpts) {
         let _ = write!(out, "{irq}{nr}{hard}{depth}");
     }
     if o.time_in_ns {
-        let _ = write!(
-            out,
-            " {:5}.{:06}: ",
-            r.ts / 1_000_000_000,
-            (r.ts / 1000) % 1_000_000
-        );
+        // Microseconds rounded to the nearest, as Linux's ns2usecs() does
+        // (trace-cmd rounds the same way: the two agree on every entry).
+        let us = r.ts.saturating_add(500) / 1000;
+        let _ = write!(out, " {:5}.{:06}: ", us / 1_000_000, us % 1_000_000);
     } else {
         let _ = write!(out, " {:12}: ", r.ts);
     }
@@ -727,6 +743,25 @@ pub fn format_item_opts(out: &mut String, item: &Item, syms: Option<&Kallsyms>, 
                 sym_addr(out, o, parent);
             }
             out.push('\n');
+        }
+        id::FUNCGRAPH_ENTRY | id::FUNCGRAPH_EXIT => {
+            // Outside the graph tracer's own output: Linux's raw
+            // `funcgraph_entry`/`funcgraph_exit` text.
+            let (func, second) = (p.u64(), p.u64());
+            let arrow = if r.id == id::FUNCGRAPH_ENTRY {
+                "-->"
+            } else {
+                "<--"
+            };
+            out.push_str(arrow);
+            out.push(' ');
+            format_sym(out, syms, func, false);
+            let depth = if r.id == id::FUNCGRAPH_ENTRY {
+                second
+            } else {
+                p.u64()
+            };
+            let _ = writeln!(out, " ({depth})");
         }
         id::STACK_TRACE => {
             out.push_str("<stack trace>\n");
@@ -985,6 +1020,15 @@ mod tests {
             "{s}"
         );
         assert!(s.ends_with("#           TASK-PID   CPU#   TGID   ||||    TIMESTAMP  FUNCTION\n#              | |       |      |    ||||       |         |\n"), "{s}");
+    }
+
+    #[test]
+    fn timestamps_round_to_the_nearest_microsecond_as_linux() {
+        let mut r = rec(id::SCHED_WAKEUP, 1, "a", [0; PAYLOAD]);
+        r.ts = 1_999_999_600;
+        assert!(line(r, 0).contains(" 2.000000: "), "{}", line(r, 0));
+        r.ts = 1_000_001_499;
+        assert!(line(r, 0).contains(" 1.000001: "), "{}", line(r, 0));
     }
 
     #[test]

@@ -7,11 +7,13 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use libkernel::trace_dump::parse_dump;
 use pikern_tools::cli::{Arg, Args};
+use pikern_tools::qemu_monitor::find_kallsyms;
 use pikern_tools::trace::extract::{load, load_all, Loaded};
 use pikern_tools::trace::timeline::Timeline;
 use pikern_tools::trace::{
-    expect, json, parse_trace_lenient, perfetto, summary, svg, Error, Trace,
+    expect, json, parse_trace_lenient, perfetto, summary, svg, tracedat, Error, Trace,
 };
 
 const USAGE: &str = "\
@@ -22,6 +24,8 @@ usage: pikern-trace extract LOG [-o FILE] [--all]
        pikern-trace svg TRACE [-o FILE] [--lenient]
        pikern-trace summary TRACE [--lenient]
        pikern-trace expect TRACE [--comm NAME] [--results FILE]
+       pikern-trace dat LOG -o FILE [--kernel IMAGE]
+       pikern-trace report-check TRACE --report FILE [--results FILE]
 
 TRACE is a trace file (starting with `# tracer:`) or a console log holding
 `Dumping ftrace buffer:` dumps, of which the last is used; `-` is stdin.
@@ -40,6 +44,13 @@ Output goes to stdout unless -o is given.
   expect    the end-to-end checks of the fork experiment (comm
             raspbian_fork unless --comm), as KTAP; --results FILE writes
             `passed N`, `failed N`, `skipped N`; exits 1 if any fails
+  dat       trace-cmd's trace.dat (version 6) from the `tracefs-dump:` block
+            /bin/tracedump printed (trace_pipe_raw pages, format files);
+            symbols from the kernel IMAGE; pids' names from saved_cmdlines
+            or else from the log's text trace
+  report-check  compares `trace-cmd report` output (--report FILE) with
+            the text trace: every entry, in order, with its time to the
+            microsecond, CPU, pid, event and fields; as KTAP, like expect
 
 The converters refuse a trace that fails `check` unless --lenient, which
 skips malformed lines (reported on stderr).
@@ -54,6 +65,8 @@ struct Options {
     lenient: bool,
     comm: Option<String>,
     results: Option<PathBuf>,
+    kernel: Option<PathBuf>,
+    report: Option<PathBuf>,
 }
 
 fn parse(mut args: Args) -> Result<Option<Options>, String> {
@@ -68,6 +81,8 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
             Arg::Flag(f) if f == "--lenient" => opts.lenient = true,
             Arg::Flag(f) if f == "--comm" => opts.comm = Some(args.value(&f)?),
             Arg::Flag(f) if f == "--results" => opts.results = Some(args.value(&f)?.into()),
+            Arg::Flag(f) if f == "--kernel" => opts.kernel = Some(args.value(&f)?.into()),
+            Arg::Flag(f) if f == "--report" => opts.report = Some(args.value(&f)?.into()),
             Arg::Flag(f) => return Err(format!("unknown option {f}")),
             Arg::Positional(p) if opts.command.is_empty() => opts.command = p,
             Arg::Positional(p) if opts.input.is_none() => opts.input = Some(p.into()),
@@ -75,7 +90,15 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
         }
     }
     let known = [
-        "extract", "check", "perfetto", "json", "svg", "summary", "expect",
+        "extract",
+        "check",
+        "perfetto",
+        "json",
+        "svg",
+        "summary",
+        "expect",
+        "dat",
+        "report-check",
     ];
     if opts.command.is_empty() {
         return Err("a subcommand is required".to_string());
@@ -104,7 +127,12 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
         ("--comm", opts.comm.is_none() || opts.command == "expect"),
         (
             "--results",
-            opts.results.is_none() || opts.command == "expect",
+            opts.results.is_none() || matches!(opts.command.as_str(), "expect" | "report-check"),
+        ),
+        ("--kernel", opts.kernel.is_none() || opts.command == "dat"),
+        (
+            "--report",
+            opts.report.is_none() || opts.command == "report-check",
         ),
     ];
     if let Some((flag, _)) = allowed.iter().find(|(_, ok)| !ok) {
@@ -267,6 +295,67 @@ fn run(opts: &Options) -> Result<ExitCode, String> {
                     expect::run(&trace, &errors, loaded.first_line, comm)
                 }
                 Err(why) => expect::all_failed(&why),
+            };
+            print!("{}", expect::render_ktap(&outcomes));
+            let counts = expect::counts(&outcomes);
+            if let Some(path) = &opts.results {
+                write_output(Some(path), &counts.to_results_file())?;
+            }
+            Ok(if counts.failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        "dat" => {
+            let output = output.ok_or("dat needs -o FILE")?;
+            let text = read_input(input)?;
+            let files = parse_dump(&text)?.ok_or(
+                "no `tracefs-dump:` block in the log (/etc/rc runs /bin/tracedump after the trace)",
+            )?;
+            let kallsyms = match &opts.kernel {
+                Some(k) => {
+                    let image = fs::read(k).map_err(|e| format!("reading {}: {e}", k.display()))?;
+                    let syms = find_kallsyms(&image)
+                        .ok_or_else(|| format!("{}: no kallsyms table", k.display()))?;
+                    tracedat::kallsyms_text(&syms)
+                }
+                None => String::new(),
+            };
+            let cmdlines = match files.iter().find(|(p, _)| p == "saved_cmdlines") {
+                Some((_, d)) => String::from_utf8_lossy(d).into_owned(),
+                None => load(&text)
+                    .map(|l| tracedat::cmdlines_of(&parse_trace_lenient(&l.text).0))
+                    .unwrap_or_default(),
+            };
+            let dat = tracedat::write(&tracedat::Input {
+                files: &files,
+                kallsyms,
+                cmdlines,
+            })?;
+            fs::write(output, &dat).map_err(|e| format!("writing {}: {e}", output.display()))?;
+            let cpus = tracedat::cpu_data(&files);
+            let events: usize = cpus
+                .iter()
+                .map(|(_, d)| tracedat::events(d).map_or(0, |e| e.len()))
+                .sum();
+            eprintln!(
+                "{}: {} bytes, {} CPUs, {events} entries",
+                output.display(),
+                dat.len(),
+                cpus.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        "report-check" => {
+            let report_path = opts
+                .report
+                .as_deref()
+                .ok_or("report-check needs --report FILE")?;
+            let report = read_input(report_path)?;
+            let outcomes = match read_input(input).and_then(|text| load(&text)) {
+                Ok(loaded) => tracedat::check_report(&loaded.text, &report),
+                Err(why) => tracedat::report_failed(&why),
             };
             print!("{}", expect::render_ktap(&outcomes));
             let counts = expect::counts(&outcomes);

@@ -17,6 +17,7 @@ pub mod perfetto;
 pub mod summary;
 pub mod svg;
 pub mod timeline;
+pub mod tracedat;
 
 pub use format::{parse_trace, parse_trace_lenient, Error, Trace};
 

@@ -29,26 +29,3 @@ macro_rules! this_ip {
         ip
     }};
 }
-
-/// `(pc, lr, fp)` at this point: the program counter, the link register
-/// (the function's return address while no call has happened yet) and the
-/// frame pointer, what Linux's `mcount` hook receives.
-#[macro_export]
-macro_rules! mcount_regs {
-    () => {{
-        let (pc, lr, fp): (usize, usize, usize);
-        // SAFETY: reads registers only.
-        unsafe {
-            core::arch::asm!(
-                "adr {0}, .",
-                "mov {1}, x30",
-                "mov {2}, x29",
-                out(reg) pc,
-                out(reg) lr,
-                out(reg) fp,
-                options(nomem, nostack, preserves_flags)
-            )
-        };
-        (pc, lr, fp)
-    }};
-}

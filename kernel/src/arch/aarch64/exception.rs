@@ -117,7 +117,10 @@ pub fn get_irq_regs() -> Option<&'static PtRegs> {
 }
 
 /// Called from `vectors.S` with the saved frame and the vector slot.
+/// `noinstr`, as Linux's entry code: not traceable, so a system call pays
+/// no patch-site NOPs before it reaches its handler.
 #[no_mangle]
+#[patchable_function_entry(prefix_nops = 0, entry_nops = 0)]
 extern "C" fn exception_dispatch(regs: &mut PtRegs, kind: u64) {
     match kind {
         5 => {
@@ -227,9 +230,11 @@ fn el0_sync(regs: &mut PtRegs) {
 }
 
 /// A system call from user space (Linux's `el0_svc`): its own frame, so
-/// stack traces read `sys_clone <- el0_svc` as on Linux.
+/// stack traces read `sys_clone <- el0_svc` as on Linux. `noinstr`, as
+/// Linux's.
 #[inline(never)]
 #[no_mangle]
+#[patchable_function_entry(prefix_nops = 0, entry_nops = 0)]
 pub fn el0_svc(regs: &mut PtRegs) {
     crate::syscall::invoke_syscall(regs);
 }

@@ -8,6 +8,7 @@ pub mod context;
 pub mod cpu;
 pub mod exception;
 pub mod fpsimd;
+pub mod ftrace;
 pub mod futex;
 pub mod mmu;
 pub mod pgtable;
