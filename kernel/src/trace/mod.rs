@@ -71,8 +71,54 @@ pub fn tracing_on() -> bool {
     TRACING_ON.load(Ordering::Relaxed)
 }
 
+/// Per syscall number, bit set: its `syscalls:sys_enter_*` event is on.
+static SYSCALL_ENTER_ON: [AtomicU64; SYSCALL_WORDS] = [const { AtomicU64::new(0) }; SYSCALL_WORDS];
+/// Per syscall number, bit set: its `syscalls:sys_exit_*` event is on.
+static SYSCALL_EXIT_ON: [AtomicU64; SYSCALL_WORDS] = [const { AtomicU64::new(0) }; SYSCALL_WORDS];
+const SYSCALL_WORDS: usize = libkernel::trace::syscalls::NR_SYSCALLS / 64;
+
+/// A `syscalls:*` event is on: its bit in its bitmap, and the one
+/// [`ACTIVE`] bit for them all while any is.
+fn set_syscall_event(id: u16, on: bool) {
+    let Some((nr, enter)) = libkernel::trace::syscalls::syscall_of(id) else {
+        return;
+    };
+    let map = if enter {
+        &SYSCALL_ENTER_ON
+    } else {
+        &SYSCALL_EXIT_ON
+    };
+    let (w, bit) = libkernel::trace::syscalls::bit_of(nr);
+    if on {
+        map[w].fetch_or(bit, Ordering::Relaxed);
+    } else {
+        map[w].fetch_and(!bit, Ordering::Relaxed);
+    }
+    let any = SYSCALL_ENTER_ON
+        .iter()
+        .chain(SYSCALL_EXIT_ON.iter())
+        .any(|m| m.load(Ordering::Relaxed) != 0);
+    set_event(core_trace::id::SYSCALL_EVENTS, any);
+}
+
+/// Is `syscalls:sys_enter_*` (`enter`) or `sys_exit_*` of call `nr` on?
+#[inline]
+pub fn syscall_event_on(nr: usize, enter: bool) -> bool {
+    let (w, bit) = libkernel::trace::syscalls::bit_of(nr);
+    let map = if enter {
+        &SYSCALL_ENTER_ON
+    } else {
+        &SYSCALL_EXIT_ON
+    };
+    map.get(w)
+        .is_some_and(|m| m.load(Ordering::Relaxed) & bit != 0)
+}
+
 /// Enables or disables event `id`.
 pub fn set_event(id: u16, on: bool) {
+    if id >= libkernel::trace::syscalls::SYSCALL_EVENT_BASE {
+        return set_syscall_event(id, on);
+    }
     if on {
         EVENTS_ENABLED.fetch_or(1u64 << id, Ordering::Relaxed);
     } else {
@@ -83,6 +129,9 @@ pub fn set_event(id: u16, on: bool) {
 
 /// Is event `id` enabled?
 pub fn event_enabled(id: u16) -> bool {
+    if let Some((nr, enter)) = libkernel::trace::syscalls::syscall_of(id) {
+        return syscall_event_on(nr, enter);
+    }
     EVENTS_ENABLED.load(Ordering::Relaxed) & (1u64 << id) != 0
 }
 
@@ -191,6 +240,9 @@ pub fn record_words<const N: usize>(id: u16, payload: [u64; N]) {
         let count = crate::preempt::preempt_count();
         if libkernel::preempt::in_hardirq(count) {
             f |= core_trace::FLAG_HARDIRQ;
+        }
+        if libkernel::preempt::in_serving_softirq(count) {
+            f |= core_trace::FLAG_SOFTIRQ;
         }
         let preempt = libkernel::preempt::trace_depth(count);
         let head = [
