@@ -11,13 +11,13 @@ use crate::errno::{Errno, ECHILD};
 use crate::percpu;
 use crate::pid::TASKLIST;
 use crate::sched::core::__schedule;
+use crate::sync::IrqSpinLock;
 use crate::task::{
     self, set_current_state, Pid, StackRelease, Task, EXIT_DEAD, EXIT_ZOMBIE, PF_EXITING,
     PF_EXITPIDONE, PF_NOFREEZE, TASK_DEAD, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE,
 };
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use crate::sync::IrqSpinLock;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 /// Set once pid 1 exists: from then on its exit is fatal.

@@ -45,7 +45,7 @@ pub fn invoke_syscall(regs: &mut PtRegs) {
     crate::trace::events::trace_sys_exit(
         nr,
         match r {
-            Ok(v) => v as i64,
+            Ok(v) => v,
             Err(e) => e.as_neg(),
         },
     );

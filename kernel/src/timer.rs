@@ -53,7 +53,9 @@ impl TimerFn {
             TimerFn::ProcessTimeout(_) => process_timeout as *const () as usize,
             TimerFn::HrtimerWakeup(_) => hrtimer_wakeup as *const () as usize,
             TimerFn::ItimerReal(_) => crate::time::itimer::it_real_fn as *const () as usize,
-            TimerFn::DelayedWork(_) => crate::workqueue::delayed_work_timer_fn as *const () as usize,
+            TimerFn::DelayedWork(_) => {
+                crate::workqueue::delayed_work_timer_fn as *const () as usize
+            }
         }
     }
 }

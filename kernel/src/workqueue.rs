@@ -222,7 +222,13 @@ fn __queue_work(req_cpu: usize, wq: &'static Workqueue, work: &'static Work) {
         (UNBOUND, -1)
     };
     let pool = &POOLS[pool_nr];
-    trace::workqueue_queue_work(wq.name, work.addr(), work.func as usize, req_cpu as i32, cpu);
+    trace::workqueue_queue_work(
+        wq.name,
+        work.addr(),
+        work.func as usize,
+        req_cpu as i32,
+        cpu,
+    );
     trace::workqueue_activate_work(work.addr());
     let mut st = pool.state.lock();
     st.worklist.push_back(work);

@@ -18,8 +18,8 @@ use libkernel::trace::events::{
     irq_handler_exit, sched_migrate_task, sched_process_exec, sched_process_fork,
     sched_process_template, sched_stat_runtime, sched_switch, sched_wakeup_template,
     signal_deliver, signal_generate, softirq, sys_enter, sys_exit, task_newtask, task_rename,
-    timer_class, timer_expire_entry, timer_start, workqueue_execute_end,
-    workqueue_execute_start, workqueue_queue_work, workqueue_work,
+    timer_class, timer_expire_entry, timer_start, workqueue_execute_end, workqueue_execute_start,
+    workqueue_queue_work, workqueue_work,
 };
 use libkernel::trace::trace_events::chars;
 use libkernel::trace::{id, PayloadWriter, STATE_PREEMPTED};
@@ -528,7 +528,13 @@ pub fn hrtimer_cancel(hrtimer: usize) {
 /// `workqueue_queue_work`: `work` (calling `function`) put on workqueue
 /// `wq`'s pool for `cpu` (asked for `req_cpu`).
 #[inline(always)]
-pub fn workqueue_queue_work(wq: &'static str, work: usize, function: usize, req_cpu: i32, cpu: i32) {
+pub fn workqueue_queue_work(
+    wq: &'static str,
+    work: usize,
+    function: usize,
+    req_cpu: i32,
+    cpu: i32,
+) {
     if on(id::WORKQUEUE_QUEUE_WORK) {
         record_queue_work(wq, work, function, req_cpu, cpu);
     }

@@ -413,3 +413,237 @@ trace_events! {
         ret: Long,
     } printk("NR %ld = %ld", id, ret);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::trace_events::{chars, comm_words};
+    use crate::trace::{
+        build_kallsyms, format_item, id, Item, Kallsyms, Record, FLAG_HARDIRQ, FLAG_IRQS_OFF,
+        FLAG_SOFTIRQ,
+    };
+    use alloc::string::ToString;
+
+    fn c(s: &str) -> [u64; 2] {
+        comm_words(&chars(s.as_bytes()))
+    }
+
+    /// The text after `name: ` of event `ev` packed as `words`, with
+    /// `flags`; `%ps` resolved against two symbols.
+    fn body(ev: u16, words: &[u64], flags: u8) -> String {
+        let mut syms = alloc::vec![
+            (0x1000, 0x40, "process_timeout".to_string()),
+            (0x2000, 0x40, "hrtimer_wakeup".to_string()),
+        ];
+        let blob = build_kallsyms(&mut syms);
+        let k = Kallsyms::new(&blob).unwrap();
+        let mut r = Record {
+            id: ev,
+            pid: 8,
+            flags,
+            ..Record::default()
+        };
+        r.comm[..2].copy_from_slice(b"sh");
+        for (i, w) in words.iter().enumerate() {
+            r.payload[i * 8..i * 8 + 8].copy_from_slice(&w.to_le_bytes());
+        }
+        let mut s = String::new();
+        format_item(&mut s, &Item::Entry(1, r), Some(&k), true);
+        s
+    }
+
+    #[test]
+    fn irq_and_softirq_lines_are_linuxs() {
+        let e = irq_handler_entry::Entry {
+            name: chars(b"arch_timer"),
+            irq: 30,
+        };
+        let s = body(
+            id::IRQ_HANDLER_ENTRY,
+            &e.pack(),
+            FLAG_IRQS_OFF | FLAG_HARDIRQ,
+        );
+        assert!(
+            s.ends_with(" [001] d.h.     0.000000: irq_handler_entry: irq=30 name=arch_timer\n"),
+            "{s}"
+        );
+        let e = irq_handler_exit::Entry { irq: 30, ret: 1 };
+        assert!(body(id::IRQ_HANDLER_EXIT, &e.pack(), 0)
+            .ends_with("irq_handler_exit: irq=30 ret=handled\n"));
+        let e = irq_handler_exit::Entry { irq: 57, ret: 0 };
+        assert!(body(id::IRQ_HANDLER_EXIT, &e.pack(), 0).ends_with("irq=57 ret=unhandled\n"));
+        let s = body(
+            id::SOFTIRQ_ENTRY,
+            &softirq::Entry { vec: 1 }.pack(),
+            FLAG_SOFTIRQ,
+        );
+        assert!(
+            s.ends_with(" [001] ..s.     0.000000: softirq_entry: vec=1 [action=TIMER]\n"),
+            "{s}"
+        );
+        let s = body(
+            id::SOFTIRQ_RAISE,
+            &softirq::Entry { vec: 7 }.pack(),
+            FLAG_HARDIRQ | FLAG_SOFTIRQ,
+        );
+        assert!(
+            s.ends_with(" ..H.     0.000000: softirq_raise: vec=7 [action=SCHED]\n"),
+            "{s}"
+        );
+        assert!(body(id::SOFTIRQ_EXIT, &softirq::Entry { vec: 6 }.pack(), 0)
+            .ends_with("vec=6 [action=TASKLET]\n"));
+    }
+
+    #[test]
+    fn timer_lines_are_linuxs_with_function_symbols() {
+        let e = timer_start::Entry {
+            timer: 0xffff_ff80_3bc2_7870,
+            function: 0x1000,
+            expires: 4_294_937_396,
+            now: 4_294_937_296,
+            timeout: 100,
+            cpu: 1,
+            idx: 66,
+            flags: 0,
+        };
+        let s = body(id::TIMER_START, &e.pack(), 0);
+        assert!(s.ends_with(": timer_start: timer=ffffff803bc27870 function=process_timeout expires=4294937396 [timeout=100] cpu=1 idx=66 flags=\n"), "{s}");
+        let e = timer_expire_entry::Entry {
+            timer: 0x10,
+            now: 4_294_937_400,
+            function: 0x1004,
+        };
+        assert!(body(id::TIMER_EXPIRE_ENTRY, &e.pack(), 0).ends_with(
+            "timer_expire_entry: timer=0000000000000010 function=process_timeout now=4294937400\n"
+        ));
+        let s = body(
+            id::TIMER_CANCEL,
+            &timer_class::Entry { timer: 0x10 }.pack(),
+            0,
+        );
+        assert!(s.ends_with("timer_cancel: timer=0000000000000010\n"), "{s}");
+        let e = hrtimer_init::Entry {
+            hrtimer: 0x20,
+            clockid: 1,
+            mode: HRTIMER_MODE_REL,
+        };
+        assert!(body(id::HRTIMER_INIT, &e.pack(), 0).ends_with(
+            "hrtimer_init: hrtimer=0000000000000020 clockid=CLOCK_MONOTONIC mode=REL\n"
+        ));
+        let e = hrtimer_start::Entry {
+            hrtimer: 0x20,
+            function: 0x2000,
+            expires: 1_139_516_208,
+            softexpires: 1_139_516_208,
+            mode: 0,
+        };
+        assert!(body(id::HRTIMER_START, &e.pack(), 0).ends_with(
+            "hrtimer_start: hrtimer=0000000000000020 function=hrtimer_wakeup expires=1139516208 softexpires=1139516208 mode=ABS\n"
+        ));
+        // A function with no symbol prints as an address.
+        let e = hrtimer_expire_entry::Entry {
+            hrtimer: 0x20,
+            now: 5,
+            function: 0x9000,
+        };
+        assert!(body(id::HRTIMER_EXPIRE_ENTRY, &e.pack(), 0)
+            .ends_with("hrtimer_expire_entry: hrtimer=0000000000000020 function=0x9000 now=5\n"));
+    }
+
+    #[test]
+    fn workqueue_lines_are_linuxs() {
+        let e = workqueue_queue_work::Entry {
+            workqueue: chars(b"events"),
+            work: 0xffff_ff80_0074_4038,
+            function: 0x1000,
+            req_cpu: 4,
+            cpu: 0,
+        };
+        assert!(body(id::WORKQUEUE_QUEUE_WORK, &e.pack(), 0).ends_with(
+            "workqueue_queue_work: work struct=ffffff8000744038 function=process_timeout workqueue=events req_cpu=4 cpu=0\n"
+        ));
+        let s = body(
+            id::WORKQUEUE_ACTIVATE_WORK,
+            &workqueue_work::Entry { work: 0x30 }.pack(),
+            0,
+        );
+        assert!(
+            s.ends_with("workqueue_activate_work: work struct 0000000000000030\n"),
+            "{s}"
+        );
+        let e = workqueue_execute_start::Entry {
+            work: 0x30,
+            function: 0x2000,
+        };
+        assert!(body(id::WORKQUEUE_EXECUTE_START, &e.pack(), 0).ends_with(
+            "workqueue_execute_start: work struct 0000000000000030: function hrtimer_wakeup\n"
+        ));
+    }
+
+    #[test]
+    fn task_sched_signal_and_raw_syscall_lines_are_linuxs() {
+        let e = sched_stat_runtime::Entry {
+            comm: c("sh"),
+            pid: 8,
+            runtime: 12345,
+            vruntime: 6_789_000,
+        };
+        assert!(body(id::SCHED_STAT_RUNTIME, &e.pack(), 0).ends_with(
+            "sched_stat_runtime: comm=sh pid=8 runtime=12345 [ns] vruntime=6789000 [ns]\n"
+        ));
+        let e = signal_deliver::Entry {
+            sig: 2,
+            errno: 0,
+            code: 0,
+            sa_handler: 0x40_0123,
+            sa_flags: 0x400_0000,
+        };
+        assert!(body(id::SIGNAL_DELIVER, &e.pack(), 0).ends_with(
+            "signal_deliver: sig=2 errno=0 code=0 sa_handler=400123 sa_flags=4000000\n"
+        ));
+        let e = task_newtask::Entry {
+            comm: c("sh"),
+            pid: 9,
+            clone_flags: 0x1200011,
+            oom_score_adj: 0,
+        };
+        assert!(body(id::TASK_NEWTASK, &e.pack(), 0)
+            .ends_with("task_newtask: pid=9 comm=sh clone_flags=1200011 oom_score_adj=0\n"));
+        let e = task_rename::Entry {
+            oldcomm: c("sh"),
+            newcomm: c("sleep"),
+            pid: 9,
+            oom_score_adj: -1000,
+        };
+        assert!(body(id::TASK_RENAME, &e.pack(), 0)
+            .ends_with("task_rename: pid=9 oldcomm=sh newcomm=sleep oom_score_adj=-1000\n"));
+        let e = sys_enter::Entry {
+            id: 56,
+            args: [(-100i64) as u64, 0x4a0, 0x80000, 0, 0, 0],
+        };
+        assert!(body(id::SYS_ENTER, &e.pack(), 0)
+            .ends_with("sys_enter: NR 56 (ffffffffffffff9c, 4a0, 80000, 0, 0, 0)\n"));
+        let e = sys_exit::Entry { id: 56, ret: -2 };
+        assert!(body(id::SYS_EXIT, &e.pack(), 0).ends_with("sys_exit: NR 56 = -2\n"));
+    }
+
+    #[test]
+    fn array_elements_show_in_the_format_file() {
+        let f = crate::trace::event(id::SYS_ENTER).unwrap().format_file();
+        assert!(
+            f.contains("\tfield:long id;\toffset:8;\tsize:8;\tsigned:1;\n"),
+            "{f}"
+        );
+        assert!(
+            f.contains("\tfield:unsigned long args[6];\toffset:16;\tsize:48;\tsigned:0;\n"),
+            "{f}"
+        );
+        assert!(f.ends_with("print fmt: \"NR %ld (%lx, %lx, %lx, %lx, %lx, %lx)\", REC->id, REC->args[0], REC->args[1], REC->args[2], REC->args[3], REC->args[4], REC->args[5]\n"), "{f}");
+        let f = crate::trace::event(id::TIMER_START).unwrap().format_file();
+        assert!(
+            f.contains("\tfield:void * timer;\toffset:8;\tsize:8;\tsigned:0;\n"),
+            "{f}"
+        );
+        assert!(f.contains("function=%ps"), "{f}");
+    }
+}

@@ -45,7 +45,7 @@ pub fn enter_id(nr: usize) -> Option<u16> {
 /// Syscall `id`'s description and whether it is the enter event.
 fn desc_of(id: u16) -> Option<(&'static SyscallDesc, bool)> {
     let i = id.checked_sub(SYSCALL_EVENT_BASE)? as usize;
-    implemented().nth(i / 2).map(|d| (d, i % 2 == 0))
+    implemented().nth(i / 2).map(|d| (d, i.is_multiple_of(2)))
 }
 
 /// Which syscall number and direction event `id` is: `(nr, enter)`.
@@ -68,7 +68,11 @@ fn pack_sample(v: &[FieldValue]) -> [u64; PAYLOAD / 8] {
     let mut w = [0u64; PAYLOAD / 8];
     for (i, x) in v.iter().take(PAYLOAD / 8).enumerate() {
         if let FieldValue::Int(n) = x {
-            w[i] = if i == 0 { *n as i32 as u32 as u64 } else { *n as u64 };
+            w[i] = if i == 0 {
+                *n as i32 as u32 as u64
+            } else {
+                *n as u64
+            };
         }
     }
     w
@@ -111,7 +115,14 @@ fn build() -> Vec<TraceEvent> {
             helper: None,
             index: 0,
         }]);
-        out.push(event_of(id + 1, "sys_exit_", d.name, fields, "0x%lx".into(), args));
+        out.push(event_of(
+            id + 1,
+            "sys_exit_",
+            d.name,
+            fields,
+            "0x%lx".into(),
+            args,
+        ));
     }
     out
 }
@@ -285,7 +296,9 @@ mod tests {
         let r = rec(id, &[56, (-100i64) as u64, 0x4a0, 0x80000, 0]);
         format_item(&mut s, &Item::Entry(1, r), None, true);
         assert!(
-            s.ends_with(": sys_openat(dfd: ffffffffffffff9c, filename: 4a0, flags: 80000, mode: 0)\n"),
+            s.ends_with(
+                ": sys_openat(dfd: ffffffffffffff9c, filename: 4a0, flags: 80000, mode: 0)\n"
+            ),
             "{s}"
         );
         let mut s = String::new();
