@@ -254,10 +254,13 @@ fn process_timeout(t: &Arc<Task>) {
     crate::sched::wake_up_process(t);
 }
 
-/// A `nanosleep`'s hrtimer expired (`hrtimer_wakeup`).
+/// A `nanosleep`'s hrtimer expired (`hrtimer_wakeup`). The sleep is
+/// interruptible, and only that is woken: also what keeps this function's
+/// code apart from [`process_timeout`]'s, so the compiler cannot fold the
+/// two into one address and the trace names each.
 #[inline(never)]
 fn hrtimer_wakeup(t: &Arc<Task>) {
-    crate::sched::wake_up_process(t);
+    crate::sched::core::try_to_wake_up(t, crate::task::TASK_INTERRUPTIBLE);
 }
 
 /// Creates the root nodes of `cpu`'s timer trees at boot (see

@@ -35,8 +35,8 @@
 use crate::errno::{Errno, EAGAIN, EFAULT, EINVAL, EIO, ENOTTY, ENXIO, EPERM, ERESTARTSYS, ESRCH};
 use crate::mm::uaccess::{copy_from_user, copy_to_user, put_user_u32};
 use crate::sched::wait::WaitQueue;
-use crate::task::{self, Pid, Task, TASK_INTERRUPTIBLE};
 use crate::softirq::Tasklet;
+use crate::task::{self, Pid, Task, TASK_INTERRUPTIBLE};
 use crate::{bsp, sync::IrqSpinLock};
 use core::sync::atomic::{AtomicBool, Ordering};
 use libkernel::tty::n_tty::{NTty, NonCanonWait};

@@ -15,10 +15,12 @@ mod lockdep;
 mod page_alloc;
 mod sched;
 mod selftest;
+mod softirq;
 mod task;
 mod timer;
 mod trace;
 mod watchdog;
+mod workqueue;
 
 /// Every suite, in the order `ktest=all` runs them.
 pub static SUITES: &[Suite] = &[
@@ -32,6 +34,8 @@ pub static SUITES: &[Suite] = &[
     sched::SUITE,
     task::SUITE,
     trace::SUITE,
+    softirq::SUITE,
+    workqueue::SUITE,
     fork::SUITE,
     futex::SUITE,
     watchdog::SUITE,
