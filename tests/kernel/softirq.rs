@@ -245,6 +245,45 @@ fn a_tasklet_runs_once_in_softirq_on_the_cpu_that_scheduled_it() -> TestResult {
     Ok(())
 }
 
+/// Keeps the softirq busy for 25 ms with IRQs on: a tick comes in.
+static SPINNER: Tasklet = Tasklet::new(|| crate::time::mdelay(25));
+
+fn schedule_spinner() {
+    softirq::tasklet_schedule(&SPINNER);
+}
+
+fn a_hard_irq_inside_a_softirq_shows_capital_h() -> TestResult {
+    let cpu = 2 % crate::smp::num_online_cpus();
+    let mut nested = Vec::new();
+    with_events(&[id::IRQ_HANDLER_ENTRY], || {
+        crate::smp::call_on_cpu(cpu, schedule_spinner, true);
+        msleep(60);
+        nested = trace::snapshot()
+            .into_iter()
+            .filter_map(|i| match i {
+                Item::Entry(c, r) if c == cpu && r.id == id::IRQ_HANDLER_ENTRY => Some(r),
+                _ => None,
+            })
+            .filter(|r| r.flags & FLAG_SOFTIRQ != 0)
+            .collect();
+    });
+    let text = trace::trace_text();
+    trace::clear();
+    kassert!(
+        !nested.is_empty(),
+        "no interrupt inside the softirq on CPU {cpu}"
+    );
+    kassert!(
+        nested.iter().all(|r| r.flags & FLAG_HARDIRQ != 0),
+        "softirq flag without hardirq on irq_handler_entry"
+    );
+    kassert!(
+        text.contains("H. ") || text.contains("H1 "),
+        "no H column:\n{text}"
+    );
+    Ok(())
+}
+
 fn syscall_events_share_one_enable_bit() -> TestResult {
     let nr = libkernel::uapi::nr::OPENAT;
     let enter = libkernel::trace::syscalls::enter_id(nr).unwrap_or(0);
@@ -260,6 +299,11 @@ fn syscall_events_share_one_enable_bit() -> TestResult {
         && trace::event_enabled(id::SYSCALL_EVENTS);
     trace::tracefs::apply_set_event("!syscalls:*");
     kassert!(on, "sys_enter_openat not on");
+    // raw_syscalls:* alone also turns the one bit on.
+    trace::set_event(id::SYS_EXIT, true);
+    let raw_on = trace::event_enabled(id::SYSCALL_EVENTS);
+    trace::set_event(id::SYS_EXIT, false);
+    kassert!(raw_on, "raw_syscalls:sys_exit left the syscall bit off");
     kassert!(
         !trace::event_enabled(enter) && !trace::event_enabled(id::SYSCALL_EVENTS),
         "still on after !syscalls:*"
@@ -286,6 +330,10 @@ pub const SUITE: Suite = Suite {
         TestCase {
             name: "a_tasklet_runs_once_in_softirq_on_the_cpu_that_scheduled_it",
             run: a_tasklet_runs_once_in_softirq_on_the_cpu_that_scheduled_it,
+        },
+        TestCase {
+            name: "a_hard_irq_inside_a_softirq_shows_capital_h",
+            run: a_hard_irq_inside_a_softirq_shows_capital_h,
         },
         TestCase {
             name: "syscall_events_share_one_enable_bit",

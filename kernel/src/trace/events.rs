@@ -597,9 +597,10 @@ pub fn workqueue_execute_end(work: usize, function: usize) {
     work_fn_event(id::WORKQUEUE_EXECUTE_END, work, function);
 }
 
-/// The mask of everything a system call's entry or exit may record:
-/// `raw_syscalls:*` and any `syscalls:*` event.
-const SYSCALL_MASK: u64 = 1 << id::SYS_ENTER | 1 << id::SYS_EXIT | 1 << id::SYSCALL_EVENTS;
+/// The one bit a system call's entry and exit test: on while
+/// `raw_syscalls:*` or any `syscalls:*` event is (Linux's
+/// `TIF_SYSCALL_TRACEPOINT`).
+const SYSCALL_MASK: u64 = 1 << id::SYSCALL_EVENTS;
 
 /// `raw_syscalls:sys_enter` and `syscalls:sys_enter_<name>`: call `nr`
 /// with `args` starts. One load and one branch when none is on.
@@ -620,7 +621,7 @@ fn record_sys_enter(nr: usize, args: &[u64; 6]) {
         };
         record_words(id::SYS_ENTER, e.pack());
     }
-    if on(id::SYSCALL_EVENTS) && super::syscall_event_on(nr, true) {
+    if super::syscall_event_on(nr, true) {
         if let Some(ev) = libkernel::trace::syscalls::enter_id(nr) {
             let mut w = [0u64; libkernel::trace::syscalls::ENTER_WORDS];
             w[0] = nr as u64;
@@ -646,7 +647,7 @@ fn record_sys_exit(nr: usize, ret: i64) {
         let e = sys_exit::Entry { id: nr as i64, ret };
         record_words(id::SYS_EXIT, e.pack());
     }
-    if on(id::SYSCALL_EVENTS) && super::syscall_event_on(nr, false) {
+    if super::syscall_event_on(nr, false) {
         if let Some(ev) = libkernel::trace::syscalls::enter_id(nr) {
             record_words(ev + 1, [nr as u64, ret as u64]);
         }

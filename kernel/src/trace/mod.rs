@@ -94,11 +94,27 @@ fn set_syscall_event(id: u16, on: bool) {
     } else {
         map[w].fetch_and(!bit, Ordering::Relaxed);
     }
-    let any = SYSCALL_ENTER_ON
-        .iter()
-        .chain(SYSCALL_EXIT_ON.iter())
-        .any(|m| m.load(Ordering::Relaxed) != 0);
-    set_event(core_trace::id::SYSCALL_EVENTS, any);
+    update_syscall_tracepoint();
+}
+
+/// Sets the one [`ACTIVE`] bit a system call's entry and exit test
+/// (`id::SYSCALL_EVENTS`, Linux's `TIF_SYSCALL_TRACEPOINT`) while
+/// `raw_syscalls:*` or any `syscalls:*` event is on.
+fn update_syscall_tracepoint() {
+    use core_trace::id::{SYSCALL_EVENTS, SYS_ENTER, SYS_EXIT};
+    let raw = 1u64 << SYS_ENTER | 1u64 << SYS_EXIT;
+    let any = EVENTS_ENABLED.load(Ordering::Relaxed) & raw != 0
+        || SYSCALL_ENTER_ON
+            .iter()
+            .chain(SYSCALL_EXIT_ON.iter())
+            .any(|m| m.load(Ordering::Relaxed) != 0);
+    let bit = 1u64 << SYSCALL_EVENTS;
+    if any {
+        EVENTS_ENABLED.fetch_or(bit, Ordering::Relaxed);
+    } else {
+        EVENTS_ENABLED.fetch_and(!bit, Ordering::Relaxed);
+    }
+    recompute_active();
 }
 
 /// Is `syscalls:sys_enter_*` (`enter`) or `sys_exit_*` of call `nr` on?
@@ -119,10 +135,17 @@ pub fn set_event(id: u16, on: bool) {
     if id >= libkernel::trace::syscalls::SYSCALL_EVENT_BASE {
         return set_syscall_event(id, on);
     }
+    if id == core_trace::id::SYSCALL_EVENTS {
+        // Not an event: it follows the syscall events' own bits.
+        return;
+    }
     if on {
         EVENTS_ENABLED.fetch_or(1u64 << id, Ordering::Relaxed);
     } else {
         EVENTS_ENABLED.fetch_and(!(1u64 << id), Ordering::Relaxed);
+    }
+    if id == core_trace::id::SYS_ENTER || id == core_trace::id::SYS_EXIT {
+        update_syscall_tracepoint();
     }
     recompute_active();
 }

@@ -31,10 +31,11 @@ pub mod id {
     pub const FUNCTION: u16 = LAST_EVENT + 2;
     /// A stack trace: a count, then return addresses.
     pub const STACK_TRACE: u16 = LAST_EVENT + 3;
-    /// Not a record id: the enable bit that stands for every
-    /// `syscalls:sys_enter_*`/`sys_exit_*` event, whose ids are
-    /// [`super::syscalls::SYSCALL_EVENT_BASE`] on (each has its own bit in
-    /// a bitmap of its own).
+    /// Not a record id: the enable bit a system call's entry and exit
+    /// test, set while `raw_syscalls:*` or any `syscalls:sys_enter_*`/
+    /// `sys_exit_*` event is on (Linux's `TIF_SYSCALL_TRACEPOINT`). The
+    /// `syscalls:*` ids are [`super::syscalls::SYSCALL_EVENT_BASE`] on,
+    /// each with its bit in a bitmap of its own.
     pub const SYSCALL_EVENTS: u16 = LAST_EVENT + 4;
 }
 
