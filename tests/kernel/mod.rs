@@ -16,10 +16,12 @@ mod lockdep;
 mod page_alloc;
 mod sched;
 mod selftest;
+mod softirq;
 mod task;
 mod timer;
 mod trace;
 mod watchdog;
+mod workqueue;
 
 /// Every suite, in the order `ktest=all` runs them.
 pub static SUITES: &[Suite] = &[
@@ -34,6 +36,8 @@ pub static SUITES: &[Suite] = &[
     task::SUITE,
     trace::SUITE,
     ftrace::SUITE,
+    softirq::SUITE,
+    workqueue::SUITE,
     fork::SUITE,
     futex::SUITE,
     watchdog::SUITE,
