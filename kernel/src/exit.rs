@@ -11,11 +11,13 @@ use crate::errno::{Errno, ECHILD};
 use crate::percpu;
 use crate::pid::TASKLIST;
 use crate::sched::core::__schedule;
+use crate::sync::IrqSpinLock;
 use crate::task::{
     self, set_current_state, Pid, StackRelease, Task, EXIT_DEAD, EXIT_ZOMBIE, PF_EXITING,
     PF_EXITPIDONE, PF_NOFREEZE, TASK_DEAD, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE,
 };
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 /// Set once pid 1 exists: from then on its exit is fatal.
@@ -528,8 +530,34 @@ pub fn put_task_struct(tsk: Arc<Task>) {
     drop(tsk);
 }
 
+/// Dead tasks whose release still holds a reference, for
+/// [`delayed_put_task_struct`].
+static DELAYED_PUT: IrqSpinLock<Vec<Arc<Task>>> = IrqSpinLock::new(Vec::new());
+static DELAYED_PUT_WORK: crate::workqueue::Work =
+    crate::workqueue::Work::new(delayed_put_task_struct);
+
+/// Drops the references `release_task` handed over
+/// (`delayed_put_task_struct`; Linux runs it after an RCU grace period,
+/// here a kworker runs it). Usually the last ones: the descriptor is
+/// freed here, and `sched_process_free` shows the kworker.
+fn delayed_put_task_struct(_: &'static crate::workqueue::Work) {
+    let list = core::mem::take(&mut *DELAYED_PUT.lock());
+    for t in list {
+        put_task_struct(t);
+    }
+}
+
+/// `release_task`'s final put of `p` (`put_task_struct_rcu_user`):
+/// deferred to a work item, so whoever reaps does not also pay for
+/// freeing the descriptor.
+fn put_task_struct_rcu_user(p: &Arc<Task>) {
+    DELAYED_PUT.lock().push(p.clone());
+    crate::workqueue::schedule_work(&DELAYED_PUT_WORK);
+}
+
 /// Unhashes a dead task: frees its pid and unlinks it from its parent
-/// (`release_task`). The descriptor is freed when the last reference goes.
+/// (`release_task`). The descriptor is freed when the last reference goes
+/// (usually [`delayed_put_task_struct`]'s).
 #[inline(never)]
 #[no_mangle]
 pub fn release_task(p: &Arc<Task>) {
@@ -573,6 +601,7 @@ pub fn release_task(p: &Arc<Task>) {
         }
     }
     drop(tl);
+    put_task_struct_rcu_user(p);
     if let Some((leader, autoreap, lparent)) = zap_leader {
         if autoreap {
             release_task(&leader);

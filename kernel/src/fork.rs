@@ -281,6 +281,7 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
             parent.session.load(Ordering::Relaxed),
         );
     }
+    crate::trace::events::task_newtask(&p, clone_flags);
     crate::trace::events::sched_process_fork(&parent, &p);
     Ok(p)
 }

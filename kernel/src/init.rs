@@ -43,6 +43,7 @@ fn kernel_init() -> i32 {
     // Forked from CPU 0's idle task, init inherited its pinning: free it
     // (and so every process it starts) to use all CPUs, as Linux does.
     let _ = crate::sched::sched_setaffinity(&crate::task::current(), 0xf);
+    crate::workqueue::init();
     crate::fs::init(external_initrd());
     crate::trace::tracefs::init();
     #[cfg(feature = "ktest")]

@@ -52,6 +52,7 @@ pub mod reboot;
 pub mod sched;
 pub mod signal;
 pub mod smp;
+pub mod softirq;
 pub mod sync;
 pub mod sys;
 pub mod syscall;
@@ -62,6 +63,7 @@ pub mod timer;
 pub mod trace;
 pub mod tty;
 pub mod watchdog;
+pub mod workqueue;
 
 #[cfg(feature = "ktest")]
 pub mod ktest;

@@ -701,6 +701,9 @@ pub fn do_signal(regs: &mut PtRegs) {
         };
         let sig = info.signo;
         let act = me.sigactions.lock()[sig as usize - 1];
+        // Every dequeued signal, before its action is looked at (Linux's
+        // `get_signal`: ignored ones too).
+        crate::trace::events::signal_deliver(sig, info.code, act.handler, act.flags);
         match act.handler {
             _ if sig == SIGKILL => {}
             SIG_IGN => continue,

@@ -37,7 +37,18 @@ pub fn invoke_syscall(regs: &mut PtRegs) {
     // the report says "latest", and the frame stays valid memory.
     let at = regs as *mut PtRegs as u64;
     task::with_current(|t| t.syscall_regs.store(at, Ordering::Relaxed));
-    let r = dispatch(regs.regs[8] as usize, a, regs);
+    let nr = regs.regs[8] as usize;
+    crate::trace::events::trace_sys_enter(nr, &a);
+    let r = dispatch(nr, a, regs);
+    // What the call returned, before a restart is sorted out: Linux's
+    // sys_exit shows -ERESTARTSYS and friends too.
+    crate::trace::events::trace_sys_exit(
+        nr,
+        match r {
+            Ok(v) => v,
+            Err(e) => e.as_neg(),
+        },
+    );
     regs.regs[0] = match r {
         Ok(v) => v as u64,
         // Interrupted by a signal: restarted or EINTR, as `do_signal`

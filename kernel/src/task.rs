@@ -595,7 +595,7 @@ impl Task {
             children_usage: [const { AtomicU64::new(0) }; 3],
             _counted: TaskCount::new(),
         };
-        t.set_comm(comm);
+        t.store_comm(comm);
         t
     }
 
@@ -645,8 +645,16 @@ impl Task {
         Comm(c)
     }
 
-    /// Sets the command name, truncated to 15 bytes as Linux does.
+    /// Sets the command name, truncated to 15 bytes as Linux does
+    /// (`__set_task_comm`, which `task:task_rename` reports).
     pub fn set_comm(&self, name: &str) {
+        let c = libkernel::trace::trace_events::chars::<16>(name.as_bytes());
+        crate::trace::events::task_rename(self, libkernel::trace::trace_events::comm_words(&c));
+        self.store_comm(name);
+    }
+
+    /// The name of a task being made: nothing to report yet.
+    fn store_comm(&self, name: &str) {
         let mut c = [0u8; 16];
         let n = name.len().min(15);
         c[..n].copy_from_slice(&name.as_bytes()[..n]);

@@ -35,6 +35,7 @@
 use crate::errno::{Errno, EAGAIN, EFAULT, EINVAL, EIO, ENOTTY, ENXIO, EPERM, ERESTARTSYS, ESRCH};
 use crate::mm::uaccess::{copy_from_user, copy_to_user, put_user_u32};
 use crate::sched::wait::WaitQueue;
+use crate::softirq::Tasklet;
 use crate::task::{self, Pid, Task, TASK_INTERRUPTIBLE};
 use crate::{bsp, sync::IrqSpinLock};
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -116,16 +117,34 @@ impl EchoBuf {
     }
 }
 
-/// The UART receive interrupt: drains the receiver into the line
-/// discipline.
+/// Received bytes between the UART interrupt and its tasklet (Linux's
+/// tty flip buffer): what arrives while the buffer is full is dropped,
+/// as a UART overrun drops it.
+struct FlipBuffer {
+    buf: [u8; FLIP_SIZE],
+    len: usize,
+}
+
+const FLIP_SIZE: usize = 1024;
+
+static FLIP: IrqSpinLock<FlipBuffer> = IrqSpinLock::new(FlipBuffer {
+    buf: [0; FLIP_SIZE],
+    len: 0,
+});
+
+/// Pushes the flip buffer into the line discipline, in softirq context.
+static UART_RX_TASKLET: Tasklet = Tasklet::new(flush_to_ldisc);
+
+/// The UART receive interrupt: drains the receiver into the flip buffer
+/// and leaves the line discipline's work (echo, signals, waking readers)
+/// to a tasklet; a magic SysRq key is handled here at once.
 pub fn uart_rx_interrupt() {
     let uart = bsp::board().uart();
-    let mut bytes = [0u8; 64];
-    let mut n = 0;
     let mut sysrq = None;
     // Acknowledge before draining: a byte arriving after the drain raises
     // the interrupt again instead of being acknowledged unseen.
     uart.clear_rx_irq();
+    let mut flip = FLIP.lock();
     while let Some((c, brk)) = uart.getc_break() {
         // A BREAK (its character is a NUL) arms magic SysRq: the next byte
         // is a command, not input.
@@ -137,18 +156,38 @@ pub fn uart_rx_interrupt() {
             sysrq = Some(c);
             continue;
         }
-        bytes[n] = c;
-        n += 1;
-        if n == bytes.len() {
-            receive_buf(&bytes);
-            n = 0;
+        if flip.len < FLIP_SIZE {
+            let n = flip.len;
+            flip.buf[n] = c;
+            flip.len += 1;
         }
     }
-    if n > 0 {
-        receive_buf(&bytes[..n]);
+    let queued = flip.len > 0;
+    drop(flip);
+    if queued {
+        crate::softirq::tasklet_schedule(&UART_RX_TASKLET);
     }
     if let Some(key) = sysrq {
         crate::sysrq::handle_sysrq(key);
+    }
+}
+
+/// The receive tasklet (`flush_to_ldisc`): the bytes received so far into
+/// the line discipline, in chunks, the buffer unlocked meanwhile.
+fn flush_to_ldisc() {
+    loop {
+        let mut chunk = [0u8; 64];
+        let mut flip = FLIP.lock();
+        let n = flip.len.min(chunk.len());
+        chunk[..n].copy_from_slice(&flip.buf[..n]);
+        let len = flip.len;
+        flip.buf.copy_within(n..len, 0);
+        flip.len = len - n;
+        drop(flip);
+        if n == 0 {
+            break;
+        }
+        receive_buf(&chunk[..n]);
     }
 }
 

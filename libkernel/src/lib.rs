@@ -31,6 +31,8 @@ pub mod mm;
 pub mod pid;
 pub mod preempt;
 pub mod sched;
+pub mod softirq;
+pub mod time;
 #[cfg(feature = "alloc")]
 pub mod trace;
 pub mod trace_dump;

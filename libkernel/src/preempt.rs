@@ -69,6 +69,18 @@ pub const fn in_hardirq(count: u32) -> bool {
     count & HARDIRQ_MASK != 0
 }
 
+/// True while a softirq action runs (`in_serving_softirq`): `__do_softirq`
+/// adds [`SOFTIRQ_OFFSET`]; `local_bh_disable` would add twice that, so
+/// only the lowest softirq bit means serving.
+pub const fn in_serving_softirq(count: u32) -> bool {
+    count & SOFTIRQ_OFFSET != 0
+}
+
+/// True in any interrupt context, hard or soft (`in_interrupt`).
+pub const fn in_interrupt(count: u32) -> bool {
+    count & (HARDIRQ_MASK | SOFTIRQ_MASK) != 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +111,8 @@ mod tests {
         assert_eq!(trace_depth(HARDIRQ_OFFSET + 1), 1);
         assert!(in_hardirq(HARDIRQ_OFFSET + 1));
         assert!(!in_hardirq(SOFTIRQ_OFFSET + 3));
+        assert!(in_serving_softirq(SOFTIRQ_OFFSET + 3));
+        assert!(!in_serving_softirq(2 * SOFTIRQ_OFFSET), "bh disabled only");
+        assert!(in_interrupt(SOFTIRQ_OFFSET) && in_interrupt(HARDIRQ_OFFSET));
     }
 }

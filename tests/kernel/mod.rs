@@ -16,11 +16,13 @@ mod lockdep;
 mod page_alloc;
 mod sched;
 mod selftest;
+mod softirq;
 mod task;
 mod timer;
 mod trace;
 mod tracefs;
 mod watchdog;
+mod workqueue;
 
 /// Every suite, in the order `ktest=all` runs them.
 pub static SUITES: &[Suite] = &[
@@ -36,6 +38,8 @@ pub static SUITES: &[Suite] = &[
     trace::SUITE,
     tracefs::SUITE,
     ftrace::SUITE,
+    softirq::SUITE,
+    workqueue::SUITE,
     fork::SUITE,
     futex::SUITE,
     watchdog::SUITE,

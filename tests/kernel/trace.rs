@@ -258,7 +258,7 @@ fn tracefs_files_configure_tracing() -> TestResult {
 }
 
 fn every_event_has_its_format_and_id_file() -> TestResult {
-    for ev in libkernel::trace::EVENTS {
+    for ev in libkernel::trace::all_events() {
         let dir = format!("/sys/kernel/tracing/events/{}/{}", ev.system, ev.name);
         let read = |file: &str| -> Result<alloc::string::String, Fail> {
             let p = format!("{dir}/{file}");

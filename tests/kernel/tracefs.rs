@@ -210,11 +210,18 @@ fn traceoff_trigger_stops_recording() -> TestResult {
         shown.as_str(),
         "traceoff:count=0 if next_comm == \"toff_probe\"\n"
     );
+    // On the CPU that hit it, the switch is the last entry (other CPUs
+    // may record a little longer, until they see tracing off).
     let ls = lines(&text);
+    let hit = ls
+        .iter()
+        .find(|l| l.contains("next_comm=toff_probe"))
+        .ok_or_else(|| Fail::Failed(format!("no switch to toff_probe:\n{text}")))?;
+    let cpu = hit.split(']').next().and_then(|h| h.rsplit('[').next());
+    let tag = format!("[{}]", cpu.unwrap_or("?"));
     kassert!(
-        ls.last()
-            .is_some_and(|l| l.contains("sched_switch:") && l.contains("next_comm=toff_probe")),
-        "the last entry is not the switch that hit the trigger:\n{text}"
+        ls.iter().rev().find(|l| l.contains(&tag)) == Some(hit),
+        "entries on {tag} after the switch that hit the trigger:\n{text}"
     );
     kassert!(!text.contains("after traceoff"), "recorded after traceoff");
     kassert!(

@@ -108,7 +108,11 @@ impl IrqChip for Gic400 {
             SPI_UART => IrqSource::Uart,
             other => IrqSource::Other(other),
         };
-        Some(Irq { source, raw: iar })
+        Some(Irq {
+            source,
+            raw: iar,
+            hwirq: id,
+        })
     }
 
     fn eoi(&self, irq: Irq) {

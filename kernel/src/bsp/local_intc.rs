@@ -86,6 +86,7 @@ impl IrqChip for LocalIntc {
             return Some(Irq {
                 source: IrqSource::Timer,
                 raw: SRC_CNTPNS,
+                hwirq: SRC_CNTPNS.trailing_zeros(),
             });
         }
         if src & SRC_MAILBOX0 != 0 {
@@ -94,6 +95,7 @@ impl IrqChip for LocalIntc {
             return Some(Irq {
                 source: IrqSource::Ipi,
                 raw: bits,
+                hwirq: SRC_MAILBOX0.trailing_zeros(),
             });
         }
         if src & SRC_GPU != 0 {
@@ -103,7 +105,11 @@ impl IrqChip for LocalIntc {
             } else {
                 IrqSource::Other(p2)
             };
-            return Some(Irq { source, raw: p2 });
+            return Some(Irq {
+                source,
+                raw: p2,
+                hwirq: 32 + p2.trailing_zeros().min(31),
+            });
         }
         None
     }

@@ -38,6 +38,10 @@ pub struct Irq {
     pub source: IrqSource,
     /// Controller-specific value to hand back to `eoi`.
     pub raw: u32,
+    /// The interrupt's number at its controller (GIC INTID; on the
+    /// BCM2836 local controller its source bit, or 32 + bit for the
+    /// legacy bank 2), which `irq:irq_handler_entry` shows.
+    pub hwirq: u32,
 }
 
 /// What the generic kernel needs from an interrupt controller.

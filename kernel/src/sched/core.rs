@@ -595,7 +595,8 @@ pub fn wake_up_new_task(p: &Arc<Task>) {
 }
 
 /// The scheduler part of the timer tick: charge the running task, ask it
-/// to yield when its slice is over, and balance load now and then.
+/// to yield when its slice is over, and ask for a balance pass now and
+/// then.
 pub fn scheduler_tick() {
     if !sched_ready() {
         return;
@@ -612,9 +613,17 @@ pub fn scheduler_tick() {
     if cpu_nr == 0 {
         super::loadavg::calc_global_load_tick(ticks);
     }
+    // `trigger_load_balance`: the balancing itself runs in SCHED_SOFTIRQ,
+    // on the way out of this interrupt, with IRQs on.
     if ticks % BALANCE_INTERVAL_TICKS == cpu_nr as u64 % BALANCE_INTERVAL_TICKS {
-        load_balance(cpu_nr, false);
+        crate::softirq::raise_softirq_irqoff(crate::softirq::SCHED_SOFTIRQ);
     }
+}
+
+/// `SCHED_SOFTIRQ`'s action (`run_rebalance_domains`): the periodic
+/// balance pass of this CPU.
+pub fn run_rebalance_domains() {
+    load_balance(percpu::smp_processor_id(), false);
 }
 
 /// Pulls one queued task to `this` from the busiest CPU. An idle CPU pulls

@@ -162,6 +162,7 @@ impl RunQueue {
         let vd = policy::calc_delta_fair(delta, se.weight.load(Ordering::Relaxed));
         let vr = se.vruntime.load(Ordering::Relaxed) + vd;
         se.vruntime.store(vr, Ordering::Relaxed);
+        crate::trace::events::sched_stat_runtime(curr, delta, vr);
         self.cfs.update_min_vruntime(Some(vr));
     }
 

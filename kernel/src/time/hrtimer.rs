@@ -1,8 +1,10 @@
-//! `kernel/time/hrtimer.c`: sleeping for a time (`nanosleep`).
+//! `kernel/time/hrtimer.c`: sleeping for a time (`nanosleep`), on an
+//! hrtimer that ends the sleep from the timer interrupt (`timer:hrtimer_*`
+//! events).
 
 use crate::errno::*;
 use crate::mm::uaccess::{copy_from_user, copy_to_user};
-use crate::{signal, task, time};
+use crate::{signal, task, time, timer};
 use libkernel::uapi;
 
 /// `nanosleep(req, rem)`: `clock_nanosleep` on the monotonic clock.
@@ -27,12 +29,18 @@ pub fn hrtimer_nanosleep(ts: &uapi::Timespec, abs: bool, rem: u64) -> SysResult 
     } else {
         time::uptime_ns().saturating_add(ns)
     };
-    do_nanosleep(end, if abs { 0 } else { rem })
+    do_nanosleep_mode(end, if abs { 0 } else { rem }, !abs)
 }
 
 /// Sleeps until `end` (monotonic ns); interrupted, it writes the time left
 /// to `rem` (if not 0) and leaves the rest to the restart block.
 pub fn do_nanosleep(end: u64, rem: u64) -> SysResult {
+    do_nanosleep_mode(end, rem, false)
+}
+
+/// [`do_nanosleep`] on an hrtimer sleeper (`HRTIMER_MODE_REL` when the
+/// caller gave a duration, as the trace's `mode=` shows).
+fn do_nanosleep_mode(end: u64, rem: u64, relative: bool) -> SysResult {
     loop {
         let now = time::uptime_ns();
         if now >= end {
@@ -53,6 +61,10 @@ pub fn do_nanosleep(end: u64, rem: u64) -> SysResult {
             task::set_current_state(task::TASK_RUNNING);
             continue;
         }
-        crate::sched::wait::schedule_timeout(end - now);
+        // `hrtimer_sleeper_start_expires`, `schedule`, `hrtimer_cancel`.
+        crate::sched::core::might_sleep();
+        let t = timer::add_hrtimer_sleeper(end, task::current(), relative);
+        crate::sched::schedule();
+        timer::del_timer(t);
     }
 }

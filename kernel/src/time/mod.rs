@@ -12,7 +12,7 @@ use crate::percpu;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 /// Scheduler ticks per second on each core (Linux's CONFIG_HZ on the Pi).
-pub const HZ: u64 = 100;
+pub use libkernel::time::HZ;
 
 static BOOT_COUNTER: AtomicU64 = AtomicU64::new(0);
 static FREQ: AtomicU64 = AtomicU64::new(1);

@@ -22,8 +22,9 @@ use alloc::vec::Vec;
 use core::ptr;
 use core::sync::atomic::{AtomicI32, AtomicI64, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use libkernel::trace::filter::{Filter, FilterRecord, ParseError};
+use libkernel::trace::syscalls::{NR_SYSCALLS, SYSCALL_EVENT_BASE};
 use libkernel::trace::trigger::{Trigger, TriggerCmd, TriggerErr};
-use libkernel::trace::{self as core_trace, id, Record, EVENTS, WORDS};
+use libkernel::trace::{self as core_trace, all_events, id, Record, WORDS};
 
 /// Record ids that take the slow path (a bit each; all of them while a
 /// pid list, a partial cpumask or the `stacktrace` options are in use).
@@ -45,8 +46,32 @@ struct EventFile {
     triggers: Vec<TriggerState>,
 }
 
+/// Ids below the tracers' bits, then the `syscalls:*` events (enter and
+/// exit per system call, from `SYSCALL_EVENT_BASE`).
 const NR_IDS: usize = 62;
-static FILES: [AtomicPtr<EventFile>; NR_IDS] = [const { AtomicPtr::new(ptr::null_mut()) }; NR_IDS];
+const NR_SLOTS: usize = NR_IDS + 2 * NR_SYSCALLS;
+static FILES: [AtomicPtr<EventFile>; NR_SLOTS] =
+    [const { AtomicPtr::new(ptr::null_mut()) }; NR_SLOTS];
+
+/// Event `ev`'s place in [`FILES`].
+fn slot(ev: u16) -> Option<&'static AtomicPtr<EventFile>> {
+    let i = if ev >= SYSCALL_EVENT_BASE {
+        NR_IDS + (ev - SYSCALL_EVENT_BASE) as usize
+    } else if (ev as usize) < NR_IDS {
+        ev as usize
+    } else {
+        return None;
+    };
+    FILES.get(i)
+}
+
+/// The [`HOOKED`] bit of id `ev`: its own below 62; a `syscalls:*` id
+/// shares `ev & 63` with others, which then take the slow path for
+/// nothing but decide right.
+#[inline(always)]
+pub fn hook_bit(ev: u16) -> u64 {
+    1u64 << (ev & 63)
+}
 /// Serialises writers (readers take no lock).
 static UPDATE: SpinLock<()> = SpinLock::new(());
 
@@ -74,13 +99,20 @@ pub fn recompute() {
         if p.is_null() {
             continue;
         }
-        // SAFETY: published files are freed only by `replace`, which
-        // holds UPDATE as this caller does.
+        // SAFETY: published files are freed only by `update`, after
+        // unpublishing them and waiting for every CPU.
         let f = unsafe { &*p };
+        let ev = if i < NR_IDS {
+            i as u16
+        } else {
+            SYSCALL_EVENT_BASE + (i - NR_IDS) as u16
+        };
         if f.filter.is_some() || !f.triggers.is_empty() {
-            hooked |= 1 << i;
+            hooked |= hook_bit(ev);
         }
-        if !f.triggers.is_empty() {
+        // A syscall event's site tests its own bitmap as well: a trigger
+        // there fires while the event is enabled.
+        if !f.triggers.is_empty() && i < NR_IDS {
             trig |= 1 << i;
         }
     }
@@ -107,7 +139,7 @@ fn synchronize() {
 
 /// Applies `f` to a copy of event `ev`'s file and publishes the copy.
 fn update(ev: u16, f: impl FnOnce(&mut EventFile) -> Result<(), Errno>) -> Result<(), Errno> {
-    let slot = FILES.get(ev as usize).ok_or(EINVAL)?;
+    let slot = slot(ev).ok_or(EINVAL)?;
     let guard = UPDATE.lock();
     let cur = slot.load(Ordering::Acquire);
     let mut new = EventFile::default();
@@ -149,9 +181,7 @@ fn update(ev: u16, f: impl FnOnce(&mut EventFile) -> Result<(), Errno>) -> Resul
 /// Reads event `ev`'s file under the writers' lock.
 fn with_file<T>(ev: u16, f: impl FnOnce(Option<&EventFile>) -> T) -> T {
     let guard = UPDATE.lock();
-    let p = FILES
-        .get(ev as usize)
-        .map_or(ptr::null_mut(), |s| s.load(Ordering::Acquire));
+    let p = slot(ev).map_or(ptr::null_mut(), |s| s.load(Ordering::Acquire));
     // SAFETY: writers free files only while holding UPDATE, held here.
     let r = f((!p.is_null()).then(|| unsafe { &*p }));
     drop(guard);
@@ -289,8 +319,7 @@ pub fn write_trigger(ev: u16, line: &str) -> Result<(), Errno> {
         return Ok(());
     }
     let find = |sys: &str, name: &str| {
-        EVENTS
-            .iter()
+        all_events()
             .find(|e| e.system == sys && e.name == name)
             .map(|e| e.id)
     };
@@ -515,9 +544,7 @@ pub fn pre_commit(
     }
     let rec = Record::from_words(&w);
     let is_event = core_trace::event(ev).is_some();
-    let p = FILES
-        .get(ev as usize)
-        .map_or(ptr::null_mut(), |s| s.load(Ordering::Acquire));
+    let p = slot(ev).map_or(ptr::null_mut(), |s| s.load(Ordering::Acquire));
     // SAFETY: freed only after every CPU passed an IRQs-on point; IRQs
     // are masked here.
     let file = (!p.is_null()).then(|| unsafe { &*p });

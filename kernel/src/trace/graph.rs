@@ -8,8 +8,8 @@
 //! text, with durations, when the trace is read
 //! (`libkernel::trace::graph`).
 //!
-//! A task's return stack is allocated for every task once the tracer is
-//! first selected (Linux's `ftrace_graph_init_task`), never inside the
+//! A task's return stack is allocated for every task when the tracer is
+//! selected (Linux's `ftrace_graph_init_task`), never inside the
 //! handler, which may run with the allocator's lock held.
 
 use super::ftrace::{self, FL_GRAPH, FL_GRAPH_NOTRACE};
@@ -68,10 +68,10 @@ impl RetStack {
 pub struct RetStackPtr(AtomicPtr<RetStack>);
 
 impl RetStackPtr {
-    /// For a new task: a stack if the graph tracer has ever run.
+    /// For a new task: a stack while the graph tracer is selected.
     pub fn new() -> Self {
         let p = RetStackPtr::default();
-        if GRAPH_EVER.load(Ordering::Acquire) {
+        if GRAPH_TASKS.load(Ordering::Acquire) {
             p.install();
         }
         p
@@ -127,16 +127,18 @@ impl Drop for RetStackPtr {
     }
 }
 
-/// Set when the tracer is first selected: new tasks get return stacks.
-static GRAPH_EVER: AtomicBool = AtomicBool::new(false);
+/// Set while the tracer is selected: new tasks get return stacks. Tasks
+/// keep theirs once given (a hooked return may still be on their stack),
+/// until they are freed.
+static GRAPH_TASKS: AtomicBool = AtomicBool::new(false);
 /// `max_graph_depth` (0: no limit).
 pub static MAX_DEPTH: AtomicUsize = AtomicUsize::new(0);
 /// The `funcgraph-*` options (`libkernel::trace::graph::opt` bits).
 pub static OPTS: AtomicU32 = AtomicU32::new(opt::DEFAULT);
 
-/// Gives every task a return stack (on first selecting the tracer).
+/// Gives every task a return stack (on selecting the tracer).
 pub fn init_tasks() {
-    GRAPH_EVER.store(true, Ordering::Release);
+    GRAPH_TASKS.store(true, Ordering::Release);
     for t in crate::pid::all_tasks() {
         t.ret_stack.install();
     }
@@ -145,6 +147,11 @@ pub fn init_tasks() {
             idle.ret_stack.install();
         }
     }
+}
+
+/// The tracer is deselected: tasks made from now on get no return stack.
+pub fn stop_tasks() {
+    GRAPH_TASKS.store(false, Ordering::Release);
 }
 
 /// The graph tracer's part of the handler: hooks the return of `func`

@@ -79,6 +79,9 @@ fn recompute_active() {
 
 /// Is event `ev` being recorded (enabled, and tracing on)?
 pub fn recording(ev: u16) -> bool {
+    if ev >= libkernel::trace::syscalls::SYSCALL_EVENT_BASE {
+        return tracing_on() && event_enabled(ev);
+    }
     RECORDING.load(Ordering::Relaxed) & (1u64 << (ev & 63)) != 0
 }
 
@@ -93,18 +96,90 @@ pub fn tracing_on() -> bool {
     TRACING_ON.load(Ordering::Relaxed)
 }
 
+/// Per syscall number, bit set: its `syscalls:sys_enter_*` event is on.
+static SYSCALL_ENTER_ON: [AtomicU64; SYSCALL_WORDS] = [const { AtomicU64::new(0) }; SYSCALL_WORDS];
+/// Per syscall number, bit set: its `syscalls:sys_exit_*` event is on.
+static SYSCALL_EXIT_ON: [AtomicU64; SYSCALL_WORDS] = [const { AtomicU64::new(0) }; SYSCALL_WORDS];
+const SYSCALL_WORDS: usize = libkernel::trace::syscalls::NR_SYSCALLS / 64;
+
+/// A `syscalls:*` event is on: its bit in its bitmap, and the one
+/// [`ACTIVE`] bit for them all while any is.
+fn set_syscall_event(id: u16, on: bool) {
+    let Some((nr, enter)) = libkernel::trace::syscalls::syscall_of(id) else {
+        return;
+    };
+    let map = if enter {
+        &SYSCALL_ENTER_ON
+    } else {
+        &SYSCALL_EXIT_ON
+    };
+    let (w, bit) = libkernel::trace::syscalls::bit_of(nr);
+    if on {
+        map[w].fetch_or(bit, Ordering::Relaxed);
+    } else {
+        map[w].fetch_and(!bit, Ordering::Relaxed);
+    }
+    update_syscall_tracepoint();
+}
+
+/// Sets the one [`ACTIVE`] bit a system call's entry and exit test
+/// (`id::SYSCALL_EVENTS`, Linux's `TIF_SYSCALL_TRACEPOINT`) while
+/// `raw_syscalls:*` or any `syscalls:*` event is on.
+fn update_syscall_tracepoint() {
+    use core_trace::id::{SYSCALL_EVENTS, SYS_ENTER, SYS_EXIT};
+    let raw = 1u64 << SYS_ENTER | 1u64 << SYS_EXIT;
+    let any = EVENTS_ENABLED.load(Ordering::Relaxed) & raw != 0
+        || SYSCALL_ENTER_ON
+            .iter()
+            .chain(SYSCALL_EXIT_ON.iter())
+            .any(|m| m.load(Ordering::Relaxed) != 0);
+    let bit = 1u64 << SYSCALL_EVENTS;
+    if any {
+        EVENTS_ENABLED.fetch_or(bit, Ordering::Relaxed);
+    } else {
+        EVENTS_ENABLED.fetch_and(!bit, Ordering::Relaxed);
+    }
+    recompute_active();
+}
+
+/// Is `syscalls:sys_enter_*` (`enter`) or `sys_exit_*` of call `nr` on?
+#[inline]
+pub fn syscall_event_on(nr: usize, enter: bool) -> bool {
+    let (w, bit) = libkernel::trace::syscalls::bit_of(nr);
+    let map = if enter {
+        &SYSCALL_ENTER_ON
+    } else {
+        &SYSCALL_EXIT_ON
+    };
+    map.get(w)
+        .is_some_and(|m| m.load(Ordering::Relaxed) & bit != 0)
+}
+
 /// Enables or disables event `id`.
 pub fn set_event(id: u16, on: bool) {
+    if id >= libkernel::trace::syscalls::SYSCALL_EVENT_BASE {
+        return set_syscall_event(id, on);
+    }
+    if id == core_trace::id::SYSCALL_EVENTS {
+        // Not an event: it follows the syscall events' own bits.
+        return;
+    }
     if on {
         EVENTS_ENABLED.fetch_or(1u64 << id, Ordering::Relaxed);
     } else {
         EVENTS_ENABLED.fetch_and(!(1u64 << id), Ordering::Relaxed);
+    }
+    if id == core_trace::id::SYS_ENTER || id == core_trace::id::SYS_EXIT {
+        update_syscall_tracepoint();
     }
     recompute_active();
 }
 
 /// Is event `id` enabled?
 pub fn event_enabled(id: u16) -> bool {
+    if let Some((nr, enter)) = libkernel::trace::syscalls::syscall_of(id) {
+        return syscall_event_on(nr, enter);
+    }
     EVENTS_ENABLED.load(Ordering::Relaxed) & (1u64 << id) != 0
 }
 
@@ -119,6 +194,8 @@ pub fn set_current_tracer(name: &str) -> Result<(), crate::errno::Errno> {
     };
     if bit == GRAPH_BIT {
         graph::init_tasks();
+    } else {
+        graph::stop_tasks();
     }
     // Off first, so no site is half-way between two tracers' records.
     let changed = TRACER.swap(0, Ordering::Relaxed) != bit;
@@ -254,6 +331,9 @@ pub fn record_words_irqflags<const N: usize>(id: u16, payload: [u64; N], flags: 
         if libkernel::preempt::in_hardirq(count) {
             f |= core_trace::FLAG_HARDIRQ;
         }
+        if libkernel::preempt::in_serving_softirq(count) {
+            f |= core_trace::FLAG_SOFTIRQ;
+        }
         let preempt = libkernel::preempt::trace_depth(count);
         let head = [
             // Counter ticks since boot, converted when read (two
@@ -266,7 +346,7 @@ pub fn record_words_irqflags<const N: usize>(id: u16, payload: [u64; N], flags: 
         ];
         // Filters, triggers, the pid list and the cpumask: one load and
         // a branch unless one of them concerns this id.
-        if event_file::HOOKED.load(Ordering::Relaxed) & (1u64 << (id & 63)) != 0 {
+        if event_file::HOOKED.load(Ordering::Relaxed) & event_file::hook_bit(id) != 0 {
             record_hooked(id, pc.cpu, ring, &head, &payload);
         } else {
             // Only the words the event uses are stored (see payload_words).

@@ -26,7 +26,7 @@ use core::sync::atomic::AtomicU32;
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use libkernel::trace::graph::opt as graph_opt;
 use libkernel::trace::options::TRACE_OPTIONS;
-use libkernel::trace::{TraceEvent, EVENTS};
+use libkernel::trace::{all_events, TraceEvent};
 use libkernel::uapi;
 
 type ReadFn = fn() -> String;
@@ -191,11 +191,11 @@ pub fn apply_set_event(word: &str) -> bool {
     };
     let (sys, ev) = match w.split_once(':') {
         Some((s, e)) => (s, e),
-        None if EVENTS.iter().any(|e| e.system == w) => (w, "*"),
+        None if all_events().any(|e| e.system == w) => (w, "*"),
         None => ("*", w),
     };
     let mut any = false;
-    for e in EVENTS {
+    for e in all_events() {
         if function::glob(sys, e.system) && function::glob(ev, e.name) {
             super::set_event(e.id, on);
             any = true;
@@ -205,8 +205,7 @@ pub fn apply_set_event(word: &str) -> bool {
 }
 
 fn enabled_events() -> String {
-    EVENTS
-        .iter()
+    all_events()
         .filter(|e| super::event_enabled(e.id))
         .map(|e| format!("{}:{}\n", e.system, e.name))
         .collect()
@@ -294,8 +293,7 @@ impl DirOps for TracingRoot {
             ),
             "available_events" => control(
                 || {
-                    EVENTS
-                        .iter()
+                    all_events()
                         .map(|e| format!("{}:{}\n", e.system, e.name))
                         .collect()
                 },
@@ -375,14 +373,12 @@ struct EventDir(&'static TraceEvent);
 impl DirOps for EventsDir {
     fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
         match self.0 {
-            None if name == "filter" => {
-                Some(filter_many("", EVENTS.iter().map(|e| e.id).collect()))
-            }
+            None if name == "filter" => Some(filter_many("", all_events().map(|e| e.id).collect())),
             None => {
                 if let Some(inode) = super::raw::events_lookup(name) {
                     return Some(inode);
                 }
-                let e = EVENTS.iter().find(|e| e.system == name)?;
+                let e = all_events().find(|e| e.system == name)?;
                 Some(Inode::new(
                     uapi::S_IFDIR | 0o755,
                     InodeKind::PseudoDir(Arc::new(EventsDir(Some(e.system)))),
@@ -391,14 +387,13 @@ impl DirOps for EventsDir {
             Some(sys) if name == "enable" => Some(subsys_enable(sys)),
             Some(sys) if name == "filter" => Some(filter_many(
                 sys,
-                EVENTS
-                    .iter()
+                all_events()
                     .filter(|e| e.system == sys)
                     .map(|e| e.id)
                     .collect(),
             )),
             Some(sys) => {
-                let e = EVENTS.iter().find(|e| e.system == sys && e.name == name)?;
+                let e = all_events().find(|e| e.system == sys && e.name == name)?;
                 Some(Inode::new(
                     uapi::S_IFDIR | 0o755,
                     InodeKind::PseudoDir(Arc::new(EventDir(e))),
@@ -411,7 +406,7 @@ impl DirOps for EventsDir {
         match self.0 {
             None => {
                 let mut v: Vec<(String, u64, u8)> = Vec::new();
-                for e in EVENTS {
+                for e in all_events() {
                     if !v.iter().any(|(n, _, _)| n == e.system) {
                         v.push((String::from(e.system), 0, uapi::DT_DIR));
                     }
@@ -424,8 +419,7 @@ impl DirOps for EventsDir {
                 v
             }
             Some(sys) => {
-                let mut v: Vec<(String, u64, u8)> = EVENTS
-                    .iter()
+                let mut v: Vec<(String, u64, u8)> = all_events()
                     .filter(|e| e.system == sys)
                     .map(|e| (String::from(e.name), 0, uapi::DT_DIR))
                     .collect();
@@ -480,8 +474,7 @@ fn enable_inode(ids: Vec<u16>) -> Arc<Inode> {
 
 fn subsys_enable(sys: &str) -> Arc<Inode> {
     enable_inode(
-        EVENTS
-            .iter()
+        all_events()
             .filter(|e| e.system == sys)
             .map(|e| e.id)
             .collect(),

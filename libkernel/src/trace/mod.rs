@@ -18,6 +18,7 @@ pub mod filter;
 pub mod graph;
 pub mod options;
 pub mod ring_buffer_page;
+pub mod syscalls;
 pub mod trace_entries;
 pub mod trace_events;
 pub mod trigger;
@@ -36,24 +37,39 @@ pub mod id {
     pub const FUNCTION: u16 = LAST_EVENT + 2;
     /// A stack trace: a count, then return addresses.
     pub const STACK_TRACE: u16 = LAST_EVENT + 3;
+    /// Not a record id: the enable bit a system call's entry and exit
+    /// test, set while `raw_syscalls:*` or any `syscalls:sys_enter_*`/
+    /// `sys_exit_*` event is on (Linux's `TIF_SYSCALL_TRACEPOINT`). The
+    /// `syscalls:*` ids are [`super::syscalls::SYSCALL_EVENT_BASE`] on,
+    /// each with its bit in a bitmap of its own.
+    pub const SYSCALL_EVENTS: u16 = LAST_EVENT + 4;
     /// A function_graph entry: function, depth.
-    pub const FUNCGRAPH_ENTRY: u16 = LAST_EVENT + 4;
+    pub const FUNCGRAPH_ENTRY: u16 = LAST_EVENT + 5;
     /// A function_graph return: function, call time (ticks; ns once read),
     /// depth, overrun.
-    pub const FUNCGRAPH_EXIT: u16 = LAST_EVENT + 5;
+    pub const FUNCGRAPH_EXIT: u16 = LAST_EVENT + 6;
 }
 
 // The kernel keeps an enable bit per id below bit 62 (its tracers' bits).
 const _: () = assert!(
-    id::FUNCGRAPH_EXIT < 62,
+    id::FUNCGRAPH_EXIT < 62 && id::SYSCALL_EVENTS < 62,
     "too many trace events for the enable mask"
 );
 
-/// The declared event with id `ev`.
+/// The declared event with id `ev` (a `syscalls:*` one included).
 pub fn event(ev: u16) -> Option<&'static TraceEvent> {
+    if ev >= syscalls::SYSCALL_EVENT_BASE {
+        return syscalls::event(ev);
+    }
     EVENTS
         .get((ev as usize).wrapping_sub(1))
         .filter(|e| e.id == ev)
+}
+
+/// Every event tracefs lists: the declared ones, then the `syscalls:*`
+/// ones made from the system-call table.
+pub fn all_events() -> impl Iterator<Item = &'static TraceEvent> {
+    EVENTS.iter().chain(syscalls::events().iter())
 }
 
 /// Payload words an entry uses (its fields' bytes, rounded up to words).
@@ -77,6 +93,21 @@ pub const FLAG_IRQS_OFF: u8 = 1;
 pub const FLAG_NEED_RESCHED: u8 = 2;
 /// Header flag: recorded in hard-IRQ context.
 pub const FLAG_HARDIRQ: u8 = 4;
+/// Header flag: recorded while serving a softirq (Linux's
+/// `TRACE_FLAG_SOFTIRQ`); with [`FLAG_HARDIRQ`], a hard IRQ that
+/// interrupted a softirq (`H`).
+pub const FLAG_SOFTIRQ: u8 = 8;
+
+/// The third flag column (Linux's `trace_print_lat_fmt`): `H` a hard IRQ
+/// inside a softirq, `h` a hard IRQ, `s` a softirq, else `.`.
+pub fn irq_context_char(flags: u8) -> char {
+    match (flags & FLAG_HARDIRQ != 0, flags & FLAG_SOFTIRQ != 0) {
+        (true, true) => 'H',
+        (true, false) => 'h',
+        (false, true) => 's',
+        (false, false) => '.',
+    }
+}
 
 /// Bytes of event-specific payload.
 pub const PAYLOAD: usize = 64;
@@ -662,11 +693,7 @@ fn format_ctx(out: &mut String, cpu: usize, r: &Record, o: &PrintOpts) {
     } else {
         '.'
     };
-    let hard = if r.flags & FLAG_HARDIRQ != 0 {
-        'h'
-    } else {
-        '.'
-    };
+    let hard = irq_context_char(r.flags);
     let depth = match r.preempt & 0xf {
         0 => '.',
         d => char::from_digit(d as u32, 16).unwrap_or('f'),
@@ -720,10 +747,14 @@ pub fn format_item_opts(out: &mut String, item: &Item, syms: Option<&Kallsyms>, 
         b: &r.payload,
         pos: 0,
     };
+    // Linux prints the syscalls:* events its own way, not by their format.
+    if syscalls::format_syscall(out, r) {
+        return;
+    }
     if let Some(ev) = event(r.id) {
         out.push_str(ev.name);
         out.push_str(": ");
-        ev.print(out, &r.payload);
+        ev.print_syms(out, &r.payload, syms);
         out.push('\n');
         return;
     }

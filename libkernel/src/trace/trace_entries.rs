@@ -9,7 +9,9 @@
 //! entries, whose `format` files ([`ftrace_format_file`]) live under
 //! `events/ftrace/`.
 
-use super::{event, id, Record, FLAG_HARDIRQ, FLAG_IRQS_OFF, FLAG_NEED_RESCHED, PAYLOAD};
+use super::{
+    event, id, Record, FLAG_HARDIRQ, FLAG_IRQS_OFF, FLAG_NEED_RESCHED, FLAG_SOFTIRQ, PAYLOAD,
+};
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -20,6 +22,8 @@ pub const TRACE_FLAG_IRQS_OFF: u8 = 0x01;
 pub const TRACE_FLAG_NEED_RESCHED: u8 = 0x04;
 /// `TRACE_FLAG_HARDIRQ`.
 pub const TRACE_FLAG_HARDIRQ: u8 = 0x08;
+/// `TRACE_FLAG_SOFTIRQ`.
+pub const TRACE_FLAG_SOFTIRQ: u8 = 0x10;
 
 /// Bytes of `struct trace_entry`: where an event's own fields begin.
 pub const TRACE_ENTRY_SIZE: usize = 8;
@@ -34,6 +38,7 @@ pub fn common_flags(flags: u8) -> u8 {
         (FLAG_IRQS_OFF, TRACE_FLAG_IRQS_OFF),
         (FLAG_NEED_RESCHED, TRACE_FLAG_NEED_RESCHED),
         (FLAG_HARDIRQ, TRACE_FLAG_HARDIRQ),
+        (FLAG_SOFTIRQ, TRACE_FLAG_SOFTIRQ),
     ] {
         if flags & ours != 0 {
             f |= linux;

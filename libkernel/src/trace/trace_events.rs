@@ -17,7 +17,7 @@
 //! A format string whose conversions do not match its arguments (count, or
 //! `%s` against a number) fails to compile: the check runs in a `const`.
 
-use super::PAYLOAD;
+use super::{Kallsyms, PAYLOAD};
 use alloc::string::String;
 use core::fmt::Write;
 
@@ -173,6 +173,49 @@ int_type!(
     /// `u64`.
     U64, u64, "u64", false
 );
+int_type!(
+    /// `unsigned int`.
+    UInt, u32, "unsigned int", false
+);
+int_type!(
+    /// `short`.
+    Short, i16, "short", true
+);
+int_type!(
+    /// `long` (64 bits on arm64).
+    Long, i64, "long", true
+);
+int_type!(
+    /// `unsigned long`.
+    ULong, u64, "unsigned long", false
+);
+int_type!(
+    /// `void *`: a kernel address (a timer, a function), printed with
+    /// `%p` (or `%ps`, its symbol).
+    Ptr, u64, "void *", false
+);
+
+/// `unsigned long name[N]` (`raw_syscalls:sys_enter`'s `args`); printf
+/// arguments name its elements, `args[0]`.
+pub struct ULongs<const N: usize>;
+
+impl<const N: usize> FieldType for ULongs<N> {
+    type Value = [u64; N];
+    const C_TYPE: &'static str = "unsigned long";
+    const ARRAY: usize = N;
+    const SIZE: usize = 8 * N;
+    const ALIGN: usize = 8;
+    const SIGNED: bool = false;
+    #[inline(always)]
+    fn put(w: &mut [u64], off: usize, v: [u64; N]) {
+        for (i, x) in v.iter().enumerate() {
+            put_bytes(w, off + 8 * i, *x, 8);
+        }
+    }
+    fn from_sample(v: Option<&FieldValue>) -> [u64; N] {
+        [sample_int(v) as u64; N]
+    }
+}
 
 /// `s` as a `char[N]`: at most `N - 1` bytes, then NULs (what a trace site
 /// passes for a [`Chars`] field).
@@ -224,21 +267,35 @@ impl Field {
         }
     }
 
-    /// How it prints.
+    /// How it prints: a `char` array as text, anything else (an element
+    /// of a number array) as a number.
     pub const fn kind(&self) -> ArgKind {
-        if self.array > 0 {
+        if self.is_text() {
             ArgKind::Str
         } else {
             ArgKind::Num
         }
     }
 
+    const fn is_text(&self) -> bool {
+        self.array > 0 && str_eq(self.c_type, "char")
+    }
+
     /// Its value in `payload`.
     pub fn read<'a>(&self, payload: &'a [u8; PAYLOAD]) -> FieldValue<'a> {
-        let b = payload
-            .get(self.offset..self.offset + self.size)
-            .unwrap_or(&[]);
-        if self.array > 0 {
+        self.read_at(payload, 0)
+    }
+
+    /// Element `index` of a number array (the field itself otherwise).
+    pub fn read_at<'a>(&self, payload: &'a [u8; PAYLOAD], index: usize) -> FieldValue<'a> {
+        let (start, size) = if self.array > 0 && !self.is_text() {
+            let each = self.size / self.array;
+            (self.offset + each * index.min(self.array - 1), each)
+        } else {
+            (self.offset, self.size)
+        };
+        let b = payload.get(start..start + size).unwrap_or(&[]);
+        if self.is_text() {
             let n = b.iter().position(|&x| x == 0).unwrap_or(b.len());
             return FieldValue::Str(core::str::from_utf8(&b[..n]).unwrap_or("?"));
         }
@@ -325,6 +382,8 @@ pub struct Arg {
     pub field: usize,
     /// The helper, if any.
     pub helper: Option<&'static Helper>,
+    /// The element, for a number array (`args[2]`); 0 otherwise.
+    pub index: usize,
 }
 
 impl Arg {
@@ -344,6 +403,8 @@ struct Spec {
     zero: bool,
     width: usize,
     conv: u8,
+    /// `%ps`/`%pf`: a kernel address printed as its symbol.
+    sym: bool,
     /// Index just past it.
     end: usize,
 }
@@ -370,17 +431,20 @@ const fn parse_spec(fmt: &[u8], at: usize) -> Spec {
         i += 1;
     }
     let conv = if i < fmt.len() { fmt[i] } else { 0 };
+    // `%p` takes an extension letter: `%ps`/`%pf` print the symbol.
+    let sym = conv == b'p' && i + 1 < fmt.len() && matches!(fmt[i + 1], b's' | b'S' | b'f' | b'F');
     Spec {
         left,
         zero,
         width,
         conv,
-        end: i + 1,
+        sym,
+        end: i + 1 + sym as usize,
     }
 }
 
 /// Checks `fmt` against `args`, as the compiler checks a printf: one
-/// argument per conversion, text for `%s`, a number for `%d %i %u %x`.
+/// argument per conversion, text for `%s`, a number for `%d %i %u %x %p`.
 /// Called in a `const`, so a mismatch fails the build.
 pub const fn check_printk(fmt: &str, fields: &[Field], args: &[Arg]) {
     let b = fmt.as_bytes();
@@ -395,8 +459,8 @@ pub const fn check_printk(fmt: &str, fields: &[Field], args: &[Arg]) {
         let want = match s.conv {
             b'%' => continue,
             b's' => ArgKind::Str,
-            b'd' | b'i' | b'u' | b'x' => ArgKind::Num,
-            _ => panic!("TP_printk: only %s %d %i %u %x and %% are supported"),
+            b'd' | b'i' | b'u' | b'x' | b'p' => ArgKind::Num,
+            _ => panic!("TP_printk: only %s %d %i %u %x %p %ps and %% are supported"),
         };
         assert!(
             n < args.len(),
@@ -485,6 +549,12 @@ impl TraceEvent {
     /// Appends the entry's text after `name: ` (no newline): its format
     /// string with the fields in `payload` as the arguments.
     pub fn print(&self, out: &mut String, payload: &[u8; PAYLOAD]) {
+        self.print_syms(out, payload, None);
+    }
+
+    /// [`TraceEvent::print`], with `%ps` addresses as their symbols
+    /// (`syms`), as Linux's `trace` file shows them.
+    pub fn print_syms(&self, out: &mut String, payload: &[u8; PAYLOAD], syms: Option<&Kallsyms>) {
         let c = self.class;
         let fmt = c.fmt.as_bytes();
         let mut args = c.args.iter();
@@ -505,11 +575,21 @@ impl TraceEvent {
             // check_printk has matched every conversion with an argument.
             let Some(arg) = args.next() else { break };
             let field = &c.fields[arg.field];
-            let value = field.read(payload);
+            let value = field.read_at(payload, arg.index);
             let mut text = String::new();
             match (arg.helper, value) {
                 (Some(h), FieldValue::Int(v)) => (h.print)(&mut text, v),
                 (_, FieldValue::Str(t)) => text.push_str(t),
+                (None, FieldValue::Int(v)) if s.sym => {
+                    // `%ps`: the symbol's name alone; an address with no
+                    // symbol prints as `%p` would.
+                    match syms.and_then(|k| k.lookup(v as u64)) {
+                        Some((name, _, _)) => text.push_str(name),
+                        None => {
+                            let _ = write!(text, "0x{:x}", v as u64);
+                        }
+                    }
+                }
                 (None, FieldValue::Int(v)) => {
                     // %u and %x print the field's bits as unsigned.
                     let bits = 8 * field.size as u32;
@@ -521,6 +601,9 @@ impl TraceEvent {
                     let _ = match s.conv {
                         b'u' => write!(text, "{u}"),
                         b'x' => write!(text, "{u:x}"),
+                        // Linux hashes `%p`; a bare-metal kernel has no
+                        // secret to keep: the address, in the same width.
+                        b'p' => write!(text, "{u:016x}"),
                         _ => write!(text, "{v}"),
                     };
                 }
@@ -567,7 +650,12 @@ impl TraceEvent {
         }
         s.push('"');
         for a in self.class.args {
-            let rec = alloc::format!("REC->{}", self.class.fields[a.field].name);
+            let f = &self.class.fields[a.field];
+            let rec = if f.array > 0 && !f.is_text() {
+                alloc::format!("REC->{}[{}]", f.name, a.index)
+            } else {
+                alloc::format!("REC->{}", f.name)
+            };
             s.push_str(", ");
             match a.helper {
                 Some(h) => s.push_str(&h.c.replace('$', &rec)),
@@ -586,7 +674,7 @@ macro_rules! declare_event_class {
     (
         $(#[$doc:meta])*
         $class:ident { $( $field:ident : $ty:ty ),+ $(,)? }
-        printk($fmt:literal $(, $arg:ident $( ( $of:ident ) )? )* $(,)?)
+        printk($fmt:literal $(, $arg:ident $( ( $of:ident ) )? $( [ $idx:literal ] )? )* $(,)?)
     ) => {
         $(#[$doc])*
         pub mod $class {
@@ -609,6 +697,7 @@ macro_rules! declare_event_class {
                 Arg {
                     field: field_index(FIELDS, $crate::trace::trace_events::__field_name!($arg $($of)?)),
                     helper: $crate::trace::trace_events::__helper!($arg $($of)?),
+                    index: 0 $(+ $idx)?,
                 }
             ),*];
             const _: () = check_printk(FMT, FIELDS, ARGS);
@@ -832,10 +921,12 @@ mod tests {
         let a = &Arg {
             field: 0,
             helper: None,
+            index: 0,
         };
         let c = &Arg {
             field: 1,
             helper: None,
+            index: 0,
         };
         let mut payload = [0u8; PAYLOAD];
         payload[..4].copy_from_slice(&(-7i32).to_le_bytes());
@@ -870,6 +961,7 @@ mod tests {
             &[Arg {
                 field: 0,
                 helper: None,
+                index: 0,
             }],
         );
     }
@@ -884,6 +976,7 @@ mod tests {
             &[Arg {
                 field: 0,
                 helper: None,
+                index: 0,
             }],
         );
     }
