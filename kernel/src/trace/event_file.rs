@@ -15,7 +15,7 @@
 use super::options::{self, Opt};
 use crate::errno::*;
 use crate::percpu::NR_CPUS;
-use crate::sync::SpinLock;
+use crate::sync::{IrqSpinLock, SpinLock};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -72,8 +72,11 @@ fn slot(ev: u16) -> Option<&'static AtomicPtr<EventFile>> {
 pub fn hook_bit(ev: u16) -> u64 {
     1u64 << (ev & 63)
 }
-/// Serialises writers (readers take no lock).
+/// Serialises writers of [`FILES`] (readers take no lock).
 static UPDATE: SpinLock<()> = SpinLock::new(());
+/// Serialises changes to the pid list; IRQ-safe, as a task's descriptor
+/// may be freed (and its pid leave the list) in any context.
+static PIDS_LOCK: IrqSpinLock<()> = IrqSpinLock::new(());
 
 /// `set_event_pid`: up to this many pids.
 const MAX_PIDS: usize = 64;
@@ -91,16 +94,21 @@ fn all_cpus() -> u64 {
     (1u64 << NR_CPUS) - 1
 }
 
-/// Recomputes [`HOOKED`] and [`TRIGGERED`] after a change.
+/// Recomputes [`HOOKED`] and [`TRIGGERED`] after a change; callable in
+/// any context.
 pub fn recompute() {
     let (mut hooked, mut trig) = (0u64, 0u64);
+    // IRQs masked while the files are looked at: `update` frees one only
+    // after every CPU has passed a point with IRQs on.
+    let flags = crate::arch::cpu::local_irq_save();
     for (i, f) in FILES.iter().enumerate() {
         let p = f.load(Ordering::Acquire);
         if p.is_null() {
             continue;
         }
         // SAFETY: published files are freed only by `update`, after
-        // unpublishing them and waiting for every CPU.
+        // unpublishing them and waiting for every CPU to pass a point with
+        // IRQs on; they are masked here.
         let f = unsafe { &*p };
         let ev = if i < NR_IDS {
             i as u16
@@ -116,6 +124,7 @@ pub fn recompute() {
             trig |= 1 << i;
         }
     }
+    crate::arch::cpu::local_irq_restore(flags);
     let global = NR_PIDS.load(Ordering::Relaxed) > 0
         || CPUMASK.load(Ordering::Relaxed) & all_cpus() != all_cpus()
         || options::is_set(Opt::STACKTRACE)
@@ -383,7 +392,7 @@ fn pid_listed(pid: i32) -> bool {
 
 /// Adds `pid` to the list (`ENOSPC` when full).
 pub fn add_pid(pid: i32) -> Result<(), Errno> {
-    let guard = UPDATE.lock();
+    let guard = PIDS_LOCK.lock();
     let r = if pid_listed(pid) {
         Ok(())
     } else {
@@ -403,7 +412,9 @@ pub fn add_pid(pid: i32) -> Result<(), Errno> {
 
 /// Empties the list.
 pub fn clear_pids() {
+    let guard = PIDS_LOCK.lock();
     NR_PIDS.store(0, Ordering::Release);
+    drop(guard);
     recompute();
 }
 
@@ -445,7 +456,7 @@ pub fn free(pid: i32) {
 #[cold]
 #[inline(never)]
 fn remove_pid(pid: i32) {
-    let guard = UPDATE.lock();
+    let guard = PIDS_LOCK.lock();
     let n = NR_PIDS.load(Ordering::Relaxed).min(MAX_PIDS);
     if let Some(i) = PIDS[..n]
         .iter()
