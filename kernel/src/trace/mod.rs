@@ -347,7 +347,7 @@ pub fn record_words_irqflags<const N: usize>(id: u16, payload: [u64; N], flags: 
         // Filters, triggers, the pid list and the cpumask: one load and
         // a branch unless one of them concerns this id.
         if event_file::HOOKED.load(Ordering::Relaxed) & event_file::hook_bit(id) != 0 {
-            record_hooked(id, pc.cpu, ring, &head, &payload);
+            record_hooked(id, pc.cpu, ring, head, payload);
         } else {
             // Only the words the event uses are stored (see payload_words).
             let idx = ring.push_record(&head, &payload);
@@ -366,13 +366,15 @@ fn record_hooked<const N: usize>(
     id: u16,
     cpu: usize,
     ring: &Ring,
-    head: &[u64; 4],
-    payload: &[u64; N],
+    head: [u64; 4],
+    payload: [u64; N],
 ) {
-    let Some(post) = event_file::pre_commit(id, cpu, ring, head, payload) else {
+    // By value: the common path then keeps them in registers, with no
+    // stack copy made for this call.
+    let Some(post) = event_file::pre_commit(id, cpu, ring, &head, &payload) else {
         return;
     };
-    let idx = ring.push_record(head, payload);
+    let idx = ring.push_record(&head, &payload);
     if TP_PRINTK.load(Ordering::Relaxed) {
         tp_printk(cpu, ring, idx);
     }
