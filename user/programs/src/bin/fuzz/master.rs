@@ -538,6 +538,7 @@ pub fn run(o: Options) -> i32 {
     let _ = meminfo::read();
     cleanup(o.workers, None);
     let before = meminfo::read();
+    let slabs_before = meminfo::read_slabs();
     println!("    # warm-up made {} calls", warm.calls);
     check(1, before.is_some(), "warmup_and_baseline");
     let Some(before) = before else {
@@ -587,6 +588,16 @@ pub fn run(o: Options) -> i32 {
             print!(" /proc/meminfo unreadable");
         }
         println!();
+        // Which kind of object the heap kept (/proc/slabinfo's caches).
+        if let (Some(b), Some(a)) = (slabs_before, meminfo::read_slabs()) {
+            print!("fuzz: accounting: live heap objects:");
+            for i in 0..24 {
+                if a.objs[i] != b.objs[i] {
+                    print!(" kmalloc-{} {} -> {}", 1u64 << i, b.objs[i], a.objs[i]);
+                }
+            }
+            println!();
+        }
     }
     check(6, ok, "accounting_back_to_baseline");
     println!("{}ok 1 fuzz", if failed { "not " } else { "" });

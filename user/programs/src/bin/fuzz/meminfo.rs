@@ -59,6 +59,42 @@ pub fn read() -> Option<MemInfo> {
     m.values.iter().all(|&v| v != u64::MAX).then_some(m)
 }
 
+/// Live heap objects per `kmalloc-N` cache of `/proc/slabinfo`, indexed
+/// by log2(N); read into a fixed buffer, like [`read`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Slabs {
+    pub objs: [u64; 24],
+}
+
+/// Reads `/proc/slabinfo`; `None` if it cannot be read.
+pub fn read_slabs() -> Option<Slabs> {
+    let mut buf = [0u8; 4096];
+    let fd = sys::open(c"/proc/slabinfo", 0).ok()?;
+    let mut len = 0;
+    while len < buf.len() {
+        match sys::read(fd, &mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(_) => break,
+        }
+    }
+    let _ = sys::close(fd);
+    let text = core::str::from_utf8(&buf[..len]).ok()?;
+    let mut out = Slabs { objs: [0; 24] };
+    for line in text.lines() {
+        let mut w = line.split_whitespace();
+        let Some(size) = w.next().and_then(|n| n.strip_prefix("kmalloc-")) else {
+            continue;
+        };
+        let size: u64 = size.parse().ok()?;
+        let i = size.trailing_zeros() as usize;
+        if size.is_power_of_two() && i < 24 {
+            out.objs[i] = w.next()?.parse().ok()?;
+        }
+    }
+    Some(out)
+}
+
 /// Tasks alive (the `Tasks` field), or 0 if unreadable.
 pub fn tasks() -> u64 {
     read().map_or(0, |m| m.values[5])
