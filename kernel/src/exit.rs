@@ -547,11 +547,15 @@ fn delayed_put_task_struct(_: &'static crate::workqueue::Work) {
     }
 }
 
-/// `release_task`'s final put of `p` (`put_task_struct_rcu_user`):
-/// deferred to a work item, so whoever reaps does not also pay for
-/// freeing the descriptor.
-fn put_task_struct_rcu_user(p: &Arc<Task>) {
-    DELAYED_PUT.lock().push(p.clone());
+/// A final put of `p` (`put_task_struct_rcu_user`), by `release_task` and
+/// by the `finish_task_switch` after the task's last switch: deferred to a
+/// work item, so whoever reaps or switches does not also pay for freeing
+/// the descriptor, and the free is always the kworker's.
+#[inline(never)]
+pub fn put_task_struct_rcu_user(p: Arc<Task>) {
+    let mut list = DELAYED_PUT.lock();
+    list.push(p);
+    drop(list);
     crate::workqueue::schedule_work(&DELAYED_PUT_WORK);
 }
 
@@ -601,7 +605,7 @@ pub fn release_task(p: &Arc<Task>) {
         }
     }
     drop(tl);
-    put_task_struct_rcu_user(p);
+    put_task_struct_rcu_user(p.clone());
     if let Some((leader, autoreap, lparent)) = zap_leader {
         if autoreap {
             release_task(&leader);

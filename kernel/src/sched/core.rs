@@ -441,6 +441,11 @@ pub fn finish_task_switch(prev: Arc<Task>) {
     crate::ktest::hooks::finish_task_switch_irqs_on(&prev);
     if prev_state == TASK_DEAD {
         crate::exit::put_task_stack(&prev, true);
+        // Done with the task: as release_task's, this reference goes
+        // through the deferred put, so whichever of the two is last, the
+        // descriptor is freed by a kworker (Linux's two `rcu_users`).
+        crate::exit::put_task_struct_rcu_user(prev);
+        return;
     }
     crate::exit::put_task_struct(prev);
 }
