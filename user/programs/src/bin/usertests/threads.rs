@@ -496,6 +496,24 @@ fn live_tasks() -> Option<u64> {
     line.split_ascii_whitespace().nth(1)?.parse().ok()
 }
 
+/// [`live_tasks`] once the count holds still: a reaped task's descriptor
+/// is freed by a kworker a little later (Linux's deferred put), so the
+/// previous test's last task may still be counted for a moment.
+fn settled_tasks() -> Option<u64> {
+    let mut last = live_tasks();
+    let mut same = 0;
+    for _ in 0..80 {
+        let _ = sys::nanosleep(&sys::Timespec::from_ms(25), None);
+        let now = live_tasks();
+        same = if now == last { same + 1 } else { 0 };
+        if same == 4 {
+            break;
+        }
+        last = now;
+    }
+    last
+}
+
 /// `ITIMER_REAL` belongs to the process (`signal->real_timer`): the
 /// leader arms a 10 ms periodic timer (SIGALRM ignored) and leaves with
 /// `exit()`; its thread ends the process with `exit_group` 100 ms later.
@@ -504,7 +522,7 @@ fn live_tasks() -> Option<u64> {
 /// per thread outlived the process, re-arming itself and holding the
 /// leader's descriptor for ever).
 fn itimer_is_the_processs() -> TestResult {
-    let before = live_tasks();
+    let before = settled_tasks();
     let pid = ok!(in_child_async(|| {
         let ign = sys::SigAction::disposition(SIG_IGN);
         // SAFETY: SIG_IGN runs no code.
