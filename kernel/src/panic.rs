@@ -83,27 +83,43 @@ pub fn dying() -> bool {
     DYING.load(Ordering::Relaxed)
 }
 
-/// Writes `syscall: 63 (read) args 0x3 0x0 ...` for the current task's
-/// latest system call (the one running, when the oops came from one): the
-/// saved user registers say which (x8) and with what (x0-x5), so a
-/// fuzzer's crash report names the call that killed the kernel.
+/// Writes `syscall: 63 (read) args 0x3 0x0 ...` when the report comes
+/// from inside a system call: the user registers saved at its entry say
+/// which (x8) and with what (x0-x5), so a fuzzer's crash report names the
+/// call that killed the kernel. The call is found, at no cost to the
+/// system-call path, by a return address into `el0_svc` on the frame
+/// chain; its registers are then the frame at the top of the task's
+/// kernel stack, where every entry from user space puts them (Linux's
+/// `task_pt_regs`).
 pub fn write_syscall(out: &mut dyn Write) -> fmt::Result {
-    let at = crate::task::with_current_raw(|t| (t.pid(), t.syscall_regs.load(Ordering::Relaxed)));
-    let Some((pid, at)) = at.filter(|&(_, at)| at != 0) else {
+    let Some(syms) = crate::trace::kallsyms::table() else {
         return Ok(());
     };
-    // SAFETY: `syscall_regs` points at the user-register frame at the top
-    // of this task's kernel stack (set by `invoke_syscall`); the stack is
-    // the one running here, so the memory is valid. After the call
-    // returned it holds the registers of the latest entry from user space.
+    let fp = arch::backtrace::current_fp();
+    let svc = arch::exception::el0_svc as *const () as usize;
+    let mut in_svc = false;
+    arch::backtrace::walk(fp, 64, |lr| {
+        if let Some((_, off, _)) = syms.lookup(lr as u64) {
+            in_svc |= lr - off as usize == svc;
+        }
+    });
+    if !in_svc || !crate::mm::vmap_stack::contains(fp, 1) {
+        return Ok(());
+    }
+    let top = crate::mm::vmap_stack::stack_top_of(fp);
+    let at = top - core::mem::size_of::<arch::exception::PtRegs>();
+    // SAFETY: the frame chain runs through el0_svc, so this task entered
+    // the kernel from user space on this stack, whose top holds the
+    // entry's register frame; the stack is the one running here.
     let regs = unsafe { &*(at as *const arch::exception::PtRegs) };
+    let pid = crate::task::with_current_raw(|t| t.pid()).unwrap_or(0);
     let nr = regs.regs[8] as usize;
     let name = libkernel::uapi::syscall_name(nr).unwrap_or("?");
     write!(out, "syscall: {nr} ({name}) args")?;
     for a in &regs.regs[..6] {
         write!(out, " {a:#x}")?;
     }
-    writeln!(out, " (latest system call of pid {pid})")
+    writeln!(out, " (the system call pid {pid} is in)")
 }
 
 /// Writes `Call trace:` with one return address per line, named from

@@ -335,10 +335,6 @@ pub struct Task {
     /// The user's robust-futex list head (`set_robust_list`), walked at
     /// exit (`exit_robust_list`); 0 for none.
     pub robust_list: AtomicU64,
-    /// Address of the user registers of the system call the task is in, 0
-    /// outside one (Linux keeps `pt_regs->syscallno`): an oops report
-    /// names the call that was running.
-    pub syscall_regs: AtomicU64,
     /// Signals pending (bit n = signal n).
     pub pending: AtomicU64,
     /// Signals blocked.
@@ -567,7 +563,6 @@ impl Task {
             fpsimd: UnsafeCell::new(Box::default()),
             clear_child_tid: AtomicU64::new(0),
             robust_list: AtomicU64::new(0),
-            syscall_regs: AtomicU64::new(0),
             pending: AtomicU64::new(0),
             blocked: AtomicU64::new(0),
             sigqueue: IrqSpinLock::named(&"&p->sigqueue", alloc::vec::Vec::new()),

@@ -50,6 +50,13 @@ pub fn contains(addr: usize, len: usize) -> bool {
         && a.saturating_add(len as u64) <= VMAP_STACK_BASE + (MAX_SLOTS as u64) * SLOT_SIZE
 }
 
+/// The initial stack pointer of the stack holding `addr` (which must be
+/// in the area, see [`contains`]).
+pub fn stack_top_of(addr: usize) -> usize {
+    let slot = (addr as u64 - VMAP_STACK_BASE) / SLOT_SIZE;
+    (VMAP_STACK_BASE + slot * SLOT_SIZE + STACK_SIZE) as usize
+}
+
 /// True if `addr` is in the unmapped guard part of a slot.
 pub fn is_guard(addr: u64) -> bool {
     contains(addr as usize, 1) && (addr - VMAP_STACK_BASE) % SLOT_SIZE >= STACK_SIZE

@@ -605,6 +605,12 @@ pub fn workqueue_execute_end(work: usize, function: usize) {
 /// `TIF_SYSCALL_TRACEPOINT`).
 const SYSCALL_MASK: u64 = 1 << id::SYSCALL_EVENTS;
 
+/// Is any syscall tracepoint on (`raw_syscalls:*`, `syscalls:*`)?
+#[inline(always)]
+pub fn syscall_tracing() -> bool {
+    active(SYSCALL_MASK)
+}
+
 /// `raw_syscalls:sys_enter` and `syscalls:sys_enter_<name>`: call `nr`
 /// with `args` starts. One load and one branch when none is on.
 #[inline(always)]
