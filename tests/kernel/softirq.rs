@@ -4,6 +4,7 @@
 //! interrupt, a tasklet run where it was scheduled, and the `syscalls:*`
 //! events switched through the one enable bit they share.
 
+use super::trace::{entries, field};
 use crate::ktest::{Suite, TestCase, TestResult};
 use crate::sched::wait::msleep;
 use crate::softirq::{self, Tasklet};
@@ -11,31 +12,7 @@ use crate::trace;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use libkernel::softirq::{SCHED_SOFTIRQ, TASKLET_SOFTIRQ, TIMER_SOFTIRQ};
-use libkernel::trace::{id, trace_events::FieldValue, Item, Record, FLAG_HARDIRQ, FLAG_SOFTIRQ};
-
-fn field(r: &Record, name: &str) -> i64 {
-    let ev = libkernel::trace::event(r.id).expect("a declared event");
-    match ev
-        .class
-        .fields
-        .iter()
-        .find(|f| f.name == name)
-        .map(|f| f.read(&r.payload))
-    {
-        Some(FieldValue::Int(v)) => v,
-        _ => i64::MIN,
-    }
-}
-
-fn entries(ev: u16) -> Vec<Record> {
-    trace::snapshot()
-        .into_iter()
-        .filter_map(|i| match i {
-            Item::Entry(_, r) if r.id == ev => Some(r),
-            _ => None,
-        })
-        .collect()
-}
+use libkernel::trace::{id, Item, FLAG_HARDIRQ, FLAG_SOFTIRQ};
 
 /// Runs `f` with events `ids` on (from a cleared buffer), then puts them
 /// back as they were.

@@ -10,7 +10,34 @@ use crate::trace::ftrace::{self, List};
 use alloc::format;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
-use libkernel::trace::{id, Item};
+use libkernel::trace::{id, trace_events::FieldValue, Item, Record};
+
+/// Field `name` of a declared event's record (`i64::MIN` if it has no such
+/// integer field): shared by the event suites.
+pub(super) fn field(r: &Record, name: &str) -> i64 {
+    let ev = libkernel::trace::event(r.id).expect("a declared event");
+    match ev
+        .class
+        .fields
+        .iter()
+        .find(|f| f.name == name)
+        .map(|f| f.read(&r.payload))
+    {
+        Some(FieldValue::Int(v)) => v,
+        _ => i64::MIN,
+    }
+}
+
+/// Every held record of event `ev`, in time order.
+pub(super) fn entries(ev: u16) -> Vec<Record> {
+    trace::snapshot()
+        .into_iter()
+        .filter_map(|i| match i {
+            Item::Entry(_, r) if r.id == ev => Some(r),
+            _ => None,
+        })
+        .collect()
+}
 
 /// Marker entries (`tracing_mark_write`) with a text starting with `tag`.
 fn markers(tag: &str) -> Vec<(usize, u64, alloc::string::String)> {

@@ -4,6 +4,7 @@
 //! from a hard IRQ; the `workqueue:*` events name the kworker that ran
 //! them.
 
+use super::trace::{entries, field};
 use crate::ktest::{Fail, Suite, TestCase, TestResult};
 use crate::percpu::NR_CPUS;
 use crate::sched::wait::msleep;
@@ -13,7 +14,7 @@ use crate::workqueue::{self as wq, DelayedWork, Work};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use libkernel::trace::{id, trace_events::FieldValue, Item, Record};
+use libkernel::trace::{id, Record};
 
 /// Where an item ran: CPU and comm, and how many times.
 struct Ran {
@@ -178,30 +179,6 @@ fn work_queued_from_a_hard_irq_runs_on_that_cpus_kworker() -> TestResult {
     kassert_eq!(RAN.cpu.load(Ordering::Relaxed), cpu);
     kassert_eq!(RAN.comm(), alloc::format!("kworker/{cpu}:0"));
     Ok(())
-}
-
-fn field(r: &Record, name: &str) -> i64 {
-    let ev = libkernel::trace::event(r.id).expect("a declared event");
-    match ev
-        .class
-        .fields
-        .iter()
-        .find(|f| f.name == name)
-        .map(|f| f.read(&r.payload))
-    {
-        Some(FieldValue::Int(v)) => v,
-        _ => i64::MIN,
-    }
-}
-
-fn entries(ev: u16) -> Vec<Record> {
-    trace::snapshot()
-        .into_iter()
-        .filter_map(|i| match i {
-            Item::Entry(_, r) if r.id == ev => Some(r),
-            _ => None,
-        })
-        .collect()
 }
 
 fn workqueue_events_show_queue_and_execution_by_the_kworker() -> TestResult {

@@ -31,10 +31,9 @@ pub fn unit(i: usize) -> &'static str {
     }
 }
 
-/// Reads `/proc/meminfo`; `None` if it cannot be read or lacks a field.
-pub fn read() -> Option<MemInfo> {
-    let mut buf = [0u8; 1024];
-    let fd = sys::open(c"/proc/meminfo", 0).ok()?;
+/// Reads file `path` into `buf` (no heap), as far as it fits.
+fn read_into<'a>(path: &core::ffi::CStr, buf: &'a mut [u8]) -> Option<&'a str> {
+    let fd = sys::open(path, 0).ok()?;
     let mut len = 0;
     while len < buf.len() {
         match sys::read(fd, &mut buf[len..]) {
@@ -44,7 +43,13 @@ pub fn read() -> Option<MemInfo> {
         }
     }
     let _ = sys::close(fd);
-    let text = core::str::from_utf8(&buf[..len]).ok()?;
+    core::str::from_utf8(&buf[..len]).ok()
+}
+
+/// Reads `/proc/meminfo`; `None` if it cannot be read or lacks a field.
+pub fn read() -> Option<MemInfo> {
+    let mut buf = [0u8; 1024];
+    let text = read_into(c"/proc/meminfo", &mut buf)?;
     let mut m = MemInfo {
         values: [u64::MAX; FIELDS.len()],
     };
@@ -69,17 +74,7 @@ pub struct Slabs {
 /// Reads `/proc/slabinfo`; `None` if it cannot be read.
 pub fn read_slabs() -> Option<Slabs> {
     let mut buf = [0u8; 4096];
-    let fd = sys::open(c"/proc/slabinfo", 0).ok()?;
-    let mut len = 0;
-    while len < buf.len() {
-        match sys::read(fd, &mut buf[len..]) {
-            Ok(0) => break,
-            Ok(n) => len += n,
-            Err(_) => break,
-        }
-    }
-    let _ = sys::close(fd);
-    let text = core::str::from_utf8(&buf[..len]).ok()?;
+    let text = read_into(c"/proc/slabinfo", &mut buf)?;
     let mut out = Slabs { objs: [0; 24] };
     for line in text.lines() {
         let mut w = line.split_whitespace();
