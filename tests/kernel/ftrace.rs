@@ -199,6 +199,61 @@ fn do_exit_graph_nests_and_durations_add_up() -> TestResult {
     Ok(())
 }
 
+/// The graph entries of a kthread that exits at once, traced from
+/// `do_exit` with the settings `setup` made: (name, depth) in order.
+fn graph_of_an_exit(setup: impl Fn() -> Result<(), Fail>) -> Result<Vec<(String, u64)>, Fail> {
+    reset();
+    ftrace::apply(List::Graph, "do_exit").map_err(err)?;
+    setup()?;
+    trace::set_current_tracer("function_graph").map_err(err)?;
+    let probe = crate::kthread::kthread_run(|| 0, "graph_probe").map_err(err)?;
+    let pid = probe.pid();
+    drop(probe);
+    msleep(50);
+    trace::set_tracing_on(false);
+    let items = trace::snapshot();
+    reset();
+    Ok(items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Entry(_, r) if r.pid == pid && r.id == id::FUNCGRAPH_ENTRY => {
+                Some((name_of(word(r, 0)), word(r, 1)))
+            }
+            _ => None,
+        })
+        .collect())
+}
+
+fn max_graph_depth_and_set_graph_notrace_cut_the_graph() -> TestResult {
+    let shallow = graph_of_an_exit(|| {
+        trace::graph::MAX_DEPTH.store(2, Ordering::Relaxed);
+        Ok(())
+    })?;
+    kassert!(
+        shallow.iter().any(|(_, d)| *d == 1),
+        "no depth-1 call: {shallow:?}"
+    );
+    kassert!(
+        shallow.iter().all(|(_, d)| *d < 2),
+        "deeper than max_graph_depth 2: {shallow:?}"
+    );
+    let cut = graph_of_an_exit(|| {
+        ftrace::apply(List::GraphNotrace, "exit_notify")
+            .map(|_| ())
+            .map_err(err)
+    })?;
+    let names: Vec<&str> = cut.iter().map(|(n, _)| n.as_str()).collect();
+    kassert!(
+        names.contains(&"do_task_dead"),
+        "graph stopped early: {names:?}"
+    );
+    kassert!(
+        !names.contains(&"exit_notify") && !names.contains(&"do_notify_parent"),
+        "set_graph_notrace let exit_notify or its callees through: {names:?}"
+    );
+    Ok(())
+}
+
 fn filter_lists_commands_and_pid_filter_work() -> TestResult {
     reset();
     kassert_eq!(
@@ -283,6 +338,10 @@ pub const SUITE: Suite = Suite {
         TestCase {
             name: "do_exit_graph_nests_and_durations_add_up",
             run: do_exit_graph_nests_and_durations_add_up,
+        },
+        TestCase {
+            name: "max_graph_depth_and_set_graph_notrace_cut_the_graph",
+            run: max_graph_depth_and_set_graph_notrace_cut_the_graph,
         },
         TestCase {
             name: "filter_lists_commands_and_pid_filter_work",
