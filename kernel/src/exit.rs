@@ -530,16 +530,15 @@ pub fn put_task_struct(tsk: Arc<Task>) {
     drop(tsk);
 }
 
-/// Dead tasks whose release still holds a reference, for
-/// [`delayed_put_task_struct`].
+/// Dead tasks whose last user has gone, for [`delayed_put_task_struct`].
 static DELAYED_PUT: IrqSpinLock<Vec<Arc<Task>>> = IrqSpinLock::new(Vec::new());
-static DELAYED_PUT_WORK: crate::workqueue::Work =
-    crate::workqueue::Work::new(delayed_put_task_struct);
+static DELAYED_PUT_WORK: crate::workqueue::DelayedWork =
+    crate::workqueue::DelayedWork::new(delayed_put_task_struct);
 
-/// Drops the references `release_task` handed over
+/// Drops the references handed over by [`put_task_struct_rcu_user`]
 /// (`delayed_put_task_struct`; Linux runs it after an RCU grace period,
-/// here a kworker runs it). Usually the last ones: the descriptor is
-/// freed here, and `sched_process_free` shows the kworker.
+/// here a kworker runs it a tick later). Usually the last ones: the
+/// descriptor is freed here, and `sched_process_free` shows the kworker.
 fn delayed_put_task_struct(_: &'static crate::workqueue::Work) {
     let list = core::mem::take(&mut *DELAYED_PUT.lock());
     for t in list {
@@ -547,16 +546,23 @@ fn delayed_put_task_struct(_: &'static crate::workqueue::Work) {
     }
 }
 
-/// A final put of `p` (`put_task_struct_rcu_user`), by `release_task` and
-/// by the `finish_task_switch` after the task's last switch: deferred to a
-/// work item, so whoever reaps or switches does not also pay for freeing
-/// the descriptor, and the free is always the kworker's.
+/// One of a dead task's two users is done with it
+/// (`put_task_struct_rcu_user`): `release_task`, and the
+/// `finish_task_switch` after its last switch. The second to come hands
+/// its reference to a kworker, a tick later (Linux's `call_rcu` after a
+/// grace period): by then whoever reaped has let go of the task too, so
+/// the kworker frees it, and one run frees every task that died in that
+/// tick.
 #[inline(never)]
 pub fn put_task_struct_rcu_user(p: Arc<Task>) {
+    if p.rcu_users.fetch_sub(1, Ordering::AcqRel) != 1 {
+        put_task_struct(p);
+        return;
+    }
     let mut list = DELAYED_PUT.lock();
     list.push(p);
     drop(list);
-    crate::workqueue::schedule_work(&DELAYED_PUT_WORK);
+    crate::workqueue::schedule_delayed_work(&DELAYED_PUT_WORK, 1);
 }
 
 /// Unhashes a dead task: frees its pid and unlinks it from its parent

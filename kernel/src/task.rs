@@ -386,6 +386,9 @@ pub struct Task {
     /// Fault injection applies to this task under `task-filter`
     /// (`/proc/PID/make-it-fail`; inherited by children).
     pub make_it_fail: AtomicBool,
+    /// Users that must be done with a dead task before its final put is
+    /// queued: its release and its last switch (Linux's `rcu_users`).
+    pub rcu_users: AtomicU32,
     /// The function_graph tracer's return stack (Linux's `ret_stack`).
     pub ret_stack: crate::trace::graph::RetStackPtr,
     /// Reaped children's (and their reaped children's) CPU time, voluntary
@@ -586,6 +589,7 @@ impl Task {
             no_new_privs: AtomicBool::new(false),
             ni_syscall_noted: AtomicBool::new(false),
             make_it_fail: AtomicBool::new(false),
+            rcu_users: AtomicU32::new(2),
             ret_stack: crate::trace::graph::RetStackPtr::new(),
             children_usage: [const { AtomicU64::new(0) }; 3],
             _counted: TaskCount::new(),

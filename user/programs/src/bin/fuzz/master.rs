@@ -324,6 +324,60 @@ fn read_proc(pid: i32, file: &str, buf: &mut [u8]) -> usize {
     n
 }
 
+/// Lists every file and directory under `path` (NUL-terminated in
+/// `buf[..len+1]`), `depth` levels down, skipping `/proc`, `/sys` and
+/// `/dev`: after a heap-only accounting mismatch, a file a worker left
+/// outside its own directory is the usual suspect, and the list says
+/// where. Fixed buffers only (the heap is what is being compared).
+fn print_tree(buf: &mut [u8; 512], len: usize, depth: u32) {
+    let Ok(dir) = core::ffi::CStr::from_bytes_until_nul(&buf[..=len]) else {
+        return;
+    };
+    let Ok(fd) = sys::open(dir, O_DIRECTORY) else {
+        return;
+    };
+    let mut dents = [0u8; 2048];
+    while let Ok(n) = sys::getdents64(fd, &mut dents) {
+        if n == 0 {
+            break;
+        }
+        for d in sys::DirentIter::new(&dents[..n]) {
+            let name = d.name;
+            if name == b"." || name == b".." {
+                continue;
+            }
+            if len == 1 && [&b"proc"[..], b"sys", b"dev"].contains(&name) {
+                continue;
+            }
+            let sep = usize::from(len > 1);
+            let end = len + sep + name.len();
+            if end + 1 > buf.len() {
+                continue;
+            }
+            if sep == 1 {
+                buf[len] = b'/';
+            }
+            buf[len + sep..end].copy_from_slice(name);
+            buf[end] = 0;
+            let mut st = sys::Stat::default();
+            let is_dir = core::ffi::CStr::from_bytes_until_nul(&buf[..=end])
+                .ok()
+                .and_then(|c| sys::newfstatat(AT_FDCWD, c, &mut st, AT_SYMLINK_NOFOLLOW).ok())
+                .map(|_| st.st_mode & 0o170000 == 0o040000);
+            let path = core::str::from_utf8(&buf[..end]).unwrap_or("?");
+            println!(
+                "fuzz: accounting:   {path} mode {:o} size {}",
+                st.st_mode, st.st_size
+            );
+            if is_dir == Some(true) && depth > 0 {
+                print_tree(buf, end, depth - 1);
+            }
+            buf[len] = 0;
+        }
+    }
+    let _ = sys::close(fd);
+}
+
 /// Prints what the kernel says about a stalled worker and its children
 /// (state, pending and blocked signals), so a stall can be diagnosed.
 fn describe_family(worker: i32) {
@@ -598,6 +652,10 @@ pub fn run(o: Options) -> i32 {
             }
             println!();
         }
+        println!("fuzz: accounting: the files left (outside /proc, /sys, /dev):");
+        let mut path = [0u8; 512];
+        path[0] = b'/';
+        print_tree(&mut path, 1, 4);
     }
     check(6, ok, "accounting_back_to_baseline");
     println!("{}ok 1 fuzz", if failed { "not " } else { "" });
