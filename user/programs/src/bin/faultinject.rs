@@ -58,6 +58,24 @@ fn accounting() -> Vec<(String, u64)> {
         .collect()
 }
 
+/// [`accounting`] once it holds still (the same for four reads 25 ms
+/// apart): a reaped task's descriptor is freed by a kworker a tick later,
+/// so a baseline taken at once may still count the warm-up's last task.
+fn settled_accounting() -> Vec<(String, u64)> {
+    let mut last = accounting();
+    let mut same = 0;
+    for _ in 0..80 {
+        let _ = pikern_rt::process::sleep_ms(25);
+        let now = accounting();
+        same = if now == last { same + 1 } else { 0 };
+        last = now;
+        if same == 4 {
+            break;
+        }
+    }
+    last
+}
+
 /// What the fault-injection counters say: (calls, failures).
 fn injected() -> (u64, u64) {
     let text = read("/proc/fail_alloc").unwrap_or_default();
@@ -160,7 +178,7 @@ fn main(args: &[&str]) -> i32 {
     // Warm up unmarked, so that kernel structures that grow once (pid and
     // timer trees, the first pipe) exist before the baseline.
     let _ = round(0);
-    let before = accounting();
+    let before = settled_accounting();
     let (calls0, failures0) = injected();
 
     // Marked workers, one after the other: every allocation on their

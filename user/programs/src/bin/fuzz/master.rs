@@ -591,7 +591,7 @@ pub fn run(o: Options) -> i32 {
     cleanup(o.workers, None);
     let _ = meminfo::read();
     cleanup(o.workers, None);
-    let before = meminfo::read();
+    let before = meminfo::settled();
     let slabs_before = meminfo::read_slabs();
     println!("    # warm-up made {} calls", warm.calls);
     check(1, before.is_some(), "warmup_and_baseline");

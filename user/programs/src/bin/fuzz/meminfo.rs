@@ -90,6 +90,24 @@ pub fn read_slabs() -> Option<Slabs> {
     Some(out)
 }
 
+/// [`read`] once it holds still (the same for four reads 25 ms apart):
+/// a reaped task's descriptor is freed by a kworker a tick later, so a
+/// baseline taken at once may still count the last reaped task.
+pub fn settled() -> Option<MemInfo> {
+    let mut last = read();
+    let mut same = 0;
+    for _ in 0..80 {
+        let _ = pikern_rt::process::sleep_ms(25);
+        let now = read();
+        same = if now == last { same + 1 } else { 0 };
+        last = now;
+        if same == 4 {
+            break;
+        }
+    }
+    last
+}
+
 /// Tasks alive (the `Tasks` field), or 0 if unreadable.
 pub fn tasks() -> u64 {
     read().map_or(0, |m| m.values[5])
