@@ -455,8 +455,11 @@ fn slabinfo(_: Option<&Arc<Task>>) -> String {
 /// counters the leak checks compare.
 fn meminfo(_: Option<&Arc<Task>>) -> String {
     let c = crate::ps::counters();
-    let file_kb = super::namespace::shmem_pages() * 4;
-    let anon_kb = crate::mm::page_alloc::USER_PAGES.load(Ordering::Relaxed) * 4;
+    // Every user page is either anonymous or a page-cache page (Linux's
+    // NR_ANON_MAPPED and NR_FILE_PAGES, here all shmem).
+    let file_kb = crate::mm::filemap::NR_FILE_PAGES.load(Ordering::Relaxed) * 4;
+    let user_kb = crate::mm::page_alloc::USER_PAGES.load(Ordering::Relaxed) * 4;
+    let anon_kb = user_kb.saturating_sub(file_kb);
     let mut s = String::new();
     for (name, kb) in [
         (
@@ -466,7 +469,7 @@ fn meminfo(_: Option<&Arc<Task>>) -> String {
         ("MemFree", c.free_pages * 4),
         ("MemAvailable", c.free_pages * 4),
         ("Buffers", 0),
-        ("Cached", file_kb as usize),
+        ("Cached", file_kb),
         ("SwapCached", 0),
         ("SwapTotal", 0),
         ("SwapFree", 0),
@@ -474,14 +477,14 @@ fn meminfo(_: Option<&Arc<Task>>) -> String {
         ("Writeback", 0),
         ("AnonPages", anon_kb),
         ("Mapped", 0),
-        ("Shmem", file_kb as usize),
+        ("Shmem", file_kb),
         ("Slab", c.heap_bytes / 1024),
         ("KernelStack", c.stacks * 16),
         (
             "PageTables",
             crate::mm::vm::PT_PAGES.load(Ordering::Relaxed) * 4,
         ),
-        ("UserPages", anon_kb),
+        ("UserPages", user_kb),
     ] {
         let _ = writeln!(s, "{:<16}{kb:8} kB", alloc::format!("{name}:"));
     }
