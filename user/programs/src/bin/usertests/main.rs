@@ -44,6 +44,7 @@ mod fsmeta;
 mod futex;
 mod initrd;
 mod mem;
+mod mmap;
 mod proc;
 mod procfs;
 mod programs;
@@ -69,6 +70,7 @@ static SUITES: &[&ktap::Suite] = &[
     &fs::SUITE,
     &fsmeta::SUITE,
     &mem::SUITE,
+    &mmap::SUITE,
     &proc::SUITE,
     &sched::SUITE,
     &time::SUITE,
