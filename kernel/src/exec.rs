@@ -90,10 +90,7 @@ fn read_exec_file(cwd: &str, path: &[u8]) -> Result<Vec<u8>, Errno> {
             if d.len() > MAX_EXEC_FILE {
                 return Err(ENOMEM);
             }
-            let mut v = Vec::new();
-            v.try_reserve_exact(d.len()).map_err(|_| ENOMEM)?;
-            v.resize(d.len(), 0);
-            d.read_at(0, &mut v);
+            let v = d.to_vec()?;
             drop(d);
             v
         }

@@ -155,8 +155,8 @@ fn round(i: u32) -> Result<(), String> {
         Err(e) if expected(e) => {}
         Err(e) => return Err(alloc::format!("mmap: {e:?}")),
     }
-    let tmp = pikern_rt::process::cstring("/tmp/faultinject-map")
-        .map_err(|_| String::from("cstring"))?;
+    let tmp =
+        pikern_rt::process::cstring("/tmp/faultinject-map").map_err(|_| String::from("cstring"))?;
     match sys::open(&tmp, O_RDWR | O_CREAT | O_TRUNC) {
         Ok(fd) => {
             // Unlinked at once: a worker killed halfway leaves no file
