@@ -57,7 +57,7 @@ fi
 
 # hello_c: glibc's start-up, printf and malloc.
 if expect hello_c 0 "$qemu" "$tree/bin/hello_c" &&
-    has hello_c 'hello from C \(glibc static\): pid [0-9]+, malloc ok'; then
+    has hello_c 'hello from C \(glibc\): pid [0-9]+, malloc ok'; then
     pass hello_c
 fi
 

@@ -1,8 +1,14 @@
-//! Running a program (Linux's `fs/exec.c`): `execve` reads a static ELF
-//! from the VFS, builds a new address space with its `PT_LOAD` segments and
-//! a stack holding argv, envp and the auxiliary vector, and replaces the
-//! caller's address space with it. A bad file leaves the caller untouched
-//! with Linux's error (`ENOENT`, `ENOEXEC`, `E2BIG`, `ENOMEM`, `EACCES`).
+//! Running a program (Linux's `fs/exec.c` and `fs/binfmt_elf.c`):
+//! `execve` reads an ELF file from the VFS, and for a dynamically linked
+//! one the program interpreter its `PT_INTERP` names (`ld-linux-aarch64.so.1`),
+//! builds a new address space with both images' `PT_LOAD` segments (the
+//! program at its randomised `ET_DYN` base, the interpreter where the
+//! mmap area has room) and a stack holding argv, envp and the auxiliary
+//! vector, and replaces the caller's address space with it. The new
+//! program starts at the interpreter's entry, if it has one. Every check
+//! comes before the point of no return, so a bad file (or interpreter)
+//! leaves the caller untouched with Linux's error (`ENOENT`, `ENOEXEC`,
+//! `ELIBBAD`, `E2BIG`, `ENOMEM`, `EACCES`).
 
 use crate::arch::exception::PtRegs;
 use crate::errno::SysResult;
@@ -16,7 +22,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 use libkernel::arch::aarch64::memory::SIGTRAMP_BASE;
-use libkernel::exec::{elf, script, user_stack};
+use libkernel::exec::{elf, layout, script, user_stack};
 use libkernel::uapi;
 
 /// Largest executable file read into memory.
@@ -133,27 +139,38 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
     }
     let argv = script_argv.as_deref().unwrap_or(argv);
     let mut img = elf::parse_exec(&data).map_err(ExecError::Elf)?;
-    // Address-space layout randomisation of a static-pie image, unless
-    // the command line says `norandmaps` (Linux's switch).
-    if !crate::cmdline::get().has("norandmaps") {
-        img.randomize(crate::drivers::char::random::get_random_u64());
-    }
+    // The program interpreter, opened relative to the cwd as Linux's
+    // `open_exec` does (`ENOENT` when it is missing).
+    let mut interp = match &img.interp {
+        Some(name) => {
+            let bytes = read_exec_file(&cwd, name)?;
+            let image = elf::parse_interp(&bytes).map_err(ExecError::Elf)?;
+            Some((image, bytes))
+        }
+        None => None,
+    };
+    // Address-space layout randomisation, unless the command line says
+    // `norandmaps` (Linux's switch).
+    let rnd = if crate::cmdline::get().has("norandmaps") {
+        layout::LayoutRandom::default()
+    } else {
+        use crate::drivers::char::random::get_random_u64;
+        img.randomize(get_random_u64());
+        layout::LayoutRandom {
+            stack: get_random_u64(),
+            mmap: get_random_u64(),
+            brk: get_random_u64(),
+        }
+    };
     let mm = MmStruct::new()?;
     {
         let mut inner = mm.inner.lock();
-        for m in img.mappings() {
-            MmStruct::add_vma(&mut inner, m.start, m.end, m.prot)?;
-        }
+        inner.mmap_base = layout::mmap_base(rnd.mmap);
         let stack_start = STACK_TOP - STACK_MAX;
         MmStruct::add_vma(&mut inner, stack_start, STACK_TOP, PROT_READ | PROT_WRITE)?;
-        MmStruct::add_vma(
-            &mut inner,
-            SIGTRAMP_BASE,
-            SIGTRAMP_BASE + PAGE_SIZE as u64,
-            PROT_READ | PROT_EXEC,
-        )?;
-        inner.start_brk = img.brk_start;
-        inner.brk = img.brk_start;
+        let brk = layout::randomize_brk(img.brk_start, rnd.brk);
+        inner.start_brk = brk;
+        inner.brk = brk;
         inner.exe_path = exe_path(&cwd, &exe);
         for a in argv {
             if inner.cmdline.len() + a.len() + 1 > PAGE_SIZE {
@@ -163,49 +180,46 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
             inner.cmdline.push(0);
         }
     }
-    mm.map_shared_page(
-        SIGTRAMP_BASE,
-        crate::arch::signal::sigtramp_page()?,
-        PROT_READ | PROT_EXEC,
-    )?;
-    // Copy the file-backed part of every segment; the rest is zero-filled
-    // on first touch.
-    for m in img.mappings() {
-        let mut va = m.start;
-        while va < m.end {
-            let mut page = [0u8; PAGE_SIZE];
-            let mut any = false;
-            for s in &img.segments {
-                let file_end = s.vaddr + s.filesz;
-                let lo = va.max(s.vaddr);
-                let hi = (va + PAGE_SIZE as u64).min(file_end);
-                if lo < hi {
-                    let off = (s.offset + (lo - s.vaddr)) as usize;
-                    let n = (hi - lo) as usize;
-                    page[(lo - va) as usize..(lo - va) as usize + n]
-                        .copy_from_slice(&data[off..off + n]);
-                    any = true;
-                }
+    let vdso_base = arch_setup_additional_pages(&mm)?;
+    elf_map(&mm, &img, &data)?;
+    // The interpreter goes where the mmap area has room for all of it
+    // (`load_elf_interp`: `total_mapping_size`, no `MAP_FIXED`), so its
+    // place is as random as the mmap base. An `ET_EXEC` one stays where
+    // its addresses say (and fails if the program is there).
+    let interp_base = match &mut interp {
+        Some((image, bytes)) => {
+            if image.kind == elf::ExecKind::Dyn {
+                let inner = mm.inner.lock();
+                let at = MmStruct::find_free(&inner, image.total_mapping_size());
+                drop(inner);
+                let at = at.ok_or(ENOMEM)?;
+                image.relocate(at.wrapping_sub(image.start()) as i64);
             }
-            if any {
-                mm.populate(va, &page, m.prot)?;
-            }
-            va += PAGE_SIZE as u64;
+            elf_map(&mm, image, bytes)?;
+            image.load_bias
         }
-    }
+        None => 0,
+    };
     let argv_refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
     let envp_refs: Vec<&[u8]> = envp.iter().map(|a| a.as_slice()).collect();
     let mut random = [0u8; 16];
     random[..8].copy_from_slice(&crate::drivers::char::random::get_random_u64().to_le_bytes());
     random[8..].copy_from_slice(&crate::drivers::char::random::get_random_u64().to_le_bytes());
+    let (hwcap, hwcap2) = crate::arch::cpu::elf_hwcaps();
     let auxv = user_stack::exec_auxv(
         &img,
-        uapi::HWCAP_FP | uapi::HWCAP_ASIMD,
-        0,
-        user_stack::Ids::default(),
+        &user_stack::AuxInfo {
+            interp_base,
+            sysinfo_ehdr: vdso_base,
+            hwcap,
+            hwcap2,
+            minsigstksz: libkernel::arch::aarch64::signal::SIGNAL_MINSIGSTKSZ as u64,
+            ids: user_stack::Ids::default(),
+            secure: false,
+        },
     );
     let stack = user_stack::build_stack(
-        STACK_TOP,
+        layout::stack_top(rnd.stack),
         &user_stack::ExecArgs {
             argv: &argv_refs,
             envp: &envp_refs,
@@ -217,6 +231,7 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
         &user_stack::StackLimits::default(),
     )
     .map_err(|_| E2BIG)?;
+    let entry = interp.as_ref().map_or(img.entry, |(image, _)| image.entry);
 
     // The other threads go, and this one takes the process's pid.
     let old_pid = de_thread(&me)?;
@@ -253,9 +268,70 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
     crate::fork::vfork_release(&me);
     crate::trace::events::sched_process_exec(path, me.pid(), old_pid);
     Ok(ExecStart {
-        pc: img.entry,
+        pc: entry,
         sp: stack.sp,
     })
+}
+
+/// Maps the pages every process has besides its program (Linux's
+/// `arch_setup_additional_pages`): the signal-return trampoline. Returns
+/// the vDSO's base for `AT_SYSINFO_EHDR`; `None` while there is no vDSO.
+fn arch_setup_additional_pages(mm: &MmStruct) -> Result<Option<u64>, Errno> {
+    {
+        let mut inner = mm.inner.lock();
+        MmStruct::add_vma(
+            &mut inner,
+            SIGTRAMP_BASE,
+            SIGTRAMP_BASE + PAGE_SIZE as u64,
+            PROT_READ | PROT_EXEC,
+        )?;
+    }
+    mm.map_shared_page(
+        SIGTRAMP_BASE,
+        crate::arch::signal::sigtramp_page()?,
+        PROT_READ | PROT_EXEC,
+    )?;
+    Ok(None)
+}
+
+/// Maps the `PT_LOAD` segments of `img`, whose bytes are `file`, into
+/// `mm` (Linux's `elf_map` for each segment, then `padzero` and
+/// `set_brk`'s zero fill): an area per page run with the segment's
+/// permissions, holding the file's bytes up to `p_filesz` and zeros after.
+/// The file-backed part is copied page by page; the rest is zero-filled
+/// on first touch. A page two segments share gets both.
+fn elf_map(mm: &MmStruct, img: &elf::ExecImage, file: &[u8]) -> Result<(), Errno> {
+    let mappings = img.mappings();
+    {
+        let mut inner = mm.inner.lock();
+        for m in &mappings {
+            MmStruct::add_vma(&mut inner, m.start, m.end, m.prot)?;
+        }
+    }
+    for m in &mappings {
+        let mut va = m.start;
+        while va < m.end {
+            let mut page = [0u8; PAGE_SIZE];
+            let mut any = false;
+            for s in &img.segments {
+                let file_end = s.vaddr + s.filesz;
+                let lo = va.max(s.vaddr);
+                let hi = (va + PAGE_SIZE as u64).min(file_end);
+                if lo < hi {
+                    let off = (s.offset + (lo - s.vaddr)) as usize;
+                    let n = (hi - lo) as usize;
+                    page[(lo - va) as usize..(lo - va) as usize + n]
+                        .copy_from_slice(&file[off..off + n]);
+                    any = true;
+                }
+            }
+            if any {
+                mm.populate(va, &page, m.prot)?;
+            }
+            va += PAGE_SIZE as u64;
+        }
+    }
+    Ok(())
 }
 
 /// Makes the calling thread the process's only one before it runs a new

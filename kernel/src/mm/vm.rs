@@ -83,6 +83,9 @@ pub struct MmInner {
     /// The executable's absolute path (`mm->exe_file`, what
     /// `/proc/PID/exe` links to): for a script, its interpreter.
     pub exe_path: alloc::string::String,
+    /// Where the search for room for a mapping starts (`mm->mmap_base`):
+    /// `MMAP_BASE`, moved up by a random amount at exec (ASLR).
+    pub mmap_base: u64,
 }
 
 /// An address space.
@@ -168,6 +171,7 @@ impl MmStruct {
                 mapped: 0,
                 cmdline: alloc::vec::Vec::new(),
                 exe_path: alloc::string::String::new(),
+                mmap_base: MMAP_BASE,
             }),
             stack_low: AtomicU64::new(STACK_TOP),
             // A small process has two or three of each.
@@ -521,10 +525,14 @@ impl MmStruct {
         Ok(())
     }
 
-    /// Finds `len` free bytes at or above `MMAP_BASE`.
-    fn find_free(inner: &MmInner, len: u64) -> Option<u64> {
-        let mut cand = MMAP_BASE;
-        for (_, v) in inner.vmas.range(MMAP_BASE..) {
+    /// Finds `len` free bytes at or above the `mmap_base`
+    /// (`get_unmapped_area`; exec places the program interpreter with it).
+    pub fn find_free(inner: &MmInner, len: u64) -> Option<u64> {
+        let mut cand = inner.mmap_base;
+        if let Some((_, v)) = inner.vmas.range(..cand).next_back() {
+            cand = cand.max(v.end);
+        }
+        for (_, v) in inner.vmas.range(cand..) {
             if v.start >= cand + len {
                 break;
             }
@@ -654,6 +662,7 @@ impl MmStruct {
             ci.mapped = inner.mapped;
             ci.cmdline = inner.cmdline.clone();
             ci.exe_path = inner.exe_path.clone();
+            ci.mmap_base = inner.mmap_base;
         }
         let mut result = Ok(());
         // The child's level-3 table of the 2 MiB region last copied: pages

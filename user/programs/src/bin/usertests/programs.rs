@@ -94,7 +94,7 @@ fn hello_rust() -> TestResult {
 
 fn hello_c() -> TestResult {
     let out = run("hello_c", &[], None)?;
-    let want = format!("hello from C (glibc static): pid {}, malloc ok\n", out.pid);
+    let want = format!("hello from C (glibc): pid {}, malloc ok\n", out.pid);
     check_output(&out, &want)
 }
 
