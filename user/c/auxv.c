@@ -91,6 +91,6 @@ int main(void)
 		nonzero |= rnd[i];
 	report(nonzero, "AT_RANDOM points at random bytes", "all zero or missing");
 	report(((uintptr_t)&local & 3) == 0 && m != MAP_FAILED, "stack and mmap work", "no");
-	printf("# %d checks, %d failed\n", checks, failures);
+	printf("auxv: %d/%d passed\n", checks - failures, checks);
 	return failures != 0;
 }
