@@ -103,7 +103,11 @@ fn keys(out: &Output) -> Vec<u64> {
     out.lines()
         .into_iter()
         .find_map(|l| l.strip_prefix("keys"))
-        .map(|k| k.split_whitespace().filter_map(|n| n.parse().ok()).collect())
+        .map(|k| {
+            k.split_whitespace()
+                .filter_map(|n| n.parse().ok())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
