@@ -1,7 +1,7 @@
 /*
  * auxv.c: what the kernel tells a new program on its stack, read the way
- * glibc reads it, built static, static-pie and dynamic (auxv_c,
- * auxv_spie_c, auxv_dyn_c). It prints:
+ * glibc reads it, built static-pie and dynamic (auxv_spie_c, auxv_dyn_c;
+ * a static build, aarch64-linux-gnu-gcc -static, passes too). It prints:
  *
  *   keys K1 K2 ...      the auxiliary vector's keys, in order
  *   base/entry/phdr/random/stack/mmap/brk 0x...
