@@ -96,7 +96,12 @@ fn read_exec_file(cwd: &str, path: &[u8]) -> Result<Vec<u8>, Errno> {
             if d.len() > MAX_EXEC_FILE {
                 return Err(ENOMEM);
             }
-            d.clone()
+            let mut v = Vec::new();
+            v.try_reserve_exact(d.len()).map_err(|_| ENOMEM)?;
+            v.resize(d.len(), 0);
+            d.read_at(0, &mut v);
+            drop(d);
+            v
         }
         InodeKind::Dir(_) | InodeKind::PseudoDir(_) => return Err(EACCES),
         _ => return Err(EACCES),

@@ -45,6 +45,7 @@ mod fsmeta;
 mod futex;
 mod initrd;
 mod mem;
+mod mmap;
 mod proc;
 mod procfs;
 mod programs;
@@ -70,6 +71,7 @@ static SUITES: &[&ktap::Suite] = &[
     &fs::SUITE,
     &fsmeta::SUITE,
     &mem::SUITE,
+    &mmap::SUITE,
     &proc::SUITE,
     &sched::SUITE,
     &time::SUITE,
