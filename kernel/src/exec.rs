@@ -25,9 +25,6 @@ use libkernel::arch::aarch64::memory::SIGTRAMP_BASE;
 use libkernel::exec::{elf, layout, script, user_stack};
 use libkernel::uapi;
 
-/// Largest executable file read into memory.
-const MAX_EXEC_FILE: usize = 64 << 20;
-
 /// What a successful exec produced: where user space starts.
 pub struct ExecStart {
     /// Entry point.
@@ -87,29 +84,45 @@ fn exe_path(cwd: &str, path: &[u8]) -> alloc::string::String {
         .unwrap_or_default()
 }
 
-/// Reads the executable file at `path` (relative to `cwd`) whole.
-fn read_exec_file(cwd: &str, path: &[u8]) -> Result<Vec<u8>, Errno> {
-    let inode = fs::lookup_path(cwd, path)?;
-    let data: Vec<u8> = match &inode.kind {
-        InodeKind::File(d) => {
-            let d = d.lock();
-            if d.len() > MAX_EXEC_FILE {
-                return Err(ENOMEM);
-            }
-            let mut v = Vec::new();
-            v.try_reserve_exact(d.len()).map_err(|_| ENOMEM)?;
-            v.resize(d.len(), 0);
-            d.read_at(0, &mut v);
-            drop(d);
-            v
+/// An executable opened for `execve` (Linux's `open_exec`): read
+/// through the page cache, its pages mapped from there.
+struct ExecFile {
+    file: Arc<fs::File>,
+    len: u64,
+}
+
+impl ExecFile {
+    /// Opens `path` (relative to `cwd`): a regular file with an execute
+    /// bit, else `EACCES`.
+    fn open(cwd: &str, path: &[u8]) -> Result<ExecFile, Errno> {
+        let file = fs::open(cwd, path, uapi::O_RDONLY, 0)?;
+        let len = match &file.inode.kind {
+            InodeKind::File(d) => d.lock().len() as u64,
+            _ => return Err(EACCES),
+        };
+        if file.inode.mode() & 0o111 == 0 {
+            return Err(EACCES);
         }
-        InodeKind::Dir(_) | InodeKind::PseudoDir(_) => return Err(EACCES),
-        _ => return Err(EACCES),
-    };
-    if inode.mode() & 0o111 == 0 {
-        return Err(EACCES);
+        Ok(ExecFile { file, len })
     }
-    Ok(data)
+
+    /// The file's first bytes (Linux's `bprm->buf`), for the `#!` check.
+    fn head(&self) -> Result<Vec<u8>, Errno> {
+        let mut buf = alloc::vec![0u8; script::BINPRM_BUF_SIZE.min(self.len as usize)];
+        let n = self.file.read_at(&mut buf, 0)?;
+        buf.truncate(n);
+        Ok(buf)
+    }
+}
+
+impl elf::ElfFile for ExecFile {
+    fn file_len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_exact_at(&self, off: u64, buf: &mut [u8]) -> bool {
+        self.file.read_at(buf, off) == Ok(buf.len())
+    }
 }
 
 /// Loads `path` into a new address space for the current task and
@@ -124,33 +137,37 @@ fn read_exec_file(cwd: &str, path: &[u8]) -> Result<Vec<u8>, Errno> {
 pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<ExecStart, ExecError> {
     let me = task::current();
     let cwd = me.cwd.lock().clone();
-    let mut data = read_exec_file(&cwd, path)?;
+    let mut file = ExecFile::open(&cwd, path)?;
     // The file whose code runs: the interpreter, for a script.
     let mut exe: Vec<u8> = Vec::from(path);
     let mut script_argv: Option<Vec<Vec<u8>>> = None;
     let mut depth = 0;
-    while let Some(line) = script::parse(&data) {
+    loop {
+        let head = file.head()?;
+        let Some(line) = script::parse(&head) else {
+            break;
+        };
         depth += 1;
         if depth > script::BINPRM_MAX_RECURSION {
             return Err(ELOOP.into());
         }
         let sb = line.map_err(Errno)?;
         let interp = Vec::from(sb.interp);
-        let file = script_argv.as_ref().map_or(path, |a| a[0].as_slice());
-        let next = script::interp_argv(&sb, file, script_argv.as_deref().unwrap_or(argv));
-        data = read_exec_file(&cwd, &interp)?;
+        let script_path = script_argv.as_ref().map_or(path, |a| a[0].as_slice());
+        let next = script::interp_argv(&sb, script_path, script_argv.as_deref().unwrap_or(argv));
+        file = ExecFile::open(&cwd, &interp)?;
         exe = interp;
         script_argv = Some(next);
     }
     let argv = script_argv.as_deref().unwrap_or(argv);
-    let mut img = elf::parse_exec(&data).map_err(ExecError::Elf)?;
+    let mut img = elf::parse_exec(&file).map_err(ExecError::Elf)?;
     // The program interpreter, opened relative to the cwd as Linux's
     // `open_exec` does (`ENOENT` when it is missing).
     let mut interp = match &img.interp {
         Some(name) => {
-            let bytes = read_exec_file(&cwd, name)?;
-            let image = elf::parse_interp(&bytes).map_err(ExecError::Elf)?;
-            Some((image, bytes))
+            let interp_file = ExecFile::open(&cwd, name)?;
+            let image = elf::parse_interp(&interp_file).map_err(ExecError::Elf)?;
+            Some((image, interp_file))
         }
         None => None,
     };
@@ -186,13 +203,13 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
         }
     }
     let vdso_base = arch_setup_additional_pages(&mm)?;
-    elf_map(&mm, &img, &data)?;
+    elf_map(&mm, &img, &file)?;
     // The interpreter goes where the mmap area has room for all of it
     // (`load_elf_interp`: `total_mapping_size`, no `MAP_FIXED`), so its
     // place is as random as the mmap base. An `ET_EXEC` one stays where
     // its addresses say (and fails if the program is there).
     let interp_base = match &mut interp {
-        Some((image, bytes)) => {
+        Some((image, interp_file)) => {
             if image.kind == elf::ExecKind::Dyn {
                 let inner = mm.inner.lock();
                 let at = MmStruct::find_free(&inner, image.total_mapping_size());
@@ -200,7 +217,7 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
                 let at = at.ok_or(ENOMEM)?;
                 image.relocate(at.wrapping_sub(image.start()) as i64);
             }
-            elf_map(&mm, image, bytes)?;
+            elf_map(&mm, image, interp_file)?;
             image.load_bias
         }
         None => 0,
@@ -299,41 +316,74 @@ fn arch_setup_additional_pages(mm: &MmStruct) -> Result<Option<u64>, Errno> {
     Ok(None)
 }
 
-/// Maps the `PT_LOAD` segments of `img`, whose bytes are `file`, into
-/// `mm` (Linux's `elf_map` for each segment, then `padzero` and
-/// `set_brk`'s zero fill): an area per page run with the segment's
-/// permissions, holding the file's bytes up to `p_filesz` and zeros after.
-/// The file-backed part is copied page by page; the rest is zero-filled
-/// on first touch. A page two segments share gets both.
-fn elf_map(mm: &MmStruct, img: &elf::ExecImage, file: &[u8]) -> Result<(), Errno> {
-    let mappings = img.mappings();
-    {
-        let mut inner = mm.inner.lock();
-        for m in &mappings {
-            MmStruct::add_vma(&mut inner, m.start, m.end, m.prot)?;
-        }
-    }
-    for m in &mappings {
+/// Maps the `PT_LOAD` segments of `img`, from `file`, into `mm` (Linux's
+/// `elf_map` for each segment, then `padzero` and `set_brk`'s zero fill):
+/// an area per run of pages with the segment's permissions. Whole pages of
+/// file bytes are the page cache's own pages, mapped private
+/// (copy-on-write), so a library's text is one set of pages for every
+/// process. A page that is only partly the file's (the end of `.data`,
+/// where `.bss` starts: Linux's `padzero`) or that two segments share is a
+/// private copy; the rest of `p_memsz` is zero-filled on first touch.
+fn elf_map(mm: &MmStruct, img: &elf::ExecImage, file: &ExecFile) -> Result<(), Errno> {
+    const PG: u64 = PAGE_SIZE as u64;
+    let flags = uapi::MAP_PRIVATE | uapi::MAP_FIXED;
+    for m in img.mappings() {
+        let mut segs = img
+            .segments
+            .iter()
+            .filter(|s| s.page_start() < m.end && m.start < s.page_end());
+        let only = match (segs.next(), segs.next()) {
+            (Some(s), None) => Some(s),
+            _ => None,
+        };
         let mut va = m.start;
-        while va < m.end {
+        if let Some(s) = only.filter(|s| s.filesz > 0) {
+            let file_pages_end = ((s.vaddr + s.filesz) & !(PG - 1)).min(m.end);
+            if file_pages_end > m.start {
+                // `p_vaddr` and `p_offset` agree modulo the page size.
+                let pgoff = (s.offset - s.vaddr % PG + (m.start - s.page_start())) / PG;
+                mm.mmap_region(
+                    m.start,
+                    file_pages_end - m.start,
+                    m.prot,
+                    flags,
+                    Some(file.file.clone()),
+                    pgoff,
+                )?;
+                va = file_pages_end;
+            }
+        }
+        if va == m.end {
+            continue;
+        }
+        mm.mmap_region(va, m.end - va, m.prot, flags, None, 0)?;
+        // The pages left that hold file bytes: copies.
+        let copy_end = img
+            .segments
+            .iter()
+            .map(|s| (s.vaddr + s.filesz).next_multiple_of(PG))
+            .max()
+            .unwrap_or(0)
+            .min(m.end);
+        while va < copy_end {
             let mut page = [0u8; PAGE_SIZE];
             let mut any = false;
             for s in &img.segments {
-                let file_end = s.vaddr + s.filesz;
                 let lo = va.max(s.vaddr);
-                let hi = (va + PAGE_SIZE as u64).min(file_end);
+                let hi = (va + PG).min(s.vaddr + s.filesz);
                 if lo < hi {
-                    let off = (s.offset + (lo - s.vaddr)) as usize;
-                    let n = (hi - lo) as usize;
-                    page[(lo - va) as usize..(lo - va) as usize + n]
-                        .copy_from_slice(&file[off..off + n]);
+                    let at = (lo - va) as usize;
+                    let dst = &mut page[at..at + (hi - lo) as usize];
+                    if !elf::ElfFile::read_exact_at(file, s.offset + (lo - s.vaddr), dst) {
+                        return Err(EIO);
+                    }
                     any = true;
                 }
             }
             if any {
                 mm.populate(va, &page, m.prot)?;
             }
-            va += PAGE_SIZE as u64;
+            va += PG;
         }
     }
     Ok(())

@@ -8,9 +8,11 @@
 //! ([`parse_exec`]), checks the interpreter itself ([`parse_interp`]:
 //! `ELIBBAD` where Linux says so), and turns program headers into a list
 //! of segments to map, plus what the initial stack's auxiliary vector needs
-//! (`AT_PHDR`, `AT_ENTRY`...). It reads nothing but the bytes it is given
-//! and maps nothing: the kernel maps `file_range()` at `vaddr` and zeroes
-//! up to `memsz` (Linux's `elf_map` and `padzero`).
+//! (`AT_PHDR`, `AT_ENTRY`...). It reads the file through [`ElfFile`]
+//! (the header, the program headers and the interpreter's path, as Linux's
+//! `elf_read` does; a byte slice in the tests, the page cache in the
+//! kernel) and maps nothing: the kernel maps `file_range()` at `vaddr` and
+//! zeroes up to `memsz` (Linux's `elf_map` and `padzero`).
 //!
 //! Hand parsing rather than a crate (`elf` 0.8, `xmas-elf`): only three
 //! fixed little-endian structures are read (the 64-byte file header and
@@ -49,6 +51,49 @@ pub const MAX_INTERP_PATH: u64 = crate::uapi::PATH_MAX as u64;
 
 /// Most memory the loadable segments may take in total.
 pub const MAX_IMAGE_SIZE: u64 = 256 << 20;
+
+/// Where an ELF file's bytes come from.
+pub trait ElfFile {
+    /// Bytes in the file.
+    fn file_len(&self) -> u64;
+    /// Fills `buf` from offset `off`; false if the file ends first.
+    fn read_exact_at(&self, off: u64, buf: &mut [u8]) -> bool;
+}
+
+impl ElfFile for [u8] {
+    fn file_len(&self) -> u64 {
+        self.len() as u64
+    }
+
+    fn read_exact_at(&self, off: u64, buf: &mut [u8]) -> bool {
+        let Some(src) = usize::try_from(off)
+            .ok()
+            .and_then(|start| self.get(start..start.checked_add(buf.len())?))
+        else {
+            return false;
+        };
+        buf.copy_from_slice(src);
+        true
+    }
+}
+
+impl ElfFile for Vec<u8> {
+    fn file_len(&self) -> u64 {
+        self.as_slice().file_len()
+    }
+
+    fn read_exact_at(&self, off: u64, buf: &mut [u8]) -> bool {
+        self.as_slice().read_exact_at(off, buf)
+    }
+}
+
+/// A zeroed buffer of `len` bytes, or `None` if the heap has no room.
+fn try_zeroed(len: usize) -> Option<Vec<u8>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).ok()?;
+    v.resize(len, 0);
+    Some(v)
+}
 
 /// Which kind of executable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -254,6 +299,8 @@ pub enum ElfError {
     NotExecutable(NoExec),
     /// Its segments need more than [`MAX_IMAGE_SIZE`]: `ENOMEM`.
     TooBig { bytes: u64 },
+    /// No memory to read the program headers into: `ENOMEM`.
+    NoMemory,
     /// The program interpreter is not an ELF file for this machine, or is
     /// malformed: `ELIBBAD`, as Linux's `load_elf_binary` answers.
     BadInterpreter(NoExec),
@@ -316,7 +363,7 @@ impl ElfError {
         match self {
             ElfError::NotExecutable(NoExec::InterpOutOfFile { .. }) => EIO,
             ElfError::NotExecutable(_) => ENOEXEC,
-            ElfError::TooBig { .. } => ENOMEM,
+            ElfError::TooBig { .. } | ElfError::NoMemory => ENOMEM,
             ElfError::BadInterpreter(_) => ELIBBAD,
         }
     }
@@ -335,6 +382,7 @@ impl fmt::Display for ElfError {
                 f,
                 "elf: segments need {bytes} bytes, over the {MAX_IMAGE_SIZE}-byte limit"
             ),
+            ElfError::NoMemory => f.write_str("elf: no memory for the program headers"),
             ElfError::BadInterpreter(why) => {
                 f.write_str("interpreter: ")?;
                 fmt::Display::fmt(&ElfError::NotExecutable(*why), f)
@@ -401,14 +449,14 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
 }
 
-/// Validates `bytes` as an AArch64 executable and plans its load; an
+/// Validates `file` as an AArch64 executable and plans its load; an
 /// `ET_DYN` one at [`ET_DYN_BASE`]. A dynamically linked program's
 /// interpreter path is in [`ExecImage::interp`].
-pub fn parse_exec(bytes: &[u8]) -> Result<ExecImage, ElfError> {
-    parse(bytes, ET_DYN_BASE, true)
+pub fn parse_exec<F: ElfFile + ?Sized>(file: &F) -> Result<ExecImage, ElfError> {
+    parse(file, ET_DYN_BASE, true)
 }
 
-/// Validates `bytes` as a program interpreter (`ld-linux-aarch64.so.1`),
+/// Validates `file` as a program interpreter (`ld-linux-aarch64.so.1`),
 /// as Linux's `load_elf_binary` and `load_elf_interp` check it; an
 /// `ET_DYN` one is planned at [`MMAP_BASE`], for the kernel to
 /// [`ExecImage::relocate`] where its [`ExecImage::total_mapping_size`]
@@ -417,25 +465,29 @@ pub fn parse_exec(bytes: &[u8]) -> Result<ExecImage, ElfError> {
 /// file that is not ELF or for another machine, and kills the process
 /// for the defects it finds after the point of no return, where this
 /// kernel, checking everything first, can still fail the `execve`.
-pub fn parse_interp(bytes: &[u8]) -> Result<ExecImage, ElfError> {
-    parse(bytes, MMAP_BASE, false).map_err(|e| match e {
+pub fn parse_interp<F: ElfFile + ?Sized>(file: &F) -> Result<ExecImage, ElfError> {
+    parse(file, MMAP_BASE, false).map_err(|e| match e {
         ElfError::NotExecutable(why) => ElfError::BadInterpreter(why),
         other => other,
     })
 }
 
 /// The `PT_INTERP` path at `ph` (Linux's checks, in its order).
-fn interp_path(bytes: &[u8], ph: &Phdr, index: usize) -> Result<Vec<u8>, NoExec> {
+fn interp_path<F: ElfFile + ?Sized>(
+    file: &F,
+    ph: &Phdr,
+    index: usize,
+) -> Result<Vec<u8>, ElfError> {
     if ph.filesz > MAX_INTERP_PATH || ph.filesz < 2 {
-        return Err(NoExec::BadInterpPath { index });
+        return Err(NoExec::BadInterpPath { index }.into());
     }
-    let raw = usize::try_from(ph.offset)
-        .ok()
-        .and_then(|start| bytes.get(start..start.checked_add(ph.filesz as usize)?))
-        .ok_or(NoExec::InterpOutOfFile { index })?;
+    let mut raw = try_zeroed(ph.filesz as usize).ok_or(ElfError::NoMemory)?;
+    if !file.read_exact_at(ph.offset, &mut raw) {
+        return Err(NoExec::InterpOutOfFile { index }.into());
+    }
     let (&last, path) = raw.split_last().ok_or(NoExec::BadInterpPath { index })?;
     if last != 0 {
-        return Err(NoExec::BadInterpPath { index });
+        return Err(NoExec::BadInterpPath { index }.into());
     }
     // C reads the path up to its first NUL.
     let end = path.iter().position(|&c| c == 0).unwrap_or(path.len());
@@ -444,11 +496,21 @@ fn interp_path(bytes: &[u8], ph: &Phdr, index: usize) -> Result<Vec<u8>, NoExec>
 
 /// [`parse_exec`] and [`parse_interp`]: an `ET_DYN` file gets `dyn_bias`;
 /// `PT_INTERP` is read only if `want_interp`.
-fn parse(bytes: &[u8], dyn_bias: u64, want_interp: bool) -> Result<ExecImage, ElfError> {
-    if bytes.len() < 4 || &bytes[..4] != b"\x7fELF" {
+fn parse<F: ElfFile + ?Sized>(
+    file: &F,
+    dyn_bias: u64,
+    want_interp: bool,
+) -> Result<ExecImage, ElfError> {
+    let file_len = file.file_len();
+    let mut eh = [0u8; EHDR_SIZE];
+    let head = file_len.min(EHDR_SIZE as u64) as usize;
+    if head < 4 || !file.read_exact_at(0, &mut eh[..head]) || &eh[..4] != b"\x7fELF" {
         return Err(NoExec::BadMagic.into());
     }
-    let eh = bytes.get(..EHDR_SIZE).ok_or(NoExec::TruncatedHeader)?;
+    if head < EHDR_SIZE {
+        return Err(NoExec::TruncatedHeader.into());
+    }
+    let eh = &eh[..];
     if eh[4] != 2 {
         return Err(NoExec::WrongClass(eh[4]).into());
     }
@@ -480,10 +542,10 @@ fn parse(bytes: &[u8], dyn_bias: u64, want_interp: bool) -> Result<ExecImage, El
     if table_len > MAX_PHDRS_BYTES {
         return Err(NoExec::TooManyProgramHeaders(e_phnum).into());
     }
-    let table = usize::try_from(e_phoff)
-        .ok()
-        .and_then(|start| bytes.get(start..start.checked_add(table_len)?))
-        .ok_or(NoExec::PhdrsOutOfFile)?;
+    let mut table = try_zeroed(table_len).ok_or(ElfError::NoMemory)?;
+    if !file.read_exact_at(e_phoff, &mut table) {
+        return Err(NoExec::PhdrsOutOfFile.into());
+    }
 
     let mut segments: Vec<LoadSegment> = Vec::new();
     let mut stack_executable = false;
@@ -495,12 +557,12 @@ fn parse(bytes: &[u8], dyn_bias: u64, want_interp: bool) -> Result<ExecImage, El
         match ph.p_type {
             // The first one counts, as in Linux.
             PT_INTERP if want_interp && interp.is_none() => {
-                interp = Some(interp_path(bytes, &ph, index)?);
+                interp = Some(interp_path(file, &ph, index)?);
             }
             PT_GNU_STACK => stack_executable = ph.flags & PF_X != 0,
             PT_PHDR => pt_phdr = Some(ph.vaddr),
             PT_LOAD => {
-                let seg = check_load(&ph, index, bias, bytes.len())?;
+                let seg = check_load(&ph, index, bias, file_len)?;
                 // The segment holding the program header table in the file
                 // holds it in memory too (Linux's AT_PHDR computation).
                 if phdr_in_load.is_none()
@@ -588,7 +650,7 @@ impl Phdr {
 }
 
 /// Checks one `PT_LOAD` against the file and the address space.
-fn check_load(ph: &Phdr, index: usize, bias: u64, file_len: usize) -> Result<LoadSegment, NoExec> {
+fn check_load(ph: &Phdr, index: usize, bias: u64, file_len: u64) -> Result<LoadSegment, NoExec> {
     let Phdr {
         flags,
         offset,
@@ -607,7 +669,7 @@ fn check_load(ph: &Phdr, index: usize, bias: u64, file_len: usize) -> Result<Loa
     let offset = if filesz == 0 { 0 } else { offset };
     if filesz > 0 {
         match offset.checked_add(filesz) {
-            Some(end) if end <= file_len as u64 => {}
+            Some(end) if end <= file_len => {}
             _ => return Err(NoExec::SegmentOutOfFile { index }),
         }
         if vaddr % PAGE_SIZE != offset % PAGE_SIZE {
