@@ -23,7 +23,7 @@
 # raspbian_thread, usertests, forkloop, faultinject, bench (make bench), fuzz
 # (the system-call fuzzer, user/fuzz.mk), tracedump (the binary trace over
 # the console, for trace.dat), notelf and the C programs
-# <name>_c (hello_c, raspbian_fork_c, raspbian_thread_c, jobctl_c,
+# <name>_c (hello_c, raspbian_fork_c, raspbian_thread_c, jobctl_c, vdso_c,
 # threads_c); /etc/motd and /etc/rc (the boot script: init --
 # /bin/sh /etc/rc); empty /dev and /proc (the kernel fills them); /tmp
 # (mode 1777, for the tests' scratch files). Programs are

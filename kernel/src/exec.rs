@@ -9,13 +9,12 @@ use crate::errno::SysResult;
 use crate::errno::*;
 use crate::fs::{self, InodeKind};
 use crate::mm::uaccess::{copy_strings, strncpy_from_user};
-use crate::mm::vm::{MmStruct, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_MAX, STACK_TOP};
+use crate::mm::vm::{MmStruct, PROT_READ, PROT_WRITE, STACK_MAX, STACK_TOP};
 use crate::mm::PAGE_SIZE;
 use crate::task::{self, Pid, Task, PF_FORKNOEXEC, PF_KTHREAD};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
-use libkernel::arch::aarch64::memory::SIGTRAMP_BASE;
 use libkernel::exec::{elf, script, user_stack};
 use libkernel::uapi;
 
@@ -146,12 +145,6 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
         }
         let stack_start = STACK_TOP - STACK_MAX;
         MmStruct::add_vma(&mut inner, stack_start, STACK_TOP, PROT_READ | PROT_WRITE)?;
-        MmStruct::add_vma(
-            &mut inner,
-            SIGTRAMP_BASE,
-            SIGTRAMP_BASE + PAGE_SIZE as u64,
-            PROT_READ | PROT_EXEC,
-        )?;
         inner.start_brk = img.brk_start;
         inner.brk = img.brk_start;
         inner.exe_path = exe_path(&cwd, &exe);
@@ -163,11 +156,7 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
             inner.cmdline.push(0);
         }
     }
-    mm.map_shared_page(
-        SIGTRAMP_BASE,
-        crate::arch::signal::sigtramp_page()?,
-        PROT_READ | PROT_EXEC,
-    )?;
+    let vdso_base = crate::vdso::arch_setup_additional_pages(&mm)?;
     // Copy the file-backed part of every segment; the rest is zero-filled
     // on first touch.
     for m in img.mappings() {
@@ -198,12 +187,14 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
     let mut random = [0u8; 16];
     random[..8].copy_from_slice(&crate::drivers::char::random::get_random_u64().to_le_bytes());
     random[8..].copy_from_slice(&crate::drivers::char::random::get_random_u64().to_le_bytes());
-    let auxv = user_stack::exec_auxv(
+    let mut auxv = user_stack::exec_auxv(
         &img,
         uapi::HWCAP_FP | uapi::HWCAP_ASIMD,
         0,
         user_stack::Ids::default(),
     );
+    // First, as Linux's ARCH_DLINFO puts it.
+    auxv.insert(0, (uapi::auxv::AT_SYSINFO_EHDR, vdso_base));
     let stack = user_stack::build_stack(
         STACK_TOP,
         &user_stack::ExecArgs {
