@@ -58,22 +58,45 @@ fn build_vdso(root: &std::path::Path, out: &std::path::Path) {
     };
     let rustc_cmd = |krate: &str, src: std::path::PathBuf, kind: &str| {
         let mut c = Command::new(&rustc);
-        c.args(["--edition", "2021", "--crate-name", krate, "--crate-type", kind])
-            .args(["--target", VDSO_TARGET])
-            .args(["-C", "opt-level=2", "-C", "panic=abort", "-C", "codegen-units=1"])
-            .args(["-C", "relocation-model=pic", "-C", "debuginfo=0"])
-            .args(["--cap-lints", "allow"])
-            .arg("-L")
-            .arg(&dir)
-            .arg("--out-dir")
-            .arg(&dir)
-            .arg(src);
+        c.args([
+            "--edition",
+            "2021",
+            "--crate-name",
+            krate,
+            "--crate-type",
+            kind,
+        ])
+        .args(["--target", VDSO_TARGET])
+        .args([
+            "-C",
+            "opt-level=2",
+            "-C",
+            "panic=abort",
+            "-C",
+            "codegen-units=1",
+        ])
+        .args(["-C", "relocation-model=pic", "-C", "debuginfo=0"])
+        .args(["--cap-lints", "allow"])
+        .arg("-L")
+        .arg(&dir)
+        .arg("--out-dir")
+        .arg(&dir)
+        .arg(src);
         c
     };
-    run(&mut rustc_cmd("libkernel", libkernel.join("lib.rs"), "rlib"));
-    run(rustc_cmd("pikern_vdso", vdso.join("src/lib.rs"), "staticlib")
-        .arg("--extern")
-        .arg(format!("libkernel={}", dir.join("liblibkernel.rlib").display())));
+    run(&mut rustc_cmd(
+        "libkernel",
+        libkernel.join("lib.rs"),
+        "rlib",
+    ));
+    run(
+        rustc_cmd("pikern_vdso", vdso.join("src/lib.rs"), "staticlib")
+            .arg("--extern")
+            .arg(format!(
+                "libkernel={}",
+                dir.join("liblibkernel.rlib").display()
+            )),
+    );
 
     let sysroot = Command::new(&rustc)
         .args(["--print", "sysroot"])
@@ -85,10 +108,27 @@ fn build_vdso(root: &std::path::Path, out: &std::path::Path) {
     let so = out.join("vdso.so");
     let mut link = Command::new(lld);
     link.args(["-flavor", "gnu", "-shared", "-soname", "linux-vdso.so.1"])
-        .args(["--hash-style=both", "--build-id=sha1", "--eh-frame-hdr", "-n"])
+        .args([
+            "--hash-style=both",
+            "--build-id=sha1",
+            "--eh-frame-hdr",
+            "-n",
+        ])
         .args(["-z", "max-page-size=4096", "-z", "common-page-size=4096"])
-        .args(["-z", "defs", "-z", "noexecstack", "--gc-sections", "--strip-all"])
-        .args(["-u", "__kernel_clock_gettime", "-u", "__kernel_gettimeofday"])
+        .args([
+            "-z",
+            "defs",
+            "-z",
+            "noexecstack",
+            "--gc-sections",
+            "--strip-all",
+        ])
+        .args([
+            "-u",
+            "__kernel_clock_gettime",
+            "-u",
+            "__kernel_gettimeofday",
+        ])
         .args(["-u", "__kernel_clock_getres", "-u", "__kernel_rt_sigreturn"])
         .arg("-T")
         .arg(vdso.join("vdso.lds"))

@@ -220,7 +220,10 @@ impl Snapshot {
                 if self.clock_mode != VDSO_CLOCKMODE_ARCHTIMER {
                     return None;
                 }
-                cycles_to_ns(now.wrapping_sub(self.cycle_base), NonZeroU64::new(self.freq)?)
+                cycles_to_ns(
+                    now.wrapping_sub(self.cycle_base),
+                    NonZeroU64::new(self.freq)?,
+                )
             }
             VdsoClock::MonoCoarse | VdsoClock::RealCoarse => self.coarse_mono,
         };
@@ -245,7 +248,10 @@ pub fn ns_to_timespec(ns: u64) -> Timespec {
 /// Nanoseconds as a `struct timeval` (`(seconds, microseconds)`).
 #[inline(always)]
 pub fn ns_to_timeval(ns: u64) -> (i64, i64) {
-    ((ns / NSEC_PER_SEC) as i64, ((ns % NSEC_PER_SEC) / 1000) as i64)
+    (
+        (ns / NSEC_PER_SEC) as i64,
+        ((ns % NSEC_PER_SEC) / 1000) as i64,
+    )
 }
 
 /// The resolution `clock_getres` reports for a data-page clock: one
@@ -480,8 +486,9 @@ mod tests {
         let w64 = |b: &mut Vec<u8>, o: usize, v: u64| b[o..o + 8].copy_from_slice(&v.to_le_bytes());
         let w32 = |b: &mut Vec<u8>, o: usize, v: u32| b[o..o + 4].copy_from_slice(&v.to_le_bytes());
         b[0..4].copy_from_slice(b"\x7fELF");
-        w64(&mut b, 32, 64); // e_phoff
-        b[56] = 2; // e_phnum
+        // e_phoff, e_phnum.
+        w64(&mut b, 32, 64);
+        b[56] = 2;
         // PT_LOAD at offset 0, vaddr 0, the whole file.
         w32(&mut b, 64, 1);
         w64(&mut b, 64 + 32, 0x200);
@@ -489,9 +496,14 @@ mod tests {
         w32(&mut b, 120, 2);
         w64(&mut b, 120 + 8, 0x100);
         w64(&mut b, 120 + 16, 0x100);
-        for (i, (tag, val)) in [(DT_HASH, 0x140), (DT_SYMTAB, 0x150), (DT_STRTAB, 0x1a0), (0, 0)]
-            .iter()
-            .enumerate()
+        for (i, (tag, val)) in [
+            (DT_HASH, 0x140),
+            (DT_SYMTAB, 0x150),
+            (DT_STRTAB, 0x1a0),
+            (0, 0),
+        ]
+        .iter()
+        .enumerate()
         {
             w64(&mut b, 0x100 + i * 16, *tag);
             w64(&mut b, 0x108 + i * 16, *val);
@@ -512,7 +524,11 @@ mod tests {
         let so = tiny_so();
         assert_eq!(lookup_symbol(&so, b"__kernel_foo"), Some(0x5a0));
         assert_eq!(lookup_symbol(&so, b"__kernel_fo"), None);
-        assert_eq!(lookup_symbol(&so, b"undef"), None, "undefined symbols are not found");
+        assert_eq!(
+            lookup_symbol(&so, b"undef"),
+            None,
+            "undefined symbols are not found"
+        );
         assert_eq!(image_len(&so), Some(0x200));
         // Cut anywhere, the image gives None, never a panic.
         for n in 0..so.len() {

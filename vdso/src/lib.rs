@@ -54,7 +54,9 @@ fn read_cntvct() -> u64 {
     let v: u64;
     // SAFETY: CNTKCTL_EL1.EL0VCTEN is set on every CPU before user space
     // runs (the clock mode says so); reading the counter changes nothing.
-    unsafe { asm!("isb", "mrs {0}, cntvct_el0", out(reg) v, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("isb", "mrs {0}, cntvct_el0", out(reg) v, options(nomem, nostack, preserves_flags))
+    };
     v
 }
 

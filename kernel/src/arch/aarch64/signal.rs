@@ -90,7 +90,9 @@ pub fn setup_rt_frame(
         act.restorer
     } else {
         let mm = me.mm.lock();
-        let tramp = mm.as_ref().map_or(0, |mm| crate::vdso::sigreturn_address(mm));
+        let tramp = mm
+            .as_ref()
+            .map_or(0, |mm| crate::vdso::sigreturn_address(mm));
         drop(mm);
         tramp
     };
