@@ -69,9 +69,21 @@ pub fn ns_to_cycles(ns: u64) -> u64 {
 
 /// The time of a clock the vDSO's data page serves, ns, read as the vDSO
 /// reads it (`ktime_get_*`): the page's fields under its sequence count,
-/// the counter, the shared arithmetic. Before the page exists (early
-/// boot), every clock is the uptime.
+/// the counter, the shared arithmetic. `CLOCK_MONOTONIC` (and its twins)
+/// needs no page: its fields are [`boot_counter`] and
+/// [`counter_frequency`], set once at boot, so it is [`uptime_ns`], the
+/// same computation without the sequence count (the null-syscall path of
+/// `clock_gettime` stays as short as before the vDSO). Before the page
+/// exists (early boot), every clock is the uptime.
+#[inline]
 pub fn clock_ns(clock: VdsoClock) -> u64 {
+    if clock == VdsoClock::Mono {
+        return uptime_ns();
+    }
+    clock_ns_slow(clock)
+}
+
+fn clock_ns_slow(clock: VdsoClock) -> u64 {
     let Some(data) = crate::vdso::vdso_data() else {
         return uptime_ns();
     };
