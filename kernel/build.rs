@@ -32,7 +32,8 @@ fn main() {
 /// `arch/arm64/kernel/vdso/Makefile` does: the code compiled
 /// position-independent (rustc itself, not a cargo inside this cargo: the
 /// vDSO crate and libkernel without its heap, for aarch64), linked by
-/// rust-lld as a shared object with `vdso/vdso.lds`, and stripped. Then
+/// rust-lld as a shared object with `vdso/vdso.lds` (`vdso.so.dbg`), and
+/// stripped by llvm-objcopy (both from the toolchain's llvm-tools). Then
 /// checked: a vDSO has no loader to apply relocations, so it must have
 /// none.
 fn build_vdso(root: &std::path::Path, out: &std::path::Path) {
@@ -104,25 +105,14 @@ fn build_vdso(root: &std::path::Path, out: &std::path::Path) {
         .expect("rustc --print sysroot");
     let sysroot = String::from_utf8(sysroot.stdout).expect("sysroot is UTF-8");
     let host = std::env::var("HOST").expect("cargo sets HOST");
-    let lld = std::path::Path::new(sysroot.trim()).join(format!("lib/rustlib/{host}/bin/rust-lld"));
+    let bin = std::path::Path::new(sysroot.trim()).join(format!("lib/rustlib/{host}/bin"));
+    let dbg = out.join("vdso.so.dbg");
     let so = out.join("vdso.so");
-    let mut link = Command::new(lld);
+    let mut link = Command::new(bin.join("rust-lld"));
     link.args(["-flavor", "gnu", "-shared", "-soname", "linux-vdso.so.1"])
-        .args([
-            "--hash-style=both",
-            "--build-id=sha1",
-            "--eh-frame-hdr",
-            "-n",
-        ])
+        .args(["--hash-style=both", "--build-id=sha1", "-n"])
         .args(["-z", "max-page-size=4096", "-z", "common-page-size=4096"])
-        .args([
-            "-z",
-            "defs",
-            "-z",
-            "noexecstack",
-            "--gc-sections",
-            "--strip-all",
-        ])
+        .args(["-z", "defs", "-z", "noexecstack", "--gc-sections"])
         .args([
             "-u",
             "__kernel_clock_gettime",
@@ -133,9 +123,15 @@ fn build_vdso(root: &std::path::Path, out: &std::path::Path) {
         .arg("-T")
         .arg(vdso.join("vdso.lds"))
         .arg("-o")
-        .arg(&so)
+        .arg(&dbg)
         .arg(dir.join("libpikern_vdso.a"));
     run(&mut link);
+    // The image without symbols or .debug_frame; vdso.so.dbg keeps them
+    // for gdb (`add-symbol-file`), with the same build id.
+    run(Command::new(bin.join("llvm-objcopy"))
+        .arg("--strip-all")
+        .arg(&dbg)
+        .arg(&so));
     let image = std::fs::read(&so).expect("read vdso.so");
     if let Err(why) = check_vdso(&image) {
         panic!("vdso: {}: {why}", so.display());

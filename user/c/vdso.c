@@ -8,13 +8,17 @@
  * that order); CLOCK_MONOTONIC never goes back across vDSO and system
  * calls; clock_getres agrees; the clocks the vDSO leaves to the kernel
  * (CPU time, bad ids) still work; /proc/self/maps names [vdso] and [vvar]
- * where the kernel has the file. The same binary passes on Linux (run
+ * where the kernel has the file; a signal handler (glibc gives no
+ * SA_RESTORER) returns through the vDSO's __kernel_rt_sigreturn, and
+ * backtrace() in the handler unwinds through it to the interrupted code. The same binary passes on Linux (run
  * under qemu-aarch64 the syscall-count check is skipped: no tracefs).
  */
 #define _GNU_SOURCE
 #include <elf.h>
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,6 +279,55 @@ static void check_no_syscalls(void)
     report(ok && markers == 2 && between == 0, "the clocks make no system call", why);
 }
 
+static void *trace[32];
+static int trace_len;
+static volatile sig_atomic_t handled;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    trace_len = backtrace(trace, 32);
+    handled++;
+}
+
+/* The code the signal interrupts (inside raise, called from here). */
+__attribute__((noinline)) static void interrupted(void)
+{
+    raise(SIGUSR1);
+    __asm__ volatile("" ::: "memory");
+}
+__attribute__((noinline)) static void interrupted_end(void)
+{
+    __asm__ volatile("");
+}
+
+/* The handler's return address is the vDSO's trampoline, and the unwinder
+ * steps through it (its CFI, or the `mov x8, #139; svc #0` it knows) into
+ * the interrupted code: interrupted() is on the backtrace. */
+static void check_sigreturn(void)
+{
+    struct sigaction sa = {.sa_handler = on_usr1};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    struct sigaction got;
+    sigaction(SIGUSR1, NULL, &got);
+    interrupted();
+    uintptr_t base = getauxval(AT_SYSINFO_EHDR), lo = (uintptr_t)interrupted, hi = (uintptr_t)interrupted_end;
+    int in_vdso = -1, in_interrupted = -1;
+    for (int i = 0; i < trace_len; i++) {
+        uintptr_t pc = (uintptr_t)trace[i];
+        if (in_vdso < 0 && pc - base < 4096)
+            in_vdso = i;
+        if (pc - lo < (hi > lo ? hi - lo : 256) && in_vdso >= 0 && i > in_vdso)
+            in_interrupted = i;
+    }
+    char why[200];
+    snprintf(why, sizeof why, "handled %d, %d frames, vDSO frame %d, interrupted() frame %d, SA_RESTORER %s",
+             handled, trace_len, in_vdso, in_interrupted, (got.sa_flags & 0x04000000) ? "set" : "unset");
+    report(handled == 1 && in_vdso > 0 && in_interrupted > in_vdso,
+           "a handler returns through __kernel_rt_sigreturn; backtrace() unwinds through it", why);
+}
+
 int main(void)
 {
     check_auxv();
@@ -285,6 +338,7 @@ int main(void)
     check_getres();
     check_fallbacks();
     check_no_syscalls();
+    check_sigreturn();
     printf("vdso: %d/%d passed\n", checks - failures, checks);
     return failures != 0;
 }

@@ -150,13 +150,16 @@ pub unsafe extern "C" fn __kernel_clock_getres(clock: i32, res: *mut Timespec) -
 }
 
 // The signal trampoline (Linux's `arch/arm64/kernel/vdso/sigreturn.S`).
-// The kernel leaves x29 pointing at a frame record {x29, x30} of the
-// interrupted code above the signal frame; the CFI says the caller's frame
-// is there and marks this a signal frame, so unwinders (gdb, libgcc) step
-// out of a handler into the code it interrupted. The nop before the
-// symbol is for unwinders that look up "return address - 1". No BTI or
-// prologue: debuggers recognise the exact `mov x8; svc` sequence.
+// Unwinders at run time (libgcc's `aarch64_fallback_frame_state`, gdb)
+// recognise the exact `mov x8, #139; svc #0` at a return address and read
+// the registers from the signal frame, so there is no prologue, no BTI.
+// The CFI, in .debug_frame (vdso.so.dbg; the image has no unwind tables,
+// as Linux's has none), marks a signal frame and says the caller's frame
+// record is where x29 points: the kernel leaves x29 at a frame record
+// {x29, x30} of the interrupted code above the signal frame. The nop
+// before the symbol is for unwinders that look up "return address - 1".
 global_asm!(
+    ".cfi_sections .debug_frame",
     ".text",
     ".cfi_startproc",
     ".cfi_signal_frame",
