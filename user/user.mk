@@ -24,7 +24,7 @@
 # (the system-call fuzzer, user/fuzz.mk), tracedump (the binary trace over
 # the console, for trace.dat), notelf and the C programs
 # <name>_c (hello_c, raspbian_fork_c, raspbian_thread_c, jobctl_c,
-# threads_c); hello and auxv again as static-pie and dynamically linked
+# vdso_c, threads_c); hello and auxv again as static-pie and dynamically linked
 # programs (<name>_spie_c, <name>_dyn_c), the cross toolchain's loader and
 # C library where those look for them (/lib/ld-linux-aarch64.so.1,
 # /lib/aarch64-linux-gnu/libc.so.6), and the bad-input cases of

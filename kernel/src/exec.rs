@@ -15,13 +15,12 @@ use crate::errno::SysResult;
 use crate::errno::*;
 use crate::fs::{self, InodeKind};
 use crate::mm::uaccess::{copy_strings, strncpy_from_user};
-use crate::mm::vm::{MmStruct, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_MAX, STACK_TOP};
+use crate::mm::vm::{MmStruct, PROT_READ, PROT_WRITE, STACK_MAX, STACK_TOP};
 use crate::mm::PAGE_SIZE;
 use crate::task::{self, Pid, Task, PF_FORKNOEXEC, PF_KTHREAD};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
-use libkernel::arch::aarch64::memory::SIGTRAMP_BASE;
 use libkernel::exec::{elf, layout, script, user_stack};
 use libkernel::uapi;
 
@@ -202,7 +201,7 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
             inner.cmdline.push(0);
         }
     }
-    let vdso_base = arch_setup_additional_pages(&mm)?;
+    let vdso_base = crate::vdso::arch_setup_additional_pages(&mm)?;
     elf_map(&mm, &img, &file)?;
     // The interpreter goes where the mmap area has room for all of it
     // (`load_elf_interp`: `total_mapping_size`, no `MAP_FIXED`), so its
@@ -232,7 +231,7 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
         &img,
         &user_stack::AuxInfo {
             interp_base,
-            sysinfo_ehdr: vdso_base,
+            sysinfo_ehdr: Some(vdso_base),
             hwcap,
             hwcap2,
             minsigstksz: libkernel::arch::aarch64::signal::SIGNAL_MINSIGSTKSZ as u64,
@@ -293,27 +292,6 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
         pc: entry,
         sp: stack.sp,
     })
-}
-
-/// Maps the pages every process has besides its program (Linux's
-/// `arch_setup_additional_pages`): the signal-return trampoline. Returns
-/// the vDSO's base for `AT_SYSINFO_EHDR`; `None` while there is no vDSO.
-fn arch_setup_additional_pages(mm: &MmStruct) -> Result<Option<u64>, Errno> {
-    {
-        let mut inner = mm.inner.lock();
-        MmStruct::add_vma(
-            &mut inner,
-            SIGTRAMP_BASE,
-            SIGTRAMP_BASE + PAGE_SIZE as u64,
-            PROT_READ | PROT_EXEC,
-        )?;
-    }
-    mm.map_shared_page(
-        SIGTRAMP_BASE,
-        crate::arch::signal::sigtramp_page()?,
-        PROT_READ | PROT_EXEC,
-    )?;
-    Ok(None)
 }
 
 /// Maps the `PT_LOAD` segments of `img`, from `file`, into `mm` (Linux's

@@ -92,6 +92,12 @@ pub const EXPECTED: &[Expected] = &[
         Target::None,
     ),
     e(
+        "clock_gettime_vdso",
+        "  ... through the vDSO",
+        "47",
+        Target::AtMost(100),
+    ),
+    e(
         "fork_exit_wait",
         "fork + exit + wait",
         "99,193",

@@ -168,6 +168,9 @@ pub struct MmStruct {
     /// them without scanning the tables above (Linux frees them during
     /// its per-VMA walk; here areas may have been unmapped since).
     tables: IrqSpinLock<alloc::vec::Vec<u64>>,
+    /// Where exec mapped the vDSO, 0 if nowhere (`mm->context.vdso`):
+    /// signal handlers return through it (`crate::vdso`).
+    pub vdso: AtomicU64,
 }
 
 /// 16-bit ASIDs, one bit each; ASID 0 is the kernel threads' empty table.
@@ -242,6 +245,7 @@ impl MmStruct {
             stack_low: AtomicU64::new(STACK_TOP),
             // A small process has two or three of each.
             tables: IrqSpinLock::new(alloc::vec::Vec::with_capacity(8)),
+            vdso: AtomicU64::new(0),
         }))
     }
 
@@ -1229,6 +1233,9 @@ impl MmStruct {
         child
             .stack_low
             .store(self.stack_low.load(Ordering::Relaxed), Ordering::Relaxed);
+        child
+            .vdso
+            .store(self.vdso.load(Ordering::Relaxed), Ordering::Relaxed);
         for vma in inner.vmas.values() {
             let (start, end) = self.mapped_part(vma);
             self.walk_range(start, end, &mut |va, pte| {

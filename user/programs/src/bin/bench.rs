@@ -10,7 +10,8 @@
 //!
 //! The first line calibrates: a loop of exactly two instructions per
 //! iteration must read 2.0 ns per iteration. Then, pinned to CPU 0 unless
-//! said otherwise: a null system call (`getppid`), `clock_gettime`, fork +
+//! said otherwise: a null system call (`getppid`), `clock_gettime` (the
+//! system call, and the vDSO's function found through `AT_SYSINFO_EHDR`), fork +
 //! exit + wait (alone, with 10 and 100 sleeping processes, unpinned),
 //! `sched_yield` alone and as a ping-pong between two processes (per
 //! context switch, counted with `getrusage`) and between two threads, a
@@ -146,6 +147,31 @@ fn run(c: &Counts, want: &dyn Fn(&str) -> bool) -> Result<(), Errno> {
             timed(|| {
                 for _ in 0..c.syscall {
                     sys::clock_gettime(CLOCK_MONOTONIC)?;
+                }
+                Ok(())
+            })?,
+        );
+    }
+    if want("clock_gettime_vdso") {
+        // The vDSO's function, called as a C library calls it.
+        let Some(f) = pikern_rt::env::vdso_symbol(b"__kernel_clock_gettime") else {
+            println!("bench: error clock_gettime_vdso: no vDSO (AT_SYSINFO_EHDR)");
+            return Err(Errno::ENOENT);
+        };
+        // SAFETY: the vDSO's `__kernel_clock_gettime`, whose C signature
+        // this is (`int (clockid_t, struct timespec *)`).
+        let f: unsafe extern "C" fn(i32, *mut [i64; 2]) -> i64 = unsafe { core::mem::transmute(f) };
+        let mut ts = [0i64; 2];
+        report(
+            "clock_gettime_vdso",
+            c.syscall,
+            timed(|| {
+                for _ in 0..c.syscall {
+                    // SAFETY: a valid clock and a writable timespec.
+                    if unsafe { f(CLOCK_MONOTONIC as i32, &mut ts) } != 0 {
+                        return Err(Errno::EINVAL);
+                    }
+                    core::hint::black_box(&ts);
                 }
                 Ok(())
             })?,
