@@ -138,32 +138,6 @@ impl AddressSpace {
         n
     }
 
-    /// The whole file as one vector (exec's read of an image), `ENOMEM`
-    /// if the heap has no room: copied page by page, never zero-filled
-    /// first.
-    pub fn to_vec(&self) -> Result<Vec<u8>, Errno> {
-        let len = self.len();
-        let mut v = Vec::new();
-        v.try_reserve_exact(len).map_err(|_| ENOMEM)?;
-        let mut index = 0;
-        while v.len() < len {
-            let chunk = (len - v.len()).min(PAGE_SIZE);
-            match self.pages.get(index) {
-                Some(&pa) if pa != 0 => {
-                    // SAFETY: a page this cache holds a reference to, in
-                    // the linear map; `chunk <= PAGE_SIZE`.
-                    let src = unsafe {
-                        core::slice::from_raw_parts(phys_to_virt(pa) as *const u8, chunk)
-                    };
-                    v.extend_from_slice(src);
-                }
-                _ => v.resize(v.len() + chunk, 0),
-            }
-            index += 1;
-        }
-        Ok(v)
-    }
-
     /// Copies `buf` in at `off`, growing the file; returns the bytes
     /// written. `ENOMEM` when no page could be had for the first byte
     /// (the caller says `ENOSPC`, as tmpfs does); a short count when one

@@ -148,6 +148,9 @@ pub struct MmInner {
     /// The executable's absolute path (`mm->exe_file`, what
     /// `/proc/PID/exe` links to): for a script, its interpreter.
     pub exe_path: alloc::string::String,
+    /// Where the search for room for a mapping starts (`mm->mmap_base`):
+    /// `MMAP_BASE`, moved up by a random amount at exec (ASLR).
+    pub mmap_base: u64,
 }
 
 /// An address space.
@@ -165,6 +168,9 @@ pub struct MmStruct {
     /// them without scanning the tables above (Linux frees them during
     /// its per-VMA walk; here areas may have been unmapped since).
     tables: IrqSpinLock<alloc::vec::Vec<u64>>,
+    /// Where exec mapped the vDSO, 0 if nowhere (`mm->context.vdso`):
+    /// signal handlers return through it (`crate::vdso`).
+    pub vdso: AtomicU64,
 }
 
 /// 16-bit ASIDs, one bit each; ASID 0 is the kernel threads' empty table.
@@ -234,10 +240,12 @@ impl MmStruct {
                 start_stack: 0,
                 cmdline: alloc::vec::Vec::new(),
                 exe_path: alloc::string::String::new(),
+                mmap_base: MMAP_BASE,
             }),
             stack_low: AtomicU64::new(STACK_TOP),
             // A small process has two or three of each.
             tables: IrqSpinLock::new(alloc::vec::Vec::with_capacity(8)),
+            vdso: AtomicU64::new(0),
         }))
     }
 
@@ -656,10 +664,14 @@ impl MmStruct {
         Ok(())
     }
 
-    /// Finds `len` free bytes at or above `MMAP_BASE`.
-    fn find_free(inner: &MmInner, len: u64) -> Option<u64> {
-        let mut cand = MMAP_BASE;
-        for (_, v) in inner.vmas.range(MMAP_BASE..) {
+    /// Finds `len` free bytes at or above the `mmap_base`
+    /// (`get_unmapped_area`; exec places the program interpreter with it).
+    pub fn find_free(inner: &MmInner, len: u64) -> Option<u64> {
+        let mut cand = inner.mmap_base;
+        if let Some((_, v)) = inner.vmas.range(..cand).next_back() {
+            cand = cand.max(v.end);
+        }
+        for (_, v) in inner.vmas.range(cand..) {
             if v.start >= cand + len {
                 break;
             }
@@ -1212,6 +1224,7 @@ impl MmStruct {
             ci.start_stack = inner.start_stack;
             ci.cmdline = inner.cmdline.clone();
             ci.exe_path = inner.exe_path.clone();
+            ci.mmap_base = inner.mmap_base;
         }
         let mut result = Ok(());
         // The child's level-3 table of the 2 MiB region last copied: pages
@@ -1220,6 +1233,9 @@ impl MmStruct {
         child
             .stack_low
             .store(self.stack_low.load(Ordering::Relaxed), Ordering::Relaxed);
+        child
+            .vdso
+            .store(self.vdso.load(Ordering::Relaxed), Ordering::Relaxed);
         for vma in inner.vmas.values() {
             let (start, end) = self.mapped_part(vma);
             self.walk_range(start, end, &mut |va, pte| {

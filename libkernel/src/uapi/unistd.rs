@@ -179,7 +179,7 @@ macro_rules! syscall_table {
             UMASK umask = 166 (mask: Mode) => sys_umask;
             PRCTL prctl = 167 (option: Int, arg2: Int, arg3: Int, arg4: Int, arg5: Int) => sys_prctl;
             GETCPU getcpu = 168 (cpup: Ptr, nodep: Ptr, unused: Ptr) => sys_getcpu;
-            GETTIMEOFDAY gettimeofday = 169 ();
+            GETTIMEOFDAY gettimeofday = 169 (tv: Ptr, tz: Ptr) => sys_gettimeofday;
             SETTIMEOFDAY settimeofday = 170 ();
             GETPID getpid = 172 () => sys_getpid;
             GETPPID getppid = 173 () => sys_getppid;

@@ -38,6 +38,7 @@ mod util;
 mod spawn;
 
 mod abi;
+mod dynlink;
 mod fork;
 mod fs;
 mod fsmeta;
@@ -81,6 +82,7 @@ static SUITES: &[&ktap::Suite] = &[
     &fork::SUITE,
     &threads::SUITE,
     &programs::SUITE,
+    &dynlink::SUITE,
 ];
 
 /// Suites that run only when named: they check what a particular boot

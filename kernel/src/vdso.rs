@@ -1,0 +1,185 @@
+//! The vDSO (Linux's `arch/arm64/kernel/vdso.c` and
+//! `kernel/time/vsyscall.c`): the shared object built from `vdso/` by
+//! `build.rs`, copied once into pages of its own at boot, and mapped into
+//! every process at exec with its data page below it:
+//!
+//! ```text
+//!   base - 4096  [vvar]  r--   the kernel's timekeeping (VdsoData)
+//!   base         [vdso]  r-x   linux-vdso.so.1, AT_SYSINFO_EHDR = base
+//! ```
+//!
+//! at a random page (unless `norandmaps`). The data page is also where the
+//! kernel's own clock system calls read the time (`crate::time`), so the
+//! vDSO and the system calls compute it from the same fields with the same
+//! arithmetic (`libkernel::vdso`). Writers (the tick moving the coarse
+//! clocks, `clock_settime`) are serialised by [`TIMEKEEPING`] and bump the
+//! page's sequence count around their stores.
+//!
+//! Signal handlers without `SA_RESTORER` return through the vDSO's
+//! `__kernel_rt_sigreturn` ([`sigreturn_address`]).
+
+use crate::errno::{Errno, ENOMEM};
+use crate::mm::vm::{MmStruct, PROT_EXEC, PROT_READ, STACK_MAX, STACK_TOP};
+use crate::mm::{page_alloc, phys_to_virt, PAGE_SIZE};
+use crate::sync::IrqSpinLock;
+use core::sync::atomic::Ordering;
+use libkernel::vdso::{self as vd, VdsoData};
+
+/// `linux-vdso.so.1`, as `build.rs` linked it (`vdso_start`..`vdso_end`).
+static VDSO_IMAGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/vdso.so"));
+
+/// Pages of the vDSO's text (`vdso_pages`).
+const VDSO_PAGES: usize = VDSO_IMAGE.len().div_ceil(PAGE_SIZE);
+/// Pages of data below it (`VVAR_NR_PAGES`).
+const VVAR_PAGES: usize = 1;
+
+const _: () = assert!(core::mem::size_of::<VdsoData>() <= VVAR_PAGES * PAGE_SIZE);
+
+/// The pages every process maps and where in them the trampoline is.
+struct Vdso {
+    /// The data page.
+    vvar: u64,
+    /// The image's pages, in order.
+    text: [u64; VDSO_PAGES],
+    /// Offset of `__kernel_rt_sigreturn` in the image
+    /// (`vdso_offset_sigtramp`).
+    sigreturn: u64,
+}
+
+static VDSO: spin::Once<Vdso> = spin::Once::new();
+
+/// Serialises the writers of the data page (Linux's `timekeeper_lock`):
+/// the tick (in interrupt context) and the clock-setting system calls.
+pub static TIMEKEEPING: IrqSpinLock<()> = IrqSpinLock::named(&"timekeeper_lock", ());
+
+/// Copies the image into pages of its own and fills the data page
+/// (`vdso_init`). Called once at boot, after the page allocator and the
+/// boot clock; until then, and if it fails, exec maps no vDSO and the
+/// clocks are read from the counter directly.
+pub fn vdso_init() {
+    match setup_pages() {
+        Ok(v) => {
+            VDSO.call_once(|| v);
+        }
+        Err(e) => crate::println!("vdso: not available ({e})"),
+    }
+}
+
+fn setup_pages() -> Result<Vdso, Errno> {
+    let sigreturn = vd::lookup_symbol(VDSO_IMAGE, b"__kernel_rt_sigreturn").ok_or(ENOMEM)?;
+    let vvar = page_alloc::alloc_user_page()?;
+    let mut text = [0u64; VDSO_PAGES];
+    for (i, pa) in text.iter_mut().enumerate() {
+        *pa = page_alloc::alloc_user_page()?;
+        let chunk = &VDSO_IMAGE[i * PAGE_SIZE..VDSO_IMAGE.len().min((i + 1) * PAGE_SIZE)];
+        let va = phys_to_virt(*pa);
+        // SAFETY: a page just allocated (zeroed), reached through the
+        // linear map; no one else sees it yet.
+        unsafe { core::ptr::copy_nonoverlapping(chunk.as_ptr(), va as *mut u8, chunk.len()) };
+        // User space fetches these as instructions: clean to the point of
+        // unification, then invalidate the instruction cache (below).
+        crate::arch::cpu::dcache_clean_inval(va, PAGE_SIZE);
+    }
+    crate::arch::cpu::icache_inval_all();
+    // SAFETY: the data page was just allocated and zeroed; it stays
+    // allocated for good (the kernel keeps its reference), and every field
+    // of VdsoData is an atomic, for which zero bytes are valid.
+    let data = unsafe { &*(phys_to_virt(vvar) as *const VdsoData) };
+    let freq = crate::time::counter_frequency();
+    let _tk = TIMEKEEPING.lock();
+    data.write_begin();
+    data.cycle_base
+        .store(crate::time::boot_counter(), Ordering::Relaxed);
+    data.freq.store(freq, Ordering::Relaxed);
+    data.hrtimer_res
+        .store(vd::hrtimer_res_ns(freq), Ordering::Relaxed);
+    data.coarse_mono
+        .store(crate::time::uptime_ns(), Ordering::Relaxed);
+    // Every CPU lets EL0 read the virtual counter
+    // (`crate::arch::timer::enable_user_counter`) before it runs user code.
+    data.clock_mode
+        .store(vd::VDSO_CLOCKMODE_ARCHTIMER, Ordering::Relaxed);
+    data.write_end();
+    Ok(Vdso {
+        vvar,
+        text,
+        sigreturn,
+    })
+}
+
+/// The data page, once [`vdso_init`] made it.
+#[inline]
+pub fn vdso_data() -> Option<&'static VdsoData> {
+    let v = VDSO.get()?;
+    // SAFETY: see `setup_pages`: allocated for good, all fields atomics.
+    Some(unsafe { &*(phys_to_virt(v.vvar) as *const VdsoData) })
+}
+
+/// The vDSO image, for the in-kernel tests.
+pub fn image() -> &'static [u8] {
+    VDSO_IMAGE
+}
+
+/// Bytes the two mappings span: the data page and the image.
+const MAPPING_LEN: u64 = ((VVAR_PAGES + VDSO_PAGES) * PAGE_SIZE) as u64;
+
+/// Pages of address space the random placement chooses among: 2^18 (1
+/// GiB, Linux's `mmap_rnd_bits` for 39-bit addresses).
+const RANDOM_PAGES: u64 = 1 << 18;
+
+/// Where the pair goes: below the stack's area with a guard gap, at a
+/// random page in the 1 GiB below that, or at its top with `norandmaps`.
+/// Anonymous mappings are placed upward from `MMAP_BASE`, far below.
+fn vdso_base() -> u64 {
+    let top = STACK_TOP - STACK_MAX - (16 << 20) - MAPPING_LEN;
+    let pages = if crate::cmdline::get().has("norandmaps") {
+        0
+    } else {
+        crate::drivers::char::random::get_random_u64() % RANDOM_PAGES
+    };
+    top - pages * PAGE_SIZE as u64 + (VVAR_PAGES * PAGE_SIZE) as u64
+}
+
+/// Maps `[vvar]` and `[vdso]` into `mm` (Linux's
+/// `arch_setup_additional_pages`, at exec); returns the vDSO's address for
+/// `AT_SYSINFO_EHDR`. Fails with `ENOMEM` when a table or an area cannot
+/// be allocated (or the vDSO never was); the caller drops `mm`, taking
+/// what was mapped with it. Fork copies both areas as it copies any.
+pub fn arch_setup_additional_pages(mm: &MmStruct) -> Result<u64, Errno> {
+    let v = VDSO.get().ok_or(ENOMEM)?;
+    let base = vdso_base();
+    let vvar = base - (VVAR_PAGES * PAGE_SIZE) as u64;
+    let end = base + (VDSO_PAGES * PAGE_SIZE) as u64;
+    {
+        let mut inner = mm.inner.lock();
+        MmStruct::add_special_vma(&mut inner, vvar, base, PROT_READ, "[vvar]")?;
+        MmStruct::add_special_vma(&mut inner, base, end, PROT_READ | PROT_EXEC, "[vdso]")?;
+    }
+    mm.map_shared_page(vvar, v.vvar, PROT_READ)?;
+    for (i, pa) in v.text.iter().enumerate() {
+        mm.map_shared_page(base + (i * PAGE_SIZE) as u64, *pa, PROT_READ | PROT_EXEC)?;
+    }
+    mm.vdso.store(base, Ordering::Relaxed);
+    Ok(base)
+}
+
+/// Where a handler without `SA_RESTORER` returns in `mm`: the vDSO's
+/// `__kernel_rt_sigreturn` (`setup_return`'s `sigtramp`); 0, a faulting
+/// address, for an address space without a vDSO.
+pub fn sigreturn_address(mm: &MmStruct) -> u64 {
+    match (mm.vdso.load(Ordering::Relaxed), VDSO.get()) {
+        (0, _) | (_, None) => 0,
+        (base, Some(v)) => base + v.sigreturn,
+    }
+}
+
+/// The tick's timekeeping (`update_vsyscall` from `timekeeping_advance`):
+/// the coarse clocks move to `now_ns` (`CLOCK_MONOTONIC` now). Called by
+/// one CPU's tick (`tick_do_timer_cpu`), so they never go back.
+pub fn update_coarse(now_ns: u64) {
+    let Some(data) = vdso_data() else { return };
+    let _tk = TIMEKEEPING.lock();
+    data.write_begin();
+    data.coarse_mono.store(now_ns, Ordering::Relaxed);
+    data.write_end();
+}
