@@ -140,6 +140,18 @@ pub const EXPECTED: &[Expected] = &[
         Target::None,
     ),
     e(
+        "exec_static_hello",
+        "fork + execve(glibc hello, static) + exit + wait",
+        "",
+        Target::None,
+    ),
+    e(
+        "exec_dynamic_hello",
+        "  ... dynamically linked (ld.so, libc.so.6)",
+        "",
+        Target::None,
+    ),
+    e(
         "sched_yield",
         "sched_yield, nothing else runnable",
         "1,092",

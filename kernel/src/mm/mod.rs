@@ -6,6 +6,7 @@
 //! that knows it.
 
 pub mod fault;
+pub mod filemap;
 pub mod heap;
 pub mod page_alloc;
 pub mod syscalls;

@@ -16,7 +16,8 @@
 //! `sched_yield` alone and as a ping-pong between two processes (per
 //! context switch, counted with `getrusage`) and between two threads, a
 //! futex wake/wait round trip between two threads, thread create + join,
-//! fork + execve + exit + wait,
+//! fork + execve + exit + wait, the same for glibc's hello world static
+//! and dynamically linked (its loader, libc and relocation included),
 //! the fork loop with `sched:*`/`signal:*` events on and with the function
 //! tracer too, the memory one sleeping process costs, the kernel's own
 //! micro-benchmarks from `/proc/bench` (boot with `bench`), and last a real
@@ -51,6 +52,8 @@ struct Counts {
     fork: u64,
     yields: u64,
     exec: u64,
+    /// Runs of each hello world (glibc).
+    hello: u64,
     shell: u64,
 }
 
@@ -59,6 +62,7 @@ const FULL: Counts = Counts {
     fork: 2_000,
     yields: 10_000,
     exec: 200,
+    hello: 50,
     shell: 1_000,
 };
 
@@ -67,6 +71,7 @@ const QUICK: Counts = Counts {
     fork: 20,
     yields: 100,
     exec: 5,
+    hello: 2,
     shell: 10,
 };
 
@@ -248,6 +253,14 @@ fn run(c: &Counts, want: &dyn Fn(&str) -> bool) -> Result<(), Errno> {
             timed(|| exec_loop(c.exec))?,
         );
     }
+    for (name, path) in [
+        ("exec_static_hello", "/bin/hello_c"),
+        ("exec_dynamic_hello", "/bin/hello_dyn_c"),
+    ] {
+        if want(name) {
+            report(name, c.hello, timed(|| hello_loop(path, c.hello))?);
+        }
+    }
     let events = [
         ("events/sched/enable", "1"),
         ("events/signal/enable", "1"),
@@ -365,6 +378,25 @@ fn exec_loop(n: u64) -> Result<(), Errno> {
         let pid = process::fork()?;
         if pid == 0 {
             process::exec("/bin/true", &["true"], &[]);
+            sys::exit_group(127);
+        }
+        reap(pid, 0)?;
+    }
+    Ok(())
+}
+
+/// `n` times: fork a child that execs the hello world at `path` with its
+/// output to `/dev/null`, wait for it to exit 0.
+fn hello_loop(path: &str, n: u64) -> Result<(), Errno> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    for _ in 0..n {
+        let pid = process::fork()?;
+        if pid == 0 {
+            if let Ok(null) = sys::open(c"/dev/null", O_WRONLY) {
+                let _ = sys::dup3(null, 1, 0);
+                let _ = sys::close(null);
+            }
+            process::exec(path, &[name], &[]);
             sys::exit_group(127);
         }
         reap(pid, 0)?;

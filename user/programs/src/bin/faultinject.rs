@@ -94,9 +94,11 @@ fn expected(e: Errno) -> bool {
 }
 
 /// How a child may end under injection: a normal exit with one of our
-/// codes, or killed (SIGKILL) because a page could not be given to it.
+/// codes, or killed (SIGKILL) because a page could not be given to it, or
+/// (the dynamically linked program) 127 from the loader, whose `mmap` of
+/// libc failed.
 fn acceptable_end(st: WaitStatus) -> bool {
-    matches!(st.exit_code(), Some(0 | 3)) || st.term_signal() == Some(9)
+    matches!(st.exit_code(), Some(0 | 3 | 127)) || st.term_signal() == Some(9)
 }
 
 /// One round of work in the marked process. Returns a description of an
@@ -105,12 +107,22 @@ fn round(i: u32) -> Result<(), String> {
     match fork() {
         Ok(0) => {
             // The child: dirty some memory (copy-on-write and fresh pages),
-            // then become /bin/true or give up with 3 if exec fails.
+            // then become /bin/true, or every other round the dynamically
+            // linked hello (its interpreter loaded too, its output
+            // dropped), or give up with 3 if exec fails.
             let mut v: Vec<u8> = Vec::new();
             if v.try_reserve(64 * 1024).is_ok() {
                 v.resize(64 * 1024, i as u8);
             }
-            let e = exec("/bin/true", &["true"], &[]);
+            let e = if i % 2 == 1 {
+                if let Ok(null) = sys::open(c"/dev/null", O_WRONLY) {
+                    let _ = sys::dup3(null, 1, 0);
+                    let _ = sys::dup3(null, 2, 0);
+                }
+                exec("/bin/hello_dyn_c", &["hello_dyn_c"], &[])
+            } else {
+                exec("/bin/true", &["true"], &[])
+            };
             sys::exit_group(if expected(e) { 3 } else { 4 });
         }
         Ok(pid) => match waitpid(pid, 0) {
