@@ -170,6 +170,16 @@ pub fn special_mapping_page(name: &str, index: u64) -> Option<u64> {
     }
 }
 
+/// `[vdso]` was moved by `mremap` (`vdso_mremap`): the part that started
+/// at `old` (of the area that started at `vma_start`) is now at `new`.
+/// Handlers return to the trampoline at its new place; moving any other
+/// part of it, or `[vvar]`, changes nothing the kernel keeps.
+pub fn special_mapping_mremap(mm: &MmStruct, name: &str, vma_start: u64, old: u64, new: u64) {
+    if name == VDSO_NAME && old == vma_start && mm.vdso.load(Ordering::Relaxed) == old {
+        mm.vdso.store(new, Ordering::Relaxed);
+    }
+}
+
 /// Where a handler without `SA_RESTORER` returns in `mm`: the vDSO's
 /// `__kernel_rt_sigreturn` (`setup_return`'s `sigtramp`); 0, a faulting
 /// address, for an address space without a vDSO.

@@ -982,6 +982,11 @@ impl MmStruct {
         for v in Self::split(inner, old, old + old_len) {
             inner.vmas.remove(&v.start);
         }
+        // A moved special mapping tells its owner (`vm_special_mapping`'s
+        // `mremap`): the vDSO's new place is where handlers return.
+        if let Some(name) = vma.name {
+            crate::vdso::special_mapping_mremap(self, name, vma.start, old, new);
+        }
         Ok(())
     }
 

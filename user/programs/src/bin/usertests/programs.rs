@@ -115,7 +115,7 @@ fn jobctl_c() -> TestResult {
 }
 
 /// The checks vdso.c makes.
-const VDSO_CHECKS: usize = 9;
+const VDSO_CHECKS: usize = 10;
 
 /// user/c/vdso.c (glibc, static): glibc finds the vDSO through
 /// `AT_SYSINFO_EHDR` and its clocks make no system call (the
