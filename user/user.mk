@@ -23,9 +23,9 @@
 # raspbian_thread, usertests, forkloop, faultinject, bench (make bench), fuzz
 # (the system-call fuzzer, user/fuzz.mk), tracedump (the binary trace over
 # the console, for trace.dat), notelf and the C programs
-# <name>_c (hello_c, raspbian_fork_c, raspbian_thread_c, jobctl_c,
-# vdso_c, threads_c); hello and auxv again as static-pie and dynamically linked
-# programs (<name>_spie_c, <name>_dyn_c), the cross toolchain's loader and
+# <name>_c (hello_c, raspbian_fork_c, raspbian_thread_c, jobctl_c, vdso_c,
+# threads_c); hello and auxv again as static-pie and dynamically linked
+# programs (<name>_spie_c, <name>_dyn_c; vdso_dyn_c too), the cross toolchain's loader and
 # C library where those look for them (/lib/ld-linux-aarch64.so.1,
 # /lib/aarch64-linux-gnu/libc.so.6), and the bad-input cases of
 # dynamic linking (dynbad_*_c: an interpreter that is missing, not ELF,
@@ -81,7 +81,9 @@ $(USER_C_BINS): | deps
 USER_C_LINKED  := hello auxv
 USER_DYN_CFLAGS ?= -O2 -Wall -Wextra -Werror
 USER_C_SPIE    := $(patsubst %,$(USER_BUILD)/%_spie_c,$(USER_C_LINKED))
-USER_C_DYN     := $(patsubst %,$(USER_BUILD)/%_dyn_c,$(USER_C_LINKED))
+# vdso.c dynamic too: the loader, not static glibc's start-up, finds the
+# vDSO there.
+USER_C_DYN     := $(patsubst %,$(USER_BUILD)/%_dyn_c,$(USER_C_LINKED) vdso)
 # Dynamic programs whose interpreter is bad, by PT_INTERP: missing
 # (ENOENT), not ELF (ELIBBAD), truncated (ELIBBAD), the program itself.
 USER_C_DYNBAD  := $(USER_BUILD)/dynbad_missing_c $(USER_BUILD)/dynbad_notelf_c \

@@ -8,7 +8,8 @@
 //!   base         [vdso]  r-x   linux-vdso.so.1, AT_SYSINFO_EHDR = base
 //! ```
 //!
-//! at a random page (unless `norandmaps`). The data page is also where the
+//! in the mmap area (as random as its base, unless `norandmaps`), its
+//! pages faulted in on first touch. The data page is also where the
 //! kernel's own clock system calls read the time (`crate::time`), so the
 //! vDSO and the system calls compute it from the same fields with the same
 //! arithmetic (`libkernel::vdso`). Writers (the tick moving the coarse
@@ -19,7 +20,7 @@
 //! `__kernel_rt_sigreturn` ([`sigreturn_address`]).
 
 use crate::errno::{Errno, ENOMEM};
-use crate::mm::vm::{MmStruct, PROT_EXEC, PROT_READ, STACK_MAX, STACK_TOP};
+use crate::mm::vm::{MmStruct, PROT_EXEC, PROT_READ};
 use crate::mm::{page_alloc, phys_to_virt, PAGE_SIZE};
 use crate::sync::IrqSpinLock;
 use core::sync::atomic::Ordering;
@@ -123,44 +124,60 @@ pub fn image() -> &'static [u8] {
 /// Bytes the two mappings span: the data page and the image.
 const MAPPING_LEN: u64 = ((VVAR_PAGES + VDSO_PAGES) * PAGE_SIZE) as u64;
 
-/// Pages of address space the random placement chooses among: 2^18 (1
-/// GiB, Linux's `mmap_rnd_bits` for 39-bit addresses).
-const RANDOM_PAGES: u64 = 1 << 18;
+/// The names of the two areas in `/proc/PID/maps`.
+const VVAR_NAME: &str = "[vvar]";
+const VDSO_NAME: &str = "[vdso]";
 
-/// Where the pair goes: below the stack's area with a guard gap, at a
-/// random page in the 1 GiB below that, or at its top with `norandmaps`.
-/// Anonymous mappings are placed upward from `MMAP_BASE`, far below.
-fn vdso_base() -> u64 {
-    let top = STACK_TOP - STACK_MAX - (16 << 20) - MAPPING_LEN;
-    let pages = if crate::cmdline::get().has("norandmaps") {
-        0
-    } else {
-        crate::drivers::char::random::get_random_u64() % RANDOM_PAGES
-    };
-    top - pages * PAGE_SIZE as u64 + (VVAR_PAGES * PAGE_SIZE) as u64
+/// Adds `[vvar]` and `[vdso]` to `mm` (Linux's
+/// `arch_setup_additional_pages`, at exec) where the mmap area has room
+/// (`get_unmapped_area`: as random as the mmap base, fixed with
+/// `norandmaps`); returns the vDSO's address for `AT_SYSINFO_EHDR`, or
+/// `None` if the vDSO could not be set up at boot. Their pages come on
+/// first touch ([`special_mapping_page`]), so a process that never reads
+/// the clock or returns from a handler maps none, and fork copies only
+/// the areas. `ENOMEM` when an area cannot be allocated; the caller drops
+/// `mm`, taking what was added with it.
+pub fn arch_setup_additional_pages(mm: &MmStruct) -> Result<Option<u64>, Errno> {
+    if VDSO.get().is_none() {
+        return Ok(None);
+    }
+    let mut inner = mm.inner.lock();
+    let vvar = MmStruct::find_free(&inner, MAPPING_LEN).ok_or(ENOMEM)?;
+    let base = vvar + (VVAR_PAGES * PAGE_SIZE) as u64;
+    MmStruct::add_special_vma(&mut inner, vvar, base, PROT_READ, VVAR_NAME)?;
+    MmStruct::add_special_vma(
+        &mut inner,
+        base,
+        vvar + MAPPING_LEN,
+        PROT_READ | PROT_EXEC,
+        VDSO_NAME,
+    )?;
+    drop(inner);
+    mm.vdso.store(base, Ordering::Relaxed);
+    Ok(Some(base))
 }
 
-/// Maps `[vvar]` and `[vdso]` into `mm` (Linux's
-/// `arch_setup_additional_pages`, at exec); returns the vDSO's address for
-/// `AT_SYSINFO_EHDR`. Fails with `ENOMEM` when a table or an area cannot
-/// be allocated (or the vDSO never was); the caller drops `mm`, taking
-/// what was mapped with it. Fork copies both areas as it copies any.
-pub fn arch_setup_additional_pages(mm: &MmStruct) -> Result<u64, Errno> {
-    let v = VDSO.get().ok_or(ENOMEM)?;
-    let base = vdso_base();
-    let vvar = base - (VVAR_PAGES * PAGE_SIZE) as u64;
-    let end = base + (VDSO_PAGES * PAGE_SIZE) as u64;
-    {
-        let mut inner = mm.inner.lock();
-        MmStruct::add_special_vma(&mut inner, vvar, base, PROT_READ, "[vvar]")?;
-        MmStruct::add_special_vma(&mut inner, base, end, PROT_READ | PROT_EXEC, "[vdso]")?;
+/// The page at `index` of the special mapping `name` (the `pages` of
+/// Linux's `vm_special_mapping`), for the fault that maps it; `None` past
+/// its end or for an unknown name (the fault is a `SIGSEGV`).
+pub fn special_mapping_page(name: &str, index: u64) -> Option<u64> {
+    let v = VDSO.get()?;
+    let index = usize::try_from(index).ok()?;
+    match name {
+        VVAR_NAME => (index < VVAR_PAGES).then_some(v.vvar),
+        VDSO_NAME => v.text.get(index).copied(),
+        _ => None,
     }
-    mm.map_shared_page(vvar, v.vvar, PROT_READ)?;
-    for (i, pa) in v.text.iter().enumerate() {
-        mm.map_shared_page(base + (i * PAGE_SIZE) as u64, *pa, PROT_READ | PROT_EXEC)?;
+}
+
+/// `[vdso]` was moved by `mremap` (`vdso_mremap`): the part that started
+/// at `old` (of the area that started at `vma_start`) is now at `new`.
+/// Handlers return to the trampoline at its new place; moving any other
+/// part of it, or `[vvar]`, changes nothing the kernel keeps.
+pub fn special_mapping_mremap(mm: &MmStruct, name: &str, vma_start: u64, old: u64, new: u64) {
+    if name == VDSO_NAME && old == vma_start && mm.vdso.load(Ordering::Relaxed) == old {
+        mm.vdso.store(new, Ordering::Relaxed);
     }
-    mm.vdso.store(base, Ordering::Relaxed);
-    Ok(base)
 }
 
 /// Where a handler without `SA_RESTORER` returns in `mm`: the vDSO's

@@ -428,6 +428,13 @@ impl MmStruct {
         if !pte_present(d) {
             let (pa, entry) = if vma.file.is_some() {
                 Self::file_fault(vma, page, access)?
+            } else if let Some(name) = vma.name {
+                // A special mapping's page, one for every process
+                // (`special_mapping_fault`): the vDSO's.
+                let index = vma.pgoff + (page - vma.start) / PG;
+                let pa = crate::vdso::special_mapping_page(name, index).ok_or(EFAULT)?;
+                page_alloc::get_page(pa);
+                (pa, pte_mkshared(mk_pte(pa, vma.prot)))
             } else {
                 let pa = page_alloc::alloc_user_page()?;
                 (pa, mk_pte(pa, vma.prot))
@@ -975,6 +982,11 @@ impl MmStruct {
         for v in Self::split(inner, old, old + old_len) {
             inner.vmas.remove(&v.start);
         }
+        // A moved special mapping tells its owner (`vm_special_mapping`'s
+        // `mremap`): the vDSO's new place is where handlers return.
+        if let Some(name) = vma.name {
+            crate::vdso::special_mapping_mremap(self, name, vma.start, old, new);
+        }
         Ok(())
     }
 
@@ -1237,6 +1249,12 @@ impl MmStruct {
             .vdso
             .store(self.vdso.load(Ordering::Relaxed), Ordering::Relaxed);
         for vma in inner.vmas.values() {
+            if vma.name.is_some() {
+                // A special mapping's pages fault in again in the child
+                // (Linux's copy_page_range skips areas a fault refills):
+                // a child that never reads the vDSO costs no tables.
+                continue;
+            }
             let (start, end) = self.mapped_part(vma);
             self.walk_range(start, end, &mut |va, pte| {
                 if result.is_err() {

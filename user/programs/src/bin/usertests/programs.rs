@@ -26,6 +26,7 @@ pub static SUITE: Suite = Suite {
         hello_c,
         jobctl_c,
         vdso_c,
+        vdso_dyn_c,
         raspbian_fork_rust,
         raspbian_fork_c_seed,
         sh_c_redirect_then_cat,
@@ -114,7 +115,7 @@ fn jobctl_c() -> TestResult {
 }
 
 /// The checks vdso.c makes.
-const VDSO_CHECKS: usize = 9;
+const VDSO_CHECKS: usize = 10;
 
 /// user/c/vdso.c (glibc, static): glibc finds the vDSO through
 /// `AT_SYSINFO_EHDR` and its clocks make no system call (the
@@ -124,6 +125,13 @@ const VDSO_CHECKS: usize = 9;
 /// passing on Linux (qemu-aarch64) too.
 fn vdso_c() -> TestResult {
     let out = run("vdso_c", &[], None)?;
+    check_c_program(&out, "vdso", VDSO_CHECKS)
+}
+
+/// The same checks dynamically linked: glibc's loader (`setup_vdso`)
+/// finds the vDSO this time, by its dynamic symbols and version.
+fn vdso_dyn_c() -> TestResult {
+    let out = run("vdso_dyn_c", &[], None)?;
     check_c_program(&out, "vdso", VDSO_CHECKS)
 }
 
