@@ -231,7 +231,7 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
         &img,
         &user_stack::AuxInfo {
             interp_base,
-            sysinfo_ehdr: Some(vdso_base),
+            sysinfo_ehdr: vdso_base,
             hwcap,
             hwcap2,
             minsigstksz: libkernel::arch::aarch64::signal::SIGNAL_MINSIGSTKSZ as u64,
