@@ -245,6 +245,11 @@ fn ring_of(pc: &percpu::PerCpu) -> Option<&'static Ring> {
 /// `ftrace_dump_on_oops`, `tp_printk`).
 pub fn init() {
     options::init();
+    // The `syscalls:*` events are made here, at boot, as Linux's
+    // `init_ftrace_syscalls` does: made on first use, the ~150 KiB they
+    // take would look like a leak to whoever compares the heap before and
+    // after a run that first lists `events/` (the fuzzer does).
+    let _ = libkernel::trace::syscalls::events();
     let cl = crate::cmdline::get();
     let entries = cl
         .get_u64("trace_buf_size")
