@@ -32,7 +32,7 @@ cpu_switch_to:
 // registers (a copy of the parent's, x0 = 0), which ret_to_user restores.
 .global ret_from_fork_user
 ret_from_fork_user:
-    bl      schedule_tail
+    bl      schedule_tail_user      // schedule_tail, then a seized child's first stop
     mov     x0, sp
     bl      ret_to_user_work
     b       ret_from_exception

@@ -25,6 +25,7 @@ pub static SUITE: Suite = Suite {
         hello_rust,
         hello_c,
         jobctl_c,
+        ptrace_c,
         raspbian_fork_rust,
         raspbian_fork_c_seed,
         sh_c_redirect_then_cat,
@@ -110,6 +111,20 @@ const JOBCTL_CHECKS: usize = 12;
 fn jobctl_c() -> TestResult {
     let out = run("jobctl_c", &[], None)?;
     check_c_program(&out, "jobctl", JOBCTL_CHECKS)
+}
+
+/// The checks ptrace.c makes (its `all[]`).
+const PTRACE_CHECKS: usize = 9;
+
+/// user/c/ptrace.c (glibc): a mini strace (syscall stops, exec and exit
+/// events, GET_SYSCALL_INFO), SEIZE and INTERRUPT, TRACEFORK, PEEK/POKE
+/// of data, read-only data and text, register sets, signal-delivery
+/// stops, a sibling as tracer (getppid, TracerPid, both parents told),
+/// the error cases and a tracer's exit: [`PTRACE_CHECKS`] checks, with
+/// Linux's values (qemu-user has no ptrace to compare with).
+fn ptrace_c() -> TestResult {
+    let out = run("ptrace_c", &[], None)?;
+    check_c_program(&out, "ptrace", PTRACE_CHECKS)
 }
 
 // ------------------------------------------------------- raspbian_fork
