@@ -234,9 +234,9 @@ pub fn exit_notify(tsk: &Arc<Task>, group_dead: bool) {
         // Its tracees are let go (`exit_ptrace`); zombies nobody else
         // will reap are released below.
         let untraced = if tsk.ptrace.is_tracer() {
-            crate::ptrace::exit_ptrace(tsk)
+            Some(crate::ptrace::exit_ptrace(tsk))
         } else {
-            Vec::new()
+            None
         };
         forget_original_parent(&mut tl, tsk);
         // A thread is released at once; the leader waits as a zombie for
@@ -267,10 +267,9 @@ pub fn exit_notify(tsk: &Arc<Task>, group_dead: bool) {
         );
         (autoreap, told, (orphaned, n), untraced)
     };
-    for p in &untraced {
-        release_task(p);
+    if let Some(untraced) = untraced {
+        untraced_release(untraced);
     }
-    drop(untraced);
     let (groups, n) = orphaned;
     for &pgrp in &groups[..n] {
         let _ = crate::signal::kill_pgrp(pgrp, crate::signal::SIGHUP);
@@ -295,6 +294,14 @@ pub fn exit_notify(tsk: &Arc<Task>, group_dead: bool) {
         if told {
             parent.signal.wait_chldexit.wake_up_all();
         }
+    }
+}
+
+/// Releases the zombies an exiting tracer left that nobody else reaps.
+#[cold]
+fn untraced_release(dead: Vec<Arc<Task>>) {
+    for p in &dead {
+        release_task(p);
     }
 }
 
@@ -881,26 +888,27 @@ fn wait_for_child(which: WaitFor, options: u32) -> Result<Option<(Pid, i32, Usag
                 // of every child. real_parent_pid changes only under the
                 // task-list lock, held here; it names the parent process,
                 // so any thread of it may wait (unless `__WNOTHREAD`).
-                let one = tl.find(pid).filter(|c| {
+                let found = tl.find(pid);
+                if let Some(c) = found {
+                    // A tracee of this process is waited for as such, even
+                    // if not its child (and a thread of it by its own id).
+                    let traced = c.ptrace.flags() != 0
+                        && crate::ptrace::tracer_of(&c).is_some_and(|t| {
+                            t.tgid == me.tgid
+                                && (options & __WNOTHREAD == 0 || Arc::ptr_eq(&t, &me))
+                        });
                     let by_me = options & __WNOTHREAD == 0 || {
                         let rp = c.family.lock().real_parent.as_ptr();
                         rp == Arc::as_ptr(&me)
                     };
-                    crate::signal::thread_group_leader(c)
+                    if traced {
+                        look(&c, true);
+                    } else if crate::signal::thread_group_leader(&c)
                         && c.real_parent_pid.load(Ordering::Relaxed) == me.tgid
                         && by_me
-                });
-                // A tracee of this process is waited for as such, even if
-                // not its child (and a thread of it by its own id).
-                let traced = tl.find(pid).filter(|c| {
-                    crate::ptrace::tracer_of(c).is_some_and(|t| {
-                        t.tgid == me.tgid && (options & __WNOTHREAD == 0 || Arc::ptr_eq(&t, &me))
-                    })
-                });
-                if let Some(c) = traced {
-                    look(&c, true);
-                } else if let Some(c) = one {
-                    look(&c, false);
+                    {
+                        look(&c, false);
+                    }
                 }
             } else {
                 // The children of every thread of the process

@@ -67,7 +67,6 @@ pub struct CloneArgs<'a> {
 #[no_mangle]
 pub fn _do_fork(args: CloneArgs) -> Result<Pid, Errno> {
     let (flags, parent_tid, child_tid) = (args.flags, args.parent_tid, args.child_tid);
-    let trace = task::with_current(|t| crate::ptrace::clone_trace_event(t, flags));
     let p = copy_process(args)?;
     let pid = p.pid();
     if flags & CLONE_CHILD_CLEARTID != 0 {
@@ -84,9 +83,12 @@ pub fn _do_fork(args: CloneArgs) -> Result<Pid, Errno> {
     }
     let vfork_done = (flags & CLONE_VFORK != 0).then(|| Arc::new(WaitQueue::new()));
     *p.vfork_done.lock() = vfork_done.clone();
+    // A traced child means the event was asked for (or CLONE_PTRACE,
+    // where the event's own flag decides): one load on the usual path.
+    let traced = p.ptrace.flags() != 0;
     wake_up_new_task(&p);
-    if let Some(event) = trace {
-        crate::ptrace::ptrace_event_pid(event, pid);
+    if traced {
+        crate::ptrace::ptrace_clone_event(flags, pid);
     }
     if let Some(done) = vfork_done {
         // vfork: the parent waits until the child execs or exits, or it

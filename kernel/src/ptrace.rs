@@ -28,7 +28,7 @@ use crate::sync::IrqSpinLock;
 use crate::task::{self, Pid, Task, TASK_TRACED};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 use libkernel::uapi::{self, ptrace::*, KernelSiginfo};
 
 /// A task's ptrace state, as tracee and as tracer.
@@ -39,18 +39,13 @@ pub struct TaskPtrace {
     /// keeps it in `exit_code`): a signal, `SIGTRAP | 0x80`, or `SIGTRAP |
     /// event << 8`; 0 once reported.
     pub exit_code: AtomicU32,
-    /// What the tracer resumed it with: the signal to take (`data` of
-    /// `PTRACE_CONT`, `PTRACE_SYSCALL`, `PTRACE_DETACH`).
-    resume: AtomicU32,
-    /// `PTRACE_GETEVENTMSG` (`ptrace_message`).
-    message: AtomicU64,
-    /// The system call number at a syscall stop (arm64's `syscallno`,
-    /// which `NT_ARM_SYSTEM_CALL` reads and changes; -1 skips the call).
-    syscallno: AtomicU64,
     /// How many tasks this one traces (its `ptraced` list's length), read
     /// without the lock on the exit and wait paths.
     nr_ptraced: AtomicU32,
-    inner: IrqSpinLock<PtraceInner>,
+    /// The rest, allocated when the task is first traced or first traces
+    /// (at most one element: an empty `Vec` costs no allocation, and every
+    /// task carrying it inline made fork copy 90 bytes more).
+    inner: IrqSpinLock<Vec<PtraceInner>>,
 }
 
 #[derive(Default)]
@@ -60,6 +55,14 @@ struct PtraceInner {
     last_siginfo: Option<KernelSiginfo>,
     /// The tasks this one traces (`ptraced`).
     ptraced: Vec<Arc<Task>>,
+    /// What the tracer resumed it with: the signal to take (`data` of
+    /// `PTRACE_CONT`, `PTRACE_SYSCALL`, `PTRACE_DETACH`).
+    resume: u32,
+    /// `PTRACE_GETEVENTMSG` (`ptrace_message`).
+    message: u64,
+    /// The system call number at a syscall stop (arm64's `syscallno`,
+    /// which `NT_ARM_SYSTEM_CALL` reads and changes; -1 skips the call).
+    syscallno: u64,
 }
 
 impl Default for TaskPtrace {
@@ -74,11 +77,8 @@ impl TaskPtrace {
         TaskPtrace {
             flags: AtomicU32::new(0),
             exit_code: AtomicU32::new(0),
-            resume: AtomicU32::new(0),
-            message: AtomicU64::new(0),
-            syscallno: AtomicU64::new(0),
             nr_ptraced: AtomicU32::new(0),
-            inner: IrqSpinLock::named(&"&p->ptrace", PtraceInner::default()),
+            inner: IrqSpinLock::named(&"&p->ptrace", Vec::new()),
         }
     }
 
@@ -97,10 +97,27 @@ impl TaskPtrace {
     /// Calls `f` on the tasks it traces until one returns true (the
     /// caller holds the task list lock; `f` takes no other lock).
     pub fn any_tracee(&self, mut f: impl FnMut(&Arc<Task>) -> bool) -> bool {
-        let inner = self.inner.lock();
-        let found = inner.ptraced.iter().any(&mut f);
-        drop(inner);
-        found
+        self.with(|i| i.ptraced.iter().any(&mut f)).unwrap_or(false)
+    }
+
+    /// Runs `f` on the state kept while traced or tracing; `None` if the
+    /// task never was either.
+    fn with<R>(&self, f: impl FnOnce(&mut PtraceInner) -> R) -> Option<R> {
+        let mut v = self.inner.lock();
+        let r = v.first_mut().map(f);
+        drop(v);
+        r
+    }
+
+    /// Allocates that state (`ENOMEM` when memory is short).
+    fn prepare(&self) -> Result<(), Errno> {
+        let mut v = self.inner.lock();
+        if v.is_empty() {
+            v.try_reserve_exact(1).map_err(|_| ENOMEM)?;
+            v.push(PtraceInner::default());
+        }
+        drop(v);
+        Ok(())
     }
 }
 
@@ -137,12 +154,22 @@ pub fn tracer_pid(t: &Task) -> Pid {
 }
 
 /// Links `child` to `tracer` (`__ptrace_link`; the caller holds the task
-/// list lock).
-fn ptrace_link(child: &Arc<Task>, tracer: &Arc<Task>, flags: u32) {
-    tracer.ptrace.inner.lock().ptraced.push(child.clone());
+/// list lock); `ENOMEM` if their state cannot be allocated.
+fn ptrace_link(child: &Arc<Task>, tracer: &Arc<Task>, flags: u32) -> Result<(), Errno> {
+    child.ptrace.prepare()?;
+    tracer.ptrace.prepare()?;
+    tracer
+        .ptrace
+        .with(|i| {
+            i.ptraced.try_reserve(1).map_err(|_| ENOMEM)?;
+            i.ptraced.push(child.clone());
+            Ok(())
+        })
+        .unwrap_or(Err(ENOMEM))?;
     tracer.ptrace.nr_ptraced.fetch_add(1, Ordering::AcqRel);
     child.family.lock().parent = Arc::downgrade(tracer);
     child.ptrace.flags.store(flags, Ordering::Release);
+    Ok(())
 }
 
 /// Unlinks `child` from its tracer (`__ptrace_unlink`; the caller holds
@@ -160,14 +187,16 @@ fn __ptrace_unlink(child: &Arc<Task>) {
         tracer
     };
     if let Some(tracer) = tracer {
-        let mut inner = tracer.ptrace.inner.lock();
-        if let Some(i) = inner.ptraced.iter().position(|t| Arc::ptr_eq(t, child)) {
-            let gone = inner.ptraced.swap_remove(i);
-            tracer.ptrace.nr_ptraced.fetch_sub(1, Ordering::AcqRel);
-            if inner.ptraced.is_empty() {
-                inner.ptraced = Vec::new();
+        let gone = tracer.ptrace.with(|i| {
+            let k = i.ptraced.iter().position(|t| Arc::ptr_eq(t, child))?;
+            let gone = i.ptraced.swap_remove(k);
+            if i.ptraced.is_empty() {
+                i.ptraced = Vec::new();
             }
-            drop(inner);
+            Some(gone)
+        });
+        if let Some(Some(gone)) = gone {
+            tracer.ptrace.nr_ptraced.fetch_sub(1, Ordering::AcqRel);
             drop(gone);
         }
     }
@@ -194,7 +223,10 @@ pub fn ptrace_release_task(p: &Arc<Task>) {
 /// `PTRACE_O_EXITKILL`); a zombie it had not reaped goes to its real
 /// parent, or is returned to be released when nobody else will reap it.
 pub fn exit_ptrace(tracer: &Arc<Task>) -> Vec<Arc<Task>> {
-    let list = core::mem::take(&mut tracer.ptrace.inner.lock().ptraced);
+    let list = tracer
+        .ptrace
+        .with(|i| core::mem::take(&mut i.ptraced))
+        .unwrap_or_default();
     tracer.ptrace.nr_ptraced.store(0, Ordering::Release);
     let mut dead = Vec::new();
     for p in list {
@@ -241,11 +273,17 @@ pub fn ptrace_init_task(child: &Arc<Task>, parent: &Task) {
     let Some(tracer) = parent.family.lock().parent.upgrade() else {
         return;
     };
-    ptrace_link(child, &tracer, flags);
+    // Short of memory the child runs untraced (Linux cannot fail here).
+    if ptrace_link(child, &tracer, flags).is_err() {
+        return;
+    }
     if flags & PT_SEIZED != 0 {
         child
             .jobctl
             .fetch_or(task::JOBCTL_TRAP_STOP, Ordering::SeqCst);
+        // SAFETY: the child has not run yet (it is woken after
+        // `copy_process`); its saved context is ours to change.
+        unsafe { (*child.thread_ptr()).start_with_ptrace_trap() };
     } else {
         child.pending.fetch_or(1 << (SIGSTOP - 1), Ordering::SeqCst);
     }
@@ -281,9 +319,12 @@ fn ptrace_stop(
     if me.ptrace.flags() == 0 || signal::kill_pending(&me) {
         return exit_code;
     }
-    me.ptrace.inner.lock().last_siginfo = info.as_deref().copied();
-    me.ptrace.message.store(message, Ordering::Relaxed);
-    me.ptrace.resume.store(default_resume, Ordering::Relaxed);
+    let last = info.as_deref().copied();
+    me.ptrace.with(|i| {
+        i.last_siginfo = last;
+        i.message = message;
+        i.resume = default_resume;
+    });
     me.jobctl
         .fetch_and(!task::JOBCTL_TRAP_STOP, Ordering::SeqCst);
     // Stop first, then publish the code: a tracer that sees the code finds
@@ -301,12 +342,17 @@ fn ptrace_stop(
     do_notify_parent_cldtrapped(&me, why, exit_code);
     crate::sched::schedule();
     me.ptrace.exit_code.store(0, Ordering::SeqCst);
-    let last = me.ptrace.inner.lock().last_siginfo.take();
+    let (last, resume) = me
+        .ptrace
+        .with(|i| {
+            i.message = 0;
+            (i.last_siginfo.take(), core::mem::take(&mut i.resume))
+        })
+        .unwrap_or((None, 0));
     if let (Some(info), Some(last)) = (info, last) {
         *info = last;
     }
-    me.ptrace.message.store(0, Ordering::Relaxed);
-    me.ptrace.resume.swap(0, Ordering::Relaxed)
+    resume
 }
 
 /// Tells the tracer that `tsk` stopped (`do_notify_parent_cldstop` with
@@ -360,6 +406,15 @@ fn ptrace_event_slow(flags: u32, event: u32, message: u64) {
     }
 }
 
+/// The parent's event for a `clone` that made traced child `pid`
+/// (`kernel_clone`'s `ptrace_event_pid(trace, pid)`).
+#[cold]
+pub fn ptrace_clone_event(clone_flags: u64, pid: Pid) {
+    if let Some(event) = clone_event(clone_flags, (clone_flags & uapi::CSIGNAL) as u32) {
+        ptrace_event_pid(event, pid);
+    }
+}
+
 /// `ptrace_event_pid`: the event's message is a pid (the new child's).
 pub fn ptrace_event_pid(event: u32, pid: Pid) {
     ptrace_event(event, pid as u64);
@@ -403,9 +458,10 @@ pub fn syscall_trace_enter(regs: &mut PtRegs) -> Option<usize> {
     let me = task::current_ptr();
     // SAFETY: the current task is alive while it runs.
     let me = unsafe { &*me };
-    me.ptrace.syscallno.store(regs.regs[8], Ordering::Relaxed);
+    let nr = regs.regs[8];
+    me.ptrace.with(|i| i.syscallno = nr);
     ptrace_report_syscall(regs, PTRACE_SYSCALL_ENTER, PTRACE_EVENTMSG_SYSCALL_ENTRY);
-    let nr = me.ptrace.syscallno.load(Ordering::Relaxed);
+    let nr = me.ptrace.with(|i| i.syscallno).unwrap_or(nr);
     if signal::kill_pending(me) || nr as i64 == -1 {
         return None;
     }
@@ -467,15 +523,13 @@ pub fn ptrace_group_stop(sig: u32) {
     }
 }
 
-/// A new user task's first return to user space (from
-/// `ret_from_fork_user`): a seized child stops with `PTRACE_EVENT_STOP`
-/// before running anything.
+/// A seized child's first return to user space (from
+/// `ret_from_fork_user_trap`): it stops with `PTRACE_EVENT_STOP` before
+/// running anything.
 #[no_mangle]
 pub extern "C" fn schedule_tail_user(prev: usize) {
     crate::sched::core::schedule_tail(prev);
-    if task::with_current(|t| t.jobctl.load(Ordering::Relaxed) & task::JOBCTL_TRAP_STOP != 0) {
-        task::with_current(do_jobctl_trap);
-    }
+    task::with_current(do_jobctl_trap);
 }
 
 // ------------------------------------------------------------ requests
@@ -510,9 +564,9 @@ fn ptrace_traceme() -> SysResult {
     let Some(parent) = me.family.lock().real_parent.upgrade() else {
         return Err(EPERM);
     };
-    ptrace_link(&me, &parent, PT_PTRACED);
+    let linked = ptrace_link(&me, &parent, PT_PTRACED);
     drop(tl);
-    Ok(0)
+    linked.map(|()| 0)
 }
 
 /// `PTRACE_ATTACH` (stops the tracee with `SIGSTOP`) and `PTRACE_SEIZE`
@@ -549,8 +603,9 @@ fn ptrace_attach(child: &Arc<Task>, request: u64, addr: u64, data: u64) -> SysRe
         {
             return Err(EPERM);
         }
-        ptrace_link(child, &me, flags);
+        let linked = ptrace_link(child, &me, flags);
         drop(tl);
+        linked?;
     }
     if request == PTRACE_ATTACH {
         signal::send_sig_priv_thread(child, SIGSTOP);
@@ -618,21 +673,26 @@ fn ptrace_request(child: &Arc<Task>, request: u64, addr: u64, data: u64) -> SysR
             Ok(0)
         }
         PTRACE_GETEVENTMSG => {
-            put_user_u64(data, child.ptrace.message.load(Ordering::Relaxed))?;
+            put_user_u64(data, child.ptrace.with(|i| i.message).unwrap_or(0))?;
             Ok(0)
         }
         PTRACE_GETSIGINFO => {
-            let info = child.ptrace.inner.lock().last_siginfo.ok_or(EINVAL)?;
+            let info = child
+                .ptrace
+                .with(|i| i.last_siginfo)
+                .flatten()
+                .ok_or(EINVAL)?;
             copy_to_user(data, &info.to_bytes())?;
             Ok(0)
         }
         PTRACE_SETSIGINFO => {
             let mut b = [0u8; uapi::SIGINFO_SIZE];
             copy_from_user(&mut b, data)?;
-            let mut inner = child.ptrace.inner.lock();
-            let slot = inner.last_siginfo.as_mut().ok_or(EINVAL)?;
-            *slot = KernelSiginfo::from_bytes(&b);
-            drop(inner);
+            let new = KernelSiginfo::from_bytes(&b);
+            let set = child
+                .ptrace
+                .with(|i| i.last_siginfo.as_mut().map(|s| *s = new));
+            set.flatten().ok_or(EINVAL)?;
             Ok(0)
         }
         PTRACE_GETSIGMASK | PTRACE_SETSIGMASK => {
@@ -671,7 +731,7 @@ fn ptrace_request(child: &Arc<Task>, request: u64, addr: u64, data: u64) -> SysR
         }
         PTRACE_DETACH => {
             let sig = valid_signal(data)?;
-            child.ptrace.resume.store(sig, Ordering::Relaxed);
+            child.ptrace.with(|i| i.resume = sig);
             let tl = TASKLIST.lock();
             __ptrace_unlink(child);
             drop(tl);
@@ -696,7 +756,7 @@ fn ptrace_request(child: &Arc<Task>, request: u64, addr: u64, data: u64) -> SysR
 
 /// Resumes a stopped tracee with signal `sig` (`ptrace_resume`).
 fn ptrace_resume(child: &Arc<Task>, sig: u32) {
-    child.ptrace.resume.store(sig, Ordering::Relaxed);
+    child.ptrace.with(|i| i.resume = sig);
     child.ptrace.exit_code.store(0, Ordering::SeqCst);
     crate::sched::core::try_to_wake_up(child, TASK_TRACED);
 }
@@ -754,7 +814,7 @@ fn ptrace_regset(child: &Arc<Task>, set: bool, addr: u64, data: u64) -> SysResul
             fpsimd_to_bytes(&st, &mut buf);
         }
         _ => {
-            let nr = child.ptrace.syscallno.load(Ordering::Relaxed) as u32;
+            let nr = child.ptrace.with(|i| i.syscallno).unwrap_or(0) as u32;
             buf[..4].copy_from_slice(&nr.to_le_bytes());
         }
     }
@@ -781,10 +841,7 @@ fn ptrace_regset(child: &Arc<Task>, set: bool, addr: u64, data: u64) -> SysResul
             }
             _ => {
                 let nr = i32::from_le_bytes(buf[..4].try_into().unwrap_or([0; 4]));
-                child
-                    .ptrace
-                    .syscallno
-                    .store(nr as i64 as u64, Ordering::Relaxed);
+                child.ptrace.with(|i| i.syscallno = nr as i64 as u64);
             }
         }
     }
@@ -815,9 +872,10 @@ fn fpsimd_from_bytes(b: &[u8]) -> crate::arch::fpsimd::UserFpsimdState {
 /// arguments or the result; returns the full size, copies at most `addr`
 /// bytes.
 fn ptrace_get_syscall_info(child: &Arc<Task>, addr: u64, data: u64) -> SysResult {
-    let code = child.ptrace.inner.lock().last_siginfo.map_or(0, |i| i.code);
-    let msg = child.ptrace.message.load(Ordering::Relaxed);
-    let nr = child.ptrace.syscallno.load(Ordering::Relaxed);
+    let (code, msg, nr) = child
+        .ptrace
+        .with(|i| (i.last_siginfo.map_or(0, |s| s.code), i.message, i.syscallno))
+        .unwrap_or((0, 0, 0));
     let (b, size) = with_task_regs(child, |r| {
         let info = match (code as u32, msg) {
             (c, PTRACE_EVENTMSG_SYSCALL_ENTRY) if c == SIGTRAP | 0x80 => SyscallInfo::Entry {

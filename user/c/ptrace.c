@@ -628,6 +628,63 @@ static void tracer_exit_detaches_or_kills(void)
     report(ok, "tracer exit: EXITKILL kills, otherwise detaches", why);
 }
 
+/* ----------------------------------------------------------------- 10 */
+
+/* With PTRACE_SEIZE, an auto-attached child's first stop is a
+ * PTRACE_EVENT_STOP (SIGTRAP), not a SIGSTOP. */
+static void seized_fork_child_starts_in_event_stop(void)
+{
+    int ok = 1, st, go[2];
+    if (pipe(go)) {
+        report(0, "seized fork", "pipe");
+        return;
+    }
+    pid_t p = fork();
+    if (p == 0) {
+        char b;
+        if (read(go[0], &b, 1) != 1)
+            _exit(20);
+        _exit(forks_grandchild());
+    }
+    if (pt(PTRACE_SEIZE, p, 0, PTRACE_O_TRACEFORK | PTRACE_O_EXITKILL) != 0)
+        ok = FAIL("SEIZE: %s", strerror(errno));
+    char b = 1;
+    if (write(go[1], &b, 1) != 1)
+        ok = FAIL("pipe");
+    pid_t g = 0;
+    int g_first = -1, g_exit = -1, p_exit = -1;
+    while (ok && p_exit < 0) {
+        pid_t w = wait_all(-1, &st);
+        if (w < 0) {
+            ok = FAIL("wait: %s", strerror(errno));
+        } else if (w == p && WIFEXITED(st)) {
+            p_exit = WEXITSTATUS(st);
+        } else if (w == p && st >> 8 == (SIGTRAP | PTRACE_EVENT_FORK << 8)) {
+            unsigned long msg = 0;
+            pt(PTRACE_GETEVENTMSG, p, 0, (long)&msg);
+            g = msg;
+            pt(PTRACE_CONT, p, 0, 0);
+        } else if (w == p && WIFSTOPPED(st)) {
+            pt(PTRACE_CONT, p, 0, WSTOPSIG(st));
+        } else if (w != p && WIFSTOPPED(st)) {
+            if (g_first < 0)
+                g_first = st >> 8;
+            pt(PTRACE_CONT, w, 0, 0);
+        } else if (w != p && WIFEXITED(st)) {
+            g_exit = WEXITSTATUS(st);
+        }
+    }
+    if (ok && g_first != (SIGTRAP | PTRACE_EVENT_STOP << 8))
+        ok = FAIL("grandchild %d's first stop %#x", g, g_first);
+    if (ok && (g_exit != 7 || p_exit != 7))
+        ok = FAIL("exits: grandchild %d, child %d", g_exit, p_exit);
+    close(go[0]);
+    close(go[1]);
+    if (!ok)
+        finish(p);
+    report(ok, "SEIZE + TRACEFORK: the new child first stops in PTRACE_EVENT_STOP", why);
+}
+
 int main(int argc, char **argv)
 {
     static void (*const all[])(void) = {
@@ -640,6 +697,7 @@ int main(int argc, char **argv)
         attach_by_a_sibling,
         error_cases,
         tracer_exit_detaches_or_kills,
+        seized_fork_child_starts_in_event_stop,
     };
     int n = sizeof all / sizeof all[0];
     setvbuf(stdout, NULL, _IOLBF, 0);

@@ -32,7 +32,16 @@ cpu_switch_to:
 // registers (a copy of the parent's, x0 = 0), which ret_to_user restores.
 .global ret_from_fork_user
 ret_from_fork_user:
-    bl      schedule_tail_user      // schedule_tail, then a seized child's first stop
+    bl      schedule_tail
+    mov     x0, sp
+    bl      ret_to_user_work
+    b       ret_from_exception
+
+// The same for a child auto-attached by a tracer with PTRACE_SEIZE: it
+// stops (PTRACE_EVENT_STOP) before its first instruction in user space.
+.global ret_from_fork_user_trap
+ret_from_fork_user_trap:
+    bl      schedule_tail_user
     mov     x0, sp
     bl      ret_to_user_work
     b       ret_from_exception
