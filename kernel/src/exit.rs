@@ -805,14 +805,11 @@ fn eligible_traced(c: &Task, options: u32) -> bool {
 /// taking the report (`wait_consider_task`: zombie first, then a stop,
 /// then a continue, each reported once).
 fn consider(c: &Arc<Task>, options: u32) -> Option<Report> {
-    // A traced child reports to its tracer first; its tracer's wait looks
-    // at it through the `ptraced` list.
-    if c.ptrace.flags() != 0 {
-        return None;
-    }
     // A zombie leader whose threads still run is not reaped yet
-    // (`delay_group_leader`).
-    if crate::signal::thread_group_empty(c)
+    // (`delay_group_leader`); a traced child is reaped by its tracer
+    // first, whose wait looks at it through the `ptraced` list.
+    if c.ptrace.flags() == 0
+        && crate::signal::thread_group_empty(c)
         && c.exit_state
             .compare_exchange(EXIT_ZOMBIE, EXIT_DEAD, Ordering::AcqRel, Ordering::Relaxed)
             .is_ok()

@@ -495,20 +495,40 @@ pub fn ptrace_signal(me: &Arc<Task>, signr: u32, info: &mut KernelSiginfo) -> u3
     sig
 }
 
-/// A stop the tracer asked for with `PTRACE_INTERRUPT`, or a seized
-/// child's first stop (`do_jobctl_trap`): `PTRACE_EVENT_STOP` with
-/// `SIGTRAP`.
+/// A stop the tracer asked for with `PTRACE_INTERRUPT`, a seized child's
+/// first stop, or the end of a group stop a listening tracer waited for
+/// (`do_jobctl_trap`): `PTRACE_EVENT_STOP`, with the stop signal while
+/// the process is stopped, else `SIGTRAP`.
 pub fn do_jobctl_trap(me: &Task) {
     me.jobctl
         .fetch_and(!task::JOBCTL_TRAP_STOP, Ordering::SeqCst);
     if me.ptrace.flags() & PT_SEIZED != 0 {
+        let g = me.signal.jobctl.load(Ordering::SeqCst);
+        let signr = if g & task::JOBCTL_STOPPED != 0 {
+            (g >> task::JOBCTL_STOP_SIG_SHIFT) & 0xff
+        } else {
+            SIGTRAP
+        };
         ptrace_do_notify(
-            SIGTRAP,
-            SIGTRAP | (PTRACE_EVENT_STOP << 8),
+            signr,
+            signr | (PTRACE_EVENT_STOP << 8),
             uapi::CLD_STOPPED,
             0,
         );
     }
+}
+
+/// A tracee left listening (`PTRACE_LISTEN`) in a group stop leaves its
+/// stop to trap again (`ptrace_signal_wake_up` on `JOBCTL_TRAP_NOTIFY`):
+/// `SIGCONT` ended the stop, or the tracer interrupts it.
+pub fn ptrace_listening_wake(t: &Arc<Task>) {
+    if t.jobctl.load(Ordering::Acquire) & task::JOBCTL_LISTENING == 0 {
+        return;
+    }
+    t.jobctl.fetch_or(task::JOBCTL_TRAP_STOP, Ordering::SeqCst);
+    t.jobctl
+        .fetch_and(!task::JOBCTL_LISTENING, Ordering::SeqCst);
+    crate::sched::core::try_to_wake_up(t, TASK_TRACED);
 }
 
 /// A traced task's group stop for `sig` (`do_signal_stop` then
@@ -627,7 +647,12 @@ fn ptrace_check_attach(child: &Arc<Task>, ignore_state: bool) -> Result<(), Errn
     if ignore_state {
         return Ok(());
     }
-    if child.state() & TASK_TRACED == 0 || signal::kill_pending(child) {
+    // Listening, it is stopped but not for requests (Linux's
+    // `ptrace_freeze_traced` refuses it).
+    if child.state() & TASK_TRACED == 0
+        || signal::kill_pending(child)
+        || child.jobctl.load(Ordering::Acquire) & task::JOBCTL_LISTENING != 0
+    {
         return Err(ESRCH);
     }
     let mut wait = crate::sync::SpinWait::new();
@@ -745,9 +770,29 @@ fn ptrace_request(child: &Arc<Task>, request: u64, addr: u64, data: u64) -> SysR
                 .jobctl
                 .fetch_or(task::JOBCTL_TRAP_STOP, Ordering::SeqCst);
             // Out of an interruptible sleep (the call restarts after the
-            // stop), or through the return-to-user work if it runs.
+            // stop), through the return-to-user work if it runs, or out of
+            // a listening stop.
             crate::sched::core::try_to_wake_up(child, task::TASK_INTERRUPTIBLE);
             crate::sched::core::kick_process(child);
+            ptrace_listening_wake(child);
+            Ok(0)
+        }
+        PTRACE_LISTEN => {
+            // Only a seized tracee in a group stop's PTRACE_EVENT_STOP.
+            let code = child
+                .ptrace
+                .with(|i| i.last_siginfo.map_or(0, |s| s.code))
+                .unwrap_or(0);
+            if child.ptrace.flags() & PT_SEIZED == 0 || (code as u32) >> 8 != PTRACE_EVENT_STOP {
+                return Err(EIO);
+            }
+            child
+                .jobctl
+                .fetch_or(task::JOBCTL_LISTENING, Ordering::SeqCst);
+            // The stop may have ended already.
+            if child.signal.jobctl.load(Ordering::SeqCst) & task::JOBCTL_STOPPED == 0 {
+                ptrace_listening_wake(child);
+            }
             Ok(0)
         }
         _ => Err(EIO),
@@ -757,6 +802,9 @@ fn ptrace_request(child: &Arc<Task>, request: u64, addr: u64, data: u64) -> SysR
 /// Resumes a stopped tracee with signal `sig` (`ptrace_resume`).
 fn ptrace_resume(child: &Arc<Task>, sig: u32) {
     child.ptrace.with(|i| i.resume = sig);
+    child
+        .jobctl
+        .fetch_and(!task::JOBCTL_LISTENING, Ordering::SeqCst);
     child.ptrace.exit_code.store(0, Ordering::SeqCst);
     crate::sched::core::try_to_wake_up(child, TASK_TRACED);
 }

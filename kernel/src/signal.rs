@@ -381,6 +381,9 @@ fn prepare_signal(t: &Arc<Task>, sig: u32) -> bool {
             th.jobctl
                 .fetch_and(!task::JOBCTL_STOP_DEQUEUED, Ordering::SeqCst);
             crate::sched::core::try_to_wake_up(th, task::TASK_STOPPED);
+            // A tracee its tracer left listening traps again, for the
+            // tracer to see the end of the stop (`JOBCTL_TRAP_NOTIFY`).
+            crate::ptrace::ptrace_listening_wake(th);
         });
         if sigs.threads.lock().is_empty() {
             // A task outside any thread list (never in practice for user
@@ -768,6 +771,7 @@ pub fn do_signal(regs: &mut PtRegs) {
 /// was dequeued cancels the stop.
 fn do_signal_stop(me: &Arc<Task>, sig: u32) {
     let sigs = &me.signal;
+    let traced = me.ptrace.flags() != 0;
     {
         let _siglock = sigs.shared_queue.lock();
         let j = me
@@ -776,19 +780,20 @@ fn do_signal_stop(me: &Arc<Task>, sig: u32) {
         if j & task::JOBCTL_STOP_DEQUEUED == 0 || kill_pending(me) {
             return;
         }
-        if me.ptrace.flags() != 0 {
-            // A traced task stops for its tracer instead, which ends the
-            // stop with PTRACE_CONT (`do_jobctl_trap`).
-            drop(_siglock);
-            crate::ptrace::ptrace_group_stop(sig);
-            return;
-        }
+        // A traced task takes part in the group stop, but sleeps in a
+        // stop for its tracer (`do_jobctl_trap`), which ends it with
+        // PTRACE_CONT or waits for SIGCONT with PTRACE_LISTEN.
         let g = sigs.jobctl.load(Ordering::SeqCst);
         if g & task::JOBCTL_STOPPED != 0 {
             // A sibling stopped the process and sent this thread the
             // `SIGSTOP` that brought it here: it joins the stop, and the
             // parent, told once, is not told again (Linux's
             // `JOBCTL_STOP_PENDING` participation).
+            if traced {
+                drop(_siglock);
+                crate::ptrace::ptrace_group_stop(sig);
+                return;
+            }
             task::set_special_state(task::TASK_STOPPED);
             drop(_siglock);
             stopped(me);
@@ -813,9 +818,15 @@ fn do_signal_stop(me: &Arc<Task>, sig: u32) {
             }
         });
         // Under the lock a SIGCONT takes: its wake-up finds this state.
-        task::set_special_state(task::TASK_STOPPED);
+        if !traced {
+            task::set_special_state(task::TASK_STOPPED);
+        }
     }
     do_notify_parent_cldstop(me, uapi::CLD_STOPPED, sig);
+    if traced {
+        crate::ptrace::ptrace_group_stop(sig);
+        return;
+    }
     stopped(me);
 }
 

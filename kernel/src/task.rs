@@ -426,6 +426,9 @@ pub const JOBCTL_STOP_DEQUEUED: u32 = 1 << 4;
 /// [`Task::jobctl`]: the tracer asked for a `PTRACE_EVENT_STOP`
 /// (`PTRACE_INTERRUPT`, a seized child's first stop: `JOBCTL_TRAP_STOP`).
 pub const JOBCTL_TRAP_STOP: u32 = 1 << 5;
+/// [`Task::jobctl`]: stopped in a group stop for its tracer, which asked
+/// with `PTRACE_LISTEN` to hear when it ends (`JOBCTL_LISTENING`).
+pub const JOBCTL_LISTENING: u32 = 1 << 6;
 /// [`Task::jobctl`]: where the stop signal is kept (`group_exit_code`).
 pub const JOBCTL_STOP_SIG_SHIFT: u32 = 8;
 

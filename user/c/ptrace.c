@@ -685,6 +685,50 @@ static void seized_fork_child_starts_in_event_stop(void)
     report(ok, "SEIZE + TRACEFORK: the new child first stops in PTRACE_EVENT_STOP", why);
 }
 
+/* ----------------------------------------------------------------- 11 */
+
+/* A seized tracee's group stop: PTRACE_EVENT_STOP with the stop signal;
+ * PTRACE_LISTEN keeps it stopped until SIGCONT, which it reports with
+ * PTRACE_EVENT_STOP and SIGTRAP, then SIGCONT's own delivery stop. */
+static void group_stop_and_listen(void)
+{
+    int ok = 1, st;
+    pid_t p = fork();
+    if (p == 0) {
+        for (;;)
+            pause();
+    }
+    if (pt(PTRACE_SEIZE, p, 0, PTRACE_O_EXITKILL) != 0)
+        ok = FAIL("SEIZE: %s", strerror(errno));
+    kill(p, SIGSTOP);
+    /* First the signal-delivery-stop of SIGSTOP, then the group stop. */
+    if (ok && (wait_all(p, &st) != p || !WIFSTOPPED(st) || st >> 8 != SIGSTOP))
+        ok = FAIL("SIGSTOP delivery stop: status %#x", st);
+    if (ok)
+        pt(PTRACE_CONT, p, 0, SIGSTOP);
+    if (ok && (wait_all(p, &st) != p || st >> 8 != (SIGSTOP | PTRACE_EVENT_STOP << 8)))
+        ok = FAIL("group stop: status %#x", st);
+    if (ok && pt(PTRACE_LISTEN, p, 0, 0) != 0)
+        ok = FAIL("LISTEN: %s", strerror(errno));
+    usleep(20000);
+    if (ok && waitpid(p, &st, WNOHANG | __WALL) != 0)
+        ok = FAIL("a listening tracee reported %#x before SIGCONT", st);
+    long v;
+    if (ok && (pt(PTRACE_PEEKDATA, p, (long)&v, (long)&v) != -1 || errno != ESRCH))
+        ok = FAIL("PEEKDATA of a listening tracee: %s", strerror(errno));
+    kill(p, SIGCONT);
+    if (ok && (wait_all(p, &st) != p || st >> 8 != (SIGTRAP | PTRACE_EVENT_STOP << 8)))
+        ok = FAIL("after SIGCONT: status %#x", st);
+    if (ok)
+        pt(PTRACE_CONT, p, 0, 0);
+    if (ok && (wait_all(p, &st) != p || !WIFSTOPPED(st) || st >> 8 != SIGCONT))
+        ok = FAIL("SIGCONT delivery stop: status %#x", st);
+    kill(p, SIGKILL);
+    while (wait_all(p, &st) == p && !WIFSIGNALED(st))
+        ;
+    report(ok, "group stop of a seized tracee: PTRACE_EVENT_STOP, LISTEN, SIGCONT", why);
+}
+
 int main(int argc, char **argv)
 {
     static void (*const all[])(void) = {
@@ -698,6 +742,7 @@ int main(int argc, char **argv)
         error_cases,
         tracer_exit_detaches_or_kills,
         seized_fork_child_starts_in_event_stop,
+        group_stop_and_listen,
     };
     int n = sizeof all / sizeof all[0];
     setvbuf(stdout, NULL, _IOLBF, 0);

@@ -114,13 +114,14 @@ fn jobctl_c() -> TestResult {
 }
 
 /// The checks ptrace.c makes (its `all[]`).
-const PTRACE_CHECKS: usize = 10;
+const PTRACE_CHECKS: usize = 11;
 
 /// user/c/ptrace.c (glibc): a mini strace (syscall stops, exec and exit
 /// events, GET_SYSCALL_INFO), SEIZE and INTERRUPT, TRACEFORK, PEEK/POKE
 /// of data, read-only data and text, register sets, signal-delivery
 /// stops, a sibling as tracer (getppid, TracerPid, both parents told),
-/// the error cases, a tracer's exit and a seized fork's first stop: [`PTRACE_CHECKS`] checks, with
+/// the error cases, a tracer's exit, a seized fork's first stop and a
+/// seized group stop with PTRACE_LISTEN: [`PTRACE_CHECKS`] checks, with
 /// Linux's values (qemu-user has no ptrace to compare with).
 fn ptrace_c() -> TestResult {
     let out = run("ptrace_c", &[], None)?;
