@@ -480,7 +480,10 @@ pub fn do_notify_parent(tsk: &Task, sig: i32) -> bool {
                 // si_code CLD_KILLED if a signal ended it, else CLD_EXITED
                 // with the exit status (`do_notify_parent`).
                 let code = exit_status(tsk);
-                let (why, status) = if code & 0x7f != 0 && code & 0xff00 == 0 && tsk.is_user() {
+                // (A kernel thread's code is a plain number; `is_user` is
+                // already false here, after `exit_mm`, so it cannot tell.)
+                let killed = code & 0x7f != 0 && code & 0xff00 == 0;
+                let (why, status) = if killed && tsk.flags() & task::PF_KTHREAD == 0 {
                     (uapi::CLD_KILLED, code & 0x7f)
                 } else {
                     (uapi::CLD_EXITED, (code >> 8) & 0xff)
