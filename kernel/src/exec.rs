@@ -480,6 +480,7 @@ pub fn sys_execve(path: u64, argv: u64, envp: u64, regs: &mut PtRegs) -> SysResu
     let p = strncpy_from_user(path, uapi::PATH_MAX)?;
     let argv = copy_strings(argv, 16384, 128 * 1024)?;
     let envp = copy_strings(envp, 16384, 128 * 1024)?;
+    let old_pid = crate::task::current_pid();
     let start = match do_execve(&p, &argv, &envp) {
         Ok(s) => s,
         Err(e) => {
@@ -496,6 +497,9 @@ pub fn sys_execve(path: u64, argv: u64, envp: u64, regs: &mut PtRegs) -> SysResu
         }
     };
     start_thread(regs, &start);
+    // The tracer sees the new program's registers; the message is the
+    // id the caller had (a thread that exec'd took its leader's).
+    crate::ptrace::ptrace_event(uapi::PTRACE_EVENT_EXEC, old_pid as u64);
     Ok(0)
 }
 

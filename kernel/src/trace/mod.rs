@@ -134,12 +134,21 @@ fn update_syscall_tracepoint() {
             .chain(SYSCALL_EXIT_ON.iter())
             .any(|m| m.load(Ordering::Relaxed) != 0);
     let bit = 1u64 << SYSCALL_EVENTS;
-    if any {
-        EVENTS_ENABLED.fetch_or(bit, Ordering::Relaxed);
+    let was = if any {
+        EVENTS_ENABLED.fetch_or(bit, Ordering::Relaxed)
     } else {
-        EVENTS_ENABLED.fetch_and(!bit, Ordering::Relaxed);
-    }
+        EVENTS_ENABLED.fetch_and(!bit, Ordering::Relaxed)
+    };
     recompute_active();
+    if (was & bit != 0) != any {
+        crate::syscall::set_syscall_tracepoint_all(any);
+    }
+}
+
+/// Is a syscall tracepoint enabled (whether or not tracing is on)? Every
+/// task's `SYSCALL_WORK_SYSCALL_TRACEPOINT` follows it.
+pub fn syscall_tracepoint_enabled() -> bool {
+    EVENTS_ENABLED.load(Ordering::Relaxed) & (1u64 << core_trace::id::SYSCALL_EVENTS) != 0
 }
 
 /// Is `syscalls:sys_enter_*` (`enter`) or `sys_exit_*` of call `nr` on?
