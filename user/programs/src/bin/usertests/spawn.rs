@@ -142,7 +142,15 @@ pub fn spawn(name: &str, args: &[&str], stdin: Option<&[u8]>) -> Result<Spawned,
             let err = process::exec(&path, &argv, &envs);
             let err = match (err, env::var("PIKERN_QEMU_USER")) {
                 (Errno::ENOEXEC, Some(qemu)) if on_linux() => {
-                    let mut q: Vec<&str> = alloc::vec![qemu, "-0", name, &path];
+                    let mut q: Vec<&str> = alloc::vec![qemu, "-0", name];
+                    // The dynamically linked programs' loader and libc
+                    // (the tree's lib/), for the program only: the
+                    // usertests process itself runs without a prefix,
+                    // which would redirect "/" too.
+                    if let Some(p) = env::var("PIKERN_QEMU_LD_PREFIX") {
+                        q.extend_from_slice(&["-L", p]);
+                    }
+                    q.push(&path);
                     q.extend_from_slice(args);
                     process::exec(qemu, &q, &envs)
                 }
