@@ -93,16 +93,19 @@ struct ExecFile {
 
 impl ExecFile {
     /// Opens `path` (relative to `cwd`): a regular file with an execute
-    /// bit, else `EACCES`.
+    /// bit, else `EACCES`. The checks come before the open, as in Linux's
+    /// `may_open`: a device or a `/proc` file named by `execve` is never
+    /// opened.
     fn open(cwd: &str, path: &[u8]) -> Result<ExecFile, Errno> {
+        let inode = fs::lookup_path(cwd, path)?;
+        if !matches!(inode.kind, InodeKind::File(_)) || inode.mode() & 0o111 == 0 {
+            return Err(EACCES);
+        }
         let file = fs::open(cwd, path, uapi::O_RDONLY, 0)?;
         let len = match &file.inode.kind {
             InodeKind::File(d) => d.lock().len() as u64,
             _ => return Err(EACCES),
         };
-        if file.inode.mode() & 0o111 == 0 {
-            return Err(EACCES);
-        }
         Ok(ExecFile { file, len })
     }
 
