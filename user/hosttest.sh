@@ -138,10 +138,8 @@ fi
 # counts. Its stdout is a pipe (as a console would be, and unlike a file,
 # not seekable).
 # The dynamically linked programs find the tree's loader and libc through
-# qemu-aarch64 -L (PIKERN_QEMU_LD_PREFIX: usertests passes it to the
-# programs it runs, not to itself, as a prefix also redirects "/"), a
-# directory holding only lib/ (the whole tree would hide the host's /proc
-# and /tmp from the programs).
+# qemu-aarch64 -L PIKERN_QEMU_LD_PREFIX (usertests passes it for them only),
+# a directory holding only lib/.
 mkdir -p "$scratch/sysroot"
 ln -s "$(realpath "$tree/lib")" "$scratch/sysroot/lib"
 usertests() {

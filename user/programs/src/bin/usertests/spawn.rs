@@ -7,7 +7,8 @@
 //! `build/initramfs/bin/usertests`. A Linux host without binfmt_misc
 //! cannot exec aarch64 binaries (`ENOEXEC`); if `PIKERN_QEMU_USER` names
 //! qemu-aarch64 (the host test sets it), the program is run through it
-//! (`qemu-aarch64 -0 NAME PATH ARGS...`), else the test is skipped.
+//! (`qemu-aarch64 -0 NAME PATH ARGS...`, with `-L $PIKERN_QEMU_LD_PREFIX`
+//! for the dynamically linked `*_dyn_c`), else the test is skipped.
 
 use crate::ktap::{Stop, TestResult};
 use crate::util::*;
@@ -143,12 +144,13 @@ pub fn spawn(name: &str, args: &[&str], stdin: Option<&[u8]>) -> Result<Spawned,
             let err = match (err, env::var("PIKERN_QEMU_USER")) {
                 (Errno::ENOEXEC, Some(qemu)) if on_linux() => {
                     let mut q: Vec<&str> = alloc::vec![qemu, "-0", name];
-                    // The dynamically linked programs' loader and libc
-                    // (the tree's lib/), for the program only: the
-                    // usertests process itself runs without a prefix,
-                    // which would redirect "/" too.
-                    if let Some(p) = env::var("PIKERN_QEMU_LD_PREFIX") {
-                        q.extend_from_slice(&["-L", p]);
+                    // A dynamically linked test program finds its loader
+                    // and libc in the tree (only it: `-L` redirects every
+                    // path qemu-aarch64 opens, `/` included).
+                    if let (true, Some(prefix)) =
+                        (name.ends_with("_dyn_c"), env::var("PIKERN_QEMU_LD_PREFIX"))
+                    {
+                        q.extend_from_slice(&["-L", prefix]);
                     }
                     q.push(&path);
                     q.extend_from_slice(args);
