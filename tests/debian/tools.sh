@@ -3,19 +3,27 @@
 # what it expected on failure. Sourced by tests/debian/run.sh (ok, not_ok,
 # note come from there).
 
-# check NAME FUNCTION: one test, passed when FUNCTION returns 0.
+# The checks, in order: NAME:FUNCTION.
+TOOLS_CHECKS=(ls-l:ls_l cp-a:cp_a sort:sort_ date:date_ ps-aux:ps_aux pstree-p:pstree_p
+    ps-eLf:ps_eLf top-b-n1:top_b free:free_ uptime:uptime_ strace-f-process:strace_f
+    strace-c:strace_c memory-10-bash:mem_bash)
+
+# check NAME:FUNCTION: one test, passed when FUNCTION returns 0.
 check() {
-    if "$2"; then ok "tools/$1"; else not_ok "tools/$1"; fi
+    if "${1#*:}"; then ok "tools/${1%%:*}"; else not_ok "tools/${1%%:*}"; fi
 }
 # fail MESSAGE [OUTPUT]: say why, show what the program printed, fail.
 fail() {
+    local l
     note "$1"
-    [ -z "${2:-}" ] || printf '%s\n' "$2" | head -40 | sed 's/^/#   /'
+    [ -z "${2:-}" ] || while IFS= read -r l; do printf '#   %s\n' "$l"; done <<< "$2"
     return 1
 }
 
 T=/tmp/debtools
-rm -rf "$T" && mkdir -p "$T"
+# Where the seed's programs are (a host check of this file points elsewhere).
+BIN=${DEBTEST_BIN:-/bin}
+tools_prepare() { rm -rf "$T" && mkdir -p "$T"; }
 
 ls_l() {
     printf '12345' > "$T/five"
@@ -67,7 +75,7 @@ date_() {
 # The seed's program in the background: a parent and a child, each
 # sleeping 3 times 2 s. DEMO holds the parent's pid once both exist.
 start_demo() {
-    /bin/raspbian_fork_c > /dev/null &
+    $BIN/raspbian_fork_c > /dev/null &
     DEMO=$!
     local i
     for i in $(seq 50); do
@@ -85,7 +93,7 @@ ps_aux() {
         || fail "ps aux: unexpected header" "$out" || return 1
     grep -Eq '^root +1 .* /init' <<< "$out" || fail "ps aux: no pid 1 (/init)" "$out" || return 1
     parent=$(awk -v p="$DEMO" '$2 == p' <<< "$out")
-    [[ $parent =~ ^root\ +$DEMO\ .*\ S[^\ ]*\ .*/bin/raspbian_fork_c$ ]] \
+    [[ $parent =~ ^root\ +$DEMO\ .*\ S[^\ ]*\ .*$BIN/raspbian_fork_c$ ]] \
         || fail "ps aux: the demo's parent $DEMO should be sleeping (S)" "$out" || return 1
     out=$(ps -eo pid,ppid,stat,comm) || return 1
     child=$(awk -v p="$DEMO" '$2 == p && $4 == "raspbian_fork_c" { print $1 }' <<< "$out")
@@ -93,19 +101,22 @@ ps_aux() {
     awk -v c="$child" '$1 == c' <<< "$out" | grep -Eq "^ *$child +$DEMO +S" \
         || fail "ps: the child $child should be sleeping (S) under $DEMO" "$out" || return 1
     awk -v p="$DEMO" '$1 == p' <<< "$out" | grep -Eq "^ *$DEMO +$$ +S" \
-        || fail "ps: the parent $DEMO should be this shell's ($$) child" "$out"
+        || fail "ps: the parent $DEMO should be this shell's ($$) child" "$out" || return 1
+    wait "$DEMO" || fail "raspbian_fork_c exited with $?"
 }
 
 pstree_p() {
     local out
-    out=$(pstree -p) || return 1
+    start_demo || fail "raspbian_fork_c's child did not appear in ps --ppid" || return 1
+    out=$(COLUMNS=1000 pstree -p) || return 1
     [[ $out == init\(1\)* ]] || fail "pstree -p: the tree should start at init(1)" "$out" || return 1
     grep -q "raspbian_fork_c($DEMO)---raspbian_fork_c([0-9]*)" <<< "$out" \
-        || fail "pstree -p: expected raspbian_fork_c($DEMO)---raspbian_fork_c(CHILD)" "$out"
+        || fail "pstree -p: expected raspbian_fork_c($DEMO)---raspbian_fork_c(CHILD)" "$out" || return 1
+    wait "$DEMO" || fail "raspbian_fork_c exited with $?"
 }
 
 ps_eLf() {
-    /bin/raspbian_thread_c -n 3 -s 3 > /dev/null &
+    $BIN/raspbian_thread_c -n 3 -s 3 > /dev/null &
     local tpid=$! out i lines
     for i in $(seq 50); do
         [ "$(ls /proc/$tpid/task 2>/dev/null | wc -l)" = 4 ] && break
@@ -150,25 +161,45 @@ uptime_() {
         || fail "uptime: got '$out'"
 }
 
+# strace -f writes "[pid N]" before a line only while it traces more than
+# one process; with -o each line starts with its pid, whoever is left. A
+# call another process's line interrupts is split into "<unfinished ...>"
+# and "<... NAME resumed>": strace_log joins the halves again.
+strace_log() {
+    awk '{
+        if (match($0, / <unfinished \.\.\.>$/)) { pending[$1] = substr($0, 1, RSTART - 1); next }
+        if (match($0, /^[0-9]+ +<\.\.\. [a-z0-9_]+ resumed>/)) { print pending[$1] substr($0, RLENGTH + 1); next }
+        print
+    }' "$1"
+}
 strace_f() {
-    local out
-    out=$(strace -f -e trace=process /bin/raspbian_fork_c 2>&1 > /dev/null) || fail "strace exited with $?" "$out" || return 1
-    local child
-    child=$(sed -nE 's/^clone\(.*\) = ([0-9]+)$/\1/p' <<< "$out")
-    [ -n "$child" ] || fail "strace -f: no 'clone(...) = PID'" "$out" || return 1
-    grep -Eq "^\[pid +$child\] exit_group\(0\) += \?$" <<< "$out" || fail "strace -f: no '[pid $child] exit_group(0) = ?'" "$out" || return 1
-    grep -Eq "^\[pid +$child\] \+\+\+ exited with 0 \+\+\+$" <<< "$out" || fail "strace -f: no '[pid $child] +++ exited with 0 +++'" "$out" || return 1
-    grep -Eq '^(\[pid +[0-9]+\] )?exit_group\(0\) += \?$' <<< "$(grep -v "pid +$child\]" <<< "$out")" || fail "strace -f: the parent's exit_group(0)" "$out" || return 1
-    grep -Eq '^\+\+\+ exited with 0 \+\+\+$' <<< "$out" || fail "strace -f: the parent's '+++ exited with 0 +++'" "$out" || return 1
-    # Under a shell that waits for it: bash's clone, execve and wait4.
-    out=$(strace -f -e trace=process bash -c '/bin/raspbian_fork_c > /dev/null; exit 0' 2>&1) || fail "strace bash exited with $?" "$out" || return 1
-    grep -Eq '^\[pid +[0-9]+\] execve\("/bin/raspbian_fork_c", \["/bin/raspbian_fork_c"\], .* = 0$' <<< "$out" || fail "strace -f bash: the child's execve" "$out" || return 1
-    grep -Eq '^wait4\(-1, \[\{WIFEXITED\(s\) && WEXITSTATUS\(s\) == 0\}\], 0, NULL\) = [0-9]+$' <<< "$out" || fail "strace -f bash: bash's wait4 for its child" "$out"
+    local out parent child
+    strace -f -e trace=process -o "$T/strace" $BIN/raspbian_fork_c > /dev/null || fail "strace exited with $?" || return 1
+    out=$(strace_log "$T/strace")
+    read -r parent _ <<< "$out"
+    child=$(sed -nE "s/^$parent +clone\(.*\) = ([0-9]+)$/\1/p" <<< "$out")
+    [ -n "$child" ] || fail "strace -f: no 'clone(...) = PID' by $parent" "$out" || return 1
+    local p
+    for p in "$parent" "$child"; do
+        grep -Eq "^$p +exit_group\(0\) += \?$" <<< "$out" || fail "strace -f: no 'exit_group(0) = ?' by $p" "$out" || return 1
+        grep -Eq "^$p +\+\+\+ exited with 0 \+\+\+$" <<< "$out" || fail "strace -f: no '+++ exited with 0 +++' for $p" "$out" || return 1
+    done
+    # Under a shell that waits for it: bash's clone, the child's execve,
+    # and bash's wait4 reaping it.
+    strace -f -e trace=process -o "$T/strace" bash -c "$BIN/raspbian_fork_c > /dev/null; exit 0" || fail "strace bash exited with $?" || return 1
+    out=$(strace_log "$T/strace")
+    read -r parent _ <<< "$out"
+    child=$(sed -nE "s/^$parent +clone\(.*\) = ([0-9]+)$/\1/p" <<< "$out" | head -1)
+    [ -n "$child" ] || fail "strace -f bash: no 'clone(...) = PID' by bash ($parent)" "$out" || return 1
+    grep -Eq '^'"$child"' +execve\("'"$BIN"'/raspbian_fork_c", \["'"$BIN"'/raspbian_fork_c"\], .*\) = 0$' <<< "$out" \
+        || fail "strace -f bash: no execve by the child $child" "$out" || return 1
+    grep -Eq '^'"$parent"' +wait4\(-1, \[\{WIFEXITED\(s\) && WEXITSTATUS\(s\) == 0\}\], 0, NULL\) = '"$child"'$' <<< "$out" \
+        || fail "strace -f bash: no wait4 by bash ($parent) reaping $child" "$out"
 }
 
 strace_c() {
     local out calls
-    out=$(strace -c -f /bin/raspbian_fork_c 2>&1 > /dev/null) || fail "strace -c exited with $?" "$out" || return 1
+    out=$(strace -c -f $BIN/raspbian_fork_c 2>&1 > /dev/null) || fail "strace -c exited with $?" "$out" || return 1
     grep -Eq '^% time +seconds +usecs/call +calls +errors syscall$' <<< "$out" || fail "strace -c: no table header" "$out" || return 1
     calls=$(awk '$NF == "clone" { print $(NF - 1) }' <<< "$out")
     [ "$calls" = 1 ] || fail "strace -c: expected 1 clone call, got '$calls'" "$out" || return 1
@@ -204,23 +235,7 @@ mem_bash() {
     exec 7>&-
     local used=$((before - after))
     note "memory: 10 idle bash processes: MemFree down by $used kB ($((used / 10)) kB each); one bash's VmRSS $rss kB; Pss total ${pss:-n/a (no smaps_rollup)} kB"
-    echo "memory-10-bash-kb $used" > /tmp/debtest-memory
     [[ $rss =~ ^[0-9]+$ ]] || fail "no VmRSS for bash" || return 1
     [ "$used" -lt $((10 * rss)) ] || fail "10 bash processes took $used kB, not less than 10 x one's VmRSS ($rss kB): nothing shared"
 }
 
-check ls-l ls_l
-check cp-a cp_a
-check sort sort_
-check date date_
-check ps-aux ps_aux
-check pstree-p pstree_p
-wait "$DEMO" 2>/dev/null
-check ps-eLf ps_eLf
-check top-b-n1 top_b
-check free free_
-check uptime uptime_
-check strace-f-process strace_f
-check strace-c strace_c
-check memory-10-bash mem_bash
-rm -rf "$T"
