@@ -1,3 +1,4 @@
+#!/bin/bash
 # tests/debian/run.sh: the Debian test suite, run on pikern by Debian's
 # bash as pid 1's child (init -- /bin/bash /debtest/run.sh), from the
 # test image tools/rootfs-debian-test.sh lays over the Debian initramfs.

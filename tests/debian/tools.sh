@@ -1,3 +1,4 @@
+#!/bin/bash
 # tests/debian/tools.sh: coreutils, procps, psmisc and strace from Debian,
 # run as a user runs them; each check parses what they print and says
 # what it expected on failure. Sourced by tests/debian/run.sh (ok, not_ok,
@@ -230,7 +231,7 @@ mem_bash() {
         [ -r "/proc/$p/smaps_rollup" ] || { pss=; break; }
         pss=$((pss + $(awk '$1 == "Pss:" { print $2 }' "/proc/$p/smaps_rollup")))
     done
-    for i in $(seq 10); do echo >&7; done
+    for p in "${pids[@]}"; do echo >&7; done
     wait "${pids[@]}"
     exec 7>&-
     local used=$((before - after))

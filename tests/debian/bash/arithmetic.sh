@@ -1,3 +1,4 @@
+#!/bin/bash
 # Arithmetic: operators, bases, 64-bit wrap, let, errors.
 echo $(( 7 / 2 )) $(( -7 / 2 )) $(( -7 % 3 )) $(( 2 ** 10 ))
 echo $(( 16#ff )) $(( 2#1010 )) $(( 0x10 )) $(( 010 )) $(( 36#z ))

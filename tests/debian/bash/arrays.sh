@@ -1,3 +1,4 @@
+#!/bin/bash
 # Indexed and associative arrays: assignment, slices, holes, quoting.
 a=(zero one "two words" three)
 echo "count ${#a[@]}, last ${a[-1]}, slice ${a[@]:1:2}"

@@ -1,3 +1,4 @@
+#!/bin/bash
 # Command substitution: nesting, newlines, exit status, $(< file).
 echo "outer $(echo "inner $(echo deepest)")"
 v=$(printf 'a\nb\n\n\n')

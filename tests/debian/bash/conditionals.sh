@@ -1,3 +1,4 @@
+#!/bin/bash
 # [[ ]]: patterns, regular expressions, string and number tests, -v.
 s=pikern-0.21.tar.gz
 [[ $s == pikern-* ]] && echo "glob match"

@@ -1,3 +1,4 @@
+#!/bin/bash
 # Functions: locals, dynamic scope, recursion, return codes, namerefs.
 fact() { (( $1 <= 1 )) && { echo 1; return; }; echo $(( $1 * $(fact $(( $1 - 1 ))) )); }
 echo "10! = $(fact 10)"

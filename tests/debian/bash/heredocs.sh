@@ -1,3 +1,4 @@
+#!/bin/bash
 # Here-documents and here-strings.
 name=pikern
 cat <<EOF2

@@ -1,3 +1,4 @@
+#!/bin/bash
 # Job control in a script (set -m): jobs, stop and continue, %specs, each
 # job its own process group.
 set -m

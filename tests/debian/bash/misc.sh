@@ -1,3 +1,4 @@
+#!/bin/bash
 # Pipelines, PIPESTATUS, pipefail, brace expansion, globs, coproc, subshells.
 # extglob changes how a line parses: set before the line that uses it.
 shopt -s extglob

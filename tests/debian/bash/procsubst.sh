@@ -1,3 +1,4 @@
+#!/bin/bash
 # Process substitution both ways, and reading a loop from one.
 n=0
 while read -r line; do n=$((n + 1)); last=$line; done < <(printf 'a\nb\nc\n')

@@ -1,3 +1,4 @@
+#!/bin/bash
 # Parameter expansion on strings.
 s="Hello, pikern world"
 echo "${#s} ${s:7} ${s:7:6} ${s: -5}"

@@ -1,3 +1,4 @@
+#!/bin/bash
 # Traps: EXIT, a signal sent to this shell, ERR, RETURN, a subshell's own.
 trap 'echo "EXIT trap, status $?"' EXIT
 trap 'echo "got USR1"' USR1

@@ -1,3 +1,4 @@
+#!/bin/bash
 # wait -n: the first job to end, whichever it is; -p names its pid.
 (sleep 2; exit 3) & slow=$!
 (exit 5) & fast=$!
