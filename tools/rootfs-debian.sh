@@ -13,9 +13,9 @@
 #   3. documentation, manual pages, translations and glibc's iconv modules
 #      are dropped (nothing here reads them; the copyright files stay);
 #   4. the files in tools/rootfs-debian/ go on top (/etc/passwd, /etc/group,
-#      /etc/nsswitch.conf, /etc/inputrc, /etc/rc.debian ...), root's
-#      dotfiles are Debian's (base-files' dot.bashrc, dot.profile), and
-#      /bin/sh is bash;
+#      /etc/nsswitch.conf, /etc/inputrc, /etc/rc.debian ...), /etc/profile
+#      and root's dotfiles are Debian's (what base-files' postinst
+#      installs: profile, dot.bashrc, dot.profile), and /bin/sh is bash;
 #   5. pikern's own programs the Debian packages do not have (the seed's
 #      raspbian_fork and its C twins, tracedump, usertests, poweroff ...)
 #      are copied from the built-in initramfs tree, build/initramfs/bin:
@@ -89,8 +89,15 @@ for f in "$BUILTIN"/*; do
 done
 # Debian's /bin/sh is dash; bash, in its POSIX mode, does that job here.
 ln -sf bash "$tmp/usr/bin/sh"
+# The links update-alternatives makes when mawk and less are configured
+# (their postinst scripts, which dpkg-deb -x does not run).
+ln -sf mawk "$tmp/usr/bin/awk"
+ln -sf mawk "$tmp/usr/bin/nawk"
+ln -sf less "$tmp/usr/bin/pager"
 
 cp -R tools/rootfs-debian/. "$tmp/"
+# What base-files' postinst installs: /etc/profile, root's dotfiles.
+cp "$tmp/usr/share/base-files/profile" "$tmp/etc/profile"
 cp "$tmp/usr/share/base-files/dot.bashrc" "$tmp/root/.bashrc"
 cp "$tmp/usr/share/base-files/dot.profile" "$tmp/root/.profile"
 mkdir -p "$tmp/dev" "$tmp/proc" "$tmp/sys" "$tmp/run" "$tmp/tmp" "$tmp/var/tmp" "$tmp/home"

@@ -17,8 +17,9 @@ use core::sync::atomic::Ordering;
 #[allow(unused_imports)]
 use crate::{
     drivers::char::random::*, exec::*, exit::*, fork::*, fs::namespace::*, fs::select::*,
-    fs::syscalls::*, futex::*, mm::syscalls::*, printk::sys_syslog, reboot::*, sched::core::*,
-    signal::*, sys::*, time::hrtimer::*, time::itimer::*, time::posix_timers::*,
+    fs::syscalls::*, fs::xattr::*, futex::*, mm::fadvise::*, mm::syscalls::*, net::socket::*,
+    printk::sys_syslog, reboot::*, sched::core::*, signal::*, sys::*, time::hrtimer::*,
+    time::itimer::*, time::posix_timers::*,
 };
 
 /// Runs the system call described by `regs` and stores its result

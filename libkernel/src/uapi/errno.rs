@@ -80,6 +80,7 @@ macro_rules! errno_table {
             ELOOP = 40, "Too many levels of symbolic links";
             EOVERFLOW = 75, "Value too large for defined data type";
             EOPNOTSUPP = 95, "Operation not supported";
+            EAFNOSUPPORT = 97, "Address family not supported by protocol";
             ETIMEDOUT = 110, "Connection timed out";
         }
     };
