@@ -165,7 +165,8 @@ uptime_() {
 # strace -f writes "[pid N]" before a line only while it traces more than
 # one process; with -o each line starts with its pid, whoever is left. A
 # call another process's line interrupts is split into "<unfinished ...>"
-# and "<... NAME resumed>": strace_log joins the halves again.
+# and "<... NAME resumed>": strace_log joins the halves again (the
+# result then follows more spaces).
 strace_log() {
     awk '{
         if (match($0, / <unfinished \.\.\.>$/)) { pending[$1] = substr($0, 1, RSTART - 1); next }
@@ -178,7 +179,7 @@ strace_f() {
     strace -f -e trace=process -o "$T/strace" $BIN/raspbian_fork_c > /dev/null || fail "strace exited with $?" || return 1
     out=$(strace_log "$T/strace")
     read -r parent _ <<< "$out"
-    child=$(sed -nE "s/^$parent +clone\(.*\) = ([0-9]+)$/\1/p" <<< "$out")
+    child=$(sed -nE "s/^$parent +clone\(.*\) += ([0-9]+)$/\1/p" <<< "$out")
     [ -n "$child" ] || fail "strace -f: no 'clone(...) = PID' by $parent" "$out" || return 1
     local p
     for p in "$parent" "$child"; do
@@ -190,11 +191,11 @@ strace_f() {
     strace -f -e trace=process -o "$T/strace" bash -c "$BIN/raspbian_fork_c > /dev/null; exit 0" || fail "strace bash exited with $?" || return 1
     out=$(strace_log "$T/strace")
     read -r parent _ <<< "$out"
-    child=$(sed -nE "s/^$parent +clone\(.*\) = ([0-9]+)$/\1/p" <<< "$out" | head -1)
+    child=$(sed -nE "s/^$parent +clone\(.*\) += ([0-9]+)$/\1/p" <<< "$out" | head -1)
     [ -n "$child" ] || fail "strace -f bash: no 'clone(...) = PID' by bash ($parent)" "$out" || return 1
-    grep -Eq '^'"$child"' +execve\("'"$BIN"'/raspbian_fork_c", \["'"$BIN"'/raspbian_fork_c"\], .*\) = 0$' <<< "$out" \
+    grep -Eq '^'"$child"' +execve\("'"$BIN"'/raspbian_fork_c", \["'"$BIN"'/raspbian_fork_c"\], .*\) += 0$' <<< "$out" \
         || fail "strace -f bash: no execve by the child $child" "$out" || return 1
-    grep -Eq '^'"$parent"' +wait4\(-1, \[\{WIFEXITED\(s\) && WEXITSTATUS\(s\) == 0\}\], 0, NULL\) = '"$child"'$' <<< "$out" \
+    grep -Eq '^'"$parent"' +wait4\(-1, \[\{WIFEXITED\(s\) && WEXITSTATUS\(s\) == 0\}\], 0, NULL\) += '"$child"'$' <<< "$out" \
         || fail "strace -f bash: no wait4 by bash ($parent) reaping $child" "$out"
 }
 
