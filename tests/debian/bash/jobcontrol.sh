@@ -14,7 +14,9 @@ sleep 0.5
 jobs
 kill -CONT %sleep
 kill %1
-wait %1
+# By pid: the job may be reported done (and gone as %1) before this line;
+# its pid's status stays.
+wait $pid
 echo "killed job status $?"
 (exit 3) &
 wait %%
