@@ -322,6 +322,7 @@ lint: | deps
 	$(CARGO) clippy -p pikern --target $(TARGET) --release --features ktest --target-dir target/ktest -- -D warnings
 	$(CARGO) clippy -p pikern-rt -p pikern-user --target $(USER_TARGET) --release -- -D warnings
 	$(CARGO) clippy -p pikern-chainloader --target $(TARGET) --release --target-dir target/chainloader -- -D warnings
+	$(CARGO) clippy -p pikern-vdso --target $(TARGET) --release -- -D warnings
 
 clippy: lint
 

@@ -23,8 +23,14 @@
 # raspbian_thread, usertests, forkloop, faultinject, bench (make bench), fuzz
 # (the system-call fuzzer, user/fuzz.mk), tracedump (the binary trace over
 # the console, for trace.dat), notelf and the C programs
-# <name>_c (hello_c, raspbian_fork_c, raspbian_thread_c, jobctl_c,
-# threads_c); /etc/motd and /etc/rc (the boot script: init --
+# <name>_c (hello_c, raspbian_fork_c, raspbian_thread_c, jobctl_c, vdso_c,
+# threads_c); hello and auxv again as static-pie and dynamically linked
+# programs (<name>_spie_c, <name>_dyn_c; vdso_dyn_c too), the cross toolchain's loader and
+# C library where those look for them (/lib/ld-linux-aarch64.so.1,
+# /lib/aarch64-linux-gnu/libc.so.6), and the bad-input cases of
+# dynamic linking (dynbad_*_c: an interpreter that is missing, not ELF,
+# truncated, or the program itself; /lib/trunc/ holds truncated copies of
+# the loader and libc); /etc/motd and /etc/rc (the boot script: init --
 # /bin/sh /etc/rc); empty /dev and /proc (the kernel fills them); /tmp
 # (mode 1777, for the tests' scratch files). Programs are
 # installed with debug info stripped (the unstripped ELFs stay in target/
@@ -50,7 +56,9 @@ USER_RUST_OUT  := target/$(USER_TARGET)/release
 USER_RUST_BINS := sh echo cat ls sleep kill ps true false mkdir mount poweroff \
                   hello raspbian_fork raspbian_thread usertests forkloop faultinject \
                   bench fuzz tracedump
-USER_C_SRCS    := $(wildcard $(USER_DIR)/c/*.c)
+# auxv.c is built only as static-pie and dynamic (below): its static
+# build would add 700 KB to every boot and test nothing those two miss.
+USER_C_SRCS    := $(filter-out $(USER_DIR)/c/auxv.c,$(wildcard $(USER_DIR)/c/*.c))
 USER_C_BINS    := $(patsubst $(USER_DIR)/c/%.c,$(USER_BUILD)/%_c,$(USER_C_SRCS))
 
 .PHONY: user user-rust user-c user-tree user-hosttest
@@ -66,6 +74,41 @@ user-rust: | deps
 user-c: $(USER_C_BINS)
 
 $(USER_C_BINS): | deps
+
+# The same programs linked the other two ways glibc offers: static-pie
+# (ET_DYN without an interpreter) and dynamic (gcc's default: a PIE with
+# PT_INTERP /lib/ld-linux-aarch64.so.1, needing libc.so.6).
+USER_C_LINKED  := hello auxv
+USER_DYN_CFLAGS ?= -O2 -Wall -Wextra -Werror
+USER_C_SPIE    := $(patsubst %,$(USER_BUILD)/%_spie_c,$(USER_C_LINKED))
+# vdso.c dynamic too: the loader, not static glibc's start-up, finds the
+# vDSO there.
+USER_C_DYN     := $(patsubst %,$(USER_BUILD)/%_dyn_c,$(USER_C_LINKED) vdso)
+# Dynamic programs whose interpreter is bad, by PT_INTERP: missing
+# (ENOENT), not ELF (ELIBBAD), truncated (ELIBBAD), the program itself.
+USER_C_DYNBAD  := $(USER_BUILD)/dynbad_missing_c $(USER_BUILD)/dynbad_notelf_c \
+                  $(USER_BUILD)/dynbad_trunc_c $(USER_BUILD)/dynbad_self_c
+# Where the cross toolchain keeps the loader and libc it links against.
+USER_LIBDIR    ?= $(patsubst %/,%,$(dir $(shell $(USER_CC) -print-file-name=libc.so.6 2>/dev/null)))
+
+$(USER_C_SPIE) $(USER_C_DYN) $(USER_C_DYNBAD): | deps
+user-c: $(USER_C_SPIE) $(USER_C_DYN) $(USER_C_DYNBAD)
+
+$(USER_BUILD)/%_spie_c: $(USER_DIR)/c/%.c $(wildcard $(USER_DIR)/c/*.h)
+	@mkdir -p $(@D)
+	$(USER_CC) -static-pie $(USER_DYN_CFLAGS) -o $@ $<
+
+$(USER_BUILD)/%_dyn_c: $(USER_DIR)/c/%.c $(wildcard $(USER_DIR)/c/*.h)
+	@mkdir -p $(@D)
+	$(USER_CC) $(USER_DYN_CFLAGS) -o $@ $<
+
+$(USER_BUILD)/dynbad_missing_c: USER_INTERP := /lib/ld-missing.so.1
+$(USER_BUILD)/dynbad_notelf_c: USER_INTERP := /bin/notelf
+$(USER_BUILD)/dynbad_trunc_c: USER_INTERP := /lib/trunc/ld-linux-aarch64.so.1
+$(USER_BUILD)/dynbad_self_c: USER_INTERP := /bin/dynbad_self_c
+$(USER_C_DYNBAD): $(USER_DIR)/c/hello.c
+	@mkdir -p $(@D)
+	$(USER_CC) $(USER_DYN_CFLAGS) -Wl,--dynamic-linker=$(USER_INTERP) -o $@ $<
 
 $(USER_BUILD)/%_c: $(USER_DIR)/c/%.c $(wildcard $(USER_DIR)/c/*.h)
 	@mkdir -p $(@D)
@@ -85,6 +128,15 @@ user-tree: user-rust user-c
 	$(foreach p,$(USER_RUST_BINS),$(USER_OBJCOPY) --strip-debug $(USER_RUST_OUT)/$(p) $(INITRAMFS_DIR)/bin/$(p) &&) true
 	cp $(INITRAMFS_DIR)/bin/poweroff $(INITRAMFS_DIR)/bin/reboot
 	$(if $(USER_C_BINS),cp $(USER_C_BINS) $(INITRAMFS_DIR)/bin/)
+	cp $(USER_C_SPIE) $(USER_C_DYN) $(USER_C_DYNBAD) $(INITRAMFS_DIR)/bin/
+	mkdir -p $(INITRAMFS_DIR)/lib/aarch64-linux-gnu $(INITRAMFS_DIR)/lib/trunc
+	$(USER_OBJCOPY) --strip-unneeded $(USER_LIBDIR)/ld-linux-aarch64.so.1 \
+		$(INITRAMFS_DIR)/lib/ld-linux-aarch64.so.1
+	$(USER_OBJCOPY) --strip-unneeded $(USER_LIBDIR)/libc.so.6 \
+		$(INITRAMFS_DIR)/lib/aarch64-linux-gnu/libc.so.6
+	head -c 8192 $(INITRAMFS_DIR)/lib/ld-linux-aarch64.so.1 >$(INITRAMFS_DIR)/lib/trunc/ld-linux-aarch64.so.1
+	head -c 65536 $(INITRAMFS_DIR)/lib/aarch64-linux-gnu/libc.so.6 >$(INITRAMFS_DIR)/lib/trunc/libc.so.6
+	chmod 755 $(INITRAMFS_DIR)/lib/*.so.* $(INITRAMFS_DIR)/lib/*/*.so.*
 	cp -R $(USER_DIR)/rootfs/. $(INITRAMFS_DIR)/
 	chmod 755 $(INITRAMFS_DIR)/init $(INITRAMFS_DIR)/bin/*
 	chmod 644 $(INITRAMFS_DIR)/etc/motd

@@ -1,26 +1,28 @@
-//! Running a program (Linux's `fs/exec.c`): `execve` reads a static ELF
-//! from the VFS, builds a new address space with its `PT_LOAD` segments and
-//! a stack holding argv, envp and the auxiliary vector, and replaces the
-//! caller's address space with it. A bad file leaves the caller untouched
-//! with Linux's error (`ENOENT`, `ENOEXEC`, `E2BIG`, `ENOMEM`, `EACCES`).
+//! Running a program (Linux's `fs/exec.c` and `fs/binfmt_elf.c`):
+//! `execve` reads an ELF file from the VFS, and for a dynamically linked
+//! one the program interpreter its `PT_INTERP` names (`ld-linux-aarch64.so.1`),
+//! builds a new address space with both images' `PT_LOAD` segments (the
+//! program at its randomised `ET_DYN` base, the interpreter where the
+//! mmap area has room) and a stack holding argv, envp and the auxiliary
+//! vector, and replaces the caller's address space with it. The new
+//! program starts at the interpreter's entry, if it has one. Every check
+//! comes before the point of no return, so a bad file (or interpreter)
+//! leaves the caller untouched with Linux's error (`ENOENT`, `ENOEXEC`,
+//! `ELIBBAD`, `E2BIG`, `ENOMEM`, `EACCES`).
 
 use crate::arch::exception::PtRegs;
 use crate::errno::SysResult;
 use crate::errno::*;
 use crate::fs::{self, InodeKind};
 use crate::mm::uaccess::{copy_strings, strncpy_from_user};
-use crate::mm::vm::{MmStruct, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_MAX, STACK_TOP};
+use crate::mm::vm::{MmStruct, PROT_READ, PROT_WRITE, STACK_MAX, STACK_TOP};
 use crate::mm::PAGE_SIZE;
 use crate::task::{self, Pid, Task, PF_FORKNOEXEC, PF_KTHREAD};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
-use libkernel::arch::aarch64::memory::SIGTRAMP_BASE;
-use libkernel::exec::{elf, script, user_stack};
+use libkernel::exec::{elf, layout, script, user_stack};
 use libkernel::uapi;
-
-/// Largest executable file read into memory.
-const MAX_EXEC_FILE: usize = 64 << 20;
 
 /// What a successful exec produced: where user space starts.
 pub struct ExecStart {
@@ -81,24 +83,45 @@ fn exe_path(cwd: &str, path: &[u8]) -> alloc::string::String {
         .unwrap_or_default()
 }
 
-/// Reads the executable file at `path` (relative to `cwd`) whole.
-fn read_exec_file(cwd: &str, path: &[u8]) -> Result<Vec<u8>, Errno> {
-    let inode = fs::lookup_path(cwd, path)?;
-    let data: Vec<u8> = match &inode.kind {
-        InodeKind::File(d) => {
-            let d = d.lock();
-            if d.len() > MAX_EXEC_FILE {
-                return Err(ENOMEM);
-            }
-            d.clone()
+/// An executable opened for `execve` (Linux's `open_exec`): read
+/// through the page cache, its pages mapped from there.
+struct ExecFile {
+    file: Arc<fs::File>,
+    len: u64,
+}
+
+impl ExecFile {
+    /// Opens `path` (relative to `cwd`): a regular file with an execute
+    /// bit, else `EACCES`.
+    fn open(cwd: &str, path: &[u8]) -> Result<ExecFile, Errno> {
+        let file = fs::open(cwd, path, uapi::O_RDONLY, 0)?;
+        let len = match &file.inode.kind {
+            InodeKind::File(d) => d.lock().len() as u64,
+            _ => return Err(EACCES),
+        };
+        if file.inode.mode() & 0o111 == 0 {
+            return Err(EACCES);
         }
-        InodeKind::Dir(_) | InodeKind::PseudoDir(_) => return Err(EACCES),
-        _ => return Err(EACCES),
-    };
-    if inode.mode() & 0o111 == 0 {
-        return Err(EACCES);
+        Ok(ExecFile { file, len })
     }
-    Ok(data)
+
+    /// The file's first bytes (Linux's `bprm->buf`), for the `#!` check.
+    fn head(&self) -> Result<Vec<u8>, Errno> {
+        let mut buf = alloc::vec![0u8; script::BINPRM_BUF_SIZE.min(self.len as usize)];
+        let n = self.file.read_at(&mut buf, 0)?;
+        buf.truncate(n);
+        Ok(buf)
+    }
+}
+
+impl elf::ElfFile for ExecFile {
+    fn file_len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_exact_at(&self, off: u64, buf: &mut [u8]) -> bool {
+        self.file.read_at(buf, off) == Ok(buf.len())
+    }
 }
 
 /// Loads `path` into a new address space for the current task and
@@ -113,47 +136,62 @@ fn read_exec_file(cwd: &str, path: &[u8]) -> Result<Vec<u8>, Errno> {
 pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<ExecStart, ExecError> {
     let me = task::current();
     let cwd = me.cwd.lock().clone();
-    let mut data = read_exec_file(&cwd, path)?;
+    let mut file = ExecFile::open(&cwd, path)?;
     // The file whose code runs: the interpreter, for a script.
     let mut exe: Vec<u8> = Vec::from(path);
     let mut script_argv: Option<Vec<Vec<u8>>> = None;
     let mut depth = 0;
-    while let Some(line) = script::parse(&data) {
+    loop {
+        let head = file.head()?;
+        let Some(line) = script::parse(&head) else {
+            break;
+        };
         depth += 1;
         if depth > script::BINPRM_MAX_RECURSION {
             return Err(ELOOP.into());
         }
         let sb = line.map_err(Errno)?;
         let interp = Vec::from(sb.interp);
-        let file = script_argv.as_ref().map_or(path, |a| a[0].as_slice());
-        let next = script::interp_argv(&sb, file, script_argv.as_deref().unwrap_or(argv));
-        data = read_exec_file(&cwd, &interp)?;
+        let script_path = script_argv.as_ref().map_or(path, |a| a[0].as_slice());
+        let next = script::interp_argv(&sb, script_path, script_argv.as_deref().unwrap_or(argv));
+        file = ExecFile::open(&cwd, &interp)?;
         exe = interp;
         script_argv = Some(next);
     }
     let argv = script_argv.as_deref().unwrap_or(argv);
-    let mut img = elf::parse_exec(&data).map_err(ExecError::Elf)?;
-    // Address-space layout randomisation of a static-pie image, unless
-    // the command line says `norandmaps` (Linux's switch).
-    if !crate::cmdline::get().has("norandmaps") {
-        img.randomize(crate::drivers::char::random::get_random_u64());
-    }
+    let mut img = elf::parse_exec(&file).map_err(ExecError::Elf)?;
+    // The program interpreter, opened relative to the cwd as Linux's
+    // `open_exec` does (`ENOENT` when it is missing).
+    let mut interp = match &img.interp {
+        Some(name) => {
+            let interp_file = ExecFile::open(&cwd, name)?;
+            let image = elf::parse_interp(&interp_file).map_err(ExecError::Elf)?;
+            Some((image, interp_file))
+        }
+        None => None,
+    };
+    // Address-space layout randomisation, unless the command line says
+    // `norandmaps` (Linux's switch).
+    let rnd = if crate::cmdline::get().has("norandmaps") {
+        layout::LayoutRandom::default()
+    } else {
+        use crate::drivers::char::random::get_random_u64;
+        img.randomize(get_random_u64());
+        layout::LayoutRandom {
+            stack: get_random_u64(),
+            mmap: get_random_u64(),
+            brk: get_random_u64(),
+        }
+    };
     let mm = MmStruct::new()?;
     {
         let mut inner = mm.inner.lock();
-        for m in img.mappings() {
-            MmStruct::add_vma(&mut inner, m.start, m.end, m.prot)?;
-        }
+        inner.mmap_base = layout::mmap_base(rnd.mmap);
         let stack_start = STACK_TOP - STACK_MAX;
         MmStruct::add_vma(&mut inner, stack_start, STACK_TOP, PROT_READ | PROT_WRITE)?;
-        MmStruct::add_vma(
-            &mut inner,
-            SIGTRAMP_BASE,
-            SIGTRAMP_BASE + PAGE_SIZE as u64,
-            PROT_READ | PROT_EXEC,
-        )?;
-        inner.start_brk = img.brk_start;
-        inner.brk = img.brk_start;
+        let brk = layout::randomize_brk(img.brk_start, rnd.brk);
+        inner.start_brk = brk;
+        inner.brk = brk;
         inner.exe_path = exe_path(&cwd, &exe);
         for a in argv {
             if inner.cmdline.len() + a.len() + 1 > PAGE_SIZE {
@@ -163,49 +201,46 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
             inner.cmdline.push(0);
         }
     }
-    mm.map_shared_page(
-        SIGTRAMP_BASE,
-        crate::arch::signal::sigtramp_page()?,
-        PROT_READ | PROT_EXEC,
-    )?;
-    // Copy the file-backed part of every segment; the rest is zero-filled
-    // on first touch.
-    for m in img.mappings() {
-        let mut va = m.start;
-        while va < m.end {
-            let mut page = [0u8; PAGE_SIZE];
-            let mut any = false;
-            for s in &img.segments {
-                let file_end = s.vaddr + s.filesz;
-                let lo = va.max(s.vaddr);
-                let hi = (va + PAGE_SIZE as u64).min(file_end);
-                if lo < hi {
-                    let off = (s.offset + (lo - s.vaddr)) as usize;
-                    let n = (hi - lo) as usize;
-                    page[(lo - va) as usize..(lo - va) as usize + n]
-                        .copy_from_slice(&data[off..off + n]);
-                    any = true;
-                }
+    let vdso_base = crate::vdso::arch_setup_additional_pages(&mm)?;
+    elf_map(&mm, &img, &file)?;
+    // The interpreter goes where the mmap area has room for all of it
+    // (`load_elf_interp`: `total_mapping_size`, no `MAP_FIXED`), so its
+    // place is as random as the mmap base. An `ET_EXEC` one stays where
+    // its addresses say (and fails if the program is there).
+    let interp_base = match &mut interp {
+        Some((image, interp_file)) => {
+            if image.kind == elf::ExecKind::Dyn {
+                let inner = mm.inner.lock();
+                let at = MmStruct::find_free(&inner, image.total_mapping_size());
+                drop(inner);
+                let at = at.ok_or(ENOMEM)?;
+                image.relocate(at.wrapping_sub(image.start()) as i64);
             }
-            if any {
-                mm.populate(va, &page, m.prot)?;
-            }
-            va += PAGE_SIZE as u64;
+            elf_map(&mm, image, interp_file)?;
+            image.load_bias
         }
-    }
+        None => 0,
+    };
     let argv_refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
     let envp_refs: Vec<&[u8]> = envp.iter().map(|a| a.as_slice()).collect();
     let mut random = [0u8; 16];
     random[..8].copy_from_slice(&crate::drivers::char::random::get_random_u64().to_le_bytes());
     random[8..].copy_from_slice(&crate::drivers::char::random::get_random_u64().to_le_bytes());
+    let (hwcap, hwcap2) = crate::arch::cpu::elf_hwcaps();
     let auxv = user_stack::exec_auxv(
         &img,
-        uapi::HWCAP_FP | uapi::HWCAP_ASIMD,
-        0,
-        user_stack::Ids::default(),
+        &user_stack::AuxInfo {
+            interp_base,
+            sysinfo_ehdr: vdso_base,
+            hwcap,
+            hwcap2,
+            minsigstksz: libkernel::arch::aarch64::signal::SIGNAL_MINSIGSTKSZ as u64,
+            ids: user_stack::Ids::default(),
+            secure: false,
+        },
     );
     let stack = user_stack::build_stack(
-        STACK_TOP,
+        layout::stack_top(rnd.stack),
         &user_stack::ExecArgs {
             argv: &argv_refs,
             envp: &envp_refs,
@@ -217,6 +252,7 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
         &user_stack::StackLimits::default(),
     )
     .map_err(|_| E2BIG)?;
+    let entry = interp.as_ref().map_or(img.entry, |(image, _)| image.entry);
 
     // The other threads go, and this one takes the process's pid.
     let old_pid = de_thread(&me)?;
@@ -253,9 +289,82 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
     crate::fork::vfork_release(&me);
     crate::trace::events::sched_process_exec(path, me.pid(), old_pid);
     Ok(ExecStart {
-        pc: img.entry,
+        pc: entry,
         sp: stack.sp,
     })
+}
+
+/// Maps the `PT_LOAD` segments of `img`, from `file`, into `mm` (Linux's
+/// `elf_map` for each segment, then `padzero` and `set_brk`'s zero fill):
+/// an area per run of pages with the segment's permissions. Whole pages of
+/// file bytes are the page cache's own pages, mapped private
+/// (copy-on-write), so a library's text is one set of pages for every
+/// process. A page that is only partly the file's (the end of `.data`,
+/// where `.bss` starts: Linux's `padzero`) or that two segments share is a
+/// private copy; the rest of `p_memsz` is zero-filled on first touch.
+fn elf_map(mm: &MmStruct, img: &elf::ExecImage, file: &ExecFile) -> Result<(), Errno> {
+    const PG: u64 = PAGE_SIZE as u64;
+    let flags = uapi::MAP_PRIVATE | uapi::MAP_FIXED;
+    for m in img.mappings() {
+        let mut segs = img
+            .segments
+            .iter()
+            .filter(|s| s.page_start() < m.end && m.start < s.page_end());
+        let only = match (segs.next(), segs.next()) {
+            (Some(s), None) => Some(s),
+            _ => None,
+        };
+        let mut va = m.start;
+        if let Some(s) = only.filter(|s| s.filesz > 0) {
+            let file_pages_end = ((s.vaddr + s.filesz) & !(PG - 1)).min(m.end);
+            if file_pages_end > m.start {
+                // `p_vaddr` and `p_offset` agree modulo the page size.
+                let pgoff = (s.offset - s.vaddr % PG + (m.start - s.page_start())) / PG;
+                mm.mmap_region(
+                    m.start,
+                    file_pages_end - m.start,
+                    m.prot,
+                    flags,
+                    Some(file.file.clone()),
+                    pgoff,
+                )?;
+                va = file_pages_end;
+            }
+        }
+        if va == m.end {
+            continue;
+        }
+        mm.mmap_region(va, m.end - va, m.prot, flags, None, 0)?;
+        // The pages left that hold file bytes: copies.
+        let copy_end = img
+            .segments
+            .iter()
+            .map(|s| (s.vaddr + s.filesz).next_multiple_of(PG))
+            .max()
+            .unwrap_or(0)
+            .min(m.end);
+        while va < copy_end {
+            let mut page = [0u8; PAGE_SIZE];
+            let mut any = false;
+            for s in &img.segments {
+                let lo = va.max(s.vaddr);
+                let hi = (va + PG).min(s.vaddr + s.filesz);
+                if lo < hi {
+                    let at = (lo - va) as usize;
+                    let dst = &mut page[at..at + (hi - lo) as usize];
+                    if !elf::ElfFile::read_exact_at(file, s.offset + (lo - s.vaddr), dst) {
+                        return Err(EIO);
+                    }
+                    any = true;
+                }
+            }
+            if any {
+                mm.populate(va, &page, m.prot)?;
+            }
+            va += PG;
+        }
+    }
+    Ok(())
 }
 
 /// Makes the calling thread the process's only one before it runs a new

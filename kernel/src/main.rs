@@ -63,6 +63,7 @@ pub mod time;
 pub mod timer;
 pub mod trace;
 pub mod tty;
+pub mod vdso;
 pub mod watchdog;
 pub mod workqueue;
 
@@ -97,6 +98,7 @@ pub extern "C" fn kernel_main(dtb_addr: usize) -> ! {
     cmdline::init(dt);
     lockdep::init();
     let ram = mm::init(board, dt);
+    vdso::vdso_init();
     sched::core::init_idle(0);
     fork::fork_init();
     trace::init();

@@ -38,3 +38,4 @@ pub mod trace;
 pub mod trace_dump;
 pub mod tty;
 pub mod uapi;
+pub mod vdso;

@@ -92,6 +92,12 @@ pub const EXPECTED: &[Expected] = &[
         Target::None,
     ),
     e(
+        "clock_gettime_vdso",
+        "  ... through the vDSO",
+        "47",
+        Target::AtMost(100),
+    ),
+    e(
         "fork_exit_wait",
         "fork + exit + wait",
         "99,193",
@@ -131,6 +137,18 @@ pub const EXPECTED: &[Expected] = &[
         "fork_execve_exit_wait",
         "fork + execve(/bin/true) + exit + wait",
         "226,905",
+        Target::None,
+    ),
+    e(
+        "exec_static_hello",
+        "fork + execve(glibc hello, static) + exit + wait",
+        "",
+        Target::None,
+    ),
+    e(
+        "exec_dynamic_hello",
+        "  ... dynamically linked (ld.so, libc.so.6)",
+        "",
         Target::None,
     ),
     e(

@@ -1,10 +1,12 @@
 /*
  * hello.c: a stock C program, built with the distribution's glibc as a
- * static aarch64 executable (aarch64-linux-gnu-gcc -static -O2). It proves
+ * static aarch64 executable (aarch64-linux-gnu-gcc -static -O2; hello_c),
+ * as a static-pie (hello_spie_c) and dynamically linked (hello_dyn_c), all
+ * three with the same output. It proves
  * the kernel runs ordinary Linux binaries: glibc's start-up (brk, TLS in
  * TPIDR_EL0, auxv, set_tid_address, ...), stdio and malloc.
  *
- * Output: "hello from C (glibc static): pid N, malloc ok", exit status 0;
+ * Output: "hello from C (glibc): pid N, malloc ok", exit status 0;
  * on a malloc failure it says so on stderr and exits 1.
  */
 #include <stdio.h>
@@ -30,6 +32,6 @@ int main(void)
 		}
 	}
 	free(p);
-	printf("hello from C (glibc static): pid %d, malloc ok\n", (int)getpid());
+	printf("hello from C (glibc): pid %d, malloc ok\n", (int)getpid());
 	return 0;
 }

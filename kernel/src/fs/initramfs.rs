@@ -7,7 +7,6 @@
 
 use super::{ramfs, Inode, InodeKind};
 use alloc::string::String;
-use alloc::vec::Vec;
 use libkernel::fs::initramfs::Initramfs;
 use libkernel::uapi;
 
@@ -51,7 +50,7 @@ pub fn unpack(what: &str, image: &[u8]) {
             )
         } else if e.is_file() {
             files += 1;
-            ramfs::install(&path, ramfs::new_file(e.permissions(), Vec::from(e.data)))
+            ramfs::new_file(e.permissions(), e.data).and_then(|f| ramfs::install(&path, f))
         } else {
             Ok(()) // device nodes come from devfs
         };

@@ -22,6 +22,7 @@ pub mod syscalls;
 pub mod xattr;
 
 use crate::errno::*;
+use crate::mm::filemap::AddressSpace;
 use crate::sync::IrqSpinLock;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -117,8 +118,8 @@ pub trait DirOps: Send + Sync {
 pub enum InodeKind {
     /// A ramfs directory.
     Dir(IrqSpinLock<BTreeMap<String, Arc<Inode>>>),
-    /// A ramfs regular file.
-    File(IrqSpinLock<Vec<u8>>),
+    /// A ramfs regular file: its data in the page cache.
+    File(IrqSpinLock<AddressSpace>),
     /// A symbolic link.
     Symlink(String),
     /// A device or pseudo file with its own operations.
@@ -635,9 +636,8 @@ impl File {
         match &self.inode.kind {
             InodeKind::File(d) => {
                 let d = d.lock();
-                let start = usize::try_from(off).unwrap_or(usize::MAX).min(d.len());
-                let n = buf.len().min(d.len() - start);
-                buf[..n].copy_from_slice(&d[start..start + n]);
+                let n = d.read_at(off, buf);
+                drop(d);
                 Ok(n)
             }
             InodeKind::Special(ops) => ops.read_file(&self.inode, off, buf, self.flags()),
@@ -684,25 +684,17 @@ impl File {
                 if end > ramfs::MAX_FILE_SIZE {
                     return Err(Errno(uapi::EFBIG));
                 }
-                if d.len() < end {
-                    let grow = end - d.len();
-                    // File data lives in the kernel heap: leave the
-                    // kernel's reserve alone (tmpfs would say ENOSPC at
-                    // its size limit).
-                    if !crate::mm::page_alloc::user_may_take(grow.div_ceil(crate::mm::PAGE_SIZE)) {
-                        return Err(Errno(uapi::ENOSPC));
-                    }
-                    // No room for the grown file in the heap: the
-                    // filesystem is full, as far as the writer can tell.
-                    d.try_reserve(grow).map_err(|_| Errno(uapi::ENOSPC))?;
-                    d.resize(end, 0);
-                }
-                d[start..end].copy_from_slice(buf);
+                // File pages are user memory: leave the kernel's reserve
+                // alone, and a write that gets no page finds the file
+                // system full (tmpfs says ENOSPC at its size limit).
+                let n = d
+                    .write_at(start as u64, buf)
+                    .map_err(|_| Errno(uapi::ENOSPC))?;
                 drop(d);
-                if !buf.is_empty() {
+                if n != 0 {
                     self.inode.touch_mtime();
                 }
-                Ok((buf.len(), end as u64))
+                Ok((n, (start + n) as u64))
             }
             InodeKind::Special(ops) => {
                 let n = ops.write_file(&self.inode, off, buf, self.flags())?;
@@ -907,7 +899,9 @@ pub fn open(cwd: &str, path: &[u8], flags: u32, mode: u32) -> Result<Arc<File>, 
     if flags & uapi::O_TRUNC != 0 && flags & 3 != uapi::O_RDONLY {
         match &inode.kind {
             InodeKind::File(d) => {
-                *d.lock() = Vec::new();
+                let mut d = d.lock();
+                d.truncate(0);
+                drop(d);
                 inode.touch_mtime();
             }
             InodeKind::Special(ops) => ops.truncate(),

@@ -525,7 +525,7 @@ fn usage(root: &Arc<Inode>, pages: &mut u64, inodes: &mut u64) {
                 InodeKind::Dir(_) => todo.push(c),
                 InodeKind::File(f) => {
                     *inodes += 1;
-                    *pages += (f.lock().len() as u64).div_ceil(crate::mm::PAGE_SIZE as u64);
+                    *pages += f.lock().nrpages() as u64;
                 }
                 _ => *inodes += 1,
             }
@@ -617,21 +617,4 @@ pub fn sys_umount2(name: u64, flags: u32) -> SysResult {
     let path = crate::mm::uaccess::strncpy_from_user(name, uapi::PATH_MAX)?;
     do_umount(&current_cwd(), &path, flags)?;
     Ok(0)
-}
-
-/// Pages the files of the RAM file systems hold (rootfs, tmpfs,
-/// devtmpfs): `/proc/meminfo`'s `Shmem` and `Cached`.
-pub fn shmem_pages() -> u64 {
-    root_mount();
-    let mounts: Vec<Arc<Mount>> = MOUNTS.lock().clone();
-    let mut seen: Vec<&Arc<SuperBlock>> = Vec::new();
-    let mut pages = 0;
-    for m in &mounts {
-        if m.sb.limits.is_some() && !seen.iter().any(|s| Arc::ptr_eq(s, &m.sb)) {
-            seen.push(&m.sb);
-            let mut inodes = 0;
-            usage(&m.sb.root, &mut pages, &mut inodes);
-        }
-    }
-    pages
 }

@@ -1,5 +1,5 @@
 //! `/proc` (Linux's `fs/proc/`): a computed directory with one directory
-//! per task holding `stat` and `status` in Linux's formats, plus
+//! per task holding `stat`, `status`, `maps` and `smaps_rollup` in Linux's formats, plus
 //! `meminfo`, `uptime`, `cpuinfo`, `cmdline`, the `self` link, the fault-injection
 //! knobs (`fail_alloc`, `PID/make-it-fail`) and, when booted with `bench`,
 //! `bench` (the in-kernel micro-benchmarks). `ps` reads these,
@@ -236,6 +236,8 @@ impl DirOps for PidDir {
             "status" => Some(gen(status, Some(pid))),
             "cmdline" => Some(gen(cmdline, Some(pid))),
             "mounts" => Some(gen(|_| super::namespace::proc_mounts(), Some(pid))),
+            "maps" => Some(gen(maps, Some(pid))),
+            "smaps_rollup" => Some(gen(smaps_rollup, Some(pid))),
             // The program the process runs (`proc_exe_link`): busybox
             // runs its applets again through it.
             "exe" => {
@@ -267,6 +269,8 @@ impl DirOps for PidDir {
             "cmdline",
             "comm",
             "mounts",
+            "maps",
+            "smaps_rollup",
             "make-it-fail",
         ]
         .iter()
@@ -387,6 +391,30 @@ fn state_name(c: char) -> &'static str {
 }
 
 /// `/proc/<pid>/status`: Linux's `Key:\tvalue` lines.
+/// `/proc/PID/maps`: one line per area (`show_map_vma`); empty for a
+/// task without an address space (a kernel thread).
+fn maps(t: Option<&Arc<Task>>) -> String {
+    let mut s = String::new();
+    let mm = t.and_then(|t| t.mm.lock().clone());
+    if let Some(mm) = mm {
+        for e in mm.maps() {
+            libkernel::mm::maps::show_map(&mut s, &e);
+        }
+    }
+    s
+}
+
+/// `/proc/PID/smaps_rollup`: the page sums over all areas
+/// (`show_smaps_rollup`); empty without an address space, as Linux's.
+fn smaps_rollup(t: Option<&Arc<Task>>) -> String {
+    let mut s = String::new();
+    let mm = t.and_then(|t| t.mm.lock().clone());
+    if let Some((start, end, stats)) = mm.and_then(|mm| mm.smaps_rollup()) {
+        libkernel::mm::maps::show_smaps_rollup(&mut s, start, end, &stats);
+    }
+    s
+}
+
 fn status(t: Option<&Arc<Task>>) -> String {
     let Some(t) = t else { return String::new() };
     let mm = t.mm.lock().clone();
@@ -460,8 +488,11 @@ fn slabinfo(_: Option<&Arc<Task>>) -> String {
 /// counters the leak checks compare.
 fn meminfo(_: Option<&Arc<Task>>) -> String {
     let c = crate::ps::counters();
-    let file_kb = super::namespace::shmem_pages() * 4;
-    let anon_kb = crate::mm::page_alloc::USER_PAGES.load(Ordering::Relaxed) * 4;
+    // Every user page is either anonymous or a page-cache page (Linux's
+    // NR_ANON_MAPPED and NR_FILE_PAGES, here all shmem).
+    let file_kb = crate::mm::filemap::NR_FILE_PAGES.load(Ordering::Relaxed) * 4;
+    let user_kb = crate::mm::page_alloc::USER_PAGES.load(Ordering::Relaxed) * 4;
+    let anon_kb = user_kb.saturating_sub(file_kb);
     let mut s = String::new();
     for (name, kb) in [
         (
@@ -471,7 +502,7 @@ fn meminfo(_: Option<&Arc<Task>>) -> String {
         ("MemFree", c.free_pages * 4),
         ("MemAvailable", c.free_pages * 4),
         ("Buffers", 0),
-        ("Cached", file_kb as usize),
+        ("Cached", file_kb),
         ("SwapCached", 0),
         ("SwapTotal", 0),
         ("SwapFree", 0),
@@ -479,14 +510,14 @@ fn meminfo(_: Option<&Arc<Task>>) -> String {
         ("Writeback", 0),
         ("AnonPages", anon_kb),
         ("Mapped", 0),
-        ("Shmem", file_kb as usize),
+        ("Shmem", file_kb),
         ("Slab", c.heap_bytes / 1024),
         ("KernelStack", c.stacks * 16),
         (
             "PageTables",
             crate::mm::vm::PT_PAGES.load(Ordering::Relaxed) * 4,
         ),
-        ("UserPages", anon_kb),
+        ("UserPages", user_kb),
     ] {
         let _ = writeln!(s, "{:<16}{kb:8} kB", alloc::format!("{name}:"));
     }

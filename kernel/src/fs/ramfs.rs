@@ -1,13 +1,14 @@
 //! The RAM filesystem behind `/`: directories are maps of names to inodes,
-//! files are byte vectors. Everything lives in the kernel heap.
+//! files hold their data in the page cache (`mm::filemap`), directories
+//! live in the kernel heap.
 
 use super::{root, Inode, InodeKind};
 use crate::errno::*;
+use crate::mm::filemap::AddressSpace;
 use crate::sync::IrqSpinLock;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 use libkernel::uapi;
 
 /// Largest file (a bound on what a user `write` can make the kernel hold).
@@ -62,12 +63,14 @@ pub fn new_dir(mode: u32) -> Arc<Inode> {
     )
 }
 
-/// A new regular file inode holding `data`.
-pub fn new_file(mode: u32, data: Vec<u8>) -> Arc<Inode> {
-    Inode::new(
+/// A new regular file inode holding `data` in the page cache; `ENOSPC`
+/// if its pages cannot be had.
+pub fn new_file(mode: u32, data: &[u8]) -> Result<Arc<Inode>, Errno> {
+    let mapping = AddressSpace::from_bytes(data).map_err(|_| ENOSPC)?;
+    Ok(Inode::new(
         uapi::S_IFREG | (mode & 0o7777),
-        InodeKind::File(IrqSpinLock::new(data)),
-    )
+        InodeKind::File(IrqSpinLock::new(mapping)),
+    ))
 }
 
 /// Creates an empty regular file at `path` (relative to `cwd`).
@@ -79,7 +82,7 @@ pub fn create(cwd: &str, path: &[u8], mode: u32) -> Result<Arc<Inode>, Errno> {
         alloc::format!("{}/{}", cwd.trim_end_matches('/'), text)
     };
     let (parent, name) = parent_of(&full)?;
-    let f = new_file(mode, Vec::new());
+    let f = new_file(mode, &[])?;
     link(&parent, &name, f.clone())?;
     Ok(f)
 }

@@ -757,17 +757,8 @@ fn do_truncate(inode: &Inode, len: i64) -> Result<(), Errno> {
         return Err(Errno(uapi::EFBIG));
     }
     let mut d = d.lock();
-    if len > d.len() {
-        let grow = len - d.len();
-        if !crate::mm::page_alloc::user_may_take(grow.div_ceil(crate::mm::PAGE_SIZE)) {
-            return Err(Errno(uapi::ENOSPC));
-        }
-        d.try_reserve(grow).map_err(|_| Errno(uapi::ENOSPC))?;
-        d.resize(len, 0);
-    } else {
-        d.truncate(len);
-        d.shrink_to_fit();
-    }
+    // Growing makes a hole, which takes no pages until written (tmpfs).
+    d.truncate(len as u64);
     drop(d);
     inode.touch_mtime();
     Ok(())
@@ -891,7 +882,7 @@ pub fn sys_mknodat(dirfd: i64, path: u64, mode: u32, dev: u32) -> SysResult {
     // `dev` is the old 32-bit encoding (`new_decode_dev`).
     let rdev = uapi::makedev((dev & 0xfff00) >> 8, (dev & 0xff) | ((dev >> 12) & 0xfff00));
     let inode = match kind {
-        0 | uapi::S_IFREG => super::ramfs::new_file(perm, Vec::new()),
+        0 | uapi::S_IFREG => super::ramfs::new_file(perm, &[])?,
         uapi::S_IFIFO => Inode::new(
             uapi::S_IFIFO | perm,
             InodeKind::Special(Arc::new(super::pipe::Fifo::new())),

@@ -7,6 +7,7 @@
 
 pub mod fadvise;
 pub mod fault;
+pub mod filemap;
 pub mod heap;
 pub mod page_alloc;
 pub mod syscalls;

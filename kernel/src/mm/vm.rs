@@ -11,7 +11,9 @@ use crate::arch::pgtable::{
     mk_pte, mk_table, pte_cow, pte_mkcow, pte_mkshared, pte_modify, pte_phys, pte_present,
     pte_sync, pte_write,
 };
-use crate::errno::{Errno, EFAULT, EINVAL, ENOMEM};
+use crate::errno::{Errno, EACCES, EEXIST, EFAULT, EINVAL, ENOMEM, EOVERFLOW, EPERM};
+use crate::fs::{File, Inode, InodeKind};
+use crate::mm::filemap::AddressSpace;
 use crate::mm::{page_alloc, phys_to_virt, PAGE_SIZE};
 use crate::sync::IrqSpinLock;
 use alloc::collections::BTreeMap;
@@ -25,6 +27,7 @@ pub const STACK_MAX: u64 = 8 << 20;
 /// kernel allocate).
 pub const MAX_MAPPED: u64 = 512 << 20;
 
+use libkernel::uapi;
 pub use libkernel::uapi::{PROT_EXEC, PROT_READ, PROT_WRITE};
 
 const PG: u64 = PAGE_SIZE as u64;
@@ -43,8 +46,15 @@ pub enum Access {
     Exec,
 }
 
-/// One area of the address space.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The area's pages are shared with the file and every other mapping of
+/// it (`MAP_SHARED`; Linux's `VM_SHARED`), not copied on write.
+pub const VM_SHARED: u32 = 0x08;
+/// `mprotect` may add `PROT_WRITE` (Linux's `VM_MAYWRITE`): a shared
+/// mapping of a file not open for writing has it clear.
+pub const VM_MAYWRITE: u32 = 0x20;
+
+/// One area of the address space (`vm_area_struct`).
+#[derive(Clone)]
 pub struct Vma {
     /// First address (page aligned).
     pub start: u64,
@@ -52,9 +62,32 @@ pub struct Vma {
     pub end: u64,
     /// `PROT_*`.
     pub prot: u32,
+    /// `VM_SHARED`, `VM_MAYWRITE`.
+    pub flags: u32,
+    /// The file mapped (`vm_file`; its inode's page cache backs the
+    /// pages), `None` for anonymous memory.
+    pub file: Option<Arc<File>>,
+    /// The file page at `start` (`vm_pgoff`).
+    pub pgoff: u64,
+    /// A special mapping's name in `/proc/PID/maps` (`[vdso]`, `[vvar]`;
+    /// Linux's `vm_special_mapping.name`).
+    pub name: Option<&'static str>,
 }
 
 impl Vma {
+    /// An anonymous private area.
+    pub const fn anon(start: u64, end: u64, prot: u32) -> Vma {
+        Vma {
+            start,
+            end,
+            prot,
+            flags: VM_MAYWRITE,
+            file: None,
+            pgoff: 0,
+            name: None,
+        }
+    }
+
     /// Does the area's protection allow `access` (reading is allowed by
     /// any of read, write and execute, as the MMU cannot tell them apart)?
     pub fn allows(&self, access: Access) -> bool {
@@ -64,7 +97,35 @@ impl Vma {
             Access::Exec => self.prot & PROT_EXEC != 0,
         }
     }
+
+    /// Whether writes go to the shared (page-cache) pages.
+    pub fn is_shared(&self) -> bool {
+        self.flags & VM_SHARED != 0
+    }
+
+    /// The part `[start, end)` of this area, its file offset moved along.
+    fn slice(&self, start: u64, end: u64) -> Vma {
+        Vma {
+            start,
+            end,
+            pgoff: self.pgoff + (start - self.start) / PG,
+            ..self.clone()
+        }
+    }
+
+    /// The page cache behind a file area.
+    fn mapping(&self) -> Option<&IrqSpinLock<AddressSpace>> {
+        match &self.file.as_ref()?.inode.kind {
+            InodeKind::File(m) => Some(m),
+            _ => None,
+        }
+    }
 }
+
+/// What a fault on a file area beyond the file's end gives (Linux's
+/// `VM_FAULT_SIGBUS`): the fault handler sends `SIGBUS`, a kernel access
+/// sees `EFAULT`.
+pub const VM_FAULT_SIGBUS: Errno = crate::errno::EIO;
 
 /// The mutable part of an address space.
 pub struct MmInner {
@@ -76,6 +137,10 @@ pub struct MmInner {
     pub brk: u64,
     /// Bytes mapped in all areas.
     pub mapped: u64,
+    /// Where the initial stack pointer was (`mm->start_stack`): the area
+    /// holding it is `[stack]` in `/proc/PID/maps` (0: the one ending at
+    /// `STACK_TOP`).
+    pub start_stack: u64,
     /// The arguments `execve` was given, each ending in a NUL, at most a
     /// page (`/proc/PID/cmdline`; Linux reads them from the stack between
     /// `arg_start` and `arg_end`, this is a copy made at exec).
@@ -83,6 +148,9 @@ pub struct MmInner {
     /// The executable's absolute path (`mm->exe_file`, what
     /// `/proc/PID/exe` links to): for a script, its interpreter.
     pub exe_path: alloc::string::String,
+    /// Where the search for room for a mapping starts (`mm->mmap_base`):
+    /// `MMAP_BASE`, moved up by a random amount at exec (ASLR).
+    pub mmap_base: u64,
 }
 
 /// An address space.
@@ -100,6 +168,9 @@ pub struct MmStruct {
     /// them without scanning the tables above (Linux frees them during
     /// its per-VMA walk; here areas may have been unmapped since).
     tables: IrqSpinLock<alloc::vec::Vec<u64>>,
+    /// Where exec mapped the vDSO, 0 if nowhere (`mm->context.vdso`):
+    /// signal handlers return through it (`crate::vdso`).
+    pub vdso: AtomicU64,
 }
 
 /// 16-bit ASIDs, one bit each; ASID 0 is the kernel threads' empty table.
@@ -166,12 +237,15 @@ impl MmStruct {
                 start_brk: 0,
                 brk: 0,
                 mapped: 0,
+                start_stack: 0,
                 cmdline: alloc::vec::Vec::new(),
                 exe_path: alloc::string::String::new(),
+                mmap_base: MMAP_BASE,
             }),
             stack_low: AtomicU64::new(STACK_TOP),
             // A small process has two or three of each.
             tables: IrqSpinLock::new(alloc::vec::Vec::with_capacity(8)),
+            vdso: AtomicU64::new(0),
         }))
     }
 
@@ -257,8 +331,35 @@ impl MmStruct {
         });
     }
 
-    /// Adds an area (no overlap allowed); pages come on first touch.
+    /// Adds an anonymous private area (no overlap allowed); pages come on
+    /// first touch.
     pub fn add_vma(inner: &mut MmInner, start: u64, end: u64, prot: u32) -> Result<(), Errno> {
+        Self::insert_vma(inner, Vma::anon(start, end, prot))
+    }
+
+    /// Adds a special area named `name` in `/proc/PID/maps` (`[vdso]`,
+    /// `[vvar]`; Linux's `_install_special_mapping`); its pages are put
+    /// in with [`Self::map_shared_page`].
+    pub fn add_special_vma(
+        inner: &mut MmInner,
+        start: u64,
+        end: u64,
+        prot: u32,
+        name: &'static str,
+    ) -> Result<(), Errno> {
+        Self::insert_vma(
+            inner,
+            Vma {
+                name: Some(name),
+                flags: 0,
+                ..Vma::anon(start, end, prot)
+            },
+        )
+    }
+
+    /// Adds `vma` (no overlap allowed).
+    fn insert_vma(inner: &mut MmInner, vma: Vma) -> Result<(), Errno> {
+        let (start, end) = (vma.start, vma.end);
         if start >= end
             || !start.is_multiple_of(PG)
             || !end.is_multiple_of(PG)
@@ -277,7 +378,7 @@ impl MmStruct {
         if crate::fault_inject::should_fail_alloc(core::mem::size_of::<Vma>()) {
             return Err(ENOMEM);
         }
-        inner.vmas.insert(start, Vma { start, end, prot });
+        inner.vmas.insert(start, vma);
         inner.mapped += end - start;
         Ok(())
     }
@@ -291,18 +392,20 @@ impl MmStruct {
     }
 
     /// The area containing `va`.
-    pub fn find_vma(inner: &MmInner, va: u64) -> Option<Vma> {
+    pub fn find_vma(inner: &MmInner, va: u64) -> Option<&Vma> {
         inner
             .vmas
             .range(..=va)
             .next_back()
-            .map(|(_, v)| *v)
+            .map(|(_, v)| v)
             .filter(|v| va < v.end)
     }
 
     /// Resolves a fault at `va` (`handle_mm_fault`): a new zeroed page on
-    /// first touch, a private copy on a write to a copy-on-write page.
-    /// `EFAULT` means the access is not allowed (SIGSEGV for user space).
+    /// first touch of anonymous memory, the page cache's page for a file,
+    /// a private copy on a write to a copy-on-write page. `EFAULT` means
+    /// the access is not allowed (SIGSEGV for user space),
+    /// [`VM_FAULT_SIGBUS`] that the page lies past the end of its file.
     pub fn handle_fault(&self, va: u64, access: Access) -> Result<u64, Errno> {
         let inner = self.inner.lock();
         self.fault_locked(&inner, va, access)
@@ -323,8 +426,20 @@ impl MmStruct {
         let pte = self.pte(page, true)?.ok_or(ENOMEM)?;
         let d = pte.load(Ordering::Acquire);
         if !pte_present(d) {
-            let pa = page_alloc::alloc_user_page()?;
-            pte.store(mk_pte(pa, vma.prot), Ordering::Release);
+            let (pa, entry) = if vma.file.is_some() {
+                Self::file_fault(vma, page, access)?
+            } else if let Some(name) = vma.name {
+                // A special mapping's page, one for every process
+                // (`special_mapping_fault`): the vDSO's.
+                let index = vma.pgoff + (page - vma.start) / PG;
+                let pa = crate::vdso::special_mapping_page(name, index).ok_or(EFAULT)?;
+                page_alloc::get_page(pa);
+                (pa, pte_mkshared(mk_pte(pa, vma.prot)))
+            } else {
+                let pa = page_alloc::alloc_user_page()?;
+                (pa, mk_pte(pa, vma.prot))
+            };
+            pte.store(entry, Ordering::Release);
             // The walker must see the entry before the access is retried.
             pte_sync();
             return Ok(pa);
@@ -335,7 +450,8 @@ impl MmStruct {
                 return Err(EFAULT);
             }
             // Copy-on-write: the last sharer takes the page back; others
-            // get their own copy of this one page.
+            // get their own copy of this one page (a page-cache page always
+            // has another: the cache's own reference).
             let new_pa = if page_alloc::page_count(pa) == 1 {
                 pa
             } else {
@@ -359,6 +475,35 @@ impl MmStruct {
         Ok(pa)
     }
 
+    /// The page and entry for a first touch of `page` in file area `vma`
+    /// (`filemap_fault`, then `do_cow_fault` for a private write): a
+    /// shared area maps the cache's page itself; a private one maps it
+    /// read-only and copy-on-write, or gets its copy at once on a write.
+    fn file_fault(vma: &Vma, page: u64, access: Access) -> Result<(u64, u64), Errno> {
+        let mapping = vma.mapping().ok_or(VM_FAULT_SIGBUS)?;
+        let index = vma.pgoff + (page - vma.start) / PG;
+        let mut m = mapping.lock();
+        if index >= (m.len() as u64).div_ceil(PG) {
+            return Err(VM_FAULT_SIGBUS);
+        }
+        if vma.is_shared() {
+            let pa = m.find_or_create_page(index)?;
+            return Ok((pa, mk_pte(pa, vma.prot)));
+        }
+        if access == Access::Write {
+            let copy = page_alloc::alloc_user_page()?;
+            // SAFETY: a page just allocated, ours, in the linear map.
+            let dst = unsafe {
+                core::slice::from_raw_parts_mut(phys_to_virt(copy) as *mut u8, PAGE_SIZE)
+            };
+            // Past the end of the file the page stays zero.
+            m.read_at(index * PG, dst);
+            return Ok((copy, mk_pte(copy, vma.prot)));
+        }
+        let pa = m.find_or_create_page(index)?;
+        Ok((pa, pte_mkshared(mk_pte(pa, vma.prot))))
+    }
+
     /// The physical page behind user address `va` for a kernel access,
     /// faulting it in as user space would (one place checks every user
     /// pointer: [`crate::mm::uaccess`]).
@@ -374,7 +519,10 @@ impl MmStruct {
                 }
             }
         }
+        // A kernel access past the end of a mapped file is a bad address
+        // (Linux's fixup turns the SIGBUS into EFAULT).
         self.fault_locked(&inner, va, access)
+            .map_err(|e| if e == VM_FAULT_SIGBUS { EFAULT } else { e })
     }
 
     /// Runs `f` on the linear-map address of user address `va` if its page
@@ -406,61 +554,56 @@ impl MmStruct {
         Ok(f(phys_to_virt(pte_phys(d)) + (va as usize % PAGE_SIZE)))
     }
 
-    /// Removes the mappings of `[start, end)` and returns their pages.
+    /// Removes the mappings of `[start, end)` and returns their pages
+    /// (`zap_page_range`).
     fn unmap_pages(&self, start: u64, end: u64) {
-        let mut va = start;
-        while va < end {
-            if let Ok(Some(pte)) = self.pte(va, false) {
-                let d = pte.swap(0, Ordering::AcqRel);
-                if pte_present(d) {
-                    mmu::flush_tlb_page(self.asid, va);
-                    page_alloc::put_page(pte_phys(d));
-                }
-            }
-            va += PG;
-        }
+        self.walk_range(start, end, &mut |va, pte| {
+            let d = pte.swap(0, Ordering::AcqRel);
+            mmu::flush_tlb_page(self.asid, va);
+            page_alloc::put_page(pte_phys(d));
+        });
     }
 
     /// Cuts areas at `start` and `end` so that `[start, end)` is made of
-    /// whole areas; returns them.
+    /// whole areas; returns copies of them.
     fn split(inner: &mut MmInner, start: u64, end: u64) -> alloc::vec::Vec<Vma> {
         if start >= end {
             // An empty middle piece would replace the upper part of an
             // area cut at `start`, leaving its pages outside every area.
             return alloc::vec::Vec::new();
         }
-        let hit: alloc::vec::Vec<Vma> = inner
+        let hit: alloc::vec::Vec<u64> = inner
             .vmas
             .range(..end)
-            .map(|(_, v)| *v)
-            .filter(|v| v.end > start)
+            .filter(|(_, v)| v.end > start)
+            .map(|(k, _)| *k)
             .collect();
         let mut inside = alloc::vec::Vec::new();
-        for v in hit {
-            inner.vmas.remove(&v.start);
+        for k in hit {
+            let Some(v) = inner.vmas.remove(&k) else {
+                continue;
+            };
             if v.start < start {
-                inner.vmas.insert(v.start, Vma { end: start, ..v });
+                inner.vmas.insert(v.start, v.slice(v.start, start));
             }
             if v.end > end {
-                inner.vmas.insert(end, Vma { start: end, ..v });
+                inner.vmas.insert(end, v.slice(end, v.end));
             }
-            let s = v.start.max(start);
-            let e = v.end.min(end);
-            inner.vmas.insert(
-                s,
-                Vma {
-                    start: s,
-                    end: e,
-                    ..v
-                },
-            );
-            inside.push(Vma {
-                start: s,
-                end: e,
-                ..v
-            });
+            let mid = v.slice(v.start.max(start), v.end.min(end));
+            inside.push(mid.clone());
+            inner.vmas.insert(mid.start, mid);
         }
         inside
+    }
+
+    /// Removes `[start, end)` (pages included) under the lock
+    /// (`do_vmi_munmap`).
+    fn munmap_locked(&self, inner: &mut MmInner, start: u64, end: u64) {
+        for v in Self::split(inner, start, end) {
+            inner.vmas.remove(&v.start);
+            inner.mapped -= v.end - v.start;
+            self.unmap_pages(v.start, v.end);
+        }
     }
 
     /// `munmap`: removes `[addr, addr+len)` (pages included).
@@ -473,10 +616,16 @@ impl MmStruct {
             return Err(EINVAL);
         }
         let mut inner = self.inner.lock();
-        for v in Self::split(&mut inner, addr, end) {
-            inner.vmas.remove(&v.start);
-            inner.mapped -= v.end - v.start;
-            self.unmap_pages(v.start, v.end);
+        self.munmap_locked(&mut inner, addr, end);
+        Ok(())
+    }
+
+    /// Checks `[start, end)` is mapped throughout (`ENOMEM` otherwise, as
+    /// `mprotect`, `madvise`, `msync` and `mincore` say).
+    fn check_mapped(inner: &MmInner, start: u64, end: u64) -> Result<(), Errno> {
+        let mut cur = start;
+        while cur < end {
+            cur = Self::find_vma(inner, cur).ok_or(ENOMEM)?.end;
         }
         Ok(())
     }
@@ -497,34 +646,39 @@ impl MmStruct {
         }
         let mut inner = self.inner.lock();
         // Linux: ENOMEM if part of the range is not mapped.
-        let mut cur = addr;
-        while cur < end {
-            let v = Self::find_vma(&inner, cur).ok_or(ENOMEM)?;
-            cur = v.end;
+        Self::check_mapped(&inner, addr, end)?;
+        // A shared mapping of a file not open for writing never becomes
+        // writable (no VM_MAYWRITE).
+        if prot & PROT_WRITE != 0
+            && inner
+                .vmas
+                .range(..end)
+                .any(|(_, v)| v.end > addr && v.flags & VM_MAYWRITE == 0)
+        {
+            return Err(EACCES);
         }
         for v in Self::split(&mut inner, addr, end) {
-            inner.vmas.insert(v.start, Vma { prot, ..v });
-            let mut va = v.start;
-            while va < v.end {
-                if let Ok(Some(pte)) = self.pte(va, false) {
-                    let d = pte.load(Ordering::Acquire);
-                    if pte_present(d) {
-                        // A page still shared stays read-only: the first
-                        // write copies it.
-                        pte.store(pte_modify(d, prot), Ordering::Release);
-                        mmu::flush_tlb_page(self.asid, va);
-                    }
-                }
-                va += PG;
-            }
+            let (start, end) = (v.start, v.end);
+            inner.vmas.insert(start, Vma { prot, ..v });
+            self.walk_range(start, end, &mut |va, pte| {
+                // A page still shared stays read-only: the first write
+                // copies it.
+                let d = pte.load(Ordering::Acquire);
+                pte.store(pte_modify(d, prot), Ordering::Release);
+                mmu::flush_tlb_page(self.asid, va);
+            });
         }
         Ok(())
     }
 
-    /// Finds `len` free bytes at or above `MMAP_BASE`.
-    fn find_free(inner: &MmInner, len: u64) -> Option<u64> {
-        let mut cand = MMAP_BASE;
-        for (_, v) in inner.vmas.range(MMAP_BASE..) {
+    /// Finds `len` free bytes at or above the `mmap_base`
+    /// (`get_unmapped_area`; exec places the program interpreter with it).
+    pub fn find_free(inner: &MmInner, len: u64) -> Option<u64> {
+        let mut cand = inner.mmap_base;
+        if let Some((_, v)) = inner.vmas.range(..cand).next_back() {
+            cand = cand.max(v.end);
+        }
+        for (_, v) in inner.vmas.range(cand..) {
             if v.start >= cand + len {
                 break;
             }
@@ -533,25 +687,138 @@ impl MmStruct {
         (cand + len <= STACK_TOP - STACK_MAX).then_some(cand)
     }
 
-    /// `mmap` of anonymous private memory; returns the address.
-    pub fn mmap_anon(&self, hint: u64, len: u64, prot: u32, fixed: bool) -> Result<u64, Errno> {
-        let len = page_ceil(len).ok_or(ENOMEM)?;
-        if len == 0 || len > MAX_MAPPED {
-            return Err(if len == 0 { EINVAL } else { ENOMEM });
+    /// Maps `len` bytes (rounded up to pages) and returns the address
+    /// (Linux's `do_mmap` and `mmap_region`); the kernel's own way to map
+    /// memory into an address space that is not necessarily the current
+    /// one.
+    ///
+    /// - `flags`: `MAP_SHARED` or `MAP_PRIVATE`; with `MAP_FIXED` the area
+    ///   goes exactly at `addr`, replacing what was there; with
+    ///   `MAP_FIXED_NOREPLACE` likewise but `EEXIST` if anything was;
+    ///   otherwise `addr` is a hint, taken if that range is free.
+    ///   `MAP_POPULATE` faults every page in now.
+    /// - `file`: the file mapped, from its page `pgoff` on; `None` for
+    ///   anonymous memory (`MAP_SHARED` anonymous memory gets an unlinked
+    ///   file of its own, as Linux's shmem does, so fork shares it).
+    ///
+    /// Checks of the file's open mode are the caller's (`sys_mmap`).
+    ///
+    /// For exec (`elf_map` in `fs/binfmt_elf.c`): open the ELF file with
+    /// `fs::open(cwd, path, O_RDONLY, 0)` and map each `PT_LOAD` with
+    /// `mmap_region(page_floor(vaddr), page_offset(vaddr) + p_filesz,
+    /// prot, MAP_PRIVATE | MAP_FIXED, Some(file.clone()), p_offset /
+    /// PAGE_SIZE)`. Its pages are then the page cache's own pages, one set
+    /// for every process that maps the file; the first write to one copies
+    /// it. The part of the last file page past `p_filesz` holds the file's
+    /// next bytes: zero it through a user write (`padzero`), which copies
+    /// that page; the rest of `p_memsz` is an anonymous `MAP_FIXED` area
+    /// (`file: None`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn mmap_region(
+        &self,
+        addr: u64,
+        len: u64,
+        prot: u32,
+        flags: u32,
+        file: Option<Arc<File>>,
+        pgoff: u64,
+    ) -> Result<u64, Errno> {
+        if len == 0 {
+            return Err(EINVAL);
         }
-        if fixed {
-            if !hint.is_multiple_of(PG) || hint.checked_add(len).is_none_or(|e| e > USER_VA_END) {
+        let len = page_ceil(len).ok_or(ENOMEM)?;
+        if len > MAX_MAPPED {
+            return Err(ENOMEM);
+        }
+        // The file's last page must lie below its largest size
+        // (`file_mmap_ok`: MAX_LFS_FILESIZE).
+        let max_pages = (i64::MAX as u64 - len) / PG;
+        if file.is_some() && pgoff > max_pages {
+            return Err(EOVERFLOW);
+        }
+        let shared = match flags & uapi::MAP_TYPE {
+            uapi::MAP_SHARED | uapi::MAP_SHARED_VALIDATE => true,
+            uapi::MAP_PRIVATE => false,
+            _ => return Err(EINVAL),
+        };
+        let (file, pgoff) = match file {
+            Some(f) => (Some(f), pgoff),
+            None if shared => (Some(shmem_zero_file(len)?), 0),
+            None => (None, 0),
+        };
+        let vm_flags = match &file {
+            Some(f) if shared => VM_SHARED | if f.writable() { VM_MAYWRITE } else { 0 },
+            _ => VM_MAYWRITE,
+        };
+        let fixed = flags & (uapi::MAP_FIXED | uapi::MAP_FIXED_NOREPLACE) != 0;
+        let mut inner = self.inner.lock();
+        let start = if fixed {
+            if !addr.is_multiple_of(PG) {
                 return Err(EINVAL);
             }
-            let _ = self.munmap(hint, len);
-            let mut inner = self.inner.lock();
-            Self::add_vma(&mut inner, hint, hint + len, prot)?;
-            return Ok(hint);
+            if addr.checked_add(len).is_none_or(|e| e > USER_VA_END) {
+                return Err(ENOMEM);
+            }
+            if addr < PG {
+                // Below mmap_min_addr.
+                return Err(EPERM);
+            }
+            if Self::overlaps(&inner, addr, addr + len) {
+                if flags & uapi::MAP_FIXED_NOREPLACE != 0 && flags & uapi::MAP_FIXED == 0 {
+                    return Err(EEXIST);
+                }
+                self.munmap_locked(&mut inner, addr, addr + len);
+            }
+            addr
+        } else {
+            let hint = page_floor(addr);
+            let hint_free = hint >= PG
+                && hint
+                    .checked_add(len)
+                    .is_some_and(|e| e <= STACK_TOP - STACK_MAX)
+                && !Self::overlaps(&inner, hint, hint + len);
+            if hint_free {
+                hint
+            } else {
+                Self::find_free(&inner, len).ok_or(ENOMEM)?
+            }
+        };
+        Self::insert_vma(
+            &mut inner,
+            Vma {
+                start,
+                end: start + len,
+                prot,
+                flags: vm_flags,
+                file,
+                pgoff,
+                name: None,
+            },
+        )?;
+        if flags & uapi::MAP_POPULATE != 0 {
+            // As Linux's mm_populate: what cannot be faulted in now (past
+            // the end of the file, no memory) is left for later.
+            let access = if prot & PROT_WRITE != 0 && !shared {
+                Access::Write
+            } else {
+                Access::Read
+            };
+            let mut va = start;
+            while va < start + len {
+                if self.fault_locked(&inner, va, access).is_err() {
+                    break;
+                }
+                va += PG;
+            }
         }
-        let mut inner = self.inner.lock();
-        let at = Self::find_free(&inner, len).ok_or(ENOMEM)?;
-        Self::add_vma(&mut inner, at, at + len, prot)?;
-        Ok(at)
+        Ok(start)
+    }
+
+    /// `mmap` of anonymous private memory (at exactly `hint` if `fixed`);
+    /// returns the address.
+    pub fn mmap_anon(&self, hint: u64, len: u64, prot: u32, fixed: bool) -> Result<u64, Errno> {
+        let flags = uapi::MAP_PRIVATE | if fixed { uapi::MAP_FIXED } else { 0 };
+        self.mmap_region(hint, len, prot, flags, None, 0)
     }
 
     /// `brk`: moves the break; returns the new (or unchanged) break.
@@ -573,32 +840,346 @@ impl MmStruct {
                 return old;
             }
             // Grow the heap area (or start it).
-            let heap = inner.vmas.range(..old_end).next_back().map(|(_, v)| *v);
+            let heap = inner
+                .vmas
+                .range(..old_end)
+                .next_back()
+                .map(|(_, v)| (v.start, v.end, v.file.is_none() && v.name.is_none()));
             match heap {
-                Some(v) if v.end == old_end && old_end > inner.start_brk => {
-                    inner.vmas.insert(v.start, Vma { end: new_end, ..v });
+                Some((start, end, true)) if end == old_end && old_end > inner.start_brk => {
+                    if let Some(v) = inner.vmas.get_mut(&start) {
+                        v.end = new_end;
+                    }
                 }
                 _ => {
-                    inner.vmas.insert(
-                        old_end,
-                        Vma {
-                            start: old_end,
-                            end: new_end,
-                            prot: PROT_READ | PROT_WRITE,
-                        },
-                    );
+                    inner
+                        .vmas
+                        .insert(old_end, Vma::anon(old_end, new_end, PROT_READ | PROT_WRITE));
                 }
             }
             inner.mapped += new_end - old_end;
         } else if new_end < old_end {
-            for v in Self::split(&mut inner, new_end, old_end) {
-                inner.vmas.remove(&v.start);
-                inner.mapped -= v.end - v.start;
-                self.unmap_pages(v.start, v.end);
-            }
+            self.munmap_locked(&mut inner, new_end, old_end);
         }
         inner.brk = new;
         new
+    }
+
+    /// `mremap` (`mm/mremap.c`): shrinks, grows in place when the pages
+    /// after the area are free, or moves the area (`MREMAP_MAYMOVE`, to
+    /// `new_addr` with `MREMAP_FIXED`) with its pages, which keep their
+    /// contents; returns the new address.
+    pub fn mremap(
+        &self,
+        addr: u64,
+        old_len: u64,
+        new_len: u64,
+        flags: u32,
+        new_addr: u64,
+    ) -> Result<u64, Errno> {
+        use uapi::{MREMAP_FIXED, MREMAP_MAYMOVE};
+        if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED) != 0
+            || (flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0)
+            || !addr.is_multiple_of(PG)
+        {
+            return Err(EINVAL);
+        }
+        let old_len = page_ceil(old_len).ok_or(EINVAL)?;
+        let new_len = page_ceil(new_len).ok_or(EINVAL)?;
+        // Linux takes an old length of 0 only for shared memory, to map
+        // it twice; not done here.
+        if new_len == 0 || old_len == 0 {
+            return Err(EINVAL);
+        }
+        if new_len > MAX_MAPPED {
+            return Err(ENOMEM);
+        }
+        let old_end = addr.checked_add(old_len).ok_or(EINVAL)?;
+        let mut inner = self.inner.lock();
+        // The old range must lie inside one area.
+        let vma = Self::find_vma(&inner, addr)
+            .filter(|v| old_end <= v.end)
+            .ok_or(EFAULT)?
+            .clone();
+        if flags & MREMAP_FIXED != 0 {
+            let new_end = new_addr.checked_add(new_len).ok_or(EINVAL)?;
+            if !new_addr.is_multiple_of(PG)
+                || new_end > USER_VA_END
+                || new_addr < PG
+                || (new_addr < old_end && addr < new_end)
+            {
+                return Err(EINVAL);
+            }
+            self.munmap_locked(&mut inner, new_addr, new_end);
+            let moved = old_len.min(new_len);
+            self.munmap_locked(&mut inner, addr + moved, old_end);
+            self.move_vma(&mut inner, &vma, addr, moved, new_addr, new_len)?;
+            return Ok(new_addr);
+        }
+        if new_len <= old_len {
+            self.munmap_locked(&mut inner, addr + new_len, old_end);
+            return Ok(addr);
+        }
+        let grow_end = addr.checked_add(new_len).ok_or(ENOMEM)?;
+        let fits = old_end == vma.end
+            && grow_end <= STACK_TOP - STACK_MAX
+            && !Self::overlaps(&inner, old_end, grow_end)
+            && inner.mapped + (grow_end - old_end) <= MAX_MAPPED;
+        if fits {
+            if let Some(v) = inner.vmas.get_mut(&vma.start) {
+                v.end = grow_end;
+            }
+            inner.mapped += grow_end - old_end;
+            return Ok(addr);
+        }
+        if flags & MREMAP_MAYMOVE == 0 {
+            return Err(ENOMEM);
+        }
+        let to = Self::find_free(&inner, new_len).ok_or(ENOMEM)?;
+        self.move_vma(&mut inner, &vma, addr, old_len, to, new_len)?;
+        Ok(to)
+    }
+
+    /// Moves `[old, old + old_len)` of `vma` to a new area of `new_len`
+    /// bytes at `new` (free), entries and all (`move_vma`, `move_ptes`).
+    fn move_vma(
+        &self,
+        inner: &mut MmInner,
+        vma: &Vma,
+        old: u64,
+        old_len: u64,
+        new: u64,
+        new_len: u64,
+    ) -> Result<(), Errno> {
+        if inner.mapped - old_len + new_len > MAX_MAPPED {
+            return Err(ENOMEM);
+        }
+        // Every table the moved entries need, first: the move itself then
+        // cannot fail halfway.
+        let mut va = new;
+        while va < new + old_len {
+            self.pte(va, true)?;
+            va = (va | ((1 << 21) - 1)) + 1;
+        }
+        let moved = Vma {
+            start: new,
+            end: new + new_len,
+            pgoff: vma.pgoff + (old - vma.start) / PG,
+            ..vma.clone()
+        };
+        inner.mapped -= old_len;
+        if let Err(e) = Self::insert_vma(inner, moved) {
+            inner.mapped += old_len;
+            return Err(e);
+        }
+        self.walk_range(old, old + old_len, &mut |va, pte| {
+            let d = pte.swap(0, Ordering::AcqRel);
+            mmu::flush_tlb_page(self.asid, va);
+            if let Ok(Some(to)) = self.pte(va - old + new, false) {
+                to.store(d, Ordering::Release);
+            }
+        });
+        for v in Self::split(inner, old, old + old_len) {
+            inner.vmas.remove(&v.start);
+        }
+        // A moved special mapping tells its owner (`vm_special_mapping`'s
+        // `mremap`): the vDSO's new place is where handlers return.
+        if let Some(name) = vma.name {
+            crate::vdso::special_mapping_mremap(self, name, vma.start, old, new);
+        }
+        Ok(())
+    }
+
+    /// `madvise` (`mm/madvise.c`): `MADV_DONTNEED` (and `MADV_FREE`) drop
+    /// the range's pages, so private anonymous memory reads zeros again,
+    /// a private file mapping the file, a shared one what the file holds;
+    /// `MADV_POPULATE_*` fault pages in; other advice is accepted and
+    /// changes nothing. `ENOMEM` if part of the range is unmapped (after
+    /// doing the rest, as Linux).
+    pub fn madvise(&self, addr: u64, len: u64, advice: u32) -> Result<(), Errno> {
+        use uapi::{
+            MADV_DONTNEED, MADV_FREE, MADV_NORMAL, MADV_POPULATE_READ, MADV_POPULATE_WRITE,
+        };
+        if !addr.is_multiple_of(PG) {
+            return Err(EINVAL);
+        }
+        let known = matches!(
+            advice,
+            MADV_NORMAL..=MADV_DONTNEED | MADV_FREE..=MADV_POPULATE_WRITE
+        );
+        if !known {
+            return Err(EINVAL);
+        }
+        let end = page_ceil(addr.checked_add(len).ok_or(EINVAL)?).ok_or(EINVAL)?;
+        if end == addr {
+            return Ok(());
+        }
+        if end > USER_VA_END {
+            return Err(ENOMEM);
+        }
+        let inner = self.inner.lock();
+        let hit: alloc::vec::Vec<(u64, u64, bool)> = inner
+            .vmas
+            .range(..end)
+            .filter(|(_, v)| v.end > addr)
+            .map(|(_, v)| (v.start.max(addr), v.end.min(end), v.file.is_some()))
+            .collect();
+        for &(s, e, file) in &hit {
+            match advice {
+                MADV_FREE if file => return Err(EINVAL),
+                MADV_DONTNEED | MADV_FREE => self.unmap_pages(s, e),
+                MADV_POPULATE_READ | MADV_POPULATE_WRITE => {
+                    let access = if advice == MADV_POPULATE_WRITE {
+                        Access::Write
+                    } else {
+                        Access::Read
+                    };
+                    let mut va = s;
+                    while va < e {
+                        self.fault_locked(&inner, va, access).map_err(|e| {
+                            if e == ENOMEM {
+                                ENOMEM
+                            } else {
+                                EFAULT
+                            }
+                        })?;
+                        va += PG;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Self::check_mapped(&inner, addr, end)
+    }
+
+    /// `msync` (`mm/msync.c`): RAM files have nothing to write back, so
+    /// only the arguments and the range are checked.
+    pub fn msync(&self, addr: u64, len: u64, flags: u32) -> Result<(), Errno> {
+        use uapi::{MS_ASYNC, MS_INVALIDATE, MS_SYNC};
+        if flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
+            || (flags & MS_ASYNC != 0 && flags & MS_SYNC != 0)
+            || !addr.is_multiple_of(PG)
+        {
+            return Err(EINVAL);
+        }
+        let end = page_ceil(addr.checked_add(len).ok_or(ENOMEM)?).ok_or(ENOMEM)?;
+        if end == addr {
+            return Ok(());
+        }
+        let inner = self.inner.lock();
+        Self::check_mapped(&inner, addr, end)
+    }
+
+    /// `mincore` (`mm/mincore.c`): one byte per page of the range, 1 if
+    /// the page is resident (mapped here, or in its file's page cache).
+    pub fn mincore(&self, addr: u64, len: u64) -> Result<alloc::vec::Vec<u8>, Errno> {
+        if !addr.is_multiple_of(PG) {
+            return Err(EINVAL);
+        }
+        let end = page_ceil(addr.checked_add(len).ok_or(ENOMEM)?).ok_or(ENOMEM)?;
+        if end > USER_VA_END {
+            return Err(ENOMEM);
+        }
+        let inner = self.inner.lock();
+        Self::check_mapped(&inner, addr, end)?;
+        let mut vec = alloc::vec::Vec::new();
+        vec.try_reserve_exact(((end - addr) / PG) as usize)
+            .map_err(|_| ENOMEM)?;
+        let mut va = addr;
+        while va < end {
+            let mapped = matches!(self.pte(va, false), Ok(Some(p)) if pte_present(p.load(Ordering::Acquire)));
+            let cached = !mapped
+                && Self::find_vma(&inner, va).is_some_and(|v| {
+                    v.mapping().is_some_and(|m| {
+                        let index = v.pgoff + (va - v.start) / PG;
+                        let m = m.lock();
+                        let pa = m.find_get_page(index);
+                        drop(m);
+                        pa.inspect(|&pa| page_alloc::put_page(pa)).is_some()
+                    })
+                });
+            vec.push(u8::from(mapped || cached));
+            va += PG;
+        }
+        Ok(vec)
+    }
+
+    /// The areas as `/proc/PID/maps` lists them (`show_map_vma`): a file's
+    /// path, `[heap]` for the area around the break, `[stack]` for the
+    /// one holding the initial stack, a special mapping's name.
+    pub fn maps(&self) -> alloc::vec::Vec<libkernel::mm::maps::MapEntry> {
+        let inner = self.inner.lock();
+        let stack = if inner.start_stack != 0 {
+            inner.start_stack
+        } else {
+            STACK_TOP - 1
+        };
+        inner
+            .vmas
+            .values()
+            .map(|v| {
+                let (dev, ino, name) = match (&v.file, v.name) {
+                    (Some(f), _) => (
+                        f.mnt.as_ref().map_or(0, |m| m.sb.dev),
+                        f.inode.ino,
+                        f.path.lock().clone(),
+                    ),
+                    (None, Some(n)) => (0, 0, alloc::string::String::from(n)),
+                    (None, None) if v.start <= inner.brk && v.end > inner.start_brk => {
+                        (0, 0, alloc::string::String::from("[heap]"))
+                    }
+                    (None, None) if v.start <= stack && stack < v.end => {
+                        (0, 0, alloc::string::String::from("[stack]"))
+                    }
+                    _ => (0, 0, alloc::string::String::new()),
+                };
+                libkernel::mm::maps::MapEntry {
+                    start: v.start,
+                    end: v.end,
+                    read: v.prot & PROT_READ != 0,
+                    write: v.prot & PROT_WRITE != 0,
+                    exec: v.prot & PROT_EXEC != 0,
+                    shared: v.is_shared(),
+                    offset: if v.file.is_some() { v.pgoff * PG } else { 0 },
+                    dev,
+                    ino,
+                    name,
+                }
+            })
+            .collect()
+    }
+
+    /// The sums of `/proc/PID/smaps_rollup` (`smap_gather_stats` over
+    /// every area) and the span of the areas; `None` with no areas. A
+    /// page is the page cache's (shmem: RAM files) when its file still
+    /// holds it at that index, and then the cache's own reference is not
+    /// a mapper; every page counts as dirty, as RAM file pages are.
+    pub fn smaps_rollup(&self) -> Option<(u64, u64, libkernel::mm::maps::MemSizeStats)> {
+        use libkernel::mm::maps::{MemSizeStats, PageKind};
+        let inner = self.inner.lock();
+        let first = inner.vmas.values().next()?.start;
+        let last = inner.vmas.values().next_back()?.end;
+        let mut m = MemSizeStats::default();
+        for v in inner.vmas.values() {
+            let (start, end) = self.mapped_part(v);
+            let mapping = v.mapping().map(|m| m.lock());
+            self.walk_range(start, end, &mut |va, pte| {
+                let pa = pte_phys(pte.load(Ordering::Acquire));
+                let count = u64::from(page_alloc::page_count(pa));
+                let cached = mapping.as_ref().and_then(|mp| {
+                    let got = mp.find_get_page(v.pgoff + (va - v.start) / PG)?;
+                    page_alloc::put_page(got);
+                    Some(got)
+                });
+                if cached == Some(pa) {
+                    m.account(PG, PageKind::Shmem, count.saturating_sub(1), true);
+                } else {
+                    m.account(PG, PageKind::Anon, count, true);
+                }
+            });
+            drop(mapping);
+        }
+        Some((first, last, m))
     }
 
     /// Maps a fresh page at `va` holding `data` (exec's image loading).
@@ -652,8 +1233,10 @@ impl MmStruct {
             ci.start_brk = inner.start_brk;
             ci.brk = inner.brk;
             ci.mapped = inner.mapped;
+            ci.start_stack = inner.start_stack;
             ci.cmdline = inner.cmdline.clone();
             ci.exe_path = inner.exe_path.clone();
+            ci.mmap_base = inner.mmap_base;
         }
         let mut result = Ok(());
         // The child's level-3 table of the 2 MiB region last copied: pages
@@ -662,7 +1245,16 @@ impl MmStruct {
         child
             .stack_low
             .store(self.stack_low.load(Ordering::Relaxed), Ordering::Relaxed);
+        child
+            .vdso
+            .store(self.vdso.load(Ordering::Relaxed), Ordering::Relaxed);
         for vma in inner.vmas.values() {
+            if vma.name.is_some() {
+                // A special mapping's pages fault in again in the child
+                // (Linux's copy_page_range skips areas a fault refills):
+                // a child that never reads the vDSO costs no tables.
+                continue;
+            }
             let (start, end) = self.mapped_part(vma);
             self.walk_range(start, end, &mut |va, pte| {
                 if result.is_err() {
@@ -682,7 +1274,10 @@ impl MmStruct {
                     },
                 };
                 let d = pte.load(Ordering::Acquire);
-                let shared = pte_mkcow(d);
+                // A shared area's pages stay shared and writable in both
+                // (Linux copies its entries as they are); a private one's
+                // become copy-on-write.
+                let shared = if vma.is_shared() { d } else { pte_mkcow(d) };
                 page_alloc::get_page(pte_phys(d));
                 pte.store(shared, Ordering::Release);
                 table_at(table)[index(va, 12)].store(shared, Ordering::Release);
@@ -740,6 +1335,24 @@ impl Drop for MmStruct {
         free_table(self.pgd);
         free_asid(self.asid);
     }
+}
+
+/// The file behind `MAP_SHARED | MAP_ANONYMOUS` memory
+/// (`shmem_zero_setup`): an unlinked RAM file of `len` bytes of its own,
+/// named in `/proc/PID/maps` as Linux names it.
+fn shmem_zero_file(len: u64) -> Result<Arc<File>, Errno> {
+    if crate::fault_inject::should_fail_alloc(core::mem::size_of::<Inode>()) {
+        return Err(ENOMEM);
+    }
+    let mut mapping = AddressSpace::new();
+    mapping.truncate(len);
+    let inode = Inode::new(
+        uapi::S_IFREG | 0o600,
+        InodeKind::File(IrqSpinLock::new(mapping)),
+    );
+    let f = File::new(inode, uapi::O_RDWR);
+    *f.path.lock() = alloc::string::String::from("/dev/zero (deleted)");
+    Ok(f)
 }
 
 /// The index of `va` in the table level whose entries cover `1 << shift`

@@ -9,7 +9,9 @@ pub mod posix_timers;
 
 use crate::arch::{cpu, timer};
 use crate::percpu;
+use core::num::NonZeroU64;
 use core::sync::atomic::{AtomicU64, Ordering};
+use libkernel::vdso::VdsoClock;
 
 /// Scheduler ticks per second on each core (Linux's CONFIG_HZ on the Pi).
 pub use libkernel::time::HZ;
@@ -33,17 +35,18 @@ pub fn uptime_cycles() -> u64 {
     cpu::read_counter().wrapping_sub(BOOT_COUNTER.load(Ordering::Relaxed))
 }
 
-/// Converts counter ticks to nanoseconds, exactly (62.5 MHz: 16 ns per
-/// tick) and without overflow for centuries. Whole seconds and the rest
-/// are converted apart, so every step fits in 64 bits: two hardware
-/// divisions instead of a 128-bit one in software (every clock read, every
-/// schedule goes through here).
-pub fn cycles_to_ns(c: u64) -> u64 {
-    let f = counter_frequency();
-    (c / f) * NSEC_PER_SEC + (c % f) * NSEC_PER_SEC / f
+/// The counter frequency as a divisor ([`init_boot_clock`] stores at
+/// least 1).
+#[inline]
+fn freq_nz() -> NonZeroU64 {
+    NonZeroU64::new(counter_frequency()).unwrap_or(NonZeroU64::MIN)
 }
 
-const NSEC_PER_SEC: u64 = 1_000_000_000;
+/// Converts counter ticks to nanoseconds, exactly (62.5 MHz: 16 ns per
+/// tick): the arithmetic the vDSO does too (`libkernel::vdso`).
+pub fn cycles_to_ns(c: u64) -> u64 {
+    libkernel::vdso::cycles_to_ns(c, freq_nz())
+}
 /// Nanoseconds since boot.
 pub fn uptime_ns() -> u64 {
     cycles_to_ns(uptime_cycles())
@@ -61,12 +64,37 @@ pub fn boot_counter() -> u64 {
 /// Converts nanoseconds to counter ticks (rounded down), in 64 bits as
 /// [`cycles_to_ns`] does.
 pub fn ns_to_cycles(ns: u64) -> u64 {
-    let f = counter_frequency();
-    (ns / NSEC_PER_SEC) * f + (ns % NSEC_PER_SEC) * f / NSEC_PER_SEC
+    libkernel::vdso::ns_to_cycles(ns, freq_nz())
 }
 
-/// Starts this core's periodic tick.
+/// The time of a clock the vDSO's data page serves, ns, read as the vDSO
+/// reads it (`ktime_get_*`): the page's fields under its sequence count,
+/// the counter, the shared arithmetic. `CLOCK_MONOTONIC` (and its twins)
+/// needs no page: its fields are [`boot_counter`] and
+/// [`counter_frequency`], set once at boot, so it is [`uptime_ns`], the
+/// same computation without the sequence count (the null-syscall path of
+/// `clock_gettime` stays as short as before the vDSO). Before the page
+/// exists (early boot), every clock is the uptime.
+#[inline]
+pub fn clock_ns(clock: VdsoClock) -> u64 {
+    if clock == VdsoClock::Mono {
+        return uptime_ns();
+    }
+    clock_ns_slow(clock)
+}
+
+fn clock_ns_slow(clock: VdsoClock) -> u64 {
+    let Some(data) = crate::vdso::vdso_data() else {
+        return uptime_ns();
+    };
+    let (snap, now) = data.read(cpu::read_counter);
+    snap.clock_ns(clock, now).unwrap_or_else(uptime_ns)
+}
+
+/// Starts this core's periodic tick, and lets user space read the counter
+/// (the vDSO).
 pub fn init_this_cpu() {
+    timer::enable_user_counter();
     let first = cpu::read_counter() + tick_interval();
     percpu::this_cpu().next_tick.store(first, Ordering::Relaxed);
     timer::set_deadline(first);
@@ -84,6 +112,11 @@ pub fn tick(now: u64) {
         next = now + tick_interval();
     }
     pc.next_tick.store(next, Ordering::Relaxed);
+    // One CPU keeps the coarse clocks (`tick_do_timer_cpu`), so they only
+    // move forward.
+    if pc.cpu == 0 {
+        crate::vdso::update_coarse(cycles_to_ns(now.wrapping_sub(boot_counter())));
+    }
     crate::watchdog::watchdog_tick(now, crate::arch::exception::get_irq_regs());
     crate::sched::scheduler_tick();
 }

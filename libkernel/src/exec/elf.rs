@@ -1,12 +1,18 @@
-//! Validation and load plan of a static ELF64 executable, for `execve`.
+//! Validation and load plan of an ELF64 executable and of its program
+//! interpreter, for `execve`.
 //!
-//! This is the policy half of Linux's `fs/binfmt_elf.c` `load_elf_binary`:
-//! it checks that a file is an AArch64 executable the kernel can run
-//! (`ET_EXEC`, or `ET_DYN` without an interpreter, i.e. static-pie) and
-//! turns its program headers into a list of segments to map, plus what the
-//! initial stack's auxiliary vector needs (`AT_PHDR`, `AT_ENTRY`...). It
-//! reads nothing but the bytes it is given and maps nothing: the kernel
-//! copies `file_range()` to `vaddr` and zeroes up to `memsz`.
+//! This is the policy half of Linux's `fs/binfmt_elf.c` `load_elf_binary`
+//! and `load_elf_interp`: it checks that a file is an AArch64 executable
+//! the kernel can run (`ET_EXEC`, or `ET_DYN`: a PIE, or a static-pie
+//! without `PT_INTERP`), reads the interpreter's path from `PT_INTERP`
+//! ([`parse_exec`]), checks the interpreter itself ([`parse_interp`]:
+//! `ELIBBAD` where Linux says so), and turns program headers into a list
+//! of segments to map, plus what the initial stack's auxiliary vector needs
+//! (`AT_PHDR`, `AT_ENTRY`...). It reads the file through [`ElfFile`]
+//! (the header, the program headers and the interpreter's path, as Linux's
+//! `elf_read` does; a byte slice in the tests, the page cache in the
+//! kernel) and maps nothing: the kernel maps `file_range()` at `vaddr` and
+//! zeroes up to `memsz` (Linux's `elf_map` and `padzero`).
 //!
 //! Hand parsing rather than a crate (`elf` 0.8, `xmas-elf`): only three
 //! fixed little-endian structures are read (the 64-byte file header and
@@ -19,32 +25,84 @@
 //! dependency for ~100 lines. Every read is bounds-checked and every sum
 //! is checked: the file comes from user space.
 //!
-//! All addresses in an [`ExecImage`] are final: for `ET_DYN` the fixed
-//! [`ET_DYN_BASE`] is already added.
+//! All addresses in an [`ExecImage`] include its load bias: for a main
+//! program's `ET_DYN` the fixed [`ET_DYN_BASE`] is already added, for an
+//! interpreter [`MMAP_BASE`]; [`ExecImage::relocate`] moves an image from
+//! there (ASLR, or the place the kernel found free for an interpreter).
 
 use alloc::vec::Vec;
 use core::fmt;
 use core::ops::Range;
 
-use crate::uapi::{ENOEXEC, ENOMEM, PROT_EXEC, PROT_READ, PROT_WRITE};
+use crate::uapi::{EIO, ELIBBAD, ENOEXEC, ENOMEM, PROT_EXEC, PROT_READ, PROT_WRITE};
 
 pub use crate::uapi::elf::*;
 
 /// Largest program header table accepted, like Linux's `elf_read_phdrs`.
 pub const MAX_PHDRS_BYTES: usize = 65536;
 
-pub use crate::arch::aarch64::memory::{ET_DYN_BASE, PAGE_SIZE, USER_VA_END, USER_VA_START};
+pub use crate::arch::aarch64::memory::{
+    ET_DYN_BASE, MMAP_BASE, PAGE_SIZE, USER_VA_END, USER_VA_START,
+};
+
+/// Longest `PT_INTERP` path, NUL included (Linux checks `p_filesz`
+/// against `PATH_MAX`).
+pub const MAX_INTERP_PATH: u64 = crate::uapi::PATH_MAX as u64;
 
 /// Most memory the loadable segments may take in total.
 pub const MAX_IMAGE_SIZE: u64 = 256 << 20;
+
+/// Where an ELF file's bytes come from.
+pub trait ElfFile {
+    /// Bytes in the file.
+    fn file_len(&self) -> u64;
+    /// Fills `buf` from offset `off`; false if the file ends first.
+    fn read_exact_at(&self, off: u64, buf: &mut [u8]) -> bool;
+}
+
+impl ElfFile for [u8] {
+    fn file_len(&self) -> u64 {
+        self.len() as u64
+    }
+
+    fn read_exact_at(&self, off: u64, buf: &mut [u8]) -> bool {
+        let Some(src) = usize::try_from(off)
+            .ok()
+            .and_then(|start| self.get(start..start.checked_add(buf.len())?))
+        else {
+            return false;
+        };
+        buf.copy_from_slice(src);
+        true
+    }
+}
+
+impl ElfFile for Vec<u8> {
+    fn file_len(&self) -> u64 {
+        self.as_slice().file_len()
+    }
+
+    fn read_exact_at(&self, off: u64, buf: &mut [u8]) -> bool {
+        self.as_slice().read_exact_at(off, buf)
+    }
+}
+
+/// A zeroed buffer of `len` bytes, or `None` if the heap has no room.
+fn try_zeroed(len: usize) -> Option<Vec<u8>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).ok()?;
+    v.resize(len, 0);
+    Some(v)
+}
 
 /// Which kind of executable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExecKind {
     /// `ET_EXEC`: loaded at the addresses it names.
     Exec,
-    /// `ET_DYN` without `PT_INTERP` (static-pie): loaded at [`ET_DYN_BASE`];
-    /// its start-up code relocates itself.
+    /// `ET_DYN`: loaded at [`ET_DYN_BASE`] plus a random offset. A PIE's
+    /// interpreter relocates it; a static-pie (no `PT_INTERP`) relocates
+    /// itself in its start-up code.
     Dyn,
 }
 
@@ -128,6 +186,10 @@ pub struct ExecImage {
     /// Page-aligned end of the highest segment: where the heap (`brk`)
     /// starts, as Linux sets `mm->start_brk`.
     pub brk_start: u64,
+    /// The program interpreter `PT_INTERP` names (without its NUL), for a
+    /// dynamically linked program; `None` for a static one and for an
+    /// interpreter (whose own `PT_INTERP` Linux ignores).
+    pub interp: Option<Vec<u8>>,
 }
 
 /// How far a static-pie image may be moved up from [`ET_DYN_BASE`]
@@ -136,7 +198,7 @@ pub struct ExecImage {
 pub const ET_DYN_RND_RANGE: u64 = 1 << 34;
 
 impl ExecImage {
-    /// Moves a static-pie image up by `rnd` (random bits), kept to
+    /// Moves an `ET_DYN` image up by `rnd` (random bits), kept to
     /// [`ET_DYN_RND_RANGE`] and rounded down to the largest segment
     /// alignment, as Linux's `load_elf_binary` randomises `load_bias`
     /// (ASLR). An `ET_EXEC` image has fixed addresses and does not move.
@@ -144,23 +206,49 @@ impl ExecImage {
         if self.kind != ExecKind::Dyn {
             return;
         }
-        let align = self
-            .segments
+        let align = self.max_align();
+        self.relocate(((rnd % ET_DYN_RND_RANGE) & !(align - 1)) as i64);
+    }
+
+    /// The largest power-of-two `p_align` of the segments, at least a page
+    /// (Linux's `maximum_alignment`).
+    pub fn max_align(&self) -> u64 {
+        self.segments
             .iter()
             .map(|s| s.align.max(PAGE_SIZE))
             .filter(|a| a.is_power_of_two())
             .max()
-            .unwrap_or(PAGE_SIZE);
-        let delta = (rnd % ET_DYN_RND_RANGE) & !(align - 1);
-        self.entry += delta;
-        self.load_bias += delta;
+            .unwrap_or(PAGE_SIZE)
+    }
+
+    /// Moves every address of the image by `delta` bytes (a multiple of
+    /// the page size). The caller keeps the result inside user space:
+    /// [`ExecImage::randomize`] stays within the room [`parse_exec`]
+    /// checked, the kernel places an interpreter where its
+    /// [`ExecImage::total_mapping_size`] is free.
+    pub fn relocate(&mut self, delta: i64) {
+        let mv = |a: &mut u64| *a = a.wrapping_add_signed(delta);
+        mv(&mut self.entry);
+        mv(&mut self.load_bias);
         for seg in &mut self.segments {
-            seg.vaddr += delta;
+            mv(&mut seg.vaddr);
         }
         if self.phdr_vaddr != 0 {
-            self.phdr_vaddr += delta;
+            mv(&mut self.phdr_vaddr);
         }
-        self.brk_start += delta;
+        mv(&mut self.brk_start);
+    }
+
+    /// First page of the lowest segment.
+    pub fn start(&self) -> u64 {
+        self.segments.first().map_or(0, |s| s.page_start())
+    }
+
+    /// Bytes from the first page of the lowest segment to the end of the
+    /// highest one (Linux's `total_mapping_size`): the room the whole
+    /// image needs, holes between segments included.
+    pub fn total_mapping_size(&self) -> u64 {
+        self.segments.last().map_or(0, |s| s.page_end()) - self.start()
     }
 
     /// The pages to map, in order, non-overlapping. A page shared by two
@@ -205,10 +293,17 @@ impl ExecImage {
 /// Why a file was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ElfError {
-    /// Not a runnable AArch64 static executable, or malformed: `ENOEXEC`.
+    /// Not a runnable AArch64 executable, or malformed: `ENOEXEC` (`EIO`
+    /// for a `PT_INTERP` past the end of the file, where Linux's read
+    /// comes up short).
     NotExecutable(NoExec),
     /// Its segments need more than [`MAX_IMAGE_SIZE`]: `ENOMEM`.
     TooBig { bytes: u64 },
+    /// No memory to read the program headers into: `ENOMEM`.
+    NoMemory,
+    /// The program interpreter is not an ELF file for this machine, or is
+    /// malformed: `ELIBBAD`, as Linux's `load_elf_binary` answers.
+    BadInterpreter(NoExec),
 }
 
 /// The detail of an [`ElfError::NotExecutable`]. `index` is the program
@@ -227,8 +322,11 @@ pub enum NoExec {
     WrongMachine(u16),
     /// `e_type` is not ET_EXEC or ET_DYN (e.g. a relocatable `.o`).
     WrongType(u16),
-    /// Has `PT_INTERP`: a dynamically linked program, unsupported.
-    Interpreter,
+    /// `PT_INTERP`'s size is under 2 or over [`MAX_INTERP_PATH`], or the
+    /// path does not end in a NUL.
+    BadInterpPath { index: usize },
+    /// `PT_INTERP`'s bytes run past the end of the file (`EIO`).
+    InterpOutOfFile { index: usize },
     /// `e_phentsize` is not 56.
     BadPhentsize(u16),
     /// No program headers.
@@ -263,8 +361,10 @@ impl ElfError {
     /// The errno `execve` fails with.
     pub fn errno(&self) -> i32 {
         match self {
+            ElfError::NotExecutable(NoExec::InterpOutOfFile { .. }) => EIO,
             ElfError::NotExecutable(_) => ENOEXEC,
-            ElfError::TooBig { .. } => ENOMEM,
+            ElfError::TooBig { .. } | ElfError::NoMemory => ENOMEM,
+            ElfError::BadInterpreter(_) => ELIBBAD,
         }
     }
 }
@@ -282,6 +382,11 @@ impl fmt::Display for ElfError {
                 f,
                 "elf: segments need {bytes} bytes, over the {MAX_IMAGE_SIZE}-byte limit"
             ),
+            ElfError::NoMemory => f.write_str("elf: no memory for the program headers"),
+            ElfError::BadInterpreter(why) => {
+                f.write_str("interpreter: ")?;
+                fmt::Display::fmt(&ElfError::NotExecutable(*why), f)
+            }
             ElfError::NotExecutable(why) => {
                 f.write_str("elf: ")?;
                 match *why {
@@ -291,8 +396,11 @@ impl fmt::Display for ElfError {
                     NoExec::WrongEndian(d) => write!(f, "ELF data encoding {d}, not little-endian"),
                     NoExec::WrongMachine(m) => write!(f, "machine {m}, not AArch64 ({EM_AARCH64})"),
                     NoExec::WrongType(t) => write!(f, "type {t}, not an executable"),
-                    NoExec::Interpreter => {
-                        f.write_str("dynamically linked (PT_INTERP), only static programs run")
+                    NoExec::BadInterpPath { index } => {
+                        write!(f, "segment {index}: malformed PT_INTERP path")
+                    }
+                    NoExec::InterpOutOfFile { index } => {
+                        write!(f, "segment {index}: PT_INTERP past end of file")
                     }
                     NoExec::BadPhentsize(s) => write!(f, "program header size {s}, not 56"),
                     NoExec::NoProgramHeaders => f.write_str("no program headers"),
@@ -341,12 +449,68 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
 }
 
-/// Validates `bytes` as a static AArch64 executable and plans its load.
-pub fn parse_exec(bytes: &[u8]) -> Result<ExecImage, ElfError> {
-    if bytes.len() < 4 || &bytes[..4] != b"\x7fELF" {
+/// Validates `file` as an AArch64 executable and plans its load; an
+/// `ET_DYN` one at [`ET_DYN_BASE`]. A dynamically linked program's
+/// interpreter path is in [`ExecImage::interp`].
+pub fn parse_exec<F: ElfFile + ?Sized>(file: &F) -> Result<ExecImage, ElfError> {
+    parse(file, ET_DYN_BASE, true)
+}
+
+/// Validates `file` as a program interpreter (`ld-linux-aarch64.so.1`),
+/// as Linux's `load_elf_binary` and `load_elf_interp` check it; an
+/// `ET_DYN` one is planned at [`MMAP_BASE`], for the kernel to
+/// [`ExecImage::relocate`] where its [`ExecImage::total_mapping_size`]
+/// is free. Its own `PT_INTERP` is ignored, as by Linux. Every defect is
+/// `ELIBBAD` (an oversized image `ENOMEM`): Linux answers `ELIBBAD` for a
+/// file that is not ELF or for another machine, and kills the process
+/// for the defects it finds after the point of no return, where this
+/// kernel, checking everything first, can still fail the `execve`.
+pub fn parse_interp<F: ElfFile + ?Sized>(file: &F) -> Result<ExecImage, ElfError> {
+    parse(file, MMAP_BASE, false).map_err(|e| match e {
+        ElfError::NotExecutable(why) => ElfError::BadInterpreter(why),
+        other => other,
+    })
+}
+
+/// The `PT_INTERP` path at `ph` (Linux's checks, in its order).
+fn interp_path<F: ElfFile + ?Sized>(
+    file: &F,
+    ph: &Phdr,
+    index: usize,
+) -> Result<Vec<u8>, ElfError> {
+    if ph.filesz > MAX_INTERP_PATH || ph.filesz < 2 {
+        return Err(NoExec::BadInterpPath { index }.into());
+    }
+    let mut raw = try_zeroed(ph.filesz as usize).ok_or(ElfError::NoMemory)?;
+    if !file.read_exact_at(ph.offset, &mut raw) {
+        return Err(NoExec::InterpOutOfFile { index }.into());
+    }
+    let (&last, path) = raw.split_last().ok_or(NoExec::BadInterpPath { index })?;
+    if last != 0 {
+        return Err(NoExec::BadInterpPath { index }.into());
+    }
+    // C reads the path up to its first NUL.
+    let end = path.iter().position(|&c| c == 0).unwrap_or(path.len());
+    Ok(Vec::from(&path[..end]))
+}
+
+/// [`parse_exec`] and [`parse_interp`]: an `ET_DYN` file gets `dyn_bias`;
+/// `PT_INTERP` is read only if `want_interp`.
+fn parse<F: ElfFile + ?Sized>(
+    file: &F,
+    dyn_bias: u64,
+    want_interp: bool,
+) -> Result<ExecImage, ElfError> {
+    let file_len = file.file_len();
+    let mut eh = [0u8; EHDR_SIZE];
+    let head = file_len.min(EHDR_SIZE as u64) as usize;
+    if head < 4 || !file.read_exact_at(0, &mut eh[..head]) || &eh[..4] != b"\x7fELF" {
         return Err(NoExec::BadMagic.into());
     }
-    let eh = bytes.get(..EHDR_SIZE).ok_or(NoExec::TruncatedHeader)?;
+    if head < EHDR_SIZE {
+        return Err(NoExec::TruncatedHeader.into());
+    }
+    let eh = &eh[..];
     if eh[4] != 2 {
         return Err(NoExec::WrongClass(eh[4]).into());
     }
@@ -365,7 +529,7 @@ pub fn parse_exec(bytes: &[u8]) -> Result<ExecImage, ElfError> {
     }
     let (kind, bias) = match e_type {
         ET_EXEC => (ExecKind::Exec, 0),
-        ET_DYN => (ExecKind::Dyn, ET_DYN_BASE),
+        ET_DYN => (ExecKind::Dyn, dyn_bias),
         other => return Err(NoExec::WrongType(other).into()),
     };
     if e_phentsize as usize != PHDR_SIZE {
@@ -378,23 +542,27 @@ pub fn parse_exec(bytes: &[u8]) -> Result<ExecImage, ElfError> {
     if table_len > MAX_PHDRS_BYTES {
         return Err(NoExec::TooManyProgramHeaders(e_phnum).into());
     }
-    let table = usize::try_from(e_phoff)
-        .ok()
-        .and_then(|start| bytes.get(start..start.checked_add(table_len)?))
-        .ok_or(NoExec::PhdrsOutOfFile)?;
+    let mut table = try_zeroed(table_len).ok_or(ElfError::NoMemory)?;
+    if !file.read_exact_at(e_phoff, &mut table) {
+        return Err(NoExec::PhdrsOutOfFile.into());
+    }
 
     let mut segments: Vec<LoadSegment> = Vec::new();
     let mut stack_executable = false;
     let mut pt_phdr = None;
     let mut phdr_in_load = None;
+    let mut interp = None;
     for (index, raw) in table.chunks_exact(PHDR_SIZE).enumerate() {
         let ph = Phdr::parse(raw);
         match ph.p_type {
-            PT_INTERP => return Err(NoExec::Interpreter.into()),
+            // The first one counts, as in Linux.
+            PT_INTERP if want_interp && interp.is_none() => {
+                interp = Some(interp_path(file, &ph, index)?);
+            }
             PT_GNU_STACK => stack_executable = ph.flags & PF_X != 0,
             PT_PHDR => pt_phdr = Some(ph.vaddr),
             PT_LOAD => {
-                let seg = check_load(&ph, index, bias, bytes.len())?;
+                let seg = check_load(&ph, index, bias, file_len)?;
                 // The segment holding the program header table in the file
                 // holds it in memory too (Linux's AT_PHDR computation).
                 if phdr_in_load.is_none()
@@ -445,6 +613,7 @@ pub fn parse_exec(bytes: &[u8]) -> Result<ExecImage, ElfError> {
         phentsize: e_phentsize,
         stack_executable,
         brk_start: last.page_end(),
+        interp,
     };
     let bytes = image.total_pages_bytes();
     if bytes > MAX_IMAGE_SIZE {
@@ -481,7 +650,7 @@ impl Phdr {
 }
 
 /// Checks one `PT_LOAD` against the file and the address space.
-fn check_load(ph: &Phdr, index: usize, bias: u64, file_len: usize) -> Result<LoadSegment, NoExec> {
+fn check_load(ph: &Phdr, index: usize, bias: u64, file_len: u64) -> Result<LoadSegment, NoExec> {
     let Phdr {
         flags,
         offset,
@@ -500,7 +669,7 @@ fn check_load(ph: &Phdr, index: usize, bias: u64, file_len: usize) -> Result<Loa
     let offset = if filesz == 0 { 0 } else { offset };
     if filesz > 0 {
         match offset.checked_add(filesz) {
-            Some(end) if end <= file_len as u64 => {}
+            Some(end) if end <= file_len => {}
             _ => return Err(NoExec::SegmentOutOfFile { index }),
         }
         if vaddr % PAGE_SIZE != offset % PAGE_SIZE {
@@ -904,13 +1073,133 @@ mod tests {
         assert_eq!(alloc::format!("{e}"), "elf: machine 62, not AArch64 (183)");
     }
 
-    #[test]
-    fn dynamic_executables_are_refused() {
+    /// `typical()` with a `PT_INTERP` of `filesz` bytes at file offset
+    /// 0x200 holding `path`.
+    fn with_interp(path: &[u8], filesz: u64) -> Vec<u8> {
         let mut phdrs = typical();
-        phdrs.insert(0, other(PT_INTERP, PF_R, 0x40_0200));
-        let bytes = build(ET_DYN, 0x100, &phdrs, 0x1100);
-        assert_eq!(err(&bytes), NoExec::Interpreter);
-        assert_eq!(parse_exec(&bytes).unwrap_err().errno(), 8);
+        let mut interp = other(PT_INTERP, PF_R, 0x40_0200);
+        interp.offset = 0x200;
+        interp.filesz = filesz;
+        interp.memsz = filesz;
+        phdrs.insert(0, interp);
+        let mut bytes = build(ET_EXEC, 0x40_0100, &phdrs, 0x1100);
+        bytes[0x200..0x200 + path.len()].copy_from_slice(path);
+        bytes
+    }
+
+    #[test]
+    fn dynamic_executables_name_their_interpreter() {
+        let path = b"/lib/ld-linux-aarch64.so.1\0";
+        let img = parse_exec(&with_interp(path, path.len() as u64)).unwrap();
+        assert_eq!(
+            img.interp.as_deref(),
+            Some(&b"/lib/ld-linux-aarch64.so.1"[..])
+        );
+        // Only the first PT_INTERP counts.
+        let mut phdrs = typical();
+        let mut first = other(PT_INTERP, PF_R, 0);
+        (first.offset, first.filesz) = (0x200, 3);
+        let mut second = first;
+        second.offset = 0x300;
+        phdrs.insert(0, second);
+        phdrs.insert(0, first);
+        let mut bytes = build(ET_EXEC, 0x40_0100, &phdrs, 0x1100);
+        bytes[0x200..0x203].copy_from_slice(b"/a\0");
+        bytes[0x300..0x303].copy_from_slice(b"/b\0");
+        assert_eq!(
+            parse_exec(&bytes).unwrap().interp.as_deref(),
+            Some(&b"/a"[..])
+        );
+        // An interpreter's own PT_INTERP is not read.
+        assert_eq!(parse_interp(&bytes).unwrap().interp, None);
+    }
+
+    #[test]
+    fn malformed_interpreter_paths_are_enoexec_or_eio() {
+        // Not NUL-terminated, too short, too long: ENOEXEC.
+        for (path, size) in [
+            (&b"/lib/ld.so"[..], 10),
+            (b"\0", 1),
+            (b"/", 0),
+            (b"/x\0", MAX_INTERP_PATH + 1),
+        ] {
+            let e = parse_exec(&with_interp(path, size)).unwrap_err();
+            assert_eq!(
+                e,
+                ElfError::NotExecutable(NoExec::BadInterpPath { index: 0 }),
+                "path {path:?} size {size}"
+            );
+            assert_eq!(e.errno(), ENOEXEC);
+        }
+        // Past the end of the 0x1100-byte file: EIO, as Linux's elf_read.
+        let e = parse_exec(&with_interp(b"/x\0", 0xf01)).unwrap_err();
+        assert_eq!(
+            e,
+            ElfError::NotExecutable(NoExec::InterpOutOfFile { index: 0 })
+        );
+        assert_eq!(e.errno(), EIO);
+        // A NUL inside: the path ends there, as C reads it.
+        let img = parse_exec(&with_interp(b"/a\0b\0", 5)).unwrap();
+        assert_eq!(img.interp.as_deref(), Some(&b"/a"[..]));
+    }
+
+    #[test]
+    fn a_bad_interpreter_is_elibbad() {
+        let good = build(
+            ET_DYN,
+            0x100,
+            &[load(PF_R | PF_X, 0, 0, 0x200, 0x200)],
+            0x200,
+        );
+        let img = parse_interp(&good).unwrap();
+        assert_eq!(img.load_bias, MMAP_BASE);
+        assert_eq!(img.entry, MMAP_BASE + 0x100);
+        let bad = |bytes: &[u8]| {
+            let e = parse_interp(bytes).unwrap_err();
+            assert!(matches!(e, ElfError::BadInterpreter(_)), "{e:?}");
+            assert_eq!(e.errno(), ELIBBAD);
+            e
+        };
+        bad(b"#!/bin/sh\n");
+        bad(&good[..40]);
+        let mut class32 = good.clone();
+        class32[4] = 1;
+        assert_eq!(
+            bad(&class32),
+            ElfError::BadInterpreter(NoExec::WrongClass(1))
+        );
+        let mut x86 = good.clone();
+        x86[18..20].copy_from_slice(&62u16.to_le_bytes());
+        let e = bad(&x86);
+        assert_eq!(
+            alloc::format!("{e}"),
+            "interpreter: elf: machine 62, not AArch64 (183)"
+        );
+        // Segments past its end (a truncated library).
+        bad(&good[..0x100]);
+    }
+
+    #[test]
+    fn an_interpreter_moves_whole_to_where_it_is_placed() {
+        let f = build(
+            ET_DYN,
+            0x100,
+            &[
+                load(PF_R | PF_X, 0, 0, 0x1200, 0x1200),
+                load(PF_R | PF_W, 0x1200, 0x11200, 0x10, 0x3000),
+            ],
+            0x1300,
+        );
+        let mut img = parse_interp(&f).unwrap();
+        assert_eq!(img.start(), MMAP_BASE);
+        assert_eq!(img.total_mapping_size(), 0x15000);
+        let base = MMAP_BASE + 0x123_4000;
+        img.relocate((base - img.start()) as i64);
+        assert_eq!(img.load_bias, base);
+        assert_eq!(img.entry, base + 0x100);
+        assert_eq!(img.segments[1].vaddr, base + 0x11200);
+        assert_eq!(img.mappings().first().unwrap().start, base);
+        assert_eq!(img.mappings().last().unwrap().end, base + 0x15000);
     }
 
     #[test]
@@ -1111,7 +1400,24 @@ mod tests {
             assert!(img.entry > ET_DYN_BASE);
         }
         if let Some(dynamic) = compile("-no-pie") {
-            assert_eq!(err(&dynamic), NoExec::Interpreter);
+            let img = parse_exec(&dynamic).unwrap();
+            assert_eq!(img.kind, ExecKind::Exec);
+            assert_eq!(
+                img.interp.as_deref(),
+                Some(&b"/lib/ld-linux-aarch64.so.1"[..])
+            );
+        }
+        if let Some(pie) = compile("-pie") {
+            let img = parse_exec(&pie).unwrap();
+            assert_eq!(img.kind, ExecKind::Dyn);
+            assert!(img.interp.is_some());
+        }
+        let ld = std::path::Path::new("/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1");
+        if let Ok(bytes) = std::fs::read(ld) {
+            let img = parse_interp(&bytes).unwrap();
+            assert_eq!(img.kind, ExecKind::Dyn);
+            assert_eq!(img.start(), MMAP_BASE);
+            assert!(img.total_mapping_size() < 1 << 20);
         }
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -159,27 +159,57 @@ pub struct Ids {
     pub egid: u32,
 }
 
-/// The auxiliary vector Linux gives a static program, in Linux's order,
-/// without the entries [`build_stack`] adds (`AT_RANDOM`, `AT_EXECFN`,
-/// `AT_PLATFORM`, `AT_NULL`). `AT_BASE` is 0: there is no interpreter.
-pub fn exec_auxv(image: &ExecImage, hwcap: u64, hwcap2: u64, ids: Ids) -> Vec<(u64, u64)> {
-    vec![
-        (AT_HWCAP, hwcap),
+/// What the auxiliary vector tells besides the program's own image.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AuxInfo {
+    /// `AT_BASE`: where the program interpreter was loaded (its load
+    /// bias), 0 for a program without one.
+    pub interp_base: u64,
+    /// `AT_SYSINFO_EHDR`: the address of the vDSO's ELF header; the entry
+    /// is left out when there is no vDSO (`None`).
+    pub sysinfo_ehdr: Option<u64>,
+    /// `AT_HWCAP`: the `HWCAP_*` bits of what the CPU has.
+    pub hwcap: u64,
+    /// `AT_HWCAP2`: the `HWCAP2_*` bits.
+    pub hwcap2: u64,
+    /// `AT_MINSIGSTKSZ`: the bytes a signal frame needs on a stack (arm64
+    /// Linux's `signal_minsigstksz`).
+    pub minsigstksz: u64,
+    /// `AT_UID` and the rest.
+    pub ids: Ids,
+    /// `AT_SECURE`: the program gained privileges (set-id).
+    pub secure: bool,
+}
+
+/// The auxiliary vector Linux arm64 gives a program, in the order of
+/// Linux's `create_elf_tables` (arm64's `ARCH_DLINFO` first), without the
+/// entries [`build_stack`] adds after them (`AT_RANDOM`, `AT_EXECFN`,
+/// `AT_PLATFORM`, `AT_NULL`). `AT_ENTRY` is the program's entry even when
+/// an interpreter runs first: the interpreter jumps there when done.
+pub fn exec_auxv(image: &ExecImage, info: &AuxInfo) -> Vec<(u64, u64)> {
+    let mut v = Vec::with_capacity(17);
+    if let Some(ehdr) = info.sysinfo_ehdr {
+        v.push((AT_SYSINFO_EHDR, ehdr));
+    }
+    v.extend([
+        (AT_MINSIGSTKSZ, info.minsigstksz),
+        (AT_HWCAP, info.hwcap),
         (AT_PAGESZ, PAGE_SIZE),
         (AT_CLKTCK, USER_HZ),
         (AT_PHDR, image.phdr_vaddr),
         (AT_PHENT, image.phentsize.into()),
         (AT_PHNUM, image.phnum.into()),
-        (AT_BASE, 0),
+        (AT_BASE, info.interp_base),
         (AT_FLAGS, 0),
         (AT_ENTRY, image.entry),
-        (AT_UID, ids.uid.into()),
-        (AT_EUID, ids.euid.into()),
-        (AT_GID, ids.gid.into()),
-        (AT_EGID, ids.egid.into()),
-        (AT_SECURE, 0),
-        (AT_HWCAP2, hwcap2),
-    ]
+        (AT_UID, info.ids.uid.into()),
+        (AT_EUID, info.ids.euid.into()),
+        (AT_GID, info.ids.gid.into()),
+        (AT_EGID, info.ids.egid.into()),
+        (AT_SECURE, info.secure.into()),
+        (AT_HWCAP2, info.hwcap2),
+    ]);
+    v
 }
 
 /// Builds the initial stack below `stack_top`.
@@ -557,6 +587,7 @@ mod tests {
             phentsize: 56,
             stack_executable: false,
             brk_start: 0x401000,
+            interp: None,
         };
         let ids = Ids {
             uid: 1,
@@ -564,8 +595,19 @@ mod tests {
             gid: 3,
             egid: 4,
         };
-        let v = exec_auxv(&image, 0b11, 0, ids);
+        let info = AuxInfo {
+            hwcap: 0b11,
+            minsigstksz: 4224,
+            ids,
+            ..AuxInfo::default()
+        };
+        let v = exec_auxv(&image, &info);
         let get = |k| aux(&v, k);
+        assert_eq!(get(AT_MINSIGSTKSZ), 4224);
+        assert!(
+            v.iter().all(|&(k, _)| k != AT_SYSINFO_EHDR),
+            "no vDSO, no entry"
+        );
         assert_eq!(get(AT_PHDR), 0x400040);
         assert_eq!(get(AT_PHENT), 56);
         assert_eq!(get(AT_PHNUM), 4);
@@ -586,5 +628,59 @@ mod tests {
         let img = build_stack(TOP, &a, &StackLimits::default()).unwrap();
         let (_, _, auxv) = Reader(&img).decode();
         assert_eq!(auxv.len(), v.len() + 4);
+    }
+
+    #[test]
+    fn exec_auxv_is_in_linux_order_with_interpreter_and_vdso() {
+        let image = ExecImage {
+            entry: 0x10_0000_0500,
+            kind: crate::exec::elf::ExecKind::Dyn,
+            load_bias: 0x10_0000_0000,
+            segments: vec![],
+            phdr_vaddr: 0x10_0000_0040,
+            phnum: 9,
+            phentsize: 56,
+            stack_executable: false,
+            brk_start: 0x10_0002_0000,
+            interp: Some(vec![b'/']),
+        };
+        let info = AuxInfo {
+            interp_base: 0x40_0000_0000,
+            sysinfo_ehdr: Some(0x7f_ffff_e000),
+            secure: true,
+            ..AuxInfo::default()
+        };
+        let v = exec_auxv(&image, &info);
+        let keys: Vec<u64> = v.iter().map(|&(k, _)| k).collect();
+        assert_eq!(
+            keys,
+            [
+                AT_SYSINFO_EHDR,
+                AT_MINSIGSTKSZ,
+                AT_HWCAP,
+                AT_PAGESZ,
+                AT_CLKTCK,
+                AT_PHDR,
+                AT_PHENT,
+                AT_PHNUM,
+                AT_BASE,
+                AT_FLAGS,
+                AT_ENTRY,
+                AT_UID,
+                AT_EUID,
+                AT_GID,
+                AT_EGID,
+                AT_SECURE,
+                AT_HWCAP2
+            ]
+        );
+        assert_eq!(aux(&v, AT_SYSINFO_EHDR), 0x7f_ffff_e000);
+        assert_eq!(aux(&v, AT_BASE), 0x40_0000_0000);
+        assert_eq!(
+            aux(&v, AT_ENTRY),
+            0x10_0000_0500,
+            "the program's, not ld.so's"
+        );
+        assert_eq!(aux(&v, AT_SECURE), 1);
     }
 }

@@ -127,6 +127,9 @@ pub const SEGV_MAPERR: i32 = 1;
 pub const SEGV_ACCERR: i32 = 2;
 /// `si_code` of `SIGBUS`: misaligned address.
 pub const BUS_ADRALN: i32 = 1;
+/// `si_code` of `SIGBUS`: nonexistent physical address (a mapped file's
+/// page past its end).
+pub const BUS_ADRERR: i32 = 2;
 /// `si_code` of `SIGILL`: illegal opcode.
 pub const ILL_ILLOPC: i32 = 1;
 

@@ -69,6 +69,12 @@ pub const CLOCK_REALTIME_COARSE: u32 = 5;
 pub const CLOCK_MONOTONIC_COARSE: u32 = 6;
 /// Monotonic time including suspend.
 pub const CLOCK_BOOTTIME: u32 = 7;
+/// `CLOCK_REALTIME` for timers that wake a suspended system.
+pub const CLOCK_REALTIME_ALARM: u32 = 8;
+/// `CLOCK_BOOTTIME` for timers that wake a suspended system.
+pub const CLOCK_BOOTTIME_ALARM: u32 = 9;
+/// International Atomic Time: `CLOCK_REALTIME` without leap seconds.
+pub const CLOCK_TAI: u32 = 11;
 /// `clock_nanosleep` flag: the time is absolute.
 pub const TIMER_ABSTIME: u32 = 1;
 

@@ -191,7 +191,7 @@ macro_rules! syscall_table {
             UMASK umask = 166 (mask: Mode) => sys_umask;
             PRCTL prctl = 167 (option: Int, arg2: Int, arg3: Int, arg4: Int, arg5: Int) => sys_prctl;
             GETCPU getcpu = 168 (cpup: Ptr, nodep: Ptr, unused: Ptr) => sys_getcpu;
-            GETTIMEOFDAY gettimeofday = 169 ();
+            GETTIMEOFDAY gettimeofday = 169 (tv: Ptr, tz: Ptr) => sys_gettimeofday;
             SETTIMEOFDAY settimeofday = 170 ();
             GETPID getpid = 172 () => sys_getpid;
             GETPPID getppid = 173 () => sys_getppid;
@@ -204,14 +204,15 @@ macro_rules! syscall_table {
             SOCKET socket = 198 (family: Int, type_: Int, protocol: Int) => sys_socket;
             BRK brk = 214 (brk: Addr) => sys_brk;
             MUNMAP munmap = 215 (addr: Addr, len: Len) => sys_munmap;
-            MREMAP mremap = 216 ();
+            MREMAP mremap = 216 (addr: Addr, old_len: Len, new_len: Len, flags: Flags, new_addr: Addr) => sys_mremap;
             CLONE clone = 220 (clone_flags: Flags, newsp: Addr, parent_tidptr: Ptr, tls: Addr, child_tidptr: Ptr) => sys_clone + regs;
             EXECVE execve = 221 (filename: Path, argv: Ptr, envp: Ptr) => sys_execve + regs;
             MMAP mmap = 222 (addr: Addr, len: Len, prot: Flags, flags: Flags, fd: Fd, off: Int) => sys_mmap;
             FADVISE64 fadvise64 = 223 (fd: Fd, offset: Int, len: Len, advice: Int) => sys_fadvise64_64;
             MPROTECT mprotect = 226 (start: Addr, len: Len, prot: Flags) => sys_mprotect;
-            MSYNC msync = 227 ();
-            MADVISE madvise = 233 ();
+            MSYNC msync = 227 (start: Addr, len: Len, flags: Flags) => sys_msync;
+            MINCORE mincore = 232 (start: Addr, len: Len, vec: Ptr) => sys_mincore;
+            MADVISE madvise = 233 (start: Addr, len: Len, behavior: Int) => sys_madvise;
             WAIT4 wait4 = 260 (upid: Pid, stat_addr: Ptr, options: Flags, ru: Ptr) => sys_wait4;
             PRLIMIT64 prlimit64 = 261 (pid: Pid, resource: Int, new_rlim: Ptr, old_rlim: Ptr) => sys_prlimit64;
             RENAMEAT2 renameat2 = 276 (olddfd: Fd, oldname: Path, newdfd: Fd, newname: Path, flags: Flags) => sys_renameat2;

@@ -155,3 +155,30 @@ pub fn entry_tpidr() -> u64 {
 pub fn entry_address() -> usize {
     crate::start::entry_address()
 }
+
+/// The address of the vDSO's dynamic symbol `name` (`__kernel_clock_gettime`)
+/// in this process, found as a C library finds it: from `AT_SYSINFO_EHDR`
+/// through the image's dynamic table (`libkernel::vdso::lookup_symbol`).
+/// `None` without a vDSO or without the symbol.
+pub fn vdso_symbol(name: &[u8]) -> Option<usize> {
+    use libkernel::uapi::elf::{EHDR_SIZE, PHDR_SIZE};
+    let base = getauxval(crate::consts::AT_SYSINFO_EHDR).filter(|&b| b != 0)?;
+    // SAFETY: the kernel maps the vDSO, read-only and whole, at
+    // AT_SYSINFO_EHDR for the life of the process; the ELF header is
+    // read first, then only as many bytes as its headers say the image
+    // has.
+    let ehdr = unsafe { core::slice::from_raw_parts(base as *const u8, EHDR_SIZE) };
+    let phoff = u64::from_le_bytes(ehdr[32..40].try_into().ok()?) as usize;
+    let phnum = u16::from_le_bytes(ehdr[56..58].try_into().ok()?) as usize;
+    let head_len = phoff.checked_add(phnum.checked_mul(PHDR_SIZE)?)?;
+    if head_len > 4096 {
+        return None;
+    }
+    // SAFETY: as above; the headers lie within the image's first page.
+    let head = unsafe { core::slice::from_raw_parts(base as *const u8, head_len) };
+    let len = libkernel::vdso::image_len(head)?;
+    // SAFETY: as above; `len` is the image's size by its own headers.
+    let image = unsafe { core::slice::from_raw_parts(base as *const u8, len) };
+    let off = libkernel::vdso::lookup_symbol(image, name)?;
+    Some(base + off as usize)
+}

@@ -256,3 +256,20 @@ macro_rules! noreturn_call {
         }
     }};
 }
+
+/// `AT_HWCAP` and `AT_HWCAP2` for this CPU, from its ID registers (Linux
+/// reads them once into `cpu_hwcaps`; reading three registers per exec
+/// costs less than keeping a copy in sync). The cores of a Pi are alike.
+pub fn elf_hwcaps() -> (u64, u64) {
+    let (pfr0, isar0, isar1): (u64, u64, u64);
+    // SAFETY: reads of read-only ID registers, allowed at EL1, with no
+    // side effects.
+    unsafe {
+        asm!("mrs {}, id_aa64pfr0_el1", out(reg) pfr0, options(nomem, nostack, preserves_flags));
+        asm!("mrs {}, id_aa64isar0_el1", out(reg) isar0, options(nomem, nostack, preserves_flags));
+        asm!("mrs {}, id_aa64isar1_el1", out(reg) isar1, options(nomem, nostack, preserves_flags));
+    }
+    libkernel::arch::aarch64::cpufeature::elf_hwcaps(
+        &libkernel::arch::aarch64::cpufeature::IdRegs { pfr0, isar0, isar1 },
+    )
+}

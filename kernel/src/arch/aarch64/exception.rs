@@ -184,6 +184,8 @@ fn user_fault(sig: u32, kind: &str, far: u64, esr_val: u64, regs: &PtRegs) {
     let code = match sig {
         SIGSEGV if esr::is_permission_fault(esr_val) => uapi::SEGV_ACCERR,
         SIGSEGV => uapi::SEGV_MAPERR,
+        // A page past the end of a mapped file: a nonexistent address.
+        SIGBUS if kind == "bus error" => uapi::BUS_ADRERR,
         SIGBUS => uapi::BUS_ADRALN,
         _ => uapi::ILL_ILLOPC,
     };
@@ -217,6 +219,10 @@ fn el0_sync(regs: &mut PtRegs) {
                     // No page for a valid access: Linux's out-of-memory
                     // path kills the task rather than blaming its access.
                     Err(crate::errno::ENOMEM) => crate::mm::fault::pagefault_out_of_memory(),
+                    // A file mapping's page past the end of its file.
+                    Err(crate::mm::vm::VM_FAULT_SIGBUS) => {
+                        user_fault(SIGBUS, "bus error", far, esr_val, regs)
+                    }
                     Err(_) => user_fault(SIGSEGV, kind, far, esr_val, regs),
                 }
             }

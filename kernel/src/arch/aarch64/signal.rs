@@ -12,15 +12,14 @@ use crate::errno::{Errno, EFAULT};
 use crate::mm::uaccess::{copy_from_user, copy_to_user};
 use crate::signal::{force_sig, set_current_blocked, SigAction, SIGSEGV};
 use crate::task::{self, Task};
-use libkernel::arch::aarch64::memory::SIGTRAMP_BASE;
 use libkernel::arch::aarch64::signal::{
     SigFrame, RT_SIGFRAME_INFO, RT_SIGFRAME_SIZE, RT_SIGFRAME_UC,
 };
 use libkernel::uapi::{self, KernelSiginfo};
 
-/// Room left above the frame where Linux puts a frame record (`{fp, lr}`)
-/// for unwinders; pikern leaves it unwritten and starts the handler with
-/// x29 = 0.
+/// The frame record (`{fp, lr}` of the interrupted code) above the frame,
+/// where the handler's x29 points: unwinders follow it out of the handler
+/// and the vDSO's trampoline (its CFI says the caller's frame is there).
 const FRAME_RECORD_SIZE: u64 = 16;
 
 /// Size of the `svc #0` instruction: a restarted system call resumes this
@@ -35,7 +34,8 @@ const PSR_NZCV_MASK: u64 = 0xf000_0000;
 /// interrupted registers, the FP/SIMD state and the blocked set `set`, and
 /// points the registers at `act`'s handler (`setup_rt_frame` and
 /// `setup_return`): x0 = the signal, x1 = the `siginfo`, x2 = the
-/// `ucontext`, x30 = `sa_restorer`, which calls `rt_sigreturn`.
+/// `ucontext`, x29 = the frame record, x30 = `sa_restorer` or the vDSO's
+/// `__kernel_rt_sigreturn`, which calls `rt_sigreturn`.
 pub fn setup_rt_frame(
     me: &Task,
     info: &KernelSiginfo,
@@ -67,8 +67,11 @@ pub fn setup_rt_frame(
         fpsimd: Some(fpsimd::fpsimd_current_state(me)),
     };
     // On the heap: the frame is more than a quarter of the kernel stack.
-    let mut buf = alloc::vec![0u8; RT_SIGFRAME_SIZE];
-    sf.write(&mut buf);
+    // The frame record follows it (`next_frame`).
+    let mut buf = alloc::vec![0u8; RT_SIGFRAME_SIZE + FRAME_RECORD_SIZE as usize];
+    sf.write(&mut buf[..RT_SIGFRAME_SIZE]);
+    buf[RT_SIGFRAME_SIZE..RT_SIGFRAME_SIZE + 8].copy_from_slice(&regs.regs[29].to_le_bytes());
+    buf[RT_SIGFRAME_SIZE + 8..].copy_from_slice(&regs.regs[30].to_le_bytes());
     copy_to_user(frame, &buf)?;
 
     if altstack.flags & uapi::SS_AUTODISARM != 0 {
@@ -79,55 +82,23 @@ pub fn setup_rt_frame(
     regs.regs[0] = sig as u64;
     regs.regs[1] = frame + RT_SIGFRAME_INFO as u64;
     regs.regs[2] = frame + RT_SIGFRAME_UC as u64;
-    regs.regs[29] = 0;
+    regs.regs[29] = frame + RT_SIGFRAME_SIZE as u64;
     // The handler returns to `sa_restorer` if the C library gave one
-    // (musl does), else to the kernel's trampoline (glibc on arm64 relies
-    // on the vDSO's, as Linux's `setup_return` does).
+    // (musl does), else to the vDSO's trampoline (glibc on arm64 relies
+    // on it, as Linux's `setup_return` does).
     regs.regs[30] = if act.flags & uapi::SA_RESTORER != 0 {
         act.restorer
     } else {
-        SIGTRAMP_BASE
+        let mm = me.mm.lock();
+        let tramp = mm
+            .as_ref()
+            .map_or(0, |mm| crate::vdso::sigreturn_address(mm));
+        drop(mm);
+        tramp
     };
     regs.sp = frame;
     regs.pc = act.handler;
     Ok(())
-}
-
-/// The trampoline a handler returns to when it has no `sa_restorer`:
-/// `mov x8, #__NR_rt_sigreturn; svc #0` (the vDSO's `__kernel_rt_sigreturn`).
-const SIGTRAMP_CODE: [u32; 2] = [
-    0xd280_0008 | ((uapi::nr::RT_SIGRETURN as u32) << 5),
-    0xd400_0001,
-];
-
-/// The one physical page holding [`SIGTRAMP_CODE`], shared read-only by
-/// every process (made on first use, kept for good: the kernel holds a
-/// reference, each mapping another).
-pub fn sigtramp_page() -> Result<u64, Errno> {
-    static PAGE: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
-    use core::sync::atomic::Ordering;
-    let pa = PAGE.load(Ordering::Acquire);
-    if pa != 0 {
-        return Ok(pa);
-    }
-    let new = crate::mm::page_alloc::alloc_user_page()?;
-    let va = crate::mm::phys_to_virt(new) as *mut u32;
-    for (i, insn) in SIGTRAMP_CODE.iter().enumerate() {
-        // SAFETY: a page just allocated, mapped in the linear map; nobody
-        // else sees it until it is published below.
-        unsafe { va.add(i).write_volatile(*insn) };
-    }
-    // Instruction fetch must see the code (clean to the point of
-    // unification, invalidate the instruction cache).
-    super::cpu::dcache_clean_inval(va as usize, 8);
-    super::cpu::icache_inval_all();
-    match PAGE.compare_exchange(0, new, Ordering::AcqRel, Ordering::Acquire) {
-        Ok(_) => Ok(new),
-        Err(other) => {
-            crate::mm::page_alloc::put_page(new);
-            Ok(other)
-        }
-    }
 }
 
 /// Puts back what the frame saved: registers (PSTATE only its condition

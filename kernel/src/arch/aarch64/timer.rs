@@ -13,3 +13,16 @@ pub fn set_deadline(deadline: u64) {
 pub fn deadline() -> u64 {
     CNTP_CVAL_EL0.get()
 }
+
+/// Lets user space read the virtual counter (and CNTFRQ_EL0), which the
+/// vDSO's clocks use (`arch_counter_set_user_access`); the physical
+/// counter, the timers and the event stream stay the kernel's. Every CPU,
+/// before it runs user code.
+pub fn enable_user_counter() {
+    CNTKCTL_EL1.modify(
+        CNTKCTL_EL1::EL0VCTEN::SET
+            + CNTKCTL_EL1::EL0PCTEN::CLEAR
+            + CNTKCTL_EL1::EL0VTEN::CLEAR
+            + CNTKCTL_EL1::EL0PTEN::CLEAR,
+    );
+}

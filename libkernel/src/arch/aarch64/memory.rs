@@ -15,10 +15,6 @@ pub const USER_VA_START: u64 = 0x1000;
 pub const USER_VA_END: u64 = 1 << 39;
 /// Top of the initial user stack: the last page below `USER_VA_END`.
 pub const STACK_TOP: u64 = USER_VA_END - PAGE_SIZE;
-/// The page holding the signal-return trampoline, mapped into every
-/// process (where arm64 Linux has the vDSO's `__kernel_rt_sigreturn`):
-/// the last user page, just above the stack.
-pub const SIGTRAMP_BASE: u64 = STACK_TOP;
 /// Where anonymous mappings are placed (above static-pie images and brk).
 pub const MMAP_BASE: u64 = 0x40_0000_0000;
 /// Where a static-pie (`ET_DYN`) image is placed (`ELF_ET_DYN_BASE`): its

@@ -124,6 +124,12 @@ pub struct FpsimdContext {
 
 /// Bytes of a signal frame on the user stack.
 pub const RT_SIGFRAME_SIZE: usize = size_of::<RtSigframe>();
+/// The frame record (`x29`, `x30`) pushed below a signal frame.
+pub const FRAME_RECORD_SIZE: usize = 16;
+/// The least stack a signal handler needs, what arm64 Linux reports in
+/// `AT_MINSIGSTKSZ` (`signal_minsigstksz`): the frame, its frame record,
+/// and 16 bytes for aligning `sp`.
+pub const SIGNAL_MINSIGSTKSZ: usize = RT_SIGFRAME_SIZE + FRAME_RECORD_SIZE + 16;
 /// Where the `siginfo_t` starts in the frame (the handler's `x1`).
 pub const RT_SIGFRAME_INFO: usize = offset_of!(RtSigframe, info);
 /// Where the `ucontext` starts in the frame (the handler's `x2`).

@@ -10,12 +10,14 @@
 //!
 //! The first line calibrates: a loop of exactly two instructions per
 //! iteration must read 2.0 ns per iteration. Then, pinned to CPU 0 unless
-//! said otherwise: a null system call (`getppid`), `clock_gettime`, fork +
+//! said otherwise: a null system call (`getppid`), `clock_gettime` (the
+//! system call, and the vDSO's function found through `AT_SYSINFO_EHDR`), fork +
 //! exit + wait (alone, with 10 and 100 sleeping processes, unpinned),
 //! `sched_yield` alone and as a ping-pong between two processes (per
 //! context switch, counted with `getrusage`) and between two threads, a
 //! futex wake/wait round trip between two threads, thread create + join,
-//! fork + execve + exit + wait,
+//! fork + execve + exit + wait, the same for glibc's hello world static
+//! and dynamically linked (its loader, libc and relocation included),
 //! the fork loop with `sched:*`/`signal:*` events on and with the function
 //! tracer too, the memory one sleeping process costs, the kernel's own
 //! micro-benchmarks from `/proc/bench` (boot with `bench`), and last a real
@@ -50,6 +52,8 @@ struct Counts {
     fork: u64,
     yields: u64,
     exec: u64,
+    /// Runs of each hello world (glibc).
+    hello: u64,
     shell: u64,
 }
 
@@ -58,6 +62,7 @@ const FULL: Counts = Counts {
     fork: 2_000,
     yields: 10_000,
     exec: 200,
+    hello: 50,
     shell: 1_000,
 };
 
@@ -66,6 +71,7 @@ const QUICK: Counts = Counts {
     fork: 20,
     yields: 100,
     exec: 5,
+    hello: 2,
     shell: 10,
 };
 
@@ -146,6 +152,31 @@ fn run(c: &Counts, want: &dyn Fn(&str) -> bool) -> Result<(), Errno> {
             })?,
         );
     }
+    if want("clock_gettime_vdso") {
+        // The vDSO's function, called as a C library calls it.
+        let Some(f) = pikern_rt::env::vdso_symbol(b"__kernel_clock_gettime") else {
+            println!("bench: error clock_gettime_vdso: no vDSO (AT_SYSINFO_EHDR)");
+            return Err(Errno::ENOENT);
+        };
+        // SAFETY: the vDSO's `__kernel_clock_gettime`, whose C signature
+        // this is (`int (clockid_t, struct timespec *)`).
+        let f: unsafe extern "C" fn(i32, *mut [i64; 2]) -> i64 = unsafe { core::mem::transmute(f) };
+        let mut ts = [0i64; 2];
+        report(
+            "clock_gettime_vdso",
+            c.syscall,
+            timed(|| {
+                for _ in 0..c.syscall {
+                    // SAFETY: a valid clock and a writable timespec.
+                    if unsafe { f(CLOCK_MONOTONIC as i32, &mut ts) } != 0 {
+                        return Err(Errno::EINVAL);
+                    }
+                    core::hint::black_box(&ts);
+                }
+                Ok(())
+            })?,
+        );
+    }
     // The same loop alone and with 10 and 100 other processes alive. The
     // parent is brought to the same state first each time (the pipe, the
     // meminfo reads, the pause), so only the sleepers differ.
@@ -221,6 +252,14 @@ fn run(c: &Counts, want: &dyn Fn(&str) -> bool) -> Result<(), Errno> {
             c.exec,
             timed(|| exec_loop(c.exec))?,
         );
+    }
+    for (name, path) in [
+        ("exec_static_hello", "/bin/hello_c"),
+        ("exec_dynamic_hello", "/bin/hello_dyn_c"),
+    ] {
+        if want(name) {
+            report(name, c.hello, timed(|| hello_loop(path, c.hello))?);
+        }
     }
     let events = [
         ("events/sched/enable", "1"),
@@ -339,6 +378,25 @@ fn exec_loop(n: u64) -> Result<(), Errno> {
         let pid = process::fork()?;
         if pid == 0 {
             process::exec("/bin/true", &["true"], &[]);
+            sys::exit_group(127);
+        }
+        reap(pid, 0)?;
+    }
+    Ok(())
+}
+
+/// `n` times: fork a child that execs the hello world at `path` with its
+/// output to `/dev/null`, wait for it to exit 0.
+fn hello_loop(path: &str, n: u64) -> Result<(), Errno> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    for _ in 0..n {
+        let pid = process::fork()?;
+        if pid == 0 {
+            if let Ok(null) = sys::open(c"/dev/null", O_WRONLY) {
+                let _ = sys::dup3(null, 1, 0);
+                let _ = sys::close(null);
+            }
+            process::exec(path, &[name], &[]);
             sys::exit_group(127);
         }
         reap(pid, 0)?;

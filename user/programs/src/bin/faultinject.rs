@@ -94,9 +94,11 @@ fn expected(e: Errno) -> bool {
 }
 
 /// How a child may end under injection: a normal exit with one of our
-/// codes, or killed (SIGKILL) because a page could not be given to it.
+/// codes, or killed (SIGKILL) because a page could not be given to it, or
+/// (the dynamically linked program) 127 from the loader, whose `mmap` of
+/// libc failed.
 fn acceptable_end(st: WaitStatus) -> bool {
-    matches!(st.exit_code(), Some(0 | 3)) || st.term_signal() == Some(9)
+    matches!(st.exit_code(), Some(0 | 3 | 127)) || st.term_signal() == Some(9)
 }
 
 /// One round of work in the marked process. Returns a description of an
@@ -105,12 +107,22 @@ fn round(i: u32) -> Result<(), String> {
     match fork() {
         Ok(0) => {
             // The child: dirty some memory (copy-on-write and fresh pages),
-            // then become /bin/true or give up with 3 if exec fails.
+            // then become /bin/true, or every other round the dynamically
+            // linked hello (its interpreter loaded too, its output
+            // dropped), or give up with 3 if exec fails.
             let mut v: Vec<u8> = Vec::new();
             if v.try_reserve(64 * 1024).is_ok() {
                 v.resize(64 * 1024, i as u8);
             }
-            let e = exec("/bin/true", &["true"], &[]);
+            let e = if i % 2 == 1 {
+                if let Ok(null) = sys::open(c"/dev/null", O_WRONLY) {
+                    let _ = sys::dup3(null, 1, 0);
+                    let _ = sys::dup3(null, 2, 0);
+                }
+                exec("/bin/hello_dyn_c", &["hello_dyn_c"], &[])
+            } else {
+                exec("/bin/true", &["true"], &[])
+            };
             sys::exit_group(if expected(e) { 3 } else { 4 });
         }
         Ok(pid) => match waitpid(pid, 0) {
@@ -154,6 +166,53 @@ fn round(i: u32) -> Result<(), String> {
         }
         Err(e) if expected(e) => {}
         Err(e) => return Err(alloc::format!("mmap: {e:?}")),
+    }
+    let tmp =
+        pikern_rt::process::cstring("/tmp/faultinject-map").map_err(|_| String::from("cstring"))?;
+    match sys::open(&tmp, O_RDWR | O_CREAT | O_TRUNC) {
+        Ok(fd) => {
+            // Unlinked at once: a worker killed halfway leaves no file
+            // (and no pages) behind.
+            let _ = sys::unlinkat(AT_FDCWD, &tmp, 0);
+            let r = file_mappings(fd);
+            let _ = sys::close(fd);
+            r?;
+        }
+        Err(e) if expected(e) => {}
+        Err(e) => return Err(alloc::format!("open /tmp: {e:?}")),
+    }
+    Ok(())
+}
+
+/// The page cache and mappings of it: a file's pages written, then a
+/// private (copy-on-write), a shared and a shared anonymous mapping, each
+/// written once. A failed page for a write is ENOSPC (or ENOMEM); one for
+/// a fault kills the process (SIGKILL), which [`acceptable_end`] allows.
+fn file_mappings(fd: i32) -> Result<(), String> {
+    // A short write (a page could not be had) leaves a shorter file,
+    // whose second page would be past its end (SIGBUS, rightly).
+    match sys::write(fd, &[7u8; 6000]) {
+        Ok(6000) => {}
+        Ok(_) => return Ok(()),
+        Err(e) if expected(e) || e == Errno::ENOSPC => return Ok(()),
+        Err(e) => return Err(alloc::format!("write: {e:?}")),
+    }
+    for flags in [MAP_PRIVATE, MAP_SHARED, MAP_SHARED | MAP_ANONYMOUS] {
+        let fd = if flags & MAP_ANONYMOUS != 0 { -1 } else { fd };
+        // SAFETY: a fresh mapping, unmapped before anything else could use
+        // the range.
+        match unsafe { sys::mmap(0, 8192, PROT_READ | PROT_WRITE, flags, fd, 0) } {
+            Ok(p) => {
+                // SAFETY: the mapping's second page, writable, inside the
+                // file (6000 bytes) or the anonymous area.
+                unsafe {
+                    p.add(4096).write_volatile(1);
+                    let _ = sys::munmap(p, 8192);
+                }
+            }
+            Err(e) if expected(e) => {}
+            Err(e) => return Err(alloc::format!("mmap {flags:#x}: {e:?}")),
+        }
     }
     Ok(())
 }

@@ -38,12 +38,14 @@ mod util;
 mod spawn;
 
 mod abi;
+mod dynlink;
 mod fork;
 mod fs;
 mod fsmeta;
 mod futex;
 mod initrd;
 mod mem;
+mod mmap;
 mod proc;
 mod procfs;
 mod programs;
@@ -69,6 +71,7 @@ static SUITES: &[&ktap::Suite] = &[
     &fs::SUITE,
     &fsmeta::SUITE,
     &mem::SUITE,
+    &mmap::SUITE,
     &proc::SUITE,
     &sched::SUITE,
     &time::SUITE,
@@ -79,6 +82,7 @@ static SUITES: &[&ktap::Suite] = &[
     &fork::SUITE,
     &threads::SUITE,
     &programs::SUITE,
+    &dynlink::SUITE,
 ];
 
 /// Suites that run only when named: they check what a particular boot

@@ -1,6 +1,6 @@
 //! Suite `programs`: runs the initramfs's programs the way a user would
 //! (stdout and stderr captured in files under `/tmp`) and checks what
-//! they print and how they exit: hello and hello_c, both raspbian_fork
+//! they print and how they exit: hello and hello_c, vdso_c, both raspbian_fork
 //! versions, the shell (`sh -c`, scripts, redirections, background jobs,
 //! the interactive line editor, Ctrl-C) and the tools.
 //!
@@ -25,6 +25,8 @@ pub static SUITE: Suite = Suite {
         hello_rust,
         hello_c,
         jobctl_c,
+        vdso_c,
+        vdso_dyn_c,
         raspbian_fork_rust,
         raspbian_fork_c_seed,
         sh_c_redirect_then_cat,
@@ -94,7 +96,7 @@ fn hello_rust() -> TestResult {
 
 fn hello_c() -> TestResult {
     let out = run("hello_c", &[], None)?;
-    let want = format!("hello from C (glibc static): pid {}, malloc ok\n", out.pid);
+    let want = format!("hello from C (glibc): pid {}, malloc ok\n", out.pid);
     check_output(&out, &want)
 }
 
@@ -110,6 +112,27 @@ const JOBCTL_CHECKS: usize = 12;
 fn jobctl_c() -> TestResult {
     let out = run("jobctl_c", &[], None)?;
     check_c_program(&out, "jobctl", JOBCTL_CHECKS)
+}
+
+/// The checks vdso.c makes.
+const VDSO_CHECKS: usize = 10;
+
+/// user/c/vdso.c (glibc, static): glibc finds the vDSO through
+/// `AT_SYSINFO_EHDR` and its clocks make no system call (the
+/// `raw_syscalls:sys_enter` event sees none); every clock agrees with the
+/// system call, `CLOCK_MONOTONIC` never goes back, `clock_getres`,
+/// `gettimeofday`, `time` and the fallbacks: [`VDSO_CHECKS`] checks, all
+/// passing on Linux (qemu-aarch64) too.
+fn vdso_c() -> TestResult {
+    let out = run("vdso_c", &[], None)?;
+    check_c_program(&out, "vdso", VDSO_CHECKS)
+}
+
+/// The same checks dynamically linked: glibc's loader (`setup_vdso`)
+/// finds the vDSO this time, by its dynamic symbols and version.
+fn vdso_dyn_c() -> TestResult {
+    let out = run("vdso_dyn_c", &[], None)?;
+    check_c_program(&out, "vdso", VDSO_CHECKS)
 }
 
 // ------------------------------------------------------- raspbian_fork
