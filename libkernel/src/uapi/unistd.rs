@@ -202,6 +202,8 @@ macro_rules! syscall_table {
             GETTID gettid = 178 () => sys_gettid;
             SYSINFO sysinfo = 179 (info: Ptr) => sys_sysinfo;
             SOCKET socket = 198 (family: Int, type_: Int, protocol: Int) => sys_socket;
+            GETSOCKNAME getsockname = 204 (fd: Fd, usockaddr: Ptr, usockaddr_len: Ptr) => sys_getsockname;
+            GETPEERNAME getpeername = 205 (fd: Fd, usockaddr: Ptr, usockaddr_len: Ptr) => sys_getpeername;
             BRK brk = 214 (brk: Addr) => sys_brk;
             MUNMAP munmap = 215 (addr: Addr, len: Len) => sys_munmap;
             MREMAP mremap = 216 (addr: Addr, old_len: Len, new_len: Len, flags: Flags, new_addr: Addr) => sys_mremap;
