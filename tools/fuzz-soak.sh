@@ -24,7 +24,7 @@ one() {
 	local start=$(date +%s)
 	target/debug/ktest-runner --board "$board" --kernel build/kernel8.img \
 		--dtb "build/$board.dtb" --timeout 3600 \
-		--append "lockdep init=/init -- /bin/fuzz -s $seed -n $calls -w 4" \
+		--append "lockdep norandmaps init=/init -- /bin/fuzz -s $seed -n $calls -w 4" \
 		--results "$out/$n-$board-$seed.txt" --log "$out/$n-$board-$seed.log" \
 		> "$out/$n-$board-$seed.ktap" 2>&1
 	local status=$? result

@@ -10,6 +10,10 @@
 #   fuzz       a longer soak on BOARD with a fresh seed, printed first
 #              (fuzz: seed N); reproduce a failure with
 #              make fuzz FUZZ_SEED=N (add FUZZ_ARGS=-v to see every call).
+#
+# Both boot with `norandmaps`: with address-space randomisation the
+# pointers a seed passes (stack addresses) differ from run to run, and a
+# seed must replay the calls it made.
 
 FUZZ_SEED        ?= 20261122
 FUZZ_TEST_CALLS  ?= 200000
@@ -28,7 +32,7 @@ fuzz-test: kernel dtbs
 		start=$$(date +%s); \
 		$(RUNNER) --board $$b --kernel build/kernel8.img --dtb build/$$b.dtb \
 			--timeout $(FUZZ_TIMEOUT) \
-			--append "lockdep init=/init -- /bin/fuzz -s $(FUZZ_SEED) -n $(FUZZ_TEST_CALLS) -w $(FUZZ_WORKERS)" \
+			--append "lockdep norandmaps init=/init -- /bin/fuzz -s $(FUZZ_SEED) -n $(FUZZ_TEST_CALLS) -w $(FUZZ_WORKERS)" \
 			--results $(RESULTS)/fuzz-$$b.txt --log $(RESULTS)/fuzz-$$b-console.log \
 			| grep -E '^ *(ok|not ok)|^#|TIMEOUT|ERROR'; \
 		echo "fuzz-test on $$b: $$(( $$(date +%s) - start )) s"; \
@@ -43,7 +47,7 @@ fuzz: kernel dtbs
 	echo "fuzz: seed $$seed"; \
 	$(RUNNER) --board $(BOARD) --kernel build/kernel8.img --dtb build/$(BOARD).dtb \
 		--timeout $(FUZZ_SOAK_TIMEOUT) \
-		--append "lockdep init=/init -- /bin/fuzz -s $$seed -n $(FUZZ_SOAK_CALLS) -w $(FUZZ_WORKERS) $(FUZZ_ARGS)" \
+		--append "lockdep norandmaps init=/init -- /bin/fuzz -s $$seed -n $(FUZZ_SOAK_CALLS) -w $(FUZZ_WORKERS) $(FUZZ_ARGS)" \
 		--results $(RESULTS)/fuzz-soak-$(BOARD).txt --log $(RESULTS)/fuzz-soak-$(BOARD)-console.log; \
 	status=$$?; grep -E '^fuzz: |^# fuzz' $(RESULTS)/fuzz-soak-$(BOARD)-console.log; \
 	echo "fuzz: seed $$seed (console: $(RESULTS)/fuzz-soak-$(BOARD)-console.log)"; exit $$status

@@ -138,13 +138,13 @@ fi
 # counts. Its stdout is a pipe (as a console would be, and unlike a file,
 # not seekable).
 # The dynamically linked programs find the tree's loader and libc through
-# QEMU_LD_PREFIX, a directory holding only lib/ (the whole tree would hide
-# the host's /proc and /tmp from the programs).
+# qemu-aarch64 -L PIKERN_QEMU_LD_PREFIX (usertests passes it for them only),
+# a directory holding only lib/.
 mkdir -p "$scratch/sysroot"
 ln -s "$(realpath "$tree/lib")" "$scratch/sysroot/lib"
 usertests() {
     local log=$1; shift
-    QEMU_LD_PREFIX=$scratch/sysroot PIKERN_QEMU_USER=$qemu_path timeout 600 "$qemu" "$tree/bin/usertests" "$@" 2>&1 </dev/null | cat >"$log"
+    PIKERN_QEMU_LD_PREFIX=$scratch/sysroot PIKERN_QEMU_USER=$qemu_path timeout 600 "$qemu" "$tree/bin/usertests" "$@" 2>&1 </dev/null | cat >"$log"
     local status=${PIPESTATUS[0]}
     local summary p f s
     summary=$(grep -E '^# usertests: pass:[0-9]+ fail:[0-9]+ skip:[0-9]+' "$log" | tail -n 1)

@@ -92,16 +92,19 @@ struct ExecFile {
 
 impl ExecFile {
     /// Opens `path` (relative to `cwd`): a regular file with an execute
-    /// bit, else `EACCES`.
+    /// bit, else `EACCES`. The checks come before the open, as in Linux's
+    /// `may_open`: a device or a `/proc` file named by `execve` is never
+    /// opened.
     fn open(cwd: &str, path: &[u8]) -> Result<ExecFile, Errno> {
+        let inode = fs::lookup_path(cwd, path)?;
+        if !matches!(inode.kind, InodeKind::File(_)) || inode.mode() & 0o111 == 0 {
+            return Err(EACCES);
+        }
         let file = fs::open(cwd, path, uapi::O_RDONLY, 0)?;
         let len = match &file.inode.kind {
             InodeKind::File(d) => d.lock().len() as u64,
             _ => return Err(EACCES),
         };
-        if file.inode.mode() & 0o111 == 0 {
-            return Err(EACCES);
-        }
         Ok(ExecFile { file, len })
     }
 
@@ -316,7 +319,17 @@ fn elf_map(mm: &MmStruct, img: &elf::ExecImage, file: &ExecFile) -> Result<(), E
         };
         let mut va = m.start;
         if let Some(s) = only.filter(|s| s.filesz > 0) {
-            let file_pages_end = ((s.vaddr + s.filesz) & !(PG - 1)).min(m.end);
+            let file_end = s.vaddr + s.filesz;
+            // The page where the file's bytes end is the file's too,
+            // unless `.bss` starts in it and the segment cannot be
+            // written to zero it (then it is a copy, below).
+            let bss_in_page = s.memsz > s.filesz && !file_end.is_multiple_of(PG);
+            let file_pages_end = if bss_in_page && !s.writable {
+                file_end & !(PG - 1)
+            } else {
+                file_end.next_multiple_of(PG)
+            }
+            .min(m.end);
             if file_pages_end > m.start {
                 // `p_vaddr` and `p_offset` agree modulo the page size.
                 let pgoff = (s.offset - s.vaddr % PG + (m.start - s.page_start())) / PG;
@@ -329,6 +342,9 @@ fn elf_map(mm: &MmStruct, img: &elf::ExecImage, file: &ExecFile) -> Result<(), E
                     pgoff,
                 )?;
                 va = file_pages_end;
+                if bss_in_page && s.writable && file_pages_end > file_end {
+                    padzero(mm, file_end)?;
+                }
             }
         }
         if va == m.end {
@@ -339,6 +355,7 @@ fn elf_map(mm: &MmStruct, img: &elf::ExecImage, file: &ExecFile) -> Result<(), E
         let copy_end = img
             .segments
             .iter()
+            .filter(|s| s.page_start() < m.end && m.start < s.page_end())
             .map(|s| (s.vaddr + s.filesz).next_multiple_of(PG))
             .max()
             .unwrap_or(0)
@@ -364,6 +381,25 @@ fn elf_map(mm: &MmStruct, img: &elf::ExecImage, file: &ExecFile) -> Result<(), E
             va += PG;
         }
     }
+    Ok(())
+}
+
+/// Zeroes from `addr` to the end of its page in `mm` (Linux's `padzero`):
+/// the start of `.bss` in the page that holds the end of `.data`, whose
+/// other bytes are the file's next ones. The write gives `mm` its own copy
+/// of that page, as a user write would.
+fn padzero(mm: &MmStruct, addr: u64) -> Result<(), Errno> {
+    let pa = mm.translate(addr, crate::mm::vm::Access::Write)?;
+    let off = addr as usize % PAGE_SIZE;
+    // SAFETY: `pa` is the private page now mapped writable at `addr` in
+    // `mm`, which no task runs yet; it is in the linear map.
+    unsafe {
+        core::ptr::write_bytes(
+            (crate::mm::phys_to_virt(pa) + off) as *mut u8,
+            0,
+            PAGE_SIZE - off,
+        )
+    };
     Ok(())
 }
 
@@ -480,6 +516,7 @@ pub fn sys_execve(path: u64, argv: u64, envp: u64, regs: &mut PtRegs) -> SysResu
     let p = strncpy_from_user(path, uapi::PATH_MAX)?;
     let argv = copy_strings(argv, 16384, 128 * 1024)?;
     let envp = copy_strings(envp, 16384, 128 * 1024)?;
+    let old_pid = crate::task::current_pid();
     let start = match do_execve(&p, &argv, &envp) {
         Ok(s) => s,
         Err(e) => {
@@ -496,6 +533,9 @@ pub fn sys_execve(path: u64, argv: u64, envp: u64, regs: &mut PtRegs) -> SysResu
         }
     };
     start_thread(regs, &start);
+    // The tracer sees the new program's registers; the message is the
+    // id the caller had (a thread that exec'd took its leader's).
+    crate::ptrace::ptrace_event(uapi::PTRACE_EVENT_EXEC, old_pid as u64);
     Ok(0)
 }
 

@@ -49,6 +49,9 @@ pub extern "C" fn do_exit(code: i32) -> ! {
             crate::sched::schedule();
         }
     }
+    // A tracer that asked sees the exit before anything is released: it
+    // can still read the registers and memory.
+    crate::ptrace::ptrace_event(uapi::PTRACE_EVENT_EXIT, code as u64);
     tsk.flags.fetch_or(PF_EXITING, Ordering::SeqCst);
     // The last thread out ends the process: what belongs to the process,
     // not to one thread, goes then.
@@ -187,7 +190,7 @@ pub fn sys_wait4(pid: i64, status: u64, options: u32, rusage: u64) -> Result<i64
     };
     match wait_for_child(
         which,
-        options & (WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD),
+        options & (WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE),
     )? {
         None => Ok(0),
         Some((child, code, usage)) => {
@@ -218,7 +221,7 @@ pub enum WaitFor {
 #[inline(never)]
 #[no_mangle]
 pub fn exit_notify(tsk: &Arc<Task>, group_dead: bool) {
-    let (autoreap, told, orphaned) = {
+    let (autoreap, told, orphaned, untraced) = {
         let mut tl = TASKLIST.lock();
         // Groups this exit orphans, with stopped jobs: they get SIGHUP and
         // SIGCONT, or nothing would ever continue them.
@@ -228,25 +231,45 @@ pub fn exit_notify(tsk: &Arc<Task>, group_dead: bool) {
         } else {
             0
         };
+        // Its tracees are let go (`exit_ptrace`); zombies nobody else
+        // will reap are released below.
+        let untraced = if tsk.ptrace.is_tracer() {
+            Some(crate::ptrace::exit_ptrace(tsk))
+        } else {
+            None
+        };
         forget_original_parent(&mut tl, tsk);
         // A thread is released at once; the leader waits as a zombie for
         // the last of its threads (`delay_group_leader`), and only then is
-        // the parent told.
+        // the parent told. A traced task tells its tracer at once, and
+        // stays a zombie until the tracer has seen it.
         let told =
             crate::signal::thread_group_leader(tsk) && crate::signal::thread_group_empty(tsk);
-        let autoreap = if !crate::signal::thread_group_leader(tsk) {
+        let traced = tsk.ptrace.flags() != 0;
+        let autoreap = if traced {
+            let sig = if told && !crate::ptrace::ptrace_reparented(tsk) {
+                tsk.exit_signal.load(Ordering::Relaxed)
+            } else {
+                crate::signal::SIGCHLD as i32
+            };
+            do_notify_parent(tsk, sig)
+        } else if !crate::signal::thread_group_leader(tsk) {
             true
         } else if told {
-            do_notify_parent(tsk)
+            do_notify_parent(tsk, tsk.exit_signal.load(Ordering::Relaxed))
         } else {
             false
         };
+        let told = told || traced;
         tsk.exit_state.store(
             if autoreap { EXIT_DEAD } else { EXIT_ZOMBIE },
             Ordering::SeqCst,
         );
-        (autoreap, told, (orphaned, n))
+        (autoreap, told, (orphaned, n), untraced)
     };
+    if let Some(untraced) = untraced {
+        untraced_release(untraced);
+    }
     let (groups, n) = orphaned;
     for &pgrp in &groups[..n] {
         let _ = crate::signal::kill_pgrp(pgrp, crate::signal::SIGHUP);
@@ -271,6 +294,14 @@ pub fn exit_notify(tsk: &Arc<Task>, group_dead: bool) {
         if told {
             parent.signal.wait_chldexit.wake_up_all();
         }
+    }
+}
+
+/// Releases the zombies an exiting tracer left that nobody else reaps.
+#[cold]
+fn untraced_release(dead: Vec<Arc<Task>>) {
+    for p in &dead {
+        release_task(p);
     }
 }
 
@@ -420,7 +451,10 @@ fn forget_original_parent(tl: &mut crate::pid::TaskList, tsk: &Arc<Task>) {
             let mut fam = t.family.lock();
             fam.real_parent = Arc::downgrade(&reaper);
             t.real_parent_pid.store(reaper.tgid, Ordering::Relaxed);
-            fam.parent = Arc::downgrade(&reaper);
+            // A traced child keeps its tracer as `parent`.
+            if t.ptrace.flags() == 0 {
+                fam.parent = Arc::downgrade(&reaper);
+            }
         });
         zombie |= c.exit_state.load(Ordering::Relaxed) == EXIT_ZOMBIE;
     }
@@ -430,22 +464,26 @@ fn forget_original_parent(tl: &mut crate::pid::TaskList, tsk: &Arc<Task>) {
     }
 }
 
-/// Tells the parent (`do_notify_parent`): sends it the exit signal with
-/// the child's status in its `siginfo`; returns true if the task should be
-/// reaped at once: no exit signal, or the parent ignores SIGCHLD (as
-/// kthreadd does for kernel threads).
-fn do_notify_parent(tsk: &Task) -> bool {
-    let sig = tsk.exit_signal.load(Ordering::Relaxed);
+/// Tells the parent, or the tracer (`do_notify_parent`): sends it `sig`
+/// with the child's status in its `siginfo`; returns true if the task
+/// should be reaped at once: no exit signal, or the parent ignores
+/// SIGCHLD (as kthreadd does for kernel threads). Never for a traced task:
+/// its tracer reaps it first.
+pub fn do_notify_parent(tsk: &Task, sig: i32) -> bool {
     let parent = tsk.family.lock().parent.upgrade();
     match parent {
         None => true,
         Some(p) => {
-            let autoreap = sig < 0 || p.sigchld_ignored.load(Ordering::Relaxed);
+            let autoreap =
+                (sig < 0 || p.sigchld_ignored.load(Ordering::Relaxed)) && tsk.ptrace.flags() == 0;
             if sig > 0 {
                 // si_code CLD_KILLED if a signal ended it, else CLD_EXITED
                 // with the exit status (`do_notify_parent`).
                 let code = exit_status(tsk);
-                let (why, status) = if code & 0x7f != 0 && code & 0xff00 == 0 && tsk.is_user() {
+                // (A kernel thread's code is a plain number; `is_user` is
+                // already false here, after `exit_mm`, so it cannot tell.)
+                let killed = code & 0x7f != 0 && code & 0xff00 == 0;
+                let (why, status) = if killed && tsk.flags() & task::PF_KTHREAD == 0 {
                     (uapi::CLD_KILLED, code & 0x7f)
                 } else {
                     (uapi::CLD_EXITED, (code >> 8) & 0xff)
@@ -572,6 +610,7 @@ pub fn put_task_struct_rcu_user(p: Arc<Task>) {
 #[no_mangle]
 pub fn release_task(p: &Arc<Task>) {
     let mut tl = TASKLIST.lock();
+    crate::ptrace::ptrace_release_task(p);
     tl.detach(p.pid());
     // `__unhash_process`: out of the thread list, and a leader out of its
     // parent's children.
@@ -602,7 +641,7 @@ pub fn release_task(p: &Arc<Task>) {
         if leader.exit_state.load(Ordering::Acquire) == EXIT_ZOMBIE
             && crate::signal::thread_group_empty(&leader)
         {
-            let autoreap = do_notify_parent(&leader);
+            let autoreap = do_notify_parent(&leader, leader.exit_signal.load(Ordering::Relaxed));
             if autoreap {
                 leader.exit_state.store(EXIT_DEAD, Ordering::SeqCst);
             }
@@ -619,6 +658,32 @@ pub fn release_task(p: &Arc<Task>) {
         if let Some(lp) = lparent {
             lp.signal.wait_chldexit.wake_up_all();
         }
+    }
+}
+
+/// The tracer has seen tracee `z` exit (`wait_task_zombie` with
+/// `EXIT_TRACE`): a process traced by another than its real parent is
+/// untraced and handed to that parent, told now, to reap (or released
+/// if it autoreaps); anything else is released.
+fn wait_task_zombie_traced(z: &Arc<Task>) {
+    if crate::signal::thread_group_leader(z) && crate::ptrace::ptrace_reparented(z) {
+        let tl = TASKLIST.lock();
+        crate::ptrace::ptrace_release_task(z);
+        let autoreap = do_notify_parent(z, z.exit_signal.load(Ordering::Relaxed));
+        z.exit_state.store(
+            if autoreap { EXIT_DEAD } else { EXIT_ZOMBIE },
+            Ordering::SeqCst,
+        );
+        let rp = z.family.lock().real_parent.upgrade();
+        drop(tl);
+        if let Some(rp) = rp {
+            rp.signal.wait_chldexit.wake_up_all();
+        }
+        if autoreap {
+            release_task(z);
+        }
+    } else {
+        release_task(z);
     }
 }
 
@@ -700,6 +765,43 @@ enum Report {
     Stopped(Arc<Task>, u32),
     /// It continued (`WCONTINUED`): status `0xffff`.
     Continued(Arc<Task>),
+    /// A tracee exited: its tracer reaps it (`EXIT_TRACE`), and its real
+    /// parent, if another process, is told then.
+    TraceZombie(Arc<Task>),
+}
+
+/// Whether tracee `c` has something to report to its tracer's wait:
+/// its exit, or a ptrace stop (status `code << 8 | 0x7f`) whatever
+/// `WUNTRACED` says (`wait_consider_task` with `ptrace`).
+fn consider_traced(c: &Arc<Task>, _options: u32) -> Option<Report> {
+    if (!crate::signal::thread_group_leader(c) || crate::signal::thread_group_empty(c))
+        && c.exit_state
+            .compare_exchange(
+                EXIT_ZOMBIE,
+                task::EXIT_TRACE,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            )
+            .is_ok()
+    {
+        return Some(Report::TraceZombie(c.clone()));
+    }
+    if c.state() & task::TASK_TRACED != 0 {
+        let code = c.ptrace.exit_code.swap(0, Ordering::AcqRel);
+        if code != 0 {
+            return Some(Report::Stopped(c.clone(), code));
+        }
+    }
+    None
+}
+
+/// May a wait with `options` see tracee `c` (`eligible_child`): with
+/// `__WALL` any; else `__WCLONE` picks the ones whose exit signal is not
+/// `SIGCHLD` (threads), and its absence the others.
+fn eligible_traced(c: &Task, options: u32) -> bool {
+    options & __WALL != 0
+        || (c.exit_signal.load(Ordering::Relaxed) != crate::signal::SIGCHLD as i32)
+            == (options & __WCLONE != 0)
 }
 
 /// Whether child `c` has something to report to a wait with `options`,
@@ -707,8 +809,10 @@ enum Report {
 /// then a continue, each reported once).
 fn consider(c: &Arc<Task>, options: u32) -> Option<Report> {
     // A zombie leader whose threads still run is not reaped yet
-    // (`delay_group_leader`).
-    if crate::signal::thread_group_empty(c)
+    // (`delay_group_leader`); a traced child is reaped by its tracer
+    // first, whose wait looks at it through the `ptraced` list.
+    if c.ptrace.flags() == 0
+        && crate::signal::thread_group_empty(c)
         && c.exit_state
             .compare_exchange(EXIT_ZOMBIE, EXIT_DEAD, Ordering::AcqRel, Ordering::Relaxed)
             .is_ok()
@@ -765,12 +869,18 @@ fn wait_for_child(which: WaitFor, options: u32) -> Result<Option<(Pid, i32, Usag
             // waiter) is not waited for, as in Linux's wait_consider_task:
             // with only such children left, the answer is ECHILD, not a
             // sleep nothing would end.
-            let mut look = |c: Arc<Task>| {
-                if c.exit_state.load(Ordering::Acquire) == EXIT_DEAD {
+            let mut look = |c: &Arc<Task>, traced: bool| {
+                if c.exit_state.load(Ordering::Acquire) == EXIT_DEAD
+                    || (traced && !eligible_traced(c, options))
+                {
                     return false;
                 }
                 found = true;
-                report = consider(&c, options);
+                report = if traced {
+                    consider_traced(c, options)
+                } else {
+                    consider(c, options)
+                };
                 report.is_some()
             };
             if let WaitFor::Pid(pid) = which {
@@ -778,17 +888,27 @@ fn wait_for_child(which: WaitFor, options: u32) -> Result<Option<(Pid, i32, Usag
                 // of every child. real_parent_pid changes only under the
                 // task-list lock, held here; it names the parent process,
                 // so any thread of it may wait (unless `__WNOTHREAD`).
-                let one = tl.find(pid).filter(|c| {
+                let found = tl.find(pid);
+                if let Some(c) = found {
+                    // A tracee of this process is waited for as such, even
+                    // if not its child (and a thread of it by its own id).
+                    let traced = c.ptrace.flags() != 0
+                        && crate::ptrace::tracer_of(&c).is_some_and(|t| {
+                            t.tgid == me.tgid
+                                && (options & __WNOTHREAD == 0 || Arc::ptr_eq(&t, &me))
+                        });
                     let by_me = options & __WNOTHREAD == 0 || {
                         let rp = c.family.lock().real_parent.as_ptr();
                         rp == Arc::as_ptr(&me)
                     };
-                    crate::signal::thread_group_leader(c)
+                    if traced {
+                        look(&c, true);
+                    } else if crate::signal::thread_group_leader(&c)
                         && c.real_parent_pid.load(Ordering::Relaxed) == me.tgid
                         && by_me
-                });
-                if let Some(c) = one {
-                    look(c);
+                    {
+                        look(&c, false);
+                    }
                 }
             } else {
                 // The children of every thread of the process
@@ -810,9 +930,23 @@ fn wait_for_child(which: WaitFor, options: u32) -> Result<Option<(Pid, i32, Usag
                                 continue;
                             }
                         }
-                        if look(c) {
+                        if look(&c, false) {
                             break 'walk;
                         }
+                    }
+                    drop(fam);
+                    // Its tracees (`ptrace_do_wait`).
+                    if w.ptrace.is_tracer()
+                        && w.ptrace.any_tracee(|c| {
+                            if let WaitFor::Pgrp(g) = which {
+                                if c.pgrp.load(Ordering::Relaxed) != g {
+                                    return false;
+                                }
+                            }
+                            look(c, true)
+                        })
+                    {
+                        break 'walk;
                     }
                 }
             }
@@ -837,6 +971,13 @@ fn wait_for_child(which: WaitFor, options: u32) -> Result<Option<(Pid, i32, Usag
             Some(Report::Continued(c)) => {
                 me.signal.wait_chldexit.finish_wait();
                 return Ok(Some((c.pid(), 0xffff, task_usage(&c))));
+            }
+            Some(Report::TraceZombie(z)) => {
+                me.signal.wait_chldexit.finish_wait();
+                let code = exit_status(&z);
+                let usage = task_usage(&z);
+                wait_task_zombie_traced(&z);
+                return Ok(Some((z.pid(), code, usage)));
             }
             None => {}
         }

@@ -83,7 +83,13 @@ pub fn _do_fork(args: CloneArgs) -> Result<Pid, Errno> {
     }
     let vfork_done = (flags & CLONE_VFORK != 0).then(|| Arc::new(WaitQueue::new()));
     *p.vfork_done.lock() = vfork_done.clone();
+    // A traced child means the event was asked for (or CLONE_PTRACE,
+    // where the event's own flag decides): one load on the usual path.
+    let traced = p.ptrace.flags() != 0;
     wake_up_new_task(&p);
+    if traced {
+        crate::ptrace::ptrace_clone_event(flags, pid);
+    }
     if let Some(done) = vfork_done {
         // vfork: the parent waits until the child execs or exits, or it
         // is killed (`wait_for_vfork_done`, a killable wait: a child that
@@ -93,6 +99,7 @@ pub fn _do_fork(args: CloneArgs) -> Result<Pid, Errno> {
         done.wait_event(crate::task::TASK_INTERRUPTIBLE, || {
             p.vfork_done.lock().is_none() || crate::signal::kill_pending(&me)
         });
+        crate::ptrace::ptrace_event_pid(libkernel::uapi::PTRACE_EVENT_VFORK_DONE, pid);
     }
     Ok(pid)
 }
@@ -273,6 +280,19 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
                 rp.family.lock().children.insert(p.clone());
             }
         }
+        // Syscall tracepoints are a per-task bit, set on every task while
+        // one is on (under this lock, which turning one on takes too).
+        if crate::trace::syscall_tracepoint_enabled() {
+            p.syscall_work.store(
+                crate::ptrace::SYSCALL_WORK_SYSCALL_TRACEPOINT,
+                Ordering::Relaxed,
+            );
+        }
+        if clone_flags & CLONE_PTRACE != 0
+            || crate::ptrace::clone_trace_event(&parent, clone_flags).is_some()
+        {
+            crate::ptrace::ptrace_init_task(&p, &parent);
+        }
         tl.attach(p.clone());
         // The child starts in its parent's process group and session.
         tl.set_groups(
@@ -418,9 +438,9 @@ fn copy_thread(p: &Task, parent: &Task, mut regs: PtRegs, newsp: u64, tls: Optio
 
 /// Flags of `clone` this kernel implements: fork, vfork and threads as C
 /// libraries make them. Namespaces, pidfds and the rest are `EINVAL`.
-/// `CLONE_SYSVSEM` (no System V semaphores to share), `CLONE_DETACHED`
-/// (ignored by Linux too) and `CLONE_PTRACE` (nothing is traced) are
-/// accepted and change nothing.
+/// `CLONE_SYSVSEM` (no System V semaphores to share) and `CLONE_DETACHED`
+/// (ignored by Linux too) are accepted and change nothing;
+/// `CLONE_PTRACE` traces the child if the caller is traced.
 const SUPPORTED_CLONE: u64 = CSIGNAL
     | CLONE_VM
     | CLONE_FS

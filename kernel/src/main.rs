@@ -49,6 +49,7 @@ pub mod pid;
 pub mod power;
 pub mod preempt;
 pub mod ps;
+pub mod ptrace;
 pub mod reboot;
 pub mod sched;
 pub mod signal;

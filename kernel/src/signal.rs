@@ -308,7 +308,8 @@ fn sig_ignored(t: &Task, sig: u32) -> bool {
     if t.flags() & task::PF_KTHREAD != 0 {
         return true;
     }
-    if sig == SIGKILL || sig == SIGSTOP {
+    // A tracer wants to see even ignored signals.
+    if sig == SIGKILL || sig == SIGSTOP || t.ptrace.flags() != 0 {
         return false;
     }
     let a = t.sigactions.lock()[sig as usize - 1];
@@ -343,6 +344,13 @@ pub fn send_sig_priv(t: &Arc<Task>, sig: u32) -> bool {
     send_signal_info(t, &KernelSiginfo::from_pid(sig, uapi::SI_KERNEL, 0))
 }
 
+/// A kernel signal to the one thread `t` (`send_sig_info` with
+/// `SEND_SIG_PRIV`): ptrace's `SIGSTOP` at attach, the `SIGTRAP` after an
+/// exec, `PTRACE_KILL`'s `SIGKILL`.
+pub fn send_sig_priv_thread(t: &Arc<Task>, sig: u32) -> bool {
+    send_signal_thread(t, &KernelSiginfo::from_pid(sig, uapi::SI_KERNEL, 0))
+}
+
 /// What sending `sig` does before it is queued (`prepare_signal`): a stop
 /// signal cancels a pending `SIGCONT`; `SIGCONT` cancels pending stop
 /// signals and continues a stopped task, whatever its disposition.
@@ -373,6 +381,9 @@ fn prepare_signal(t: &Arc<Task>, sig: u32) -> bool {
             th.jobctl
                 .fetch_and(!task::JOBCTL_STOP_DEQUEUED, Ordering::SeqCst);
             crate::sched::core::try_to_wake_up(th, task::TASK_STOPPED);
+            // A tracee its tracer left listening traps again, for the
+            // tracer to see the end of the stop (`JOBCTL_TRAP_NOTIFY`).
+            crate::ptrace::ptrace_listening_wake(th);
         });
         if sigs.threads.lock().is_empty() {
             // A task outside any thread list (never in practice for user
@@ -457,13 +468,15 @@ fn complete_signal(t: &Arc<Task>, sig: u32, group: bool) {
         th.blocked.load(Ordering::Relaxed) & bit(sig) == 0 && th.flags() & task::PF_EXITING == 0
     };
     if sig == SIGKILL {
+        // A stop for a tracer ends too (Linux's `TASK_WAKEKILL`).
+        let stopped = TASK_INTERRUPTIBLE | task::TASK_STOPPED | task::TASK_TRACED;
         if group {
             t.signal.for_each_thread(|th| {
                 th.pending.fetch_or(bit(SIGKILL), Ordering::SeqCst);
-                try_to_wake_up(th, TASK_INTERRUPTIBLE | task::TASK_STOPPED);
+                try_to_wake_up(th, stopped);
             });
         }
-        try_to_wake_up(t, TASK_INTERRUPTIBLE | task::TASK_STOPPED);
+        try_to_wake_up(t, stopped);
     } else if wants(t) {
         try_to_wake_up(t, TASK_INTERRUPTIBLE);
     } else if group {
@@ -601,7 +614,9 @@ pub fn signal_pending() -> bool {
         return false;
     }
     // SAFETY: the current task is alive while it runs.
-    task_sigpending(unsafe { &*p })
+    let t = unsafe { &*p };
+    // A tracer's `PTRACE_INTERRUPT` interrupts a sleep as a signal does.
+    task_sigpending(t) || t.jobctl.load(Ordering::Relaxed) & task::JOBCTL_TRAP_STOP != 0
 }
 
 /// Has running task `t` a signal to act on, its own or its process's?
@@ -675,6 +690,9 @@ pub fn do_signal(regs: &mut PtRegs) {
     let me = task::current();
     let restart = take_syscall_restart(&me);
     loop {
+        if me.jobctl.load(Ordering::Relaxed) & task::JOBCTL_TRAP_STOP != 0 {
+            crate::ptrace::do_jobctl_trap(&me);
+        }
         if me.signal.jobctl.load(Ordering::Relaxed) & task::JOBCTL_CLD_CONTINUED != 0
             && me
                 .signal
@@ -688,7 +706,7 @@ pub fn do_signal(regs: &mut PtRegs) {
             do_notify_parent_cldstop(&me, uapi::CLD_CONTINUED, SIGCONT);
         }
         let mask = !me.blocked.load(Ordering::Relaxed) | bit(SIGKILL);
-        let Some(info) = dequeue_signal(&me, mask) else {
+        let Some(mut info) = dequeue_signal(&me, mask) else {
             // Nothing handled: the interrupted call starts again, and a
             // temporary mask ends here (`restore_saved_sigmask`).
             if let Some(r) = restart {
@@ -699,7 +717,14 @@ pub fn do_signal(regs: &mut PtRegs) {
             }
             return;
         };
-        let sig = info.signo;
+        let mut sig = info.signo;
+        if sig != SIGKILL && me.ptrace.flags() != 0 {
+            // Signal-delivery-stop: the tracer may change or cancel it.
+            sig = crate::ptrace::ptrace_signal(&me, sig, &mut info);
+            if sig == 0 {
+                continue;
+            }
+        }
         let act = me.sigactions.lock()[sig as usize - 1];
         // Every dequeued signal, before its action is looked at (Linux's
         // `get_signal`: ignored ones too).
@@ -746,6 +771,7 @@ pub fn do_signal(regs: &mut PtRegs) {
 /// was dequeued cancels the stop.
 fn do_signal_stop(me: &Arc<Task>, sig: u32) {
     let sigs = &me.signal;
+    let traced = me.ptrace.flags() != 0;
     {
         let _siglock = sigs.shared_queue.lock();
         let j = me
@@ -754,12 +780,20 @@ fn do_signal_stop(me: &Arc<Task>, sig: u32) {
         if j & task::JOBCTL_STOP_DEQUEUED == 0 || kill_pending(me) {
             return;
         }
+        // A traced task takes part in the group stop, but sleeps in a
+        // stop for its tracer (`do_jobctl_trap`), which ends it with
+        // PTRACE_CONT or waits for SIGCONT with PTRACE_LISTEN.
         let g = sigs.jobctl.load(Ordering::SeqCst);
         if g & task::JOBCTL_STOPPED != 0 {
             // A sibling stopped the process and sent this thread the
             // `SIGSTOP` that brought it here: it joins the stop, and the
             // parent, told once, is not told again (Linux's
             // `JOBCTL_STOP_PENDING` participation).
+            if traced {
+                drop(_siglock);
+                crate::ptrace::ptrace_group_stop(sig);
+                return;
+            }
             task::set_special_state(task::TASK_STOPPED);
             drop(_siglock);
             stopped(me);
@@ -784,9 +818,15 @@ fn do_signal_stop(me: &Arc<Task>, sig: u32) {
             }
         });
         // Under the lock a SIGCONT takes: its wake-up finds this state.
-        task::set_special_state(task::TASK_STOPPED);
+        if !traced {
+            task::set_special_state(task::TASK_STOPPED);
+        }
     }
     do_notify_parent_cldstop(me, uapi::CLD_STOPPED, sig);
+    if traced {
+        crate::ptrace::ptrace_group_stop(sig);
+        return;
+    }
     stopped(me);
 }
 
@@ -852,6 +892,11 @@ pub fn syscall_interrupted(regs: &mut PtRegs, orig_x0: u64, e: Errno) {
         task::with_current(|t| {
             t.restart_x0.store(orig_x0, Ordering::Relaxed);
             t.restart_errno.store(e.0, Ordering::Relaxed);
+            if !task_sigpending(t) {
+                // Only a ptrace trap: the return to user space must still
+                // go through `do_signal`.
+                crate::sched::core::kick_process(t);
+            }
         });
         regs.regs[0] = e.as_neg() as u64;
     } else {

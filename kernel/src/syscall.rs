@@ -17,31 +17,72 @@ use core::sync::atomic::Ordering;
 #[allow(unused_imports)]
 use crate::{
     drivers::char::random::*, exec::*, exit::*, fork::*, fs::namespace::*, fs::select::*,
-    fs::syscalls::*, futex::*, mm::syscalls::*, printk::sys_syslog, reboot::*, sched::core::*,
-    signal::*, sys::*, time::hrtimer::*, time::itimer::*, time::posix_timers::*,
+    fs::syscalls::*, futex::*, mm::syscalls::*, printk::sys_syslog, ptrace::*, reboot::*,
+    sched::core::*, signal::*, sys::*, time::hrtimer::*, time::itimer::*, time::posix_timers::*,
 };
 
 /// Runs the system call described by `regs` and stores its result
-/// (`invoke_syscall`). With a syscall tracepoint on, the call goes the
-/// traced way, out of line (Linux's `_TIF_SYSCALL_WORK` test in
-/// `el0_svc_common`): the usual path pays one load and one branch.
+/// (`invoke_syscall`). With work to do at entry or exit (a syscall
+/// tracepoint on, a tracer's syscall stops: the task's `syscall_work`,
+/// Linux's `_TIF_SYSCALL_WORK` test in `el0_svc_common`) the call goes
+/// the traced way, out of line: the usual path pays one load of that
+/// word and one branch.
 pub fn invoke_syscall(regs: &mut PtRegs) {
-    if crate::trace::events::syscall_tracing() {
+    if task::with_current(|t| t.syscall_work.load(Ordering::Relaxed)) != 0 {
         invoke_syscall_traced(regs);
     } else {
-        do_invoke_syscall::<false>(regs);
+        do_invoke_syscall::<false>(regs, regs.regs[8] as usize);
     }
 }
 
-/// [`invoke_syscall`] between `sys_enter` and `sys_exit`.
+/// [`invoke_syscall`] between `sys_enter` and `sys_exit`, and between a
+/// tracer's syscall-entry and syscall-exit stops (`syscall_trace_enter`,
+/// `syscall_trace_exit`).
 #[cold]
 #[inline(never)]
 fn invoke_syscall_traced(regs: &mut PtRegs) {
-    do_invoke_syscall::<true>(regs);
+    use crate::ptrace::SYSCALL_WORK_SYSCALL_TRACE;
+    let work = task::with_current(|t| t.syscall_work.load(Ordering::Relaxed));
+    if work & SYSCALL_WORK_SYSCALL_TRACE == 0 {
+        return do_invoke_syscall::<true>(regs, regs.regs[8] as usize);
+    }
+    // -1 asks for no call (`NO_SYSCALL`): it fails with ENOSYS unless the
+    // tracer sets a result.
+    if regs.regs[8] as i64 == -1 {
+        regs.regs[0] = ENOSYS.as_neg() as u64;
+    }
+    if let Some(nr) = crate::ptrace::syscall_trace_enter(regs) {
+        do_invoke_syscall::<true>(regs, nr);
+    }
+    // The tracer may have stopped tracing meanwhile (`PTRACE_CONT`).
+    if task::with_current(|t| t.syscall_work.load(Ordering::Relaxed)) & SYSCALL_WORK_SYSCALL_TRACE
+        != 0
+    {
+        crate::ptrace::syscall_trace_exit(regs);
+    }
+}
+
+/// Sets or clears `SYSCALL_WORK_SYSCALL_TRACEPOINT` on every task as a
+/// syscall tracepoint is turned on or off (Linux's `syscall_regfunc` and
+/// `syscall_unregfunc`); `copy_process` sets it on new tasks under the
+/// same lock.
+pub fn set_syscall_tracepoint_all(on: bool) {
+    use crate::ptrace::SYSCALL_WORK_SYSCALL_TRACEPOINT;
+    let tl = crate::pid::TASKLIST.lock();
+    for t in tl.iter() {
+        if on {
+            t.syscall_work
+                .fetch_or(SYSCALL_WORK_SYSCALL_TRACEPOINT, Ordering::Relaxed);
+        } else {
+            t.syscall_work
+                .fetch_and(!SYSCALL_WORK_SYSCALL_TRACEPOINT, Ordering::Relaxed);
+        }
+    }
+    drop(tl);
 }
 
 #[inline(always)]
-fn do_invoke_syscall<const TRACED: bool>(regs: &mut PtRegs) {
+fn do_invoke_syscall<const TRACED: bool>(regs: &mut PtRegs, nr: usize) {
     let a = [
         regs.regs[0],
         regs.regs[1],
@@ -50,7 +91,6 @@ fn do_invoke_syscall<const TRACED: bool>(regs: &mut PtRegs) {
         regs.regs[4],
         regs.regs[5],
     ];
-    let nr = regs.regs[8] as usize;
     if TRACED {
         crate::trace::events::trace_sys_enter(nr, &a);
     }

@@ -391,6 +391,13 @@ pub struct Task {
     pub rcu_users: AtomicU32,
     /// The function_graph tracer's return stack (Linux's `ret_stack`).
     pub ret_stack: crate::trace::graph::RetStackPtr,
+    /// ptrace, as tracee (`ptrace`, the stop's code, `last_siginfo`) and
+    /// as tracer (`ptraced`): see `crate::ptrace`.
+    pub ptrace: crate::ptrace::TaskPtrace,
+    /// Work a system call's entry and exit must do (`syscall_work`:
+    /// `SYSCALL_WORK_*` in `crate::ptrace`): the one word the usual path
+    /// tests.
+    pub syscall_work: AtomicU32,
     /// Reaped children's (and their reaped children's) CPU time, voluntary
     /// and involuntary switches, for `RUSAGE_CHILDREN` (Linux's
     /// `signal->cutime`, `cnvcsw`, `cnivcsw`, added up in `wait_task_zombie`).
@@ -416,6 +423,12 @@ pub const JOBCTL_CLD_CONTINUED: u32 = 1 << 3;
 /// [`Task::jobctl`]: a stop signal was dequeued and is being acted on; a
 /// `SIGCONT` clears it, cancelling the stop (`JOBCTL_STOP_DEQUEUED`).
 pub const JOBCTL_STOP_DEQUEUED: u32 = 1 << 4;
+/// [`Task::jobctl`]: the tracer asked for a `PTRACE_EVENT_STOP`
+/// (`PTRACE_INTERRUPT`, a seized child's first stop: `JOBCTL_TRAP_STOP`).
+pub const JOBCTL_TRAP_STOP: u32 = 1 << 5;
+/// [`Task::jobctl`]: stopped in a group stop for its tracer, which asked
+/// with `PTRACE_LISTEN` to hear when it ends (`JOBCTL_LISTENING`).
+pub const JOBCTL_LISTENING: u32 = 1 << 6;
 /// [`Task::jobctl`]: where the stop signal is kept (`group_exit_code`).
 pub const JOBCTL_STOP_SIG_SHIFT: u32 = 8;
 
@@ -591,6 +604,8 @@ impl Task {
             make_it_fail: AtomicBool::new(false),
             rcu_users: AtomicU32::new(2),
             ret_stack: crate::trace::graph::RetStackPtr::new(),
+            ptrace: crate::ptrace::TaskPtrace::new(),
+            syscall_work: AtomicU32::new(0),
             children_usage: [const { AtomicU64::new(0) }; 3],
             _counted: TaskCount::new(),
         };

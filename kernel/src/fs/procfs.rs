@@ -425,7 +425,7 @@ fn status(t: Option<&Arc<Task>>) -> String {
     });
     format!(
         "Name:\t{}\nUmask:\t{:04o}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\n\
-         TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t{}\nThreads:\t{}\n\
+         TracerPid:\t{}\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t{}\nThreads:\t{}\n\
          VmSize:\t{} kB\nVmRSS:\t{} kB\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\n\
          Cpus_allowed:\t{:x}\nCpus_allowed_list:\t{}\nFlags:\t{:#010x}\n\
          voluntary_ctxt_switches:\t{}\nnonvoluntary_ctxt_switches:\t{}\n",
@@ -435,6 +435,7 @@ fn status(t: Option<&Arc<Task>>) -> String {
         t.tgid,
         t.pid(),
         t.ppid(),
+        crate::ptrace::tracer_pid(t),
         t.files.lock().as_ref().map_or(0, |f| f.lock().count()),
         t.signal.nr_threads().max(1),
         vm / 1024,

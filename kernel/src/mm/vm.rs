@@ -525,6 +525,50 @@ impl MmStruct {
             .map_err(|e| if e == VM_FAULT_SIGBUS { EFAULT } else { e })
     }
 
+    /// The page behind `va` for a debugger's access
+    /// (`get_user_pages_remote` with `FOLL_FORCE`, as `access_process_vm`
+    /// uses it): a write to a private mapping the program may not write
+    /// (its text, where a breakpoint goes) gets this address space its own
+    /// copy of the page, still read-only for the program; a read needs a
+    /// readable mapping.
+    pub fn get_user_page_force(&self, va: u64, write: bool) -> Result<u64, Errno> {
+        if va >= USER_VA_END {
+            return Err(EFAULT);
+        }
+        let inner = self.inner.lock();
+        let vma = Self::find_vma(&inner, va).ok_or(EFAULT)?;
+        if !write || vma.allows(Access::Write) {
+            let access = if write { Access::Write } else { Access::Read };
+            drop(inner);
+            return self.translate(va, access);
+        }
+        if !vma.allows(Access::Read) && !vma.allows(Access::Exec) {
+            return Err(EFAULT);
+        }
+        let pa = self.fault_locked(&inner, va, Access::Read)?;
+        if page_alloc::page_count(pa) == 1 {
+            // Only this address space has it: written in place.
+            return Ok(pa);
+        }
+        let page = page_floor(va);
+        let pte = self.pte(page, false)?.ok_or(EFAULT)?;
+        let copy = page_alloc::alloc_user_page()?;
+        // SAFETY: both pages are mapped in the linear map; `copy` is ours,
+        // `pa` is shared and only read.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                phys_to_virt(pa) as *const u8,
+                phys_to_virt(copy) as *mut u8,
+                PAGE_SIZE,
+            )
+        };
+        pte.store(mk_pte(copy, vma.prot), Ordering::Release);
+        mmu::flush_tlb_page(self.asid, page);
+        page_alloc::put_page(pa);
+        drop(inner);
+        Ok(copy)
+    }
+
     /// Runs `f` on the linear-map address of user address `va` if its page
     /// is present and allows `access`, faulting nothing in: `EFAULT`
     /// otherwise. The lock is held across `f`, so the page cannot be

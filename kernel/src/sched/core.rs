@@ -117,6 +117,18 @@ fn resched_curr(rq: &RunQueue) {
     }
 }
 
+/// Makes `p`, if it is running, pass through the return-to-user work
+/// soon (Linux's `kick_process`): its CPU is asked to reschedule, which
+/// the way back to user space notices. A tracer's `PTRACE_INTERRUPT`, and
+/// a task that stops itself there, use it.
+pub fn kick_process(p: &Task) {
+    let rq = task_rq_lock(p);
+    if p.on_cpu.load(Ordering::Acquire) {
+        resched_curr(&rq);
+    }
+    drop(rq);
+}
+
 /// Does this CPU's running task need to reschedule?
 pub fn need_resched() -> bool {
     percpu::this_cpu().need_resched.load(Ordering::Acquire)
@@ -452,7 +464,7 @@ pub fn finish_task_switch(prev: Arc<Task>) {
 
 /// First code of a new task, from `ret_from_fork` (`schedule_tail`).
 #[no_mangle]
-extern "C" fn schedule_tail(prev: usize) {
+pub extern "C" fn schedule_tail(prev: usize) {
     // SAFETY: as in context_switch: `prev` came through cpu_switch_to.
     finish_task_switch(unsafe { Arc::from_raw(prev as *const Task) });
     // The preemption the creator's schedule() disabled.

@@ -134,12 +134,21 @@ fn update_syscall_tracepoint() {
             .chain(SYSCALL_EXIT_ON.iter())
             .any(|m| m.load(Ordering::Relaxed) != 0);
     let bit = 1u64 << SYSCALL_EVENTS;
-    if any {
-        EVENTS_ENABLED.fetch_or(bit, Ordering::Relaxed);
+    let was = if any {
+        EVENTS_ENABLED.fetch_or(bit, Ordering::Relaxed)
     } else {
-        EVENTS_ENABLED.fetch_and(!bit, Ordering::Relaxed);
-    }
+        EVENTS_ENABLED.fetch_and(!bit, Ordering::Relaxed)
+    };
     recompute_active();
+    if (was & bit != 0) != any {
+        crate::syscall::set_syscall_tracepoint_all(any);
+    }
+}
+
+/// Is a syscall tracepoint enabled (whether or not tracing is on)? Every
+/// task's `SYSCALL_WORK_SYSCALL_TRACEPOINT` follows it.
+pub fn syscall_tracepoint_enabled() -> bool {
+    EVENTS_ENABLED.load(Ordering::Relaxed) & (1u64 << core_trace::id::SYSCALL_EVENTS) != 0
 }
 
 /// Is `syscalls:sys_enter_*` (`enter`) or `sys_exit_*` of call `nr` on?
@@ -245,6 +254,11 @@ fn ring_of(pc: &percpu::PerCpu) -> Option<&'static Ring> {
 /// `ftrace_dump_on_oops`, `tp_printk`).
 pub fn init() {
     options::init();
+    // The `syscalls:*` events are made here, at boot, as Linux's
+    // `init_ftrace_syscalls` does: made on first use, the ~150 KiB they
+    // take would look like a leak to whoever compares the heap before and
+    // after a run that first lists `events/` (the fuzzer does).
+    let _ = libkernel::trace::syscalls::events();
     let cl = crate::cmdline::get();
     let entries = cl
         .get_u64("trace_buf_size")

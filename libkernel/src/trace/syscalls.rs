@@ -171,7 +171,8 @@ fn event_of(
 
 static EVENTS: AtomicPtr<Vec<TraceEvent>> = AtomicPtr::new(core::ptr::null_mut());
 
-/// Every `syscalls:*` event, in id order (made on first use, then kept).
+/// Every `syscalls:*` event, in id order (made on first use: the kernel
+/// asks at boot; then kept).
 pub fn events() -> &'static [TraceEvent] {
     let mut p = EVENTS.load(Ordering::Acquire);
     if p.is_null() {

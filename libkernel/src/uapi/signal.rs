@@ -117,6 +117,8 @@ pub const CLD_EXITED: i32 = 1;
 pub const CLD_KILLED: i32 = 2;
 /// `si_code` of `SIGCHLD`: the child was killed and dumped core.
 pub const CLD_DUMPED: i32 = 3;
+/// `si_code` of `SIGCHLD`: a traced child stopped for its tracer.
+pub const CLD_TRAPPED: i32 = 4;
 /// `si_code` of `SIGCHLD`: the child stopped.
 pub const CLD_STOPPED: i32 = 5;
 /// `si_code` of `SIGCHLD`: the stopped child was continued.

@@ -150,6 +150,7 @@ macro_rules! syscall_table {
             CLOCK_GETRES clock_getres = 114 (which_clock: Clock, tp: Ptr) => sys_clock_getres;
             CLOCK_NANOSLEEP clock_nanosleep = 115 (which_clock: Clock, flags: Flags, rqtp: Ptr, rmtp: Ptr) => sys_clock_nanosleep;
             SYSLOG syslog = 116 (action: Int, buf: Buf, len: Len) => sys_syslog;
+            PTRACE ptrace = 117 (request: Cmd, pid: Pid, addr: Addr, data: Int) => sys_ptrace;
             SCHED_SETAFFINITY sched_setaffinity = 122 (pid: Pid, len: Len, user_mask_ptr: Ptr) => sys_sched_setaffinity;
             SCHED_GETAFFINITY sched_getaffinity = 123 (pid: Pid, len: Len, user_mask_ptr: Ptr) => sys_sched_getaffinity;
             SCHED_YIELD sched_yield = 124 () => sys_sched_yield;
@@ -217,6 +218,8 @@ macro_rules! syscall_table {
             MADVISE madvise = 233 (start: Addr, len: Len, behavior: Int) => sys_madvise;
             WAIT4 wait4 = 260 (upid: Pid, stat_addr: Ptr, options: Flags, ru: Ptr) => sys_wait4;
             PRLIMIT64 prlimit64 = 261 (pid: Pid, resource: Int, new_rlim: Ptr, old_rlim: Ptr) => sys_prlimit64;
+            PROCESS_VM_READV process_vm_readv = 270 (pid: Pid, lvec: Ptr, liovcnt: Len, rvec: Ptr, riovcnt: Len, flags: Flags) => sys_process_vm_readv;
+            PROCESS_VM_WRITEV process_vm_writev = 271 (pid: Pid, lvec: Ptr, liovcnt: Len, rvec: Ptr, riovcnt: Len, flags: Flags) => sys_process_vm_writev;
             RENAMEAT2 renameat2 = 276 (olddfd: Fd, oldname: Path, newdfd: Fd, newname: Path, flags: Flags) => sys_renameat2;
             GETRANDOM getrandom = 278 (buf: Buf, count: Len, flags: Flags) => sys_getrandom;
             MEMFD_CREATE memfd_create = 279 ();

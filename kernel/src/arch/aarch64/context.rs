@@ -72,6 +72,7 @@ extern "C" {
     pub fn cpu_switch_to(prev: *mut CpuContext, next: *const CpuContext, last: usize) -> usize;
     fn ret_from_fork();
     fn ret_from_fork_user();
+    fn ret_from_fork_user_trap();
 }
 
 impl CpuContext {
@@ -83,6 +84,13 @@ impl CpuContext {
             pc: ret_from_fork as *const () as u64,
             ..CpuContext::default()
         }
+    }
+
+    /// A forked user task that first stops for its tracer starts in
+    /// `ret_from_fork_user_trap` instead (`schedule_tail_user`): only such
+    /// a child pays for the check.
+    pub fn start_with_ptrace_trap(&mut self) {
+        self.pc = ret_from_fork_user_trap as *const () as u64;
     }
 
     /// The context of a forked user task: it starts in `ret_from_fork_user`

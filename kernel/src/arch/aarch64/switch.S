@@ -37,6 +37,15 @@ ret_from_fork_user:
     bl      ret_to_user_work
     b       ret_from_exception
 
+// The same for a child auto-attached by a tracer with PTRACE_SEIZE: it
+// stops (PTRACE_EVENT_STOP) before its first instruction in user space.
+.global ret_from_fork_user_trap
+ret_from_fork_user_trap:
+    bl      schedule_tail_user
+    mov     x0, sp
+    bl      ret_to_user_work
+    b       ret_from_exception
+
 // Enters user space for the first time from a kernel thread (exec in
 // init): x0 = the user registers at the top of this task's kernel stack.
 .global enter_user

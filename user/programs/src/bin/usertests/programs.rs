@@ -27,6 +27,7 @@ pub static SUITE: Suite = Suite {
         jobctl_c,
         vdso_c,
         vdso_dyn_c,
+        ptrace_c,
         raspbian_fork_rust,
         raspbian_fork_c_seed,
         sh_c_redirect_then_cat,
@@ -133,6 +134,24 @@ fn vdso_c() -> TestResult {
 fn vdso_dyn_c() -> TestResult {
     let out = run("vdso_dyn_c", &[], None)?;
     check_c_program(&out, "vdso", VDSO_CHECKS)
+}
+
+/// The checks ptrace.c makes (its `all[]`).
+const PTRACE_CHECKS: usize = 11;
+
+/// user/c/ptrace.c (glibc): a mini strace (syscall stops, exec and exit
+/// events, GET_SYSCALL_INFO), SEIZE and INTERRUPT, TRACEFORK, PEEK/POKE
+/// of data, read-only data and text, register sets, signal-delivery
+/// stops, a sibling as tracer (getppid, TracerPid, both parents told),
+/// the error cases, a tracer's exit, a seized fork's first stop and a
+/// seized group stop with PTRACE_LISTEN: [`PTRACE_CHECKS`] checks, with
+/// Linux's values (qemu-user has no ptrace to compare with).
+fn ptrace_c() -> TestResult {
+    if on_linux() {
+        skip!("qemu-user has no ptrace (its programs are not real tasks)");
+    }
+    let out = run("ptrace_c", &[], None)?;
+    check_c_program(&out, "ptrace", PTRACE_CHECKS)
 }
 
 // ------------------------------------------------------- raspbian_fork

@@ -7,7 +7,8 @@
 //! `build/initramfs/bin/usertests`. A Linux host without binfmt_misc
 //! cannot exec aarch64 binaries (`ENOEXEC`); if `PIKERN_QEMU_USER` names
 //! qemu-aarch64 (the host test sets it), the program is run through it
-//! (`qemu-aarch64 -0 NAME PATH ARGS...`), else the test is skipped.
+//! (`qemu-aarch64 -0 NAME PATH ARGS...`, with `-L $PIKERN_QEMU_LD_PREFIX`
+//! for the dynamically linked `*_dyn_c`), else the test is skipped.
 
 use crate::ktap::{Stop, TestResult};
 use crate::util::*;
@@ -142,7 +143,16 @@ pub fn spawn(name: &str, args: &[&str], stdin: Option<&[u8]>) -> Result<Spawned,
             let err = process::exec(&path, &argv, &envs);
             let err = match (err, env::var("PIKERN_QEMU_USER")) {
                 (Errno::ENOEXEC, Some(qemu)) if on_linux() => {
-                    let mut q: Vec<&str> = alloc::vec![qemu, "-0", name, &path];
+                    let mut q: Vec<&str> = alloc::vec![qemu, "-0", name];
+                    // A dynamically linked test program finds its loader
+                    // and libc in the tree (only it: `-L` redirects every
+                    // path qemu-aarch64 opens, `/` included).
+                    if let (true, Some(prefix)) =
+                        (name.ends_with("_dyn_c"), env::var("PIKERN_QEMU_LD_PREFIX"))
+                    {
+                        q.extend_from_slice(&["-L", prefix]);
+                    }
+                    q.push(&path);
                     q.extend_from_slice(args);
                     process::exec(qemu, &q, &envs)
                 }

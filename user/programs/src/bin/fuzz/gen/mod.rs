@@ -211,6 +211,10 @@ pub static TABLE: &[Row] = &[
     row(nr::GETGROUPS, 3, misc::getgroups),
     row(nr::SYSLOG, 5, misc::syslog),
     never(nr::REBOOT, AVOID),
+    // A worker that attached to (or wrote into) the master or a sibling
+    // would stop or corrupt the run: ptrace is tested by user/c/ptrace.c.
+    never(nr::PTRACE, AVOID),
+    never(nr::PROCESS_VM_WRITEV, AVOID),
 ];
 
 /// Every row names a call the kernel implements, once, and the calls a
