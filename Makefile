@@ -11,6 +11,18 @@ QEMU     ?= qemu-system-aarch64
 # The experiment `make run` traces: fork (the seed's raspbian_fork, /etc/rc)
 # or thread (its thread twin raspbian_thread_c, /etc/rc.thread).
 DEMO     ?= fork
+# The root filesystem `make run` lays over the built-in programs:
+# busybox (Debian's busybox-static, about 1 MB) or debian (Debian's bash,
+# coreutils, procps, psmisc, strace ... from Debian's archive, about 15 MB:
+# tools/rootfs-debian.sh), whose /etc/rc.debian runs the same experiment
+# under bash and leaves a bash login shell.
+ROOTFS   ?= busybox
+ifeq ($(ROOTFS),debian)
+  APPEND ?= -- /bin/bash /etc/rc.debian$(if $(filter thread,$(DEMO)), rc.thread)
+  INITRD ?= build/rootfs-debian.cpio.gz
+else ifneq ($(ROOTFS),busybox)
+  $(error ROOTFS must be busybox or debian, not '$(ROOTFS)')
+endif
 # The kernel command line. By default init runs /etc/rc (or
 # /etc/rc.thread): the experiment traced with ftrace, then a shell.
 APPEND   ?= -- /bin/sh /etc/rc$(if $(filter thread,$(DEMO)),.thread)
@@ -40,7 +52,7 @@ QEMU_RUN = $(QEMU) -M $(MACHINE) -kernel build/kernel8.img -dtb build/$(BOARD).d
 	-append "$(APPEND)" -display none -serial mon:stdio -semihosting
 
 .PHONY: all kernel kernel-test tools dtbs run test trace-dat bench bench-smoke bench-initrd gdb clippy fmt lint doc clean \
-	deps setup chainloader chainboot test-busybox test-busybox-subset
+	deps setup chainloader chainboot test-busybox test-busybox-subset rootfs-debian test-debian
 
 # Every build target first makes sure the toolchain, the aarch64 targets,
 # QEMU and the cross compiler are there (`deps`, a no-op in 0.2 s when they
@@ -106,7 +118,7 @@ dtbs: tools
 	$(MKDTB) --board rpi3 -o build/rpi3.dtb
 	$(MKDTB) --board rpi4 -o build/rpi4.dtb
 
-run: deps kernel dtbs $(filter build/userland.cpio.gz,$(INITRD))
+run: deps kernel dtbs $(filter build/userland.cpio.gz,$(INITRD)) $(if $(filter build/rootfs-debian.cpio.gz,$(INITRD)),rootfs-debian)
 	@INITRD="$(INITRD)" bash tools/run.sh $(MACHINE) build/kernel8.img build/$(BOARD).dtb "$(APPEND)"
 
 # Debian's busybox-static (apt, arm64: tools/fetch-debian.sh) with /bin/sh
@@ -119,6 +131,24 @@ build/userland.cpio.gz: tools
 	@$(MKCPIO) build/userland -o build/userland.cpio > /dev/null
 	@gzip -9 -f build/userland.cpio
 	@echo "built build/userland.cpio.gz (busybox as /bin/sh)"
+
+# The Debian root filesystem (issue 21): tools/rootfs-debian.sh resolves
+# bash, coreutils, procps, psmisc, strace, grep, sed, less, util-linux and
+# mount with apt (arm64, a private state), unpacks them without root into
+# build/rootfs-debian-tree (merged /usr) with pikern's own programs, and
+# packs build/rootfs-debian.cpio.gz. The .debs are fetched once.
+rootfs-debian: tools user-tree
+	@bash tools/rootfs-debian.sh
+
+# Debian's programs on both boards with the Debian initramfs (not part of
+# `make test`): bash's script suite against the same bash under
+# qemu-aarch64, coreutils/procps/psmisc/strace checks, the memory of 10
+# idle bash processes. Writes $(RESULTS)/debian-{rpi3,rpi4}.txt.
+# DEBIAN_BASH=/bin/bash-static runs the bash cases with Debian's static bash.
+test-debian: deps kernel dtbs rootfs-debian
+	@mkdir -p $(RESULTS)
+	-bash tools/rootfs-debian-test.sh $(RESULTS) rpi3 rpi4
+	@$(SUMMARY) --results $(RESULTS)/debian-rpi3.txt --results $(RESULTS)/debian-rpi4.txt
 
 # Every runner writes a results file; test-summary adds them up, prints the
 # closing `N passed, N failed, N skipped` line and fails if anything failed.

@@ -14,25 +14,31 @@
 #
 # usage: tools/fetch-debian.sh [--source] [--only GLOB]... PACKAGE...
 #        tools/fetch-debian.sh --resolve PACKAGE
+#        tools/fetch-debian.sh --closure PACKAGE...
 #
 #   --only GLOB   unpack only the paths matching GLOB (tar --wildcards,
 #                 e.g. './boot/vmlinuz-*'); for a kernel package, whose
 #                 modules alone are 300 MB
 #   --resolve     print the package PACKAGE (a metapackage such as
 #                 linux-image-arm64) depends on, as apt would install it
+#   --closure     print, one a line, the packages apt would install on an
+#                 empty system to have PACKAGE... (their Depends and
+#                 Pre-Depends, no Recommends): `apt-get install --simulate`
+#                 against the private state's empty dpkg status
 #
 # DEBIAN_SUITE=bookworm (say) fetches from that suite when the host runs
 # another release: a sources list of its own, in a state of its own
 # (build/debian/apt-SUITE), naming the host's Debian mirror and SUITE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage() { echo "usage: tools/fetch-debian.sh [--source] [--only GLOB]... PACKAGE... | --resolve PACKAGE" >&2; exit 2; }
-only=() resolve= source_too=0
+usage() { echo "usage: tools/fetch-debian.sh [--source] [--only GLOB]... PACKAGE... | --resolve PACKAGE | --closure PACKAGE..." >&2; exit 2; }
+only=() resolve= closure=0 source_too=0
 while [ $# -gt 0 ]; do
     case $1 in
         --only) [ $# -ge 2 ] || usage; only+=("$2"); shift 2 ;;
         --resolve) [ $# -eq 2 ] || usage; resolve=$2; shift 2 ;;
         --source) source_too=1; shift ;;
+        --closure) closure=1; shift ;;
         -*) usage ;;
         *) break ;;
     esac
@@ -102,8 +108,15 @@ if [ -n "$resolve" ]; then
     apt-cache "${apt_opts[@]}" depends "$resolve" | awk '$1 == "Depends:" { print $2; exit }'
     exit
 fi
-newest_deb() { # PACKAGE: the latest .deb of it fetched
-    find "$top/debs" -maxdepth 1 -name "$1_*_arm64.deb" -printf '%T@ %p\n' | sort -n | tail -1 | cut -d' ' -f2-
+if [ $closure = 1 ]; then
+    # The status file is empty, so every package the answer needs is one
+    # apt says it would install ("Inst NAME (VERSION ...)").
+    apt-get "${apt_opts[@]}" --simulate --no-install-recommends install "$@" | awk '$1 == "Inst" { print $2 }'
+    exit "${PIPESTATUS[0]}"
+fi
+newest_deb() { # PACKAGE: the latest .deb of it fetched (arm64, or all for data)
+    find "$top/debs" -maxdepth 1 \( -name "$1_*_arm64.deb" -o -name "$1_*_all.deb" \) \
+        -printf '%T@ %p\n' | sort -n | tail -1 | cut -d' ' -f2-
 }
 for pkg in "$@"; do
     if [ ! -d "$top/$pkg" ]; then

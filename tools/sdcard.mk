@@ -1,6 +1,8 @@
 # SD-card images for a real Raspberry Pi 3 or 4 (tools/sdcard.sh; docs/hardware.md).
 #   make sdcard               build/pikern-sdcard.img: firmware, DTBs, config.txt,
-#                             cmdline.txt ($(APPEND)) and the kernel as kernel8.img
+#                             cmdline.txt ($(APPEND)) and the kernel as kernel8.img;
+#                             with ROOTFS=debian also the Debian root filesystem
+#                             (build/rootfs-debian.cpio.gz) as initramfs.cpio.gz
 #   make sdcard-chainloader   the same card with build/chainloader.img as kernel8.img
 #   make sdcard-check         builds the card and reads it back (build/results/sdcard.txt)
 # FIRMWARE_DIR=/path takes the firmware and DTBs from there (e.g. Raspberry Pi
@@ -10,14 +12,16 @@ SDCARD_KERNEL      ?= build/kernel8.img
 SDCARD_IMG         ?= build/pikern-sdcard.img
 SDCARD_CHAINLOADER ?= build/chainloader.img
 SDCARD_CACHE       ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pikern/sdcard
-export SDCARD_CACHE FIRMWARE_DIR
+# ROOTFS=debian: the Debian root filesystem goes on the card as its initramfs.
+SDCARD_INITRD      ?= $(if $(filter debian,$(ROOTFS)),build/rootfs-debian.cpio.gz)
+export SDCARD_CACHE FIRMWARE_DIR SDCARD_INITRD
 
 # Build the kernel first only when the card carries the one `make kernel` builds.
 SDCARD_KERNEL_DEP := $(if $(filter build/kernel8.img,$(SDCARD_KERNEL)),kernel)
 
 .PHONY: sdcard sdcard-chainloader sdcard-check
 
-sdcard: $(SDCARD_KERNEL_DEP)
+sdcard: $(SDCARD_KERNEL_DEP) $(if $(filter build/rootfs-debian.cpio.gz,$(SDCARD_INITRD)),rootfs-debian)
 	@bash tools/sdcard.sh build $(SDCARD_IMG) $(SDCARD_KERNEL) "$(APPEND)"
 
 sdcard-chainloader: $(if $(filter build/chainloader.img,$(SDCARD_CHAINLOADER)),chainloader)

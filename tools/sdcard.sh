@@ -22,7 +22,12 @@
 # `passed N`, `failed N`, `skipped N` to RESULTS. `verify` only reads back
 # an existing image.
 #
-# Environment: FIRMWARE_DIR; SDCARD_CACHE (default ~/.cache/pikern/sdcard;
+# SDCARD_INITRD=FILE puts FILE on the card as initramfs.cpio.gz, loaded
+# after the kernel (config.txt's `initramfs ... followkernel`, which the
+# firmware reports in the DTB's /chosen as QEMU's -initrd does): `make
+# sdcard ROOTFS=debian` carries the Debian root filesystem that way.
+#
+# Environment: FIRMWARE_DIR; SDCARD_INITRD; SDCARD_CACHE (default ~/.cache/pikern/sdcard;
 # delete it to fetch newer packages); SDCARD_SUITE (Debian suite, default the
 # machine's codename, or bookworm when that is not a Debian release).
 set -euo pipefail
@@ -167,10 +172,15 @@ build_image() {
     write_config > "$stage/config.txt"
     printf '%s\n' "$cmdline" > "$stage/cmdline.txt"
     cp "$kernel" "$stage/kernel8.img"
+    if [ -n "${SDCARD_INITRD:-}" ]; then
+        [ -f "$SDCARD_INITRD" ] || { say "no initramfs $SDCARD_INITRD"; return 1; }
+        cp "$SDCARD_INITRD" "$stage/initramfs.cpio.gz"
+    fi
     {
         echo "pikern: $(git describe --always --dirty 2>/dev/null || echo unknown)"
         echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
         echo "kernel8.img: $kernel, $(stat -c %s "$kernel") bytes, sha256 $(sha256sum < "$kernel" | cut -d' ' -f1)"
+        [ -z "${SDCARD_INITRD:-}" ] || echo "initramfs.cpio.gz: $SDCARD_INITRD, $(stat -c %s "$SDCARD_INITRD") bytes, sha256 $(sha256sum < "$SDCARD_INITRD" | cut -d' ' -f1)"
         if [ -n "${FIRMWARE_DIR:-}" ]; then
             echo "firmware and dtbs: copied from FIRMWARE_DIR=$FIRMWARE_DIR (nothing downloaded):"
             (cd "$FW" && sha256sum "${fw[@]}" | sed 's/^/  /')
@@ -225,6 +235,14 @@ init_uart_clock=48000000
 # messages appear there too.
 gpio=14,15=a0,pn
 EOF
+    if [ -n "${SDCARD_INITRD:-}" ]; then
+        cat <<'EOF'
+# The root filesystem, loaded right after the kernel; the firmware puts its
+# place in the DTB (/chosen linux,initrd-start/end) and pikern lays its
+# files over the built-in ones.
+initramfs initramfs.cpio.gz followkernel
+EOF
+    fi
     local s
     for s in "${DTB_SECTIONS[@]}"; do
         echo "[$s]"
@@ -287,6 +305,11 @@ kernel_identical() {
     mcopy -n -i "$IMG@@$OFFSET" ::/kernel8.img "$TMP/kernel8.img" && cmp -s "$TMP/kernel8.img" "$KERNEL"
 }
 
+initrd_identical() {
+    mcopy -n -i "$IMG@@$OFFSET" ::/initramfs.cpio.gz "$TMP/initramfs.cpio.gz" && cmp -s "$TMP/initramfs.cpio.gz" "$SDCARD_INITRD" &&
+        mtype_ config.txt | tr -d '\r' | grep -qx 'initramfs initramfs.cpio.gz followkernel'
+}
+
 # Reads IMG back. NO_FW: empty when the card must hold firmware, else the
 # reason it has none (those checks are then skipped).
 verify_image() {
@@ -307,6 +330,9 @@ verify_image() {
     check "config.txt has the required settings and a DTB per board" config_settings
     check "cmdline.txt is '$CMDLINE'" cmdline_equal
     check "kernel8.img on the card is $KERNEL byte for byte" kernel_identical
+    if [ -n "${SDCARD_INITRD:-}" ]; then
+        check "initramfs.cpio.gz on the card is $SDCARD_INITRD byte for byte, named in config.txt" initrd_identical
+    fi
     if [ -z "$NO_FW" ]; then
         check "the DTBs config.txt names are on the card and valid (magic d00dfeed)" dtbs_valid
     else

@@ -42,6 +42,7 @@ pub mod irq;
 pub mod kthread;
 pub mod lockdep;
 pub mod mm;
+pub mod net;
 pub mod panic;
 pub mod percpu;
 pub mod pid;

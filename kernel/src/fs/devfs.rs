@@ -1,7 +1,7 @@
 //! Device files: the console tty under its three names (`tty.rs`:
 //! `/dev/console`, `/dev/tty` and `/dev/ttyAMA0`, the PL011 UART both
 //! boards' console is on), `/dev/null`, `/dev/zero`, `/dev/random` and
-//! `/dev/urandom`.
+//! `/dev/urandom`; `/dev/fd`, a symbolic link to `/proc/self/fd`.
 
 use super::{ramfs, FileOps, Inode, InodeKind};
 use crate::errno::*;
@@ -172,6 +172,15 @@ pub fn root() -> Arc<Inode> {
         (
             "ttyAMA0",
             chrdev(204, 64, Arc::new(TtyFile(TtyDev::Serial))),
+        ),
+        // The process's own descriptors (proc_fd.rs), as udev and
+        // devtmpfs users link it on Linux: bash's `<(...)` opens these.
+        (
+            "fd",
+            Inode::new(
+                uapi::S_IFLNK | 0o777,
+                InodeKind::Symlink(alloc::string::String::from("/proc/self/fd")),
+            ),
         ),
     ];
     for (name, inode) in devices {

@@ -14,10 +14,12 @@ pub mod devfs;
 pub mod initramfs;
 pub mod namespace;
 pub mod pipe;
+pub mod proc_fd;
 pub mod procfs;
 pub mod ramfs;
 pub mod select;
 pub mod syscalls;
+pub mod xattr;
 
 use crate::errno::*;
 use crate::mm::filemap::AddressSpace;

@@ -250,6 +250,10 @@ impl DirOps for PidDir {
             // Writable, as glibc's `pthread_setname_np` names another
             // thread through it.
             "comm" => Some(knob(comm_show, comm_store, Some(pid))),
+            "fd" => Some(Inode::new(
+                uapi::S_IFDIR | 0o500,
+                InodeKind::PseudoDir(Arc::new(super::proc_fd::FdDir(pid))),
+            )),
             "task" if !self.thread => Some(Inode::new(
                 uapi::S_IFDIR | 0o555,
                 InodeKind::PseudoDir(Arc::new(TaskDir(pid))),
@@ -272,6 +276,7 @@ impl DirOps for PidDir {
         .iter()
         .map(|n| (String::from(*n), 0, uapi::DT_REG))
         .chain(core::iter::once((String::from("exe"), 0, uapi::DT_LNK)))
+        .chain(core::iter::once((String::from("fd"), 0, uapi::DT_DIR)))
         .collect();
         if !self.thread {
             v.push((String::from("task"), 0, uapi::DT_DIR));

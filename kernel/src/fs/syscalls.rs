@@ -32,13 +32,13 @@ pub(super) fn fget(fd: i64) -> Result<Arc<File>, Errno> {
     f
 }
 
-fn cwd() -> String {
+pub(super) fn cwd() -> String {
     let me = task::current();
     let cwd = me.cwd.lock().clone();
     cwd
 }
 
-fn user_path(p: u64) -> Result<Vec<u8>, Errno> {
+pub(super) fn user_path(p: u64) -> Result<Vec<u8>, Errno> {
     strncpy_from_user(p, uapi::PATH_MAX)
 }
 
@@ -341,6 +341,21 @@ pub fn sys_chdir(path: u64) -> SysResult {
     let root = libkernel::fs::path::AbsPath::root();
     let r = libkernel::fs::path::resolve(&root, &joined).map_err(|e| Errno(e.errno()))?;
     *task::current().cwd.lock() = String::from_utf8_lossy(r.path.as_bytes()).into_owned();
+    Ok(0)
+}
+
+/// `fchdir(fd)`: the working directory becomes the directory `fd` was
+/// opened at (`fs/open.c`: `set_fs_pwd` to the file's `f_path`).
+pub fn sys_fchdir(fd: i64) -> SysResult {
+    let f = fget(fd)?;
+    if !f.inode.is_dir() {
+        return Err(ENOTDIR);
+    }
+    let path = f.path.lock().clone();
+    if path.is_empty() {
+        return Err(ENOTDIR);
+    }
+    *task::current().cwd.lock() = path;
     Ok(0)
 }
 

@@ -5,6 +5,7 @@
 //! [`PAGE_OFFSET`]; [`phys_to_virt`] and [`virt_to_phys`] are the one place
 //! that knows it.
 
+pub mod fadvise;
 pub mod fault;
 pub mod filemap;
 pub mod heap;

@@ -79,8 +79,10 @@ macro_rules! errno_table {
             ENOTEMPTY = 39, "Directory not empty";
             ELOOP = 40, "Too many levels of symbolic links";
             EOVERFLOW = 75, "Value too large for defined data type";
+            ENOTSOCK = 88, "Socket operation on non-socket";
             ELIBBAD = 80, "Accessing a corrupted shared library";
             EOPNOTSUPP = 95, "Operation not supported";
+            EAFNOSUPPORT = 97, "Address family not supported by protocol";
             ETIMEDOUT = 110, "Connection timed out";
         }
     };

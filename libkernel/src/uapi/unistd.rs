@@ -66,6 +66,18 @@ pub struct SyscallDesc {
 macro_rules! syscall_table {
     ($m:ident) => {
         $m! {
+            SETXATTR setxattr = 5 (pathname: Path, name: Path, value: Buf, size: Len, flags: Flags) => sys_setxattr;
+            LSETXATTR lsetxattr = 6 (pathname: Path, name: Path, value: Buf, size: Len, flags: Flags) => sys_lsetxattr;
+            FSETXATTR fsetxattr = 7 (fd: Fd, name: Path, value: Buf, size: Len, flags: Flags) => sys_fsetxattr;
+            GETXATTR getxattr = 8 (pathname: Path, name: Path, value: Buf, size: Len) => sys_getxattr;
+            LGETXATTR lgetxattr = 9 (pathname: Path, name: Path, value: Buf, size: Len) => sys_lgetxattr;
+            FGETXATTR fgetxattr = 10 (fd: Fd, name: Path, value: Buf, size: Len) => sys_fgetxattr;
+            LISTXATTR listxattr = 11 (pathname: Path, list: Buf, size: Len) => sys_listxattr;
+            LLISTXATTR llistxattr = 12 (pathname: Path, list: Buf, size: Len) => sys_llistxattr;
+            FLISTXATTR flistxattr = 13 (fd: Fd, list: Buf, size: Len) => sys_flistxattr;
+            REMOVEXATTR removexattr = 14 (pathname: Path, name: Path) => sys_removexattr;
+            LREMOVEXATTR lremovexattr = 15 (pathname: Path, name: Path) => sys_lremovexattr;
+            FREMOVEXATTR fremovexattr = 16 (fd: Fd, name: Path) => sys_fremovexattr;
             GETCWD getcwd = 17 (buf: Buf, size: Len) => sys_getcwd;
             EVENTFD2 eventfd2 = 19 ();
             EPOLL_CREATE1 epoll_create1 = 20 ();
@@ -91,7 +103,7 @@ macro_rules! syscall_table {
             FALLOCATE fallocate = 47 ();
             FACCESSAT faccessat = 48 (dfd: Fd, filename: Path, mode: Mode) => sys_faccessat;
             CHDIR chdir = 49 (filename: Path) => sys_chdir;
-            FCHDIR fchdir = 50 ();
+            FCHDIR fchdir = 50 (fd: Fd) => sys_fchdir;
             CHROOT chroot = 51 ();
             FCHMOD fchmod = 52 (fd: Fd, mode: Mode) => sys_fchmod;
             FCHMODAT fchmodat = 53 (dfd: Fd, filename: Path, mode: Mode) => sys_fchmodat;
@@ -190,12 +202,16 @@ macro_rules! syscall_table {
             GETEGID getegid = 177 () => sys_getegid;
             GETTID gettid = 178 () => sys_gettid;
             SYSINFO sysinfo = 179 (info: Ptr) => sys_sysinfo;
+            SOCKET socket = 198 (family: Int, type_: Int, protocol: Int) => sys_socket;
+            GETSOCKNAME getsockname = 204 (fd: Fd, usockaddr: Ptr, usockaddr_len: Ptr) => sys_getsockname;
+            GETPEERNAME getpeername = 205 (fd: Fd, usockaddr: Ptr, usockaddr_len: Ptr) => sys_getpeername;
             BRK brk = 214 (brk: Addr) => sys_brk;
             MUNMAP munmap = 215 (addr: Addr, len: Len) => sys_munmap;
             MREMAP mremap = 216 (addr: Addr, old_len: Len, new_len: Len, flags: Flags, new_addr: Addr) => sys_mremap;
             CLONE clone = 220 (clone_flags: Flags, newsp: Addr, parent_tidptr: Ptr, tls: Addr, child_tidptr: Ptr) => sys_clone + regs;
             EXECVE execve = 221 (filename: Path, argv: Ptr, envp: Ptr) => sys_execve + regs;
             MMAP mmap = 222 (addr: Addr, len: Len, prot: Flags, flags: Flags, fd: Fd, off: Int) => sys_mmap;
+            FADVISE64 fadvise64 = 223 (fd: Fd, offset: Int, len: Len, advice: Int) => sys_fadvise64_64;
             MPROTECT mprotect = 226 (start: Addr, len: Len, prot: Flags) => sys_mprotect;
             MSYNC msync = 227 (start: Addr, len: Len, flags: Flags) => sys_msync;
             MINCORE mincore = 232 (start: Addr, len: Len, vec: Ptr) => sys_mincore;
