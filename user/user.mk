@@ -65,7 +65,12 @@ USER_C_BINS    := $(patsubst $(USER_DIR)/c/%.c,$(USER_BUILD)/%_c,$(USER_C_SRCS))
 
 user: user-tree
 	@test -x $(MKCPIO) || { echo "user.mk: $(MKCPIO) not found (build the host tools first)"; exit 1; }
-	$(MKCPIO) $(INITRAMFS_DIR) -o $(INITRAMFS)
+	$(MKCPIO) $(INITRAMFS_DIR) -o $(INITRAMFS).new
+	@# Replaced only when it changed: the kernel embeds it, and a new
+	@# mtime alone would rebuild the kernel (every make kernel of make
+	@# test's sub-makes did, 30 s each).
+	@if cmp -s $(INITRAMFS).new $(INITRAMFS); then rm $(INITRAMFS).new; \
+		else mv $(INITRAMFS).new $(INITRAMFS); fi
 	@echo "built $(INITRAMFS) ($$(stat -c %s $(INITRAMFS)) bytes)"
 
 user-rust: | deps

@@ -455,16 +455,7 @@ impl MmStruct {
             let new_pa = if page_alloc::page_count(pa) == 1 {
                 pa
             } else {
-                let copy = page_alloc::alloc_user_page()?;
-                // SAFETY: both pages are mapped in the linear map; `copy` is
-                // ours, `pa` is shared and only read.
-                unsafe {
-                    core::ptr::copy_nonoverlapping(
-                        phys_to_virt(pa) as *const u8,
-                        phys_to_virt(copy) as *mut u8,
-                        PAGE_SIZE,
-                    )
-                };
+                let copy = copy_user_page(pa)?;
                 page_alloc::put_page(pa);
                 copy
             };
@@ -552,16 +543,7 @@ impl MmStruct {
         }
         let page = page_floor(va);
         let pte = self.pte(page, false)?.ok_or(EFAULT)?;
-        let copy = page_alloc::alloc_user_page()?;
-        // SAFETY: both pages are mapped in the linear map; `copy` is ours,
-        // `pa` is shared and only read.
-        unsafe {
-            core::ptr::copy_nonoverlapping(
-                phys_to_virt(pa) as *const u8,
-                phys_to_virt(copy) as *mut u8,
-                PAGE_SIZE,
-            )
-        };
+        let copy = copy_user_page(pa)?;
         pte.store(mk_pte(copy, vma.prot), Ordering::Release);
         mmu::flush_tlb_page(self.asid, page);
         page_alloc::put_page(pa);
@@ -1397,6 +1379,22 @@ fn shmem_zero_file(len: u64) -> Result<Arc<File>, Errno> {
     let f = File::new(inode, uapi::O_RDWR);
     *f.path.lock() = alloc::string::String::from("/dev/zero (deleted)");
     Ok(f)
+}
+
+/// A new user page holding a copy of the shared page `pa` (a write to a
+/// copy-on-write page: Linux's `wp_page_copy` with `copy_user_highpage`).
+fn copy_user_page(pa: u64) -> Result<u64, Errno> {
+    let copy = page_alloc::alloc_user_page()?;
+    // SAFETY: both pages are mapped in the linear map; `copy` is ours, `pa`
+    // is shared and only read.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            phys_to_virt(pa) as *const u8,
+            phys_to_virt(copy) as *mut u8,
+            PAGE_SIZE,
+        )
+    };
+    Ok(copy)
 }
 
 /// The index of `va` in the table level whose entries cover `1 << shift`
