@@ -5,8 +5,8 @@
 # tools/fetch-debian.sh) boots with its own Raspberry Pi 3 DTB
 # (broadcom/bcm2837-rpi-3-b.dtb from the same package) on QEMU's raspi3b,
 # 4 CPUs, with the same `-icount shift=0,align=off,sleep=off -seed 1`. Its
-# initramfs holds the very /bin/bench and /bin/true of pikern's initramfs
-# (static Linux arm64 programs) and Debian's busybox-static, whose shell
+# initramfs holds the very /bin/bench, /bin/true, the glibc hello programs
+# and /lib of pikern's initramfs and Debian's busybox-static, whose shell
 # is /init: it mounts /proc, /sys, tracefs and devtmpfs (bench reads
 # /proc/meminfo and writes /sys/kernel/tracing), waits for the CRNG (see
 # below) and runs `/bin/bench ARGS` (every user-space row; Linux has no
@@ -62,6 +62,10 @@ tree=$OUT/tree
 rm -rf "$tree" && mkdir -p "$tree/bin" "$tree/proc" "$tree/sys" "$tree/dev" "$tree/tmp"
 cp build/debian/busybox-static/bin/busybox "$tree/bin/busybox"
 cp build/initramfs/bin/bench build/initramfs/bin/true "$tree/bin/"
+# The glibc hello programs of the exec rows, static and dynamically linked
+# (with the loader and libc where the latter looks for them).
+cp build/initramfs/bin/hello_c build/initramfs/bin/hello_dyn_c "$tree/bin/"
+cp -r build/initramfs/lib "$tree/lib"
 cat > "$tree/init" <<'EOF'
 #!/bin/busybox sh
 # Linux runs this as pid 1 with the words after `--` on its command line.

@@ -142,13 +142,13 @@ pub const EXPECTED: &[Expected] = &[
     e(
         "exec_static_hello",
         "fork + execve(glibc hello, static) + exit + wait",
-        "",
+        "797,995",
         Target::None,
     ),
     e(
         "exec_dynamic_hello",
         "  ... dynamically linked (ld.so, libc.so.6)",
-        "",
+        "1,419,761",
         Target::None,
     ),
     e(
