@@ -13,7 +13,7 @@ use crate::sync::IrqSpinLock;
 use crate::task::{self, Task};
 use crate::{signal, time, timer};
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use libkernel::uapi::{self, Itimerval};
 
 /// One CPU-time interval timer (`struct cpu_itimer`): the CPU time left
@@ -31,6 +31,9 @@ pub struct CpuItimer {
 pub struct CpuItimers {
     /// Either is armed: the one thing the tick looks at otherwise.
     armed: AtomicBool,
+    /// Expired while the process was in the kernel, signal not sent yet:
+    /// bit 0 `SIGVTALRM`, bit 1 `SIGPROF`.
+    due: AtomicU8,
     timers: IrqSpinLock<[CpuItimer; 2]>,
 }
 
@@ -39,6 +42,7 @@ impl CpuItimers {
     pub fn new() -> Self {
         CpuItimers {
             armed: AtomicBool::new(false),
+            due: AtomicU8::new(0),
             timers: IrqSpinLock::named(&"&sig->cpu_itimers", [CpuItimer::default(); 2]),
         }
     }
@@ -62,8 +66,12 @@ fn cpu_slot(which: u32) -> usize {
 
 /// Charges one tick to the current process's CPU-time timers (the tick's
 /// `check_cpu_itimer`): `ITIMER_PROF` always, `ITIMER_VIRTUAL` only if the
-/// tick found it in user mode. An expired timer signals the process and
-/// reloads, carrying what the tick overshot into the next period.
+/// tick found it in user mode. An expired timer reloads, carrying what the
+/// tick overshot into the next period, and signals the process: at once
+/// if the tick interrupted user mode, else at the task's next system call
+/// (Linux's `posix_cpu_timers_work`, which likewise runs on the way to
+/// user space rather than inside the tick), so the signal is never sent
+/// from an interrupt that may have stopped this task anywhere in the kernel.
 pub fn run_cpu_itimers(user: bool) {
     let p = task::current_ptr();
     // SAFETY: called from the tick for the task running on this CPU, which
@@ -92,15 +100,42 @@ pub fn run_cpu_itimers(user: bool) {
     its.armed
         .store(timers.iter().any(|it| it.left != 0), Ordering::Relaxed);
     drop(timers);
-    if fired.iter().any(|&f| f) {
-        let me = task::current();
-        if fired[cpu_slot(uapi::ITIMER_VIRTUAL)] {
-            signal::send_sig_priv(&me, uapi::SIGVTALRM);
-        }
-        if fired[cpu_slot(uapi::ITIMER_PROF)] {
-            signal::send_sig_priv(&me, uapi::SIGPROF);
+    let bits = fired[0] as u8 | (fired[1] as u8) << 1;
+    if bits != 0 {
+        its.due.fetch_or(bits, Ordering::Relaxed);
+        if !user {
+            t.syscall_work
+                .fetch_or(crate::ptrace::SYSCALL_WORK_CPU_TIMERS, Ordering::Relaxed);
+            return;
         }
     }
+    if user && its.due.load(Ordering::Relaxed) != 0 {
+        send_due_signals(t);
+    }
+}
+
+/// Sends the signals of the timers that expired (`cpu_timer_fire`).
+fn send_due_signals(t: &Task) {
+    let due = t.signal.itimer_cpu.due.swap(0, Ordering::Relaxed);
+    if due == 0 {
+        return;
+    }
+    let me = task::current();
+    if due & 1 != 0 {
+        signal::send_sig_priv(&me, uapi::SIGVTALRM);
+    }
+    if due & 2 != 0 {
+        signal::send_sig_priv(&me, uapi::SIGPROF);
+    }
+}
+
+/// At a system call's entry, the expiries the tick saw in the kernel
+/// (`SYSCALL_WORK_CPU_TIMERS`): their signals, from process context.
+pub fn posix_cpu_timers_work() {
+    let me = task::current();
+    me.syscall_work
+        .fetch_and(!crate::ptrace::SYSCALL_WORK_CPU_TIMERS, Ordering::Relaxed);
+    send_due_signals(&me);
 }
 
 /// `get_cpu_itimer`/`set_cpu_itimer`: reports `which`'s setting and, with
