@@ -287,14 +287,18 @@ test-busybox-subset: deps kernel tools dtbs
 # table against the targets and writes build/bench.json.
 bench: deps kernel dtbs bench-initrd
 	$(TOOLS_DIR)/bench-report run --board $(BOARD) --kernel build/kernel8.img \
-		--dtb build/$(BOARD).dtb --initrd $(BENCH_INITRD) \
+		--dtb build/$(BOARD).dtb --initrd $(BENCH_INITRD) --sdcard $(BENCH_SDCARD) \
 		--log build/bench-console.log --json build/bench.json
 
 # Debian's busybox-static (apt, arm64: tools/fetch-debian.sh) alone in an
 # initramfs: bench-report boots it as -initrd for the shell measurement
 # (busybox sh running /bin/true), in a boot of its own.
 BENCH_INITRD := build/bench-initrd.cpio
+# A scratch SD card (64 MiB, no partition table) for the SD measurements:
+# made afresh by bench-initrd, which every bench target depends on.
+BENCH_SDCARD := build/bench-sdcard.img
 bench-initrd: tools
+	@rm -f $(BENCH_SDCARD) && truncate -s 64M $(BENCH_SDCARD)
 	@bash tools/fetch-debian.sh busybox-static
 	@rm -rf build/bench-initrd && mkdir -p build/bench-initrd/bin
 	@cp build/debian/busybox-static/bin/busybox build/bench-initrd/bin/busybox
@@ -305,7 +309,8 @@ bench-initrd: tools
 bench-smoke: deps kernel dtbs bench-initrd
 	@mkdir -p $(RESULTS)
 	$(TOOLS_DIR)/bench-report run --quick --board $(BOARD) --kernel build/kernel8.img \
-		--dtb build/$(BOARD).dtb --initrd $(BENCH_INITRD) --log $(RESULTS)/bench-console.log \
+		--dtb build/$(BOARD).dtb --initrd $(BENCH_INITRD) --sdcard $(BENCH_SDCARD) \
+		--log $(RESULTS)/bench-console.log \
 		--results $(RESULTS)/bench.txt
 
 # build/trace.dat (trace-cmd's format) from the last `make run`'s console
