@@ -116,21 +116,37 @@ pub struct SdhciHost {
     base_clock: u32,
     /// SDHCI 3.0 or later: 10-bit divider.
     v3: bool,
+    /// The card clock now (0: off), for the BCM2835's write spacing.
+    clock: u32,
+    /// The BCM2835's Arasan: register writes at most every 4 card clocks.
+    spaced_writes: bool,
 }
 
+/// The base clock assumed when neither the firmware nor the capabilities
+/// give one (the BCM2835's Arasan reports none: Linux's
+/// `SDHCI_QUIRK_MISSING_CAPS`). Assuming a fast clock errs towards a
+/// slower card clock than asked for, never a faster one.
+const ASSUMED_BASE_CLOCK: u32 = 250_000_000;
+
 impl SdhciHost {
-    /// The controller whose registers are at physical address `base`.
-    pub fn new(name: &'static str, base: usize, base_clock: u32) -> Self {
+    /// The controller whose registers are at physical address `base`;
+    /// `arasan`: the BCM2835/7's, which needs its writes spaced.
+    pub fn new(name: &'static str, base: usize, base_clock: u32, arasan: bool) -> Self {
         let mut h = SdhciHost {
             name,
             base,
             base_clock,
             v3: false,
+            clock: 0,
+            spaced_writes: arasan,
         };
         h.v3 = (h.readl(SDHCI_HOST_VERSION) >> 16) & 0xff >= 2;
         if h.base_clock == 0 {
             // Capabilities bits 8..15: the base clock in MHz (3.0).
             h.base_clock = ((h.readl(SDHCI_CAPABILITIES) >> 8) & 0xff) * 1_000_000;
+        }
+        if h.base_clock == 0 {
+            h.base_clock = ASSUMED_BASE_CLOCK;
         }
         h
     }
@@ -153,6 +169,16 @@ impl SdhciHost {
                 crate::mm::phys_to_virt((self.base + reg) as u64) as *mut u32,
                 v,
             )
+        }
+        // The BCM2835's Arasan loses a write that follows another within
+        // two card clocks; at identification speed that is microseconds
+        // (`sdhci_iproc_writel` waits four clocks while at <= 400 kHz).
+        if self.spaced_writes && self.clock <= 400_000 {
+            crate::time::udelay(if self.clock == 0 {
+                10
+            } else {
+                (4_000_000u32.div_ceil(self.clock)) as u64
+            });
         }
     }
 
@@ -222,6 +248,7 @@ impl SdhciHost {
             return Err(ETIMEDOUT);
         }
         self.writel(SDHCI_CLOCK_CONTROL, c | SDHCI_CLOCK_CARD_EN);
+        self.clock = actual;
         Ok(actual)
     }
 
