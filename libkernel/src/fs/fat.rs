@@ -23,9 +23,9 @@ use alloc::vec::Vec;
 use core::fmt;
 use hadris_fat::sync::FatFs;
 use hadris_fs::sync::FileSystem;
+pub use hadris_fs::{Clock, DateTime};
 use hadris_fs::{
-    Clock, DirCursor, ErrorKind, FileType, MountOptions, Name, NodeId, OpenMode, RenameMode,
-    SetAttr,
+    DirCursor, ErrorKind, FileType, MountOptions, Name, NodeId, OpenMode, RenameMode, SetAttr,
 };
 use hadris_storage::sync::BlockDevice;
 use hadris_storage::{BlockIndex, BlockSize};
