@@ -42,6 +42,7 @@ mkdir $M/empty; rmdir $M/empty
 t "$(rmdir $M/trace 2>&1)" "rmdir: '$M/trace': Directory not empty" "rmdir of a non-empty directory: ENOTEMPTY"
 echo 0123456789 > $M/trunc; truncate -s 4 $M/trunc 2>/dev/null || : > /dev/null
 t "$(cat $M/trunc)" 0123 "truncate"
+t "$(/vfat/mmapw $M/mapped.bin)" "mmap ok" "mmap of a file on the volume: MAP_SHARED stores kept, MAP_PRIVATE ones not"
 ln -s x $M/sym 2>/dev/null; t "$?" 1 "symlink refused (vfat has none)"
 t "$(cd $M && umount $M 2>&1)" "umount: can't unmount $M: Device or resource busy" "umount with a cwd inside: EBUSY"
 sync
