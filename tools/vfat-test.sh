@@ -39,6 +39,19 @@ stat -c %s build/initramfs/bin/raspbian_fork > "$tree/vfat/fork.size"
 mkfs.vfat -C "$tree/vfat/small.img" 256 > /dev/null
 cp "$img" "$tree/vfat/bad.img"
 printf '\0\0' | dd of="$tree/vfat/bad.img" bs=1 seek=14 conv=notrunc 2> /dev/null
+# Every FAT entry from cluster 2 on points at cluster 2: every chain a
+# loop, every file and directory past its first cluster garbage.
+cp "$img" "$tree/vfat/loops.img"
+python3 - "$tree/vfat/loops.img" <<'PY'
+import struct, sys
+f = open(sys.argv[1], 'r+b'); b = bytearray(f.read())
+reserved, fats, fatlen = struct.unpack_from('<H', b, 14)[0], b[16], struct.unpack_from('<H', b, 22)[0]
+for k in range(fats):
+    base = (reserved + k * fatlen) * 512
+    for c in range(2, fatlen * 256):
+        struct.pack_into('<H', b, base + 2 * c, 2)
+f.seek(0); f.write(b)
+PY
 $MKCPIO "$tree" -o "$OUT/vfat.cpio" > /dev/null
 gzip -9 -f "$OUT/vfat.cpio"
 
@@ -60,6 +73,7 @@ for board in "${BOARDS[@]}"; do
         if [ "$1" = 0 ]; then echo "ok $n - $2" >> "$OUT/$board.ktap"; else echo "not ok $n - $2" >> "$OUT/$board.ktap"; fi
     }
     grep -q 'FAT-fs (ram1): bogus number of reserved sectors' "$OUT/$board.console"; check $? "the kernel says what is wrong with the boot sector"
+    grep -q 'FAT-fs (ram1): chain links back to itself' "$OUT/$board.console"; check $? "the kernel says a chain loops"
     grep -q '^# vfat: done' "$OUT/$board.console"; check $? "the script ran to its end"
     sed -n '/^-----BEGIN FAT IMAGE-----$/,/^-----END FAT IMAGE-----$/p' "$OUT/$board.console" \
         | sed '1d;$d' | base64 -d 2> /dev/null | gunzip -c > "$OUT/$board.img" 2> /dev/null || true

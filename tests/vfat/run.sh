@@ -65,6 +65,11 @@ umount $M
 # Bad input: the kernel says why, mount fails, nothing else happens.
 dd if=/vfat/bad.img of=/dev/ram1 bs=4096 2>/dev/null
 t "$(mount -t vfat /dev/ram1 $M 2>&1)" "mount: mounting /dev/ram1 on $M failed: Invalid argument" "bogus boot sector: EINVAL"
+dd if=/vfat/loops.img of=/dev/ram1 bs=4096 2>/dev/null
+mount -t vfat /dev/ram1 $M
+ls -R $M > /dev/null 2>&1; cat $M/bin/* $M/README.TXT > /dev/null 2>&1
+echo more >> $M/bin/hello 2>/dev/null; mkdir $M/new 2>/dev/null; sync
+t "$(umount $M 2>&1; echo survived)" survived "chains that loop: the walk ends, the kernel goes on"
 t "$(mount -t vfat /dev/ram9 $M 2>&1)" "mount: mounting /dev/ram9 on $M failed: No such file or directory" "no such device"
 t "$(mount -t vfat -o nosuchopt /dev/ram0 $M 2>&1)" "mount: mounting /dev/ram0 on $M failed: Invalid argument" "unknown option"
 sync

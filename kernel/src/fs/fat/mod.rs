@@ -536,7 +536,8 @@ pub fn fill_super(devname: &str, read_only: bool, data: &str) -> Result<Mounted,
             "gid" => gid = dec()?,
             k if OPTIONS.contains(&k) || libkernel::fs::mount::is_common_sb_option(k) => {}
             _ => {
-                println!("FAT-fs ({devname}): Unrecognized mount option \"{k}\" or missing value");
+                let dev = devname.rsplit('/').next().unwrap_or(devname);
+                println!("FAT-fs ({dev}): Unrecognized mount option \"{k}\" or missing value");
                 return Err(EINVAL);
             }
         }
