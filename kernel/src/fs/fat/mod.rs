@@ -129,6 +129,12 @@ pub struct FatSb {
     devt: u64,
     /// Files whose page cache differs from the volume (`b_dirty`).
     dirty: SpinLock<Vec<Arc<Inode>>>,
+    /// Nodes of inodes gone (`evict_inode`), released by the next
+    /// operation: an inode may be dropped where the volume's sleeping
+    /// lock cannot be taken.
+    evicted: SpinLock<Vec<Node>>,
+    /// Mounted: cleared by `put_super`, after which nothing is queued.
+    vol_alive: AtomicBool,
     /// `fmask`, `dmask`, `uid`, `gid` (Linux's vfat defaults: the
     /// mounter's umask, root).
     fmask: u32,
@@ -150,6 +156,10 @@ impl FatSb {
             drop(g);
             return Err(EIO);
         };
+        let gone = core::mem::take(&mut *self.evicted.lock());
+        for n in gone {
+            v.forget(n);
+        }
         let r = f(v);
         drop(g);
         r.map_err(|e| {
@@ -447,6 +457,16 @@ impl InodeOperations for FatInode {
     }
 }
 
+impl Drop for FatInode {
+    /// The inode is gone: its node's pin goes at the volume's next
+    /// operation (nothing to do once unmounted).
+    fn drop(&mut self) {
+        if self.sb.vol_alive.load(Ordering::Acquire) {
+            self.sb.evicted.lock().push(self.node);
+        }
+    }
+}
+
 /// The super block's operations.
 struct FatSuper(Arc<FatSb>);
 
@@ -470,6 +490,8 @@ impl SuperOperations for FatSuper {
 
     fn put_super(&self) -> Result<(), Errno> {
         let r = self.sync_fs();
+        self.0.vol_alive.store(false, Ordering::Release);
+        self.0.evicted.lock().clear();
         let v = self.0.vol.lock().take();
         MOUNTED.lock().retain(|&d| d != self.0.devt);
         if let Some(v) = v {
@@ -579,6 +601,8 @@ pub fn fill_super(devname: &str, read_only: bool, data: &str) -> Result<Mounted,
         vol: Mutex::new(Some(vol)),
         devt,
         dirty: SpinLock::new(Vec::new()),
+        evicted: SpinLock::new(Vec::new()),
+        vol_alive: AtomicBool::new(true),
         fmask,
         dmask,
         uid,
