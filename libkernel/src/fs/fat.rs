@@ -354,6 +354,13 @@ impl<D: Disk> FatVolume<D> {
         self.fs.is_read_only()
     }
 
+    /// Whether the volume's clean bit was off at mount: the last writer
+    /// stopped without unmounting (Linux then says "Volume was not
+    /// properly unmounted").
+    pub fn was_dirty(&self) -> bool {
+        self.fs.was_dirty()
+    }
+
     /// The root directory's node.
     pub fn root(&self) -> Node {
         FileSystem::root(&*self.fs).get()

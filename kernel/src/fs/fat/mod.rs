@@ -592,6 +592,11 @@ pub fn fill_super(devname: &str, read_only: bool, data: &str) -> Result<Mounted,
             return Err(Errno(e.errno));
         }
     };
+    if vol.was_dirty() {
+        println!(
+            "FAT-fs ({name}): Volume was not properly unmounted. Some data may be corrupt. Please run fsck."
+        );
+    }
     if devt != 0 {
         MOUNTED.lock().push(devt);
     }
