@@ -396,6 +396,13 @@ pub fn do_mount(
         }
         let w = super::kern_path(cwd, path, true)?;
         let m = mount_at(&w)?;
+        if flags & uapi::MS_RDONLY != 0 {
+            if let Some(op) = &m.sb.s_op {
+                // Going read-only: what is dirty goes to the disk first
+                // (`sync_filesystem` in `reconfigure_super`).
+                op.sync_fs()?;
+            }
+        }
         m.flags.store(mnt_flags(flags), Ordering::Relaxed);
         return Ok(());
     }
