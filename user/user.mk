@@ -19,7 +19,7 @@
 # (after the standard files, so it may replace them).
 #
 # Initramfs layout: /init; /bin/ with the shell and tools (sh echo cat ls
-# sleep kill ps true false mkdir mount poweroff reboot), hello, raspbian_fork,
+# sleep kill ps true false mkdir mount sync poweroff reboot), hello, raspbian_fork,
 # raspbian_thread, usertests, forkloop, faultinject, bench (make bench), fuzz
 # (the system-call fuzzer, user/fuzz.mk), tracedump (the binary trace over
 # the console, for trace.dat), notelf and the C programs
@@ -53,7 +53,7 @@ USER_HOST      ?= $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 USER_OBJCOPY   ?= $(shell rustc --print sysroot)/lib/rustlib/$(USER_HOST)/bin/llvm-objcopy
 
 USER_RUST_OUT  := target/$(USER_TARGET)/release
-USER_RUST_BINS := sh echo cat ls sleep kill ps true false mkdir mount poweroff \
+USER_RUST_BINS := sh echo cat ls sleep kill ps true false mkdir mount sync poweroff \
                   hello raspbian_fork raspbian_thread usertests forkloop faultinject \
                   bench fuzz tracedump
 # auxv.c is built only as static-pie and dynamic (below): its static
