@@ -118,8 +118,15 @@ dtbs: tools
 	$(MKDTB) --board rpi3 -o build/rpi3.dtb
 	$(MKDTB) --board rpi4 -o build/rpi4.dtb
 
-run: deps kernel dtbs $(filter build/userland.cpio.gz,$(INITRD)) $(if $(filter build/rootfs-debian.cpio.gz,$(INITRD)),rootfs-debian)
-	@INITRD="$(INITRD)" bash tools/run.sh $(MACHINE) build/kernel8.img build/$(BOARD).dtb "$(APPEND)"
+# The SD card make run attaches (SDCARD= for none). Its cmdline.txt is the
+# command line, as the firmware makes it on a board, unless APPEND (or
+# DEMO or ROOTFS, which choose the script) is given.
+SDCARD   ?= $(SDCARD_IMG)
+RUN_CMDLINE_FROM_CARD := $(if $(filter command line environment,$(origin APPEND) $(origin DEMO) $(origin ROOTFS)),,1)
+run: deps kernel dtbs $(filter build/userland.cpio.gz,$(INITRD)) $(if $(filter build/rootfs-debian.cpio.gz,$(INITRD)),rootfs-debian) \
+		$(if $(filter $(SDCARD_IMG),$(SDCARD)),sdcard-qemu)
+	@INITRD="$(INITRD)" SDCARD="$(SDCARD)" CMDLINE_FROM_CARD=$(RUN_CMDLINE_FROM_CARD) \
+		bash tools/run.sh $(MACHINE) build/kernel8.img build/$(BOARD).dtb "$(APPEND)"
 
 # Debian's busybox-static (apt, arm64: tools/fetch-debian.sh) with /bin/sh
 # linked to it, gzip-compressed as distributions ship an initramfs.
