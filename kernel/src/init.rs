@@ -45,6 +45,7 @@ fn kernel_init() -> i32 {
     let _ = crate::sched::sched_setaffinity(&crate::task::current(), 0xf);
     crate::workqueue::init();
     crate::fs::init(external_initrd());
+    crate::block::init();
     crate::trace::tracefs::init();
     #[cfg(feature = "ktest")]
     if crate::ktest::requested() {

@@ -16,6 +16,8 @@
 extern crate alloc;
 
 pub mod arch;
+#[cfg(feature = "alloc")]
+pub mod block;
 pub mod bsp;
 pub mod cmdline;
 #[cfg(feature = "alloc")]

@@ -828,8 +828,17 @@ pub fn sys_pwrite64(fd: i64, buf: u64, count: u64, pos: i64) -> SysResult {
     Ok(f.write_at(&tmp, pos as u64)? as i64)
 }
 
-/// `sync()`: everything lives in RAM; nothing to write back.
+/// `sync()`: writes every disk's dirty buffers back (file systems in
+/// RAM have nothing to write); it never fails, as on Linux.
 pub fn sys_sync() -> SysResult {
+    let _ = crate::block::sync_all();
+    Ok(0)
+}
+
+/// `syncfs(fd)`: as `sync`, but the write-back error is reported.
+pub fn sys_syncfs(fd: i64) -> SysResult {
+    fget(fd)?;
+    crate::block::sync_all()?;
     Ok(0)
 }
 
@@ -837,6 +846,10 @@ pub fn sys_sync() -> SysResult {
 /// terminals, `/proc`), as Linux says when `f_op->fsync` is missing.
 pub fn sys_fsync(fd: i64) -> SysResult {
     let f = fget(fd)?;
+    if f.inode.mode() & uapi::S_IFMT == uapi::S_IFBLK {
+        crate::block::fops::blkdev_fsync(f.inode.rdev)?;
+        return Ok(0);
+    }
     match &f.inode.kind {
         InodeKind::File(_) | InodeKind::Dir(_) => Ok(0),
         InodeKind::Special(ops) if ops.fsync() => Ok(0),
@@ -894,6 +907,7 @@ pub fn sys_mknodat(dirfd: i64, path: u64, mode: u32, dev: u32) -> SysResult {
                 InodeKind::Special(Arc::new(NoDevice)),
             )
         }),
+        uapi::S_IFBLK => super::devfs::blkdev_node(rdev, perm),
         _ => Inode::new_dev(kind | perm, rdev, InodeKind::Special(Arc::new(NoDevice))),
     };
     super::ramfs::link(&parent, &name, inode)?;
