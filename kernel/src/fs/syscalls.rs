@@ -421,12 +421,26 @@ pub fn sys_unlinkat(dirfd: i64, path: u64, flags: u32) -> SysResult {
         alloc::format!("{}/{}", base.trim_end_matches('/'), text)
     };
     let (parent, name) = super::ramfs::parent_of(&full).map_err(|_| EINVAL)?;
+    let rmdir = flags & uapi::AT_REMOVEDIR != 0;
+    if let Some(op) = parent.i_op.get() {
+        // On a disk, the volume decides first (an open directory, a
+        // non-empty one), then the name leaves the tree below.
+        let child = parent.lookup(&name)?;
+        if child.is_mountpoint() {
+            return Err(EBUSY);
+        }
+        match (child.is_dir(), rmdir) {
+            (true, false) => return Err(EISDIR),
+            (false, true) => return Err(ENOTDIR),
+            _ => {}
+        }
+        op.remove(&parent, &name, rmdir)?;
+    }
     let InodeKind::Dir(d) = &parent.kind else {
         return Err(EACCES);
     };
     let mut d = d.lock();
     let inode = d.get(&name).cloned().ok_or(ENOENT)?;
-    let rmdir = flags & uapi::AT_REMOVEDIR != 0;
     if inode.is_mountpoint() {
         return Err(EBUSY);
     }
@@ -545,6 +559,8 @@ pub fn sys_renameat2(
     let (InodeKind::Dir(od), InodeKind::Dir(nd)) = (&op.kind, &np.kind) else {
         return Err(EXDEV);
     };
+    op.fill()?;
+    np.fill()?;
     let src = od.lock().get(&oname).cloned().ok_or(ENOENT)?;
     if Arc::ptr_eq(&op, &np) && oname == nname {
         return Ok(0);
@@ -583,6 +599,10 @@ pub fn sys_renameat2(
             (false, InodeKind::Dir(_) | InodeKind::PseudoDir(_)) => return Err(EISDIR),
             _ => {}
         }
+    }
+    if let Some(o) = op.i_op.get() {
+        // Same mount, so the new directory is on the same volume.
+        o.rename(&np, &oname, &nname, flags & RENAME_NOREPLACE != 0)?;
     }
     // One directory lock at a time: the name leaves its old directory,
     // then enters the new one (replacing what was there).
@@ -761,6 +781,7 @@ fn do_truncate(inode: &Inode, len: i64) -> Result<(), Errno> {
     d.truncate(len as u64);
     drop(d);
     inode.touch_mtime();
+    inode.mark_dirty();
     Ok(())
 }
 
@@ -828,9 +849,11 @@ pub fn sys_pwrite64(fd: i64, buf: u64, count: u64, pos: i64) -> SysResult {
     Ok(f.write_at(&tmp, pos as u64)? as i64)
 }
 
-/// `sync()`: writes every disk's dirty buffers back (file systems in
-/// RAM have nothing to write); it never fails, as on Linux.
+/// `sync()` (`ksys_sync`): every disk file system writes back its dirty
+/// files and metadata, then every block device its dirty buffers. Never
+/// fails, as on Linux.
 pub fn sys_sync() -> SysResult {
+    let _ = super::namespace::sync_filesystems(None);
     let _ = crate::block::sync_all();
     Ok(0)
 }
@@ -838,6 +861,7 @@ pub fn sys_sync() -> SysResult {
 /// `syncfs(fd)`: as `sync`, but the write-back error is reported.
 pub fn sys_syncfs(fd: i64) -> SysResult {
     fget(fd)?;
+    super::namespace::sync_filesystems(None)?;
     crate::block::sync_all()?;
     Ok(0)
 }
@@ -848,6 +872,10 @@ pub fn sys_fsync(fd: i64) -> SysResult {
     let f = fget(fd)?;
     if f.inode.mode() & uapi::S_IFMT == uapi::S_IFBLK {
         crate::block::fops::blkdev_fsync(f.inode.rdev)?;
+        return Ok(0);
+    }
+    if let Some(op) = f.inode.i_op.get() {
+        op.fsync(&f.inode)?;
         return Ok(0);
     }
     match &f.inode.kind {
