@@ -51,7 +51,7 @@ endif
 QEMU_RUN = $(QEMU) -M $(MACHINE) -kernel build/kernel8.img -dtb build/$(BOARD).dtb \
 	-append "$(APPEND)" -display none -serial mon:stdio -semihosting
 
-.PHONY: all kernel kernel-test tools dtbs run test trace-dat bench bench-smoke bench-initrd gdb clippy fmt lint doc clean \
+.PHONY: all kernel kernel-test tools dtbs run sdboot-test test trace-dat bench bench-smoke bench-initrd gdb clippy fmt lint doc clean \
 	deps setup chainloader chainboot test-busybox test-busybox-subset rootfs-debian test-debian
 
 # Every build target first makes sure the toolchain, the aarch64 targets,
@@ -127,6 +127,17 @@ run: deps kernel dtbs $(filter build/userland.cpio.gz,$(INITRD)) $(if $(filter b
 		$(if $(filter $(SDCARD_IMG),$(SDCARD)),sdcard-qemu)
 	@INITRD="$(INITRD)" SDCARD="$(SDCARD)" CMDLINE_FROM_CARD=$(RUN_CMDLINE_FROM_CARD) \
 		bash tools/run.sh $(MACHINE) build/kernel8.img build/$(BOARD).dtb "$(APPEND)"
+
+# The no-serial workflow on both boards (tools/sdboot-test.sh): the card
+# make run attaches, /boot, bin/ by PATH and init=, the trace read back
+# from the card byte for byte, an unclean stop, bad cards.
+sdboot-test: kernel dtbs build/userland.cpio.gz
+	@mkdir -p $(RESULTS)
+	@for b in rpi3 rpi4; do \
+		echo "== the no-serial workflow on $$b: the SD card at /boot, its programs and traces =="; \
+		bash tools/sdboot-test.sh $$b build/kernel8.img build/$$b.dtb build/userland.cpio.gz \
+			$(RESULTS)/sdboot-$$b.txt; \
+	done
 
 # Debian's busybox-static (apt, arm64: tools/fetch-debian.sh) with /bin/sh
 # linked to it, gzip-compressed as distributions ship an initramfs.
@@ -234,6 +245,7 @@ test: deps kernel kernel-test dtbs chainloader build/userland.cpio.gz
 		--busybox build/userland.cpio.gz --results $(RESULTS)/console-busybox-rpi4.txt
 	@echo "== the SD card image, built and read back =="
 	-@$(MAKE) --no-print-directory sdcard-check
+	-@$(MAKE) --no-print-directory sdboot-test
 	@echo "== real-board paths under QEMU: chainloader, watchdog power off and reboot, UART clock, real DTBs =="
 	-$(TOOLS_DIR)/hw-test --board rpi3 --results $(RESULTS)/hw-rpi3.txt \
 		--real-dtb "$$(ls $(SDCARD_CACHE)/*/boot/bcm2837-rpi-3-b.dtb 2>/dev/null | head -1)"
@@ -262,6 +274,7 @@ test: deps kernel kernel-test dtbs chainloader build/userland.cpio.gz
 		--results $(RESULTS)/tracedat-rpi3.txt --results $(RESULTS)/tracedat-rpi4.txt \
 		--results $(RESULTS)/hw-rpi3.txt --results $(RESULTS)/hw-rpi4.txt \
 		--results $(RESULTS)/sdcard.txt --results $(RESULTS)/bench.txt \
+		--results $(RESULTS)/sdboot-rpi3.txt --results $(RESULTS)/sdboot-rpi4.txt \
 		--results $(RESULTS)/selfcheck.txt
 
 # Busybox's own testsuite (issue 18), from Debian's busybox source package,
