@@ -30,6 +30,7 @@ pub mod ktest;
 #[cfg(feature = "alloc")]
 pub mod lockdep;
 pub mod mm;
+pub mod mmc;
 pub mod pid;
 pub mod preempt;
 pub mod sched;

@@ -315,4 +315,5 @@ pub fn proc_partitions() -> String {
 /// then the SD card.
 pub fn init() {
     crate::drivers::block::brd::brd_init();
+    crate::drivers::mmc::mmc_init();
 }

@@ -2,3 +2,4 @@
 
 pub mod block;
 pub mod char;
+pub mod mmc;
