@@ -54,9 +54,10 @@ finish() {
     echo "# sdboot-$board: $PASSED passed, $FAILED failed, $SKIPPED skipped (logs in $work)"
     exit 0
 }
-# The console line, without the serial line's CR.
-has_line() { tr -d '\r' < "$1" | grep -qF -- "$2" || { echo "# $1 lacks: $2"; return 1; }; }
-no_panic() { ! tr -d '\r' < "$1" | grep -qE 'Kernel panic|Oops|panicked' || { echo "# $1 has a panic"; return 1; }; }
+# The console line, without the serial line's CR. (grep reads all its
+# input, not -q: under pipefail an early exit would fail tr with SIGPIPE.)
+has_line() { tr -d '\r' < "$1" | grep -F -- "$2" > /dev/null || { echo "# $1 lacks: $2"; return 1; }; }
+no_panic() { ! tr -d '\r' < "$1" | grep -E 'Kernel panic|Oops|panicked' > /dev/null || { echo "# $1 has a panic"; return 1; }; }
 mt() { mtype -i "$1@@$OFFSET" "::/$2"; }
 mget() { mcopy -n -i "$1@@$OFFSET" "::/$2" "$3"; }
 
@@ -72,7 +73,7 @@ new_card() {
 boot() {
     local log=$1 card=$2 append=$3 drive=()
     [ -n "$card" ] && drive=(-drive "if=sd,format=raw,file=$card")
-    timeout 60 "$qemu" -M "$machine" -kernel "$kernel" -dtb "$dtb" -initrd "$initrd" -append "$append" \
+    timeout 30 "$qemu" -M "$machine" -kernel "$kernel" -dtb "$dtb" -initrd "$initrd" -append "$append" \
         "${drive[@]}" -display none -serial "file:$log" -monitor none -semihosting < /dev/null
 }
 
@@ -140,8 +141,15 @@ for _ in $(seq 1 600); do
     [ "${synced:-0}" -ge 12 ] && break
     kill -0 "$runsh" 2> /dev/null || break
 done
-qpid=$(pgrep -P "$runsh" -x "$(basename "$qemu")" | head -1)
-if [ -n "$qpid" ]; then kill -9 "$qpid"; fi
+# run.sh's children: QEMU, tee, and the subshell that types its input
+# (it would wait 10 minutes for a shell prompt that never comes). QEMU
+# dies first, as in a power cut; tee then sees the end of the console.
+kids=$(ps -o pid=,comm= --ppid "$runsh")
+qpid=$(awk -v q="$(basename "$qemu" | cut -c1-15)" '$2 == q { print $1 }' <<< "$kids")
+if [ -n "$qpid" ]; then
+    kill -9 $qpid
+    for p in $(awk '$2 != "tee" { print $1 }' <<< "$kids"); do kill -9 "$p" 2> /dev/null; done
+fi
 wait "$runsh"
 echo "# workflow boot: $(($(date +%s) - start)) s, $synced files synced before the kill"
 log=$out/console.log
