@@ -51,7 +51,7 @@ endif
 QEMU_RUN = $(QEMU) -M $(MACHINE) -kernel build/kernel8.img -dtb build/$(BOARD).dtb \
 	-append "$(APPEND)" -display none -serial mon:stdio -semihosting
 
-.PHONY: all kernel kernel-test tools dtbs run sdboot-test test trace-dat bench bench-smoke bench-initrd gdb clippy fmt lint doc clean \
+.PHONY: all kernel kernel-test tools dtbs run sdboot-test test test-vfat trace-dat bench bench-smoke bench-initrd gdb clippy fmt lint doc clean \
 	deps setup chainloader chainboot test-busybox test-busybox-subset rootfs-debian test-debian
 
 # Every build target first makes sure the toolchain, the aarch64 targets,
@@ -203,6 +203,8 @@ test: deps kernel kernel-test dtbs chainloader build/userland.cpio.gz
 	-bash tools/initrd-test.sh $(RESULTS) rpi3 rpi4
 	@echo "== Debian's busybox-static (apt, arm64) as the shell: on Linux (qemu-aarch64), then on both boards =="
 	-bash tools/busybox-test.sh $(RESULTS) rpi3 rpi4
+	@echo "== vfat: FAT16 on the brd RAM disk, mounted, written by busybox, read back by fsck.vfat and mtools =="
+	-bash tools/vfat-test.sh $(RESULTS) rpi3 rpi4
 	@echo "== busybox's own testsuite, 24 applets (make test-busybox runs all): Linux (qemu-aarch64), then both boards =="
 	-@$(MAKE) --no-print-directory test-busybox-subset
 	@echo "== fault injection (fail_alloc=) under fork, exec, exit, pipes, files, mmap =="
@@ -263,6 +265,7 @@ test: deps kernel kernel-test dtbs chainloader build/userland.cpio.gz
 		--results $(RESULTS)/initrd-rpi3.txt --results $(RESULTS)/initrd-rpi4.txt \
 		--results $(RESULTS)/busybox-host.txt \
 		--results $(RESULTS)/busybox-rpi3.txt --results $(RESULTS)/busybox-rpi4.txt \
+		--results $(RESULTS)/vfat-rpi3.txt --results $(RESULTS)/vfat-rpi4.txt \
 		--results $(RESULTS)/bbsuite-host.txt \
 		--results $(RESULTS)/bbsuite-rpi3.txt --results $(RESULTS)/bbsuite-rpi4.txt \
 		--results $(RESULTS)/fail-rpi3.txt --results $(RESULTS)/fail-rpi4.txt \
@@ -288,6 +291,13 @@ BBSUITE_TIMEOUT ?= 300
 test-busybox: deps kernel tools dtbs
 	@mkdir -p $(RESULTS)
 	bash tools/busybox-suite.sh --timeout $(BBSUITE_TIMEOUT) $(RESULTS) host rpi3 rpi4
+
+# vfat alone (tools/vfat-test.sh, also part of `make test`): FAT images
+# made by mkfs.vfat/mtools on the brd RAM disks; the disk comes back over
+# the console for fsck.vfat and mtools. Writes $(RESULTS)/vfat-{rpi3,rpi4}.txt.
+test-vfat: deps kernel tools dtbs build/userland.cpio.gz
+	@mkdir -p $(RESULTS)
+	bash tools/vfat-test.sh $(RESULTS) rpi3 rpi4
 
 test-busybox-subset: deps kernel tools dtbs
 	@mkdir -p $(RESULTS)

@@ -133,6 +133,9 @@ pub trait InodeOperations: Send + Sync {
     /// `rename` of `oname` in this directory to `nname` in `ndir` (on the
     /// same volume).
     fn rename(&self, ndir: &Inode, oname: &str, nname: &str, noreplace: bool) -> Result<(), Errno>;
+    /// A write or truncate is about to make the file `end` bytes long
+    /// (`write_begin`): the volume finds the room now, or fails `ENOSPC`.
+    fn write_begin(&self, inode: &Inode, end: u64) -> Result<(), Errno>;
     /// The file's data changed in the page cache (`mark_inode_dirty`).
     fn mark_dirty(&self);
     /// `fsync`: writes the file's data and entry back, flushes the disk.
@@ -725,6 +728,14 @@ impl File {
             *self.pos.lock() += n as u64;
             return Ok(n);
         }
+        if self.inode.i_op.get().is_some() {
+            // A disk file may sleep for its volume (`write_begin`): the
+            // position is not held locked across the write.
+            let p = *self.pos.lock();
+            let (n, end) = self.do_write(buf, p)?;
+            *self.pos.lock() = end;
+            return Ok(n);
+        }
         let mut pos = self.pos.lock();
         let (n, end) = self.do_write(buf, *pos)?;
         *pos = end;
@@ -754,6 +765,16 @@ impl File {
                 let end = start.checked_add(buf.len()).ok_or(EINVAL)?;
                 if end > ramfs::MAX_FILE_SIZE {
                     return Err(Errno(uapi::EFBIG));
+                }
+                if let Some(op) = self.inode.i_op.get() {
+                    // A disk file takes its clusters now, so a full volume
+                    // fails this write (`ENOSPC`), not a later write-back.
+                    drop(d);
+                    op.write_begin(&self.inode, end as u64)?;
+                    d = match &self.inode.kind {
+                        InodeKind::File(d) => d.lock(),
+                        _ => return Err(EINVAL),
+                    };
                 }
                 // File pages are user memory: leave the kernel's reserve
                 // alone, and a write that gets no page finds the file
@@ -805,7 +826,9 @@ impl Drop for File {
         // The last close of a disk file opened for writing writes it back
         // (vfat has no delayed allocation: Linux's `fat_file_release`
         // flushes too), so a card pulled after the program ended has it.
-        if self.writable() {
+        // Only where it may sleep (the disk does): a file dropped under a
+        // lock stays on its volume's dirty list for `sync` and `umount`.
+        if self.writable() && crate::preempt::preemptible() {
             if let Some(op) = self.inode.i_op.get() {
                 if let Err(e) = op.fsync(&self.inode) {
                     println!("vfat: write back on close failed: {e}");
@@ -898,16 +921,23 @@ impl FdTable {
 
     /// Closes `fd`.
     pub fn close(&mut self, fd: i64) -> Result<(), Errno> {
+        self.take(fd).map(|_| ())
+    }
+
+    /// Takes `fd`'s file out of the table (`file_close_fd`): the caller
+    /// drops it after letting go of the table's lock, so the last close
+    /// may write a file back to its disk.
+    pub fn take(&mut self, fd: i64) -> Result<Arc<File>, Errno> {
         if fd < 0 {
             return Err(EBADF);
         }
         let slot = self.fds.get_mut(fd as usize).ok_or(EBADF)?;
-        slot.take().map(|_| ()).ok_or(EBADF)?;
+        let f = slot.take().map(|(f, _)| f).ok_or(EBADF)?;
         while matches!(self.fds.last(), Some(None)) {
             self.fds.pop();
         }
         self.fit();
-        Ok(())
+        Ok(f)
     }
 
     /// Whether `fd` is close-on-exec (`F_GETFD`).

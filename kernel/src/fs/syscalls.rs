@@ -186,7 +186,10 @@ pub fn sys_openat(dirfd: i64, path: u64, flags: u32, mode: u32) -> SysResult {
 
 /// `close(fd)`.
 pub fn sys_close(fd: i64) -> SysResult {
-    files()?.lock().close(fd)?;
+    let files = files()?;
+    let f = files.lock().take(fd)?;
+    // Dropped here, the table's lock released: a last close may sleep.
+    drop(f);
     Ok(0)
 }
 
@@ -776,6 +779,9 @@ fn do_truncate(inode: &Inode, len: i64) -> Result<(), Errno> {
     if len > super::ramfs::MAX_FILE_SIZE {
         return Err(Errno(uapi::EFBIG));
     }
+    if let Some(op) = inode.i_op.get() {
+        op.write_begin(inode, len as u64)?;
+    }
     let mut d = d.lock();
     // Growing makes a hole, which takes no pages until written (tmpfs).
     d.truncate(len as u64);
@@ -850,19 +856,24 @@ pub fn sys_pwrite64(fd: i64, buf: u64, count: u64, pos: i64) -> SysResult {
 }
 
 /// `sync()` (`ksys_sync`): every disk file system writes back its dirty
-/// files and metadata, then every block device its dirty buffers. Never
-/// fails, as on Linux.
+/// files and metadata, then every disk its dirty buffers. Never fails, as
+/// on Linux.
 pub fn sys_sync() -> SysResult {
     let _ = super::namespace::sync_filesystems(None);
     let _ = crate::block::sync_all();
     Ok(0)
 }
 
-/// `syncfs(fd)`: as `sync`, but the write-back error is reported.
+/// `syncfs(fd)`: as `sync`, for the file system `fd` is on, the
+/// write-back error reported.
 pub fn sys_syncfs(fd: i64) -> SysResult {
-    fget(fd)?;
-    super::namespace::sync_filesystems(None)?;
+    let f = fget(fd)?;
+    let r = match &f.mnt {
+        Some(m) => super::namespace::sync_filesystems(Some(&m.sb)),
+        None => Ok(()),
+    };
     crate::block::sync_all()?;
+    r?;
     Ok(0)
 }
 
@@ -870,12 +881,12 @@ pub fn sys_syncfs(fd: i64) -> SysResult {
 /// terminals, `/proc`), as Linux says when `f_op->fsync` is missing.
 pub fn sys_fsync(fd: i64) -> SysResult {
     let f = fget(fd)?;
-    if f.inode.mode() & uapi::S_IFMT == uapi::S_IFBLK {
-        crate::block::fops::blkdev_fsync(f.inode.rdev)?;
-        return Ok(0);
-    }
     if let Some(op) = f.inode.i_op.get() {
         op.fsync(&f.inode)?;
+        return Ok(0);
+    }
+    if f.inode.mode() & uapi::S_IFMT == uapi::S_IFBLK {
+        crate::block::fops::blkdev_fsync(f.inode.rdev)?;
         return Ok(0);
     }
     match &f.inode.kind {

@@ -17,19 +17,23 @@
 //! be the step after.
 
 use super::{Inode, InodeKind, InodeOperations, SuperOperations};
+use crate::block::BlockDevice;
 use crate::errno::*;
 use crate::mm::filemap::AddressSpace;
-use crate::sync::{IrqSpinLock, SpinLock};
+use crate::sync::{IrqSpinLock, Mutex, SpinLock};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use libkernel::fs::fat::{Clock, DateTime, Disk, FatAttr, FatError, FatVolume, Node};
 use libkernel::uapi;
 
 /// What a volume lives on.
 enum Backing {
+    /// A disk or partition (`/dev/mmcblk0p1`, `/dev/ram0`), through the
+    /// block layer's buffer cache.
+    Bdev(Arc<BlockDevice>),
     /// A regular file (an image in the initramfs): what `mount -o loop`
     /// gives on Linux, here without the loop device in between.
     Image(Arc<Inode>),
@@ -38,16 +42,21 @@ enum Backing {
 impl Disk for Backing {
     fn nr_sectors(&self) -> u64 {
         match self {
+            Backing::Bdev(b) => b.nr_sectors(),
             Backing::Image(i) => i.size() / 512,
         }
     }
 
     fn read_only(&self) -> bool {
-        false
+        match self {
+            Backing::Bdev(b) => b.read_only(),
+            Backing::Image(_) => false,
+        }
     }
 
     fn read_at(&mut self, off: u64, buf: &mut [u8]) -> Result<(), i32> {
         match self {
+            Backing::Bdev(b) => b.read_at(off, buf).map_err(|e| e.0),
             Backing::Image(i) => {
                 let InodeKind::File(d) = &i.kind else {
                     return Err(uapi::EIO);
@@ -65,6 +74,7 @@ impl Disk for Backing {
 
     fn write_at(&mut self, off: u64, buf: &[u8]) -> Result<(), i32> {
         match self {
+            Backing::Bdev(b) => b.write_at(off, buf).map_err(|e| e.0),
             Backing::Image(i) => {
                 let InodeKind::File(d) = &i.kind else {
                     return Err(uapi::EIO);
@@ -84,7 +94,10 @@ impl Disk for Backing {
     }
 
     fn flush(&mut self) -> Result<(), i32> {
-        Ok(())
+        match self {
+            Backing::Bdev(b) => b.sync().map_err(|e| e.0),
+            Backing::Image(_) => Ok(()),
+        }
     }
 }
 
@@ -109,8 +122,11 @@ static CLOCK: KernelClock = KernelClock;
 pub struct FatSb {
     /// The device's name for messages (`mmcblk0p1`).
     name: String,
-    /// The volume; `None` once unmounted.
-    vol: SpinLock<Option<FatVolume<Backing>>>,
+    /// The volume; `None` once unmounted. A sleeping lock: the disk
+    /// may sleep while it reads or writes.
+    vol: Mutex<Option<FatVolume<Backing>>>,
+    /// The block device's number (0 for an image file).
+    devt: u64,
     /// Files whose page cache differs from the volume (`b_dirty`).
     dirty: SpinLock<Vec<Arc<Inode>>>,
     /// `fmask`, `dmask`, `uid`, `gid` (Linux's vfat defaults: the
@@ -184,6 +200,9 @@ struct FatInode {
     filled: AtomicBool,
     /// The page cache differs from the volume.
     dirty: AtomicBool,
+    /// Bytes the file's clusters hold on the volume: a write within them
+    /// needs no new cluster.
+    allocated: AtomicU64,
 }
 
 fn ts(secs: i64) -> uapi::Timespec {
@@ -204,17 +223,18 @@ fn new_inode(sb: &Arc<FatSb>, node: Node, a: &FatAttr, filled: bool) -> Arc<Inod
     inode.set_owner(Some(sb.uid), Some(sb.gid));
     inode.set_perm(sb.mode(a.is_dir, a.read_only));
     inode.set_all_times([ts(a.atime), ts(a.mtime), ts(a.ctime)]);
-    attach(sb, &inode, node, filled);
+    attach(sb, &inode, node, filled, a.allocated);
     inode
 }
 
-fn attach(sb: &Arc<FatSb>, inode: &Arc<Inode>, node: Node, filled: bool) {
+fn attach(sb: &Arc<FatSb>, inode: &Arc<Inode>, node: Node, filled: bool, allocated: u64) {
     let op: Arc<dyn InodeOperations> = Arc::new(FatInode {
         sb: sb.clone(),
         node,
         me: Arc::downgrade(inode),
         filled: AtomicBool::new(filled),
         dirty: AtomicBool::new(false),
+        allocated: AtomicU64::new(allocated),
     });
     inode.i_op.call_once(|| op);
 }
@@ -306,6 +326,8 @@ impl FatInode {
         let c = v.close(self.node);
         r?;
         c?;
+        self.allocated
+            .store(v.stat(self.node)?.allocated, Ordering::Release);
         v.fsync(self.node)
     }
 }
@@ -350,7 +372,7 @@ impl InodeOperations for FatInode {
         })?;
         child.set_owner(Some(self.sb.uid), Some(self.sb.gid));
         child.set_perm(self.sb.mode(is_dir, false));
-        attach(&self.sb, child, node, true);
+        attach(&self.sb, child, node, true, 0);
         Ok(())
     }
 
@@ -368,6 +390,28 @@ impl InodeOperations for FatInode {
         let nnode = ndir.i_op.get().map(|o| o.private()).ok_or(EXDEV)?;
         self.sb
             .with(|v| v.rename(self.node, oname, nnode, nname, noreplace))
+    }
+
+    fn write_begin(&self, _inode: &Inode, end: u64) -> Result<(), Errno> {
+        if end <= self.allocated.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        // The entry grows to `end` now (zeros until written back): the
+        // clusters are the file's, or the volume is full and nothing
+        // changed.
+        let allocated = self.sb.with(|v| {
+            let size = v.stat(self.node)?.size;
+            if end > size {
+                v.open(self.node, true)?;
+                let r = v.truncate(self.node, end);
+                let c = v.close(self.node);
+                r?;
+                c?;
+            }
+            Ok(v.stat(self.node)?.allocated)
+        })?;
+        self.allocated.store(allocated, Ordering::Release);
+        Ok(())
     }
 
     fn mark_dirty(&self) {
@@ -423,6 +467,7 @@ impl SuperOperations for FatSuper {
     fn put_super(&self) -> Result<(), Errno> {
         let r = self.sync_fs();
         let v = self.0.vol.lock().take();
+        MOUNTED.lock().retain(|&d| d != self.0.devt);
         if let Some(v) = v {
             if let Err((e, _)) = v.unmount() {
                 println!("FAT-fs ({}): unmount: {}", self.0.name, e.msg);
@@ -432,6 +477,9 @@ impl SuperOperations for FatSuper {
         r
     }
 }
+
+/// The block devices mounted as FAT volumes.
+static MOUNTED: SpinLock<Vec<u64>> = SpinLock::new(Vec::new());
 
 /// The options a `vfat` mount takes (`vfat_tokens`, `fat_tokens`); those
 /// that change nothing here are accepted as Linux accepts them.
@@ -467,6 +515,7 @@ pub type Mounted = (Arc<Inode>, Arc<dyn SuperOperations>, String);
 /// `vfat_fill_super`: opens the device `devname`, checks and mounts the
 /// volume; returns its root, its operations and the options
 /// `/proc/mounts` shows.
+#[inline(never)]
 pub fn fill_super(devname: &str, read_only: bool, data: &str) -> Result<Mounted, Errno> {
     let (mut fmask, mut dmask, mut uid, mut gid) = (0o022, 0o022, 0, 0);
     for (k, v) in libkernel::fs::mount::split_options(data) {
@@ -489,13 +538,26 @@ pub fn fill_super(devname: &str, read_only: bool, data: &str) -> Result<Mounted,
         }
     }
     let dev = super::lookup_path("/", devname.as_bytes())?;
-    let (backing, name) = match &dev.kind {
+    let (backing, name, devt) = match &dev.kind {
         InodeKind::File(_) => (
             Backing::Image(dev.clone()),
             String::from(devname.rsplit('/').next().unwrap_or(devname)),
+            0,
         ),
-        _ => return Err(Errno(uapi::ENOTBLK)),
+        _ => {
+            let b = crate::block::lookup_bdev(devname)?;
+            let name = String::from(b.name());
+            let devt = b.devt();
+            (Backing::Bdev(b), name, devt)
+        }
     };
+    // One mount of a device at a time (Linux shares the super block; a
+    // second volume over the same sectors would undo the first's writes).
+    if devt != 0 && MOUNTED.lock().contains(&devt) {
+        return Err(EBUSY);
+    }
+    // A read-only disk mounts read-only (Linux: with a warning).
+    let read_only = read_only || Disk::read_only(&backing);
     let vol = match FatVolume::mount(backing, read_only, &CLOCK) {
         Ok(v) => v,
         Err((e, _)) => {
@@ -503,10 +565,14 @@ pub fn fill_super(devname: &str, read_only: bool, data: &str) -> Result<Mounted,
             return Err(Errno(e.errno));
         }
     };
+    if devt != 0 {
+        MOUNTED.lock().push(devt);
+    }
     let root_node = vol.root();
     let sb = Arc::new(FatSb {
         name,
-        vol: SpinLock::new(Some(vol)),
+        vol: Mutex::new(Some(vol)),
+        devt,
         dirty: SpinLock::new(Vec::new()),
         fmask,
         dmask,

@@ -435,6 +435,9 @@ fn corrupt_images_never_panic_or_hang() {
                 _ => img[off] = 0,
             }
         }
+        if round % 1000 == 999 {
+            eprintln!("round {} at {:?}", round + 1, start.elapsed());
+        }
         let t = std::time::Instant::now();
         if let Ok(mut v) = FatVolume::mount(Mem(img, false), false, &CLOCK) {
             let root = v.root();
