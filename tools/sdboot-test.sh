@@ -174,20 +174,31 @@ else
 fi
 
 # --- 2. after the unclean stop ------------------------------------------------
+# fsck_ok IMG [unclean]: fsck.fat -n (never changes the image; exit 0 only
+# if nothing is wrong) on the partition, copied out: fsck.fat takes no
+# offset. After an unclean stop, what a power cut mid-write leaves on any
+# FAT driver is accepted, and nothing else: the two FAT copies differing
+# while both are intact (killed between writing them), a stale free-cluster
+# count, and clusters allocated to nothing (data written, its directory
+# entry not yet).
 fsck_ok() {
-    command -v fsck.fat > /dev/null || return 2
-    # -n: never change the image; exit 0 only if nothing is wrong. The
-    # partition as a file of its own: fsck.fat takes no offset.
     dd if="$1" of="$work/part.img" bs=1M skip=4 status=none &&
         fsck.fat -n "$work/part.img" > "$work/fsck.log" 2>&1
     local st=$?
     rm -f "$work/part.img"
-    [ $st = 0 ] || { sed 's/^/# fsck: /' "$work/fsck.log" | head -20; return 1; }
+    [ $st = 0 ] && return 0
+    if [ "${2:-}" = unclean ]; then
+        local rest
+        rest=$(grep -vE '^fsck\.fat |^$|^Leaving filesystem unchanged|: [0-9]+ files, [0-9]+/[0-9]+ clusters$|^FATs differ but appear to be intact|^  Using first FAT|^Free cluster summary wrong|^  Auto-correcting|^Reclaimed [0-9]+ unused clusters|^Checking free cluster summary|^Dirty bit is set|^ *Automatically removing dirty bit' "$work/fsck.log")
+        [ -z "$rest" ] && { sed 's/^/# fsck (accepted after a power cut): /' "$work/fsck.log" | grep -v ': $'; return 0; }
+    fi
+    sed 's/^/# fsck: /' "$work/fsck.log" | head -20
+    return 1
 }
 fsck_check() {
-    local what=$1 img=$2
+    local what=$1; shift
     if command -v fsck.fat > /dev/null; then
-        check "$what" fsck_ok "$img"
+        check "$what" fsck_ok "$@"
     else
         skip "$what" "no fsck.fat (package dosfstools)"
     fi
@@ -206,15 +217,17 @@ else
     not_ok "autorun.sh's loop synced 12 files before QEMU was killed" "only '${synced}'"
 fi
 check "after the kill, mtools reads the card and every file synced before it" intact
-fsck_check "after the kill, fsck.fat -n finds the card's FAT clean" "$card"
+fsck_check "after the kill, fsck.fat -n finds the card's FAT sound (no more than a power cut leaves)" "$card" unclean
 
 # --- 3. init=/boot/bin/PROG, on the card as the kill left it ----------------
+# (glibc's reboot() leaves the 4th argument, pikern's exit status for
+# QEMU, as whatever the register held: the status is not checked.)
 boot "$work/init.log" "$card" "init=/boot/bin/sdhello"
-st=$?
 check "init=/boot/bin/sdhello: the kernel mounts /boot first" \
     has_line "$work/init.log" "init: mounted /dev/mmcblk0p1 on /boot (vfat) for init=/boot/bin/sdhello"
-check "init=/boot/bin/sdhello runs it as pid 1 (QEMU exit 0)" \
-    eval 'has_line "$work/init.log" "sdhello: hello from the SD card: /boot/bin/sdhello (argc 1) as pid 1" && [ $st = 0 ]'
+check "init=/boot/bin/sdhello runs it as pid 1, and it powers off" \
+    eval 'has_line "$work/init.log" "sdhello: hello from the SD card: /boot/bin/sdhello (argc 1) as pid 1" &&
+        has_line "$work/init.log" "reboot: Power down"'
 
 # --- 4. bad input -------------------------------------------------------------
 # PROG (echo) must run after init's message: the boot went on.
@@ -241,7 +254,7 @@ new_card "$corrupt" "x" && head -c 512 /dev/urandom | dd of="$corrupt" bs=512 se
 full=$work/full.img
 if new_card "$full" "x"; then
     # Fill the partition: one file as large as mtools lets it be.
-    bytes=$(mdir -i "$full@@$OFFSET" ::/ | sed -n 's/.* \([0-9 ]*\) bytes free.*/\1/p' | tr -d ' ')
+    bytes=$(mdir -i "$full@@$OFFSET" ::/ | sed -n 's/^ *\([0-9 ]*\) bytes free.*/\1/p' | tr -d ' ')
     head -c "${bytes:-0}" /dev/zero > "$work/filler"
     mcopy -i "$full@@$OFFSET" "$work/filler" ::/filler 2> /dev/null
     rm -f "$work/filler"
