@@ -21,7 +21,9 @@
 #    (dosfstools) and mtools must read every file synced before the kill.
 # 3. init=/boot/bin/PROG on that same card: the kernel mounts /boot (init
 #    is on it) and the program runs as pid 1.
-# 4. Bad input, each boot going on without /boot with a one-line reason and
+# 4. `poweroff` in a script (busybox's: sync, then SIGUSR2 to init): the
+#    machine stops and the file written just before is on the card.
+# 5. Bad input, each boot going on without /boot with a one-line reason and
 #    no panic: no card, a card without a partition table, a corrupt FAT
 #    (the boot sector overwritten), and a full card (tracesave reports
 #    "No space left on device"; the card still passes fsck).
@@ -229,7 +231,18 @@ check "init=/boot/bin/sdhello runs it as pid 1, and it powers off" \
     eval 'has_line "$work/init.log" "sdhello: hello from the SD card: /boot/bin/sdhello (argc 1) as pid 1" &&
         has_line "$work/init.log" "reboot: Power down"'
 
-# --- 4. bad input -------------------------------------------------------------
+# --- 4. poweroff from a shell --------------------------------------------------
+# busybox's poweroff syncs and sends init SIGUSR2; init stops everything
+# and powers off, the kernel writing the card back first.
+printf 'echo "written, then poweroff" > /boot/poweroff.txt\npoweroff\nsleep 10\necho "poweroff did not power off"\n' > "$work/pt.sh"
+mcopy -o -i "$card@@$OFFSET" "$work/pt.sh" ::/bin/pt.sh
+boot "$work/poweroff.log" "$card" "init=/init -- /bin/sh /boot/bin/pt.sh"
+check "poweroff in a script: init says 'SIGUSR2: powering off' and the machine stops" \
+    eval 'has_line "$work/poweroff.log" "init: SIGUSR2: powering off" && has_line "$work/poweroff.log" "reboot: Power down"'
+check "what the script wrote before poweroff is on the card" \
+    eval '[ "$(mt "$card" poweroff.txt 2> /dev/null)" = "written, then poweroff" ]'
+
+# --- 5. bad input -------------------------------------------------------------
 # PROG (echo) must run after init's message: the boot went on.
 bad_boot() { # name card message
     local log=$work/bad-$1.log

@@ -34,6 +34,14 @@
 //!
 //! If the fork itself fails, init prints `init: cannot fork: errno N` and
 //! powers off with S = 1 (exit status 1).
+//!
+//! As busybox's init does, pid 1 also takes a shutdown request by signal,
+//! which is how busybox's `poweroff`, `halt` and `reboot` ask for one from
+//! a shell (after their own `sync`): SIGUSR2 powers off, SIGUSR1 halts,
+//! SIGTERM restarts. init then prints `init: SIGUSR2: powering off` (or
+//! `halting`, `restarting`), sends SIGTERM and then SIGKILL to every other
+//! process (`kill(-1, ...)`), reaps them, and calls `reboot` with that
+//! command and S = 0; the kernel writes the SD card back first.
 
 #![no_std]
 #![no_main]
@@ -41,6 +49,7 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use pikern_rt::consts::*;
 use pikern_rt::process::{self, WaitStatus};
 use pikern_rt::{env, eprintln, println, sys, Errno};
@@ -59,6 +68,7 @@ fn main(args: &[&str]) -> i32 {
         let _ = sys::prctl(PR_SET_CHILD_SUBREAPER, 1);
     }
     if is_pid1 {
+        catch_shutdown_signals();
         mount_boot();
     }
     println!("init: starting {prog}");
@@ -73,6 +83,10 @@ fn main(args: &[&str]) -> i32 {
     };
 
     let status = child.and_then(reap_all);
+    let request = SHUTDOWN.load(Relaxed);
+    if request != 0 {
+        shutdown(request);
+    }
     let code = match status {
         Some(st) => {
             let code = st.shell_status();
@@ -146,6 +160,47 @@ fn mount_boot() {
     }
 }
 
+/// The signal that asked for a shutdown (0: none yet).
+static SHUTDOWN: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn on_shutdown_signal(sig: i32) {
+    SHUTDOWN.store(sig as u32, Relaxed);
+}
+
+/// busybox init's shutdown signals. Without `SA_RESTART`, so `wait4`
+/// returns `EINTR` and the main loop sees the request. A program init
+/// starts gets the default actions back at exec, as for every caught
+/// signal.
+fn catch_shutdown_signals() {
+    let act = sys::SigAction::handler(on_shutdown_signal, 0);
+    for sig in [SIGUSR1, SIGUSR2, SIGTERM] {
+        // SAFETY: the handler only stores to an atomic.
+        let _ = unsafe { sys::rt_sigaction(sig, Some(&act), None) };
+    }
+}
+
+/// Stops every other process and ends the machine as signal `sig` asked
+/// (busybox init's `halt_reboot_pwoff`). Returns only if `reboot` fails.
+fn shutdown(sig: u32) {
+    let (cmd, what) = match sig {
+        SIGUSR1 => (LINUX_REBOOT_CMD_HALT, "halting"),
+        SIGTERM => (LINUX_REBOOT_CMD_RESTART, "restarting"),
+        _ => (LINUX_REBOOT_CMD_POWER_OFF, "powering off"),
+    };
+    let name = pikern_rt::signal::name(sig).unwrap_or("?");
+    println!("init: SIG{name}: {what}");
+    // Give them a moment to exit on SIGTERM before the SIGKILL, as
+    // busybox init does (it waits up to a second).
+    let _ = sys::kill(-1, SIGTERM);
+    let _ = process::sleep_ms(200);
+    let _ = sys::kill(-1, SIGKILL);
+    while process::waitpid(-1, 0).is_ok() {}
+    sys::sync();
+    if let Err(e) = sys::reboot(LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, cmd, 0) {
+        eprintln!("init: reboot failed: errno {}", e.0);
+    }
+}
+
 /// `/bin/sh` if it exists, else `/bin/hello`.
 fn default_program() -> &'static str {
     let mut st = sys::Stat::default();
@@ -176,10 +231,17 @@ fn run_child(prog: &str, prog_args: &[&str]) -> ! {
 fn reap_all(prog_pid: i32) -> Option<WaitStatus> {
     let mut prog_status = None;
     loop {
-        match process::waitpid(-1, 0) {
-            Ok((pid, st)) if pid == prog_pid => prog_status = Some(st),
+        // wait4 itself, not process::waitpid, which retries EINTR: a
+        // shutdown signal must end the loop.
+        if SHUTDOWN.load(Relaxed) != 0 {
+            return prog_status;
+        }
+        let mut status = 0;
+        match sys::wait4(-1, Some(&mut status), 0) {
+            Ok(pid) if pid == prog_pid => prog_status = Some(WaitStatus(status)),
             Ok(_) => {} // an orphan (or another child): just reaped
             Err(Errno::ECHILD) => return prog_status,
+            Err(Errno::EINTR) => {}
             Err(e) => {
                 // Should not happen; do not spin if it does.
                 eprintln!("init: wait4 failed: {e}");
