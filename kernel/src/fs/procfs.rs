@@ -333,12 +333,12 @@ fn ticks(ns: u64) -> u64 {
 /// `/proc/<pid>/stat`: Linux's 52 space-separated fields.
 fn stat(t: Option<&Arc<Task>>) -> String {
     let Some(t) = t else { return String::new() };
-    let run = t.se.sum_exec_runtime.load(Ordering::Relaxed);
+    let (utime, stime) = crate::exit::usage_cputime(&crate::exit::task_usage(t));
     let rss = t.mm.lock().as_ref().map_or(0, |m| m.rss());
     let vsize = t.mm.lock().as_ref().map_or(0, |m| m.inner.lock().mapped);
-    let children = crate::exit::children_usage(t)[0];
+    let (cutime, cstime) = crate::exit::usage_cputime(&crate::exit::children_usage(t));
     let mut s = format!(
-        "{} ({}) {} {} {} {} 0 -1 {} 0 0 0 0 {} 0 {} 0 {} {} {} 0 0 {} {} ",
+        "{} ({}) {} {} {} {} 0 -1 {} 0 0 0 0 {} {} {} {} {} {} {} 0 0 {} {} ",
         t.pid(),
         t.comm(),
         t.state_char(),
@@ -346,8 +346,10 @@ fn stat(t: Option<&Arc<Task>>) -> String {
         t.pgrp.load(Ordering::Relaxed),
         t.session.load(Ordering::Relaxed),
         t.flags(),
-        ticks(run),
-        ticks(children),
+        ticks(utime),
+        ticks(stime),
+        ticks(cutime),
+        ticks(cstime),
         t.prio.load(Ordering::Relaxed) - 100,
         t.nice(),
         t.signal.nr_threads().max(1),
