@@ -52,7 +52,7 @@ QEMU_RUN = $(QEMU) -M $(MACHINE) -kernel build/kernel8.img -dtb build/$(BOARD).d
 	-append "$(APPEND)" -display none -serial mon:stdio -semihosting
 
 .PHONY: all kernel kernel-test tools dtbs run sdboot-test test test-vfat trace-dat bench bench-smoke bench-initrd gdb clippy fmt lint doc clean \
-	deps setup chainloader chainboot test-busybox test-busybox-subset rootfs-debian test-debian
+	deps setup chainloader chainboot test-busybox test-busybox-subset rootfs-debian test-debian test-mmc
 
 # Every build target first makes sure the toolchain, the aarch64 targets,
 # QEMU and the cross compiler are there (`deps`, a no-op in 0.2 s when they
@@ -247,6 +247,8 @@ test: deps kernel kernel-test dtbs chainloader build/userland.cpio.gz
 		--busybox build/userland.cpio.gz --results $(RESULTS)/console-busybox-rpi4.txt
 	@echo "== the SD card image, built and read back =="
 	-@$(MAKE) --no-print-directory sdcard-check
+	@echo "== the SD card as a block device (-drive if=sd): usertests block, the image read back, no card, no partition table =="
+	-bash tools/mmc-test.sh $(RESULTS) rpi3 rpi4
 	-@$(MAKE) --no-print-directory sdboot-test
 	@echo "== real-board paths under QEMU: chainloader, watchdog power off and reboot, UART clock, real DTBs =="
 	-$(TOOLS_DIR)/hw-test --board rpi3 --results $(RESULTS)/hw-rpi3.txt \
@@ -276,9 +278,16 @@ test: deps kernel kernel-test dtbs chainloader build/userland.cpio.gz
 		--results $(RESULTS)/run-rpi4.txt --results $(RESULTS)/trace-rpi4.txt \
 		--results $(RESULTS)/tracedat-rpi3.txt --results $(RESULTS)/tracedat-rpi4.txt \
 		--results $(RESULTS)/hw-rpi3.txt --results $(RESULTS)/hw-rpi4.txt \
-		--results $(RESULTS)/sdcard.txt --results $(RESULTS)/bench.txt \
+		--results $(RESULTS)/sdcard.txt --results $(RESULTS)/mmc-rpi3.txt --results $(RESULTS)/mmc-rpi4.txt \
+		--results $(RESULTS)/bench.txt \
 		--results $(RESULTS)/sdboot-rpi3.txt --results $(RESULTS)/sdboot-rpi4.txt \
 		--results $(RESULTS)/selfcheck.txt
+
+# The SD card and the block layer alone (part of make test): see
+# tools/mmc-test.sh.
+test-mmc: deps kernel dtbs
+	@mkdir -p $(RESULTS)
+	bash tools/mmc-test.sh $(RESULTS) rpi3 rpi4
 
 # Busybox's own testsuite (issue 18), from Debian's busybox source package,
 # with Debian's busybox-static and its build configuration: on Linux
@@ -308,14 +317,18 @@ test-busybox-subset: deps kernel tools dtbs
 # table against the targets and writes build/bench.json.
 bench: deps kernel dtbs bench-initrd
 	$(TOOLS_DIR)/bench-report run --board $(BOARD) --kernel build/kernel8.img \
-		--dtb build/$(BOARD).dtb --initrd $(BENCH_INITRD) \
+		--dtb build/$(BOARD).dtb --initrd $(BENCH_INITRD) --sdcard $(BENCH_SDCARD) \
 		--log build/bench-console.log --json build/bench.json
 
 # Debian's busybox-static (apt, arm64: tools/fetch-debian.sh) alone in an
 # initramfs: bench-report boots it as -initrd for the shell measurement
 # (busybox sh running /bin/true), in a boot of its own.
 BENCH_INITRD := build/bench-initrd.cpio
+# A scratch SD card (64 MiB, no partition table) for the SD measurements:
+# made afresh by bench-initrd, which every bench target depends on.
+BENCH_SDCARD := build/bench-sdcard.img
 bench-initrd: tools
+	@rm -f $(BENCH_SDCARD) && truncate -s 64M $(BENCH_SDCARD)
 	@bash tools/fetch-debian.sh busybox-static
 	@rm -rf build/bench-initrd && mkdir -p build/bench-initrd/bin
 	@cp build/debian/busybox-static/bin/busybox build/bench-initrd/bin/busybox
@@ -326,7 +339,8 @@ bench-initrd: tools
 bench-smoke: deps kernel dtbs bench-initrd
 	@mkdir -p $(RESULTS)
 	$(TOOLS_DIR)/bench-report run --quick --board $(BOARD) --kernel build/kernel8.img \
-		--dtb build/$(BOARD).dtb --initrd $(BENCH_INITRD) --log $(RESULTS)/bench-console.log \
+		--dtb build/$(BOARD).dtb --initrd $(BENCH_INITRD) --sdcard $(BENCH_SDCARD) \
+		--log $(RESULTS)/bench-console.log \
 		--results $(RESULTS)/bench.txt
 
 # build/trace.dat (trace-cmd's format) from the last `make run`'s console

@@ -62,7 +62,8 @@ impl FileOps for BlkFile {
     /// `blkdev_ioctl`.
     fn ioctl(&self, _: &Inode, cmd: u64, arg: u64) -> Result<i64, Errno> {
         let b = self.bdev()?;
-        match cmd {
+        // `unsigned int cmd`: the upper half of the register is not looked at.
+        match cmd as u32 {
             uapi::BLKGETSIZE64 => put_user_u64(arg, b.nr_sectors() * super::SECTOR_SIZE as u64)?,
             uapi::BLKGETSIZE => put_user_u64(arg, b.nr_sectors())?,
             uapi::BLKSSZGET => put_user_u32(arg, super::SECTOR_SIZE as u32)?,

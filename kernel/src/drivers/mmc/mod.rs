@@ -62,7 +62,7 @@ pub fn mmc_init() {
     let mut last = None;
     for (i, slot) in slots.iter().enumerate() {
         let clock = bsp::soc::firmware_clock_rate(soc, slot.clock_id).unwrap_or(0);
-        let host = SdhciHost::new("mmc0", slot.base, clock);
+        let host = SdhciHost::new("mmc0", slot.base, clock, slot.clock_id == bcm::CLOCK_EMMC);
         // The card-detect line is only a hint (boards leave it unwired):
         // with another controller to try, trust it; else try anyway.
         if !host.card_present() && i + 1 < slots.len() {
