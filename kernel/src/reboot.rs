@@ -15,9 +15,9 @@ pub fn sys_reboot(magic1: u32, magic2: u32, cmd: u32, arg: u64) -> SysResult {
     if task::current().pid() != 1 {
         return Err(EPERM);
     }
-    // Mounted file systems' dirty files, then the disks' dirty buffers,
-    // reach the card before the machine stops (what Linux leaves to the
-    // `reboot` program's own sync; pikern's init calls reboot directly).
+    // The disks' dirty buffers reach them before the machine stops (what
+    // Linux leaves to the `reboot` program's own sync): the disk file
+    // systems' dirty files first.
     let _ = crate::fs::namespace::sync_filesystems(None);
     let _ = crate::block::sync_all();
     match cmd {

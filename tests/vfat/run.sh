@@ -42,6 +42,7 @@ mkdir $M/empty; rmdir $M/empty
 t "$(rmdir $M/trace 2>&1)" "rmdir: '$M/trace': Directory not empty" "rmdir of a non-empty directory: ENOTEMPTY"
 echo 0123456789 > $M/trunc; truncate -s 4 $M/trunc 2>/dev/null || : > /dev/null
 t "$(cat $M/trunc)" 0123 "truncate"
+t "$(/vfat/mmapw $M/mapped.bin)" "mmap ok" "mmap of a file on the volume: MAP_SHARED stores kept, MAP_PRIVATE ones not"
 ln -s x $M/sym 2>/dev/null; t "$?" 1 "symlink refused (vfat has none)"
 t "$(cd $M && umount $M 2>&1)" "umount: can't unmount $M: Device or resource busy" "umount with a cwd inside: EBUSY"
 sync
@@ -64,6 +65,11 @@ umount $M
 # Bad input: the kernel says why, mount fails, nothing else happens.
 dd if=/vfat/bad.img of=/dev/ram1 bs=4096 2>/dev/null
 t "$(mount -t vfat /dev/ram1 $M 2>&1)" "mount: mounting /dev/ram1 on $M failed: Invalid argument" "bogus boot sector: EINVAL"
+dd if=/vfat/loops.img of=/dev/ram1 bs=4096 2>/dev/null
+mount -t vfat /dev/ram1 $M
+ls -R $M > /dev/null 2>&1; cat $M/bin/* $M/README.TXT > /dev/null 2>&1
+echo more >> $M/bin/hello 2>/dev/null; mkdir $M/new 2>/dev/null; sync
+t "$(umount $M 2>&1; echo survived)" survived "chains that loop: the walk ends, the kernel goes on"
 t "$(mount -t vfat /dev/ram9 $M 2>&1)" "mount: mounting /dev/ram9 on $M failed: No such file or directory" "no such device"
 t "$(mount -t vfat -o nosuchopt /dev/ram0 $M 2>&1)" "mount: mounting /dev/ram0 on $M failed: Invalid argument" "unknown option"
 sync

@@ -406,7 +406,6 @@ impl Inode {
             InodeKind::Dir(d) if self.i_op.get().is_some() => {
                 self.fill()?;
                 let child = d.lock().get(name).cloned().ok_or(ENOENT)?;
-                child.fill()?;
                 Ok(child)
             }
             InodeKind::Dir(d) => d.lock().get(name).cloned().ok_or(ENOENT),
@@ -1008,6 +1007,9 @@ pub fn open(cwd: &str, path: &[u8], flags: u32, mode: u32) -> Result<Arc<File>, 
         // `mnt_want_write` on a read-only mount of a disk file system.
         return Err(Errno(uapi::EROFS));
     }
+    // A disk file's data comes into its page cache at its first open
+    // (`execve` and `mmap` open it too).
+    inode.fill()?;
     let replaced = match &inode.kind {
         InodeKind::Special(ops) => ops.open(&inode, flags)?,
         _ => None,

@@ -780,6 +780,7 @@ fn do_truncate(inode: &Inode, len: i64) -> Result<(), Errno> {
         return Err(Errno(uapi::EFBIG));
     }
     if let Some(op) = inode.i_op.get() {
+        inode.fill()?;
         op.write_begin(inode, len as u64)?;
     }
     let mut d = d.lock();

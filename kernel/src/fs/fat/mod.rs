@@ -5,8 +5,8 @@
 //! The design is the simplest sound one: a FAT directory is a ramfs
 //! directory whose entries are read from the volume the first time it is
 //! looked in; a FAT file is a ramfs file whose data is read into its page
-//! cache the first time it is looked up, so exec, mmap, read and write need
-//! nothing new. Every change to a name (create, mkdir, unlink, rmdir,
+//! cache the first time it is opened (exec and mmap open it too), so exec,
+//! mmap, read and write need nothing new. Every change to a name (create, mkdir, unlink, rmdir,
 //! rename) goes to the volume first and to the tree only if the volume
 //! took it. A file whose page cache changed is on the super block's dirty
 //! list and is written back, data first and then its directory entry (the
@@ -217,7 +217,11 @@ fn new_inode(sb: &Arc<FatSb>, node: Node, a: &FatAttr, filled: bool) -> Arc<Inod
     let kind = if a.is_dir {
         InodeKind::Dir(IrqSpinLock::new(BTreeMap::new()))
     } else {
-        InodeKind::File(IrqSpinLock::new(AddressSpace::new()))
+        // The size without the data (a hole): `stat` and `ls -l` need
+        // no read of the file; its first open fills the pages.
+        let mut m = AddressSpace::new();
+        m.truncate(a.size);
+        InodeKind::File(IrqSpinLock::new(m))
     };
     let inode = Inode::new(sb.mode(a.is_dir, a.read_only), kind);
     inode.set_owner(Some(sb.uid), Some(sb.gid));
@@ -532,7 +536,8 @@ pub fn fill_super(devname: &str, read_only: bool, data: &str) -> Result<Mounted,
             "gid" => gid = dec()?,
             k if OPTIONS.contains(&k) || libkernel::fs::mount::is_common_sb_option(k) => {}
             _ => {
-                println!("FAT-fs ({devname}): Unrecognized mount option \"{k}\" or missing value");
+                let dev = devname.rsplit('/').next().unwrap_or(devname);
+                println!("FAT-fs ({dev}): Unrecognized mount option \"{k}\" or missing value");
                 return Err(EINVAL);
             }
         }
