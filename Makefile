@@ -51,7 +51,7 @@ endif
 QEMU_RUN = $(QEMU) -M $(MACHINE) -kernel build/kernel8.img -dtb build/$(BOARD).dtb \
 	-append "$(APPEND)" -display none -serial mon:stdio -semihosting
 
-.PHONY: all kernel kernel-test tools dtbs run test test-vfat trace-dat bench bench-smoke bench-initrd gdb clippy fmt lint doc clean \
+.PHONY: all kernel kernel-test tools dtbs run sdboot-test test test-vfat trace-dat bench bench-smoke bench-initrd gdb clippy fmt lint doc clean \
 	deps setup chainloader chainboot test-busybox test-busybox-subset rootfs-debian test-debian test-mmc
 
 # Every build target first makes sure the toolchain, the aarch64 targets,
@@ -118,8 +118,26 @@ dtbs: tools
 	$(MKDTB) --board rpi3 -o build/rpi3.dtb
 	$(MKDTB) --board rpi4 -o build/rpi4.dtb
 
-run: deps kernel dtbs $(filter build/userland.cpio.gz,$(INITRD)) $(if $(filter build/rootfs-debian.cpio.gz,$(INITRD)),rootfs-debian)
-	@INITRD="$(INITRD)" bash tools/run.sh $(MACHINE) build/kernel8.img build/$(BOARD).dtb "$(APPEND)"
+# The SD card make run attaches (SDCARD= for none). Its cmdline.txt is the
+# command line, as the firmware makes it on a board, unless APPEND (or
+# DEMO or ROOTFS, which choose the script) is given.
+SDCARD   ?= $(SDCARD_IMG)
+RUN_CMDLINE_FROM_CARD := $(if $(filter command line environment,$(origin APPEND) $(origin DEMO) $(origin ROOTFS)),,1)
+run: deps kernel dtbs $(filter build/userland.cpio.gz,$(INITRD)) $(if $(filter build/rootfs-debian.cpio.gz,$(INITRD)),rootfs-debian) \
+		$(if $(filter $(SDCARD_IMG),$(SDCARD)),sdcard-qemu)
+	@INITRD="$(INITRD)" SDCARD="$(SDCARD)" CMDLINE_FROM_CARD=$(RUN_CMDLINE_FROM_CARD) \
+		bash tools/run.sh $(MACHINE) build/kernel8.img build/$(BOARD).dtb "$(APPEND)"
+
+# The no-serial workflow on both boards (tools/sdboot-test.sh): the card
+# make run attaches, /boot, bin/ by PATH and init=, the trace read back
+# from the card byte for byte, an unclean stop, bad cards.
+sdboot-test: kernel dtbs build/userland.cpio.gz
+	@mkdir -p $(RESULTS)
+	@for b in rpi3 rpi4; do \
+		echo "== the no-serial workflow on $$b: the SD card at /boot, its programs and traces =="; \
+		bash tools/sdboot-test.sh $$b build/kernel8.img build/$$b.dtb build/userland.cpio.gz \
+			$(RESULTS)/sdboot-$$b.txt; \
+	done
 
 # Debian's busybox-static (apt, arm64: tools/fetch-debian.sh) with /bin/sh
 # linked to it, gzip-compressed as distributions ship an initramfs.
@@ -231,6 +249,7 @@ test: deps kernel kernel-test dtbs chainloader build/userland.cpio.gz
 	-@$(MAKE) --no-print-directory sdcard-check
 	@echo "== the SD card as a block device (-drive if=sd): usertests block, the image read back, no card, no partition table =="
 	-bash tools/mmc-test.sh $(RESULTS) rpi3 rpi4
+	-@$(MAKE) --no-print-directory sdboot-test
 	@echo "== real-board paths under QEMU: chainloader, watchdog power off and reboot, UART clock, real DTBs =="
 	-$(TOOLS_DIR)/hw-test --board rpi3 --results $(RESULTS)/hw-rpi3.txt \
 		--real-dtb "$$(ls $(SDCARD_CACHE)/*/boot/bcm2837-rpi-3-b.dtb 2>/dev/null | head -1)"
@@ -261,6 +280,7 @@ test: deps kernel kernel-test dtbs chainloader build/userland.cpio.gz
 		--results $(RESULTS)/hw-rpi3.txt --results $(RESULTS)/hw-rpi4.txt \
 		--results $(RESULTS)/sdcard.txt --results $(RESULTS)/mmc-rpi3.txt --results $(RESULTS)/mmc-rpi4.txt \
 		--results $(RESULTS)/bench.txt \
+		--results $(RESULTS)/sdboot-rpi3.txt --results $(RESULTS)/sdboot-rpi4.txt \
 		--results $(RESULTS)/selfcheck.txt
 
 # The SD card and the block layer alone (part of make test): see
