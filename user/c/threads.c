@@ -43,8 +43,12 @@
 
 #include "check.h"
 
-/* A check's time limit; each should take well under a second. */
+/* A check's time limit without progress; each should take well under a
+ * second (create_join_cycles re-arms it as it goes). */
 #define WATCHDOG_S 15
+/* How long the parent waits for a check before killing it, should even
+ * the watchdog's SIGALRM not end it: only a backstop. */
+#define BACKSTOP_S 90
 #define WHY_LEN 240
 
 /* Threads a fresh process has besides its main one: QEMU's own under
@@ -973,6 +977,11 @@ static void create_join_cycles(char *why)
         }
         if (i == 20)
             vm_early = status_vmsize();
+        /* The watchdog catches a hang, not a slow host: each 100 cycles
+         * that finish give the next 100 its full time. (A loaded 2-core
+         * host running 4 vCPUs took from 2 s to over 15 s for all 2000.) */
+        if (i % 100 == 99)
+            alarm(WATCHDOG_S);
     }
     /* glibc reuses a joined thread's stack: the address space does not
      * grow with the number of threads made. (Under qemu-user VmSize is
@@ -1099,7 +1108,7 @@ static void run_check(const struct check *c)
     int st = 0;
     if (p < 0) {
         snprintf(why, sizeof why, "fork: %s", strerror(errno));
-    } else if (poll_wait(p, &st, (WATCHDOG_S + 5) * 1000) < 0) {
+    } else if (poll_wait(p, &st, BACKSTOP_S * 1000) < 0) {
         kill(p, SIGKILL);
         waitpid(p, &st, 0);
         snprintf(why, sizeof why, "did not end after the watchdog's SIGALRM");
