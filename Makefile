@@ -51,7 +51,7 @@ endif
 QEMU_RUN = $(QEMU) -M $(MACHINE) -kernel build/kernel8.img -dtb build/$(BOARD).dtb \
 	-append "$(APPEND)" -display none -serial mon:stdio -semihosting
 
-.PHONY: all kernel kernel-test tools dtbs run test trace-dat bench bench-smoke bench-initrd gdb clippy fmt lint doc clean \
+.PHONY: font all kernel kernel-test tools dtbs run test trace-dat bench bench-smoke bench-initrd gdb clippy fmt lint doc clean \
 	deps setup chainloader chainboot test-busybox test-busybox-subset rootfs-debian test-debian
 
 # Every build target first makes sure the toolchain, the aarch64 targets,
@@ -77,14 +77,24 @@ deps:
 setup:
 	@bash tools/setup.sh
 
-kernel: tools user | deps
+# The framebuffer console's font: Debian's Terminus 8x16 (console-setup-linux,
+# fetched with apt by tools/fetch-debian.sh), unpacked for kernel/build.rs.
+FONT := build/font/console.psf
+FONT_PKG_PATH := ./usr/share/consolefonts/Uni2-Terminus16.psf.gz
+font: $(FONT)
+$(FONT):
+	@bash tools/fetch-debian.sh --only '$(FONT_PKG_PATH)' console-setup-linux
+	@mkdir -p $(dir $(FONT))
+	@gzip -dc build/debian/console-setup-linux/$(FONT_PKG_PATH) > $@.tmp && mv $@.tmp $@
+
+kernel: tools user $(FONT) | deps
 	PIKERN_INITRAMFS=$(INITRAMFS_ABS) $(CARGO) build -p pikern --target $(TARGET) --release
 	@mkdir -p build
 	$(OBJCOPY) -O binary $(KERNEL_ELF) build/kernel8.img
 	$(TOOLS_DIR)/kallsyms $(KERNEL_ELF) build/kernel8.img
 	@echo "built build/kernel8.img ($$(stat -c %s build/kernel8.img) bytes)"
 
-kernel-test: tools user | deps
+kernel-test: tools user $(FONT) | deps
 	PIKERN_INITRAMFS=$(INITRAMFS_ABS) $(CARGO) build -p pikern --target $(TARGET) --release --features ktest --target-dir target/ktest
 	@mkdir -p build
 	$(OBJCOPY) -O binary $(KERNEL_TEST_ELF) build/kernel8-test.img
@@ -315,7 +325,7 @@ gdb: deps kernel dtbs
 fmt:
 	$(CARGO) fmt --all
 
-lint: | deps
+lint: $(FONT) | deps
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) clippy -p pikern --target $(TARGET) --release -- -D warnings

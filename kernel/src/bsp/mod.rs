@@ -8,6 +8,7 @@
 
 pub mod gic400;
 pub mod local_intc;
+pub mod mailbox;
 pub mod mmio;
 pub mod pl011;
 pub mod soc;
@@ -147,6 +148,11 @@ impl Board {
     /// Human-readable board name.
     pub fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// The SoC: peripheral base and quirks (the mailbox driver's).
+    pub fn soc(&self) -> Soc {
+        self.soc
     }
 
     /// The SoC's name (`BCM2837`, `BCM2711`).

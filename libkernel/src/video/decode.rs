@@ -73,7 +73,13 @@ pub fn parse_ppm(data: &[u8]) -> Option<Image> {
 
 /// Reads the screen as rows of text, one character per `font`-sized cell
 /// (trailing spaces kept, so columns line up).
-pub fn decode(font: &Font, pixels: &[u32], stride: usize, width: usize, height: usize) -> Vec<String> {
+pub fn decode(
+    font: &Font,
+    pixels: &[u32],
+    stride: usize,
+    width: usize,
+    height: usize,
+) -> Vec<String> {
     let (w, h) = (font.width, font.height);
     let mut known: BTreeMap<Vec<bool>, char> = BTreeMap::new();
     for c in (0x20u8..0x7f).rev() {
@@ -123,7 +129,11 @@ fn majority(cell: &[u32]) -> u32 {
             None => counts.push((p, 1)),
         }
     }
-    counts.iter().max_by_key(|(_, n)| *n).map(|(c, _)| *c).unwrap_or(0)
+    counts
+        .iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(c, _)| *c)
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

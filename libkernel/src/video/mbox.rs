@@ -30,6 +30,10 @@ pub const RPI_FIRMWARE_FRAMEBUFFER_SET_PIXEL_ORDER: u32 = 0x0004_8006;
 /// Set the displayed window's offset in the buffer.
 pub const RPI_FIRMWARE_FRAMEBUFFER_SET_VIRTUAL_OFFSET: u32 = 0x0004_8009;
 
+/// `SET_PIXEL_ORDER`'s "BGR": blue in the lowest byte, so a pixel is the
+/// little-endian word 0x00RRGGBB (DRM's XRGB8888), the colours' format here.
+pub const PIXEL_ORDER_BGR: u32 = 0;
+
 /// Words in a framebuffer-allocation message.
 pub const FB_MSG_WORDS: usize = 36;
 
@@ -50,7 +54,8 @@ pub struct FbGeometry {
     pub bus_addr: u32,
     /// Its size in bytes (`smem_len`).
     pub size: u32,
-    /// 1 when pixels are RGB (red in bits 16..24), 0 when BGR.
+    /// The firmware insisted on "RGB" order (red in the lowest byte):
+    /// colours then show with red and blue swapped.
     pub rgb: bool,
 }
 
@@ -64,8 +69,8 @@ const ALLOC: usize = 28;
 const PITCH: usize = 33;
 
 /// Fills `buf` with one message that sets the size (`width` x `height`,
-/// the buffer the same size), 32 bits per pixel, RGB order, no offset,
-/// then allocates and asks for the pitch.
+/// the buffer the same size), 32 bits per pixel, no offset,
+/// BGR order (XRGB words), then allocates and asks for the pitch.
 pub fn fb_alloc_request(buf: &mut [u32; FB_MSG_WORDS], width: u32, height: u32) {
     let msg: [u32; FB_MSG_WORDS] = [
         (FB_MSG_WORDS * 4) as u32,
@@ -92,7 +97,7 @@ pub fn fb_alloc_request(buf: &mut [u32; FB_MSG_WORDS], width: u32, height: u32) 
         RPI_FIRMWARE_FRAMEBUFFER_SET_PIXEL_ORDER,
         4,
         0,
-        1,
+        PIXEL_ORDER_BGR,
         RPI_FIRMWARE_FRAMEBUFFER_ALLOCATE,
         8,
         0,
@@ -137,11 +142,17 @@ pub fn fb_alloc_response(buf: &[u32; FB_MSG_WORDS]) -> Result<FbGeometry, FbErro
         pitch: buf[PITCH],
         bus_addr: buf[ALLOC],
         size: buf[ALLOC + 1],
-        rgb: buf[ORDER] == 1,
+        rgb: buf[ORDER] != PIXEL_ORDER_BGR,
     };
     let _ = (VIRT, OFFSET);
     let fits = (g.pitch as u64) * (g.height as u64) <= g.size as u64;
-    if g.depth != 32 || g.width == 0 || g.height == 0 || g.bus_addr == 0 || g.pitch < g.width * 4 || !fits {
+    if g.depth != 32
+        || g.width == 0
+        || g.height == 0
+        || g.bus_addr == 0
+        || g.pitch < g.width * 4
+        || !fits
+    {
         return Err(FbError::Unusable);
     }
     Ok(g)
@@ -184,7 +195,7 @@ mod tests {
     fn answers_good_and_bad() {
         let g = fb_alloc_response(&answered(1024, 768)).unwrap();
         assert_eq!((g.width, g.height, g.depth, g.pitch), (1024, 768, 32, 4096));
-        assert!(g.rgb);
+        assert!(!g.rgb);
         let mut b = answered(1024, 768);
         b[1] = 0x8000_0001;
         assert_eq!(fb_alloc_response(&b), Err(FbError::NoAnswer));

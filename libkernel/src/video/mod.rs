@@ -8,6 +8,7 @@
 //! The kernel's `drivers/video/` owns the real framebuffer and hands a
 //! [`PixelBuf`] over it to these types; the host tests hand them a `Vec`.
 
+pub mod console;
 pub mod decode;
 pub mod mbox;
 pub mod psf;

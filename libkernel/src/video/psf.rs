@@ -146,7 +146,8 @@ impl<'a> Font<'a> {
         if c < 256 {
             return self.latin1[c as usize] as usize;
         }
-        self.lookup(c).unwrap_or(self.latin1[b'?' as usize] as usize)
+        self.lookup(c)
+            .unwrap_or(self.latin1[b'?' as usize] as usize)
     }
 
     /// Walks the Unicode table for the first glyph listing `c` alone
@@ -198,9 +199,7 @@ impl<'a> Font<'a> {
                                 _ => 4,
                             };
                             let s = t.get(i..i + n).unwrap_or(&[]);
-                            let ch = core::str::from_utf8(s)
-                                .ok()
-                                .and_then(|s| s.chars().next());
+                            let ch = core::str::from_utf8(s).ok().and_then(|s| s.chars().next());
                             if !in_seq && ch.map(|ch| ch as u32) == Some(c) {
                                 return Some(glyph);
                             }
@@ -258,16 +257,25 @@ mod tests {
         // With a table mapping glyph 0 to '?' and glyph 1 to 'x'.
         let mut v = vec![0x36, 0x04, PSF1_MODEHASTAB, 1];
         v.extend([0u8; 256]);
-        v.extend([b'?', 0, 0xff, 0xff, b'x', 0, 0xfe, 0xff, b'y', 0, 0xff, 0xff]);
+        v.extend([
+            b'?', 0, 0xff, 0xff, b'x', 0, 0xfe, 0xff, b'y', 0, 0xff, 0xff,
+        ]);
         let f = Font::parse(&v).unwrap();
         assert_eq!(f.glyph_index('x'), 1);
-        assert_eq!(f.glyph_index('y'), 0, "after 0xFFFE: a sequence, not a character");
+        assert_eq!(
+            f.glyph_index('y'),
+            0,
+            "after 0xFFFE: a sequence, not a character"
+        );
     }
 
     #[test]
     fn corrupt_fonts_are_refused() {
         assert_eq!(Font::parse(b"").unwrap_err(), PsfError::BadMagic);
-        assert_eq!(Font::parse(b"\x36\x04\x00").unwrap_err(), PsfError::Truncated);
+        assert_eq!(
+            Font::parse(b"\x36\x04\x00").unwrap_err(),
+            PsfError::Truncated
+        );
         assert_eq!(
             Font::parse(&[0x36, 0x04, 0, 16, 0]).unwrap_err(),
             PsfError::Truncated

@@ -315,7 +315,11 @@ impl Vt {
             if self.shown[i] == want {
                 continue;
             }
-            let (fg, bg) = if want & INVERSE != 0 { (BG, FG) } else { (FG, BG) };
+            let (fg, bg) = if want & INVERSE != 0 {
+                (BG, FG)
+            } else {
+                (FG, BG)
+            };
             let (cx, cy) = (i % self.cols, i / self.cols);
             fb.draw_glyph(
                 font,

@@ -1,0 +1,259 @@
+//! `fbcon-test --board rpi3|rpi4 --kernel IMG --dtb DTB --font PSF
+//! [--results FILE] [--screen FILE.txt] [--ppm FILE.ppm] [--append ARGS]`:
+//! reads the HDMI screen back. Boots the kernel with a short script (the
+//! seed's `raspbian_fork`, then a marker line and a sleep), takes QEMU's
+//! `screendump` of the framebuffer through its monitor, and decodes the
+//! picture glyph by glyph with the same PSF font the kernel embeds
+//! (`libkernel::video::decode`). Then checks what a person would read:
+//! the boot lines, the program's output line for line as the UART showed
+//! it, nothing undecodable (no garbage from escape sequences or torn
+//! glyphs), and a status line naming four online CPUs. Prints KTAP.
+
+use libkernel::video::{decode, Font};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const DONE: &str = "fbcon-test: script done";
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let (Some(board), Some(kernel), Some(dtb), Some(font_path)) = (
+        arg(&args, "--board"),
+        arg(&args, "--kernel"),
+        arg(&args, "--dtb"),
+        arg(&args, "--font"),
+    ) else {
+        eprintln!("usage: fbcon-test --board rpi3|rpi4 --kernel IMG --dtb DTB --font PSF [--results FILE] [--screen TXT] [--ppm PPM] [--append ARGS]");
+        return ExitCode::from(2);
+    };
+    let board: pikern_tools::board::Board = match board.parse() {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("fbcon-test: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let font_bytes = match std::fs::read(&font_path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("fbcon-test: {font_path}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let font = match Font::parse(&font_bytes) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("fbcon-test: {font_path}: {e:?}");
+            return ExitCode::from(2);
+        }
+    };
+    let append = arg(&args, "--append").unwrap_or_else(|| {
+        format!("init=/init -- /bin/sh -c \"/bin/raspbian_fork; echo {DONE}; sleep 60\"")
+    });
+    let dir = std::env::temp_dir().join(format!("fbcon-test-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let sock = dir.join("monitor.sock");
+    let ppm = arg(&args, "--ppm")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.join("screen.ppm"));
+    let _ = std::fs::remove_file(&ppm);
+    let mut child =
+        match Command::new(std::env::var("QEMU").unwrap_or("qemu-system-aarch64".into()))
+            .args(["-M", board.qemu_machine(), "-kernel", &kernel, "-dtb", &dtb])
+            .args(["-append", &append, "-display", "none", "-serial", "stdio"])
+            .arg("-monitor")
+            .arg(format!("unix:{},server=on,wait=off", sock.display()))
+            .arg("-semihosting")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("fbcon-test: cannot start QEMU: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+    // The UART, line by line (what the screen must agree with).
+    let serial = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stdout = child.stdout.take().expect("piped");
+    let sink = serial.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            sink.lock()
+                .unwrap()
+                .push(line.trim_end_matches('\r').to_string());
+        }
+    });
+    let shot = screendump(&serial, &sock, &ppm);
+    let _ = child.kill();
+    let _ = child.wait();
+    let serial = serial.lock().unwrap().clone();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let mut results: Vec<(&str, Result<(), String>)> = Vec::new();
+    let screen = match shot.and_then(|data| {
+        decode::parse_ppm(&data).ok_or_else(|| "the screendump is not a P6 PPM".to_string())
+    }) {
+        Ok(img) => {
+            results.push(("screendump_taken", Ok(())));
+            decode::decode(&font, &img.pixels, img.width, img.width, img.height)
+        }
+        Err(e) => {
+            results.push(("screendump_taken", Err(e)));
+            Vec::new()
+        }
+    };
+    if let Some(f) = arg(&args, "--screen") {
+        let _ = std::fs::write(&f, screen.join("\n") + "\n");
+    }
+    let text: Vec<&str> = screen.iter().map(|l| l.trim_end()).collect();
+    let on_screen = |want: &str| text.iter().any(|l| l.contains(want));
+    results.push((
+        "boot_lines_on_screen",
+        [
+            "pikern 0.1.0 booting on Raspberry Pi",
+            "fb0: 1024x768, 32 bpp",
+            "init: starting /bin/sh",
+        ]
+        .iter()
+        .find(|w| !on_screen(w))
+        .map_or(Ok(()), |w| Err(format!("not on the screen: {w:?}"))),
+    ));
+    // The program's output, line for line as the UART had it, in order.
+    let demo: Vec<&String> = serial
+        .iter()
+        .filter(|l| l.starts_with("raspbian tracing") || l.starts_with("About to fork"))
+        .collect();
+    let mut at = 0;
+    let mut missing = None;
+    for want in &demo {
+        match text[at..].iter().position(|l| l == &want.trim_end()) {
+            Some(i) => at += i + 1,
+            None => {
+                missing = Some(want.to_string());
+                break;
+            }
+        }
+    }
+    results.push((
+        "demo_output_matches_the_uart",
+        match (demo.len(), missing) {
+            (n, _) if n < 7 => Err(format!("the UART showed {n} demo lines, not 7")),
+            (_, Some(m)) => Err(format!("not on the screen in order: {m:?}")),
+            _ => Ok(()),
+        },
+    ));
+    results.push((
+        "every_cell_readable",
+        match text.iter().position(|l| l.contains(decode::UNREADABLE)) {
+            Some(r) => Err(format!(
+                "row {r} has cells that are no glyph: {:?}",
+                text[r]
+            )),
+            None if text.is_empty() => Err("no screen".into()),
+            None => Ok(()),
+        },
+    ));
+    let status = text.first().copied().unwrap_or("");
+    results.push((
+        "status_line_shows_4_cpus",
+        if (0..4).all(|c| status.contains(&format!("cpu{c} ")))
+            && !status.contains("offline")
+            && status.contains("rq=")
+        {
+            Ok(())
+        } else {
+            Err(format!("status line: {status:?}"))
+        },
+    ));
+    println!(
+        "KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: fbcon-{board}\n    1..{}",
+        results.len()
+    );
+    let mut fail = 0;
+    for (i, (name, r)) in results.iter().enumerate() {
+        match r {
+            Ok(()) => println!("    ok {} {name}", i + 1),
+            Err(e) => {
+                fail += 1;
+                println!("    # {name}: {e}");
+                println!("    not ok {} {name}", i + 1);
+            }
+        }
+    }
+    if fail > 0 {
+        println!("    # the screen read back:");
+        for l in &text {
+            println!("    # |{l}");
+        }
+    }
+    println!(
+        "{} 1 fbcon-{board}",
+        if fail == 0 { "ok" } else { "not ok" }
+    );
+    if let Some(r) = arg(&args, "--results") {
+        let _ = std::fs::write(
+            r,
+            format!(
+                "passed {}\nfailed {fail}\nskipped 0\n",
+                results.len() - fail
+            ),
+        );
+    }
+    if fail == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Waits for the script's marker on the UART, lets the status line catch
+/// up (it is redrawn ten times a second), then has QEMU's monitor write
+/// the screen to `ppm`, and reads it.
+fn screendump(
+    serial: &Arc<Mutex<Vec<String>>>,
+    sock: &std::path::Path,
+    ppm: &std::path::Path,
+) -> Result<Vec<u8>, String> {
+    let end = Instant::now() + Duration::from_secs(120);
+    while !serial
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains(DONE) && !l.contains("echo"))
+    {
+        if Instant::now() > end {
+            return Err("the script's marker never came on the UART".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let mut mon =
+        UnixStream::connect(sock).map_err(|e| format!("monitor {}: {e}", sock.display()))?;
+    writeln!(mon, "screendump {}", ppm.display()).map_err(|e| e.to_string())?;
+    // The file is complete once its size is what its header says.
+    let end = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(data) = std::fs::read(ppm) {
+            if decode::parse_ppm(&data).is_some() {
+                return Ok(data);
+            }
+        }
+        if Instant::now() > end {
+            return Err("QEMU wrote no screendump".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
