@@ -18,6 +18,7 @@ use crate::{bsp, smp};
 pub fn exit(code: u32) -> ! {
     smp::stop_other_cpus();
     cpu::local_irq_disable();
+    crate::drivers::video::fbcon::console_flush_on_stop();
     if semihosting_present() {
         semihosting_exit(code)
     }
@@ -29,6 +30,7 @@ pub fn exit(code: u32) -> ! {
 pub fn power_off(code: u32) -> ! {
     smp::stop_other_cpus();
     cpu::local_irq_disable();
+    crate::drivers::video::fbcon::console_flush_on_stop();
     if semihosting_present() {
         semihosting_exit(code)
     }

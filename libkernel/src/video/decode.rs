@@ -175,7 +175,9 @@ mod tests {
         for b in text.bytes() {
             vt.putc(&font, b);
         }
-        vt.flush(&font, &mut fb);
+        // The budget ends a flush after the row where it ran out.
+        assert_eq!(vt.flush(&font, &mut fb, 3), (20, false));
+        while !vt.flush(&font, &mut fb, 3).1 {}
         let mut line = status::StatusLine::new(cols).unwrap();
         line.update(&[status::CpuStatus {
             online: true,

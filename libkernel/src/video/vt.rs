@@ -3,11 +3,12 @@
 //! do, scrolling, and a filter that drops ANSI escape sequences (colours,
 //! cursor queries, titles) instead of drawing them.
 //!
-//! Writing only changes the grid. [`Vt::flush`] then draws the cells that
-//! differ from what the screen shows: scrolling a screen of text is one
-//! `copy_within` of a few KiB plus redrawing the cells whose glyph changed,
-//! not a memmove of megabytes of framebuffer, and many lines written
-//! together (the trace dump) are drawn once.
+//! Writing only changes the grid, whose rows are a ring: scrolling clears
+//! one row and moves the ring's start. [`Vt::flush`] then draws the cells
+//! that differ from what the screen shows, not a memmove of megabytes of
+//! framebuffer, and many lines written between two flushes (the trace
+//! dump) cost one redraw; a flush may stop after a budget of glyphs and
+//! go on at the next.
 
 use super::{Font, PixelBuf, BG, FG};
 use alloc::vec::Vec;
@@ -38,8 +39,10 @@ pub struct Vt {
     pub cols: usize,
     /// Rows.
     pub rows: usize,
-    /// Glyph index of every cell, row after row.
+    /// Glyph index of every cell, row after row; screen row 0 is ring
+    /// row `first`.
     cells: Vec<u16>,
+    first: usize,
     /// What each cell shows now (`UNKNOWN`: must be drawn).
     shown: Vec<u16>,
     /// Cursor column and row.
@@ -80,6 +83,7 @@ impl Vt {
             cols,
             rows,
             cells,
+            first: 0,
             shown,
             x: 0,
             y: 0,
@@ -102,7 +106,13 @@ impl Vt {
 
     /// Row `r` as glyph indices.
     pub fn row(&self, r: usize) -> &[u16] {
-        &self.cells[r * self.cols..(r + 1) * self.cols]
+        let at = self.ring(r);
+        &self.cells[at..at + self.cols]
+    }
+
+    /// Where screen row `r` starts in `cells`.
+    fn ring(&self, r: usize) -> usize {
+        ((self.first + r) % self.rows) * self.cols
     }
 
     /// Forgets what the screen shows: the next flush draws every cell
@@ -119,9 +129,9 @@ impl Vt {
 
     /// Scrolls the whole screen up one row (`con_scroll`).
     fn scroll_up(&mut self) {
-        self.cells.copy_within(self.cols.., 0);
-        let n = self.cells.len();
-        self.cells[n - self.cols..].fill(self.blank);
+        let top = self.ring(0);
+        self.cells[top..top + self.cols].fill(self.blank);
+        self.first = (self.first + 1) % self.rows;
         self.dirty = (0, self.rows);
     }
 
@@ -139,7 +149,7 @@ impl Vt {
             self.x = 0;
             self.line_feed();
         }
-        let i = self.y * self.cols + self.x;
+        let i = self.ring(self.y) + self.x;
         self.cells[i] = g;
         self.touch(self.y);
         if self.x + 1 >= self.cols {
@@ -149,10 +159,14 @@ impl Vt {
         }
     }
 
+    /// Blanks screen cells `from..to` (counted row after row on screen).
     fn erase(&mut self, from: usize, to: usize) {
         let (from, to) = (from.min(self.cells.len()), to.min(self.cells.len()));
         if from < to {
-            self.cells[from..to].fill(self.blank);
+            for i in from..to {
+                let at = self.ring(i / self.cols) + i % self.cols;
+                self.cells[at] = self.blank;
+            }
             self.dirty = (
                 self.dirty.0.min(from / self.cols),
                 self.dirty.1.max(to.div_ceil(self.cols)),
@@ -298,9 +312,12 @@ impl Vt {
         };
     }
 
-    /// Draws every cell that changed since the last flush, and the cursor
-    /// as an inverted cell. Returns the number of glyphs drawn.
-    pub fn flush(&mut self, font: &Font, fb: &mut PixelBuf) -> usize {
+    /// Draws the cells that changed since the last flush, and the cursor
+    /// as an inverted cell, stopping after the row where `budget` glyphs
+    /// are reached. Returns the glyphs
+    /// drawn and whether the screen is now up to date (if not, the next
+    /// flush goes on where this one stopped).
+    pub fn flush(&mut self, font: &Font, fb: &mut PixelBuf, budget: usize) -> (usize, bool) {
         let cursor = self.y * self.cols + self.x.min(self.cols - 1);
         // The row the cursor left (it may not have changed) and the one
         // it is on.
@@ -310,32 +327,39 @@ impl Vt {
         self.touch(cursor / self.cols);
         let (lo, hi) = self.dirty;
         let mut drawn = 0;
-        for i in lo * self.cols..(hi * self.cols).min(self.cells.len()) {
-            let want = self.cells[i] | if i == cursor { INVERSE } else { 0 };
-            if self.shown[i] == want {
-                continue;
+        for row in lo..hi.min(self.rows) {
+            if drawn >= budget {
+                self.dirty = (row, hi);
+                return (drawn, false);
             }
-            let (fg, bg) = if want & INVERSE != 0 {
-                (BG, FG)
-            } else {
-                (FG, BG)
-            };
-            let (cx, cy) = (i % self.cols, i / self.cols);
-            fb.draw_glyph(
-                font,
-                (want & !INVERSE) as usize,
-                cx * font.width,
-                self.top + cy * font.height,
-                fg,
-                bg,
-            );
-            self.shown[i] = want;
-            if i == cursor {
-                self.shown_cursor = i;
+            let at = self.ring(row);
+            for col in 0..self.cols {
+                let i = row * self.cols + col;
+                let want = self.cells[at + col] | if i == cursor { INVERSE } else { 0 };
+                if self.shown[i] == want {
+                    continue;
+                }
+                let (fg, bg) = if want & INVERSE != 0 {
+                    (BG, FG)
+                } else {
+                    (FG, BG)
+                };
+                fb.draw_glyph(
+                    font,
+                    (want & !INVERSE) as usize,
+                    col * font.width,
+                    self.top + row * font.height,
+                    fg,
+                    bg,
+                );
+                self.shown[i] = want;
+                if i == cursor {
+                    self.shown_cursor = i;
+                }
+                drawn += 1;
             }
-            drawn += 1;
         }
         self.dirty = (self.rows, 0);
-        drawn
+        (drawn, true)
     }
 }

@@ -1,13 +1,14 @@
 //! `fbcon-test --board rpi3|rpi4 --kernel IMG --dtb DTB --font PSF
 //! [--results FILE] [--screen FILE.txt] [--ppm FILE.ppm] [--append ARGS]`:
-//! reads the HDMI screen back. Boots the kernel with a short script (the
-//! seed's `raspbian_fork`, then a marker line and a sleep), takes QEMU's
-//! `screendump` of the framebuffer through its monitor, and decodes the
-//! picture glyph by glyph with the same PSF font the kernel embeds
-//! (`libkernel::video::decode`). Then checks what a person would read:
-//! the boot lines, the program's output line for line as the UART showed
-//! it, nothing undecodable (no garbage from escape sequences or torn
-//! glyphs), and a status line naming four online CPUs. Prints KTAP.
+//! reads the HDMI screen back. Boots the kernel with a short script, takes
+//! QEMU's `screendump` of the framebuffer through its monitor twice, and
+//! decodes the pictures glyph by glyph with the same PSF font the kernel
+//! embeds (`libkernel::video::decode`). The first, right after boot, must
+//! show the boot lines; the second, after `ls /bin` and the seed's
+//! `raspbian_fork` scrolled the screen, must show exactly the last lines
+//! the UART showed. Neither may hold a cell that is no glyph (garbage from
+//! escape sequences, torn glyphs), and the status line must name four
+//! online CPUs. Prints KTAP.
 
 use libkernel::video::{decode, Font};
 use std::io::{BufRead, BufReader, Write};
@@ -16,6 +17,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+const BOOTED: &str = "fbcon-test: booted";
 const DONE: &str = "fbcon-test: script done";
 
 fn arg(args: &[String], name: &str) -> Option<String> {
@@ -57,7 +59,9 @@ fn main() -> ExitCode {
         }
     };
     let append = arg(&args, "--append").unwrap_or_else(|| {
-        format!("init=/init -- /bin/sh -c \"/bin/raspbian_fork; echo {DONE}; sleep 60\"")
+        format!(
+            "init=/init -- /bin/sh -c \"echo {BOOTED}; sleep 1; ls /bin; /bin/raspbian_fork; echo {DONE}; sleep 60\""
+        )
     });
     let dir = std::env::temp_dir().join(format!("fbcon-test-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
@@ -65,6 +69,7 @@ fn main() -> ExitCode {
     let ppm = arg(&args, "--ppm")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| dir.join("screen.ppm"));
+    let ppm_boot = dir.join("boot.ppm");
     let _ = std::fs::remove_file(&ppm);
     let mut child =
         match Command::new(std::env::var("QEMU").unwrap_or("qemu-system-aarch64".into()))
@@ -96,73 +101,80 @@ fn main() -> ExitCode {
                 .push(line.trim_end_matches('\r').to_string());
         }
     });
-    let shot = screendump(&serial, &sock, &ppm);
+    let shot_boot = screendump(&serial, BOOTED, &sock, &ppm_boot);
+    let shot = screendump(&serial, DONE, &sock, &ppm);
     let _ = child.kill();
     let _ = child.wait();
     let serial = serial.lock().unwrap().clone();
     let _ = std::fs::remove_dir_all(&dir);
 
     let mut results: Vec<(&str, Result<(), String>)> = Vec::new();
-    let screen = match shot.and_then(|data| {
+    let mut read = |name, shot: Result<Vec<u8>, String>| match shot.and_then(|data| {
         decode::parse_ppm(&data).ok_or_else(|| "the screendump is not a P6 PPM".to_string())
     }) {
         Ok(img) => {
-            results.push(("screendump_taken", Ok(())));
+            results.push((name, Ok(())));
             decode::decode(&font, &img.pixels, img.width, img.width, img.height)
         }
         Err(e) => {
-            results.push(("screendump_taken", Err(e)));
+            results.push((name, Err(e)));
             Vec::new()
         }
     };
+    let boot_screen = read("screendump_after_boot", shot_boot);
+    let screen = read("screendump_after_the_demo", shot);
     if let Some(f) = arg(&args, "--screen") {
         let _ = std::fs::write(&f, screen.join("\n") + "\n");
     }
+    let boot: Vec<&str> = boot_screen.iter().map(|l| l.trim_end()).collect();
     let text: Vec<&str> = screen.iter().map(|l| l.trim_end()).collect();
-    let on_screen = |want: &str| text.iter().any(|l| l.contains(want));
     results.push((
         "boot_lines_on_screen",
         [
             "pikern 0.1.0 booting on Raspberry Pi",
             "fb0: 1024x768, 32 bpp",
             "init: starting /bin/sh",
+            BOOTED,
         ]
         .iter()
-        .find(|w| !on_screen(w))
+        .find(|w| !boot.iter().any(|l| l.contains(*w)))
         .map_or(Ok(()), |w| Err(format!("not on the screen: {w:?}"))),
     ));
-    // The program's output, line for line as the UART had it, in order.
-    let demo: Vec<&String> = serial
-        .iter()
-        .filter(|l| l.starts_with("raspbian tracing") || l.starts_with("About to fork"))
-        .collect();
-    let mut at = 0;
-    let mut missing = None;
-    for want in &demo {
-        match text[at..].iter().position(|l| l == &want.trim_end()) {
-            Some(i) => at += i + 1,
-            None => {
-                missing = Some(want.to_string());
-                break;
-            }
-        }
-    }
+    // After scrolling: the text rows down to the marker are the UART's
+    // last lines down to the marker, one for one.
+    let uart_end = serial.iter().rposition(|l| l == DONE);
+    let screen_end = text.iter().rposition(|l| *l == DONE);
     results.push((
-        "demo_output_matches_the_uart",
-        match (demo.len(), missing) {
-            (n, _) if n < 7 => Err(format!("the UART showed {n} demo lines, not 7")),
-            (_, Some(m)) => Err(format!("not on the screen in order: {m:?}")),
-            _ => Ok(()),
+        "scrolled_screen_is_the_uart_tail",
+        match (uart_end, screen_end) {
+            (Some(u), Some(s)) if s >= 40 && u + 1 >= s => {
+                let want = &serial[u + 1 - s..=u];
+                match (1..=s).find(|&r| text[r] != want[r - 1].trim_end()) {
+                    Some(r) => Err(format!(
+                        "row {r}: {:?}, the UART: {:?}",
+                        text[r],
+                        want[r - 1]
+                    )),
+                    None if !want.iter().any(|l| l.starts_with("raspbian tracing")) => {
+                        Err("no demo output on the screen".into())
+                    }
+                    None => Ok(()),
+                }
+            }
+            (u, s) => Err(format!(
+                "marker on the UART at {u:?}, on the screen at row {s:?} (< 40: no scrolling)"
+            )),
         },
     ));
     results.push((
         "every_cell_readable",
-        match text.iter().position(|l| l.contains(decode::UNREADABLE)) {
-            Some(r) => Err(format!(
-                "row {r} has cells that are no glyph: {:?}",
-                text[r]
-            )),
-            None if text.is_empty() => Err("no screen".into()),
+        match boot
+            .iter()
+            .chain(text.iter())
+            .position(|l| l.contains(decode::UNREADABLE))
+        {
+            Some(r) => Err(format!("row {r} has cells that are no glyph")),
+            None if text.is_empty() || boot.is_empty() => Err("no screen".into()),
             None => Ok(()),
         },
     ));
@@ -224,22 +236,18 @@ fn main() -> ExitCode {
 /// the screen to `ppm`, and reads it.
 fn screendump(
     serial: &Arc<Mutex<Vec<String>>>,
+    marker: &str,
     sock: &std::path::Path,
     ppm: &std::path::Path,
 ) -> Result<Vec<u8>, String> {
     let end = Instant::now() + Duration::from_secs(120);
-    while !serial
-        .lock()
-        .unwrap()
-        .iter()
-        .any(|l| l.contains(DONE) && !l.contains("echo"))
-    {
+    while !serial.lock().unwrap().iter().any(|l| l == marker) {
         if Instant::now() > end {
-            return Err("the script's marker never came on the UART".into());
+            return Err(format!("{marker:?} never came on the UART"));
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(300));
     let mut mon =
         UnixStream::connect(sock).map_err(|e| format!("monitor {}: {e}", sock.display()))?;
     writeln!(mon, "screendump {}", ppm.display()).map_err(|e| e.to_string())?;

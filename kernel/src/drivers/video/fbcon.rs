@@ -6,6 +6,12 @@
 //! serial line. Its top row is a status line showing, per CPU, the task
 //! running and the runqueue's length, redrawn ten times a second.
 //!
+//! Drawing is deferred: printk only updates the text grid (cheap), and
+//! CPU 0's tick draws what changed, a bounded number of glyphs at a time,
+//! when the console is free. A stream of output (the trace dump) then
+//! costs a few redraws a second, not one per line; a panic, and the last
+//! words before power off, are drawn at once.
+//!
 //! Locking: the screen state is only touched by the CPU that owns
 //! printk's console (every entry point takes its [`ConsoleGuard`]), so
 //! printk's own force-unlock on the panic path is what lets a panicking
@@ -111,11 +117,30 @@ pub fn putc(held: &ConsoleGuard, b: u8) {
     with_fbcon(held, |c| c.vt.putc(&c.font, b));
 }
 
-/// Draws what changed since the last call; printk calls it as it
-/// releases the console, once per message.
+/// Output waits to be drawn.
+static PENDING: AtomicBool = AtomicBool::new(false);
+
+/// Glyphs one tick may draw (about a sixth of the screen: well under a
+/// millisecond with IRQs off on a Pi).
+const FLUSH_BUDGET: usize = 1000;
+
+/// printk releases the console after a message: the tick draws it, unless
+/// the kernel is dying, when nothing may be left undrawn.
 pub fn flush(held: &ConsoleGuard) {
-    with_fbcon(held, |c| {
-        c.vt.flush(&c.font, &mut c.fb);
+    if crate::panic::dying() {
+        with_fbcon(held, |c| c.vt.flush(&c.font, &mut c.fb, usize::MAX));
+    } else {
+        PENDING.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Draws everything still pending (power off and restart: the screen
+/// keeps the last words). Other CPUs are stopped, so the console is taken
+/// without waiting for a holder that will never let go.
+pub fn console_flush_on_stop() {
+    crate::printk::force_unlock();
+    crate::printk::with_console(|held| {
+        with_fbcon(held, |c| c.vt.flush(&c.font, &mut c.fb, usize::MAX));
     });
 }
 
@@ -220,7 +245,18 @@ pub fn status_tick(cpu: usize, ticks: u64) {
         slot.comm[1].store(comm[1], Ordering::Relaxed);
         slot.online.store(true, Ordering::Relaxed);
     }
-    if cpu != 0 || ticks % (libkernel::time::HZ / STATUS_HZ) != 0 {
+    if cpu != 0 {
+        return;
+    }
+    if PENDING.load(Ordering::Relaxed) {
+        crate::printk::try_with_console(|held| {
+            let done = with_fbcon(held, |c| c.vt.flush(&c.font, &mut c.fb, FLUSH_BUDGET).1);
+            if done != Some(false) {
+                PENDING.store(false, Ordering::Relaxed);
+            }
+        });
+    }
+    if ticks % (libkernel::time::HZ / STATUS_HZ) != 0 {
         return;
     }
     let mut cpus = [CpuStatus::default(); NR_CPUS];
