@@ -20,7 +20,7 @@ const UNKNOWN: u16 = 0xffff;
 
 /// Where the escape-sequence filter is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Esc {
+enum VcState {
     /// Plain text.
     Normal,
     /// After ESC.
@@ -52,7 +52,7 @@ pub struct Vt {
     /// first (a VT's deferred wrap, so a full line is not followed by an
     /// empty one).
     wrap_pending: bool,
-    esc: Esc,
+    esc: VcState,
     /// CSI parameters (the first two): cursor positioning.
     params: [u16; 2],
     nparam: usize,
@@ -88,7 +88,7 @@ impl Vt {
             x: 0,
             y: 0,
             wrap_pending: false,
-            esc: Esc::Normal,
+            esc: VcState::Normal,
             params: [0; 2],
             nparam: 0,
             utf8: (0, 0),
@@ -215,20 +215,20 @@ impl Vt {
     /// controls, and escape sequences (filtered).
     pub fn putc(&mut self, font: &Font, b: u8) {
         match self.esc {
-            Esc::Esc => {
+            VcState::Esc => {
                 self.esc = match b {
                     b'[' => {
                         self.params = [0; 2];
                         self.nparam = 0;
-                        Esc::Csi
+                        VcState::Csi
                     }
-                    b']' => Esc::Osc,
-                    b'(' | b')' => Esc::Charset,
-                    _ => Esc::Normal,
+                    b']' => VcState::Osc,
+                    b'(' | b')' => VcState::Charset,
+                    _ => VcState::Normal,
                 };
                 return;
             }
-            Esc::Csi => {
+            VcState::Csi => {
                 match b {
                     b'0'..=b'9' => {
                         if let Some(p) = self.params.get_mut(self.nparam) {
@@ -237,27 +237,27 @@ impl Vt {
                     }
                     b';' => self.nparam += 1,
                     0x40..=0x7e => {
-                        self.esc = Esc::Normal;
+                        self.esc = VcState::Normal;
                         self.csi(b);
                     }
-                    0x1b => self.esc = Esc::Esc,
+                    0x1b => self.esc = VcState::Esc,
                     _ => {}
                 }
                 return;
             }
-            Esc::Osc => {
+            VcState::Osc => {
                 match b {
-                    0x07 => self.esc = Esc::Normal,
-                    0x1b => self.esc = Esc::Esc,
+                    0x07 => self.esc = VcState::Normal,
+                    0x1b => self.esc = VcState::Esc,
                     _ => {}
                 }
                 return;
             }
-            Esc::Charset => {
-                self.esc = Esc::Normal;
+            VcState::Charset => {
+                self.esc = VcState::Normal;
                 return;
             }
-            Esc::Normal => {}
+            VcState::Normal => {}
         }
         if b >= 0x80 {
             self.utf8_byte(font, b);
@@ -281,7 +281,7 @@ impl Vt {
                 self.wrap_pending = false;
                 self.x = self.x.saturating_sub(1);
             }
-            0x1b => self.esc = Esc::Esc,
+            0x1b => self.esc = VcState::Esc,
             0x20..=0x7e => self.put_glyph(font.glyph_index(b as char) as u16),
             _ => {}
         }

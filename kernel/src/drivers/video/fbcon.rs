@@ -134,6 +134,17 @@ pub fn flush(held: &ConsoleGuard) {
     }
 }
 
+/// Draws what is pending now (`tcdrain` on the console: the screen then
+/// shows all the UART does).
+pub fn console_drain() {
+    if !PENDING.swap(false, Ordering::Relaxed) {
+        return;
+    }
+    crate::printk::with_console(|held| {
+        with_fbcon(held, |c| c.vt.flush(&c.font, &mut c.fb, usize::MAX));
+    });
+}
+
 /// Draws everything still pending (power off and restart: the screen
 /// keeps the last words). Other CPUs are stopped, so the console is taken
 /// without waiting for a holder that will never let go.
@@ -277,4 +288,71 @@ pub fn status_tick(cpu: usize, ticks: u64) {
             c.status.draw(&c.font, &mut c.fb, 0);
         });
     });
+}
+
+/// `/dev/tty0` and `/dev/tty1` (major 4, Linux's virtual consoles): the
+/// screen alone. What is written is drawn before `write` returns (with
+/// `ONLCR`: `\n` becomes `\r\n`), so its cost is the whole cost of the
+/// framebuffer console (the fbcon bench row). There is no keyboard: reads
+/// find end of file, typed input stays the UART's. Without a framebuffer
+/// opening fails `ENXIO`, as opening a VT with no display does on Linux.
+pub struct FbTty;
+
+impl crate::fs::FileOps for FbTty {
+    fn read(
+        &self,
+        _: &crate::fs::Inode,
+        _: u64,
+        _: &mut [u8],
+    ) -> Result<usize, crate::errno::Errno> {
+        Ok(0)
+    }
+
+    fn write(
+        &self,
+        _: &crate::fs::Inode,
+        _: u64,
+        buf: &[u8],
+    ) -> Result<usize, crate::errno::Errno> {
+        crate::printk::with_console(|held| {
+            with_fbcon(held, |c| {
+                for &b in buf {
+                    if b == b'\n' {
+                        c.vt.putc(&c.font, b'\r');
+                    }
+                    c.vt.putc(&c.font, b);
+                }
+                c.vt.flush(&c.font, &mut c.fb, usize::MAX);
+            })
+        })
+        .map(|()| buf.len())
+        .ok_or(crate::errno::ENXIO)
+    }
+
+    fn open(
+        &self,
+        _: &crate::fs::Inode,
+        _: u32,
+    ) -> Result<Option<alloc::sync::Arc<crate::fs::File>>, crate::errno::Errno> {
+        if REGISTERED.load(Ordering::Acquire) {
+            Ok(None)
+        } else {
+            Err(crate::errno::ENXIO)
+        }
+    }
+
+    fn ioctl(&self, _: &crate::fs::Inode, cmd: u64, _: u64) -> Result<i64, crate::errno::Errno> {
+        match cmd as u32 {
+            // tcdrain: what is pending is drawn.
+            libkernel::uapi::TCSBRK => {
+                console_drain();
+                Ok(0)
+            }
+            _ => Err(crate::errno::ENOTTY),
+        }
+    }
+
+    fn seekable(&self) -> bool {
+        false
+    }
 }
