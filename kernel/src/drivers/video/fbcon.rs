@@ -267,7 +267,7 @@ pub fn status_tick(cpu: usize, ticks: u64) {
             }
         });
     }
-    if ticks % (libkernel::time::HZ / STATUS_HZ) != 0 {
+    if !ticks.is_multiple_of(libkernel::time::HZ / STATUS_HZ) {
         return;
     }
     let mut cpus = [CpuStatus::default(); NR_CPUS];
