@@ -340,10 +340,10 @@ gdb: deps kernel dtbs
 test-fbcon: deps kernel dtbs tools
 	@mkdir -p $(RESULTS)
 	-$(TOOLS_DIR)/fbcon-test --board rpi3 --kernel build/kernel8.img --dtb build/rpi3.dtb \
-		--font $(FONT) --results $(RESULTS)/fbcon-rpi3.txt --screen $(RESULTS)/fbcon-rpi3-screen.txt \
+		--font $(FONT) --panic --results $(RESULTS)/fbcon-rpi3.txt --screen $(RESULTS)/fbcon-rpi3-screen.txt \
 		--ppm $(RESULTS)/fbcon-rpi3.ppm
 	-$(TOOLS_DIR)/fbcon-test --board rpi4 --kernel build/kernel8.img --dtb build/rpi4.dtb \
-		--font $(FONT) --results $(RESULTS)/fbcon-rpi4.txt --screen $(RESULTS)/fbcon-rpi4-screen.txt \
+		--font $(FONT) --panic --results $(RESULTS)/fbcon-rpi4.txt --screen $(RESULTS)/fbcon-rpi4-screen.txt \
 		--ppm $(RESULTS)/fbcon-rpi4.ppm
 
 fmt:

@@ -1,5 +1,6 @@
 //! `fbcon-test --board rpi3|rpi4 --kernel IMG --dtb DTB --font PSF
-//! [--results FILE] [--screen FILE.txt] [--ppm FILE.ppm] [--append ARGS]`:
+//! [--results FILE] [--screen FILE.txt] [--ppm FILE.ppm] [--append ARGS]
+//! [--panic]`:
 //! reads the HDMI screen back. Boots the kernel with a short script, takes
 //! QEMU's `screendump` of the framebuffer through its monitor twice, and
 //! decodes the pictures glyph by glyph with the same PSF font the kernel
@@ -8,7 +9,8 @@
 //! `raspbian_fork` scrolled the screen, must show exactly the last lines
 //! the UART showed. Neither may hold a cell that is no glyph (garbage from
 //! escape sequences, torn glyphs), and the status line must name four
-//! online CPUs. Prints KTAP.
+//! online CPUs. With `--panic`, a third picture: the report of a kernel
+//! panic (init exiting), which must be readable on the screen. Prints KTAP.
 
 use libkernel::video::{decode, Font};
 use std::io::{BufRead, BufReader, Write};
@@ -19,6 +21,7 @@ use std::time::{Duration, Instant};
 
 const BOOTED: &str = "fbcon-test: booted";
 const DONE: &str = "fbcon-test: script done";
+const PANIC_END: &str = "---[ end Kernel panic ]---";
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -71,45 +74,34 @@ fn main() -> ExitCode {
         .unwrap_or_else(|| dir.join("screen.ppm"));
     let ppm_boot = dir.join("boot.ppm");
     let _ = std::fs::remove_file(&ppm);
-    let mut child =
-        match Command::new(std::env::var("QEMU").unwrap_or("qemu-system-aarch64".into()))
-            .args(["-M", board.qemu_machine(), "-kernel", &kernel, "-dtb", &dtb])
-            .args(["-append", &append, "-display", "none", "-serial", "stdio"])
-            .arg("-monitor")
-            .arg(format!("unix:{},server=on,wait=off", sock.display()))
-            .arg("-semihosting")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-        {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("fbcon-test: cannot start QEMU: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-    // The UART, line by line (what the screen must agree with).
-    let serial = Arc::new(Mutex::new(Vec::<String>::new()));
-    let stdout = child.stdout.take().expect("piped");
-    let sink = serial.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            sink.lock()
-                .unwrap()
-                .push(line.trim_end_matches('\r').to_string());
-        }
-    });
+    let Some((mut child, serial)) = boot(board, &kernel, &dtb, &append, &sock, true) else {
+        return ExitCode::FAILURE;
+    };
     let shot_boot = screendump(&serial, BOOTED, &sock, &ppm_boot);
     let shot = screendump(&serial, DONE, &sock, &ppm);
     let _ = child.kill();
     let _ = child.wait();
     let serial = serial.lock().unwrap().clone();
+    // --panic: a second boot whose init exits at once, without semihosting
+    // so that the machine halts instead of ending QEMU, and the picture
+    // of the panic it leaves.
+    let panic_shot = args.iter().any(|a| a == "--panic").then(|| {
+        let sock = dir.join("panic.sock");
+        let Some((mut child, serial)) = boot(board, &kernel, &dtb, "init=/bin/true", &sock, false)
+        else {
+            return Err("cannot start QEMU".to_string());
+        };
+        let shot = screendump(&serial, PANIC_END, &sock, &dir.join("panic.ppm"));
+        let _ = child.kill();
+        let _ = child.wait();
+        shot
+    });
     let _ = std::fs::remove_dir_all(&dir);
 
     let mut results: Vec<(&str, Result<(), String>)> = Vec::new();
-    let mut read = |name, shot: Result<Vec<u8>, String>| match shot.and_then(|data| {
+    let read = |results: &mut Vec<(&str, Result<(), String>)>,
+                name,
+                shot: Result<Vec<u8>, String>| match shot.and_then(|data| {
         decode::parse_ppm(&data).ok_or_else(|| "the screendump is not a P6 PPM".to_string())
     }) {
         Ok(img) => {
@@ -121,8 +113,8 @@ fn main() -> ExitCode {
             Vec::new()
         }
     };
-    let boot_screen = read("screendump_after_boot", shot_boot);
-    let screen = read("screendump_after_the_demo", shot);
+    let boot_screen = read(&mut results, "screendump_after_boot", shot_boot);
+    let screen = read(&mut results, "screendump_after_the_demo", shot);
     if let Some(f) = arg(&args, "--screen") {
         let _ = std::fs::write(&f, screen.join("\n") + "\n");
     }
@@ -178,6 +170,21 @@ fn main() -> ExitCode {
             None => Ok(()),
         },
     ));
+    if let Some(shot) = panic_shot {
+        let panic_screen = read(&mut results, "screendump_after_a_panic", shot);
+        let lines: Vec<&str> = panic_screen.iter().map(|l| l.trim_end()).collect();
+        results.push((
+            "panic_report_on_screen",
+            [
+                "Kernel panic - not syncing: Attempted to kill init!",
+                "Call trace:",
+                PANIC_END,
+            ]
+            .iter()
+            .find(|w| !lines.iter().any(|l| l.starts_with(*w)))
+            .map_or(Ok(()), |w| Err(format!("not on the screen: {w:?}"))),
+        ));
+    }
     let status = text.first().copied().unwrap_or("");
     results.push((
         "status_line_shows_4_cpus",
@@ -229,6 +236,54 @@ fn main() -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// Starts QEMU on `board` with its monitor on `sock`, and a thread
+/// collecting the UART's lines.
+#[allow(clippy::type_complexity)]
+fn boot(
+    board: pikern_tools::board::Board,
+    kernel: &str,
+    dtb: &str,
+    append: &str,
+    sock: &std::path::Path,
+    semihosting: bool,
+) -> Option<(std::process::Child, Arc<Mutex<Vec<String>>>)> {
+    let mut child =
+        match Command::new(std::env::var("QEMU").unwrap_or("qemu-system-aarch64".into()))
+            .args(["-M", board.qemu_machine(), "-kernel", kernel, "-dtb", dtb])
+            .args(["-append", append, "-display", "none", "-serial", "stdio"])
+            .arg("-monitor")
+            .arg(format!("unix:{},server=on,wait=off", sock.display()))
+            .args(if semihosting {
+                &["-semihosting"][..]
+            } else {
+                &[]
+            })
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("fbcon-test: cannot start QEMU: {e}");
+                return None;
+            }
+        };
+    // The UART, line by line (what the screen must agree with).
+    let serial = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stdout = child.stdout.take().expect("piped");
+    let sink = serial.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            sink.lock()
+                .unwrap()
+                .push(line.trim_end_matches('\r').to_string());
+        }
+    });
+    Some((child, serial))
 }
 
 /// Waits for the script's marker on the UART, lets the status line catch

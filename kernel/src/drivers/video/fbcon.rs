@@ -124,13 +124,18 @@ static PENDING: AtomicBool = AtomicBool::new(false);
 /// millisecond with IRQs off on a Pi).
 const FLUSH_BUDGET: usize = 1000;
 
-/// printk releases the console after a message: the tick draws it, unless
-/// the kernel is dying, when nothing may be left undrawn.
+/// The panic report has been drawn.
+static DYING_DRAWN: AtomicBool = AtomicBool::new(false);
+
+/// printk releases the console after a message: the tick draws it. A
+/// dying kernel has no ticks: its report (one message) is drawn at once,
+/// and what follows it (a trace dump) once, as the machine stops
+/// ([`console_flush_on_stop`]), not a screen per line.
 pub fn flush(held: &ConsoleGuard) {
-    if crate::panic::dying() {
-        with_fbcon(held, |c| c.vt.flush(&c.font, &mut c.fb, usize::MAX));
-    } else {
+    if !crate::panic::dying() {
         PENDING.store(true, Ordering::Relaxed);
+    } else if !DYING_DRAWN.swap(true, Ordering::Relaxed) {
+        with_fbcon(held, |c| c.vt.flush(&c.font, &mut c.fb, usize::MAX));
     }
 }
 
