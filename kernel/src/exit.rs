@@ -514,14 +514,15 @@ fn exit_status(p: &Task) -> i32 {
 /// The `siginfo` of a `SIGCHLD` about `tsk`: why (`CLD_*`), the status
 /// (exit code or signal), and its CPU time in clock ticks.
 pub fn sigchld_info(tsk: &Task, why: i32, status: i32) -> uapi::KernelSiginfo {
-    let ticks =
-        (tsk.se.sum_exec_runtime.load(Ordering::Relaxed) / (1_000_000_000 / uapi::USER_HZ)) as i64;
+    let (user, system) = usage_cputime(&task_usage(tsk));
+    let ticks = |ns: u64| (ns / (1_000_000_000 / uapi::USER_HZ)) as i64;
     uapi::KernelSiginfo {
         signo: crate::signal::SIGCHLD,
         code: why,
         pid: tsk.tgid,
         status,
-        utime: ticks,
+        utime: ticks(user),
+        stime: ticks(system),
         ..uapi::KernelSiginfo::default()
     }
 }
@@ -687,17 +688,43 @@ fn wait_task_zombie_traced(z: &Arc<Task>) {
     }
 }
 
-/// CPU time (ns), voluntary and involuntary context switches: what
-/// `struct rusage` reports of a task.
-pub type Usage = [u64; 3];
+/// What `struct rusage` reports of a task: its run time, the tick samples
+/// of its user and system time (ns), voluntary and involuntary context
+/// switches; indexed by [`RTIME`], [`UTIME`], [`STIME`], [`NVCSW`],
+/// [`NIVCSW`].
+pub type Usage = [u64; USAGE_LEN];
+/// Fields of a [`Usage`].
+pub const USAGE_LEN: usize = 5;
+/// [`Usage`]: run time, ns (`sum_exec_runtime`).
+pub const RTIME: usize = 0;
+/// [`Usage`]: user-mode tick samples, ns.
+pub const UTIME: usize = 1;
+/// [`Usage`]: kernel-mode tick samples, ns.
+pub const STIME: usize = 2;
+/// [`Usage`]: voluntary switches.
+pub const NVCSW: usize = 3;
+/// [`Usage`]: involuntary switches.
+pub const NIVCSW: usize = 4;
 
 /// A task's own usage.
 pub fn task_usage(t: &Task) -> Usage {
     [
         t.se.sum_exec_runtime.load(Ordering::Relaxed),
+        t.utime.load(Ordering::Relaxed),
+        t.stime.load(Ordering::Relaxed),
         t.nvcsw.load(Ordering::Relaxed),
         t.nivcsw.load(Ordering::Relaxed),
     ]
+}
+
+/// A usage's `(user, system)` time in ns: the run time split as the tick
+/// samples are (`cputime_adjust`).
+pub fn usage_cputime(u: &Usage) -> (u64, u64) {
+    libkernel::sched::cputime::cputime_adjust(libkernel::sched::cputime::TaskCputime {
+        utime: u[UTIME],
+        stime: u[STIME],
+        sum_exec_runtime: u[RTIME],
+    })
 }
 
 /// A whole process's usage (`RUSAGE_SELF`, `thread_group_cputime`): its
@@ -732,15 +759,17 @@ pub fn children_usage(t: &Task) -> Usage {
 }
 
 /// `struct rusage` as arm64 Linux lays it out (144 bytes): `ru_utime`
-/// (timeval) first, `ru_nvcsw` at offset 128, `ru_nivcsw` at 136. All CPU
-/// time counts as user time: the kernel does not split it.
+/// and `ru_stime` (timevals) first, `ru_nvcsw` at offset 128, `ru_nivcsw`
+/// at 136.
 pub fn rusage_bytes(u: Usage) -> [u8; 144] {
     let mut b = [0u8; 144];
-    let [ns, nvcsw, nivcsw] = u;
-    b[..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
-    b[8..16].copy_from_slice(&(((ns / 1000) % 1_000_000) as i64).to_le_bytes());
-    b[128..136].copy_from_slice(&nvcsw.to_le_bytes());
-    b[136..144].copy_from_slice(&nivcsw.to_le_bytes());
+    let (user, system) = usage_cputime(&u);
+    for (at, ns) in [(0, user), (16, system)] {
+        b[at..at + 8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
+        b[at + 8..at + 16].copy_from_slice(&(((ns / 1000) % 1_000_000) as i64).to_le_bytes());
+    }
+    b[128..136].copy_from_slice(&u[NVCSW].to_le_bytes());
+    b[136..144].copy_from_slice(&u[NIVCSW].to_le_bytes());
     b
 }
 

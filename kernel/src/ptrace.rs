@@ -127,6 +127,10 @@ pub const SYSCALL_WORK_SYSCALL_TRACEPOINT: u32 = 1 << 0;
 /// [`Task::syscall_work`]: the tracer asked for syscall stops
 /// (`SYSCALL_WORK_SYSCALL_TRACE`, `TIF_SYSCALL_TRACE`).
 pub const SYSCALL_WORK_SYSCALL_TRACE: u32 = 1 << 1;
+/// [`Task::syscall_work`]: a CPU-time interval timer expired while the task
+/// was in the kernel; its signal goes out at the next system call
+/// (`crate::time::itimer::posix_cpu_timers_work`).
+pub const SYSCALL_WORK_CPU_TIMERS: u32 = 1 << 2;
 
 /// Is `t` traced by someone other than its real parent's process
 /// (`ptrace_reparented`)?

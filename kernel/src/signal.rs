@@ -70,13 +70,17 @@ pub struct SignalStruct {
     /// (`wait_chldexit`), whichever thread waits.
     pub wait_chldexit: WaitQueue,
     /// CPU time and context switches of the threads already released
-    /// (`sum_sched_runtime`, `nvcsw`, `nivcsw`): the process's usage
-    /// keeps them.
-    pub dead_usage: [AtomicU64; 3],
+    /// (`sum_sched_runtime`, `utime`, `stime`, `nvcsw`, `nivcsw`): the
+    /// process's usage keeps them (a `crate::exit::Usage`).
+    pub dead_usage: [AtomicU64; crate::exit::USAGE_LEN],
     /// The process's `ITIMER_REAL` (`real_timer`, `alarm`): whichever
     /// thread set it, it is the process's until the last thread exits;
     /// not inherited by children.
     pub itimer_real: IrqSpinLock<crate::time::itimer::ItimerReal>,
+    /// The CPU-time interval timers, `ITIMER_VIRTUAL` and `ITIMER_PROF`
+    /// (`signal->it[CPUCLOCK_VIRT]`, `it[CPUCLOCK_PROF]`), charged by the
+    /// tick; not inherited by children, kept across exec.
+    pub itimer_cpu: crate::time::itimer::CpuItimers,
 }
 
 /// [`SignalStruct::flags`]: the whole process is exiting
@@ -98,7 +102,7 @@ impl SignalStruct {
             exec_wait: WaitQueue::new(),
             jobctl: AtomicU32::new(0),
             wait_chldexit: WaitQueue::new(),
-            dead_usage: [const { AtomicU64::new(0) }; 3],
+            dead_usage: [const { AtomicU64::new(0) }; crate::exit::USAGE_LEN],
             itimer_real: IrqSpinLock::named(
                 &"&sig->itimer_real",
                 crate::time::itimer::ItimerReal {
@@ -107,6 +111,7 @@ impl SignalStruct {
                     handle: None,
                 },
             ),
+            itimer_cpu: crate::time::itimer::CpuItimers::new(),
         }
     }
 

@@ -301,17 +301,18 @@ fn clock_t(ns: u64) -> i64 {
     (ns / (1_000_000_000 / uapi::USER_HZ)) as i64
 }
 
-/// `times(buf)`: the caller's and its reaped children's CPU time in
-/// clock ticks (all of it user time: the kernel does not split it);
-/// returns the ticks since boot.
+/// `times(buf)`: the caller's process's and its reaped children's user
+/// and system time in clock ticks; returns the ticks since boot.
 pub fn sys_times(tbuf: u64) -> SysResult {
     if tbuf != 0 {
         let me = task::current();
+        let (utime, stime) = exit::usage_cputime(&exit::thread_group_usage(&me));
+        let (cutime, cstime) = exit::usage_cputime(&exit::children_usage(&me));
         let t = uapi::Tms {
-            tms_utime: clock_t(exit::task_usage(&me)[0]),
-            tms_stime: 0,
-            tms_cutime: clock_t(exit::children_usage(&me)[0]),
-            tms_cstime: 0,
+            tms_utime: clock_t(utime),
+            tms_stime: clock_t(stime),
+            tms_cutime: clock_t(cutime),
+            tms_cstime: clock_t(cstime),
         };
         copy_to_user(tbuf, &t.to_bytes())?;
     }

@@ -41,8 +41,15 @@ pub fn invoke_syscall(regs: &mut PtRegs) {
 #[cold]
 #[inline(never)]
 fn invoke_syscall_traced(regs: &mut PtRegs) {
-    use crate::ptrace::SYSCALL_WORK_SYSCALL_TRACE;
-    let work = task::with_current(|t| t.syscall_work.load(Ordering::Relaxed));
+    use crate::ptrace::{SYSCALL_WORK_CPU_TIMERS, SYSCALL_WORK_SYSCALL_TRACE};
+    let mut work = task::with_current(|t| t.syscall_work.load(Ordering::Relaxed));
+    if work & SYSCALL_WORK_CPU_TIMERS != 0 {
+        crate::time::itimer::posix_cpu_timers_work();
+        work &= !SYSCALL_WORK_CPU_TIMERS;
+        if work == 0 {
+            return do_invoke_syscall::<false>(regs, regs.regs[8] as usize);
+        }
+    }
     if work & SYSCALL_WORK_SYSCALL_TRACE == 0 {
         return do_invoke_syscall::<true>(regs, regs.regs[8] as usize);
     }

@@ -368,6 +368,11 @@ pub struct Task {
     pub vfork_done: IrqSpinLock<Option<Arc<crate::sched::wait::WaitQueue>>>,
     /// Resource limits (`signal->rlim`): (soft, hard) per `RLIMIT_*`.
     pub rlim: IrqSpinLock<Rlimits>,
+    /// Ticks that found the task in user mode, in ns (`utime`; tick
+    /// sampled: see `crate::sched::cputime`).
+    pub utime: AtomicU64,
+    /// Ticks that found it in the kernel, in ns (`stime`).
+    pub stime: AtomicU64,
     /// Voluntary context switches (`nvcsw`).
     pub nvcsw: AtomicU64,
     /// Involuntary context switches (`nivcsw`).
@@ -400,8 +405,9 @@ pub struct Task {
     pub syscall_work: AtomicU32,
     /// Reaped children's (and their reaped children's) CPU time, voluntary
     /// and involuntary switches, for `RUSAGE_CHILDREN` (Linux's
-    /// `signal->cutime`, `cnvcsw`, `cnivcsw`, added up in `wait_task_zombie`).
-    pub children_usage: [AtomicU64; 3],
+    /// `signal->cutime`, `cstime`, `cnvcsw`, `cnivcsw`, added up in
+    /// `wait_task_zombie`): a `crate::exit::Usage`.
+    pub children_usage: [AtomicU64; crate::exit::USAGE_LEN],
     /// Counts this descriptor in [`NR_TASKS`]. The last field, so the
     /// count drops after everything the task owns has been freed (fields
     /// are dropped in order, after `Drop::drop`): a count that has dropped
@@ -595,6 +601,8 @@ impl Task {
             sigactions,
             vfork_done: IrqSpinLock::new(None),
             rlim: IrqSpinLock::new(default_rlimits()),
+            utime: AtomicU64::new(0),
+            stime: AtomicU64::new(0),
             nvcsw: AtomicU64::new(0),
             nivcsw: AtomicU64::new(0),
             pdeath_signal: AtomicI32::new(0),
@@ -606,7 +614,7 @@ impl Task {
             ret_stack: crate::trace::graph::RetStackPtr::new(),
             ptrace: crate::ptrace::TaskPtrace::new(),
             syscall_work: AtomicU32::new(0),
-            children_usage: [const { AtomicU64::new(0) }; 3],
+            children_usage: [const { AtomicU64::new(0) }; crate::exit::USAGE_LEN],
             _counted: TaskCount::new(),
         };
         t.store_comm(comm);

@@ -125,7 +125,7 @@ pub fn watchdog_tick(now: u64, regs: Option<&PtRegs>) {
         set_thresh(secs);
         return;
     }
-    let from_user = regs.is_some_and(|r| r.pstate & 0xf == 0);
+    let from_user = regs.is_some_and(|r| r.user_mode());
     let idle = crate::task::current_flags() & crate::task::PF_IDLE != 0;
     if from_user || idle {
         touch_softlockup_watchdog();

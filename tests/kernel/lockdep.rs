@@ -602,32 +602,42 @@ fn move_queued_task_leaves_a_queued_task_alone() -> TestResult {
     Ok(())
 }
 
-/// sched_setaffinity moving another task that is queued but not running,
-/// with a sleeping state set (preempted between set_current_state and
-/// schedule(), as any wait loop can be). The move takes it off one
-/// runqueue and puts it on another; a wake-up in between, finding it on
-/// no runqueue, queued it itself, and the move then queued it a second
-/// time. A hook holds the move in that window while another CPU wakes the
-/// task: under the task's pi_lock the wake-up waits for the move.
-fn sched_setaffinity_on_a_queued_task_races_no_wake_up() -> TestResult {
-    use crate::ktest::hooks::{AFFINITY_MOVE_ARRIVED, AFFINITY_MOVE_RELEASE, AFFINITY_MOVE_VICTIM};
+/// A wake-up raced against a move of a queued task from one runqueue to
+/// another. The victim sets a sleeping state and works until preempted,
+/// as any wait loop can between set_current_state and schedule(), on a
+/// CPU of `victim_mask` kept busy by a hog (one per CPU of `hog_mask`).
+/// Caught queued there with that state, it is moved by `do_move`, which
+/// stops in `window` between the two runqueues while a waker on CPU 3
+/// wakes it. A wake-up that saw the task on no runqueue queued it itself,
+/// and the move then queued it a second time; done right, the wake-up
+/// waits for the move. `do_move` returns whether it moved (a try that
+/// found the victim running is repeated).
+fn wake_up_races_a_move(
+    window: &'static crate::ktest::hooks::MoveWindow,
+    victim_mask: u32,
+    hog_mask: u32,
+    mut do_move: impl FnMut(&Arc<Task>) -> Result<(), crate::ktest::Fail>,
+) -> TestResult {
     use crate::task::{TASK_INTERRUPTIBLE, TASK_RUNNING};
     let stop = Arc::new(AtomicBool::new(false));
-    let (s1, s2, s3) = (stop.clone(), stop.clone(), stop.clone());
-    // Keeps CPU 1 busy, so the tick preempts the victim there.
-    let hog = crate::kthread::kthread_run_on(
-        move || {
-            while !s1.load(Ordering::Acquire) {
-                core::hint::spin_loop();
-            }
-            0
-        },
-        "aff_hog",
-        1 << 1,
-    )
-    .map_err(|e| failed(format!("kthread: {e:?}")))?;
-    // Sets a sleeping state and works until preempted, as a wait loop
-    // between set_current_state and schedule() can; then runs on.
+    // Keep the victim's CPUs busy, so the tick preempts it there.
+    let mut hogs = alloc::vec::Vec::new();
+    for cpu in (0..32).filter(|c| hog_mask & (1 << c) != 0) {
+        let s = stop.clone();
+        let hog = crate::kthread::kthread_run_on(
+            move || {
+                while !s.load(Ordering::Acquire) {
+                    core::hint::spin_loop();
+                }
+                0
+            },
+            "move_hog",
+            1 << cpu,
+        )
+        .map_err(|e| failed(format!("kthread: {e:?}")))?;
+        hogs.push(hog);
+    }
+    let s2 = stop.clone();
     let victim = crate::kthread::kthread_run_on(
         move || {
             let me = crate::task::current();
@@ -645,26 +655,24 @@ fn sched_setaffinity_on_a_queued_task_races_no_wake_up() -> TestResult {
             }
             0
         },
-        "aff_victim",
-        1 << 1,
+        "move_victim",
+        victim_mask,
     )
     .map_err(|e| failed(format!("kthread: {e:?}")))?;
-    // Wakes the victim while a move of it waits in the window.
-    let v = victim.clone();
+    let (v, s3) = (victim.clone(), stop.clone());
     let waker = crate::kthread::kthread_run_on(
         move || {
             while !s3.load(Ordering::Acquire) {
-                if AFFINITY_MOVE_ARRIVED.load(Ordering::Acquire)
-                    && !AFFINITY_MOVE_RELEASE.load(Ordering::Acquire)
+                if window.arrived.load(Ordering::Acquire) && !window.release.load(Ordering::Acquire)
                 {
                     crate::sched::wake_up_process(&v);
-                    AFFINITY_MOVE_RELEASE.store(true, Ordering::Release);
+                    window.release.store(true, Ordering::Release);
                 }
                 core::hint::spin_loop();
             }
             0
         },
-        "aff_waker",
+        "move_waker",
         1 << 3,
     )
     .map_err(|e| failed(format!("kthread: {e:?}")))?;
@@ -674,26 +682,24 @@ fn sched_setaffinity_on_a_queued_task_races_no_wake_up() -> TestResult {
         let caught = wait_until(500, || {
             victim.state() == TASK_INTERRUPTIBLE
                 && victim.se.rb_key().is_some()
-                && victim.task_cpu() == 1
+                && victim_mask & (1 << victim.task_cpu()) != 0
         });
         if !caught {
             continue;
         }
-        AFFINITY_MOVE_RELEASE.store(false, Ordering::Release);
-        AFFINITY_MOVE_ARRIVED.store(false, Ordering::Release);
-        AFFINITY_MOVE_VICTIM.store(Arc::as_ptr(&victim) as usize, Ordering::Release);
-        crate::sched::core::sched_setaffinity(&victim, 1 << 2)
-            .map_err(|e| failed(format!("setaffinity: {e:?}")))?;
-        AFFINITY_MOVE_VICTIM.store(0, Ordering::Release);
-        arrived = AFFINITY_MOVE_ARRIVED.load(Ordering::Acquire);
+        window.release.store(false, Ordering::Release);
+        window.arrived.store(false, Ordering::Release);
+        window
+            .victim
+            .store(Arc::as_ptr(&victim) as usize, Ordering::Release);
+        do_move(&victim)?;
+        window.victim.store(0, Ordering::Release);
+        arrived = window.arrived.load(Ordering::Acquire);
         if arrived {
             break;
         }
-        // Missed it (it ran meanwhile): back to CPU 1 and try again.
-        crate::sched::core::sched_setaffinity(&victim, 1 << 1)
-            .map_err(|e| failed(format!("setaffinity: {e:?}")))?;
     }
-    let woken = wait_until(1000, || AFFINITY_MOVE_RELEASE.load(Ordering::Acquire));
+    let woken = wait_until(1000, || window.release.load(Ordering::Acquire));
     let (places, bad) = scheduler_snapshot(&victim);
     stop.store(true, Ordering::Release);
     crate::sched::wake_up_process(&victim);
@@ -707,7 +713,7 @@ fn sched_setaffinity_on_a_queued_task_races_no_wake_up() -> TestResult {
         "the victim is in {places} places after a wake-up raced its move"
     );
     kassert!(bad.is_none(), "after the move: {}", bad.unwrap_or_default());
-    for t in [&hog, &victim, &waker] {
+    for t in hogs.iter().chain([&victim, &waker]) {
         kassert!(
             wait_until(3000, || Arc::strong_count(t) == 1),
             "{} did not exit",
@@ -715,6 +721,51 @@ fn sched_setaffinity_on_a_queued_task_races_no_wake_up() -> TestResult {
         );
     }
     Ok(())
+}
+
+/// sched_setaffinity moving another queued task (CPU 1 to CPU 2) races a
+/// wake-up: under the task's pi_lock the wake-up waits for the move.
+fn sched_setaffinity_on_a_queued_task_races_no_wake_up() -> TestResult {
+    wake_up_races_a_move(
+        &crate::ktest::hooks::AFFINITY_MOVE,
+        1 << 1,
+        1 << 1,
+        |victim| {
+            crate::sched::core::sched_setaffinity(victim, 1 << 2)
+                .map_err(|e| failed(format!("setaffinity: {e:?}")))?;
+            if !crate::ktest::hooks::AFFINITY_MOVE
+                .arrived
+                .load(Ordering::Acquire)
+            {
+                // Missed it (it ran meanwhile): back to CPU 1 and try again.
+                crate::sched::core::sched_setaffinity(victim, 1 << 1)
+                    .map_err(|e| failed(format!("setaffinity: {e:?}")))?;
+            }
+            Ok(())
+        },
+    )
+}
+
+/// The load balancer pulling a queued task (between CPUs 1 and 2, each
+/// with a hog) races a wake-up. It holds both runqueue locks but not the
+/// task's pi_lock; the wake-up read `on_rq` false in the middle of the
+/// move and queued the task itself, and the balancer then queued it again
+/// (fuzz-test's "enqueue_entity: already queued" panic, from a parent
+/// woken by its child's release_task). `on_rq` now stays set through the
+/// move, so the wake-up waits for the runqueue lock instead.
+fn load_balance_of_a_queued_task_races_no_wake_up() -> TestResult {
+    wake_up_races_a_move(
+        &crate::ktest::hooks::BALANCE_MOVE,
+        (1 << 1) | (1 << 2),
+        (1 << 1) | (1 << 2),
+        |victim| {
+            // Pull into the victim's other CPU, as that CPU's idle
+            // balance would (it is the busiest: its hog and the victim).
+            let this = 3 - victim.task_cpu();
+            crate::sched::core::load_balance(this, true);
+            Ok(())
+        },
+    )
 }
 
 /// A task whose new affinity excludes its CPU steps off it through
@@ -856,6 +907,10 @@ pub const SUITE: Suite = Suite {
         TestCase {
             name: "sched_setaffinity_on_a_queued_task_races_no_wake_up",
             run: sched_setaffinity_on_a_queued_task_races_no_wake_up,
+        },
+        TestCase {
+            name: "load_balance_of_a_queued_task_races_no_wake_up",
+            run: load_balance_of_a_queued_task_races_no_wake_up,
         },
         TestCase {
             name: "a_task_switched_out_for_its_affinity_is_queued_before_irqs_come_back",

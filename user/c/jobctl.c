@@ -18,7 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/times.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -524,6 +527,170 @@ static void itimer_real_and_alarm(void)
     report(!why[0], "setitimer/getitimer ITIMER_REAL (periodic SIGALRM), alarm", why);
 }
 
+static volatile sig_atomic_t vtalrms, profs;
+
+static void on_vtalrm(int sig)
+{
+    (void)sig;
+    vtalrms++;
+}
+
+static void on_prof(int sig)
+{
+    (void)sig;
+    profs++;
+}
+
+static long tv_us(struct timeval tv)
+{
+    return tv.tv_sec * 1000000L + tv.tv_usec;
+}
+
+/* Burns system time: the kernel zeroes the buffer on each read. */
+static void read_zero_for(int fd, char *buf, size_t len, double ms, volatile sig_atomic_t *until)
+{
+    double end = now_ms() + ms;
+    while (now_ms() < end && !(until && *until))
+        if (read(fd, buf, len) < 0)
+            break;
+}
+
+/*
+ * ITIMER_VIRTUAL counts the process's user time only, ITIMER_PROF its
+ * user and system time: a process that spins in user mode gets SIGVTALRM,
+ * one that spends its time in read() gets SIGPROF while its virtual
+ * timer barely moves; sleeping moves neither; a child does not inherit
+ * them (fork(2)); and getitimer reports what is left.
+ */
+static void itimer_virtual_and_prof(void)
+{
+    char why[200] = "";
+    struct sigaction sa = {0};
+    sa.sa_handler = on_vtalrm;
+    sigaction(SIGVTALRM, &sa, NULL);
+    sa.sa_handler = on_prof;
+    sigaction(SIGPROF, &sa, NULL);
+    vtalrms = profs = 0;
+
+    /* Periodic virtual timer, user-mode spinning: 3 expiries. */
+    struct itimerval v = {{0, 20000}, {0, 20000}}, cur, old;
+    if (setitimer(ITIMER_VIRTUAL, &v, NULL) != 0)
+        snprintf(why, sizeof why, "setitimer(ITIMER_VIRTUAL): %s", strerror(errno));
+    double end = now_ms() + 30000;
+    volatile unsigned long spin = 0;
+    while (!why[0] && vtalrms < 3 && now_ms() < end)
+        spin++;
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_VIRTUAL, &off, &old);
+    if (!why[0] && vtalrms < 3)
+        snprintf(why, sizeof why, "%d SIGVTALRMs after 30 s of user-mode spinning", (int)vtalrms);
+    if (!why[0] && (old.it_interval.tv_usec != 20000 || tv_us(old.it_value) <= 0 ||
+                    tv_us(old.it_value) > 20000))
+        snprintf(why, sizeof why, "setitimer's old value: interval %ld value %ld us",
+                 (long)old.it_interval.tv_usec, tv_us(old.it_value));
+    getitimer(ITIMER_VIRTUAL, &cur);
+    if (!why[0] && (tv_us(cur.it_value) != 0 || tv_us(cur.it_interval) != 0))
+        snprintf(why, sizeof why, "disarmed ITIMER_VIRTUAL reads %ld us", tv_us(cur.it_value));
+
+    /* Sleeping uses no CPU time: neither timer moves much, none fires.
+     * (Linux adds one tick to a new value, so up to 2 s + 10 ms is left.) */
+    struct itimerval p = {{0, 0}, {2, 0}};
+    setitimer(ITIMER_VIRTUAL, &p, NULL);
+    setitimer(ITIMER_PROF, &p, NULL);
+    usleep(300000);
+    getitimer(ITIMER_PROF, &cur);
+    if (!why[0] && (tv_us(cur.it_value) < 1800000 || tv_us(cur.it_value) > 2010000))
+        snprintf(why, sizeof why, "ITIMER_PROF left %ld us of 2 s after sleeping 300 ms",
+                 tv_us(cur.it_value));
+
+    /* A child starts with neither timer. */
+    pid_t c = fork();
+    if (c == 0) {
+        struct itimerval a, b;
+        getitimer(ITIMER_VIRTUAL, &a);
+        getitimer(ITIMER_PROF, &b);
+        _exit(tv_us(a.it_value) || tv_us(b.it_value) ? 1 : 0);
+    }
+    int st = 0;
+    waitpid(c, &st, 0);
+    if (!why[0] && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+        snprintf(why, sizeof why, "the child inherited the CPU-time timers (status %#x)", st);
+
+    /* System time: ITIMER_PROF (50 ms) fires, the virtual one (2 s) does not. */
+    struct itimerval pr = {{0, 0}, {0, 50000}};
+    setitimer(ITIMER_PROF, &pr, NULL);
+    static char buf[1 << 20];
+    int fd = open("/dev/zero", O_RDONLY);
+    read_zero_for(fd, buf, sizeof buf, 30000, &profs);
+    close(fd);
+    if (!why[0] && profs != 1)
+        snprintf(why, sizeof why, "%d SIGPROFs from 50 ms of read()", (int)profs);
+    if (!why[0] && vtalrms != 3)
+        snprintf(why, sizeof why, "SIGVTALRM from system time (%d)", (int)vtalrms);
+    setitimer(ITIMER_VIRTUAL, &off, NULL);
+    setitimer(ITIMER_PROF, &off, NULL);
+    if (!why[0] && setitimer(3, &off, NULL) != -1)
+        snprintf(why, sizeof why, "setitimer(3) succeeded");
+    signal(SIGVTALRM, SIG_DFL);
+    signal(SIGPROF, SIG_DFL);
+    report(!why[0], "ITIMER_VIRTUAL (user time) and ITIMER_PROF (all CPU time)", why);
+}
+
+/*
+ * CPU time is split into user and system time: spinning in user mode
+ * shows as ru_utime, read() of /dev/zero as ru_stime; times() agrees with
+ * getrusage; wait4's rusage and RUSAGE_CHILDREN report a child's.
+ */
+static void cputime_user_and_system(void)
+{
+    char why[200] = "";
+    struct rusage r0, r1, r2;
+    getrusage(RUSAGE_SELF, &r0);
+    double end = now_ms() + 400;
+    volatile unsigned long spin = 0;
+    while (now_ms() < end)
+        for (int i = 0; i < 10000; i++)
+            spin++;
+    getrusage(RUSAGE_SELF, &r1);
+    static char buf[1 << 20];
+    int fd = open("/dev/zero", O_RDONLY);
+    read_zero_for(fd, buf, sizeof buf, 400, NULL);
+    close(fd);
+    getrusage(RUSAGE_SELF, &r2);
+    long du1 = tv_us(r1.ru_utime) - tv_us(r0.ru_utime), ds1 = tv_us(r1.ru_stime) - tv_us(r0.ru_stime);
+    long du2 = tv_us(r2.ru_utime) - tv_us(r1.ru_utime), ds2 = tv_us(r2.ru_stime) - tv_us(r1.ru_stime);
+    if (du1 <= ds1)
+        snprintf(why, sizeof why, "spinning: user %ld us <= system %ld us", du1, ds1);
+    else if (ds2 <= du2)
+        snprintf(why, sizeof why, "read(): system %ld us <= user %ld us", ds2, du2);
+    struct tms t;
+    times(&t);
+    long hz = sysconf(_SC_CLK_TCK);
+    long tu = t.tms_utime * 1000000L / hz, ts = t.tms_stime * 1000000L / hz;
+    if (!why[0] && (ts <= 0 || labs(ts - tv_us(r2.ru_stime)) > 30000 ||
+                    labs(tu - tv_us(r2.ru_utime)) > 30000))
+        snprintf(why, sizeof why, "times() %ld/%ld us vs getrusage %ld/%ld us", tu, ts,
+                 tv_us(r2.ru_utime), tv_us(r2.ru_stime));
+    pid_t c = fork();
+    if (c == 0) {
+        int z = open("/dev/zero", O_RDONLY);
+        read_zero_for(z, buf, sizeof buf, 200, NULL);
+        _exit(0);
+    }
+    struct rusage cr;
+    int st;
+    if (wait4(c, &st, 0, &cr) != c)
+        snprintf(why, sizeof why, "wait4: %s", strerror(errno));
+    else if (!why[0] && tv_us(cr.ru_stime) <= 0)
+        snprintf(why, sizeof why, "wait4's rusage: child system time %ld us", tv_us(cr.ru_stime));
+    struct rusage ch;
+    getrusage(RUSAGE_CHILDREN, &ch);
+    if (!why[0] && tv_us(ch.ru_stime) < tv_us(cr.ru_stime))
+        snprintf(why, sizeof why, "RUSAGE_CHILDREN system %ld us < the child's %ld us",
+                 tv_us(ch.ru_stime), tv_us(cr.ru_stime));
+    report(!why[0], "CPU time split into user (ru_utime) and system (ru_stime) time", why);
+}
+
 int main(int argc, char **argv)
 {
     static void (*const all[])(void) = {
@@ -539,6 +706,8 @@ int main(int argc, char **argv)
         wait_for_a_group,
         prctl_name_pdeathsig_subreaper,
         itimer_real_and_alarm,
+        itimer_virtual_and_prof,
+        cputime_user_and_system,
     };
     int n = sizeof all / sizeof all[0];
     setvbuf(stdout, NULL, _IOLBF, 0);

@@ -145,14 +145,14 @@ pub fn board() -> &'static Board {
 }
 
 impl Board {
+    /// The SoC: its peripheral base and quirks.
+    pub fn soc(&self) -> Soc {
+        self.soc
+    }
+
     /// Human-readable board name.
     pub fn name(&self) -> &'static str {
         self.name
-    }
-
-    /// The SoC: peripheral base and quirks (the mailbox driver's).
-    pub fn soc(&self) -> Soc {
-        self.soc
     }
 
     /// The SoC's name (`BCM2837`, `BCM2711`).

@@ -1,4 +1,6 @@
 //! Drivers that are not board support (`drivers/`).
 
+pub mod block;
 pub mod char;
+pub mod mmc;
 pub mod video;

@@ -1,6 +1,6 @@
 //! `/proc` (Linux's `fs/proc/`): a computed directory with one directory
 //! per task holding `stat`, `status`, `maps` and `smaps_rollup` in Linux's formats, plus
-//! `meminfo`, `uptime`, `cpuinfo`, `cmdline`, the `self` link, the fault-injection
+//! `meminfo`, `uptime`, `cpuinfo`, `partitions`, `cmdline`, the `self` link, the fault-injection
 //! knobs (`fail_alloc`, `PID/make-it-fail`) and, when booted with `bench`,
 //! `bench` (the in-kernel micro-benchmarks). `ps` reads these,
 //! as Linux's does.
@@ -172,6 +172,7 @@ impl DirOps for ProcRoot {
                 InodeKind::Symlink(String::from("self/mounts")),
             )),
             "cpuinfo" => Some(gen(cpuinfo, None)),
+            "partitions" => Some(gen(|_| crate::block::proc_partitions(), None)),
             "cmdline" => Some(gen(
                 |_| format!("{}\n", crate::cmdline::get().as_str()),
                 None,
@@ -200,6 +201,7 @@ impl DirOps for ProcRoot {
             "loadavg",
             "stat",
             "cpuinfo",
+            "partitions",
             "cmdline",
             "fail_alloc",
             "lockdep",
@@ -331,12 +333,12 @@ fn ticks(ns: u64) -> u64 {
 /// `/proc/<pid>/stat`: Linux's 52 space-separated fields.
 fn stat(t: Option<&Arc<Task>>) -> String {
     let Some(t) = t else { return String::new() };
-    let run = t.se.sum_exec_runtime.load(Ordering::Relaxed);
+    let (utime, stime) = crate::exit::usage_cputime(&crate::exit::task_usage(t));
     let rss = t.mm.lock().as_ref().map_or(0, |m| m.rss());
     let vsize = t.mm.lock().as_ref().map_or(0, |m| m.inner.lock().mapped);
-    let children = crate::exit::children_usage(t)[0];
+    let (cutime, cstime) = crate::exit::usage_cputime(&crate::exit::children_usage(t));
     let mut s = format!(
-        "{} ({}) {} {} {} {} 0 -1 {} 0 0 0 0 {} 0 {} 0 {} {} {} 0 0 {} {} ",
+        "{} ({}) {} {} {} {} 0 -1 {} 0 0 0 0 {} {} {} {} {} {} {} 0 0 {} {} ",
         t.pid(),
         t.comm(),
         t.state_char(),
@@ -344,8 +346,10 @@ fn stat(t: Option<&Arc<Task>>) -> String {
         t.pgrp.load(Ordering::Relaxed),
         t.session.load(Ordering::Relaxed),
         t.flags(),
-        ticks(run),
-        ticks(children),
+        ticks(utime),
+        ticks(stime),
+        ticks(cutime),
+        ticks(cstime),
         t.prio.load(Ordering::Relaxed) - 100,
         t.nice(),
         t.signal.nr_threads().max(1),

@@ -35,34 +35,55 @@ pub fn schedule_entry() {
     SCHED_ENTRY_LEFT_ON.store(crate::percpu::smp_processor_id() + 1, Ordering::Release);
 }
 
-/// The task (descriptor address) whose move by `sched_setaffinity` from
-/// another task stops between leaving its old runqueue and joining the
-/// new one, once; 0 for none.
-pub static AFFINITY_MOVE_VICTIM: AtomicUsize = AtomicUsize::new(0);
-/// Set when the move has reached the window.
-pub static AFFINITY_MOVE_ARRIVED: AtomicBool = AtomicBool::new(false);
-/// Set by the test when what it races against the move is done.
-pub static AFFINITY_MOVE_RELEASE: AtomicBool = AtomicBool::new(false);
+/// A window in a move of a queued task from one runqueue to another, for
+/// a test to race a wake-up against: the mover stops there, once, when
+/// it moves the victim.
+pub struct MoveWindow {
+    /// The task (descriptor address) whose move stops; 0 for none.
+    pub victim: AtomicUsize,
+    /// Set when the move has reached the window.
+    pub arrived: AtomicBool,
+    /// Set by the test when what it races against the move is done.
+    pub release: AtomicBool,
+}
 
-/// How long a move waits in its window for the test's racing action.
-const AFFINITY_WINDOW_NS: u64 = 100_000_000;
-
-/// In `sched_setaffinity`, while `p` is on neither runqueue: waits until
-/// the test has raced something against the move (a wake-up) or the
-/// window closes. Under `p`'s pi_lock that wake-up cannot get in; the old
-/// code held no lock here.
-pub fn affinity_move(p: &crate::task::Task) {
-    let me = p as *const _ as usize;
-    if AFFINITY_MOVE_VICTIM.load(Ordering::Acquire) != me {
-        return;
+impl MoveWindow {
+    const fn new() -> Self {
+        MoveWindow {
+            victim: AtomicUsize::new(0),
+            arrived: AtomicBool::new(false),
+            release: AtomicBool::new(false),
+        }
     }
-    AFFINITY_MOVE_VICTIM.store(0, Ordering::Release);
-    AFFINITY_MOVE_ARRIVED.store(true, Ordering::Release);
-    let end = crate::time::uptime_ns() + AFFINITY_WINDOW_NS;
-    while crate::time::uptime_ns() < end && !AFFINITY_MOVE_RELEASE.load(Ordering::Acquire) {
-        core::hint::spin_loop();
+
+    /// In the move, between the two runqueues: waits until the test has
+    /// raced its wake-up against the move or the window closes.
+    pub fn wait(&self, p: &crate::task::Task) {
+        let me = p as *const _ as usize;
+        if self.victim.load(Ordering::Acquire) != me {
+            return;
+        }
+        self.victim.store(0, Ordering::Release);
+        self.arrived.store(true, Ordering::Release);
+        let end = crate::time::uptime_ns() + MOVE_WINDOW_NS;
+        while crate::time::uptime_ns() < end && !self.release.load(Ordering::Acquire) {
+            core::hint::spin_loop();
+        }
     }
 }
+
+/// How long a move waits in its window for the test's racing action.
+const MOVE_WINDOW_NS: u64 = 100_000_000;
+
+/// `sched_setaffinity` moving another queued task: under `p`'s pi_lock
+/// no wake-up can get in (the old code held no lock here).
+pub static AFFINITY_MOVE: MoveWindow = MoveWindow::new();
+
+/// The load balancer's move (`detach_task` .. `attach_task`), under both
+/// runqueue locks but not `p`'s pi_lock: a wake-up must see `on_rq` set
+/// and wait for the runqueue lock (it saw the task on no runqueue, and
+/// queued it a second time, before `on_rq` stayed set).
+pub static BALANCE_MOVE: MoveWindow = MoveWindow::new();
 
 /// The task (descriptor address) switched out for its affinity whose
 /// old CPU waits, once IRQs are back on in `finish_task_switch`, for it

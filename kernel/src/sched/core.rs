@@ -685,10 +685,13 @@ pub fn load_balance(this: usize, idle: bool) -> bool {
     let Some(p) = src.pick_migratable(this) else {
         return false;
     };
-    // `p` is a reference of its own: the tree's is not the last.
-    drop(src.deactivate_task(&p));
+    // `p` is a reference of its own: the tree's is not the last. No
+    // pi_lock is held here: `on_rq` stays set throughout the move.
+    drop(src.detach_task(&p));
+    #[cfg(feature = "ktest")]
+    crate::ktest::hooks::BALANCE_MOVE.wait(&p);
     set_task_cpu(&p, this, src.cfs.min_vruntime, dst.cfs.min_vruntime);
-    dst.activate_task(&p, Enqueue::Migrated);
+    dst.attach_task(&p);
     if dst.wakeup_wants_preempt(&p) {
         resched_curr(dst);
     }
@@ -796,11 +799,11 @@ pub fn sched_setaffinity(p: &Arc<Task>, mask: u32) -> Result<(), crate::errno::E
     // Still queued, not running, and still on src (the pi_lock keeps
     // wake-ups out; balancing may have moved it meanwhile).
     if p.task_cpu() == src && p.se.rb_key().is_some() && !src_rq.is_curr(p) {
-        let tree_ref = src_rq.deactivate_task(p);
+        let tree_ref = src_rq.detach_task(p);
         #[cfg(feature = "ktest")]
-        crate::ktest::hooks::affinity_move(p);
+        crate::ktest::hooks::AFFINITY_MOVE.wait(p);
         set_task_cpu(p, dst, src_rq.cfs.min_vruntime, dst_rq.cfs.min_vruntime);
-        dst_rq.activate_task(p, Enqueue::Migrated);
+        dst_rq.attach_task(p);
         resched_curr(dst_rq);
         drop(g_hi);
         drop(g_lo);

@@ -126,11 +126,32 @@ impl RunQueue {
     /// another reference itself.
     #[must_use = "drop the tree's reference after the runqueue lock (it may be the last)"]
     pub fn deactivate_task(&mut self, p: &Task) -> Option<Arc<Task>> {
+        let tree_ref = self.detach_task(p);
+        p.on_rq.store(false, Ordering::Release);
+        tree_ref
+    }
+
+    /// Takes a queued `p` off this runqueue to move it to another one
+    /// (`detach_task`), leaving `on_rq` set, as Linux's
+    /// `TASK_ON_RQ_MIGRATING` does: a wake-up holds only `p`'s `pi_lock`
+    /// when it reads `on_rq`, and a task it saw off every runqueue it
+    /// would queue a second time. Seeing it queued, it waits for the
+    /// runqueue lock the move holds and finds the task where it landed.
+    /// The caller holds both runqueues' locks until [`Self::attach_task`].
+    #[must_use = "drop the tree's reference after the runqueue lock (it may be the last)"]
+    pub fn detach_task(&mut self, p: &Task) -> Option<Arc<Task>> {
         let tree_ref = self.dequeue_entity(p);
         self.nr_running -= 1;
-        p.on_rq.store(false, Ordering::Release);
         super::core::NR_RUNNING[self.cpu].store(self.nr_running, Ordering::Relaxed);
         tree_ref
+    }
+
+    /// Queues a task [`Self::detach_task`] took off another runqueue
+    /// (`attach_task`).
+    pub fn attach_task(&mut self, p: &Arc<Task>) {
+        self.enqueue_entity(p, Enqueue::Migrated);
+        self.nr_running += 1;
+        super::core::NR_RUNNING[self.cpu].store(self.nr_running, Ordering::Relaxed);
     }
 
     /// Charges the running task for the time since it last was

@@ -2,6 +2,7 @@
 //! policy, `schedule()`, wake-ups, load balancing, wait queues and sleeps.
 
 pub mod core;
+pub mod cputime;
 pub mod fair;
 pub mod loadavg;
 pub mod wait;

@@ -117,7 +117,9 @@ pub fn tick(now: u64) {
     if pc.cpu == 0 {
         crate::vdso::update_coarse(cycles_to_ns(now.wrapping_sub(boot_counter())));
     }
-    crate::watchdog::watchdog_tick(now, crate::arch::exception::get_irq_regs());
+    let regs = crate::arch::exception::get_irq_regs();
+    crate::watchdog::watchdog_tick(now, regs);
+    crate::sched::cputime::account_process_tick(regs.is_some_and(|r| r.user_mode()));
     crate::sched::scheduler_tick();
 }
 

@@ -34,8 +34,8 @@ pub fn sys_clock_gettime(clock: u32, tp: u64) -> SysResult {
 fn other_clock_ns(clock: u32) -> u64 {
     let me = crate::task::current();
     match clock {
-        uapi::CLOCK_PROCESS_CPUTIME_ID => crate::exit::thread_group_usage(&me)[0],
-        uapi::CLOCK_THREAD_CPUTIME_ID => crate::exit::task_usage(&me)[0],
+        uapi::CLOCK_PROCESS_CPUTIME_ID => crate::exit::thread_group_usage(&me)[crate::exit::RTIME],
+        uapi::CLOCK_THREAD_CPUTIME_ID => crate::exit::task_usage(&me)[crate::exit::RTIME],
         uapi::CLOCK_BOOTTIME_ALARM => time::clock_ns(VdsoClock::Mono),
         _ => time::clock_ns(VdsoClock::Real),
     }

@@ -2,6 +2,7 @@
 //! `linux/sched.h`, also read from `/proc` by user tests), and the fair
 //! policy's arithmetic and tree.
 
+pub mod cputime;
 #[cfg(feature = "alloc")]
 pub mod fair;
 pub mod loadavg;

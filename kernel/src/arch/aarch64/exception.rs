@@ -32,6 +32,13 @@ pub struct PtRegs {
     pub stackframe: [u64; 2],
 }
 
+impl PtRegs {
+    /// Whether the exception came from EL0 (`user_mode(regs)`).
+    pub fn user_mode(&self) -> bool {
+        self.pstate & 0xf == 0
+    }
+}
+
 const _: () = assert!(core::mem::size_of::<PtRegs>() == 288);
 
 /// One `__ex_table` entry: a faulting instruction and where to resume.

@@ -102,7 +102,7 @@ fn hello_c() -> TestResult {
 }
 
 /// The checks jobctl.c makes (its `all[]`).
-const JOBCTL_CHECKS: usize = 12;
+const JOBCTL_CHECKS: usize = 14;
 
 /// user/c/jobctl.c (glibc): process groups and sessions, kill(-pgrp)
 /// polled with waitpid(WNOHANG) as issue 18's program did, stop and
