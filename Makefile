@@ -48,10 +48,19 @@ else
   $(error BOARD must be rpi3 or rpi4, not '$(BOARD)')
 endif
 
+# `make run DISPLAY=1` opens QEMU's window on the HDMI framebuffer (fbcon:
+# the kernel's messages and the shell's output, the per-CPU status line);
+# without it QEMU shows no window (-display none) and the UART is all. On
+# make's command line DISPLAY hides the X display's own name: 1 means :0,
+# and DISPLAY=:1 names another.
+ifeq ($(origin DISPLAY),command line)
+  export QEMU_WINDOW := 1
+endif
+
 QEMU_RUN = $(QEMU) -M $(MACHINE) -kernel build/kernel8.img -dtb build/$(BOARD).dtb \
 	-append "$(APPEND)" -display none -serial mon:stdio -semihosting
 
-.PHONY: all kernel kernel-test tools dtbs run sdboot-test test test-vfat trace-dat bench bench-smoke bench-initrd gdb clippy fmt lint doc clean \
+.PHONY: font test-fbcon all kernel kernel-test tools dtbs run sdboot-test test test-vfat trace-dat bench bench-smoke bench-initrd gdb clippy fmt lint doc clean \
 	deps setup chainloader chainboot test-busybox test-busybox-subset rootfs-debian test-debian test-mmc
 
 # Every build target first makes sure the toolchain, the aarch64 targets,
@@ -77,14 +86,24 @@ deps:
 setup:
 	@bash tools/setup.sh
 
-kernel: tools user | deps
+# The framebuffer console's font: Debian's Terminus 8x16 (console-setup-linux,
+# fetched with apt by tools/fetch-debian.sh), unpacked for kernel/build.rs.
+FONT := build/font/console.psf
+FONT_PKG_PATH := ./usr/share/consolefonts/Uni2-Terminus16.psf.gz
+font: $(FONT)
+$(FONT):
+	@bash tools/fetch-debian.sh --only '$(FONT_PKG_PATH)' console-setup-linux
+	@mkdir -p $(dir $(FONT))
+	@gzip -dc build/debian/console-setup-linux/$(FONT_PKG_PATH) > $@.tmp && mv $@.tmp $@
+
+kernel: tools user $(FONT) | deps
 	PIKERN_INITRAMFS=$(INITRAMFS_ABS) $(CARGO) build -p pikern --target $(TARGET) --release
 	@mkdir -p build
 	$(OBJCOPY) -O binary $(KERNEL_ELF) build/kernel8.img
 	$(TOOLS_DIR)/kallsyms $(KERNEL_ELF) build/kernel8.img
 	@echo "built build/kernel8.img ($$(stat -c %s build/kernel8.img) bytes)"
 
-kernel-test: tools user | deps
+kernel-test: tools user $(FONT) | deps
 	PIKERN_INITRAMFS=$(INITRAMFS_ABS) $(CARGO) build -p pikern --target $(TARGET) --release --features ktest --target-dir target/ktest
 	@mkdir -p build
 	$(OBJCOPY) -O binary $(KERNEL_TEST_ELF) build/kernel8-test.img
@@ -245,6 +264,8 @@ test: deps kernel kernel-test dtbs chainloader build/userland.cpio.gz
 		--busybox build/userland.cpio.gz --results $(RESULTS)/console-busybox-rpi3.txt
 	-$(TOOLS_DIR)/console-test --board rpi4 --kernel build/kernel8.img --dtb build/rpi4.dtb \
 		--busybox build/userland.cpio.gz --results $(RESULTS)/console-busybox-rpi4.txt
+	@echo "== the HDMI console: QEMU's screendump read back glyph by glyph (boot, scrolling, status line) =="
+	-@$(MAKE) --no-print-directory test-fbcon
 	@echo "== the SD card image, built and read back =="
 	-@$(MAKE) --no-print-directory sdcard-check
 	@echo "== the SD card as a block device (-drive if=sd): usertests block, the image read back, no card, no partition table =="
@@ -274,6 +295,7 @@ test: deps kernel kernel-test dtbs chainloader build/userland.cpio.gz
 		--results $(RESULTS)/fuzz-rpi3.txt --results $(RESULTS)/fuzz-rpi4.txt \
 		--results $(RESULTS)/run-rpi3.txt --results $(RESULTS)/trace-rpi3.txt \
 		--results $(RESULTS)/console-rpi3.txt --results $(RESULTS)/console-rpi4.txt \
+		--results $(RESULTS)/fbcon-rpi3.txt --results $(RESULTS)/fbcon-rpi4.txt \
 		--results $(RESULTS)/console-busybox-rpi3.txt --results $(RESULTS)/console-busybox-rpi4.txt \
 		--results $(RESULTS)/run-rpi4.txt --results $(RESULTS)/trace-rpi4.txt \
 		--results $(RESULTS)/tracedat-rpi3.txt --results $(RESULTS)/tracedat-rpi4.txt \
@@ -356,10 +378,22 @@ gdb: deps kernel dtbs
 	@echo "  gdb-multiarch $(KERNEL_ELF) -ex 'target remote :1234'"
 	$(QEMU_RUN) -s -S
 
+# The framebuffer console on both boards (tools/src/bin/fbcon-test.rs):
+# the screen after boot and after scrolling, decoded with the kernel's font
+# and compared with the UART. Keeps the last screen in $(RESULTS)/fbcon-*.
+test-fbcon: deps kernel dtbs tools
+	@mkdir -p $(RESULTS)
+	-$(TOOLS_DIR)/fbcon-test --board rpi3 --kernel build/kernel8.img --dtb build/rpi3.dtb \
+		--font $(FONT) --panic --results $(RESULTS)/fbcon-rpi3.txt --screen $(RESULTS)/fbcon-rpi3-screen.txt \
+		--ppm $(RESULTS)/fbcon-rpi3.ppm
+	-$(TOOLS_DIR)/fbcon-test --board rpi4 --kernel build/kernel8.img --dtb build/rpi4.dtb \
+		--font $(FONT) --panic --results $(RESULTS)/fbcon-rpi4.txt --screen $(RESULTS)/fbcon-rpi4-screen.txt \
+		--ppm $(RESULTS)/fbcon-rpi4.ppm
+
 fmt:
 	$(CARGO) fmt --all
 
-lint: | deps
+lint: $(FONT) | deps
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) clippy -p pikern --target $(TARGET) --release -- -D warnings

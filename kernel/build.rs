@@ -1,7 +1,9 @@
 //! Links the kernel with `linker/kernel.ld`, rebuilds when boot code or the
 //! in-kernel tests change, embeds the initramfs named by
 //! `PIKERN_INITRAMFS` (an empty one if unset or missing), and builds the
-//! vDSO (`vdso/`, embedded by `kernel/src/vdso.rs`).
+//! vDSO (`vdso/`, embedded by `kernel/src/vdso.rs`), and copies the
+//! console font (`PIKERN_FONT`, else `build/font/console.psf`: a PSF the
+//! Makefile's `font` target fetches from Debian) for fbcon to embed.
 
 fn main() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -25,7 +27,33 @@ fn main() {
     };
     std::fs::write(out.join("initramfs.cpio"), data).expect("write OUT_DIR/initramfs.cpio");
 
+    embed_font(&root, &out);
     build_vdso(&root, &out);
+}
+
+/// Copies the console font to `OUT_DIR/font.psf`, or stops with what to run.
+fn embed_font(root: &std::path::Path, out: &std::path::Path) {
+    println!("cargo:rerun-if-env-changed=PIKERN_FONT");
+    let path = match std::env::var("PIKERN_FONT") {
+        Ok(p) if !p.is_empty() => std::path::PathBuf::from(p),
+        _ => root.join("build/font/console.psf"),
+    };
+    println!("cargo:rerun-if-changed={}", path.display());
+    let data = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "the console font {} is missing ({e}): run `make font` (it fetches Debian's \
+             console-setup-linux with apt into build/), or set PIKERN_FONT to a PSF file",
+            path.display()
+        )
+    });
+    let psf1 = data.starts_with(&[0x36, 0x04]);
+    let psf2 = data.starts_with(&[0x72, 0xb5, 0x4a, 0x86]);
+    assert!(
+        psf1 || psf2,
+        "{}: not a PSF font (gzip-compressed? `make font` unpacks it)",
+        path.display()
+    );
+    std::fs::write(out.join("font.psf"), data).expect("write OUT_DIR/font.psf");
 }
 
 /// Builds `linux-vdso.so.1` into `OUT_DIR/vdso.so` as Linux's

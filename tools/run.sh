@@ -43,8 +43,24 @@ if [ -n "${SDCARD:-}" ]; then
     fi
 fi
 
+# QEMU_WINDOW=1 (make run DISPLAY=1): a window showing the framebuffer
+# console, with whichever of QEMU's window front ends this QEMU has.
+display=(-display none)
+if [ "${QEMU_WINDOW:-}" = 1 ]; then
+    backends=$("$qemu" -display help 2>/dev/null)
+    for b in gtk sdl cocoa; do
+        if grep -qx "$b" <<< "$backends"; then display=(-display "$b"); break; fi
+    done
+    if [ "${display[1]}" = none ]; then
+        echo "pikern: this QEMU has no window front end (gtk, sdl or cocoa: Debian's qemu-system-gui);" \
+            "the framebuffer stays unseen, the console is on this terminal" >&2
+    fi
+    # make's DISPLAY=1 stands for the X display :0; DISPLAY=:N names one.
+    case ${DISPLAY:-} in *:*) ;; *) export DISPLAY=:0 ;; esac
+fi
+
 qemu_cmd=("$qemu" -M "$machine" -kernel "$kernel" -dtb "$dtb" -append "$append"
-    -display none -serial mon:stdio -semihosting)
+    "${display[@]}" -serial mon:stdio -semihosting)
 if [ -n "${SDCARD:-}" ]; then
     qemu_cmd+=(-drive "if=sd,format=raw,file=$SDCARD")
 fi

@@ -98,8 +98,11 @@ pub extern "C" fn kernel_main(dtb_addr: usize) -> ! {
         uart_clock_source
     );
     cmdline::init(dt);
+    drivers::video::fbcon::console_setup_from_cmdline();
+    drivers::video::fb_probe();
     lockdep::init();
     let ram = mm::init(board, dt);
+    drivers::video::fbcon::fbcon_init();
     vdso::vdso_init();
     sched::core::init_idle(0);
     fork::fork_init();

@@ -21,6 +21,7 @@ pub fn exit(code: u32) -> ! {
     // the machine running (seen as an intermittent hang at power-off).
     cpu::local_irq_disable();
     smp::stop_other_cpus();
+    crate::drivers::video::fbcon::console_flush_on_stop();
     if semihosting_present() {
         semihosting_exit(code)
     }
@@ -35,6 +36,7 @@ pub fn power_off(code: u32) -> ! {
     // the machine running (seen as an intermittent hang at power-off).
     cpu::local_irq_disable();
     smp::stop_other_cpus();
+    crate::drivers::video::fbcon::console_flush_on_stop();
     if semihosting_present() {
         semihosting_exit(code)
     }

@@ -6,7 +6,12 @@
 //! only: typed input, Ctrl-C and SysRq are the tty's (`tty.rs`), and so is
 //! the `\n` -> `\r\n` of what programs write (`ONLCR`); the kernel's own
 //! messages get it here.
+//!
+//! Two outputs, as `console=` chose them (`drivers/video/fbcon.rs`): the
+//! UART, and the framebuffer console, which draws what changed as a
+//! message releases the console.
 
+use crate::drivers::video::fbcon;
 use crate::{bsp, time};
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
@@ -16,8 +21,9 @@ use core::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 /// deadlocking on itself.
 static OWNER: AtomicUsize = AtomicUsize::new(0);
 
-/// Holds the console for one whole message.
-struct ConsoleGuard {
+/// Holds the console for one whole message; the outputs' code takes it
+/// as proof (fbcon draws only under it).
+pub struct ConsoleGuard {
     flags: u64,
     nested: bool,
 }
@@ -46,9 +52,73 @@ fn lock() -> ConsoleGuard {
 impl Drop for ConsoleGuard {
     fn drop(&mut self) {
         if !self.nested {
+            fbcon::flush(self);
             OWNER.store(0, Ordering::Release);
         }
         crate::arch::cpu::local_irq_restore(self.flags);
+    }
+}
+
+/// The console if no one holds it (the status line's tick, which must not
+/// wait for a CPU that is printing).
+fn try_lock() -> Option<ConsoleGuard> {
+    let flags = crate::arch::cpu::local_irq_save();
+    let me = crate::arch::cpu::smp_processor_id_raw() + 1;
+    match OWNER.compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed) {
+        Ok(_) => Some(ConsoleGuard {
+            flags,
+            nested: false,
+        }),
+        Err(_) => {
+            crate::arch::cpu::local_irq_restore(flags);
+            None
+        }
+    }
+}
+
+/// Runs `f` holding the console (an output registering itself).
+pub fn with_console<R>(f: impl FnOnce(&ConsoleGuard) -> R) -> R {
+    let g = lock();
+    f(&g)
+}
+
+/// Runs `f` holding the console, if it is free now.
+pub fn try_with_console(f: impl FnOnce(&ConsoleGuard)) {
+    if let Some(g) = try_lock() {
+        f(&g);
+    }
+}
+
+/// One byte to every output `console=` chose.
+fn emit(g: &ConsoleGuard, b: u8) {
+    if fbcon::serial_enabled() {
+        bsp::board().uart().putc(b);
+    }
+    fbcon::putc(g, b);
+}
+
+/// Feeds the log so far to `out` as the console showed it (`\r\n`, no
+/// `<6>` levels): a console registered late starts with the boot
+/// messages, as Linux's `CON_PRINTBUFFER` consoles do.
+pub fn log_replay(mut out: impl FnMut(u8)) {
+    let head = LOG_HEAD.load(Ordering::Acquire);
+    let start = head.saturating_sub(LOG_BUF_LEN as u64);
+    let mut line_start = true;
+    let mut skip = 0;
+    for i in start..head {
+        let b = LOG_BUF[i as usize % LOG_BUF_LEN].load(Ordering::Relaxed);
+        if line_start && b == b'<' {
+            skip = 3;
+        }
+        line_start = b == b'\n';
+        if skip > 0 {
+            skip -= 1;
+            continue;
+        }
+        if b == b'\n' {
+            out(b'\r');
+        }
+        out(b);
     }
 }
 
@@ -137,34 +207,35 @@ pub fn sys_syslog(action: i32, buf: u64, len: i64) -> crate::errno::SysResult {
 
 /// Writes bytes to the UART, turning `\n` into `\r\n`; log messages also
 /// go to the log buffer.
-struct Uart {
+struct Uart<'a> {
+    /// The console, held.
+    g: &'a ConsoleGuard,
     /// Print the time prefix before the next character.
     prefix_next: bool,
     prefixed: bool,
 }
 
-impl Write for Uart {
+impl Write for Uart<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let uart = bsp::board().uart();
         for b in s.bytes() {
             if self.prefix_next {
                 self.prefix_next = false;
-                write_prefix(uart, self.prefixed);
+                write_prefix(self.g, self.prefixed);
             }
             if self.prefixed {
                 log_store(&[b]);
             }
             if b == b'\n' {
-                uart.putc(b'\r');
+                emit(self.g, b'\r');
                 self.prefix_next = self.prefixed;
             }
-            uart.putc(b);
+            emit(self.g, b);
         }
         Ok(())
     }
 }
 
-fn write_prefix(uart: &bsp::pl011::Pl011, log: bool) {
+fn write_prefix(g: &ConsoleGuard, log: bool) {
     let p = format_prefix(time::uptime_ns());
     if log {
         // Kernel messages are KERN_INFO to `syslog` readers.
@@ -172,7 +243,7 @@ fn write_prefix(uart: &bsp::pl011::Pl011, log: bool) {
         log_store(p.as_str().as_bytes());
     }
     for b in p.as_str().bytes() {
-        uart.putc(b);
+        emit(g, b);
     }
 }
 
@@ -215,8 +286,9 @@ impl Write for PrefixBuf {
 /// Prints a kernel log message: every line gets the uptime prefix, and the
 /// message is not interleaved with other cores' output.
 pub fn log(args: fmt::Arguments) {
-    let _g = lock();
+    let g = lock();
     let mut w = Uart {
+        g: &g,
         prefix_next: true,
         prefixed: true,
     };
@@ -226,8 +298,9 @@ pub fn log(args: fmt::Arguments) {
 
 /// Prints raw text (no prefix), e.g. KTAP lines and echoed input.
 pub fn raw(args: fmt::Arguments) {
-    let _g = lock();
+    let g = lock();
     let mut w = Uart {
+        g: &g,
         prefix_next: false,
         prefixed: false,
     };
@@ -237,13 +310,12 @@ pub fn raw(args: fmt::Arguments) {
 /// Writes raw kernel bytes (the tracer's dump): `\n` becomes `\r\n`,
 /// the whole buffer stays together.
 pub fn write_bytes(buf: &[u8]) {
-    let _g = lock();
-    let uart = bsp::board().uart();
+    let g = lock();
     for &b in buf {
         if b == b'\n' {
-            uart.putc(b'\r');
+            emit(&g, b'\r');
         }
-        uart.putc(b);
+        emit(&g, b);
     }
 }
 
@@ -254,18 +326,18 @@ pub fn write_raw_bytes(buf: &[u8]) {
     if buf.is_empty() {
         return;
     }
-    let _g = lock();
-    let uart = bsp::board().uart();
+    let g = lock();
     for &b in buf {
-        uart.putc(b);
+        emit(&g, b);
     }
 }
 
 /// Runs `f` with the console held, writing raw text: for multi-line reports
 /// that must stay together (exception reports).
 pub fn with_raw<R>(f: impl FnOnce(&mut dyn Write) -> R) -> R {
-    let _g = lock();
+    let g = lock();
     let mut w = Uart {
+        g: &g,
         prefix_next: false,
         prefixed: false,
     };

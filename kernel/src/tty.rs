@@ -686,10 +686,12 @@ pub fn tty_ioctl(_dev: TtyDev, cmd: u64, arg: u64) -> Result<i64, Errno> {
             }
             Ok(0)
         }
-        // tcdrain / tcsendbreak: output is never queued; a BREAK is not
-        // sent.
+        // tcdrain / tcsendbreak: the UART's output is never queued, the
+        // framebuffer console's drawing may be (drawn now); a BREAK is
+        // not sent.
         uapi::TCSBRK => {
             tty_check_change()?;
+            crate::drivers::video::fbcon::console_drain();
             Ok(0)
         }
         uapi::TIOCSTI => {

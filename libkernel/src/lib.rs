@@ -42,3 +42,5 @@ pub mod trace_dump;
 pub mod tty;
 pub mod uapi;
 pub mod vdso;
+#[cfg(feature = "alloc")]
+pub mod video;

@@ -217,6 +217,12 @@ pub const EXPECTED: &[Expected] = &[
         Target::None,
     ),
     e("task_struct", "task descriptor (bytes)", "", Target::None),
+    e(
+        "fbcon_line",
+        "a line on the framebuffer console (/dev/tty0, drawn, scrolling)",
+        "",
+        Target::None,
+    ),
     e("kernel_stack", "kernel stack (bytes)", "", Target::None),
     e("task_bytes", "bytes per sleeping process", "", Target::None),
     e(

@@ -8,6 +8,7 @@
 
 pub mod gic400;
 pub mod local_intc;
+pub mod mailbox;
 pub mod mmio;
 pub mod pl011;
 pub mod soc;

@@ -12,7 +12,7 @@ use core::ptr::{read_volatile, write_volatile};
 use libkernel::bsp::bcm::{self, RegisterIo, Soc};
 
 /// Registers reached through the kernel's linear map (device memory).
-struct LinearMap;
+pub(super) struct LinearMap;
 
 impl RegisterIo for LinearMap {
     fn read(&self, pa: usize) -> u32 {

@@ -3,3 +3,4 @@
 pub mod block;
 pub mod char;
 pub mod mmc;
+pub mod video;

@@ -1,8 +1,9 @@
 //! Device files: the console tty under its three names (`tty.rs`:
 //! `/dev/console`, `/dev/tty` and `/dev/ttyAMA0`, the PL011 UART both
-//! boards' console is on), `/dev/null`, `/dev/zero`, `/dev/random` and
-//! `/dev/urandom`; `/dev/fd`, a symbolic link to `/proc/self/fd`; the
-//! block devices' nodes (`/dev/mmcblk0p1`, `/dev/ram0`) as disks register.
+//! boards' console is on), `/dev/tty0`/`tty1` (the framebuffer console),
+//! `/dev/null`, `/dev/zero`, `/dev/random` and `/dev/urandom`; `/dev/fd`,
+//! a symbolic link to `/proc/self/fd`; the block devices' nodes
+//! (`/dev/mmcblk0p1`, `/dev/ram0`) as disks register.
 
 use super::{ramfs, FileOps, Inode, InodeKind};
 use crate::errno::*;
@@ -138,6 +139,7 @@ pub fn chrdev_node(rdev: u64, perm: u32) -> Option<Arc<Inode>> {
         (5, 0) => Arc::new(TtyFile(TtyDev::CurrentTty)),
         (5, 1) => Arc::new(TtyFile(TtyDev::Console)),
         (204, 64) => Arc::new(TtyFile(TtyDev::Serial)),
+        (4, 0) | (4, 1) => Arc::new(crate::drivers::video::fbcon::FbTty),
         _ => return None,
     };
     Some(Inode::new_dev(
@@ -199,6 +201,15 @@ fn devtmpfs_root() -> Arc<Inode> {
         (
             "ttyAMA0",
             chrdev(204, 64, Arc::new(TtyFile(TtyDev::Serial))),
+        ),
+        // The framebuffer console (TTY_MAJOR 4): drivers/video/fbcon.rs.
+        (
+            "tty0",
+            chrdev(4, 0, Arc::new(crate::drivers::video::fbcon::FbTty)),
+        ),
+        (
+            "tty1",
+            chrdev(4, 1, Arc::new(crate::drivers::video::fbcon::FbTty)),
         ),
         // The process's own descriptors (proc_fd.rs), as udev and
         // devtmpfs users link it on Linux: bash's `<(...)` opens these.

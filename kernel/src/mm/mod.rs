@@ -103,7 +103,7 @@ pub fn init(board: &Board, dt: Option<&DeviceTree>) -> RamInfo {
 
     // Reserved: low memory (spin table, boot stub) and the image, the DTB,
     // the initramfs; then the page metadata array itself.
-    let mut reserved = [Range::default(); 4];
+    let mut reserved = [Range::default(); 5];
     reserved[0] = Range::new(0, kernel_end());
     if let Some(d) = dt {
         let (s, e) = d.blob_range();
@@ -117,7 +117,13 @@ pub fn init(board: &Board, dt: Option<&DeviceTree>) -> RamInfo {
     let meta_bytes = npages * core::mem::size_of::<PageMeta>();
     let refs_offset = meta_bytes.next_multiple_of(8);
     let map_bytes = (refs_offset + npages * core::mem::size_of::<AtomicU32>()) as u64;
-    let map_at = range::find_free(regions[0], &reserved[..3], map_bytes, PAGE_SIZE as u64)
+    // The framebuffer, when the firmware carved it out of what the DTB
+    // calls RAM (QEMU does), is the display's, not the allocator's.
+    let fb = crate::drivers::video::fb_reserved_range();
+    if let Some((s, e)) = fb {
+        reserved[4] = Range::new(s, e);
+    }
+    let map_at = range::find_free(regions[0], &reserved, map_bytes, PAGE_SIZE as u64)
         .expect("no room for the page metadata array");
     reserved[3] = Range::new(map_at, map_at + map_bytes);
 
@@ -144,7 +150,9 @@ pub fn init(board: &Board, dt: Option<&DeviceTree>) -> RamInfo {
         }
     });
     let in_ram = |pa: u64| regions.iter().any(|r| r.start <= pa && pa < r.end);
+    let in_fb = |pa: u64| fb.is_some_and(|(s, e)| s <= pa && pa < e);
     mmu::init_kernel_tables(|pa| match board.classify(pa, end) {
+        _ if in_fb(pa) => Some(mmu::MemType::WriteCombine),
         Some(mmu::MemType::Normal) if !in_ram(pa) => None,
         other => other,
     })

@@ -627,6 +627,7 @@ pub fn scheduler_tick() {
         }
     }
     let ticks = percpu::load(&percpu::this_cpu().ticks);
+    crate::drivers::video::fbcon::status_tick(cpu_nr, ticks);
     if cpu_nr == 0 {
         super::loadavg::calc_global_load_tick(ticks);
     }

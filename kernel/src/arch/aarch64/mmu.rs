@@ -33,6 +33,8 @@ pub const PAGE: u64 = 1 << 1;
 pub const ATTR_DEVICE: u64 = 0 << 2;
 /// MAIR index 1: normal write-back.
 pub const ATTR_NORMAL: u64 = 1 << 2;
+/// MAIR index 2: normal non-cacheable (write-combining).
+pub const ATTR_NORMAL_NC: u64 = 2 << 2;
 /// AP[1]: accessible from EL0.
 pub const AP_USER: u64 = 1 << 6;
 /// AP[2]: read-only.
@@ -88,6 +90,9 @@ pub enum MemType {
     Normal,
     /// Peripheral registers: device nGnRE, never executable.
     Device,
+    /// A framebuffer: normal non-cacheable (MAIR index 2), so writes
+    /// combine and reach the display without cache maintenance.
+    WriteCombine,
 }
 
 /// Builds the final kernel tables. `classify(pa)` says what each 2 MiB
@@ -132,6 +137,9 @@ pub fn init_kernel_tables(
                 match classify(pa) {
                     Some(MemType::Normal) => pa | VALID | ATTR_NORMAL | SH_INNER | AF | UXN | PXN,
                     Some(MemType::Device) => pa | VALID | ATTR_DEVICE | AF | UXN | PXN,
+                    Some(MemType::WriteCombine) => {
+                        pa | VALID | ATTR_NORMAL_NC | SH_INNER | AF | UXN | PXN
+                    }
                     None => 0,
                 }
             };
