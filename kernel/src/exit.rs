@@ -19,6 +19,7 @@ use crate::task::{
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
+use libkernel::sched::cputime::{cputime_adjust, PrevCputime, TaskCputime};
 
 /// Set once pid 1 exists: from then on its exit is fatal.
 pub static INIT_STARTED: AtomicBool = AtomicBool::new(false);
@@ -514,7 +515,7 @@ fn exit_status(p: &Task) -> i32 {
 /// The `siginfo` of a `SIGCHLD` about `tsk`: why (`CLD_*`), the status
 /// (exit code or signal), and its CPU time in clock ticks.
 pub fn sigchld_info(tsk: &Task, why: i32, status: i32) -> uapi::KernelSiginfo {
-    let (user, system) = usage_cputime(&task_usage(tsk));
+    let (user, system) = usage_cputime(&task_usage_adjusted(tsk));
     let ticks = |ns: u64| (ns / (1_000_000_000 / uapi::USER_HZ)) as i64;
     uapi::KernelSiginfo {
         signo: crate::signal::SIGCHLD,
@@ -717,14 +718,42 @@ pub fn task_usage(t: &Task) -> Usage {
     ]
 }
 
-/// A usage's `(user, system)` time in ns: the run time split as the tick
-/// samples are (`cputime_adjust`).
+/// `u` with its run time split into user and system time as reported
+/// (`cputime_adjust` against `prev`, which never lets a report go back):
+/// [`UTIME`] and [`STIME`] then add up to [`RTIME`], and adding such
+/// usages (children's) keeps them split.
+fn adjusted(mut u: Usage, prev: &IrqSpinLock<PrevCputime>) -> Usage {
+    let mut last = prev.lock();
+    let (user, system) = cputime_adjust(
+        TaskCputime {
+            utime: u[UTIME],
+            stime: u[STIME],
+            sum_exec_runtime: u[RTIME],
+        },
+        &mut last,
+    );
+    drop(last);
+    u[UTIME] = user;
+    u[STIME] = system;
+    u[RTIME] = user + system;
+    u
+}
+
+/// A thread's usage, its times as reported (`task_cputime_adjusted`).
+pub fn task_usage_adjusted(t: &Task) -> Usage {
+    adjusted(task_usage(t), &t.prev_cputime)
+}
+
+/// A process's usage, its times as reported
+/// (`thread_group_cputime_adjusted`).
+pub fn thread_group_usage_adjusted(t: &Task) -> Usage {
+    adjusted(thread_group_usage(t), &t.signal.prev_cputime)
+}
+
+/// `(user, system)` ns of a usage from the functions above (or of
+/// `RUSAGE_CHILDREN`, summed from them).
 pub fn usage_cputime(u: &Usage) -> (u64, u64) {
-    libkernel::sched::cputime::cputime_adjust(libkernel::sched::cputime::TaskCputime {
-        utime: u[UTIME],
-        stime: u[STIME],
-        sum_exec_runtime: u[RTIME],
-    })
+    (u[UTIME], u[STIME])
 }
 
 /// A whole process's usage (`RUSAGE_SELF`, `thread_group_cputime`): its
@@ -985,7 +1014,7 @@ fn wait_for_child(which: WaitFor, options: u32) -> Result<Option<(Pid, i32, Usag
             Some(Report::Zombie(z)) => {
                 me.signal.wait_chldexit.finish_wait();
                 let code = exit_status(&z);
-                let (own, theirs) = (thread_group_usage(&z), children_usage(&z));
+                let (own, theirs) = (thread_group_usage_adjusted(&z), children_usage(&z));
                 let usage: Usage = core::array::from_fn(|i| own[i] + theirs[i]);
                 for (acc, v) in me.children_usage.iter().zip(usage) {
                     acc.fetch_add(v, Ordering::Relaxed);
@@ -995,16 +1024,20 @@ fn wait_for_child(which: WaitFor, options: u32) -> Result<Option<(Pid, i32, Usag
             }
             Some(Report::Stopped(c, sig)) => {
                 me.signal.wait_chldexit.finish_wait();
-                return Ok(Some((c.pid(), ((sig << 8) | 0x7f) as i32, task_usage(&c))));
+                return Ok(Some((
+                    c.pid(),
+                    ((sig << 8) | 0x7f) as i32,
+                    task_usage_adjusted(&c),
+                )));
             }
             Some(Report::Continued(c)) => {
                 me.signal.wait_chldexit.finish_wait();
-                return Ok(Some((c.pid(), 0xffff, task_usage(&c))));
+                return Ok(Some((c.pid(), 0xffff, task_usage_adjusted(&c))));
             }
             Some(Report::TraceZombie(z)) => {
                 me.signal.wait_chldexit.finish_wait();
                 let code = exit_status(&z);
-                let usage = task_usage(&z);
+                let usage = task_usage_adjusted(&z);
                 wait_task_zombie_traced(&z);
                 return Ok(Some((z.pid(), code, usage)));
             }

@@ -73,6 +73,9 @@ pub struct SignalStruct {
     /// (`sum_sched_runtime`, `utime`, `stime`, `nvcsw`, `nivcsw`): the
     /// process's usage keeps them (a `crate::exit::Usage`).
     pub dead_usage: [AtomicU64; crate::exit::USAGE_LEN],
+    /// The user and system time last reported of the whole process
+    /// (`signal->prev_cputime`).
+    pub prev_cputime: IrqSpinLock<libkernel::sched::cputime::PrevCputime>,
     /// The process's `ITIMER_REAL` (`real_timer`, `alarm`): whichever
     /// thread set it, it is the process's until the last thread exits;
     /// not inherited by children.
@@ -103,6 +106,7 @@ impl SignalStruct {
             jobctl: AtomicU32::new(0),
             wait_chldexit: WaitQueue::new(),
             dead_usage: [const { AtomicU64::new(0) }; crate::exit::USAGE_LEN],
+            prev_cputime: IrqSpinLock::named(&"&sig->prev_cputime.lock", Default::default()),
             itimer_real: IrqSpinLock::named(
                 &"&sig->itimer_real",
                 crate::time::itimer::ItimerReal {

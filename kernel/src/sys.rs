@@ -64,8 +64,8 @@ pub fn sys_getcpu(cpup: u64, nodep: u64, _unused: u64) -> SysResult {
 pub fn sys_getrusage(who: i64, usage: u64) -> SysResult {
     let me = task::current();
     let u = match who {
-        w if w == uapi::RUSAGE_SELF as i64 => exit::thread_group_usage(&me),
-        w if w == uapi::RUSAGE_THREAD as i64 => exit::task_usage(&me),
+        w if w == uapi::RUSAGE_SELF as i64 => exit::thread_group_usage_adjusted(&me),
+        w if w == uapi::RUSAGE_THREAD as i64 => exit::task_usage_adjusted(&me),
         w if w == uapi::RUSAGE_CHILDREN as i64 => exit::children_usage(&me),
         _ => return Err(EINVAL),
     };
@@ -306,7 +306,7 @@ fn clock_t(ns: u64) -> i64 {
 pub fn sys_times(tbuf: u64) -> SysResult {
     if tbuf != 0 {
         let me = task::current();
-        let (utime, stime) = exit::usage_cputime(&exit::thread_group_usage(&me));
+        let (utime, stime) = exit::usage_cputime(&exit::thread_group_usage_adjusted(&me));
         let (cutime, cstime) = exit::usage_cputime(&exit::children_usage(&me));
         let t = uapi::Tms {
             tms_utime: clock_t(utime),

@@ -373,6 +373,9 @@ pub struct Task {
     pub utime: AtomicU64,
     /// Ticks that found it in the kernel, in ns (`stime`).
     pub stime: AtomicU64,
+    /// The user and system time last reported of this thread
+    /// (`prev_cputime`): reports never go back.
+    pub prev_cputime: IrqSpinLock<libkernel::sched::cputime::PrevCputime>,
     /// Voluntary context switches (`nvcsw`).
     pub nvcsw: AtomicU64,
     /// Involuntary context switches (`nivcsw`).
@@ -603,6 +606,7 @@ impl Task {
             rlim: IrqSpinLock::new(default_rlimits()),
             utime: AtomicU64::new(0),
             stime: AtomicU64::new(0),
+            prev_cputime: IrqSpinLock::named(&"&p->prev_cputime.lock", Default::default()),
             nvcsw: AtomicU64::new(0),
             nivcsw: AtomicU64::new(0),
             pdeath_signal: AtomicI32::new(0),

@@ -333,7 +333,7 @@ fn ticks(ns: u64) -> u64 {
 /// `/proc/<pid>/stat`: Linux's 52 space-separated fields.
 fn stat(t: Option<&Arc<Task>>) -> String {
     let Some(t) = t else { return String::new() };
-    let (utime, stime) = crate::exit::usage_cputime(&crate::exit::task_usage(t));
+    let (utime, stime) = crate::exit::usage_cputime(&crate::exit::task_usage_adjusted(t));
     let rss = t.mm.lock().as_ref().map_or(0, |m| m.rss());
     let vsize = t.mm.lock().as_ref().map_or(0, |m| m.inner.lock().mapped);
     let (cutime, cstime) = crate::exit::usage_cputime(&crate::exit::children_usage(t));
