@@ -181,7 +181,10 @@ impl AddressSpace {
 
     /// Frees the data of bytes `start..end`, the size unchanged
     /// (`FALLOC_FL_PUNCH_HOLE`, `shmem_undo_range`): whole pages go back,
-    /// the partial ones at either edge are zeroed there.
+    /// the partial ones at either edge are zeroed there. Unlike Linux,
+    /// which unmaps them first (`unmap_mapping_range`), a shared mapping
+    /// that already maps a freed page keeps it (and its data) until
+    /// unmapped; the file reads zeros there.
     pub fn punch_hole(&mut self, start: u64, end: u64) {
         let first_whole = start.div_ceil(PG);
         let last_whole = end / PG;
