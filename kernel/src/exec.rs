@@ -174,8 +174,12 @@ pub fn do_execve(path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Exec
         None => None,
     };
     // Address-space layout randomisation, unless the command line says
-    // `norandmaps` (Linux's switch).
-    let rnd = if crate::cmdline::get().has("norandmaps") {
+    // `norandmaps` (Linux's switch) or the process's personality has
+    // `ADDR_NO_RANDOMIZE` (`setarch -R`).
+    let no_aslr = crate::task::with_current(|t| t.personality.load(Ordering::Relaxed))
+        & uapi::ADDR_NO_RANDOMIZE
+        != 0;
+    let rnd = if no_aslr || crate::cmdline::get().has("norandmaps") {
         layout::LayoutRandom::default()
     } else {
         use crate::drivers::char::random::get_random_u64;

@@ -24,7 +24,9 @@ use libkernel::sched::cputime::{cputime_adjust, PrevCputime, TaskCputime};
 /// Set once pid 1 exists: from then on its exit is fatal.
 pub static INIT_STARTED: AtomicBool = AtomicBool::new(false);
 
-use libkernel::uapi::{self, __WALL, __WCLONE, __WNOTHREAD, WCONTINUED, WNOHANG, WUNTRACED};
+use libkernel::uapi::{
+    self, __WALL, __WCLONE, __WNOTHREAD, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WUNTRACED,
+};
 
 /// Ends the current task with `code` (`do_exit`). Never returns. Callers
 /// that end with the call use `noreturn_call!` (see there why).
@@ -189,12 +191,18 @@ pub fn sys_wait4(pid: i64, status: u64, options: u32, rusage: u64) -> Result<i64
         0 => WaitFor::Pgrp(task::with_current(|t| t.pgrp.load(Ordering::Relaxed))),
         p => WaitFor::Pgrp(Pid::try_from(-p).map_err(|_| ECHILD)?),
     };
+    // wait4 always reports exits (`WEXITED`, which only waitid spells).
     match wait_for_child(
         which,
-        options & (WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE),
+        WEXITED | options & (WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE),
     )? {
         None => Ok(0),
-        Some((child, code, usage)) => {
+        Some(Waited {
+            pid: child,
+            status: code,
+            usage,
+            ..
+        }) => {
             if status != 0 {
                 crate::mm::uaccess::put_user_u32(status, code as u32)?;
             }
@@ -812,7 +820,115 @@ pub fn do_wait(pid: Pid, options: u32) -> Result<Option<(Pid, i32)>, Errno> {
     } else {
         WaitFor::Pid(pid)
     };
-    wait_for_child(which, options).map(|r| r.map(|(p, code, _)| (p, code)))
+    wait_for_child(which, options | WEXITED).map(|r| r.map(|w| (w.pid, w.status)))
+}
+
+/// `waitid(which, upid, infop, options, ru)`: [`sys_wait4`] with the
+/// child named by `which` (`P_ALL`, `P_PID`, `P_PGID`; `P_PIDFD` finds no
+/// pidfd here, as no call makes one: `EBADF`), the states to wait for
+/// spelled out (`WEXITED`, `WSTOPPED`, `WCONTINUED`, at least one),
+/// `WNOWAIT` to leave the child waitable, and the answer as a `siginfo`:
+/// `si_signo` `SIGCHLD`, `si_code` `CLD_*`, `si_pid`, `si_uid`,
+/// `si_status`; all of them 0 when `WNOHANG` found nothing. Returns 0.
+/// As Linux 6.1's `waitid`, only those fields are written (`si_utime` and
+/// `si_stime` are not).
+pub fn sys_waitid(which: i32, upid: i32, infop: u64, options: u32, ru: u64) -> Result<i64, Errno> {
+    use crate::errno::{EBADF, EINVAL};
+    if options
+        & !(WNOHANG | WNOWAIT | WEXITED | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL)
+        != 0
+        || options & (WEXITED | WUNTRACED | WCONTINUED) == 0
+    {
+        return Err(EINVAL);
+    }
+    let who = match which as u32 {
+        uapi::P_ALL => WaitFor::Any,
+        uapi::P_PID if upid > 0 => WaitFor::Pid(upid),
+        uapi::P_PGID if upid > 0 => WaitFor::Pgrp(upid),
+        uapi::P_PGID if upid == 0 => {
+            WaitFor::Pgrp(task::with_current(|t| t.pgrp.load(Ordering::Relaxed)))
+        }
+        uapi::P_PIDFD => {
+            // Checked as `pidfd_get_pid` would: a descriptor, but no pidfd.
+            crate::fs::syscalls::files()?.lock().get(i64::from(upid))?;
+            return Err(EBADF);
+        }
+        _ => return Err(EINVAL),
+    };
+    let w = wait_for_child(who, options)?;
+    if infop != 0 {
+        // si_signo, si_errno, si_code; si_pid, si_uid, si_status.
+        let (signo, code, pid, status) = match &w {
+            Some(w) => (crate::signal::SIGCHLD, w.why, w.pid, w.si_status()),
+            None => (0, 0, 0, 0),
+        };
+        let mut b = [0u8; 28];
+        b[0..4].copy_from_slice(&signo.to_le_bytes());
+        b[8..12].copy_from_slice(&code.to_le_bytes());
+        b[16..20].copy_from_slice(&pid.to_le_bytes());
+        b[24..28].copy_from_slice(&status.to_le_bytes());
+        crate::mm::uaccess::copy_to_user(infop, &b[..12])?;
+        crate::mm::uaccess::copy_to_user(infop + 16, &b[16..28])?;
+    }
+    if let (Some(w), true) = (&w, ru != 0) {
+        crate::mm::uaccess::copy_to_user(ru, &rusage_bytes(w.usage))?;
+    }
+    Ok(0)
+}
+
+/// What a wait found: the child, its wait status word, its usage and why
+/// it is reported (`CLD_EXITED`, `CLD_KILLED`, `CLD_DUMPED`,
+/// `CLD_STOPPED`, `CLD_TRAPPED` for a ptrace stop, `CLD_CONTINUED`).
+pub struct Waited {
+    /// The child's pid.
+    pub pid: Pid,
+    /// The `wait4` status word.
+    pub status: i32,
+    /// Its usage, with its reaped children's if it exited.
+    pub usage: Usage,
+    /// `si_code` of `waitid`'s answer.
+    pub why: i32,
+}
+
+impl Waited {
+    fn new(pid: Pid, status: i32, usage: Usage, traced: bool) -> Waited {
+        let s = status as u32;
+        let why = if s == uapi::W_CONTINUED {
+            uapi::CLD_CONTINUED
+        } else if s & 0xff == 0x7f {
+            if traced {
+                uapi::CLD_TRAPPED
+            } else {
+                uapi::CLD_STOPPED
+            }
+        } else if s & 0x7f == 0 {
+            uapi::CLD_EXITED
+        } else if s & uapi::WCOREFLAG != 0 {
+            uapi::CLD_DUMPED
+        } else {
+            uapi::CLD_KILLED
+        };
+        Waited {
+            pid,
+            status,
+            usage,
+            why,
+        }
+    }
+
+    /// `si_status`: the exit code, the killing signal, the stop signal
+    /// (a ptrace stop's whole code, `SIGTRAP | 0x80` or an event), or
+    /// `SIGCONT` (`wait_task_zombie`, `wait_task_stopped`,
+    /// `wait_task_continued`).
+    pub fn si_status(&self) -> i32 {
+        let s = self.status as u32;
+        (match self.why {
+            uapi::CLD_EXITED => (s >> 8) & 0xff,
+            uapi::CLD_KILLED | uapi::CLD_DUMPED => s & 0x7f,
+            uapi::CLD_CONTINUED => crate::signal::SIGCONT,
+            _ => s >> 8,
+        }) as i32
+    }
 }
 
 /// What a waited-for child has to report.
@@ -826,13 +942,27 @@ enum Report {
     /// A tracee exited: its tracer reaps it (`EXIT_TRACE`), and its real
     /// parent, if another process, is told then.
     TraceZombie(Arc<Task>),
+    /// `WNOWAIT`: this status word, the child left as it was; whether it
+    /// is a tracee.
+    Peek(Arc<Task>, i32, bool),
 }
 
 /// Whether tracee `c` has something to report to its tracer's wait:
 /// its exit, or a ptrace stop (status `code << 8 | 0x7f`) whatever
 /// `WUNTRACED` says (`wait_consider_task` with `ptrace`).
-fn consider_traced(c: &Arc<Task>, _options: u32) -> Option<Report> {
-    if (!crate::signal::thread_group_leader(c) || crate::signal::thread_group_empty(c))
+fn consider_traced(c: &Arc<Task>, options: u32) -> Option<Report> {
+    let may_reap = !crate::signal::thread_group_leader(c) || crate::signal::thread_group_empty(c);
+    if options & WNOWAIT != 0 {
+        // Look, take nothing (`WNOWAIT`).
+        if may_reap && c.exit_state.load(Ordering::Acquire) == EXIT_ZOMBIE {
+            return (options & WEXITED != 0).then(|| Report::Peek(c.clone(), exit_status(c), true));
+        }
+        let code = c.ptrace.exit_code.load(Ordering::Acquire);
+        return (c.state() & task::TASK_TRACED != 0 && code != 0)
+            .then(|| Report::Peek(c.clone(), ((code << 8) | 0x7f) as i32, true));
+    }
+    if may_reap
+        && options & WEXITED != 0
         && c.exit_state
             .compare_exchange(
                 EXIT_ZOMBIE,
@@ -869,8 +999,12 @@ fn consider(c: &Arc<Task>, options: u32) -> Option<Report> {
     // A zombie leader whose threads still run is not reaped yet
     // (`delay_group_leader`); a traced child is reaped by its tracer
     // first, whose wait looks at it through the `ptraced` list.
-    if c.ptrace.flags() == 0
-        && crate::signal::thread_group_empty(c)
+    let may_reap = c.ptrace.flags() == 0 && crate::signal::thread_group_empty(c);
+    if options & WNOWAIT != 0 {
+        return consider_nowait(c, options, may_reap);
+    }
+    if may_reap
+        && options & WEXITED != 0
         && c.exit_state
             .compare_exchange(EXIT_ZOMBIE, EXIT_DEAD, Ordering::AcqRel, Ordering::Relaxed)
             .is_ok()
@@ -905,10 +1039,29 @@ fn consider(c: &Arc<Task>, options: u32) -> Option<Report> {
     None
 }
 
+/// [`consider`] with `WNOWAIT`: what would be reported, nothing taken
+/// (the zombie stays, the stop and the continue stay unreported).
+fn consider_nowait(c: &Arc<Task>, options: u32, may_reap: bool) -> Option<Report> {
+    if c.exit_state.load(Ordering::Acquire) == EXIT_ZOMBIE {
+        return (may_reap && options & WEXITED != 0)
+            .then(|| Report::Peek(c.clone(), exit_status(c), false));
+    }
+    let j = c.signal.jobctl.load(Ordering::Acquire);
+    let stop = task::JOBCTL_STOPPED | task::JOBCTL_STOP_UNREPORTED;
+    if options & WUNTRACED != 0 && j & stop == stop {
+        let sig = (j >> task::JOBCTL_STOP_SIG_SHIFT) & 0xff;
+        return Some(Report::Peek(c.clone(), ((sig << 8) | 0x7f) as i32, false));
+    }
+    if options & WCONTINUED != 0 && j & task::JOBCTL_CONTINUED != 0 {
+        return Some(Report::Peek(c.clone(), uapi::W_CONTINUED as i32, false));
+    }
+    None
+}
+
 /// [`do_wait`], also returning the child's usage with its own reaped
 /// children's. The parent's `RUSAGE_CHILDREN` totals grow by that usage,
 /// as in Linux's `wait_task_zombie`.
-fn wait_for_child(which: WaitFor, options: u32) -> Result<Option<(Pid, i32, Usage)>, Errno> {
+fn wait_for_child(which: WaitFor, options: u32) -> Result<Option<Waited>, Errno> {
     let me = task::current();
     // Linux records the struct pid waited for, never a negative number:
     // none for any child (0), else the pid or the group's pid.
@@ -921,6 +1074,7 @@ fn wait_for_child(which: WaitFor, options: u32) -> Result<Option<(Pid, i32, Usag
         me.signal.wait_chldexit.prepare_to_wait(TASK_INTERRUPTIBLE);
         let mut found = false;
         let mut report = None;
+        let mut report_traced = false;
         {
             let tl = TASKLIST.lock();
             // A child already dead (autoreaped, or being reaped by another
@@ -934,6 +1088,7 @@ fn wait_for_child(which: WaitFor, options: u32) -> Result<Option<(Pid, i32, Usag
                     return false;
                 }
                 found = true;
+                report_traced = traced;
                 report = if traced {
                     consider_traced(c, options)
                 } else {
@@ -1020,26 +1175,34 @@ fn wait_for_child(which: WaitFor, options: u32) -> Result<Option<(Pid, i32, Usag
                     acc.fetch_add(v, Ordering::Relaxed);
                 }
                 release_task(&z);
-                return Ok(Some((z.pid(), code, usage)));
+                return Ok(Some(Waited::new(z.pid(), code, usage, false)));
             }
             Some(Report::Stopped(c, sig)) => {
                 me.signal.wait_chldexit.finish_wait();
-                return Ok(Some((
+                let status = ((sig << 8) | 0x7f) as i32;
+                return Ok(Some(Waited::new(
                     c.pid(),
-                    ((sig << 8) | 0x7f) as i32,
+                    status,
                     task_usage_adjusted(&c),
+                    report_traced,
                 )));
             }
             Some(Report::Continued(c)) => {
                 me.signal.wait_chldexit.finish_wait();
-                return Ok(Some((c.pid(), 0xffff, task_usage_adjusted(&c))));
+                return Ok(Some(Waited::new(c.pid(), 0xffff, task_usage_adjusted(&c), false)));
+            }
+            Some(Report::Peek(c, status, traced)) => {
+                me.signal.wait_chldexit.finish_wait();
+                let (own, theirs) = (thread_group_usage_adjusted(&c), children_usage(&c));
+                let usage: Usage = core::array::from_fn(|i| own[i] + theirs[i]);
+                return Ok(Some(Waited::new(c.pid(), status, usage, traced)));
             }
             Some(Report::TraceZombie(z)) => {
                 me.signal.wait_chldexit.finish_wait();
                 let code = exit_status(&z);
                 let usage = task_usage_adjusted(&z);
                 wait_task_zombie_traced(&z);
-                return Ok(Some((z.pid(), code, usage)));
+                return Ok(Some(Waited::new(z.pid(), code, usage, true)));
             }
             None => {}
         }

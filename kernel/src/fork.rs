@@ -222,6 +222,10 @@ pub fn copy_process(args: CloneArgs) -> Result<Arc<Task>, Errno> {
         parent.no_new_privs.load(Ordering::Relaxed),
         Ordering::Relaxed,
     );
+    p.personality.store(
+        parent.personality.load(Ordering::Relaxed),
+        Ordering::Relaxed,
+    );
     if let Some((regs, newsp)) = user_regs {
         if let Err(e) = copy_mm(clone_flags, &p, &parent) {
             // Undo what was set up so far, the pid included (Linux's

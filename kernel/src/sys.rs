@@ -1,11 +1,14 @@
-//! `kernel/sys.c`: the small process-wide calls: ids, `uname`,
-//! `getrusage`, `prlimit64`, priorities, `getcpu`, process groups and
-//! sessions, `sysinfo`, `times` and `getgroups`.
+//! `kernel/sys.c`: the small process-wide calls: ids, `uname` and the
+//! host and domain names, `getrusage`, `prlimit64` and `getrlimit`/
+//! `setrlimit`, priorities, `getcpu`, process groups and sessions,
+//! `sysinfo`, `times`, `getgroups`, `personality` (`kernel/exec_domain.c`)
+//! and `capget`/`capset` (`kernel/capability.c`).
 
 use crate::errno::*;
 use crate::exit;
 use crate::mm::uaccess::{copy_from_user, copy_to_user, put_user_u32};
 use crate::pid::find_process_by_pid;
+use crate::sync::IrqSpinLock;
 use crate::task::{self, Pid};
 use alloc::string::String;
 use core::sync::atomic::Ordering;
@@ -73,17 +76,217 @@ pub fn sys_getrusage(who: i64, usage: u64) -> SysResult {
     Ok(0)
 }
 
+/// The names `sethostname` and `setdomainname` change (the UTS
+/// namespace's `nodename` and `domainname`; one namespace here), each
+/// NUL-padded to `__NEW_UTS_LEN + 1` bytes.
+pub struct UtsNames {
+    nodename: [u8; uapi::NEW_UTS_LEN + 1],
+    domainname: [u8; uapi::NEW_UTS_LEN + 1],
+}
+
+const fn uts_field(s: &[u8]) -> [u8; uapi::NEW_UTS_LEN + 1] {
+    let mut f = [0u8; uapi::NEW_UTS_LEN + 1];
+    let mut i = 0;
+    while i < s.len() {
+        f[i] = s[i];
+        i += 1;
+    }
+    f
+}
+
+/// Linux's `uts_sem`.
+static UTS: IrqSpinLock<UtsNames> = IrqSpinLock::named(
+    &"uts_sem",
+    UtsNames {
+        nodename: uts_field(b"pikern"),
+        domainname: uts_field(b"(none)"),
+    },
+);
+
+fn uts_str(f: &[u8]) -> String {
+    let n = f.iter().position(|&b| b == 0).unwrap_or(f.len());
+    String::from_utf8_lossy(&f[..n]).into_owned()
+}
+
+/// The host name (`utsname()->nodename`), for `uname` and
+/// `/proc/sys/kernel/hostname`.
+pub fn hostname() -> String {
+    let u = UTS.lock();
+    let s = uts_str(&u.nodename);
+    drop(u);
+    s
+}
+
+/// The NIS domain name (`utsname()->domainname`).
+pub fn domainname() -> String {
+    let u = UTS.lock();
+    let s = uts_str(&u.domainname);
+    drop(u);
+    s
+}
+
 /// `uname`: the system's name, as `struct new_utsname`.
 pub fn sys_newuname(buf: u64) -> SysResult {
+    let (node, domain) = (hostname(), domainname());
     let u = uapi::Utsname::new(
         "pikern",
-        "pikern",
+        &node,
         env!("CARGO_PKG_VERSION"),
         "#1 SMP",
         "aarch64",
-        "(none)",
+        &domain,
     );
     copy_to_user(buf, &u.to_bytes())?;
+    Ok(0)
+}
+
+/// What `sethostname` and `setdomainname` share: `EINVAL` for a length
+/// below 0 or above 64, `EFAULT` for bad memory (nothing changes then);
+/// the name is stored NUL-padded, as given (NULs and all).
+fn set_uts_name(name: u64, len: i32, domain: bool) -> SysResult {
+    let len = usize::try_from(len).map_err(|_| EINVAL)?;
+    if len > uapi::NEW_UTS_LEN {
+        return Err(EINVAL);
+    }
+    let mut tmp = [0u8; uapi::NEW_UTS_LEN + 1];
+    copy_from_user(&mut tmp[..len], name)?;
+    let mut u = UTS.lock();
+    if domain {
+        u.domainname = tmp;
+    } else {
+        u.nodename = tmp;
+    }
+    drop(u);
+    Ok(0)
+}
+
+/// A write to `/proc/sys/kernel/hostname` or `domainname`
+/// (`proc_do_uts_string`): the text as the new name, `EINVAL` if longer
+/// than 64 bytes.
+pub fn set_uts_str(v: &str, domain: bool) -> Result<(), Errno> {
+    if v.len() > uapi::NEW_UTS_LEN {
+        return Err(EINVAL);
+    }
+    let f = uts_field(v.as_bytes());
+    let mut u = UTS.lock();
+    if domain {
+        u.domainname = f;
+    } else {
+        u.nodename = f;
+    }
+    drop(u);
+    Ok(())
+}
+
+/// `sethostname(name, len)`.
+pub fn sys_sethostname(name: u64, len: i32) -> SysResult {
+    set_uts_name(name, len, false)
+}
+
+/// `setdomainname(name, len)`.
+pub fn sys_setdomainname(name: u64, len: i32) -> SysResult {
+    set_uts_name(name, len, true)
+}
+
+/// `getrlimit(resource, rlim)`: `prlimit64` on the caller, reading.
+pub fn sys_getrlimit(resource: u32, rlim: u64) -> SysResult {
+    sys_prlimit64(0, resource, 0, rlim)
+}
+
+/// `setrlimit(resource, rlim)`: `prlimit64` on the caller, setting.
+pub fn sys_setrlimit(resource: u32, rlim: u64) -> SysResult {
+    // Linux reads the new limit before looking at the resource.
+    if rlim == 0 {
+        return Err(EFAULT);
+    }
+    sys_prlimit64(0, resource, rlim, 0)
+}
+
+/// `personality(persona)`: returns the old personality and sets the new
+/// one unless `persona` is the query `0xffffffff`. Only the Linux
+/// execution domain exists here (as on arm64 Linux, whose other domains
+/// are its 32-bit ones): any persona is stored, and of its flags
+/// `ADDR_NO_RANDOMIZE` takes effect (no ASLR at the next `execve`).
+pub fn sys_personality(persona: u32) -> SysResult {
+    let me = task::current();
+    let old = me.personality.load(Ordering::Relaxed);
+    if persona != uapi::PER_QUERY {
+        me.personality.store(persona, Ordering::Relaxed);
+    }
+    Ok(i64::from(old))
+}
+
+/// Reads the `capget`/`capset` header: its version, checked (`EINVAL`,
+/// with version 3 written back, for an unknown one: `cap_validate_magic`),
+/// and its pid; returns the number of 32-bit set words (1 or 2).
+fn cap_validate_magic(header: u64) -> Result<(usize, i32), Errno> {
+    let mut h = [0u8; 8];
+    copy_from_user(&mut h, header)?;
+    let version = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
+    let pid = i32::from_le_bytes([h[4], h[5], h[6], h[7]]);
+    let words = match version {
+        uapi::LINUX_CAPABILITY_VERSION_1 => 1,
+        uapi::LINUX_CAPABILITY_VERSION_2 | uapi::LINUX_CAPABILITY_VERSION_3 => 2,
+        _ => {
+            put_user_u32(header, uapi::LINUX_CAPABILITY_VERSION_3)?;
+            return Err(EINVAL);
+        }
+    };
+    Ok((words, pid))
+}
+
+/// `capget(header, data)`: every task runs as root with root's full
+/// sets: effective and permitted `CAP_FULL_SET`, inheritable empty (as
+/// Linux's init has them). `data` NULL asks only for the version check
+/// (libcap's probe).
+pub fn sys_capget(header: u64, data: u64) -> SysResult {
+    let (words, pid) = match cap_validate_magic(header) {
+        Ok(v) => v,
+        // The version probe: the right version written back, no error.
+        Err(EINVAL) if data == 0 => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    if pid < 0 {
+        return Err(EINVAL);
+    }
+    if pid != 0 {
+        find_process_by_pid(pid)?;
+    }
+    if data == 0 {
+        return Ok(0);
+    }
+    // struct __user_cap_data_struct { effective, permitted, inheritable }.
+    let full = uapi::cap_full_set();
+    let mut b = [0u8; 24];
+    for (i, w) in full.iter().take(words).enumerate() {
+        b[12 * i..12 * i + 4].copy_from_slice(&w.to_le_bytes());
+        b[12 * i + 4..12 * i + 8].copy_from_slice(&w.to_le_bytes());
+    }
+    copy_to_user(data, &b[..12 * words])?;
+    Ok(0)
+}
+
+/// `capset(header, data)`: the sets cannot change here (no credentials
+/// but root's exist, and dropping a capability would have to make a later
+/// privileged call fail), so anything but the caller's current sets is
+/// `EPERM`; setting them to what they are succeeds, as on Linux. Another
+/// process than the caller is `EPERM` as in Linux since 2.6.25.
+pub fn sys_capset(header: u64, data: u64) -> SysResult {
+    let (words, pid) = cap_validate_magic(header)?;
+    let me = task::current();
+    if pid != 0 && pid != me.tgid && pid != me.pid() {
+        return Err(EPERM);
+    }
+    let mut b = [0u8; 24];
+    copy_from_user(&mut b[..12 * words], data)?;
+    let full = uapi::cap_full_set();
+    let word = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    for (i, &w) in full.iter().take(words).enumerate() {
+        let (eff, perm, inh) = (word(12 * i), word(12 * i + 4), word(12 * i + 8));
+        if eff != w || perm != w || inh != 0 {
+            return Err(EPERM);
+        }
+    }
     Ok(0)
 }
 

@@ -388,6 +388,10 @@ pub struct Task {
     pub child_subreaper: AtomicBool,
     /// `PR_SET_NO_NEW_PRIVS` was set (inherited, never cleared).
     pub no_new_privs: AtomicBool,
+    /// The execution domain and its flags (`personality(2)`): inherited
+    /// and kept across `execve`; `ADDR_NO_RANDOMIZE` turns address-space
+    /// randomisation off for the next `execve`.
+    pub personality: AtomicU32,
     /// The process has made an unimplemented system call and was named on
     /// the console for it (once per process).
     pub ni_syscall_noted: AtomicBool,
@@ -612,6 +616,7 @@ impl Task {
             pdeath_signal: AtomicI32::new(0),
             child_subreaper: AtomicBool::new(false),
             no_new_privs: AtomicBool::new(false),
+            personality: AtomicU32::new(0),
             ni_syscall_noted: AtomicBool::new(false),
             make_it_fail: AtomicBool::new(false),
             rcu_users: AtomicU32::new(2),

@@ -200,3 +200,49 @@ pub fn update_coarse(now_ns: u64) {
     data.coarse_mono.store(now_ns, Ordering::Relaxed);
     data.write_end();
 }
+
+/// Sets `CLOCK_REALTIME` to `real_ns` (`do_settimeofday64` with
+/// `update_vsyscall`): the data page's offset from `CLOCK_MONOTONIC`
+/// changes under its sequence count, so the vDSO's readers and the
+/// system calls move together. `EINVAL` for a time before boot (Linux
+/// refuses to put the wall clock below the monotonic one).
+pub fn do_settimeofday(real_ns: u64) -> Result<(), Errno> {
+    let Some(data) = vdso_data() else {
+        return Err(crate::errno::EINVAL);
+    };
+    let tk = TIMEKEEPING.lock();
+    let mono = crate::time::uptime_ns();
+    let r = if real_ns < mono {
+        Err(crate::errno::EINVAL)
+    } else {
+        data.write_begin();
+        data.realtime_offset
+            .store(real_ns - mono, Ordering::Relaxed);
+        data.write_end();
+        Ok(())
+    };
+    drop(tk);
+    r
+}
+
+/// Sets the time zone `gettimeofday` reports (`sys_tz`,
+/// `update_vsyscall_tz`).
+pub fn set_timezone(minuteswest: i32, dsttime: i32) {
+    let Some(data) = vdso_data() else { return };
+    let tk = TIMEKEEPING.lock();
+    data.write_begin();
+    data.tz_minuteswest.store(minuteswest, Ordering::Relaxed);
+    data.tz_dsttime.store(dsttime, Ordering::Relaxed);
+    data.write_end();
+    drop(tk);
+}
+
+/// The time zone last set (`sys_tz`): minutes west, DST type.
+pub fn timezone() -> (i32, i32) {
+    vdso_data().map_or((0, 0), |d| {
+        (
+            d.tz_minuteswest.load(Ordering::Relaxed),
+            d.tz_dsttime.load(Ordering::Relaxed),
+        )
+    })
+}

@@ -18,6 +18,7 @@ pub mod pipe;
 pub mod proc_fd;
 pub mod procfs;
 pub mod ramfs;
+pub mod read_write;
 pub mod select;
 pub mod syscalls;
 pub mod xattr;
@@ -59,6 +60,12 @@ pub trait FileOps: Send + Sync {
         _file_flags: u32,
     ) -> Result<usize, Errno> {
         self.write(inode, off, buf)
+    }
+    /// What `readlink` gives for a link computed at read time (a
+    /// `/proc/PID/fd` entry: Linux's `proc_get_link`); `None` for
+    /// anything else (`EINVAL`).
+    fn readlink(&self) -> Option<String> {
+        None
     }
     /// Device control; `ENOTTY` unless the file is a terminal.
     fn ioctl(&self, _inode: &Inode, _cmd: u64, _arg: u64) -> Result<i64, Errno> {

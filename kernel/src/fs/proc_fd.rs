@@ -75,6 +75,28 @@ impl FileOps for FdLink {
         Err(EINVAL)
     }
 
+    /// The file's path (`d_path`), with ` (deleted)` once unlinked; a
+    /// pipe or socket, which has none, as `pipe:[INO]` or `socket:[INO]`.
+    fn readlink(&self) -> Option<String> {
+        let file = task_file(self.pid, self.fd).ok()?;
+        let path = file.path.lock().clone();
+        let mode = file.inode.mode() & uapi::S_IFMT;
+        if path.is_empty() {
+            return Some(match mode {
+                uapi::S_IFIFO => format!("pipe:[{}]", file.inode.ino),
+                uapi::S_IFSOCK => format!("socket:[{}]", file.inode.ino),
+                _ => format!("anon_inode:[{}]", file.inode.ino),
+            });
+        }
+        if matches!(file.inode.kind, InodeKind::File(_))
+            && file.inode.nlink() == 0
+            && !path.ends_with(" (deleted)")
+        {
+            return Some(format!("{path} (deleted)"));
+        }
+        Some(path)
+    }
+
     /// The descriptor's file, if it is still open and allows the access
     /// asked for (`EACCES` otherwise, as the magic link's permission
     /// check gives).

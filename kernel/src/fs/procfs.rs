@@ -134,6 +134,50 @@ impl FileOps for SysRq {
     }
 }
 
+/// `/proc/sys` and `/proc/sys/kernel` (Linux's `kernel/sysctl.c`
+/// tables, the UTS names so far: `hostname`, `domainname`).
+struct ProcSys {
+    kernel: bool,
+}
+
+fn proc_sys_dir(kernel: bool) -> Arc<Inode> {
+    Inode::new(
+        uapi::S_IFDIR | 0o555,
+        InodeKind::PseudoDir(Arc::new(ProcSys { kernel })),
+    )
+}
+
+impl DirOps for ProcSys {
+    fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
+        match (self.kernel, name) {
+            (false, "kernel") => Some(proc_sys_dir(true)),
+            (true, "hostname") => Some(knob(
+                |_| format!("{}\n", crate::sys::hostname()),
+                |_, v| crate::sys::set_uts_str(v, false),
+                None,
+            )),
+            (true, "domainname") => Some(knob(
+                |_| format!("{}\n", crate::sys::domainname()),
+                |_, v| crate::sys::set_uts_str(v, true),
+                None,
+            )),
+            _ => None,
+        }
+    }
+
+    fn readdir(&self) -> Vec<(String, u64, u8)> {
+        let names: &[(&str, u8)] = if self.kernel {
+            &[("domainname", uapi::DT_REG), ("hostname", uapi::DT_REG)]
+        } else {
+            &[("kernel", uapi::DT_DIR)]
+        };
+        names
+            .iter()
+            .map(|&(n, t)| (String::from(n), 0, t))
+            .collect()
+    }
+}
+
 /// The `/proc` root.
 pub struct ProcRoot;
 
@@ -178,6 +222,7 @@ impl DirOps for ProcRoot {
                 None,
             )),
             "lockdep" => Some(gen(|_| crate::lockdep::proc_show(), None)),
+            "sys" => Some(proc_sys_dir(false)),
             "bench" if crate::bench::enabled() => Some(gen(|_| crate::bench::report(), None)),
             "self" => Some(Inode::new(
                 uapi::S_IFLNK | 0o777,
@@ -214,6 +259,7 @@ impl DirOps for ProcRoot {
             v.push((String::from("bench"), 0, uapi::DT_REG));
         }
         v.push((String::from("self"), 0, uapi::DT_LNK));
+        v.push((String::from("sys"), 0, uapi::DT_DIR));
         v.push((String::from("sysrq-trigger"), 0, uapi::DT_REG));
         // Processes only: threads are under their process's `task`.
         for t in crate::pid::all_tasks() {

@@ -17,7 +17,7 @@ use libkernel::uapi;
 
 /// Largest single transfer the kernel stages at once (longer reads and
 /// writes are done in pieces of this size).
-const CHUNK: usize = 64 * 1024;
+pub(super) const CHUNK: usize = 64 * 1024;
 
 /// The current task's descriptor table.
 pub fn files() -> Result<Arc<IrqSpinLock<FdTable>>, Errno> {
@@ -127,7 +127,7 @@ pub fn sys_write(fd: i64, buf: u64, count: u64) -> SysResult {
     Ok(done as i64)
 }
 
-fn iovecs(iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, Errno> {
+pub(super) fn iovecs(iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, Errno> {
     if cnt > 1024 {
         return Err(EINVAL);
     }
@@ -372,14 +372,18 @@ pub fn sys_readlinkat(dirfd: i64, path: u64, buf: u64, size: u64) -> SysResult {
     };
     let dir = lookup_path(&base, parent)?;
     let inode = dir.lookup(core::str::from_utf8(name).map_err(|_| ENOENT)?)?;
-    match &inode.kind {
-        InodeKind::Symlink(t) => {
-            let n = t.len().min(size as usize);
-            copy_to_user(buf, &t.as_bytes()[..n])?;
-            Ok(n as i64)
+    let computed;
+    let t = match &inode.kind {
+        InodeKind::Symlink(t) => t,
+        InodeKind::Special(ops) => {
+            computed = ops.readlink().ok_or(EINVAL)?;
+            &computed
         }
-        _ => Err(EINVAL),
-    }
+        _ => return Err(EINVAL),
+    };
+    let n = t.len().min(size as usize);
+    copy_to_user(buf, &t.as_bytes()[..n])?;
+    Ok(n as i64)
 }
 
 /// `pipe2(fds, flags)`.
@@ -838,22 +842,20 @@ fn positional(fd: i64, pos: i64) -> Result<Arc<File>, Errno> {
 /// stays.
 pub fn sys_pread64(fd: i64, buf: u64, count: u64, pos: i64) -> SysResult {
     let f = positional(fd, pos)?;
-    let count = count.min(CHUNK as u64) as usize;
-    uaccess::access_user(buf, count, Access::Write, |_, _| false)?;
-    let mut tmp = alloc::vec![0u8; count];
-    let n = f.read_at(&mut tmp, pos as u64)?;
-    copy_to_user(buf, &tmp[..n])?;
-    Ok(n as i64)
+    let count = count.min(isize::MAX as u64);
+    uaccess::access_user(buf, (count as usize).min(CHUNK), Access::Write, |_, _| {
+        false
+    })?;
+    // The whole count, in pieces (`preadv` with one buffer).
+    super::read_write::preadv_at(&f, &[(buf, count)], pos as u64)
 }
 
 /// `pwrite64(fd, buf, count, pos)`: writes at `pos` (at the end with
 /// `O_APPEND`, as Linux does); the file position stays.
 pub fn sys_pwrite64(fd: i64, buf: u64, count: u64, pos: i64) -> SysResult {
     let f = positional(fd, pos)?;
-    let count = count.min(CHUNK as u64) as usize;
-    let mut tmp = alloc::vec![0u8; count];
-    copy_from_user(&mut tmp, buf)?;
-    Ok(f.write_at(&tmp, pos as u64)? as i64)
+    let count = count.min(isize::MAX as u64);
+    super::read_write::pwritev_at(&f, &[(buf, count)], pos as u64, false)
 }
 
 /// `sync()` (`ksys_sync`): every disk file system writes back its dirty

@@ -165,6 +165,64 @@ impl AddressSpace {
         Ok(done)
     }
 
+    /// Makes the pages of bytes `start..end` that are holes (`fallocate`,
+    /// `shmem_fallocate`), and unless `keep_size` grows the size to `end`.
+    /// `ENOMEM` when a page cannot be had: the ones made stay (the size
+    /// does not change), freed with the file or by a truncation.
+    pub fn fallocate(&mut self, start: u64, end: u64, keep_size: bool) -> Result<(), Errno> {
+        for index in start / PG..end.div_ceil(PG) {
+            self.page_or_create(index)?;
+        }
+        if !keep_size {
+            self.size = self.size.max(end);
+        }
+        Ok(())
+    }
+
+    /// Frees the data of bytes `start..end`, the size unchanged
+    /// (`FALLOC_FL_PUNCH_HOLE`, `shmem_undo_range`): whole pages go back,
+    /// the partial ones at either edge are zeroed there. Unlike Linux,
+    /// which unmaps them first (`unmap_mapping_range`), a shared mapping
+    /// that already maps a freed page keeps it (and its data) until
+    /// unmapped; the file reads zeros there.
+    pub fn punch_hole(&mut self, start: u64, end: u64) {
+        let first_whole = start.div_ceil(PG);
+        let last_whole = end / PG;
+        for (from, to) in [
+            (start, end.min(first_whole * PG)),
+            (start.max(last_whole * PG), end),
+        ] {
+            if from >= to {
+                continue;
+            }
+            if let Some(&pa) = self.pages.get((from / PG) as usize) {
+                if pa != 0 {
+                    let at = (from % PG) as usize;
+                    // SAFETY: the cache's own page; `at + (to - from)` stays
+                    // inside it (both edges lie in page `from / PG`).
+                    unsafe {
+                        core::ptr::write_bytes(
+                            (phys_to_virt(pa) + at) as *mut u8,
+                            0,
+                            (to - from) as usize,
+                        )
+                    };
+                }
+            }
+        }
+        for index in first_whole..last_whole {
+            if let Some(slot) = self.pages.get_mut(index as usize) {
+                let pa = core::mem::replace(slot, 0);
+                if pa != 0 {
+                    release(pa);
+                }
+            }
+        }
+        while self.pages.last() == Some(&0) {
+            self.pages.pop();
+        }
+    }
+
     /// Sets the size (`truncate_setsize`): growing leaves a hole; shrinking
     /// drops the pages past the end and zeroes the tail of the last one,
     /// so growing again reads zeros (`truncate_inode_pages`).

@@ -9,6 +9,7 @@ pub mod fadvise;
 pub mod fault;
 pub mod filemap;
 pub mod heap;
+pub mod memfd;
 pub mod page_alloc;
 pub mod syscalls;
 pub mod uaccess;

@@ -2,7 +2,8 @@
 //! calls. The clocks the vDSO serves are read from its data page with its
 //! arithmetic (`crate::time::clock_ns`), so a system call and the vDSO
 //! never disagree; they count from boot (there is no real-time clock on a
-//! Pi). The CPU-time clocks are the tasks' run time.
+//! Pi) until `settimeofday` or `clock_settime` sets `CLOCK_REALTIME`.
+//! The CPU-time clocks are the tasks' run time.
 
 use super::hrtimer::hrtimer_nanosleep;
 use crate::errno::*;
@@ -66,9 +67,76 @@ pub fn sys_gettimeofday(tv: u64, tz: u64) -> SysResult {
         copy_to_user(tv, &b)?;
     }
     if tz != 0 {
-        copy_to_user(tz, &[0u8; 8])?;
+        let (west, dst) = crate::vdso::timezone();
+        let mut b = [0u8; 8];
+        b[..4].copy_from_slice(&west.to_le_bytes());
+        b[4..].copy_from_slice(&dst.to_le_bytes());
+        copy_to_user(tz, &b)?;
     }
     Ok(0)
+}
+
+/// Largest settable `tv_sec` (`timespec64_valid_settod`: below
+/// `KTIME_SEC_MAX` less 30 years of headroom).
+const SETTOD_SEC_MAX: i64 = i64::MAX / 1_000_000_000 - 30 * 365 * 86400;
+
+/// `settimeofday(tv, tz)`: moves `CLOCK_REALTIME` to `tv` and/or sets the
+/// time zone `gettimeofday` reports (`EINVAL` for microseconds outside
+/// 0..1e6, a negative time, a time before boot, or a zone more than 15
+/// hours from Greenwich; `EFAULT` for bad memory, nothing changed then).
+pub fn sys_settimeofday(tv: u64, tz: u64) -> SysResult {
+    let mut new_ts = None;
+    if tv != 0 {
+        let mut b = [0u8; 16];
+        copy_from_user(&mut b, tv)?;
+        let sec = i64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8]));
+        let usec = i64::from_le_bytes(b[8..].try_into().unwrap_or([0; 8]));
+        if sec < 0 || !(0..1_000_000).contains(&usec) {
+            return Err(EINVAL);
+        }
+        new_ts = Some(uapi::Timespec {
+            tv_sec: sec,
+            tv_nsec: usec * 1000,
+        });
+    }
+    let mut new_tz = None;
+    if tz != 0 {
+        let mut b = [0u8; 8];
+        copy_from_user(&mut b, tz)?;
+        let west = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        let dst = i32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+        new_tz = Some((west, dst));
+    }
+    do_sys_settimeofday(new_ts, new_tz)
+}
+
+/// `do_sys_settimeofday64`: checks, then the zone, then the time.
+fn do_sys_settimeofday(ts: Option<uapi::Timespec>, tz: Option<(i32, i32)>) -> SysResult {
+    if ts.is_some_and(|t| !t.is_valid() || t.tv_sec >= SETTOD_SEC_MAX) {
+        return Err(EINVAL);
+    }
+    if let Some((west, dst)) = tz {
+        if !(-15 * 60..=15 * 60).contains(&west) {
+            return Err(EINVAL);
+        }
+        crate::vdso::set_timezone(west, dst);
+    }
+    if let Some(t) = ts {
+        crate::vdso::do_settimeofday(t.as_ns())?;
+    }
+    Ok(0)
+}
+
+/// `clock_settime(clock, tp)`: only `CLOCK_REALTIME` can be set (as
+/// `settimeofday`); every other clock is `EINVAL`, checked before `tp`
+/// is read, as Linux's missing `clock_set` is.
+pub fn sys_clock_settime(clock: u32, tp: u64) -> SysResult {
+    if clock != uapi::CLOCK_REALTIME {
+        return Err(EINVAL);
+    }
+    let mut b = [0u8; 16];
+    copy_from_user(&mut b, tp)?;
+    do_sys_settimeofday(Some(uapi::Timespec::from_bytes(&b)), None)
 }
 
 /// `clock_nanosleep(clock, flags, req, rem)`.

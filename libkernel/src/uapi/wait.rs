@@ -25,6 +25,8 @@ pub const P_ALL: u32 = 0;
 pub const P_PID: u32 = 1;
 /// `waitid` id type: any child in this process group.
 pub const P_PGID: u32 = 2;
+/// `waitid` id type: the child a pidfd refers to.
+pub const P_PIDFD: u32 = 3;
 
 /// Bit set in a wait status when the killed child dumped core.
 pub const WCOREFLAG: u32 = 0x80;

@@ -28,6 +28,7 @@ pub static SUITE: Suite = Suite {
         vdso_c,
         vdso_dyn_c,
         ptrace_c,
+        syscalls2_c,
         raspbian_fork_rust,
         raspbian_fork_c_seed,
         sh_c_redirect_then_cat,
@@ -152,6 +153,22 @@ fn ptrace_c() -> TestResult {
     }
     let out = run("ptrace_c", &[], None)?;
     check_c_program(&out, "ptrace", PTRACE_CHECKS)
+}
+
+/// The checks syscalls2.c makes (its `all[]`).
+const SYSCALLS2_CHECKS: usize = 15;
+
+/// user/c/syscalls2.c (glibc): the calls Debian's programs got ENOSYS
+/// for (waitid, preadv/pwritev and the -2 forms, close_range,
+/// copy_file_range, fallocate, memfd_create, personality,
+/// getrlimit/setrlimit, capget/capset, sethostname/setdomainname,
+/// settimeofday/clock_settime) and the /proc/self/fd and exe links:
+/// [`SYSCALLS2_CHECKS`] checks, all passing on Linux (qemu-aarch64) too,
+/// where the ones that would rename the host or move its clock check
+/// only their errors.
+fn syscalls2_c() -> TestResult {
+    let out = run("syscalls2_c", &[], None)?;
+    check_c_program(&out, "syscalls2", SYSCALLS2_CHECKS)
 }
 
 // ------------------------------------------------------- raspbian_fork

@@ -11,6 +11,7 @@ use crate::worker::{
 };
 use pikern_rt::consts::*;
 use pikern_rt::syscall::nr;
+use pikern_rt::uapi;
 
 /// `read(fd, buf, count)`.
 pub fn read(w: &mut Worker, c: &mut Call) {
@@ -796,6 +797,124 @@ pub fn umount2(w: &mut Worker, c: &mut Call) {
         MNT_FORCE as u64,
         MNT_EXPIRE as u64,
         16,
+        u64::MAX,
+    ]);
+}
+
+/// `preadv`/`pwritev(fd, iov, iovcnt, pos_l, pos_h)` and the `-2` forms
+/// with `flags`: the iovecs of `readv`/`writev`, a position (-1 for the
+/// file position in the `-2` forms), and `RWF_*` flags known and not.
+pub fn preadv_pwritev(w: &mut Worker, c: &mut Call) {
+    let nr = c.nr;
+    // readv's generator picks the buffers by the call's direction.
+    c.nr = if nr == nr::PREADV as u64 || nr == nr::PREADV2 as u64 {
+        nr::READV as u64
+    } else {
+        nr::WRITEV as u64
+    };
+    readv_writev(w, c);
+    c.nr = nr;
+    c.a[3] = if w.rng.chance(20) {
+        -1i64 as u64
+    } else {
+        position(w)
+    };
+    c.a[4] = w.rng.pick(&[0, 1, u64::MAX]);
+    c.a[5] = w.rng.pick(&[
+        0,
+        uapi::RWF_HIPRI as u64,
+        uapi::RWF_DSYNC as u64,
+        uapi::RWF_NOWAIT as u64,
+        uapi::RWF_APPEND as u64,
+        0x100,
+        u64::MAX,
+    ]);
+}
+
+/// `copy_file_range(fd_in, off_in, fd_out, off_out, len, flags)`: the
+/// worker's descriptors, offsets in scratch (or NULL, or unreadable),
+/// lengths up to past the largest file.
+pub fn copy_file_range(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.fd();
+    c.a[2] = w.fd();
+    for (i, arg) in [1usize, 3].into_iter().enumerate() {
+        let off = (SCRATCH_LEN - 16) as usize + 8 * i;
+        put_u64(off, w.rng.pick(&[0, 10, 4096, u64::MAX, 1 << 40]));
+        c.a[arg] = match w.rng.below(4) {
+            0 => 0,
+            1 => w.unreadable(),
+            _ => SCRATCH + off as u64,
+        };
+    }
+    c.a[4] = if w.rng.chance(70) {
+        w.rng.below(100_000)
+    } else {
+        w.len()
+    };
+    c.a[5] = if w.rng.chance(90) { 0 } else { w.rng.next() };
+}
+
+/// `fallocate(fd, mode, offset, len)`: the modes tmpfs takes and others;
+/// ranges that stay small (a worker must not fill memory), and some
+/// that are invalid or past the largest file.
+pub fn fallocate(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.fd();
+    c.a[1] = w.rng.pick(&[
+        0,
+        uapi::FALLOC_FL_KEEP_SIZE as u64,
+        (uapi::FALLOC_FL_PUNCH_HOLE | uapi::FALLOC_FL_KEEP_SIZE) as u64,
+        uapi::FALLOC_FL_PUNCH_HOLE as u64,
+        uapi::FALLOC_FL_ZERO_RANGE as u64,
+        uapi::FALLOC_FL_COLLAPSE_RANGE as u64,
+        0x100,
+        u64::MAX,
+    ]);
+    c.a[2] = w
+        .rng
+        .pick(&[0, 1, 4095, 100_000, -1i64 as u64, i64::MAX as u64]);
+    c.a[3] = w
+        .rng
+        .pick(&[0, 1, 4096, 200_000, -1i64 as u64, i64::MAX as u64]);
+}
+
+/// `close_range(fd, max_fd, flags)`: ranges of the worker's descriptors
+/// that leave its report pipe and console alone (both above 249), or
+/// start past them; `fd > max_fd` and unknown flags for `EINVAL`.
+pub fn close_range(w: &mut Worker, c: &mut Call) {
+    let (lo, hi) = if w.rng.chance(80) {
+        let lo = w.rng.below(40);
+        (lo, (lo + w.rng.below(8)).min(249))
+    } else if w.rng.chance(50) {
+        (252 + w.rng.below(8), u32::MAX as u64)
+    } else {
+        (20, 10)
+    };
+    c.a[0] = lo;
+    c.a[1] = hi;
+    c.a[2] = w.rng.pick(&[
+        0,
+        uapi::CLOSE_RANGE_CLOEXEC as u64,
+        uapi::CLOSE_RANGE_UNSHARE as u64,
+        (uapi::CLOSE_RANGE_CLOEXEC | uapi::CLOSE_RANGE_UNSHARE) as u64,
+        0x80,
+    ]);
+}
+
+/// `memfd_create(name, flags)`: a short name, a long one, or a hostile
+/// pointer, with `MFD_*` flags known and not.
+pub fn memfd_create(w: &mut Worker, c: &mut Call) {
+    c.a[0] = match w.rng.below(4) {
+        0 => w.set_path("fz-memfd"),
+        1 => w.any_path_long(),
+        2 => w.hostile(),
+        _ => w.any_path().0,
+    };
+    c.a[1] = w.rng.pick(&[
+        0,
+        uapi::MFD_CLOEXEC as u64,
+        uapi::MFD_ALLOW_SEALING as u64,
+        uapi::MFD_HUGETLB as u64,
+        0x100,
         u64::MAX,
     ]);
 }

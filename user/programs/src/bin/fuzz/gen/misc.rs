@@ -97,3 +97,56 @@ pub fn safe_garbage_nr(n: u64) -> bool {
         !implemented || row_of(x).is_some_and(|r| r.flags & GARBAGE_OK != 0)
     })
 }
+
+/// `capget`/`capset(header, data)`: versions 1, 2, 3 and a bad one,
+/// pids, the worker's memory or hostile pointers; `capset` of sets read
+/// back from `capget`'s answer or of garbage (never more than root has).
+pub fn capget_capset(w: &mut Worker, c: &mut Call) {
+    let base = crate::worker::SCRATCH_LEN as usize - 8192 + 512;
+    let version = w.rng.pick(&[
+        uapi::LINUX_CAPABILITY_VERSION_1 as u64,
+        uapi::LINUX_CAPABILITY_VERSION_2 as u64,
+        uapi::LINUX_CAPABILITY_VERSION_3 as u64,
+        0x1234_5678,
+    ]);
+    let pid = w.pid();
+    crate::worker::put_u64(base, version | (pid << 32));
+    c.a[0] = if w.rng.chance(85) {
+        crate::worker::SCRATCH + base as u64
+    } else {
+        w.hostile()
+    };
+    if c.nr == nr::CAPSET as u64 {
+        for i in 0..3 {
+            crate::worker::put_u64(base + 8 + 8 * i, w.rng.next());
+        }
+        c.a[1] = crate::worker::SCRATCH + base as u64 + 8;
+    } else {
+        let (p, k) = w.wptr(24);
+        c.a[1] = if w.rng.chance(20) { 0 } else { p };
+        c.kout = k && c.a[1] != 0 && version == uapi::LINUX_CAPABILITY_VERSION_3 as u64 && pid == 0;
+    }
+}
+
+/// `personality(persona)`: the query, `PER_LINUX`, `ADDR_NO_RANDOMIZE`
+/// (what `setarch -R` sets) and garbage.
+pub fn personality(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.rng.pick(&[
+        uapi::PER_QUERY as u64,
+        uapi::PER_LINUX as u64,
+        uapi::ADDR_NO_RANDOMIZE as u64,
+        0x0800_0000,
+        u64::MAX,
+    ]);
+}
+
+/// `sethostname`/`setdomainname(name, len)`: lengths around the limit,
+/// the worker's path buffer or hostile pointers.
+pub fn sethostname(w: &mut Worker, c: &mut Call) {
+    c.a[0] = if w.rng.chance(70) {
+        w.set_path("fuzz-host")
+    } else {
+        w.hostile()
+    };
+    c.a[1] = w.rng.pick(&[0, 5, 9, 64, 65, -1i64 as u64, u64::MAX]);
+}

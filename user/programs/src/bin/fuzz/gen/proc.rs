@@ -6,6 +6,7 @@
 
 use crate::worker::{put_u64, Call, Worker, MAX_CHILDREN, SCRATCH, SCRATCH_LEN, USER_VA_END};
 use pikern_rt::consts::*;
+use pikern_rt::syscall::nr;
 
 /// `execve(path, argv, envp)` of a path that must fail (a real program
 /// would replace the worker).
@@ -114,4 +115,51 @@ pub fn prlimit64(w: &mut Worker, c: &mut Call) {
         }
     };
     c.a[3] = if w.rng.chance(30) { 0 } else { w.wptr(16).0 };
+}
+
+/// `waitid(which, upid, infop, options, ru)`: always `WNOHANG` (a worker
+/// never waits for a child), with the id types and states known and not,
+/// `WNOWAIT` sometimes; `infop` and `ru` NULL, the worker's memory or
+/// hostile.
+pub fn waitid(w: &mut Worker, c: &mut Call) {
+    c.a[0] = w.rng.pick(&[0, 1, 2, 3, 4, u64::MAX]);
+    c.a[1] = match w.rng.below(4) {
+        0 => 0,
+        1 => w.children[w.rng.below(MAX_CHILDREN as u64) as usize] as u64,
+        2 => w.rng.below(300),
+        _ => w.rng.next(),
+    };
+    c.a[2] = if w.rng.chance(20) { 0 } else { w.wptr(128).0 };
+    let states = w.rng.pick(&[
+        0,
+        WEXITED as u64,
+        WSTOPPED as u64,
+        WCONTINUED as u64,
+        (WEXITED | WSTOPPED | WCONTINUED) as u64,
+        (WEXITED | WNOWAIT) as u64,
+        (WEXITED | __WALL) as u64,
+        0xffff,
+    ]);
+    c.a[3] = states | WNOHANG as u64;
+    c.a[4] = if w.rng.chance(60) { 0 } else { w.wptr(144).0 };
+}
+
+/// `getrlimit`/`setrlimit(resource, rlim)`: `prlimit64` on the caller,
+/// with the same limits (never `RLIMIT_NOFILE` lowered).
+pub fn getrlimit_setrlimit(w: &mut Worker, c: &mut Call) {
+    let nr = c.nr;
+    c.nr = nr::PRLIMIT64 as u64;
+    prlimit64(w, c);
+    c.nr = nr;
+    let (resource, new, old) = (c.a[1], c.a[2], c.a[3]);
+    c.a[0] = resource;
+    c.a[1] = if nr == nr::SETRLIMIT as u64 {
+        if new == 0 && resource == RLIMIT_NOFILE as u64 {
+            0
+        } else {
+            new
+        }
+    } else {
+        old
+    };
 }

@@ -61,3 +61,50 @@ pub fn setitimer(w: &mut Worker, c: &mut Call) {
     };
     c.a[2] = if w.rng.chance(50) { 0 } else { w.wptr(32).0 };
 }
+
+/// `settimeofday(tv, tz)` and `clock_settime(clock, tp)`: the time zone,
+/// the clocks that cannot be set, and times that are invalid, before
+/// boot or unreadable; never a valid new `CLOCK_REALTIME` (the run's
+/// timestamps would jump).
+pub fn settime(w: &mut Worker, c: &mut Call) {
+    let off = (SCRATCH_LEN - 8192 + 768) as usize;
+    // An invalid or pre-boot time: sec 0 is before boot once the run has
+    // been up a second; the others fail their checks.
+    let (sec, frac) = match w.rng.below(4) {
+        0 => (0, 0),
+        1 => (5, 2_000_000_000),
+        2 => (-1i64 as u64, 0),
+        _ => (1, -1i64 as u64),
+    };
+    put_u64(off, sec);
+    put_u64(off + 8, frac);
+    // A time zone, within 15 hours of Greenwich or not.
+    let west = w
+        .rng
+        .pick(&[0, 60, (-120i32) as u32 as u64, 16 * 60, u32::MAX as u64]);
+    put_u64(off + 16, west);
+    let ts = match w.rng.below(3) {
+        0 => w.unreadable(),
+        1 => w.hostile(),
+        _ => SCRATCH + off as u64,
+    };
+    if c.nr == pikern_rt::syscall::nr::CLOCK_SETTIME as u64 {
+        c.a[0] = w.rng.pick(&[0, 1, 4, 7, 11, 12, u64::MAX]);
+        c.a[1] = ts;
+        if c.a[0] == 0 && ts == SCRATCH + off as u64 && sec == 0 {
+            // Before boot, unless the run is under a second old: push it
+            // to the invalid nanoseconds instead.
+            put_u64(off + 8, 2_000_000_000);
+        }
+    } else {
+        c.a[0] = if w.rng.chance(50) { 0 } else { ts };
+        if c.a[0] == SCRATCH + off as u64 && sec == 0 {
+            put_u64(off + 8, 1_000_000);
+        }
+        c.a[1] = if w.rng.chance(50) {
+            0
+        } else {
+            SCRATCH + off as u64 + 16
+        };
+    }
+}
