@@ -1189,7 +1189,12 @@ fn wait_for_child(which: WaitFor, options: u32) -> Result<Option<Waited>, Errno>
             }
             Some(Report::Continued(c)) => {
                 me.signal.wait_chldexit.finish_wait();
-                return Ok(Some(Waited::new(c.pid(), 0xffff, task_usage_adjusted(&c), false)));
+                return Ok(Some(Waited::new(
+                    c.pid(),
+                    0xffff,
+                    task_usage_adjusted(&c),
+                    false,
+                )));
             }
             Some(Report::Peek(c, status, traced)) => {
                 me.signal.wait_chldexit.finish_wait();
