@@ -25,6 +25,10 @@ pub const ICOUNT_ARGS: [&str; 4] = ["-icount", "shift=0,align=off,sleep=off", "-
 /// by up to 1.5% with the heap and page allocator it leaves behind).
 pub const WITH_INITRD: &[&str] = &["busybox_sh_true"];
 
+/// The same for the memory of 10 idle bash processes, with Debian's bash
+/// and its libraries as the `-initrd` (`bench-report --bash-initrd`).
+pub const WITH_BASH_INITRD: &[&str] = &["bash_idle"];
+
 /// One parsed `bench:` line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Measurement {
@@ -215,6 +219,24 @@ pub const EXPECTED: &[Expected] = &[
     e("kernel_stack", "kernel stack (bytes)", "", Target::None),
     e("task_bytes", "bytes per sleeping process", "", Target::None),
     e(
+        "bash_idle_memfree",
+        "10 idle bash: MemFree fall, per process (bytes)",
+        "283,853",
+        Target::None,
+    ),
+    e(
+        "bash_idle_rss",
+        "  ... Rss, per process (bytes)",
+        "2,771,763",
+        Target::None,
+    ),
+    e(
+        "bash_idle_pss",
+        "  ... Pss, per process: shared text counted once (bytes)",
+        "503,501",
+        Target::Below("bash_idle_rss"),
+    ),
+    e(
         "busybox_sh_true",
         "busybox sh: fork + exec(/bin/true) + wait",
         "419,141",
@@ -393,9 +415,12 @@ pub fn reference_table(ms: &[Measurement]) -> String {
     );
     let _ = writeln!(s, "|---|---:|---:|---:|---:|");
     for exp in EXPECTED {
-        // Memory is counted from pikern's own /proc/meminfo lines, which
-        // Linux does not have: no figure to compare.
-        let Some(m) = find(ms, exp.name).filter(|m| m.unit == "ns") else {
+        // The sleepers' memory is counted from pikern's own /proc/meminfo
+        // lines, which Linux does not have: no figure to compare. The idle
+        // bash rows read MemFree and smaps_rollup, which both have.
+        let Some(m) =
+            find(ms, exp.name).filter(|m| m.unit == "ns" || m.name.starts_with("bash_idle_"))
+        else {
             continue;
         };
         let over = match exp.target {
@@ -507,6 +532,21 @@ mod tests {
             "rows that did not run are left out: {t}"
         );
         assert_eq!(t.lines().count(), 2 + 3, "{t}");
+    }
+
+    #[test]
+    fn reference_table_has_the_idle_bash_memory_but_not_pikerns_own() {
+        let bytes = |name: &str, n, total| Measurement {
+            unit: "bytes".into(),
+            ..m(name, n, total)
+        };
+        let ms = [
+            bytes("task_bytes", 100, 4_925_344),
+            bytes("bash_idle_pss", 10, 3_741_696),
+        ];
+        let t = reference_table(&ms);
+        assert!(t.contains("| 10 | 374,170 |"), "{t}");
+        assert!(!t.contains("sleeping process"), "{t}");
     }
 
     fn m(name: &str, iterations: u64, total: u64) -> Measurement {

@@ -10,14 +10,16 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use pikern_tools::bench::{self, Measurement, EXPECTED, ICOUNT_ARGS, WITH_INITRD};
+use pikern_tools::bench::{
+    self, Measurement, EXPECTED, ICOUNT_ARGS, WITH_BASH_INITRD, WITH_INITRD,
+};
 use pikern_tools::board::Board;
 use pikern_tools::cli::{parse_seconds, Arg, Args};
 use pikern_tools::runner;
 
 const USAGE: &str = "\
 usage: bench-report run --board rpi3|rpi4 --kernel IMG --dtb DTB [--quick]
-                        [--initrd FILE] [--log FILE] [--json FILE] [--results FILE]
+                        [--initrd FILE] [--bash-initrd FILE] [--log FILE] [--json FILE] [--results FILE]
                         [--timeout SECS] [--qemu PATH]
        bench-report report LOG [--board NAME] [--json FILE] [--results FILE] [--quick]
        bench-report reference LOG
@@ -32,6 +34,9 @@ reports as `report` does. --quick runs every measurement with small counts
 `busybox_sh_true` runs, in a boot of its own with FILE as QEMU's -initrd
 (`/bin/bench --only busybox_sh_true`); the first boot, without FILE, skips
 it, so every other figure is measured as without FILE.
+--bash-initrd FILE: the same for the memory of 10 idle bash processes
+(`bash_idle`): an initramfs with Debian's bash at /usr/bin/bash and its
+libraries, in a boot of its own.
 
 report: parses the `bench: NAME ITERATIONS TOTAL [UNIT]` lines of LOG, prints
 the table with Linux's figures and pikern's targets, and writes --json.
@@ -51,6 +56,7 @@ struct Options {
     kernel: Option<PathBuf>,
     dtb: Option<PathBuf>,
     initrd: Option<PathBuf>,
+    bash_initrd: Option<PathBuf>,
     log: PathBuf,
     json: Option<PathBuf>,
     results: Option<PathBuf>,
@@ -67,6 +73,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
         kernel: None,
         dtb: None,
         initrd: None,
+        bash_initrd: None,
         log: PathBuf::from("build/bench-console.log"),
         json: None,
         results: None,
@@ -91,6 +98,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
                 "--kernel" => o.kernel = Some(args.value(&f)?.into()),
                 "--dtb" => o.dtb = Some(args.value(&f)?.into()),
                 "--initrd" => o.initrd = Some(args.value(&f)?.into()),
+                "--bash-initrd" => o.bash_initrd = Some(args.value(&f)?.into()),
                 "--log" => o.log = args.value(&f)?.into(),
                 "--json" => o.json = Some(args.value(&f)?.into()),
                 "--results" => o.results = Some(args.value(&f)?.into()),
@@ -111,7 +119,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
     }
 }
 
-/// Boots the benchmark: once, or with --initrd twice: first without it,
+/// Boots the benchmark: once, or with --initrd (--bash-initrd) again: first without it,
 /// exactly as without --initrd (`/bin/bench` skips what needs busybox), so
 /// that the initramfs changes no figure but its own, then with it for each
 /// of [`WITH_INITRD`] alone (`/bin/bench --only NAME`). Returns the
@@ -124,8 +132,15 @@ fn run_boots(o: &Options) -> Result<(String, bool), String> {
         "/bin/bench"
     };
     let (mut log, mut ok) = run_qemu(o, bench, None)?;
-    for name in WITH_INITRD {
-        let Some(initrd) = &o.initrd else { break };
+    let boots = WITH_INITRD
+        .iter()
+        .filter_map(|name| Some((name, o.initrd.as_ref()?)))
+        .chain(
+            WITH_BASH_INITRD
+                .iter()
+                .filter_map(|name| Some((name, o.bash_initrd.as_ref()?))),
+        );
+    for (name, initrd) in boots {
         log.push_str(&format!(
             "bench-report: booting again with -initrd {} for {name}\n",
             initrd.display()
