@@ -221,20 +221,32 @@ pub const EXPECTED: &[Expected] = &[
     e(
         "bash_idle_memfree",
         "10 idle bash: MemFree fall, per process (bytes)",
-        "283,853",
+        "309,658",
         Target::None,
     ),
     e(
         "bash_idle_rss",
         "  ... Rss, per process (bytes)",
-        "2,771,763",
+        "2,774,221",
         Target::None,
     ),
     e(
         "bash_idle_pss",
         "  ... Pss, per process: shared text counted once (bytes)",
-        "503,501",
+        "503,706",
         Target::Below("bash_idle_rss"),
+    ),
+    e(
+        "bash_idle_libc_text_rss",
+        "  ... libc's text: Rss in one of them (bytes)",
+        "1,310,720",
+        Target::None,
+    ),
+    e(
+        "bash_idle_libc_text_pss",
+        "  ... libc's text: Pss summed over the 10 (bytes)",
+        "1,300,480",
+        Target::PercentOver("bash_idle_libc_text_rss", 5),
     ),
     e(
         "busybox_sh_true",

@@ -360,7 +360,9 @@ const IDLE_BASH: u64 = 10;
 /// counts every mapped page in each process, Pss divides each page among
 /// the processes that map it, so bash's and libc's text, which the page
 /// cache holds once, is counted once in the Pss sum and ten times in the
-/// Rss sum. One `bash -c true` runs first, so that the once-only costs of
+/// Rss sum; `bash_idle_libc_text_pss` sums the Pss of libc's text over
+/// the ten, `bash_idle_libc_text_rss` is that text's Rss in one of them:
+/// the two agree when the ten share one copy. One `bash -c true` runs first, so that the once-only costs of
 /// a first bash (dentries, the page cache of files the initramfs left
 /// unread) are not in the figure.
 fn bash_idle() -> Result<(), Errno> {
@@ -396,12 +398,14 @@ fn bash_idle() -> Result<(), Errno> {
         process::sleep_ms(100)?;
     }
     let after = meminfo_kb("MemFree:")?;
-    let (mut rss, mut pss) = (0, 0);
+    let (mut rss, mut pss, mut libc_pss) = (0, 0, 0);
     for &p in &pids {
         let path = alloc::format!("/proc/{p}/smaps_rollup");
         rss += proc_kb(&path, "Rss:")?;
         pss += proc_kb(&path, "Pss:")?;
+        libc_pss += libc_text(p)?.1;
     }
+    let libc_rss = libc_text(pids[0])?.0;
     // End of file on the pipe: each `read` fails, each bash exits 1.
     sys::close(fds[1])?;
     sys::close(fds[0])?;
@@ -415,7 +419,39 @@ fn bash_idle() -> Result<(), Errno> {
     );
     println!("bench: bash_idle_rss {n} {} bytes", rss * 1024);
     println!("bench: bash_idle_pss {n} {} bytes", pss * 1024);
+    println!("bench: bash_idle_libc_text_rss 1 {} bytes", libc_rss * 1024);
+    println!("bench: bash_idle_libc_text_pss 1 {} bytes", libc_pss * 1024);
     Ok(())
+}
+
+/// Rss and Pss, in kB, of libc's text (its `r-xp` area) in process `pid`,
+/// from `/proc/PID/smaps`.
+fn libc_text(pid: i32) -> Result<(u64, u64), Errno> {
+    let path = alloc::format!("/proc/{pid}/smaps\0");
+    let c = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()).map_err(|_| Errno::EINVAL)?;
+    let text = io::read_file(c)?;
+    let text = core::str::from_utf8(&text).map_err(|_| Errno::EINVAL)?;
+    let mut lines = text.lines();
+    while let Some(l) = lines.next() {
+        let mut words = l.split_whitespace();
+        let perms = words.nth(1);
+        if perms != Some("r-xp") || !l.ends_with("/libc.so.6") {
+            continue;
+        }
+        let (mut rss, mut pss) = (None, None);
+        for l in lines.by_ref() {
+            let mut w = l.split_whitespace();
+            match (w.next(), w.next().and_then(|v| v.parse().ok())) {
+                (Some("Rss:"), v) => rss = v,
+                (Some("Pss:"), v) => pss = v,
+                (Some(_), _) if pss.is_some() => break,
+                _ => {}
+            }
+        }
+        return rss.zip(pss).ok_or(Errno::EINVAL);
+    }
+    println!("bench: bash_idle: no libc text in /proc/{pid}/smaps");
+    Err(Errno::ENOENT)
 }
 
 /// The state letter of `/proc/PID/stat` (the field after the command's
