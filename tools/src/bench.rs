@@ -67,6 +67,8 @@ pub enum Target {
     AtMost(u64),
     /// Per-op within this many percent above measurement `base`.
     PercentOver(&'static str, u32),
+    /// Per-op within this many percent of measurement `base`, either way.
+    WithinPercent(&'static str, u32),
     /// Per-op minus `base`'s per-op at most this.
     AddedAtMost(&'static str, u64),
     /// Per-op equal to this, to one decimal (the calibration loop).
@@ -246,7 +248,7 @@ pub const EXPECTED: &[Expected] = &[
         "bash_idle_libc_text_pss",
         "  ... libc's text: Pss summed over the 10 (bytes)",
         "1,300,480",
-        Target::PercentOver("bash_idle_libc_text_rss", 5),
+        Target::WithinPercent("bash_idle_libc_text_rss", 5),
     ),
     e(
         "busybox_sh_true",
@@ -338,6 +340,16 @@ pub fn check(exp: &Expected, ms: &[Measurement]) -> (String, Option<bool>) {
                 )
             }
             None => (format!("<= +{pct}% over {base}"), None),
+        },
+        Target::WithinPercent(base, pct) => match find(ms, base) {
+            Some(b) => {
+                let off = (per / b.per_op() - 1.0) * 100.0;
+                (
+                    format!("{off:+.1}% (within {pct}%)"),
+                    Some(off.abs() <= pct as f64),
+                )
+            }
+            None => (format!("within {pct}% of {base}"), None),
         },
         Target::AddedAtMost(base, t) => match find(ms, base) {
             Some(b) => {
@@ -436,7 +448,7 @@ pub fn reference_table(ms: &[Measurement]) -> String {
             continue;
         };
         let over = match exp.target {
-            Target::PercentOver(base, _) => find(ms, base)
+            Target::PercentOver(base, _) | Target::WithinPercent(base, _) => find(ms, base)
                 .map(|b| format!("{:+.1}%", (m.per_op() / b.per_op() - 1.0) * 100.0))
                 .unwrap_or_default(),
             _ => String::new(),
@@ -615,6 +627,8 @@ mod tests {
             m("fork_exit_wait_events", 10, 110_000),
             m("kernel_trace_site_disabled", 10, 200),
             m("kernel_trace_event_recorded", 10, 1_600),
+            m("bash_idle_libc_text_rss", 1, 500),
+            m("bash_idle_libc_text_pss", 1, 470),
         ];
         let get = |name: &str| check(EXPECTED.iter().find(|e| e.name == name).unwrap(), &ms);
         assert_eq!(get("calibration_2insn_loop"), ("2.0".into(), Some(true)));
@@ -631,6 +645,10 @@ mod tests {
         assert_eq!(
             get("kernel_trace_event_recorded"),
             ("+140 (<= 150)".into(), Some(true))
+        );
+        assert_eq!(
+            get("bash_idle_libc_text_pss"),
+            ("-6.0% (within 5%)".into(), Some(false))
         );
         assert_eq!(get("sched_yield"), ("missing".into(), Some(false)));
     }
