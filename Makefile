@@ -51,8 +51,8 @@ endif
 QEMU_RUN = $(QEMU) -M $(MACHINE) -kernel build/kernel8.img -dtb build/$(BOARD).dtb \
 	-append "$(APPEND)" -display none -serial mon:stdio -semihosting
 
-.PHONY: all kernel kernel-test tools dtbs run test trace-dat bench bench-smoke bench-initrd gdb clippy fmt lint doc clean \
-	deps setup chainloader chainboot test-busybox test-busybox-subset rootfs-debian test-debian
+.PHONY: all kernel kernel-test tools dtbs run sdboot-test test test-vfat trace-dat bench bench-smoke bench-initrd gdb clippy fmt lint doc clean \
+	deps setup chainloader chainboot test-busybox test-busybox-subset rootfs-debian test-debian test-mmc
 
 # Every build target first makes sure the toolchain, the aarch64 targets,
 # QEMU and the cross compiler are there (`deps`, a no-op in 0.2 s when they
@@ -118,8 +118,26 @@ dtbs: tools
 	$(MKDTB) --board rpi3 -o build/rpi3.dtb
 	$(MKDTB) --board rpi4 -o build/rpi4.dtb
 
-run: deps kernel dtbs $(filter build/userland.cpio.gz,$(INITRD)) $(if $(filter build/rootfs-debian.cpio.gz,$(INITRD)),rootfs-debian)
-	@INITRD="$(INITRD)" bash tools/run.sh $(MACHINE) build/kernel8.img build/$(BOARD).dtb "$(APPEND)"
+# The SD card make run attaches (SDCARD= for none). Its cmdline.txt is the
+# command line, as the firmware makes it on a board, unless APPEND (or
+# DEMO or ROOTFS, which choose the script) is given.
+SDCARD   ?= $(SDCARD_IMG)
+RUN_CMDLINE_FROM_CARD := $(if $(filter command line environment,$(origin APPEND) $(origin DEMO) $(origin ROOTFS)),,1)
+run: deps kernel dtbs $(filter build/userland.cpio.gz,$(INITRD)) $(if $(filter build/rootfs-debian.cpio.gz,$(INITRD)),rootfs-debian) \
+		$(if $(filter $(SDCARD_IMG),$(SDCARD)),sdcard-qemu)
+	@INITRD="$(INITRD)" SDCARD="$(SDCARD)" CMDLINE_FROM_CARD=$(RUN_CMDLINE_FROM_CARD) \
+		bash tools/run.sh $(MACHINE) build/kernel8.img build/$(BOARD).dtb "$(APPEND)"
+
+# The no-serial workflow on both boards (tools/sdboot-test.sh): the card
+# make run attaches, /boot, bin/ by PATH and init=, the trace read back
+# from the card byte for byte, an unclean stop, bad cards.
+sdboot-test: kernel dtbs build/userland.cpio.gz
+	@mkdir -p $(RESULTS)
+	@for b in rpi3 rpi4; do \
+		echo "== the no-serial workflow on $$b: the SD card at /boot, its programs and traces =="; \
+		bash tools/sdboot-test.sh $$b build/kernel8.img build/$$b.dtb build/userland.cpio.gz \
+			$(RESULTS)/sdboot-$$b.txt; \
+	done
 
 # Debian's busybox-static (apt, arm64: tools/fetch-debian.sh) with /bin/sh
 # linked to it, gzip-compressed as distributions ship an initramfs.
@@ -185,6 +203,8 @@ test: deps kernel kernel-test dtbs chainloader build/userland.cpio.gz
 	-bash tools/initrd-test.sh $(RESULTS) rpi3 rpi4
 	@echo "== Debian's busybox-static (apt, arm64) as the shell: on Linux (qemu-aarch64), then on both boards =="
 	-bash tools/busybox-test.sh $(RESULTS) rpi3 rpi4
+	@echo "== vfat: FAT16 on the brd RAM disk, mounted, written by busybox, read back by fsck.vfat and mtools =="
+	-bash tools/vfat-test.sh $(RESULTS) rpi3 rpi4
 	@echo "== busybox's own testsuite, 24 applets (make test-busybox runs all): Linux (qemu-aarch64), then both boards =="
 	-@$(MAKE) --no-print-directory test-busybox-subset
 	@echo "== fault injection (fail_alloc=) under fork, exec, exit, pipes, files, mmap =="
@@ -227,6 +247,9 @@ test: deps kernel kernel-test dtbs chainloader build/userland.cpio.gz
 		--busybox build/userland.cpio.gz --results $(RESULTS)/console-busybox-rpi4.txt
 	@echo "== the SD card image, built and read back =="
 	-@$(MAKE) --no-print-directory sdcard-check
+	@echo "== the SD card as a block device (-drive if=sd): usertests block, the image read back, no card, no partition table =="
+	-bash tools/mmc-test.sh $(RESULTS) rpi3 rpi4
+	-@$(MAKE) --no-print-directory sdboot-test
 	@echo "== real-board paths under QEMU: chainloader, watchdog power off and reboot, UART clock, real DTBs =="
 	-$(TOOLS_DIR)/hw-test --board rpi3 --results $(RESULTS)/hw-rpi3.txt \
 		--real-dtb "$$(ls $(SDCARD_CACHE)/*/boot/bcm2837-rpi-3-b.dtb 2>/dev/null | head -1)"
@@ -244,6 +267,7 @@ test: deps kernel kernel-test dtbs chainloader build/userland.cpio.gz
 		--results $(RESULTS)/initrd-rpi3.txt --results $(RESULTS)/initrd-rpi4.txt \
 		--results $(RESULTS)/busybox-host.txt \
 		--results $(RESULTS)/busybox-rpi3.txt --results $(RESULTS)/busybox-rpi4.txt \
+		--results $(RESULTS)/vfat-rpi3.txt --results $(RESULTS)/vfat-rpi4.txt \
 		--results $(RESULTS)/bbsuite-host.txt \
 		--results $(RESULTS)/bbsuite-rpi3.txt --results $(RESULTS)/bbsuite-rpi4.txt \
 		--results $(RESULTS)/fail-rpi3.txt --results $(RESULTS)/fail-rpi4.txt \
@@ -254,8 +278,16 @@ test: deps kernel kernel-test dtbs chainloader build/userland.cpio.gz
 		--results $(RESULTS)/run-rpi4.txt --results $(RESULTS)/trace-rpi4.txt \
 		--results $(RESULTS)/tracedat-rpi3.txt --results $(RESULTS)/tracedat-rpi4.txt \
 		--results $(RESULTS)/hw-rpi3.txt --results $(RESULTS)/hw-rpi4.txt \
-		--results $(RESULTS)/sdcard.txt --results $(RESULTS)/bench.txt \
+		--results $(RESULTS)/sdcard.txt --results $(RESULTS)/mmc-rpi3.txt --results $(RESULTS)/mmc-rpi4.txt \
+		--results $(RESULTS)/bench.txt \
+		--results $(RESULTS)/sdboot-rpi3.txt --results $(RESULTS)/sdboot-rpi4.txt \
 		--results $(RESULTS)/selfcheck.txt
+
+# The SD card and the block layer alone (part of make test): see
+# tools/mmc-test.sh.
+test-mmc: deps kernel dtbs
+	@mkdir -p $(RESULTS)
+	bash tools/mmc-test.sh $(RESULTS) rpi3 rpi4
 
 # Busybox's own testsuite (issue 18), from Debian's busybox source package,
 # with Debian's busybox-static and its build configuration: on Linux
@@ -269,6 +301,13 @@ test-busybox: deps kernel tools dtbs
 	@mkdir -p $(RESULTS)
 	bash tools/busybox-suite.sh --timeout $(BBSUITE_TIMEOUT) $(RESULTS) host rpi3 rpi4
 
+# vfat alone (tools/vfat-test.sh, also part of `make test`): FAT images
+# made by mkfs.vfat/mtools on the brd RAM disks; the disk comes back over
+# the console for fsck.vfat and mtools. Writes $(RESULTS)/vfat-{rpi3,rpi4}.txt.
+test-vfat: deps kernel tools dtbs build/userland.cpio.gz
+	@mkdir -p $(RESULTS)
+	bash tools/vfat-test.sh $(RESULTS) rpi3 rpi4
+
 test-busybox-subset: deps kernel tools dtbs
 	@mkdir -p $(RESULTS)
 	bash tools/busybox-suite.sh --list tests/busybox/suite-subset.txt --timeout 120 $(RESULTS) host rpi3 rpi4
@@ -279,6 +318,7 @@ test-busybox-subset: deps kernel tools dtbs
 bench: deps kernel dtbs bench-initrd
 	$(TOOLS_DIR)/bench-report run --board $(BOARD) --kernel build/kernel8.img \
 		--dtb build/$(BOARD).dtb --initrd $(BENCH_INITRD) --bash-initrd $(BENCH_BASH_INITRD) \
+		--sdcard $(BENCH_SDCARD) \
 		--log build/bench-console.log --json build/bench.json
 
 # Debian's busybox-static (apt, arm64: tools/fetch-debian.sh) alone in an
@@ -290,7 +330,11 @@ bench: deps kernel dtbs bench-initrd
 # for the memory of 10 idle bash processes, in a boot of its own too.
 BENCH_INITRD := build/bench-initrd.cpio
 BENCH_BASH_INITRD := build/bench-bash-initrd.cpio
+# A scratch SD card (64 MiB, no partition table) for the SD measurements:
+# made afresh by bench-initrd, which every bench target depends on.
+BENCH_SDCARD := build/bench-sdcard.img
 bench-initrd: tools
+	@rm -f $(BENCH_SDCARD) && truncate -s 64M $(BENCH_SDCARD)
 	@bash tools/fetch-debian.sh busybox-static
 	@rm -rf build/bench-initrd && mkdir -p build/bench-initrd/bin
 	@cp build/debian/busybox-static/bin/busybox build/bench-initrd/bin/busybox
@@ -309,6 +353,7 @@ bench-smoke: deps kernel dtbs bench-initrd
 	@mkdir -p $(RESULTS)
 	$(TOOLS_DIR)/bench-report run --quick --board $(BOARD) --kernel build/kernel8.img \
 		--dtb build/$(BOARD).dtb --initrd $(BENCH_INITRD) --bash-initrd $(BENCH_BASH_INITRD) \
+		--sdcard $(BENCH_SDCARD) \
 		--log $(RESULTS)/bench-console.log \
 		--results $(RESULTS)/bench.txt
 

@@ -3,6 +3,15 @@
 # keeps a copy of the console in build/console.log, and afterwards turns
 # the trace the kernel dumped into files people open with one click.
 #
+# SDCARD=image attaches that SD-card image (`make run` gives
+# build/pikern-sdcard.img, the card `make sdcard` writes) as QEMU's SD card
+# (-drive if=sd): init mounts its first partition on /boot, as on a board.
+# On a board the firmware reads cmdline.txt from the card and hands it to
+# the kernel (the DTB's /chosen/bootargs); QEMU has no firmware, so with
+# CMDLINE_FROM_CARD=1 (make run without APPEND, DEMO or ROOTFS given) the
+# command line is the card's cmdline.txt, read with mtools, instead of the
+# APPEND argument.
+#
 # Without a terminal on stdin (CI, a pipe), what stdin holds is typed into
 # the console followed by Ctrl-D, so the shell sees the end of its input,
 # exits, and init powers the machine off: make run then ends by itself.
@@ -18,8 +27,27 @@ out=${OUT:-build}
 mkdir -p "$out"
 log="$out/console.log"
 
+if [ -n "${SDCARD:-}" ]; then
+    [ -f "$SDCARD" ] || { echo "pikern: no SD-card image $SDCARD (make sdcard, or SDCARD= for none)"; exit 1; }
+    if [ "${CMDLINE_FROM_CARD:-}" = 1 ]; then
+        # The first partition's start (MBR entry 1, bytes 454..457, little
+        # endian: od on x86 and arm hosts alike reads it so).
+        start=$(od -An -tu4 -j454 -N4 "$SDCARD" | tr -d ' ')
+        if card_cmdline=$(MTOOLS_SKIP_CHECK=1 mtype -i "$SDCARD@@$((start * 512))" ::/cmdline.txt 2>/dev/null); then
+            # The firmware uses the first line, without its line end.
+            append=$(printf '%s\n' "$card_cmdline" | head -n1 | tr -d '\r')
+            echo "pikern: command line from $SDCARD's cmdline.txt: $append"
+        else
+            echo "pikern: $SDCARD has no readable cmdline.txt; command line: $append"
+        fi
+    fi
+fi
+
 qemu_cmd=("$qemu" -M "$machine" -kernel "$kernel" -dtb "$dtb" -append "$append"
     -display none -serial mon:stdio -semihosting)
+if [ -n "${SDCARD:-}" ]; then
+    qemu_cmd+=(-drive "if=sd,format=raw,file=$SDCARD")
+fi
 # INITRD=file: an initramfs image (cpio, or gzip/zstd/xz/lz4 -l of one)
 # whose files go on top of the built-in ones, as with Linux's -initrd.
 if [ -n "${INITRD:-}" ]; then

@@ -3,13 +3,24 @@
 # Raspberry Pi 3 or 4, built without root and without loop devices.
 #
 #   tools/sdcard.sh build IMAGE KERNEL CMDLINE
+#   tools/sdcard.sh build-qemu IMAGE KERNEL CMDLINE
 #   tools/sdcard.sh check IMAGE KERNEL CMDLINE RESULTS
 #   tools/sdcard.sh verify IMAGE KERNEL CMDLINE RESULTS
 #
 # The image is an MBR disk with one FAT32 partition (type 0x0c at sector
 # 8192 = 4 MiB) holding the Raspberry Pi firmware, device trees, config.txt,
-# cmdline.txt, the kernel (as kernel8.img) and pikern-versions.txt. sfdisk
-# writes the partition table and mtools the filesystem, both into the file.
+# cmdline.txt, the kernel (as kernel8.img) and pikern-versions.txt, and for
+# the no-serial workflow (docs/hardware.md) the folders bin/ (programs the
+# shell and init= find: init mounts this partition on /boot and puts
+# /boot/bin in PATH) and trace/ (where /etc/rc saves the demo's trace), and
+# autorun.sh.example (renamed to autorun.sh, /etc/rc runs it before the
+# shell). sfdisk writes the partition table and mtools the filesystem, both
+# into the file. Its size is a power of two, which QEMU's SD card needs.
+#
+# `build-qemu` is `build` for `make run`: the firmware is added when it can
+# be had, and left out otherwise (QEMU loads the kernel itself), so the
+# card `make run` attaches is the card `make sdcard` writes whenever the
+# firmware is there.
 #
 # Firmware and DTBs come from Debian (raspi-firmware, and the arm64 kernel
 # package for the DTBs), fetched once with apt-get download under a private
@@ -35,7 +46,7 @@ export PATH="$PATH:/usr/sbin:/sbin" # sfdisk lives in /usr/sbin, not in a user's
 export MTOOLS_SKIP_CHECK=1          # a partition in a file: no geometry checks
 
 START=8192                       # first sector of the boot partition (4 MiB)
-SIZE_MIB=${SDCARD_SIZE_MIB:-128} # the whole image
+SIZE_MIB=${SDCARD_SIZE_MIB:-128} # the whole image (a power of two, for QEMU)
 OFFSET=$((START * 512))
 FIRMWARE=(bootcode.bin start.elf fixup.dat start4.elf fixup4.dat)
 # config.txt section -> the DTB it loads, first name found wins: Debian's
@@ -53,6 +64,10 @@ trap 'rm -rf "${CLEANUP[@]}"' EXIT
 
 say() { printf 'sdcard: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
+
+# QEMU refuses an SD card whose size is not a power of two.
+[ $((SIZE_MIB & (SIZE_MIB - 1))) = 0 ] && [ "$SIZE_MIB" -ge 64 ] ||
+    die "SDCARD_SIZE_MIB=$SIZE_MIB: the card must be a power of two of at least 64 MiB (QEMU's SD card needs a power of two)"
 
 need_tools() {
     local missing=()
@@ -172,6 +187,7 @@ build_image() {
     write_config > "$stage/config.txt"
     printf '%s\n' "$cmdline" > "$stage/cmdline.txt"
     cp "$kernel" "$stage/kernel8.img"
+    write_autorun_example > "$stage/autorun.sh.example"
     if [ -n "${SDCARD_INITRD:-}" ]; then
         [ -f "$SDCARD_INITRD" ] || { say "no initramfs $SDCARD_INITRD"; return 1; }
         cp "$SDCARD_INITRD" "$stage/initramfs.cpio.gz"
@@ -198,8 +214,29 @@ build_image() {
         mformat -i "$img.tmp@@$OFFSET" -F -T $((SIZE_MIB * 2048 - START)) -H "$START" -h 64 -s 32 \
             -v PIKERN-BOOT -N 70696b65 :: &&
         mcopy -i "$img.tmp@@$OFFSET" "$stage"/* "${fw[@]/#/$FW/}" ::/ &&
+        mmd -i "$img.tmp@@$OFFSET" ::/bin ::/trace &&
         mv "$img.tmp" "$img" || { say "writing $img failed"; return 1; }
-    say "wrote $img ($SIZE_MIB MiB): $(cd "$stage" && echo *) ${fw[*]}"
+    say "wrote $img ($SIZE_MIB MiB): $(cd "$stage" && echo *) bin/ trace/ ${fw[*]}"
+}
+
+# The card's example autorun.sh: what a student's script may look like.
+write_autorun_example() {
+    cat <<'EOF'
+# autorun.sh.example: rename this file to autorun.sh and pikern's /etc/rc
+# runs it with /bin/sh after the seed's demo (whose trace is then already
+# in trace/) and before the interactive shell. It is read from the card, so
+# edit it on a PC. /boot is this partition; /boot/bin is in PATH, so
+# programs copied to bin/ run by name. What it writes to /boot is on the
+# card once `sync` has run (or the shell exits and init powers off).
+echo "autorun: hello from the SD card"
+ls /boot/bin
+# For example, trace your own program and keep the trace on the card:
+#   echo 1 > /sys/kernel/tracing/tracing_on
+#   myprog
+#   echo 0 > /sys/kernel/tracing/tracing_on
+#   cat /sys/kernel/tracing/trace > /boot/trace/myprog.txt
+#   sync
+EOF
 }
 
 # The DTB for a config.txt section: the first of its names that FW has.
@@ -267,7 +304,7 @@ mtype_() { mtype -i "$IMG@@$OFFSET" "::/$1"; }
 
 has_files() {
     local listing f missing=()
-    listing=$(mdir -b -i "$IMG@@$OFFSET" ::/ | sed 's|^::/||' | tr 'A-Z' 'a-z')
+    listing=$(mdir -b -i "$IMG@@$OFFSET" ::/ | sed 's|^::/||; s|/$||' | tr 'A-Z' 'a-z')
     for f in "$@"; do grep -qxF "$f" <<< "$listing" || missing+=("$f"); done
     [ ${#missing[@]} = 0 ] || { echo "# missing: ${missing[*]}"; return 1; }
 }
@@ -301,6 +338,12 @@ dtbs_valid() {
     [ ${#bad[@]} = 0 ] || { echo "# missing or not a DTB (magic d00dfeed): ${bad[*]}"; return 1; }
 }
 
+power_of_two() {
+    local size
+    size=$(stat -c %s "$IMG")
+    [ $((size & (size - 1))) = 0 ] || { echo "# $IMG is $size bytes"; return 1; }
+}
+
 kernel_identical() {
     mcopy -n -i "$IMG@@$OFFSET" ::/kernel8.img "$TMP/kernel8.img" && cmp -s "$TMP/kernel8.img" "$KERNEL"
 }
@@ -320,8 +363,9 @@ verify_image() {
         test "$(grep -c 'start=' <<< "$table")" = 1 -a -n "$(grep -E "start= *$START, .*type=c\b" <<< "$table")"
     check "the partition holds a FAT32 filesystem" \
         grep -qF 'disk type="FAT32   "' <(minfo -i "$IMG@@$OFFSET" :: 2>/dev/null)
-    check "pikern's files: config.txt cmdline.txt kernel8.img pikern-versions.txt" \
-        has_files config.txt cmdline.txt kernel8.img pikern-versions.txt
+    check "pikern's files: config.txt cmdline.txt kernel8.img pikern-versions.txt autorun.sh.example bin/ trace/" \
+        has_files config.txt cmdline.txt kernel8.img pikern-versions.txt autorun.sh.example bin trace
+    check "the image is a power of two in size (QEMU's SD card needs it)" power_of_two
     if [ -z "$NO_FW" ]; then
         check "firmware: ${FIRMWARE[*]}" has_files "${FIRMWARE[@]}"
     else
@@ -383,9 +427,20 @@ case "${1:-}" in
         build_image "$2" "$3" "$4" || exit 1
         say "to write it: sudo dd if=$2 of=/dev/sdX bs=4M conv=fsync status=progress (see docs/hardware.md)"
         ;;
+    build-qemu)
+        [ $# = 4 ] || die "usage: $0 build-qemu IMAGE KERNEL CMDLINE"
+        need_tools
+        # SDCARD_FIRMWARE=0 (tools/sdboot-test.sh): none, and no download tried.
+        if [ "${SDCARD_FIRMWARE:-1}" = 0 ]; then
+            FW=""
+        else
+            find_firmware || { FW=""; say "no firmware: the card works in QEMU but does not boot a board (make sdcard)"; }
+        fi
+        build_image "$2" "$3" "$4" || exit 1
+        ;;
     check | verify)
         [ $# = 5 ] || die "usage: $0 $1 IMAGE KERNEL CMDLINE RESULTS"
         run_check "$@"
         ;;
-    *) die "usage: $0 build IMAGE KERNEL CMDLINE | check|verify IMAGE KERNEL CMDLINE RESULTS" ;;
+    *) die "usage: $0 build|build-qemu IMAGE KERNEL CMDLINE | check|verify IMAGE KERNEL CMDLINE RESULTS" ;;
 esac

@@ -19,10 +19,11 @@
 # (after the standard files, so it may replace them).
 #
 # Initramfs layout: /init; /bin/ with the shell and tools (sh echo cat ls
-# sleep kill ps true false mkdir mount poweroff reboot), hello, raspbian_fork,
+# sleep kill ps true false mkdir mount sync poweroff reboot), hello, raspbian_fork,
 # raspbian_thread, usertests, forkloop, faultinject, bench (make bench), fuzz
 # (the system-call fuzzer, user/fuzz.mk), tracedump (the binary trace over
-# the console, for trace.dat), notelf and the C programs
+# the console, for trace.dat), tracesave (the trace as text, SVG and
+# JSON to the SD card's /boot/trace), notelf and the C programs
 # <name>_c (hello_c, raspbian_fork_c, raspbian_thread_c, jobctl_c, vdso_c,
 # threads_c); hello and auxv again as static-pie and dynamically linked
 # programs (<name>_spie_c, <name>_dyn_c; vdso_dyn_c too), the cross toolchain's loader and
@@ -53,9 +54,9 @@ USER_HOST      ?= $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 USER_OBJCOPY   ?= $(shell rustc --print sysroot)/lib/rustlib/$(USER_HOST)/bin/llvm-objcopy
 
 USER_RUST_OUT  := target/$(USER_TARGET)/release
-USER_RUST_BINS := sh echo cat ls sleep kill ps true false mkdir mount poweroff \
+USER_RUST_BINS := sh echo cat ls sleep kill ps true false mkdir mount sync poweroff \
                   hello raspbian_fork raspbian_thread usertests forkloop faultinject \
-                  bench fuzz tracedump
+                  bench fuzz tracedump tracesave
 # auxv.c is built only as static-pie and dynamic (below): its static
 # build would add 700 KB to every boot and test nothing those two miss.
 USER_C_SRCS    := $(filter-out $(USER_DIR)/c/auxv.c,$(wildcard $(USER_DIR)/c/*.c))

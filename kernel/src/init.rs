@@ -45,6 +45,7 @@ fn kernel_init() -> i32 {
     let _ = crate::sched::sched_setaffinity(&crate::task::current(), 0xf);
     crate::workqueue::init();
     crate::fs::init(external_initrd());
+    crate::block::init();
     crate::trace::tracefs::init();
     #[cfg(feature = "ktest")]
     if crate::ktest::requested() {
@@ -83,6 +84,9 @@ fn external_initrd() -> Option<&'static [u8]> {
 fn run_init_program() {
     let cl = crate::cmdline::get();
     let path = cl.get("init").unwrap_or("/init");
+    if path.starts_with("/boot/") {
+        mount_boot_for_init(path);
+    }
     if crate::fs::lookup_path("/", path.as_bytes()).is_err() {
         println!("init: no {path} in the initramfs; staying in the kernel");
         return;
@@ -92,6 +96,22 @@ fn run_init_program() {
     println!("init: running {path}");
     let e = crate::exec::kernel_execve(path, &argv, &["HOME=/", "TERM=linux", "PATH=/bin"]);
     println!("init: cannot run {path}: {e}");
+}
+
+/// The SD card's boot partition, mounted on `/boot` by user space's init.
+const BOOT_DEV: &str = "/dev/mmcblk0p1";
+
+/// `init=/boot/...`: a program on the SD card, which nobody has mounted
+/// yet, since mounting it is the job of the init being replaced. So the
+/// kernel mounts it first, as Linux's `prepare_namespace` mounts `root=`
+/// before it runs init: Linux's init= names a file on the root it mounted,
+/// and here the card is where a student without a serial cable puts it.
+/// A failure is reported and the boot goes on (to "no such init").
+fn mount_boot_for_init(path: &str) {
+    match crate::fs::namespace::kern_mount("vfat", BOOT_DEV, "/boot") {
+        Ok(()) => println!("init: mounted {BOOT_DEV} on /boot (vfat) for init={path}"),
+        Err(e) => println!("init: cannot mount {BOOT_DEV} on /boot (vfat) for init={path}: {e}"),
+    }
 }
 
 /// init's main loop: sleep until a child is a zombie, reap it.

@@ -26,6 +26,7 @@ pub mod printk;
 
 pub mod arch;
 pub mod bench;
+pub mod block;
 pub mod bsp;
 pub mod cmdline;
 pub mod drivers;

@@ -16,8 +16,11 @@ use crate::{bsp, smp};
 /// Ends the machine with `code` (0 = success): QEMU exits with it; a real
 /// board halts where it is (used by panics and the test kernel).
 pub fn exit(code: u32) -> ! {
-    smp::stop_other_cpus();
+    // IRQs off first: a task preempted and moved to another CPU after
+    // `stop_other_cpus` read its CPU number would stop itself, leaving
+    // the machine running (seen as an intermittent hang at power-off).
     cpu::local_irq_disable();
+    smp::stop_other_cpus();
     if semihosting_present() {
         semihosting_exit(code)
     }
@@ -27,8 +30,11 @@ pub fn exit(code: u32) -> ! {
 /// Powers the machine off: QEMU exits with `code` (semihosting); a board
 /// is reset into the firmware's halt state through the watchdog.
 pub fn power_off(code: u32) -> ! {
-    smp::stop_other_cpus();
+    // IRQs off first: a task preempted and moved to another CPU after
+    // `stop_other_cpus` read its CPU number would stop itself, leaving
+    // the machine running (seen as an intermittent hang at power-off).
     cpu::local_irq_disable();
+    smp::stop_other_cpus();
     if semihosting_present() {
         semihosting_exit(code)
     }
@@ -39,8 +45,11 @@ pub fn power_off(code: u32) -> ! {
 /// Restarts the board through the watchdog (QEMU resets the machine, or
 /// exits with `-no-reboot`).
 pub fn restart() -> ! {
-    smp::stop_other_cpus();
+    // IRQs off first: a task preempted and moved to another CPU after
+    // `stop_other_cpus` read its CPU number would stop itself, leaving
+    // the machine running (seen as an intermittent hang at power-off).
     cpu::local_irq_disable();
+    smp::stop_other_cpus();
     bsp::board().watchdog_reset(false);
     cpu::halt()
 }

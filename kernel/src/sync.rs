@@ -344,3 +344,70 @@ impl<T, const IRQ: bool> Drop for RawSpinGuard<'_, T, IRQ> {
         preempt::preempt_enable();
     }
 }
+
+/// A sleeping lock (Linux's `struct mutex`, `kernel/locking/mutex.c`):
+/// a task that finds it held sleeps on a wait queue instead of spinning,
+/// so the holder may itself sleep (wait for a device) while holding it.
+/// Only in process context; never inside a spin lock.
+pub struct Mutex<T> {
+    locked: core::sync::atomic::AtomicBool,
+    wait: crate::sched::wait::WaitQueue,
+    data: core::cell::UnsafeCell<T>,
+}
+
+// SAFETY: the data is reached only through a guard, and `locked` makes
+// the guard unique.
+unsafe impl<T: Send> Sync for Mutex<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Send for Mutex<T> {}
+
+/// Holds a [`Mutex`]; releases it and wakes a waiter when dropped.
+pub struct MutexGuard<'a, T> {
+    lock: &'a Mutex<T>,
+}
+
+impl<T> Mutex<T> {
+    /// A new unlocked mutex.
+    pub const fn new(v: T) -> Self {
+        Mutex {
+            locked: core::sync::atomic::AtomicBool::new(false),
+            wait: crate::sched::wait::WaitQueue::new(),
+            data: core::cell::UnsafeCell::new(v),
+        }
+    }
+
+    /// Takes the lock, sleeping uninterruptibly while another task holds
+    /// it (`mutex_lock`).
+    #[track_caller]
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        crate::sched::core::might_sleep();
+        while self.locked.swap(true, Ordering::Acquire) {
+            self.wait.wait_event(crate::task::TASK_UNINTERRUPTIBLE, || {
+                !self.locked.load(Ordering::Relaxed)
+            });
+        }
+        MutexGuard { lock: self }
+    }
+}
+
+impl<T> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard owns the lock, so nothing else accesses the data.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in deref; `&mut self` makes this the only reference.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<T> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.locked.store(false, Ordering::Release);
+        self.lock.wait.wake_up();
+    }
+}

@@ -16,6 +16,8 @@
 extern crate alloc;
 
 pub mod arch;
+#[cfg(feature = "alloc")]
+pub mod block;
 pub mod bsp;
 pub mod cmdline;
 #[cfg(feature = "alloc")]
@@ -28,6 +30,7 @@ pub mod ktest;
 #[cfg(feature = "alloc")]
 pub mod lockdep;
 pub mod mm;
+pub mod mmc;
 pub mod pid;
 pub mod preempt;
 pub mod sched;

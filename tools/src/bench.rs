@@ -29,6 +29,11 @@ pub const WITH_INITRD: &[&str] = &["busybox_sh_true"];
 /// and its libraries as the `-initrd` (`bench-report --bash-initrd`).
 pub const WITH_BASH_INITRD: &[&str] = &["bash_idle"];
 
+/// The measurements that need an SD card (`-drive if=sd`): `bench-report
+/// --sdcard IMG` boots once more for each, with the card attached, so
+/// that its initialisation changes no other figure.
+pub const WITH_SDCARD: &[&str] = &["sd_write_seq", "sd_read_seq"];
+
 /// One parsed `bench:` line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Measurement {
@@ -254,6 +259,18 @@ pub const EXPECTED: &[Expected] = &[
         "busybox_sh_true",
         "busybox sh: fork + exec(/bin/true) + wait",
         "419,141",
+        Target::None,
+    ),
+    e(
+        "sd_write_seq",
+        "SD card: sequential write + fsync, per KiB",
+        "",
+        Target::None,
+    ),
+    e(
+        "sd_read_seq",
+        "SD card: sequential read, cache dropped, per KiB",
+        "",
         Target::None,
     ),
 ];

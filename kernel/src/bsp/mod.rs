@@ -144,6 +144,11 @@ pub fn board() -> &'static Board {
 }
 
 impl Board {
+    /// The SoC: its peripheral base and quirks.
+    pub fn soc(&self) -> Soc {
+        self.soc
+    }
+
     /// Human-readable board name.
     pub fn name(&self) -> &'static str {
         self.name

@@ -55,10 +55,24 @@ pub fn route_console_pins(soc: Soc) {
     bcm::route_uart0_pins(&LinearMap, soc);
 }
 
+/// Routes GPIO 48-53 to the Arasan SDHCI (Pi 3).
+pub fn route_sdhci_pins(soc: Soc) {
+    bcm::route_sdhci_pins(&LinearMap, soc);
+}
+
 /// The PL011 reference clock in Hz, asked of the firmware.
 pub fn uart_clock(soc: Soc) -> (u32, ClockSource) {
+    match firmware_clock_rate(soc, bcm::CLOCK_UART) {
+        Some(hz) => (hz, ClockSource::Firmware),
+        None => (bcm::DEFAULT_UART_CLOCK, ClockSource::Assumed),
+    }
+}
+
+/// The rate of the firmware's clock `clock_id` in Hz (`GET_CLOCK_RATE`
+/// through the property mailbox), `None` without an answer.
+pub fn firmware_clock_rate(soc: Soc, clock_id: u32) -> Option<u32> {
     let mut buf = MBOX_BUFFER.lock();
-    bcm::clock_rate_request(&mut buf.0, bcm::CLOCK_UART);
+    bcm::clock_rate_request(&mut buf.0, clock_id);
     let va = buf.0.as_mut_ptr() as usize;
     let len = core::mem::size_of::<MboxBuffer>();
     // The VideoCore reads and writes RAM directly: push our request out of
@@ -78,10 +92,8 @@ pub fn uart_clock(soc: Soc) -> (u32, ClockSource) {
         // this code, wrote it since the last store the compiler knows of.
         *word = unsafe { read_volatile(buf.0.as_ptr().add(i)) };
     }
-    match bcm::clock_rate_response(&reply, bcm::CLOCK_UART).filter(|_| answered) {
-        Some(hz) => (hz, ClockSource::Firmware),
-        None => (bcm::DEFAULT_UART_CLOCK, ClockSource::Assumed),
-    }
+    drop(buf);
+    bcm::clock_rate_response(&reply, clock_id).filter(|_| answered)
 }
 
 /// Resets the board through the watchdog; with `halt`, the firmware keeps

@@ -1,7 +1,8 @@
 //! Device files: the console tty under its three names (`tty.rs`:
 //! `/dev/console`, `/dev/tty` and `/dev/ttyAMA0`, the PL011 UART both
 //! boards' console is on), `/dev/null`, `/dev/zero`, `/dev/random` and
-//! `/dev/urandom`; `/dev/fd`, a symbolic link to `/proc/self/fd`.
+//! `/dev/urandom`; `/dev/fd`, a symbolic link to `/proc/self/fd`; the
+//! block devices' nodes (`/dev/mmcblk0p1`, `/dev/ram0`) as disks register.
 
 use super::{ramfs, FileOps, Inode, InodeKind};
 use crate::errno::*;
@@ -155,9 +156,35 @@ pub fn console_inode() -> Arc<Inode> {
         .clone()
 }
 
+static DEVTMPFS_ROOT: spin::Once<Arc<Inode>> = spin::Once::new();
+
+/// A device node a driver adds to devtmpfs when its device appears
+/// (`devtmpfs_create_node`): `mode` is `S_IFBLK`/`S_IFCHR` with the
+/// permission bits.
+pub fn devtmpfs_create_node(name: &str, mode: u32, devt: u64, ops: Arc<dyn FileOps>) {
+    let inode = Inode::new_dev(mode, devt, InodeKind::Special(ops));
+    if let Err(e) = ramfs::link(&root(), name, inode) {
+        println!("devtmpfs: cannot create /dev/{name}: errno {}", e.0);
+    }
+}
+
+/// A block special file for `mknod`: reaches the disk numbered `rdev`
+/// (`ENXIO` while there is none).
+pub fn blkdev_node(rdev: u64, perm: u32) -> Arc<Inode> {
+    Inode::new_dev(
+        uapi::S_IFBLK | perm,
+        rdev,
+        InodeKind::Special(Arc::new(crate::block::fops::BlkFile(rdev))),
+    )
+}
+
 /// The root of devtmpfs (mounted at `/dev`): made with its device files
-/// the first time it is mounted.
+/// the first time it is asked for.
 pub fn root() -> Arc<Inode> {
+    DEVTMPFS_ROOT.call_once(devtmpfs_root).clone()
+}
+
+fn devtmpfs_root() -> Arc<Inode> {
     let dir = ramfs::new_dir(0o755);
     let devices = [
         ("console", console_inode()),

@@ -11,6 +11,7 @@
 //! ([`kern_path`]) knows which mount it is in.
 
 pub mod devfs;
+pub mod fat;
 pub mod initramfs;
 pub mod namespace;
 pub mod pipe;
@@ -114,6 +115,47 @@ pub trait DirOps: Send + Sync {
     fn readdir(&self) -> Vec<(String, u64, u8)>;
 }
 
+/// What a disk file system does for its inodes (Linux's
+/// `inode_operations` and `address_space_operations` in spirit): its
+/// directories and files are ramfs ones ([`InodeKind::Dir`],
+/// [`InodeKind::File`]) filled from the volume on first use, and every
+/// change to a name goes to the volume first, so exec, mmap, read and
+/// write work on them as on any file.
+pub trait InodeOperations: Send + Sync {
+    /// Reads a directory's entries, or a file's data into its page cache,
+    /// the first time they are needed (later calls do nothing).
+    fn fill(&self, inode: &Inode) -> Result<(), Errno>;
+    /// `create`/`mkdir`: puts `child` (a new, empty file or directory) on
+    /// the volume as `name` in this directory, before the VFS links it.
+    fn create(&self, dir: &Inode, name: &str, child: &Arc<Inode>) -> Result<(), Errno>;
+    /// `unlink`/`rmdir` of `name` in this directory.
+    fn remove(&self, dir: &Inode, name: &str, rmdir: bool) -> Result<(), Errno>;
+    /// `rename` of `oname` in this directory to `nname` in `ndir` (on the
+    /// same volume).
+    fn rename(&self, ndir: &Inode, oname: &str, nname: &str, noreplace: bool) -> Result<(), Errno>;
+    /// A write or truncate is about to make the file `end` bytes long
+    /// (`write_begin`): the volume finds the room now, or fails `ENOSPC`.
+    fn write_begin(&self, inode: &Inode, end: u64) -> Result<(), Errno>;
+    /// The file's data changed in the page cache (`mark_inode_dirty`).
+    fn mark_dirty(&self);
+    /// `fsync`: writes the file's data and entry back, flushes the disk.
+    fn fsync(&self, inode: &Inode) -> Result<(), Errno>;
+    /// The file system's own number for the inode (`i_private`): how
+    /// `rename` names the new directory to the volume.
+    fn private(&self) -> u64;
+}
+
+/// What a disk file system does for the whole volume (`super_operations`).
+pub trait SuperOperations: Send + Sync {
+    /// `sync_fs`: writes back every dirty file and the metadata.
+    fn sync_fs(&self) -> Result<(), Errno>;
+    /// Fills the sizes of `statfs`.
+    fn statfs(&self, st: &mut uapi::Statfs) -> Result<(), Errno>;
+    /// `put_super` at `umount`: writes everything back and lets go of the
+    /// device; later operations on its inodes fail with `EIO`.
+    fn put_super(&self) -> Result<(), Errno>;
+}
+
 /// What an inode is.
 pub enum InodeKind {
     /// A ramfs directory.
@@ -153,6 +195,9 @@ pub struct Inode {
     mounted: AtomicBool,
     /// Contents.
     pub kind: InodeKind,
+    /// The disk file system behind it (`i_op` with its `i_private`), set
+    /// once when it comes from a volume or goes onto one.
+    pub i_op: spin::Once<Arc<dyn InodeOperations>>,
 }
 
 /// `Inode::nlink` of an inode no directory has named yet: a computed file,
@@ -203,6 +248,7 @@ impl Inode {
             times: IrqSpinLock::new([now; 3]),
             mounted: AtomicBool::new(false),
             kind,
+            i_op: spin::Once::new(),
         })
     }
 
@@ -273,6 +319,11 @@ impl Inode {
         t[CTIME] = now;
     }
 
+    /// All three times at once, as a disk file system read them.
+    pub fn set_all_times(&self, t: [uapi::Timespec; 3]) {
+        *self.times.lock() = t;
+    }
+
     /// The contents changed: modification and change times become now
     /// (`file_update_time`).
     pub fn touch_mtime(&self) {
@@ -322,6 +373,14 @@ impl Inode {
         }
     }
 
+    /// The page cache of a disk file changed: it is written back on
+    /// `fsync`, `close`, `sync` and `umount`.
+    pub fn mark_dirty(&self) {
+        if let Some(op) = self.i_op.get() {
+            op.mark_dirty();
+        }
+    }
+
     /// Whether a mount's root is this inode.
     pub fn is_mountpoint(&self) -> bool {
         self.mounted.load(Ordering::Relaxed)
@@ -332,9 +391,23 @@ impl Inode {
         matches!(self.kind, InodeKind::Dir(_) | InodeKind::PseudoDir(_))
     }
 
+    /// Reads what a disk file system has not yet brought in (a
+    /// directory's entries, a file's data); nothing for other inodes.
+    pub fn fill(&self) -> Result<(), Errno> {
+        match self.i_op.get() {
+            Some(op) => op.fill(self),
+            None => Ok(()),
+        }
+    }
+
     /// The entry `name` of a directory.
     pub fn lookup(&self, name: &str) -> Result<Arc<Inode>, Errno> {
         match &self.kind {
+            InodeKind::Dir(d) if self.i_op.get().is_some() => {
+                self.fill()?;
+                let child = d.lock().get(name).cloned().ok_or(ENOENT)?;
+                Ok(child)
+            }
             InodeKind::Dir(d) => d.lock().get(name).cloned().ok_or(ENOENT),
             InodeKind::PseudoDir(p) => p.lookup(name).ok_or(ENOENT),
             _ => Err(ENOTDIR),
@@ -654,6 +727,14 @@ impl File {
             *self.pos.lock() += n as u64;
             return Ok(n);
         }
+        if self.inode.i_op.get().is_some() {
+            // A disk file may sleep for its volume (`write_begin`): the
+            // position is not held locked across the write.
+            let p = *self.pos.lock();
+            let (n, end) = self.do_write(buf, p)?;
+            *self.pos.lock() = end;
+            return Ok(n);
+        }
         let mut pos = self.pos.lock();
         let (n, end) = self.do_write(buf, *pos)?;
         *pos = end;
@@ -684,6 +765,16 @@ impl File {
                 if end > ramfs::MAX_FILE_SIZE {
                     return Err(Errno(uapi::EFBIG));
                 }
+                if let Some(op) = self.inode.i_op.get() {
+                    // A disk file takes its clusters now, so a full volume
+                    // fails this write (`ENOSPC`), not a later write-back.
+                    drop(d);
+                    op.write_begin(&self.inode, end as u64)?;
+                    d = match &self.inode.kind {
+                        InodeKind::File(d) => d.lock(),
+                        _ => return Err(EINVAL),
+                    };
+                }
                 // File pages are user memory: leave the kernel's reserve
                 // alone, and a write that gets no page finds the file
                 // system full (tmpfs says ENOSPC at its size limit).
@@ -693,6 +784,7 @@ impl File {
                 drop(d);
                 if n != 0 {
                     self.inode.touch_mtime();
+                    self.inode.mark_dirty();
                 }
                 Ok((n, (start + n) as u64))
             }
@@ -730,6 +822,18 @@ impl File {
 
 impl Drop for File {
     fn drop(&mut self) {
+        // The last close of a disk file opened for writing writes it back
+        // (vfat has no delayed allocation: Linux's `fat_file_release`
+        // flushes too), so a card pulled after the program ended has it.
+        // Only where it may sleep (the disk does): a file dropped under a
+        // lock stays on its volume's dirty list for `sync` and `umount`.
+        if self.writable() && crate::preempt::preemptible() {
+            if let Some(op) = self.inode.i_op.get() {
+                if let Err(e) = op.fsync(&self.inode) {
+                    println!("vfat: write back on close failed: {e}");
+                }
+            }
+        }
         NR_FILES.fetch_sub(1, Ordering::Relaxed);
     }
 }
@@ -816,16 +920,23 @@ impl FdTable {
 
     /// Closes `fd`.
     pub fn close(&mut self, fd: i64) -> Result<(), Errno> {
+        self.take(fd).map(|_| ())
+    }
+
+    /// Takes `fd`'s file out of the table (`file_close_fd`): the caller
+    /// drops it after letting go of the table's lock, so the last close
+    /// may write a file back to its disk.
+    pub fn take(&mut self, fd: i64) -> Result<Arc<File>, Errno> {
         if fd < 0 {
             return Err(EBADF);
         }
         let slot = self.fds.get_mut(fd as usize).ok_or(EBADF)?;
-        slot.take().map(|_| ()).ok_or(EBADF)?;
+        let f = slot.take().map(|(f, _)| f).ok_or(EBADF)?;
         while matches!(self.fds.last(), Some(None)) {
             self.fds.pop();
         }
         self.fit();
-        Ok(())
+        Ok(f)
     }
 
     /// Whether `fd` is close-on-exec (`F_GETFD`).
@@ -889,6 +1000,16 @@ pub fn open(cwd: &str, path: &[u8], flags: u32, mode: u32) -> Result<Arc<File>, 
     if inode.is_dir() && flags & 3 != uapi::O_RDONLY {
         return Err(EISDIR);
     }
+    if inode.i_op.get().is_some()
+        && (flags & 3 != uapi::O_RDONLY || flags & uapi::O_TRUNC != 0)
+        && w.mnt.flags() & uapi::MS_RDONLY != 0
+    {
+        // `mnt_want_write` on a read-only mount of a disk file system.
+        return Err(Errno(uapi::EROFS));
+    }
+    // A disk file's data comes into its page cache at its first open
+    // (`execve` and `mmap` open it too).
+    inode.fill()?;
     let replaced = match &inode.kind {
         InodeKind::Special(ops) => ops.open(&inode, flags)?,
         _ => None,
@@ -903,6 +1024,7 @@ pub fn open(cwd: &str, path: &[u8], flags: u32, mode: u32) -> Result<Arc<File>, 
                 d.truncate(0);
                 drop(d);
                 inode.touch_mtime();
+                inode.mark_dirty();
             }
             InodeKind::Special(ops) => ops.truncate(),
             _ => {}
@@ -919,6 +1041,7 @@ pub fn open(cwd: &str, path: &[u8], flags: u32, mode: u32) -> Result<Arc<File>, 
 /// Fills `buf` with `linux_dirent64` records from position `*pos`;
 /// returns bytes used (`getdents64`).
 pub fn getdents(file: &File, buf_len: usize) -> Result<Vec<u8>, Errno> {
+    file.inode.fill()?;
     let entries: Vec<(String, u64, u8)> = match &file.inode.kind {
         InodeKind::Dir(d) => {
             let mut v = alloc::vec![

@@ -37,6 +37,9 @@ pub struct SuperBlock {
     pub limits: Option<(u64, u64)>,
     /// Options `/proc/mounts` shows after the mount flags (`,mode=755`).
     pub shown: String,
+    /// A disk file system's write-back, `statfs` and `umount`
+    /// (`s_op`); `None` for the file systems in RAM.
+    pub s_op: Option<Arc<dyn super::SuperOperations>>,
 }
 
 /// One mount (`struct mount`).
@@ -101,6 +104,7 @@ pub fn root_mount() -> Arc<Mount> {
                 root: super::root(),
                 limits: Some((pages, inodes)),
                 shown: String::new(),
+                s_op: None,
             });
             let m = Arc::new(Mount {
                 id: NEXT_MNT_ID.fetch_add(1, Ordering::Relaxed),
@@ -158,6 +162,7 @@ fn single_sb(
             root: root(),
             limits,
             shown: String::from(shown),
+            s_op: None,
         })
     })
     .clone()
@@ -170,7 +175,7 @@ fn pseudo_root(mode: u32, ops: Arc<dyn DirOps>) -> Arc<Inode> {
 /// The super block a `mount` of type `fstype` with options `data` gets
 /// (`vfs_get_tree`): `ENODEV` for an unknown type, `EINVAL` for an option
 /// the type does not take.
-fn get_tree(fstype: &str, data: &str) -> Result<Arc<SuperBlock>, Errno> {
+fn get_tree(fstype: &str, devname: &str, flags: u32, data: &str) -> Result<Arc<SuperBlock>, Errno> {
     let check = |known: &[&str]| {
         split_options(data)
             .iter()
@@ -207,6 +212,7 @@ fn get_tree(fstype: &str, data: &str) -> Result<Arc<SuperBlock>, Errno> {
                 root,
                 limits: Some((o.max_pages.unwrap_or(pages), o.max_inodes.unwrap_or(inodes))),
                 shown,
+                s_op: None,
             }))
         }
         "ramfs" => {
@@ -223,6 +229,7 @@ fn get_tree(fstype: &str, data: &str) -> Result<Arc<SuperBlock>, Errno> {
                 root: ramfs::new_dir(mode & 0o7777),
                 limits: None,
                 shown: String::new(),
+                s_op: None,
             }))
         }
         "proc" => {
@@ -273,6 +280,19 @@ fn get_tree(fstype: &str, data: &str) -> Result<Arc<SuperBlock>, Errno> {
                 "",
             ))
         }
+        "vfat" => {
+            let (root, s_op, shown) =
+                super::fat::fill_super(devname, flags & uapi::MS_RDONLY != 0, data)?;
+            Ok(Arc::new(SuperBlock {
+                fstype: "vfat",
+                magic: uapi::MSDOS_SUPER_MAGIC,
+                dev: anon_dev(),
+                root,
+                limits: None,
+                shown,
+                s_op: Some(s_op),
+            }))
+        }
         _ => Err(ENODEV),
     }
 }
@@ -308,10 +328,10 @@ fn do_new_mount(
     data: &str,
 ) -> Result<(), Errno> {
     let w = super::kern_path(cwd, path, true)?;
-    let sb = get_tree(fstype, data)?;
     if !w.inode.is_dir() {
         return Err(ENOTDIR);
     }
+    let sb = get_tree(fstype, devname, flags, data)?;
     let mut mounts = MOUNTS.lock();
     let m = Arc::new(Mount {
         id: NEXT_MNT_ID.fetch_add(1, Ordering::Relaxed),
@@ -376,6 +396,13 @@ pub fn do_mount(
         }
         let w = super::kern_path(cwd, path, true)?;
         let m = mount_at(&w)?;
+        if flags & uapi::MS_RDONLY != 0 {
+            if let Some(op) = &m.sb.s_op {
+                // Going read-only: what is dirty goes to the disk first
+                // (`sync_filesystem` in `reconfigure_super`).
+                op.sync_fs()?;
+            }
+        }
         m.flags.store(mnt_flags(flags), Ordering::Relaxed);
         return Ok(());
     }
@@ -395,6 +422,16 @@ pub fn do_mount(
     }
     let w = super::kern_path(cwd, path, true)?;
     drop(w);
+    // `ro`/`rw` in the data are the super block's flag, as Linux's
+    // `vfs_parse_sb_flag` takes them (a `mount` that passes `-o ro` as
+    // data gets a read-only mount).
+    for (k, _) in split_options(data) {
+        match k {
+            "ro" => flags |= uapi::MS_RDONLY,
+            "rw" => flags &= !uapi::MS_RDONLY,
+            _ => {}
+        }
+    }
     let fstype = fstype.ok_or(EINVAL)?;
     if fstype.is_empty() {
         return Err(ENODEV);
@@ -455,7 +492,40 @@ pub fn do_umount(cwd: &str, path: &[u8], flags: u32) -> Result<(), Errno> {
     for g in &gone {
         put_back(g);
     }
+    for g in &gone {
+        // `kill_sb`: a disk file system writes everything back and lets
+        // go of its device once it is mounted nowhere else.
+        if let Some(op) = &g.sb.s_op {
+            let still = MOUNTS.lock().iter().any(|o| Arc::ptr_eq(&o.sb, &g.sb));
+            if !still {
+                // Linux's umount does not fail for a write-back error:
+                // the file system reports it in the log.
+                let _ = op.put_super();
+            }
+        }
+    }
     Ok(())
+}
+
+/// `sync`/`syncfs` (`sync_filesystems`): every disk file system mounted
+/// (or only `only`) writes back its dirty files and metadata, then the
+/// block devices their dirty buffers. The first error is returned, after
+/// all have been tried.
+pub fn sync_filesystems(only: Option<&Arc<SuperBlock>>) -> Result<(), Errno> {
+    let mounts: Vec<Arc<Mount>> = MOUNTS.lock().clone();
+    let mut res = Ok(());
+    for (i, m) in mounts.iter().enumerate() {
+        let seen = mounts[..i].iter().any(|o| Arc::ptr_eq(&o.sb, &m.sb));
+        if seen || only.is_some_and(|o| !Arc::ptr_eq(o, &m.sb)) {
+            continue;
+        }
+        if let Some(op) = &m.sb.s_op {
+            if let Err(e) = op.sync_fs() {
+                res = res.and(Err(e));
+            }
+        }
+    }
+    res
 }
 
 /// Puts the directory `m` covered back in its place, and unmarks its root
@@ -547,6 +617,10 @@ pub fn statfs(m: &Mount) -> uapi::Statfs {
         f_flags: st_flags(m.flags()),
         ..Default::default()
     };
+    if let Some(op) = &sb.s_op {
+        // A volume that cannot say shows no blocks rather than failing.
+        let _ = op.statfs(&mut st);
+    }
     if let Some((max_pages, max_inodes)) = sb.limits {
         let (mut pages, mut inodes) = (0, 0);
         usage(&sb.root, &mut pages, &mut inodes);

@@ -1,6 +1,6 @@
 //! `/proc` (Linux's `fs/proc/`): a computed directory with one directory
 //! per task holding `stat`, `status`, `maps`, `smaps` and `smaps_rollup` in Linux's formats, plus
-//! `meminfo`, `uptime`, `cpuinfo`, `cmdline`, the `self` link, the fault-injection
+//! `meminfo`, `uptime`, `cpuinfo`, `partitions`, `cmdline`, the `self` link, the fault-injection
 //! knobs (`fail_alloc`, `PID/make-it-fail`) and, when booted with `bench`,
 //! `bench` (the in-kernel micro-benchmarks). `ps` reads these,
 //! as Linux's does.
@@ -172,6 +172,7 @@ impl DirOps for ProcRoot {
                 InodeKind::Symlink(String::from("self/mounts")),
             )),
             "cpuinfo" => Some(gen(cpuinfo, None)),
+            "partitions" => Some(gen(|_| crate::block::proc_partitions(), None)),
             "cmdline" => Some(gen(
                 |_| format!("{}\n", crate::cmdline::get().as_str()),
                 None,
@@ -200,6 +201,7 @@ impl DirOps for ProcRoot {
             "loadavg",
             "stat",
             "cpuinfo",
+            "partitions",
             "cmdline",
             "fail_alloc",
             "lockdep",

@@ -38,6 +38,16 @@ pub fn link(dir: &Inode, name: &str, inode: Arc<Inode>) -> Result<(), Errno> {
     if name.len() > uapi::NAME_MAX {
         return Err(ENAMETOOLONG);
     }
+    if let Some(op) = dir.i_op.get() {
+        // A directory on a disk: the name goes onto the volume first.
+        dir.fill()?;
+        if let InodeKind::Dir(d) = &dir.kind {
+            if d.lock().contains_key(name) {
+                return Err(EEXIST);
+            }
+        }
+        op.create(dir, name, &inode)?;
+    }
     match &dir.kind {
         InodeKind::Dir(d) => {
             let mut d = d.lock();

@@ -186,7 +186,10 @@ pub fn sys_openat(dirfd: i64, path: u64, flags: u32, mode: u32) -> SysResult {
 
 /// `close(fd)`.
 pub fn sys_close(fd: i64) -> SysResult {
-    files()?.lock().close(fd)?;
+    let files = files()?;
+    let f = files.lock().take(fd)?;
+    // Dropped here, the table's lock released: a last close may sleep.
+    drop(f);
     Ok(0)
 }
 
@@ -421,12 +424,26 @@ pub fn sys_unlinkat(dirfd: i64, path: u64, flags: u32) -> SysResult {
         alloc::format!("{}/{}", base.trim_end_matches('/'), text)
     };
     let (parent, name) = super::ramfs::parent_of(&full).map_err(|_| EINVAL)?;
+    let rmdir = flags & uapi::AT_REMOVEDIR != 0;
+    if let Some(op) = parent.i_op.get() {
+        // On a disk, the volume decides first (an open directory, a
+        // non-empty one), then the name leaves the tree below.
+        let child = parent.lookup(&name)?;
+        if child.is_mountpoint() {
+            return Err(EBUSY);
+        }
+        match (child.is_dir(), rmdir) {
+            (true, false) => return Err(EISDIR),
+            (false, true) => return Err(ENOTDIR),
+            _ => {}
+        }
+        op.remove(&parent, &name, rmdir)?;
+    }
     let InodeKind::Dir(d) = &parent.kind else {
         return Err(EACCES);
     };
     let mut d = d.lock();
     let inode = d.get(&name).cloned().ok_or(ENOENT)?;
-    let rmdir = flags & uapi::AT_REMOVEDIR != 0;
     if inode.is_mountpoint() {
         return Err(EBUSY);
     }
@@ -545,6 +562,8 @@ pub fn sys_renameat2(
     let (InodeKind::Dir(od), InodeKind::Dir(nd)) = (&op.kind, &np.kind) else {
         return Err(EXDEV);
     };
+    op.fill()?;
+    np.fill()?;
     let src = od.lock().get(&oname).cloned().ok_or(ENOENT)?;
     if Arc::ptr_eq(&op, &np) && oname == nname {
         return Ok(0);
@@ -583,6 +602,10 @@ pub fn sys_renameat2(
             (false, InodeKind::Dir(_) | InodeKind::PseudoDir(_)) => return Err(EISDIR),
             _ => {}
         }
+    }
+    if let Some(o) = op.i_op.get() {
+        // Same mount, so the new directory is on the same volume.
+        o.rename(&np, &oname, &nname, flags & RENAME_NOREPLACE != 0)?;
     }
     // One directory lock at a time: the name leaves its old directory,
     // then enters the new one (replacing what was there).
@@ -756,11 +779,16 @@ fn do_truncate(inode: &Inode, len: i64) -> Result<(), Errno> {
     if len > super::ramfs::MAX_FILE_SIZE {
         return Err(Errno(uapi::EFBIG));
     }
+    if let Some(op) = inode.i_op.get() {
+        inode.fill()?;
+        op.write_begin(inode, len as u64)?;
+    }
     let mut d = d.lock();
     // Growing makes a hole, which takes no pages until written (tmpfs).
     d.truncate(len as u64);
     drop(d);
     inode.touch_mtime();
+    inode.mark_dirty();
     Ok(())
 }
 
@@ -828,8 +856,25 @@ pub fn sys_pwrite64(fd: i64, buf: u64, count: u64, pos: i64) -> SysResult {
     Ok(f.write_at(&tmp, pos as u64)? as i64)
 }
 
-/// `sync()`: everything lives in RAM; nothing to write back.
+/// `sync()` (`ksys_sync`): every disk file system writes back its dirty
+/// files and metadata, then every disk its dirty buffers. Never fails, as
+/// on Linux.
 pub fn sys_sync() -> SysResult {
+    let _ = super::namespace::sync_filesystems(None);
+    let _ = crate::block::sync_all();
+    Ok(0)
+}
+
+/// `syncfs(fd)`: as `sync`, for the file system `fd` is on, the
+/// write-back error reported.
+pub fn sys_syncfs(fd: i64) -> SysResult {
+    let f = fget(fd)?;
+    let r = match &f.mnt {
+        Some(m) => super::namespace::sync_filesystems(Some(&m.sb)),
+        None => Ok(()),
+    };
+    crate::block::sync_all()?;
+    r?;
     Ok(0)
 }
 
@@ -837,6 +882,14 @@ pub fn sys_sync() -> SysResult {
 /// terminals, `/proc`), as Linux says when `f_op->fsync` is missing.
 pub fn sys_fsync(fd: i64) -> SysResult {
     let f = fget(fd)?;
+    if let Some(op) = f.inode.i_op.get() {
+        op.fsync(&f.inode)?;
+        return Ok(0);
+    }
+    if f.inode.mode() & uapi::S_IFMT == uapi::S_IFBLK {
+        crate::block::fops::blkdev_fsync(f.inode.rdev)?;
+        return Ok(0);
+    }
     match &f.inode.kind {
         InodeKind::File(_) | InodeKind::Dir(_) => Ok(0),
         InodeKind::Special(ops) if ops.fsync() => Ok(0),
@@ -894,6 +947,7 @@ pub fn sys_mknodat(dirfd: i64, path: u64, mode: u32, dev: u32) -> SysResult {
                 InodeKind::Special(Arc::new(NoDevice)),
             )
         }),
+        uapi::S_IFBLK => super::devfs::blkdev_node(rdev, perm),
         _ => Inode::new_dev(kind | perm, rdev, InodeKind::Special(Arc::new(NoDevice))),
     };
     super::ramfs::link(&parent, &name, inode)?;

@@ -80,6 +80,11 @@ pub fn sys_mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i64, off: u64) -
         if shared && prot & PROT_WRITE != 0 && (!f.writable() || f.flags() & uapi::O_APPEND != 0) {
             return Err(EACCES);
         }
+        if shared && f.writable() {
+            // Stores through the mapping change the page cache unseen: a
+            // disk file is written back at its last close, sync or umount.
+            f.inode.mark_dirty();
+        }
     }
     let pgoff = off / crate::mm::PAGE_SIZE as u64;
     Ok(mm()?.mmap_region(addr, len, prot, flags, file, pgoff)? as i64)

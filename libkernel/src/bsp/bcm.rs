@@ -124,6 +124,29 @@ pub fn route_uart0_pins(io: &impl RegisterIo, soc: Soc) {
     }
 }
 
+const GPFSEL4: usize = 0x10;
+const GPFSEL5: usize = 0x14;
+
+/// Routes GPIO 48-53 (the SD card's clock, command and four data lines on
+/// a Pi 3) to the Arasan SDHCI (ALT3), as Linux's `emmc_gpio48` pin group
+/// does: the firmware may leave them on its own SD host (ALT0).
+pub fn route_sdhci_pins(io: &impl RegisterIo, soc: Soc) {
+    let gpio = soc.periph + GPIO;
+    // GPFSEL4: pins 40-49, three bits each (48 at bit 24, 49 at 27);
+    // GPFSEL5: pins 50-59 (50-53 at bits 0-11). ALT3 = 0b111.
+    let mut sel = io.read(gpio + GPFSEL4);
+    sel |= (7 << 24) | (7 << 27);
+    io.write(gpio + GPFSEL4, sel);
+    let mut sel = io.read(gpio + GPFSEL5);
+    sel |= 0xfff;
+    io.write(gpio + GPFSEL5, sel);
+}
+
+/// The firmware's clock id of the Arasan SDHCI's base clock (`EMMC`).
+pub const CLOCK_EMMC: u32 = 1;
+/// The firmware's clock id of the Pi 4's EMMC2 base clock.
+pub const CLOCK_EMMC2: u32 = 12;
+
 /// PL011 integer and fractional baud divisors for `baud` from a `clock_hz`
 /// reference: clock / (16 * baud), the fraction rounded to 1/64.
 pub const fn pl011_divisors(clock_hz: u32, baud: u32) -> (u32, u32) {

@@ -14,6 +14,7 @@ use core::fmt::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 pub mod events;
+pub mod export;
 pub mod filter;
 pub mod graph;
 pub mod options;

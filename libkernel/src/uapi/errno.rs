@@ -84,6 +84,8 @@ macro_rules! errno_table {
             EOPNOTSUPP = 95, "Operation not supported";
             EAFNOSUPPORT = 97, "Address family not supported by protocol";
             ETIMEDOUT = 110, "Connection timed out";
+            ESTALE = 116, "Stale file handle";
+            EUCLEAN = 117, "Structure needs cleaning";
         }
     };
 }

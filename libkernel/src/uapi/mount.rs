@@ -71,6 +71,8 @@ pub const PROC_SUPER_MAGIC: u64 = 0x9fa0;
 pub const PIPEFS_MAGIC: u64 = 0x5049_5045;
 /// `f_type` of tracefs.
 pub const TRACEFS_MAGIC: u64 = 0x7472_6163;
+/// `f_type` of FAT (`msdos` and `vfat`).
+pub const MSDOS_SUPER_MAGIC: u64 = 0x4d44;
 /// `f_type` of debugfs.
 pub const DEBUGFS_MAGIC: u64 = 0x6462_6720;
 

@@ -218,6 +218,7 @@ macro_rules! syscall_table {
             MADVISE madvise = 233 (start: Addr, len: Len, behavior: Int) => sys_madvise;
             WAIT4 wait4 = 260 (upid: Pid, stat_addr: Ptr, options: Flags, ru: Ptr) => sys_wait4;
             PRLIMIT64 prlimit64 = 261 (pid: Pid, resource: Int, new_rlim: Ptr, old_rlim: Ptr) => sys_prlimit64;
+            SYNCFS syncfs = 267 (fd: Fd) => sys_syncfs;
             PROCESS_VM_READV process_vm_readv = 270 (pid: Pid, lvec: Ptr, liovcnt: Len, rvec: Ptr, riovcnt: Len, flags: Flags) => sys_process_vm_readv;
             PROCESS_VM_WRITEV process_vm_writev = 271 (pid: Pid, lvec: Ptr, liovcnt: Len, rvec: Ptr, riovcnt: Len, flags: Flags) => sys_process_vm_writev;
             RENAMEAT2 renameat2 = 276 (olddfd: Fd, oldname: Path, newdfd: Fd, newname: Path, flags: Flags) => sys_renameat2;

@@ -11,7 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use pikern_tools::bench::{
-    self, Measurement, EXPECTED, ICOUNT_ARGS, WITH_BASH_INITRD, WITH_INITRD,
+    self, Measurement, EXPECTED, ICOUNT_ARGS, WITH_BASH_INITRD, WITH_INITRD, WITH_SDCARD,
 };
 use pikern_tools::board::Board;
 use pikern_tools::cli::{parse_seconds, Arg, Args};
@@ -19,7 +19,8 @@ use pikern_tools::runner;
 
 const USAGE: &str = "\
 usage: bench-report run --board rpi3|rpi4 --kernel IMG --dtb DTB [--quick]
-                        [--initrd FILE] [--bash-initrd FILE] [--log FILE] [--json FILE] [--results FILE]
+                        [--initrd FILE] [--bash-initrd FILE] [--sdcard IMG]
+                        [--log FILE] [--json FILE] [--results FILE]
                         [--timeout SECS] [--qemu PATH]
        bench-report report LOG [--board NAME] [--json FILE] [--results FILE] [--quick]
        bench-report reference LOG
@@ -37,6 +38,9 @@ it, so every other figure is measured as without FILE.
 --bash-initrd FILE: the same for the memory of 10 idle bash processes
 (`bash_idle`): an initramfs with Debian's bash at /usr/bin/bash and its
 libraries, in a boot of its own.
+--sdcard IMG: a scratch SD card image (a power-of-two size; overwritten)
+attached as `-drive if=sd` in one boot for each SD measurement
+(`/bin/bench --only sd_write_seq`, `sd_read_seq`).
 
 report: parses the `bench: NAME ITERATIONS TOTAL [UNIT]` lines of LOG, prints
 the table with Linux's figures and pikern's targets, and writes --json.
@@ -57,6 +61,7 @@ struct Options {
     dtb: Option<PathBuf>,
     initrd: Option<PathBuf>,
     bash_initrd: Option<PathBuf>,
+    sdcard: Option<PathBuf>,
     log: PathBuf,
     json: Option<PathBuf>,
     results: Option<PathBuf>,
@@ -74,6 +79,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
         dtb: None,
         initrd: None,
         bash_initrd: None,
+        sdcard: None,
         log: PathBuf::from("build/bench-console.log"),
         json: None,
         results: None,
@@ -99,6 +105,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
                 "--dtb" => o.dtb = Some(args.value(&f)?.into()),
                 "--initrd" => o.initrd = Some(args.value(&f)?.into()),
                 "--bash-initrd" => o.bash_initrd = Some(args.value(&f)?.into()),
+                "--sdcard" => o.sdcard = Some(args.value(&f)?.into()),
                 "--log" => o.log = args.value(&f)?.into(),
                 "--json" => o.json = Some(args.value(&f)?.into()),
                 "--results" => o.results = Some(args.value(&f)?.into()),
@@ -119,7 +126,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
     }
 }
 
-/// Boots the benchmark: once, or with --initrd (--bash-initrd) again: first without it,
+/// Boots the benchmark: once, or with --initrd (--bash-initrd) again:
 /// exactly as without --initrd (`/bin/bench` skips what needs busybox), so
 /// that the initramfs changes no figure but its own, then with it for each
 /// of [`WITH_INITRD`] alone (`/bin/bench --only NAME`). Returns the
@@ -131,7 +138,7 @@ fn run_boots(o: &Options) -> Result<(String, bool), String> {
     } else {
         "/bin/bench"
     };
-    let (mut log, mut ok) = run_qemu(o, bench, None)?;
+    let (mut log, mut ok) = run_qemu(o, bench, None, None)?;
     let boots = WITH_INITRD
         .iter()
         .filter_map(|name| Some((name, o.initrd.as_ref()?)))
@@ -145,7 +152,17 @@ fn run_boots(o: &Options) -> Result<(String, bool), String> {
             "bench-report: booting again with -initrd {} for {name}\n",
             initrd.display()
         ));
-        let (more, more_ok) = run_qemu(o, &format!("{bench} --only {name}"), Some(initrd))?;
+        let (more, more_ok) = run_qemu(o, &format!("{bench} --only {name}"), Some(initrd), None)?;
+        log.push_str(&more);
+        ok &= more_ok;
+    }
+    for name in WITH_SDCARD {
+        let Some(card) = &o.sdcard else { break };
+        log.push_str(&format!(
+            "bench-report: booting again with -drive if=sd,file={} for {name}\n",
+            card.display()
+        ));
+        let (more, more_ok) = run_qemu(o, &format!("{bench} --only {name}"), None, Some(card))?;
         log.push_str(&more);
         ok &= more_ok;
     }
@@ -155,13 +172,22 @@ fn run_boots(o: &Options) -> Result<(String, bool), String> {
 /// Boots `init=/init -- PROG` (with `initrd` as -initrd, if any) and
 /// returns its console output and whether it printed `bench: done` and
 /// QEMU exited with status 0 in time.
-fn run_qemu(o: &Options, prog: &str, initrd: Option<&PathBuf>) -> Result<(String, bool), String> {
+fn run_qemu(
+    o: &Options,
+    prog: &str,
+    initrd: Option<&PathBuf>,
+    sdcard: Option<&PathBuf>,
+) -> Result<(String, bool), String> {
     let (kernel, dtb) = (o.kernel.as_ref().unwrap(), o.dtb.as_ref().unwrap());
     let cmdline = format!("bench init=/init -- {prog}");
     let mut args = runner::qemu_args(o.board, kernel, dtb, &cmdline);
     if let Some(initrd) = initrd {
         args.push("-initrd".into());
         args.push(initrd.into());
+    }
+    if let Some(card) = sdcard {
+        args.push("-drive".into());
+        args.push(format!("if=sd,format=raw,file={}", card.display()).into());
     }
     args.extend(ICOUNT_ARGS.iter().map(Into::into));
     let mut child = Command::new(&o.qemu)

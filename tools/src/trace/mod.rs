@@ -11,13 +11,13 @@
 
 pub mod expect;
 pub mod extract;
-pub mod format;
-pub mod json;
 pub mod perfetto;
 pub mod summary;
-pub mod svg;
-pub mod timeline;
 pub mod tracedat;
+
+// The parser and the two pictures are libkernel's, so that the board's
+// /bin/tracesave draws the same bytes as pikern-trace does here.
+pub use libkernel::trace::export::{format, json, svg, timeline};
 
 pub use format::{parse_trace, parse_trace_lenient, Error, Trace};
 

@@ -498,6 +498,12 @@ pub fn tiocsctty(fd: i32, steal: usize) -> SysResult {
     unsafe { ioctl(fd, crate::consts::TIOCSCTTY, steal) }
 }
 
+/// `sync()`: writes every dirty buffer of every disk back (never fails).
+pub fn sync() {
+    // SAFETY: no memory is involved.
+    let _ = res(unsafe { syscall0(nr::SYNC) });
+}
+
 /// `setsid()`: a new session and process group led by the caller.
 pub fn setsid() -> SysResult {
     // SAFETY: no memory is involved.

@@ -25,7 +25,9 @@
 //! micro-benchmarks from `/proc/bench` (boot with `bench`), and last a real
 //! shell at work: Debian's busybox `sh -c` running `/bin/true` in a loop
 //! (fork + exec + wait from ash; `/bin/busybox` comes from the `-initrd`
-//! `make bench` boots with).
+//! `make bench` boots with); then the SD card's sequential write and read
+//! throughput per KiB through `/dev/mmcblk0` (written with `fsync`, read
+//! with the cache dropped), in boots with a scratch card attached.
 //!
 //! `-q` (the smoke test) runs every measurement with small counts;
 //! `--only NAME` runs just that measurement and `--forks N` sets the fork
@@ -43,6 +45,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use pikern_rt::consts::*;
 use pikern_rt::process::{self, monotonic_ns};
+use pikern_rt::syscall::{nr, syscall1};
 use pikern_rt::{io, println, sys, thread, Errno};
 
 pikern_rt::entry!(main);
@@ -57,6 +60,8 @@ struct Counts {
     /// Runs of each hello world (glibc).
     hello: u64,
     shell: u64,
+    /// KiB the SD card measurements move.
+    sd_kib: u64,
 }
 
 const FULL: Counts = Counts {
@@ -66,6 +71,7 @@ const FULL: Counts = Counts {
     exec: 200,
     hello: 50,
     shell: 1_000,
+    sd_kib: 1024,
 };
 
 const QUICK: Counts = Counts {
@@ -75,6 +81,7 @@ const QUICK: Counts = Counts {
     exec: 5,
     hello: 2,
     shell: 10,
+    sd_kib: 128,
 };
 
 /// Iterations of the calibration loop.
@@ -312,7 +319,65 @@ fn run(c: &Counts, want: &dyn Fn(&str) -> bool) -> Result<(), Errno> {
             println!("bench: skip busybox_sh_true: no /bin/busybox (boot with it as -initrd)");
         }
     }
+    // The SD card, in boots of their own with a scratch card attached
+    // (bench-report --sdcard).
+    for name in ["sd_write_seq", "sd_read_seq"] {
+        if !want(name) {
+            continue;
+        }
+        if exists(c"/dev/mmcblk0") {
+            report(
+                name,
+                c.sd_kib,
+                sd_sequential(name == "sd_write_seq", c.sd_kib)?,
+            );
+        } else {
+            println!(
+                "bench: skip {name}: no /dev/mmcblk0 (boot with a card: bench-report --sdcard)"
+            );
+        }
+    }
     Ok(())
+}
+
+/// Where on the scratch card the SD measurements read and write.
+const SD_OFFSET: i64 = 16 << 20;
+
+/// Sequential I/O on the whole card at [`SD_OFFSET`], 64 KiB per system
+/// call: `kib` KiB written and `fsync`ed, or read after the block
+/// layer's cache was dropped (`BLKFLSBUF`), so the card itself is read.
+/// Returns the nanoseconds (instructions) taken.
+fn sd_sequential(write: bool, kib: u64) -> Result<u64, Errno> {
+    let fd = sys::open(c"/dev/mmcblk0", O_RDWR)?;
+    let mut buf = alloc::vec![0u8; 64 << 10];
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b = (i % 251) as u8;
+    }
+    // SAFETY: BLKFLSBUF takes no argument.
+    unsafe { sys::ioctl(fd, BLKFLSBUF, 0) }?;
+    let t = timed(|| {
+        sys::lseek(fd, SD_OFFSET, SEEK_SET)?;
+        let mut left = kib << 10;
+        while left > 0 {
+            let n = left.min(buf.len() as u64) as usize;
+            let done = if write {
+                sys::write(fd, &buf[..n])?
+            } else {
+                sys::read(fd, &mut buf[..n])?
+            };
+            if done != n {
+                return Err(Errno::EIO);
+            }
+            left -= n as u64;
+        }
+        if write {
+            // SAFETY: no memory is involved.
+            Errno::result(unsafe { syscall1(nr::FSYNC, fd as usize) })?;
+        }
+        Ok(())
+    });
+    sys::close(fd)?;
+    t
 }
 
 /// Prints the kernel's own measurements (`/proc/bench`, present when the

@@ -289,6 +289,13 @@ fn cleanup(slots: usize, tasks: Option<u64>) {
             sleep_ms(20);
         }
     }
+    // Once more, now that no process of the run is left: one that was
+    // still dying (or escaped the kill by its name, renamed through
+    // prctl) could have made its directory again, as a symlink even (a
+    // heap-only accounting mismatch of one small inode, seen once).
+    for slot in 0..slots {
+        remove_dir(slot);
+    }
 }
 
 /// A process the run left behind: one of ours by name, whatever its

@@ -7,7 +7,8 @@
 //! usertests [--slow] [SUITE...]    run all suites, or only the named ones
 //! ```
 //!
-//! `initrd` and `initrd_refused` run only when named (see `initrd.rs`),
+//! `initrd`, `initrd_refused` and `block` run only when named (see
+//! `initrd.rs`, `block.rs`),
 //! and so does `threads` until pikern has threads (see `threads.rs`).
 //!
 //! `--slow` also runs the tests that take long (the seed's 6-second
@@ -38,6 +39,7 @@ mod util;
 mod spawn;
 
 mod abi;
+mod block;
 mod dynlink;
 mod fork;
 mod fs;
@@ -87,7 +89,7 @@ static SUITES: &[&ktap::Suite] = &[
 
 /// Suites that run only when named: they check what a particular boot
 /// set up (`tools/initrd-test.sh` boots with an external initramfs).
-static ON_REQUEST: &[&ktap::Suite] = &[&initrd::SUITE, &initrd::REFUSED];
+static ON_REQUEST: &[&ktap::Suite] = &[&initrd::SUITE, &initrd::REFUSED, &block::SUITE];
 
 static SLOW: AtomicBool = AtomicBool::new(false);
 

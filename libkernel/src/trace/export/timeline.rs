@@ -9,7 +9,13 @@
 //! (pid 0) gets slices too, so the outputs can choose to leave them out and
 //! show sleep as gaps.
 
-use std::collections::BTreeMap;
+use alloc::{
+    format,
+    string::{String, ToString},
+    vec::Vec,
+};
+
+use alloc::collections::BTreeMap;
 
 use super::format::{Event, Marker, PrevState, ProcessKind, Record, Timestamp, Trace, WakeKind};
 
@@ -269,7 +275,7 @@ impl Timeline {
             }
         }
         let end = t.end;
-        for (cpu, run) in std::mem::take(&mut running) {
+        for (cpu, run) in core::mem::take(&mut running) {
             t.close(cpu, run, end, None);
         }
         t
@@ -350,7 +356,7 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::{parse_trace, SEED_TRACE};
+    use crate::trace::export::{parse_trace, SEED_TRACE};
 
     fn seed() -> Timeline {
         Timeline::build(&parse_trace(SEED_TRACE).unwrap())
@@ -428,7 +434,7 @@ mod tests {
             "          <idle>-0     [003] d.h.  1320.514501",
             "CPU:3 [LOST 2 EVENTS]\n          <idle>-0     [003] d.h.  1320.514501",
         );
-        let trace = crate::trace::parse_trace_lenient(&text).0;
+        let trace = crate::trace::export::parse_trace_lenient(&text).0;
         let t = Timeline::build(&trace);
         assert_eq!(t.lost.len(), 1);
         let idle3: Vec<_> = t

@@ -23,7 +23,9 @@
 //! CPU; `sched_switch` is recorded by the task switching out; fork and exit
 //! events are recorded by the forking/exiting task).
 
-use std::fmt;
+use alloc::string::String;
+
+use core::fmt;
 
 mod event;
 mod file;

@@ -2,7 +2,13 @@
 //! %5lu.%06lu: `), what follows them (an event, a function-tracer call, a
 //! stack trace and its frames), and the header and lost-events lines.
 
-use std::fmt;
+use alloc::{
+    format,
+    string::{String, ToString},
+    vec::Vec,
+};
+
+use core::fmt;
 
 use super::event::Event;
 
@@ -321,7 +327,7 @@ pub(super) fn check_comm(comm: &str) -> Result<(), String> {
 }
 
 /// `%d`: an optional `-`, digits, no leading zeros.
-pub(super) fn parse_int<T: std::str::FromStr>(text: &str) -> Option<T> {
+pub(super) fn parse_int<T: core::str::FromStr>(text: &str) -> Option<T> {
     let digits = text.strip_prefix('-').unwrap_or(text);
     let canonical = !digits.is_empty()
         && digits.bytes().all(|b| b.is_ascii_digit())

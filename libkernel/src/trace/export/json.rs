@@ -14,11 +14,17 @@
 //! JSON is written by hand (a string escaper is all it needs) and events
 //! come in a fixed order, so the same trace gives the same bytes.
 
-use std::collections::BTreeSet;
-use std::fmt::Write as _;
+use alloc::{
+    format,
+    string::{String, ToString},
+    vec::Vec,
+};
+
+use alloc::collections::BTreeSet;
+use core::fmt::Write as _;
 
 use super::timeline::Timeline;
-use libkernel::uapi::signal_name;
+use crate::uapi::signal_name;
 
 /// The pid of the "CPUs" process: above Linux's largest pid (`PID_MAX_LIMIT`
 /// is 4194304), so it never meets a task's pid.
@@ -295,7 +301,7 @@ pub fn to_json(t: &Timeline) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::{parse_trace, SEED_TRACE};
+    use crate::trace::export::{parse_trace, SEED_TRACE};
 
     fn seed_json() -> String {
         to_json(&Timeline::build(&parse_trace(SEED_TRACE).unwrap()))

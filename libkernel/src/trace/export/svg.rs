@@ -13,11 +13,17 @@
 //! with fixed precision and everything is laid out in trace order, so the
 //! same trace always gives the same bytes.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use alloc::{
+    format,
+    string::{String, ToString},
+    vec::Vec,
+};
+
+use alloc::collections::BTreeMap;
+use core::fmt::Write as _;
 
 use super::timeline::{Timeline, Wake};
-use libkernel::uapi::signal_name;
+use crate::uapi::signal_name;
 
 const WIDTH: f64 = 1200.0;
 const LEFT: f64 = 90.0;
@@ -65,9 +71,15 @@ pub fn task_colour(index: usize) -> String {
     if let Some(colour) = PALETTE.get(index) {
         return colour.to_string();
     }
-    let hue = (index as f64 * 0.618_033_988_749_895).fract();
+    let hue = fract(index as f64 * 0.618_033_988_749_895);
     let (r, g, b) = hsl_to_rgb(hue, 0.60, 0.48);
     format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// `x.fract()` (what is left after truncating toward zero), which `core`
+/// lacks without a libm.
+fn fract(x: f64) -> f64 {
+    x - (x as i64) as f64
 }
 
 fn hsl_to_rgb(h: f64, s: f64, l: f64) -> (u8, u8, u8) {
@@ -78,7 +90,7 @@ fn hsl_to_rgb(h: f64, s: f64, l: f64) -> (u8, u8, u8) {
     };
     let p = 2.0 * l - q;
     let channel = |t: f64| {
-        let t = (t + 1.0).fract();
+        let t = fract(t + 1.0);
         let v = if t < 1.0 / 6.0 {
             p + (q - p) * 6.0 * t
         } else if t < 0.5 {
@@ -88,7 +100,8 @@ fn hsl_to_rgb(h: f64, s: f64, l: f64) -> (u8, u8, u8) {
         } else {
             p
         };
-        (v * 255.0).round().clamp(0.0, 255.0) as u8
+        // Rounds half away from zero as f64::round does; no libm here.
+        ((v * 255.0).clamp(0.0, 255.0) + 0.5) as u8
     };
     (channel(h + 1.0 / 3.0), channel(h), channel(h - 1.0 / 3.0))
 }
@@ -520,7 +533,7 @@ pub fn to_svg(t: &Timeline) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::{parse_trace, SEED_TRACE};
+    use crate::trace::export::{parse_trace, SEED_TRACE};
 
     fn seed_svg() -> String {
         to_svg(&Timeline::build(&parse_trace(SEED_TRACE).unwrap()))

@@ -2,7 +2,13 @@
 //! the rules across lines (time order, the header's entry count, CPUs
 //! below `#P`, who runs where and who records which event).
 
-use std::collections::BTreeMap;
+use alloc::{
+    format,
+    string::{String, ToString},
+    vec::Vec,
+};
+
+use alloc::collections::BTreeMap;
 
 use super::event::{Event, ProcessKind};
 use super::line::{

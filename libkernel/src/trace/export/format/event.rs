@@ -2,7 +2,14 @@
 //! each holding the fields to the event's `TP_printk` format
 //! (shared/spec/ftrace-format.md), and the value rules the spec adds.
 
-use std::fmt;
+use alloc::{
+    format,
+    string::{String, ToString},
+    vec,
+    vec::Vec,
+};
+
+use core::fmt;
 
 use super::line::{check_comm, parse_cpu, parse_int};
 
@@ -289,7 +296,7 @@ fn split_fields<'t>(text: &'t str, fields: &[(&str, Kind)]) -> Result<Vec<&'t st
                 rest = &rest[end..];
                 value
             }
-            None => std::mem::take(&mut rest),
+            None => core::mem::take(&mut rest),
         };
         let name = literal.trim_start().trim_start_matches("==> ");
         check_value(name, value, *kind)?;
@@ -322,7 +329,7 @@ fn check_value(name: &str, value: &str, kind: Kind) -> Result<(), String> {
 }
 
 /// A value `split_fields` has already checked.
-fn num<T: std::str::FromStr>(name: &str, text: &str) -> Result<T, String> {
+fn num<T: core::str::FromStr>(name: &str, text: &str) -> Result<T, String> {
     parse_int(text).ok_or_else(|| format!("`{name}={text}` is out of range"))
 }
 

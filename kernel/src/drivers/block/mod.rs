@@ -1,0 +1,3 @@
+//! Block device drivers (`drivers/block/`).
+
+pub mod brd;
