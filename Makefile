@@ -339,13 +339,19 @@ test-busybox-subset: deps kernel tools dtbs
 # table against the targets and writes build/bench.json.
 bench: deps kernel dtbs bench-initrd
 	$(TOOLS_DIR)/bench-report run --board $(BOARD) --kernel build/kernel8.img \
-		--dtb build/$(BOARD).dtb --initrd $(BENCH_INITRD) --sdcard $(BENCH_SDCARD) \
+		--dtb build/$(BOARD).dtb --initrd $(BENCH_INITRD) --bash-initrd $(BENCH_BASH_INITRD) \
+		--sdcard $(BENCH_SDCARD) \
 		--log build/bench-console.log --json build/bench.json
 
 # Debian's busybox-static (apt, arm64: tools/fetch-debian.sh) alone in an
 # initramfs: bench-report boots it as -initrd for the shell measurement
-# (busybox sh running /bin/true), in a boot of its own.
+# (busybox sh running /bin/true), in a boot of its own. A second one holds
+# Debian's bash with its loader, libc and libtinfo (the files of
+# build/rootfs-debian.cpio.gz that bash uses, from the same packages; three
+# .debs rather than that image's 51, which would add minutes to make test)
+# for the memory of 10 idle bash processes, in a boot of its own too.
 BENCH_INITRD := build/bench-initrd.cpio
+BENCH_BASH_INITRD := build/bench-bash-initrd.cpio
 # A scratch SD card (64 MiB, no partition table) for the SD measurements:
 # made afresh by bench-initrd, which every bench target depends on.
 BENCH_SDCARD := build/bench-sdcard.img
@@ -355,13 +361,21 @@ bench-initrd: tools
 	@rm -rf build/bench-initrd && mkdir -p build/bench-initrd/bin
 	@cp build/debian/busybox-static/bin/busybox build/bench-initrd/bin/busybox
 	@$(MKCPIO) build/bench-initrd -o $(BENCH_INITRD) > /dev/null
+	@bash tools/fetch-debian.sh bash libc6 libtinfo6
+	@rm -rf build/bench-bash-initrd && mkdir -p build/bench-bash-initrd/usr/bin build/bench-bash-initrd/lib/aarch64-linux-gnu
+	@cp build/debian/bash/bin/bash build/bench-bash-initrd/usr/bin/bash
+	@cp -L build/debian/libc6/lib/ld-linux-aarch64.so.1 build/bench-bash-initrd/lib/
+	@cp -L build/debian/libc6/lib/aarch64-linux-gnu/libc.so.6 \
+		build/debian/libtinfo6/lib/aarch64-linux-gnu/libtinfo.so.6 build/bench-bash-initrd/lib/aarch64-linux-gnu/
+	@$(MKCPIO) build/bench-bash-initrd -o $(BENCH_BASH_INITRD) > /dev/null
 
 # The same measurements with small counts, for make test: every line must
 # be there and > 0 (no thresholds). Writes $(RESULTS)/bench.txt.
 bench-smoke: deps kernel dtbs bench-initrd
 	@mkdir -p $(RESULTS)
 	$(TOOLS_DIR)/bench-report run --quick --board $(BOARD) --kernel build/kernel8.img \
-		--dtb build/$(BOARD).dtb --initrd $(BENCH_INITRD) --sdcard $(BENCH_SDCARD) \
+		--dtb build/$(BOARD).dtb --initrd $(BENCH_INITRD) --bash-initrd $(BENCH_BASH_INITRD) \
+		--sdcard $(BENCH_SDCARD) \
 		--log $(RESULTS)/bench-console.log \
 		--results $(RESULTS)/bench.txt
 

@@ -21,6 +21,12 @@
 # blocks until Linux has gathered timer jitter (try_to_generate_entropy):
 # ~2 s of virtual time, deterministic under -icount.
 #
+# EXTRA_INITRD=FILE lays the cpio FILE over that initramfs (concatenated,
+# as pikern's built-in and external ones are), e.g. the bench row of 10
+# idle bash processes, which needs Debian's bash and its libraries:
+#   EXTRA_INITRD=build/bench-bash-initrd.cpio tools/linux-ref.sh --only bash_idle
+# (make bench-initrd builds it).
+#
 # Writes build/linux-ref/console.log and prints the table
 # (`bench-report reference`): per operation, next to the figures recorded
 # in tools/src/bench.rs. Takes about 4 minutes.
@@ -84,6 +90,9 @@ $bb poweroff -f
 EOF
 chmod 755 "$tree/init"
 $MKCPIO "$tree" -o "$OUT/initramfs.cpio" > /dev/null
+if [ -n "${EXTRA_INITRD:-}" ]; then
+    cat "$EXTRA_INITRD" >> "$OUT/initramfs.cpio"
+fi
 
 # Boot. Linux's power-off on raspi3b only halts the CPUs (no PSCI), so
 # QEMU is ended here once the script has said it is done.

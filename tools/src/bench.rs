@@ -25,6 +25,10 @@ pub const ICOUNT_ARGS: [&str; 4] = ["-icount", "shift=0,align=off,sleep=off", "-
 /// by up to 1.5% with the heap and page allocator it leaves behind).
 pub const WITH_INITRD: &[&str] = &["busybox_sh_true"];
 
+/// The same for the memory of 10 idle bash processes, with Debian's bash
+/// and its libraries as the `-initrd` (`bench-report --bash-initrd`).
+pub const WITH_BASH_INITRD: &[&str] = &["bash_idle"];
+
 /// The measurements that need an SD card (`-drive if=sd`): `bench-report
 /// --sdcard IMG` boots once more for each, with the card attached, so
 /// that its initialisation changes no other figure.
@@ -68,6 +72,8 @@ pub enum Target {
     AtMost(u64),
     /// Per-op within this many percent above measurement `base`.
     PercentOver(&'static str, u32),
+    /// Per-op within this many percent of measurement `base`, either way.
+    WithinPercent(&'static str, u32),
     /// Per-op minus `base`'s per-op at most this.
     AddedAtMost(&'static str, u64),
     /// Per-op equal to this, to one decimal (the calibration loop).
@@ -226,6 +232,36 @@ pub const EXPECTED: &[Expected] = &[
     e("kernel_stack", "kernel stack (bytes)", "", Target::None),
     e("task_bytes", "bytes per sleeping process", "", Target::None),
     e(
+        "bash_idle_memfree",
+        "10 idle bash: MemFree fall, per process (bytes)",
+        "309,658",
+        Target::None,
+    ),
+    e(
+        "bash_idle_rss",
+        "  ... Rss, per process (bytes)",
+        "2,774,221",
+        Target::None,
+    ),
+    e(
+        "bash_idle_pss",
+        "  ... Pss, per process: shared text counted once (bytes)",
+        "503,706",
+        Target::Below("bash_idle_rss"),
+    ),
+    e(
+        "bash_idle_libc_text_rss",
+        "  ... libc's text: Rss in one of them (bytes)",
+        "1,310,720",
+        Target::None,
+    ),
+    e(
+        "bash_idle_libc_text_pss",
+        "  ... libc's text: Pss summed over the 10 (bytes)",
+        "1,300,480",
+        Target::WithinPercent("bash_idle_libc_text_rss", 5),
+    ),
+    e(
         "busybox_sh_true",
         "busybox sh: fork + exec(/bin/true) + wait",
         "419,141",
@@ -328,6 +364,16 @@ pub fn check(exp: &Expected, ms: &[Measurement]) -> (String, Option<bool>) {
             }
             None => (format!("<= +{pct}% over {base}"), None),
         },
+        Target::WithinPercent(base, pct) => match find(ms, base) {
+            Some(b) => {
+                let off = (per / b.per_op() - 1.0) * 100.0;
+                (
+                    format!("{off:+.1}% (within {pct}%)"),
+                    Some(off.abs() <= pct as f64),
+                )
+            }
+            None => (format!("within {pct}% of {base}"), None),
+        },
         Target::AddedAtMost(base, t) => match find(ms, base) {
             Some(b) => {
                 let added = per - b.per_op();
@@ -416,13 +462,16 @@ pub fn reference_table(ms: &[Measurement]) -> String {
     );
     let _ = writeln!(s, "|---|---:|---:|---:|---:|");
     for exp in EXPECTED {
-        // Memory is counted from pikern's own /proc/meminfo lines, which
-        // Linux does not have: no figure to compare.
-        let Some(m) = find(ms, exp.name).filter(|m| m.unit == "ns") else {
+        // The sleepers' memory is counted from pikern's own /proc/meminfo
+        // lines, which Linux does not have: no figure to compare. The idle
+        // bash rows read MemFree and smaps_rollup, which both have.
+        let Some(m) =
+            find(ms, exp.name).filter(|m| m.unit == "ns" || m.name.starts_with("bash_idle_"))
+        else {
             continue;
         };
         let over = match exp.target {
-            Target::PercentOver(base, _) => find(ms, base)
+            Target::PercentOver(base, _) | Target::WithinPercent(base, _) => find(ms, base)
                 .map(|b| format!("{:+.1}%", (m.per_op() / b.per_op() - 1.0) * 100.0))
                 .unwrap_or_default(),
             _ => String::new(),
@@ -532,6 +581,21 @@ mod tests {
         assert_eq!(t.lines().count(), 2 + 3, "{t}");
     }
 
+    #[test]
+    fn reference_table_has_the_idle_bash_memory_but_not_pikerns_own() {
+        let bytes = |name: &str, n, total| Measurement {
+            unit: "bytes".into(),
+            ..m(name, n, total)
+        };
+        let ms = [
+            bytes("task_bytes", 100, 4_925_344),
+            bytes("bash_idle_pss", 10, 3_741_696),
+        ];
+        let t = reference_table(&ms);
+        assert!(t.contains("| 10 | 374,170 |"), "{t}");
+        assert!(!t.contains("sleeping process"), "{t}");
+    }
+
     fn m(name: &str, iterations: u64, total: u64) -> Measurement {
         Measurement {
             name: name.to_string(),
@@ -586,6 +650,8 @@ mod tests {
             m("fork_exit_wait_events", 10, 110_000),
             m("kernel_trace_site_disabled", 10, 200),
             m("kernel_trace_event_recorded", 10, 1_600),
+            m("bash_idle_libc_text_rss", 1, 500),
+            m("bash_idle_libc_text_pss", 1, 470),
         ];
         let get = |name: &str| check(EXPECTED.iter().find(|e| e.name == name).unwrap(), &ms);
         assert_eq!(get("calibration_2insn_loop"), ("2.0".into(), Some(true)));
@@ -602,6 +668,10 @@ mod tests {
         assert_eq!(
             get("kernel_trace_event_recorded"),
             ("+140 (<= 150)".into(), Some(true))
+        );
+        assert_eq!(
+            get("bash_idle_libc_text_pss"),
+            ("-6.0% (within 5%)".into(), Some(false))
         );
         assert_eq!(get("sched_yield"), ("missing".into(), Some(false)));
     }

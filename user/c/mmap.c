@@ -4,7 +4,7 @@
  * itself, seen by read() and by a forked child), MAP_FIXED and
  * MAP_FIXED_NOREPLACE, mremap, madvise(MADV_DONTNEED), msync, mincore,
  * SIGBUS past the end of a file, mmap's errors, ld.so's way of mapping a
- * library, and /proc/self/maps and smaps_rollup. Every check passes on
+ * library, and /proc/self/maps, smaps and smaps_rollup. Every check passes on
  * Linux (user/hosttest.sh runs this under qemu-aarch64) and on pikern.
  */
 #define _GNU_SOURCE
@@ -403,6 +403,30 @@ static void proc_maps(void)
     else
         report(heap, "proc_maps_names_heap", why);
     report(stack, "proc_maps_names_stack", why);
+    /* smaps, before anything is unmapped: the same areas as maps, each
+     * with its size and page counts. */
+    f = fopen("/proc/self/smaps", "r");
+    int areas = 0, sized = 0, counted = 0;
+    unsigned long area_kb = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long start, end, kb;
+        /* A field's name (FilePmdMapped:) may start with a hex digit, but
+         * is no range. */
+        if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {
+            areas++;
+            area_kb = (end - start) / 1024;
+        } else if (sscanf(line, "Size: %lu kB", &kb) == 1 && kb == area_kb) {
+            sized++;
+        } else if (sscanf(line, "Pss: %lu kB", &kb) == 1) {
+            counted++;
+        }
+    }
+    if (f)
+        fclose(f);
+    snprintf(why, sizeof why, "%d areas (maps: %d lines), %d with their Size, %d with a Pss", areas,
+             lines, sized, counted);
+    report(areas == lines && sized == areas && counted == areas, "smaps_lists_every_area", why);
+
     sbrk(-PAGE);
     (void)brk_before;
     munmap(p, PAGE);

@@ -1,5 +1,5 @@
 //! `/proc` (Linux's `fs/proc/`): a computed directory with one directory
-//! per task holding `stat`, `status`, `maps` and `smaps_rollup` in Linux's formats, plus
+//! per task holding `stat`, `status`, `maps`, `smaps` and `smaps_rollup` in Linux's formats, plus
 //! `meminfo`, `uptime`, `cpuinfo`, `partitions`, `cmdline`, the `self` link, the fault-injection
 //! knobs (`fail_alloc`, `PID/make-it-fail`) and, when booted with `bench`,
 //! `bench` (the in-kernel micro-benchmarks). `ps` reads these,
@@ -285,6 +285,7 @@ impl DirOps for PidDir {
             "cmdline" => Some(gen(cmdline, Some(pid))),
             "mounts" => Some(gen(|_| super::namespace::proc_mounts(), Some(pid))),
             "maps" => Some(gen(maps, Some(pid))),
+            "smaps" => Some(gen(smaps, Some(pid))),
             "smaps_rollup" => Some(gen(smaps_rollup, Some(pid))),
             // The program the process runs (`proc_exe_link`): busybox
             // runs its applets again through it.
@@ -318,6 +319,7 @@ impl DirOps for PidDir {
             "comm",
             "mounts",
             "maps",
+            "smaps",
             "smaps_rollup",
             "make-it-fail",
         ]
@@ -449,6 +451,19 @@ fn maps(t: Option<&Arc<Task>>) -> String {
     if let Some(mm) = mm {
         for e in mm.maps() {
             libkernel::mm::maps::show_map(&mut s, &e);
+        }
+    }
+    s
+}
+
+/// `/proc/PID/smaps`: each area's `maps` line and page counts
+/// (`show_smap`); empty without an address space, as Linux's.
+fn smaps(t: Option<&Arc<Task>>) -> String {
+    let mut s = String::new();
+    let mm = t.and_then(|t| t.mm.lock().clone());
+    if let Some(mm) = mm {
+        for (e, stats) in mm.smaps() {
+            libkernel::mm::maps::show_smap(&mut s, &e, &stats);
         }
     }
     s

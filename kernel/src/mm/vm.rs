@@ -1176,36 +1176,68 @@ impl MmStruct {
     }
 
     /// The sums of `/proc/PID/smaps_rollup` (`smap_gather_stats` over
-    /// every area) and the span of the areas; `None` with no areas. A
-    /// page is the page cache's (shmem: RAM files) when its file still
-    /// holds it at that index, and then the cache's own reference is not
-    /// a mapper; every page counts as dirty, as RAM file pages are.
+    /// every area) and the span of the areas; `None` with no areas.
     pub fn smaps_rollup(&self) -> Option<(u64, u64, libkernel::mm::maps::MemSizeStats)> {
-        use libkernel::mm::maps::{MemSizeStats, PageKind};
         let inner = self.inner.lock();
         let first = inner.vmas.values().next()?.start;
         let last = inner.vmas.values().next_back()?.end;
-        let mut m = MemSizeStats::default();
+        let mut m = libkernel::mm::maps::MemSizeStats::default();
         for v in inner.vmas.values() {
-            let (start, end) = self.mapped_part(v);
-            let mapping = v.mapping().map(|m| m.lock());
-            self.walk_range(start, end, &mut |va, pte| {
-                let pa = pte_phys(pte.load(Ordering::Acquire));
-                let count = u64::from(page_alloc::page_count(pa));
-                let cached = mapping.as_ref().and_then(|mp| {
-                    let got = mp.find_get_page(v.pgoff + (va - v.start) / PG)?;
-                    page_alloc::put_page(got);
-                    Some(got)
-                });
-                if cached == Some(pa) {
-                    m.account(PG, PageKind::Shmem, count.saturating_sub(1), true);
-                } else {
-                    m.account(PG, PageKind::Anon, count, true);
-                }
-            });
-            drop(mapping);
+            self.gather_stats(v, &mut m);
         }
+        drop(inner);
         Some((first, last, m))
+    }
+
+    /// Each area of `/proc/PID/smaps` (`show_smap`): its `maps` line and
+    /// its page counts. An area unmapped between the two looks (another
+    /// thread's munmap) counts no pages.
+    pub fn smaps(
+        &self,
+    ) -> alloc::vec::Vec<(
+        libkernel::mm::maps::MapEntry,
+        libkernel::mm::maps::MemSizeStats,
+    )> {
+        let entries = self.maps();
+        let inner = self.inner.lock();
+        let out = entries
+            .into_iter()
+            .map(|e| {
+                let mut m = libkernel::mm::maps::MemSizeStats::default();
+                if let Some(v) = inner.vmas.get(&e.start).filter(|v| v.end == e.end) {
+                    self.gather_stats(v, &mut m);
+                }
+                (e, m)
+            })
+            .collect();
+        drop(inner);
+        out
+    }
+
+    /// Adds the pages of area `v` to `m` (`smap_gather_stats`; the caller
+    /// holds `inner`). A page is the page cache's (shmem: RAM files) when
+    /// its file still holds it at that index, and then the cache's own
+    /// reference is not a mapper; every page counts as dirty, as RAM file
+    /// pages are.
+    fn gather_stats(&self, v: &Vma, m: &mut libkernel::mm::maps::MemSizeStats) {
+        use libkernel::mm::maps::PageKind;
+        let (start, end) = self.mapped_part(v);
+        let mapping = v.mapping().map(|m| m.lock());
+        self.walk_range(start, end, &mut |va, pte| {
+            let pa = pte_phys(pte.load(Ordering::Acquire));
+            let count = u64::from(page_alloc::page_count(pa));
+            let cached = mapping.as_ref().and_then(|mp| {
+                let got = mp.find_get_page(v.pgoff + (va - v.start) / PG)?;
+                page_alloc::put_page(got);
+                Some(got)
+            });
+            if cached == Some(pa) {
+                m.account(PG, PageKind::Shmem, count.saturating_sub(1), true);
+            } else {
+                m.account(PG, PageKind::Anon, count, true);
+            }
+        });
+        drop(mapping);
     }
 
     /// Maps a fresh page at `va` holding `data` (exec's image loading).

@@ -1,6 +1,7 @@
-//! The text of `/proc/PID/maps` and `/proc/PID/smaps_rollup` (Linux's
-//! `fs/proc/task_mmu.c`: `show_map_vma`, `show_smaps_rollup`), from plain
-//! descriptions of areas and page counts, so the format is tested here.
+//! The text of `/proc/PID/maps`, `smaps` and `smaps_rollup` (Linux's
+//! `fs/proc/task_mmu.c`: `show_map_vma`, `show_smap`,
+//! `show_smaps_rollup`), from plain descriptions of areas and page counts,
+//! so the format is tested here.
 
 use alloc::string::String;
 use core::fmt::Write;
@@ -169,14 +170,43 @@ pub fn show_smaps_rollup(out: &mut String, start: u64, end: u64, m: &MemSizeStat
     );
     pad_name(out, line_start, "[rollup]");
     out.push('\n');
-    let pss = |v: u64| v >> PSS_SHIFT;
+    show_mem_stats(out, m, true);
+}
+
+/// One area of `/proc/PID/smaps` (`show_smap`, Linux 6.1's fields): its
+/// `maps` line, its size and page size, its page counts, `THPeligible`
+/// (no transparent huge pages here). Not the `VmFlags` line: pikern keeps
+/// no `VM_MAY*` flags to show.
+pub fn show_smap(out: &mut String, e: &MapEntry, m: &MemSizeStats) {
+    show_map(out, e);
     for (name, bytes) in [
-        ("Rss", m.resident),
-        ("Pss", pss(m.pss)),
-        ("Pss_Dirty", pss(m.pss_dirty)),
+        ("Size", e.end - e.start),
+        ("KernelPageSize", 4096),
+        ("MMUPageSize", 4096),
+    ] {
+        seq_put_dec(out, name, bytes);
+    }
+    show_mem_stats(out, m, false);
+    out.push_str("THPeligible:    0\n");
+}
+
+/// `__show_smap`: the page counts, with the Pss split (anonymous, file,
+/// shmem) only in the rollup.
+fn show_mem_stats(out: &mut String, m: &MemSizeStats, rollup: bool) {
+    let pss = |v: u64| v >> PSS_SHIFT;
+    let split = [
         ("Pss_Anon", pss(m.pss_anon)),
         ("Pss_File", pss(m.pss_file)),
         ("Pss_Shmem", pss(m.pss_shmem)),
+    ];
+    let fields = [
+        ("Rss", m.resident),
+        ("Pss", pss(m.pss)),
+        ("Pss_Dirty", pss(m.pss_dirty)),
+    ]
+    .into_iter()
+    .chain(split.into_iter().filter(|_| rollup))
+    .chain([
         ("Shared_Clean", m.shared_clean),
         ("Shared_Dirty", m.shared_dirty),
         ("Private_Clean", m.private_clean),
@@ -192,18 +222,23 @@ pub fn show_smaps_rollup(out: &mut String, start: u64, end: u64, m: &MemSizeStat
         ("Swap", 0),
         ("SwapPss", 0),
         ("Locked", 0),
-    ] {
-        // `SEQ_PUT_DEC`: the name, its colon and spaces in 16 columns, the
-        // value in 8; Private_Hugetlb's longer name leaves 7 for its value.
-        let label = (name.len() + 2).max(16);
-        let _ = writeln!(
-            out,
-            "{:<label$}{:>w$} kB",
-            alloc::format!("{name}:"),
-            bytes >> 10,
-            w = 24 - label
-        );
+    ]);
+    for (name, bytes) in fields {
+        seq_put_dec(out, name, bytes);
     }
+}
+
+/// `SEQ_PUT_DEC`: the name, its colon and spaces in 16 columns, the value
+/// in kB in 8; Private_Hugetlb's longer name leaves 7 for its value.
+fn seq_put_dec(out: &mut String, name: &str, bytes: u64) {
+    let label = (name.len() + 2).max(16);
+    let _ = writeln!(
+        out,
+        "{:<label$}{:>w$} kB",
+        alloc::format!("{name}:"),
+        bytes >> 10,
+        w = 24 - label
+    );
 }
 
 #[cfg(test)]
@@ -304,5 +339,29 @@ mod tests {
         assert!(lines.contains(&"Private_Hugetlb:       0 kB"));
         assert_eq!(lines.last(), Some(&"Locked:                0 kB"));
         assert_eq!(lines.len(), 22);
+    }
+
+    #[test]
+    fn smap_prints_the_area_its_size_and_no_pss_split() {
+        let mut m = MemSizeStats::default();
+        m.account(4096, PageKind::Shmem, 4, true);
+        m.account(4096, PageKind::Shmem, 1, true);
+        let mut s = String::new();
+        show_smap(&mut s, &entry("/usr/lib/libc.so.6"), &m);
+        let lines: alloc::vec::Vec<&str> = s.lines().collect();
+        let mut map = String::new();
+        show_map(&mut map, &entry("/usr/lib/libc.so.6"));
+        assert_eq!(lines[0], map.trim_end());
+        assert_eq!(lines[1], "Size:                 32 kB");
+        assert_eq!(lines[2], "KernelPageSize:        4 kB");
+        assert_eq!(lines[3], "MMUPageSize:           4 kB");
+        assert_eq!(lines[4], "Rss:                   8 kB");
+        // One page alone, one shared by four: 4 + 1 kB.
+        assert_eq!(lines[5], "Pss:                   5 kB");
+        assert_eq!(lines[7], "Shared_Clean:          0 kB");
+        assert_eq!(lines[8], "Shared_Dirty:          4 kB");
+        assert!(!s.contains("Pss_Anon"), "{s}");
+        assert_eq!(lines.last(), Some(&"THPeligible:    0"));
+        assert_eq!(lines.len(), 4 + 18 + 1);
     }
 }

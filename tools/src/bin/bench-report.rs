@@ -10,15 +10,17 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use pikern_tools::bench::{self, Measurement, EXPECTED, ICOUNT_ARGS, WITH_INITRD, WITH_SDCARD};
+use pikern_tools::bench::{
+    self, Measurement, EXPECTED, ICOUNT_ARGS, WITH_BASH_INITRD, WITH_INITRD, WITH_SDCARD,
+};
 use pikern_tools::board::Board;
 use pikern_tools::cli::{parse_seconds, Arg, Args};
 use pikern_tools::runner;
 
 const USAGE: &str = "\
 usage: bench-report run --board rpi3|rpi4 --kernel IMG --dtb DTB [--quick]
-                        [--initrd FILE] [--sdcard IMG] [--log FILE] [--json FILE]
-                        [--results FILE]
+                        [--initrd FILE] [--bash-initrd FILE] [--sdcard IMG]
+                        [--log FILE] [--json FILE] [--results FILE]
                         [--timeout SECS] [--qemu PATH]
        bench-report report LOG [--board NAME] [--json FILE] [--results FILE] [--quick]
        bench-report reference LOG
@@ -33,6 +35,9 @@ reports as `report` does. --quick runs every measurement with small counts
 `busybox_sh_true` runs, in a boot of its own with FILE as QEMU's -initrd
 (`/bin/bench --only busybox_sh_true`); the first boot, without FILE, skips
 it, so every other figure is measured as without FILE.
+--bash-initrd FILE: the same for the memory of 10 idle bash processes
+(`bash_idle`): an initramfs with Debian's bash at /usr/bin/bash and its
+libraries, in a boot of its own.
 --sdcard IMG: a scratch SD card image (a power-of-two size; overwritten)
 attached as `-drive if=sd` in one boot for each SD measurement
 (`/bin/bench --only sd_write_seq`, `sd_read_seq`).
@@ -55,6 +60,7 @@ struct Options {
     kernel: Option<PathBuf>,
     dtb: Option<PathBuf>,
     initrd: Option<PathBuf>,
+    bash_initrd: Option<PathBuf>,
     sdcard: Option<PathBuf>,
     log: PathBuf,
     json: Option<PathBuf>,
@@ -72,6 +78,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
         kernel: None,
         dtb: None,
         initrd: None,
+        bash_initrd: None,
         sdcard: None,
         log: PathBuf::from("build/bench-console.log"),
         json: None,
@@ -97,6 +104,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
                 "--kernel" => o.kernel = Some(args.value(&f)?.into()),
                 "--dtb" => o.dtb = Some(args.value(&f)?.into()),
                 "--initrd" => o.initrd = Some(args.value(&f)?.into()),
+                "--bash-initrd" => o.bash_initrd = Some(args.value(&f)?.into()),
                 "--sdcard" => o.sdcard = Some(args.value(&f)?.into()),
                 "--log" => o.log = args.value(&f)?.into(),
                 "--json" => o.json = Some(args.value(&f)?.into()),
@@ -118,7 +126,7 @@ fn parse(mut args: Args) -> Result<Option<Options>, String> {
     }
 }
 
-/// Boots the benchmark: once, or with --initrd twice: first without it,
+/// Boots the benchmark: once, or with --initrd (--bash-initrd) again:
 /// exactly as without --initrd (`/bin/bench` skips what needs busybox), so
 /// that the initramfs changes no figure but its own, then with it for each
 /// of [`WITH_INITRD`] alone (`/bin/bench --only NAME`). Returns the
@@ -131,8 +139,15 @@ fn run_boots(o: &Options) -> Result<(String, bool), String> {
         "/bin/bench"
     };
     let (mut log, mut ok) = run_qemu(o, bench, None, None)?;
-    for name in WITH_INITRD {
-        let Some(initrd) = &o.initrd else { break };
+    let boots = WITH_INITRD
+        .iter()
+        .filter_map(|name| Some((name, o.initrd.as_ref()?)))
+        .chain(
+            WITH_BASH_INITRD
+                .iter()
+                .filter_map(|name| Some((name, o.bash_initrd.as_ref()?))),
+        );
+    for (name, initrd) in boots {
         log.push_str(&format!(
             "bench-report: booting again with -initrd {} for {name}\n",
             initrd.display()

@@ -19,7 +19,9 @@
 //! fork + execve + exit + wait, the same for glibc's hello world static
 //! and dynamically linked (its loader, libc and relocation included),
 //! the fork loop with `sched:*`/`signal:*` events on and with the function
-//! tracer too, the memory one sleeping process costs, the kernel's own
+//! tracer too, the memory one sleeping process costs, the memory of 10
+//! idle Debian bash processes (MemFree, Rss and Pss; `/usr/bin/bash`
+//! comes from an `-initrd` of its own), the kernel's own
 //! micro-benchmarks from `/proc/bench` (boot with `bench`), and last a real
 //! shell at work: Debian's busybox `sh -c` running `/bin/true` in a loop
 //! (fork + exec + wait from ash; `/bin/busybox` comes from the `-initrd`
@@ -312,6 +314,15 @@ fn run(c: &Counts, want: &dyn Fn(&str) -> bool) -> Result<(), Errno> {
     if want("kernel") {
         kernel_benchmarks()?;
     }
+    // Like the shell row, in a boot of its own with Debian's bash and its
+    // libraries as -initrd (bench-report --bash-initrd).
+    if want("bash_idle") {
+        if exists(c"/usr/bin/bash") {
+            bash_idle()?;
+        } else {
+            println!("bench: skip bash_idle: no /usr/bin/bash (boot with it as -initrd)");
+        }
+    }
     // Last, so that it changes nothing above. `make bench` runs it in a
     // boot of its own, the only one with busybox (bench-report --initrd).
     if want("busybox_sh_true") {
@@ -439,6 +450,140 @@ fn busybox_sh_true(n: u64) -> Result<(), Errno> {
         sys::exit_group(127);
     }
     reap(pid, 0)
+}
+
+/// How many bash processes [`bash_idle`] starts.
+const IDLE_BASH: u64 = 10;
+
+/// The memory of ten idle Debian bash processes: each `bash -c 'read -r
+/// x'` on one pipe whose write end only this process holds, so that all
+/// sit in `read` once started. Prints, in bytes, how far MemFree fell
+/// (`bash_idle_memfree`, everything the ten cost: their anonymous pages,
+/// page tables, kernel stacks and descriptors) and the sums of their
+/// `smaps_rollup` Rss and Pss (`bash_idle_rss`, `bash_idle_pss`): Rss
+/// counts every mapped page in each process, Pss divides each page among
+/// the processes that map it, so bash's and libc's text, which the page
+/// cache holds once, is counted once in the Pss sum and ten times in the
+/// Rss sum; `bash_idle_libc_text_pss` sums the Pss of libc's text over
+/// the ten, `bash_idle_libc_text_rss` is that text's Rss in one of them:
+/// the two agree when the ten share one copy. One `bash -c true` runs first, so that the once-only costs of
+/// a first bash (dentries, the page cache of files the initramfs left
+/// unread) are not in the figure.
+fn bash_idle() -> Result<(), Errno> {
+    const ENV: [&str; 2] = ["PATH=/usr/bin:/bin", "HOME=/"];
+    let pid = process::fork()?;
+    if pid == 0 {
+        process::exec("/usr/bin/bash", &["bash", "-c", "true"], &ENV);
+        sys::exit_group(127);
+    }
+    reap(pid, 0)?;
+    let fds = sys::pipe2(O_CLOEXEC)?;
+    let mut pids = Vec::with_capacity(IDLE_BASH as usize);
+    process::sleep_ms(100)?;
+    let before = meminfo_kb("MemFree:")?;
+    for _ in 0..IDLE_BASH {
+        let pid = process::fork()?;
+        if pid == 0 {
+            let _ = sys::dup3(fds[0], 0, 0);
+            process::exec("/usr/bin/bash", &["bash", "-c", "read -r x"], &ENV);
+            sys::exit_group(127);
+        }
+        pids.push(pid);
+    }
+    // Idle: every one asleep (in its read of the pipe), looked at every
+    // 100 ms of virtual time.
+    let mut tries = 0;
+    while !pids.iter().all(|&p| task_state(p) == Some(b'S')) {
+        tries += 1;
+        if tries > 600 {
+            println!("bench: bash_idle: the bash processes did not all go to sleep in 60 s");
+            return Err(Errno::ETIMEDOUT);
+        }
+        process::sleep_ms(100)?;
+    }
+    let after = meminfo_kb("MemFree:")?;
+    let (mut rss, mut pss, mut libc_pss) = (0, 0, 0);
+    for &p in &pids {
+        let path = alloc::format!("/proc/{p}/smaps_rollup");
+        rss += proc_kb(&path, "Rss:")?;
+        pss += proc_kb(&path, "Pss:")?;
+        libc_pss += libc_text(p)?.1;
+    }
+    let libc_rss = libc_text(pids[0])?.0;
+    // End of file on the pipe: each `read` fails, each bash exits 1.
+    sys::close(fds[1])?;
+    sys::close(fds[0])?;
+    for &p in &pids {
+        reap(p, 1)?;
+    }
+    let n = IDLE_BASH;
+    println!(
+        "bench: bash_idle_memfree {n} {} bytes",
+        before.saturating_sub(after) * 1024
+    );
+    println!("bench: bash_idle_rss {n} {} bytes", rss * 1024);
+    println!("bench: bash_idle_pss {n} {} bytes", pss * 1024);
+    println!("bench: bash_idle_libc_text_rss 1 {} bytes", libc_rss * 1024);
+    println!("bench: bash_idle_libc_text_pss 1 {} bytes", libc_pss * 1024);
+    Ok(())
+}
+
+/// Rss and Pss, in kB, of libc's text (its `r-xp` area) in process `pid`,
+/// from `/proc/PID/smaps`.
+fn libc_text(pid: i32) -> Result<(u64, u64), Errno> {
+    let path = alloc::format!("/proc/{pid}/smaps\0");
+    let c = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()).map_err(|_| Errno::EINVAL)?;
+    let text = io::read_file(c)?;
+    let text = core::str::from_utf8(&text).map_err(|_| Errno::EINVAL)?;
+    let mut lines = text.lines();
+    while let Some(l) = lines.next() {
+        let mut words = l.split_whitespace();
+        let perms = words.nth(1);
+        if perms != Some("r-xp") || !l.ends_with("/libc.so.6") {
+            continue;
+        }
+        let (mut rss, mut pss) = (None, None);
+        for l in lines.by_ref() {
+            let mut w = l.split_whitespace();
+            match (w.next(), w.next().and_then(|v| v.parse().ok())) {
+                (Some("Rss:"), v) => rss = v,
+                (Some("Pss:"), v) => pss = v,
+                (Some(_), _) if pss.is_some() => break,
+                _ => {}
+            }
+        }
+        return rss.zip(pss).ok_or(Errno::EINVAL);
+    }
+    println!("bench: bash_idle: no libc text in /proc/{pid}/smaps");
+    Err(Errno::ENOENT)
+}
+
+/// The state letter of `/proc/PID/stat` (the field after the command's
+/// closing parenthesis).
+fn task_state(pid: i32) -> Option<u8> {
+    let path = alloc::format!("/proc/{pid}/stat\0");
+    let c = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()).ok()?;
+    let stat = io::read_file(c).ok()?;
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    stat.get(close + 2).copied()
+}
+
+/// The kB figure of the line starting with `field` in `/proc/meminfo`.
+fn meminfo_kb(field: &str) -> Result<u64, Errno> {
+    proc_kb("/proc/meminfo", field)
+}
+
+/// The kB figure of the line starting with `field` in the proc file `path`.
+fn proc_kb(path: &str, field: &str) -> Result<u64, Errno> {
+    let path = alloc::format!("{path}\0");
+    let c = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()).map_err(|_| Errno::EINVAL)?;
+    let text = io::read_file(c)?;
+    let text = core::str::from_utf8(&text).map_err(|_| Errno::EINVAL)?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .ok_or(Errno::EINVAL)
 }
 
 fn exists(path: &core::ffi::CStr) -> bool {

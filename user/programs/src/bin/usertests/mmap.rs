@@ -5,8 +5,8 @@
 //!   MAP_PRIVATE (copy-on-write) and MAP_SHARED file mappings, shared
 //!   memory across fork, MAP_FIXED and MAP_FIXED_NOREPLACE, mremap,
 //!   madvise, msync, mincore, SIGBUS past the end of a file, mmap's
-//!   errors, ld.so's way of mapping a library, /proc/self/maps and
-//!   smaps_rollup.
+//!   errors, ld.so's way of mapping a library, /proc/self/maps, smaps
+//!   and smaps_rollup.
 //! - a file's pages show in `/proc/meminfo`'s `Cached` and go back when
 //!   it is deleted.
 //!
@@ -25,7 +25,7 @@ pub static SUITE: Suite = Suite {
 };
 
 /// The checks mmap.c makes.
-const MMAP_CHECKS: usize = 44;
+const MMAP_CHECKS: usize = 45;
 
 /// user/c/mmap.c (glibc, static): [`MMAP_CHECKS`] checks, all passing on
 /// Linux (qemu-aarch64) too.
