@@ -36,10 +36,15 @@ const MBOX_SPINS: u32 = 1_000_000;
 /// (`rpi_firmware_property_list`). `EIO` when the mailbox stays silent,
 /// `EINVAL` for a message larger than the buffer.
 pub fn rpi_firmware_property_list(msg: &mut [u32]) -> Result<(), Errno> {
+    property_list(super::board().soc(), msg)
+}
+
+/// [`rpi_firmware_property_list`] on `soc`'s mailbox, for callers before
+/// the board is known (the UART's clock at boot).
+pub fn property_list(soc: bcm::Soc, msg: &mut [u32]) -> Result<(), Errno> {
     if msg.len() > MBOX_WORDS {
         return Err(EINVAL);
     }
-    let soc = super::board().soc();
     let mut buf = MBOX.lock();
     let base = buf.0.as_mut_ptr();
     for (i, &w) in msg.iter().enumerate() {

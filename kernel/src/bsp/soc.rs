@@ -7,7 +7,7 @@
 //! `libkernel::bsp::bcm`, shared with the chainloader and tested on the host.
 
 use crate::arch::cpu;
-use crate::mm::{phys_to_virt, virt_to_phys};
+use crate::mm::phys_to_virt;
 use core::ptr::{read_volatile, write_volatile};
 use libkernel::bsp::bcm::{self, RegisterIo, Soc};
 
@@ -42,14 +42,6 @@ pub enum ClockSource {
     Assumed,
 }
 
-/// A property-channel message buffer: 16-byte aligned, as the mailbox
-/// takes the address's low four bits for the channel.
-#[repr(C, align(16))]
-struct MboxBuffer([u32; 8]);
-
-static MBOX_BUFFER: crate::sync::IrqSpinLock<MboxBuffer> =
-    crate::sync::IrqSpinLock::named(&"mbox_buffer", MboxBuffer([0; 8]));
-
 /// Routes GPIO 14/15 to the PL011 (ALT0, no pulls).
 pub fn route_console_pins(soc: Soc) {
     bcm::route_uart0_pins(&LinearMap, soc);
@@ -71,29 +63,10 @@ pub fn uart_clock(soc: Soc) -> (u32, ClockSource) {
 /// The rate of the firmware's clock `clock_id` in Hz (`GET_CLOCK_RATE`
 /// through the property mailbox), `None` without an answer.
 pub fn firmware_clock_rate(soc: Soc, clock_id: u32) -> Option<u32> {
-    let mut buf = MBOX_BUFFER.lock();
-    bcm::clock_rate_request(&mut buf.0, clock_id);
-    let va = buf.0.as_mut_ptr() as usize;
-    let len = core::mem::size_of::<MboxBuffer>();
-    // The VideoCore reads and writes RAM directly: push our request out of
-    // the cache, and drop stale lines before reading its answer.
-    cpu::dcache_clean_inval(va, len);
-    let answered = bcm::mbox_call(
-        &LinearMap,
-        soc,
-        soc.bus_address(virt_to_phys(va) as usize),
-        bcm::MBOX_CH_PROP,
-        1_000_000,
-    );
-    cpu::dcache_clean_inval(va, len);
-    let mut reply = [0u32; 8];
-    for (i, word) in reply.iter_mut().enumerate() {
-        // SAFETY: reading our own buffer; volatile because the firmware, not
-        // this code, wrote it since the last store the compiler knows of.
-        *word = unsafe { read_volatile(buf.0.as_ptr().add(i)) };
-    }
-    drop(buf);
-    bcm::clock_rate_response(&reply, clock_id).filter(|_| answered)
+    let mut msg = [0u32; 8];
+    bcm::clock_rate_request(&mut msg, clock_id);
+    super::mailbox::property_list(soc, &mut msg).ok()?;
+    bcm::clock_rate_response(&msg, clock_id)
 }
 
 /// Resets the board through the watchdog; with `halt`, the firmware keeps
