@@ -747,7 +747,7 @@ fn sched_setaffinity_on_a_queued_task_races_no_wake_up() -> TestResult {
 }
 
 /// The load balancer pulling a queued task (between CPUs 1 and 2, each
-/// with a hog) races a wake-up. It holds both runqueue locks but not the
+/// with a hog: `move_one_task`, load_balance's move) races a wake-up. It holds both runqueue locks but not the
 /// task's pi_lock; the wake-up read `on_rq` false in the middle of the
 /// move and queued the task itself, and the balancer then queued it again
 /// (fuzz-test's "enqueue_entity: already queued" panic, from a parent
@@ -760,9 +760,10 @@ fn load_balance_of_a_queued_task_races_no_wake_up() -> TestResult {
         (1 << 1) | (1 << 2),
         |victim| {
             // Pull into the victim's other CPU, as that CPU's idle
-            // balance would (it is the busiest: its hog and the victim).
-            let this = 3 - victim.task_cpu();
-            crate::sched::core::load_balance(this, true);
+            // balance would from the victim's (its hog and the victim):
+            // named directly, as another CPU may count as busy as well.
+            let from = victim.task_cpu();
+            crate::sched::core::move_one_task(3 - from, from, true);
             Ok(())
         },
     )

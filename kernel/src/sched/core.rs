@@ -658,6 +658,12 @@ pub fn load_balance(this: usize, idle: bool) -> bool {
     if busiest == this || !worth {
         return false;
     }
+    move_one_task(this, busiest, idle)
+}
+
+/// Pulls one queued task from `busiest` to `this` if the imbalance still
+/// holds under both runqueue locks (`detach_one_task`, `attach_one_task`).
+pub fn move_one_task(this: usize, busiest: usize, idle: bool) -> bool {
     let (lo, hi) = (this.min(busiest), this.max(busiest));
     // Balancing is an optimisation: if either runqueue is busy, try again
     // at the next chance rather than spin. Spinning here made an idle CPU
